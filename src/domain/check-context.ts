@@ -1,0 +1,128 @@
+import type { Aggregation, ReasonCode } from './enums.js';
+import type { Exposure, ExposureGroup, ExposureLedger, SymbolMarket } from './exposure-ledger.js';
+import type { Order } from './orders.js';
+import type { TimeRing } from './time-ring.js';
+
+/**
+ * Everything a limit needs about one order, looked up once per order and reused by every
+ * limit. One instance lives as long as the engine: checks are synchronous, so it is never
+ * shared by two checks at once, and the hot path allocates no context per order.
+ */
+export class CheckContext {
+  order!: Order;
+  now = 0;
+  isBuy = true;
+  quantity = 0;
+  /** The order's own price, NaN for a MARKET order without one. */
+  orderPrice = Number.NaN;
+  /** The symbol's reference price when fresh enough, else NaN. */
+  reference = Number.NaN;
+  /** Order price, else reference: what order-level notional and collars use. */
+  effectivePrice = Number.NaN;
+  /** Reference, else last fill, else order price: what exposure notional uses for this symbol. */
+  markPrice = Number.NaN;
+  market: SymbolMarket | undefined;
+  firm!: ExposureGroup;
+  account: ExposureGroup | undefined;
+  strategy: ExposureGroup | undefined;
+  accountExposure: Exposure | undefined;
+  strategyExposure: Exposure | undefined;
+  firmExposure: Exposure | undefined;
+  /** Set by a limit that returns NaN: why it could not tell. */
+  failure: ReasonCode | undefined;
+  /** Rate and duplicate windows this order will be counted in if accepted. */
+  readonly windowRings: (TimeRing | undefined)[] = [];
+  readonly windowKeys: string[] = [];
+  readonly windowOwners: WindowOwner[] = [];
+
+  constructor(
+    readonly ledger: ExposureLedger,
+    readonly maxReferenceAgeMs: number,
+    /** Distinct keys one windowed limit tracks before new keys fail closed. */
+    readonly maxWindowKeys: number,
+  ) {}
+
+  prepare(order: Order, now: number): void {
+    const ledger = this.ledger;
+    this.order = order;
+    this.now = now;
+    this.isBuy = order.side === 'BUY';
+    this.quantity = order.quantity;
+    this.orderPrice = order.price ?? Number.NaN;
+    this.market = ledger.markets.get(order.symbol);
+    this.reference = ledger.freshReference(this.market, now, this.maxReferenceAgeMs);
+    this.effectivePrice = order.price ?? this.reference;
+    const lastFill = this.market?.lastFillPrice ?? Number.NaN;
+    this.markPrice = this.reference === this.reference ? this.reference : lastFill === lastFill ? lastFill : this.orderPrice;
+    this.firm = ledger.firm;
+    this.account = ledger.accounts.get(order.accountId);
+    this.strategy = ledger.strategies.get(order.strategyId);
+    this.accountExposure = this.account?.bySymbol.get(order.symbol);
+    this.strategyExposure = this.strategy?.bySymbol.get(order.symbol);
+    this.firmExposure = ledger.firm.bySymbol.get(order.symbol);
+    this.failure = undefined;
+    this.windowRings.length = 0;
+    this.windowKeys.length = 0;
+    this.windowOwners.length = 0;
+  }
+
+  /** The group a non-symbol aggregation adds up over. */
+  groupOf(per: Aggregation): ExposureGroup | undefined {
+    switch (per) {
+      case 'global':
+        return this.firm;
+      case 'account':
+        return this.account;
+      case 'strategy':
+        return this.strategy;
+      default:
+        return undefined;
+    }
+  }
+
+  /** The single exposure a symbol-level aggregation looks at (undefined: nothing held yet). */
+  exposureOf(per: Aggregation): Exposure | undefined {
+    switch (per) {
+      case 'symbol':
+        return this.firmExposure;
+      case 'account+symbol':
+        return this.accountExposure;
+      case 'strategy+symbol':
+        return this.strategyExposure;
+      default:
+        return undefined;
+    }
+  }
+
+  /** Mark for an exposure: this order's chain for its own symbol, else fresh reference, else last fill. */
+  markOf(market: SymbolMarket): number {
+    if (market.symbol === this.order.symbol) return this.markPrice;
+    if (this.now - market.refAt <= this.maxReferenceAgeMs) return market.refPrice;
+    return market.lastFillPrice;
+  }
+
+  /**
+   * Whether the order can only bring the account's position in this symbol towards flat,
+   * even if every open order on its side fills too (reduce-only never allows a flip).
+   */
+  get isReducing(): boolean {
+    const e = this.accountExposure;
+    if (e === undefined) return false;
+    return this.isBuy
+      ? e.position < 0 && e.position + e.openBuy + this.quantity <= 0
+      : e.position > 0 && e.position - e.openSell - this.quantity >= 0;
+  }
+
+  fail(reason: ReasonCode): number {
+    this.failure = reason;
+    return Number.NaN;
+  }
+}
+
+/** What a window belongs to: the compiled limit's key store. */
+export interface WindowOwner {
+  readonly windows: Map<string, TimeRing>;
+}
+
+export const isSymbolLevel = (per: Aggregation): boolean =>
+  per === 'symbol' || per === 'account+symbol' || per === 'strategy+symbol';

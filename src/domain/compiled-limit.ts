@@ -1,0 +1,63 @@
+import type { Action, Aggregation, LimitKind } from './enums.js';
+import type { CheckContext } from './check-context.js';
+import type { LimitDefinition } from './limit-definition.js';
+import type { TimeRing } from './time-ring.js';
+import type { ActiveViolation } from './violation-book.js';
+
+/**
+ * A limit's metric for one order: the value after this order, NaN when it cannot tell (the
+ * reason is left in `ctx.failure`), or NOT_APPLICABLE when the limit does not bear on it.
+ */
+export type Evaluator = (limit: CompiledLimit, ctx: CheckContext) => number;
+
+export const NOT_APPLICABLE = -1;
+
+/** A limit definition made ready for the hot path: sets, numbers and tables, no lookups by name. */
+export interface CompiledLimit {
+  readonly ordinal: number;
+  readonly id: string;
+  readonly kind: LimitKind;
+  readonly per: Aggregation;
+  readonly definition: Readonly<LimitDefinition>;
+  readonly isEnabled: boolean;
+  readonly evaluate: Evaluator;
+  readonly accounts: ReadonlySet<string> | undefined;
+  readonly strategies: ReadonlySet<string> | undefined;
+  readonly symbols: ReadonlySet<string> | undefined;
+  readonly venues: ReadonlySet<string> | undefined;
+  /** Upper bounds by severity rank 1..4 (WARNING..CRITICAL); Infinity where not set. */
+  readonly warn: number;
+  readonly soft: number;
+  readonly hard: number;
+  readonly critical: number;
+  /** Action by severity rank 0..4. */
+  readonly actions: readonly Action[];
+  readonly windowMs: number;
+  readonly allowsMissingReference: boolean;
+  /** Rate or duplicate windows by local key; carried over when the limit is recompiled unchanged. */
+  readonly windows: Map<string, TimeRing>;
+  /** This limit's active violations by key (owned by the violation book). */
+  readonly active: Map<string, ActiveViolation>;
+}
+
+/** Severity rank of a value: the highest band it is strictly above (0 = INFO, clean). */
+export function severityRankOf(limit: CompiledLimit, value: number): number {
+  if (value > limit.critical) return 4;
+  if (value > limit.hard) return 3;
+  if (value > limit.soft) return 2;
+  if (value > limit.warn) return 1;
+  return 0;
+}
+
+export function thresholdAt(limit: CompiledLimit, rank: number): number {
+  switch (rank) {
+    case 4:
+      return limit.critical;
+    case 3:
+      return limit.hard;
+    case 2:
+      return limit.soft;
+    default:
+      return limit.warn;
+  }
+}

@@ -1,0 +1,464 @@
+import { CheckContext } from './check-context.js';
+import type { Clock } from './clock.js';
+import { NO_DEADLINE } from './clock.js';
+import type { CompiledLimit } from './compiled-limit.js';
+import { NOT_APPLICABLE, severityRankOf, thresholdAt } from './compiled-limit.js';
+import { isRejectingAction, SEVERITIES } from './enums.js';
+import type { Action, Aggregation, LimitKind, ReasonCode, Severity, TradingState } from './enums.js';
+import { CapacityError, ExposureLedger } from './exposure-ledger.js';
+import type { OpenOrder } from './exposure-ledger.js';
+import { accountExposureView } from './exposure-view.js';
+import type { AccountExposure } from './exposure-view.js';
+import { scopeKey, scopeKeyOf } from './keys.js';
+import { LimitBook, LimitBookError } from './limit-book.js';
+import type { SeverityActions } from './limit-book.js';
+import type { LimitDefinition } from './limit-definition.js';
+import type { ExecutionEvent, Order, PositionRow, ReferencePrice } from './orders.js';
+import { TimeRing } from './time-ring.js';
+import { TradingStates } from './trading-states.js';
+import type { TradingStateEntry } from './trading-states.js';
+import { ViolationBook } from './violation-book.js';
+
+export interface EngineCapacity {
+  maxOpenOrders: number;
+  maxPositions: number;
+  maxSymbols: number;
+  /** Distinct keys one rate or duplicate limit tracks. */
+  maxWindowKeys: number;
+  /** Timestamps one window holds; windowed thresholds must stay below it. */
+  maxWindowEntries: number;
+  maxTradingStates: number;
+  maxActiveViolations: number;
+  maxSubscribers: number;
+}
+
+export interface EngineConfig {
+  severityActions: SeverityActions;
+  openOrderTtlMs: number;
+  maxReferenceAgeMs: number;
+  history: { capacity: number; retentionMs: number };
+  capacity: EngineCapacity;
+}
+
+export interface OrderViolation {
+  violationId: string;
+  limitId: string;
+  kind: LimitKind;
+  severity: Severity;
+  action: Action;
+  value: number;
+  threshold: number;
+  key: string;
+  message: string;
+}
+
+export interface CheckResult {
+  orderId: string;
+  decision: 'ACCEPT' | 'REJECT';
+  reasons: readonly ReasonCode[];
+  violations: readonly OrderViolation[];
+  evaluated: number;
+  bookVersion: number;
+}
+
+export interface BatchResult {
+  results: CheckResult[];
+  summary: { total: number; accepted: number; rejected: number };
+}
+
+export interface ExecutionOutcome {
+  orderId: string;
+  outcome: 'applied' | 'unknown_order';
+}
+
+export interface ValueEvaluation {
+  limitId: string;
+  key: string;
+  value: number;
+  severity: Severity;
+  action: Action;
+  threshold: number | undefined;
+  violation: OrderViolation | undefined;
+}
+
+export class VersionConflictError extends Error {
+  constructor(
+    readonly expected: number,
+    readonly actual: number,
+  ) {
+    super(`limit book is at version ${actual}, not ${expected}`);
+    this.name = 'VersionConflictError';
+  }
+}
+
+export class UnknownLimitError extends Error {
+  constructor(readonly limitId: string) {
+    super(`no limit ${limitId}`);
+    this.name = 'UnknownLimitError';
+  }
+}
+
+const NO_REASONS: readonly ReasonCode[] = Object.freeze([]);
+const NO_VIOLATIONS: readonly OrderViolation[] = Object.freeze([]);
+
+interface Breach {
+  limit: CompiledLimit;
+  value: number;
+  rank: number;
+}
+
+/** What an atomic batch must take back if a later order rejects. */
+interface Reservation {
+  order: OpenOrder;
+  rings: TimeRing[];
+}
+
+/**
+ * The pre-trade limit engine: checks an order against every applicable limit and, on ACCEPT,
+ * reserves its exposure in the same synchronous call, so check-and-reserve is atomic by
+ * construction. No I/O, no await, one wall-clock read per check or batch.
+ */
+export class LimitEngine {
+  readonly ledger: ExposureLedger;
+  readonly violations: ViolationBook;
+  readonly tradingStates: TradingStates;
+  private currentBook: LimitBook;
+  private readonly ctx: CheckContext;
+  private readonly applicable: CompiledLimit[] = [];
+  private readonly clean: CompiledLimit[] = [];
+  private readonly breaches: Breach[] = [];
+  expiredOrders = 0;
+
+  constructor(
+    private readonly config: EngineConfig,
+    private readonly clock: Clock,
+    limits: readonly unknown[] = [],
+  ) {
+    const c = config.capacity;
+    this.ledger = new ExposureLedger(
+      { maxOpenOrders: c.maxOpenOrders, maxPositions: c.maxPositions, maxSymbols: c.maxSymbols },
+      config.openOrderTtlMs,
+    );
+    this.violations = new ViolationBook({
+      historyCapacity: config.history.capacity,
+      retentionMs: config.history.retentionMs,
+      maxActive: c.maxActiveViolations,
+      maxSubscribers: c.maxSubscribers,
+    });
+    this.tradingStates = new TradingStates(c.maxTradingStates);
+    this.ctx = new CheckContext(this.ledger, config.maxReferenceAgeMs, c.maxWindowKeys);
+    this.currentBook = this.compile(limits, 1, undefined);
+  }
+
+  get book(): LimitBook {
+    return this.currentBook;
+  }
+
+  checkOrder(order: Order, deadline: number = NO_DEADLINE): CheckResult {
+    const now = this.clock.now();
+    this.expire(now);
+    return this.checkAt(order, now, deadline, undefined);
+  }
+
+  /**
+   * Orders in sequence, each seeing the reservations of those accepted before it. With
+   * `atomic`, the first rejection takes back every reservation of the batch and rejects the rest.
+   */
+  checkBatch(orders: readonly Order[], options: { atomic?: boolean; deadline?: number } = {}): BatchResult {
+    const now = this.clock.now();
+    this.expire(now);
+    const deadline = options.deadline ?? NO_DEADLINE;
+    const undo: Reservation[] | undefined = options.atomic === true ? [] : undefined;
+    const results: CheckResult[] = new Array<CheckResult>(orders.length);
+    let accepted = 0;
+    for (let i = 0; i < orders.length; i++) {
+      const result = this.checkAt(orders[i]!, now, deadline, undo);
+      results[i] = result;
+      if (result.decision === 'ACCEPT') {
+        accepted++;
+      } else if (undo !== undefined) {
+        this.rollBack(undo, results, i);
+        for (let j = i + 1; j < orders.length; j++) results[j] = this.rejection(orders[j]!, 'BATCH_REJECTED', 0);
+        accepted = 0;
+        break;
+      }
+    }
+    return { results, summary: { total: orders.length, accepted, rejected: orders.length - accepted } };
+  }
+
+  private checkAt(order: Order, now: number, deadline: number, undo: Reservation[] | undefined): CheckResult {
+    if (deadline !== NO_DEADLINE && this.clock.monotonic() >= deadline) return this.rejection(order, 'DEADLINE_EXCEEDED', 0);
+    const ctx = this.ctx;
+    ctx.prepare(order, now);
+    const state = this.tradingStates.stateFor(order);
+    if (state?.state === 'HALTED') return this.rejection(order, 'HALTED', 0);
+    if (state?.state === 'REDUCE_ONLY' && !ctx.isReducing) return this.rejection(order, 'REDUCE_ONLY', 0);
+    if (this.ledger.openOrder(order.accountId, order.orderId) !== undefined) return this.rejection(order, 'DUPLICATE_ORDER_ID', 0);
+    if (!this.ledger.hasRoomFor(order.accountId, order.symbol)) return this.rejection(order, 'CAPACITY_EXCEEDED', 0);
+
+    const applicable = this.applicable;
+    const count = this.currentBook.collectApplicable(order, applicable);
+    const clean = this.clean;
+    clean.length = 0;
+    const breaches = this.breaches;
+    breaches.length = 0;
+    let evaluated = 0;
+    let isBlocked = false;
+    let lacksPrice = false;
+    let lacksCapacity = false;
+    for (let i = 0; i < count; i++) {
+      if (deadline !== NO_DEADLINE && this.clock.monotonic() >= deadline) return this.rejection(order, 'DEADLINE_EXCEEDED', evaluated);
+      const limit = applicable[i]!;
+      const value = limit.evaluate(limit, ctx);
+      if (value === NOT_APPLICABLE) continue;
+      evaluated++;
+      if (value !== value) {
+        if (ctx.failure === 'CAPACITY_EXCEEDED') lacksCapacity = true;
+        else lacksPrice = true;
+        continue;
+      }
+      const rank = severityRankOf(limit, value);
+      if (rank > 0) {
+        breaches.push({ limit, value, rank });
+        if (isRejectingAction(limit.actions[rank]!)) isBlocked = true;
+      } else if (limit.active.size !== 0) {
+        clean.push(limit);
+      }
+    }
+
+    const violations = breaches.length === 0 ? NO_VIOLATIONS : this.recordBreaches(breaches, order, now);
+    for (const limit of clean) this.violations.resolve(limit.id, scopeKey(limit.per, order), now);
+    const reasons = reasonsOf(isBlocked, lacksPrice, lacksCapacity);
+    if (reasons === NO_REASONS) this.reserve(order, now, undo);
+    return {
+      orderId: order.orderId,
+      decision: reasons === NO_REASONS ? 'ACCEPT' : 'REJECT',
+      reasons,
+      violations,
+      evaluated,
+      bookVersion: this.currentBook.version,
+    };
+  }
+
+  private reserve(order: Order, now: number, undo: Reservation[] | undefined): void {
+    const ctx = this.ctx;
+    const price = firstFinite(ctx.effectivePrice, ctx.markPrice, 0);
+    const open = this.ledger.reserve(order.orderId, order.accountId, order.strategyId, order.symbol, order.side, order.quantity, price, now);
+    const rings: TimeRing[] | undefined = undo === undefined ? undefined : [];
+    for (let i = 0; i < ctx.windowOwners.length; i++) {
+      let ring = ctx.windowRings[i];
+      if (ring === undefined) {
+        const windows = ctx.windowOwners[i]!.windows;
+        const key = ctx.windowKeys[i]!;
+        ring = windows.get(key);
+        if (ring === undefined) {
+          ring = new TimeRing(this.config.capacity.maxWindowEntries);
+          windows.set(key, ring);
+        }
+      }
+      ring.push(now);
+      rings?.push(ring);
+    }
+    if (undo !== undefined && rings !== undefined) undo.push({ order: open, rings });
+  }
+
+  private rollBack(undo: Reservation[], results: CheckResult[], failedAt: number): void {
+    for (let i = undo.length - 1; i >= 0; i--) {
+      const reservation = undo[i]!;
+      this.ledger.unreserve(reservation.order);
+      for (const ring of reservation.rings) ring.popNewest();
+    }
+    for (let i = 0; i < failedAt; i++) {
+      const result = results[i]!;
+      results[i] = { ...result, decision: 'REJECT', reasons: ['BATCH_REJECTED'] };
+    }
+  }
+
+  private recordBreaches(breaches: Breach[], order: Order, now: number): OrderViolation[] {
+    breaches.sort((a, b) => a.limit.ordinal - b.limit.ordinal);
+    return breaches.map(({ limit, value, rank }) => this.recordBreach(limit, value, rank, scopeKey(limit.per, order), order.orderId, now));
+  }
+
+  private recordBreach(limit: CompiledLimit, value: number, rank: number, key: string, orderId: string | undefined, now: number): OrderViolation {
+    const severity = SEVERITIES[rank]!;
+    const action = limit.actions[rank]!;
+    const threshold = thresholdAt(limit, rank);
+    const message = `${limit.kind} ${round(value)} above ${severity} threshold ${threshold} on ${key}`;
+    const event = this.violations.record(
+      { limitId: limit.id, kind: limit.kind, key, severity, action, value, threshold, orderId, message },
+      now,
+    );
+    if (action === 'HALT' || action === 'REDUCE_ONLY') {
+      this.tradingStates.tighten(key, action === 'HALT' ? 'HALTED' : 'REDUCE_ONLY', message, now, `limit:${limit.id}`);
+    }
+    return { violationId: event.violationId, limitId: limit.id, kind: limit.kind, severity, action, value, threshold, key, message };
+  }
+
+  private rejection(order: Order, reason: ReasonCode, evaluated: number): CheckResult {
+    return {
+      orderId: order.orderId,
+      decision: 'REJECT',
+      reasons: [reason],
+      violations: NO_VIOLATIONS,
+      evaluated,
+      bookVersion: this.currentBook.version,
+    };
+  }
+
+  // ---- executions, positions, market data -------------------------------------------------
+
+  applyExecutions(events: readonly ExecutionEvent[]): ExecutionOutcome[] {
+    const now = this.clock.now();
+    this.expire(now);
+    return events.map((event) => {
+      if (event.type === 'FILL') {
+        if (event.quantity === undefined || event.price === undefined) throw new RangeError(`FILL ${event.orderId} needs quantity and price`);
+        return { orderId: event.orderId, outcome: this.ledger.fill(event.accountId, event.orderId, event.quantity, event.price, now) };
+      }
+      const isReleased = this.ledger.release(event.accountId, event.orderId);
+      return { orderId: event.orderId, outcome: isReleased ? 'applied' : 'unknown_order' };
+    });
+  }
+
+  applyPositions(rows: readonly PositionRow[], replace: boolean): void {
+    this.ensureSymbolRoom(rows.map((r) => r.symbol));
+    this.ledger.applyPositions(rows, replace);
+  }
+
+  setReferencePrices(prices: readonly ReferencePrice[]): void {
+    this.ensureSymbolRoom(prices.map((p) => p.symbol));
+    const now = this.clock.now();
+    for (const { symbol, price } of prices) this.ledger.setReferencePrice(symbol, price, now);
+  }
+
+  /** Checked before any change, so a request over capacity changes nothing. */
+  private ensureSymbolRoom(symbols: readonly string[]): void {
+    const fresh = new Set(symbols.filter((s) => !this.ledger.markets.has(s)));
+    if (this.ledger.markets.size + fresh.size > this.config.capacity.maxSymbols) {
+      throw new CapacityError(`symbols: ${fresh.size} new symbols exceed maxSymbols ${this.config.capacity.maxSymbols}`);
+    }
+  }
+
+  exposure(accountId: string): AccountExposure {
+    return accountExposureView(this.ledger, accountId, this.clock.now(), this.config.maxReferenceAgeMs);
+  }
+
+  /** New trading day: realized P&L, rate and duplicate windows restart; positions stay. */
+  resetSession(): void {
+    this.ledger.resetSession();
+    for (const limit of this.currentBook.limits) limit.windows.clear();
+  }
+
+  // ---- trading states ---------------------------------------------------------------------
+
+  setTradingState(type: Aggregation, id: string | undefined, state: TradingState, reason: string): TradingStateEntry {
+    return this.tradingStates.set(scopeKeyOf(type, id), state, reason, this.clock.now(), 'api');
+  }
+
+  // ---- value limits -----------------------------------------------------------------------
+
+  /** The review's check_limit(limit_id, current_value) for `value` limits fed by other systems. */
+  evaluateValue(limitId: string, value: number, scopeId: string | undefined): ValueEvaluation {
+    const limit = this.currentBook.byId.get(limitId);
+    if (limit === undefined) throw new UnknownLimitError(limitId);
+    if (limit.kind !== 'value') throw new LimitBookError(`limit ${limitId} is a ${limit.kind} limit: only value limits take a value`, ['kind']);
+    if (limit.per !== 'global' && scopeId === undefined) throw new LimitBookError(`limit ${limitId} is per ${limit.per}: give the scope id`, ['scopeId']);
+    const now = this.clock.now();
+    const key = scopeKeyOf(limit.per, scopeId);
+    const rank = limit.isEnabled ? severityRankOf(limit, value) : 0;
+    if (rank === 0) {
+      this.violations.resolve(limit.id, key, now);
+      return { limitId, key, value, severity: 'INFO', action: limit.actions[0]!, threshold: undefined, violation: undefined };
+    }
+    const violation = this.recordBreach(limit, value, rank, key, undefined, now);
+    return { limitId, key, value, severity: violation.severity, action: violation.action, threshold: violation.threshold, violation };
+  }
+
+  // ---- the limit book ---------------------------------------------------------------------
+
+  replaceLimits(definitions: readonly unknown[], expectedVersion?: number): LimitBook {
+    this.assertVersion(expectedVersion);
+    return this.swap(this.compile(definitions, this.currentBook.version + 1, this.currentBook));
+  }
+
+  upsertLimit(definition: unknown, expectedVersion?: number): LimitBook {
+    this.assertVersion(expectedVersion);
+    const id = typeof definition === 'object' && definition !== null && 'id' in definition ? definition.id : undefined;
+    const current = this.currentBook.definitions;
+    const index = current.findIndex((d) => d.id === id);
+    const next: unknown[] = [...current];
+    if (index === -1) next.push(definition);
+    else next[index] = definition;
+    return this.swap(this.compile(next, this.currentBook.version + 1, this.currentBook));
+  }
+
+  deleteLimit(limitId: string, expectedVersion?: number): LimitBook {
+    this.assertVersion(expectedVersion);
+    if (!this.currentBook.byId.has(limitId)) throw new UnknownLimitError(limitId);
+    const next = this.currentBook.definitions.filter((d) => d.id !== limitId);
+    return this.swap(this.compile(next, this.currentBook.version + 1, this.currentBook));
+  }
+
+  private compile(definitions: readonly unknown[], version: number, previous: LimitBook | undefined): LimitBook {
+    return LimitBook.compile(definitions, {
+      version,
+      severityActions: this.config.severityActions,
+      maxWindowEntries: this.config.capacity.maxWindowEntries,
+      violations: this.violations,
+      previous,
+    });
+  }
+
+  private swap(next: LimitBook): LimitBook {
+    const previous = this.currentBook;
+    this.currentBook = next;
+    const now = this.clock.now();
+    for (const limit of previous.limits) {
+      const successor = next.byId.get(limit.id);
+      if (successor === undefined || !successor.isEnabled) this.violations.resolveAllOf(limit.id, now);
+    }
+    return next;
+  }
+
+  private assertVersion(expected: number | undefined): void {
+    if (expected !== undefined && expected !== this.currentBook.version) throw new VersionConflictError(expected, this.currentBook.version);
+  }
+
+  // ---- housekeeping -----------------------------------------------------------------------
+
+  /** Expires idle orders, drops empty windows and old history; run on a timer, off the hot path. */
+  sweep(): void {
+    const now = this.clock.now();
+    this.expire(now);
+    for (const limit of this.currentBook.limits) {
+      if (limit.windows.size === 0) continue;
+      for (const [key, ring] of limit.windows) if (ring.countAfter(now - limit.windowMs) === 0) limit.windows.delete(key);
+    }
+    this.violations.prune(now);
+  }
+
+  private expire(now: number): void {
+    this.expiredOrders += this.ledger.expireIdle(now);
+  }
+}
+
+function reasonsOf(isBlocked: boolean, lacksPrice: boolean, lacksCapacity: boolean): readonly ReasonCode[] {
+  if (!isBlocked && !lacksPrice && !lacksCapacity) return NO_REASONS;
+  const reasons: ReasonCode[] = [];
+  if (isBlocked) reasons.push('LIMIT_BREACH');
+  if (lacksPrice) reasons.push('NO_REFERENCE_PRICE');
+  if (lacksCapacity) reasons.push('CAPACITY_EXCEEDED');
+  return reasons;
+}
+
+function firstFinite(a: number, b: number, fallback: number): number {
+  if (a === a) return a;
+  if (b === b) return b;
+  return fallback;
+}
+
+function round(value: number): number {
+  return Math.round(value * 1e6) / 1e6;
+}
+
+export type { LimitDefinition };

@@ -1,0 +1,465 @@
+import type { Side } from './enums.js';
+import type { PositionRow } from './orders.js';
+
+/** Market data for one symbol: the reference price with its time, and the last fill seen. */
+export class SymbolMarket {
+  refPrice = Number.NaN;
+  refAt = Number.NEGATIVE_INFINITY;
+  lastFillPrice = Number.NaN;
+  constructor(readonly symbol: string) {}
+}
+
+/**
+ * One symbol's exposure inside a group (an account, a strategy, or the whole firm). Every
+ * level is its own average-cost book: fills that reduce the position realize
+ * (price − avgCost) × quantity; unrealized P&L is position × (mark − avgCost).
+ */
+export class Exposure {
+  position = 0;
+  avgCost = 0;
+  realized = 0;
+  openBuy = 0;
+  openSell = 0;
+  openBuyNotional = 0;
+  openSellNotional = 0;
+  openCount = 0;
+  readonly orders = new Set<OpenOrder>();
+  constructor(
+    readonly market: SymbolMarket,
+    readonly group: ExposureGroup,
+  ) {}
+
+  get isEmpty(): boolean {
+    return this.position === 0 && this.realized === 0 && this.openCount === 0;
+  }
+}
+
+/** An account, a strategy, or the firm: its exposures by symbol and its open-order count. */
+export class ExposureGroup {
+  readonly bySymbol = new Map<string, Exposure>();
+  openCount = 0;
+  constructor(readonly id: string) {}
+}
+
+/** An accepted order holding a reservation until it fills, is cancelled or expires. */
+export class OpenOrder {
+  constructor(
+    readonly orderId: string,
+    readonly accountId: string,
+    readonly strategyId: string,
+    readonly symbol: string,
+    readonly side: Side,
+    /** The price reserved against: the order's own, or the reference price for MARKET. */
+    readonly price: number,
+    public remaining: number,
+    readonly acceptedAt: number,
+    public lastActivityAt: number,
+    readonly account: Exposure,
+    readonly strategy: Exposure,
+    readonly firm: Exposure,
+  ) {}
+}
+
+/** Who a late fill belongs to after its open order expired. */
+interface ClosedOrder {
+  readonly strategyId: string;
+  readonly symbol: string;
+  readonly side: Side;
+  readonly closedAt: number;
+}
+
+export interface LedgerCapacity {
+  maxOpenOrders: number;
+  /** account × symbol exposures (positions and open orders) held at once. */
+  maxPositions: number;
+  maxSymbols: number;
+}
+
+export class CapacityError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CapacityError';
+  }
+}
+
+export type FillOutcome = 'applied' | 'unknown_order';
+
+/**
+ * Net positions, open-order reservations, P&L and market data for every account, strategy
+ * and the firm. All mutation is synchronous; nothing here reads a clock or does I/O.
+ */
+export class ExposureLedger {
+  readonly accounts = new Map<string, ExposureGroup>();
+  readonly strategies = new Map<string, ExposureGroup>();
+  readonly firm = new ExposureGroup('firm');
+  readonly markets = new Map<string, SymbolMarket>();
+  /** Open orders in order of last activity, oldest first: expiry sweeps from the front. */
+  private readonly byActivity = new Set<OpenOrder>();
+  private readonly openByAccount = new Map<string, Map<string, OpenOrder>>();
+  /** Recently expired orders, so that a fill arriving after expiry still moves the position. */
+  private readonly closed = new Map<string, ClosedOrder>();
+  private accountExposureCount = 0;
+  /** No open order can expire before this time; lets most calls skip the expiry scan. */
+  private nextExpiryAt = Number.POSITIVE_INFINITY;
+
+  constructor(
+    private readonly capacity: LedgerCapacity,
+    private readonly openOrderTtlMs: number,
+  ) {}
+
+  get openOrderCount(): number {
+    return this.byActivity.size;
+  }
+
+  get positionCount(): number {
+    return this.accountExposureCount;
+  }
+
+  get closedOrderCount(): number {
+    return this.closed.size;
+  }
+
+  openOrder(accountId: string, orderId: string): OpenOrder | undefined {
+    return this.openByAccount.get(accountId)?.get(orderId);
+  }
+
+  openOrdersOf(accountId: string): IterableIterator<OpenOrder> | undefined {
+    return this.openByAccount.get(accountId)?.values();
+  }
+
+  allOpenOrders(): IterableIterator<OpenOrder> {
+    return this.byActivity.values();
+  }
+
+  market(symbol: string): SymbolMarket | undefined {
+    return this.markets.get(symbol);
+  }
+
+  /** The reference price if it is fresh enough, else NaN. */
+  freshReference(market: SymbolMarket | undefined, now: number, maxAgeMs: number): number {
+    if (market === undefined || now - market.refAt > maxAgeMs) return Number.NaN;
+    return market.refPrice;
+  }
+
+  setReferencePrice(symbol: string, price: number, now: number): void {
+    const market = this.marketFor(symbol);
+    market.refPrice = price;
+    market.refAt = now;
+  }
+
+  /** Whether a new order for this account and symbol fits; checked before reserving. */
+  hasRoomFor(accountId: string, symbol: string): boolean {
+    if (this.byActivity.size >= this.capacity.maxOpenOrders) return false;
+    const exposure = this.accounts.get(accountId)?.bySymbol.get(symbol);
+    if (exposure !== undefined) return true;
+    if (this.accountExposureCount >= this.capacity.maxPositions) return false;
+    return this.markets.has(symbol) || this.markets.size < this.capacity.maxSymbols;
+  }
+
+  reserve(
+    orderId: string,
+    accountId: string,
+    strategyId: string,
+    symbol: string,
+    side: Side,
+    quantity: number,
+    price: number,
+    now: number,
+  ): OpenOrder {
+    const market = this.marketFor(symbol);
+    const account = this.exposureIn(this.accountGroup(accountId), market, true);
+    const strategy = this.exposureIn(this.strategyGroup(strategyId), market, false);
+    const firm = this.exposureIn(this.firm, market, false);
+    const order = new OpenOrder(orderId, accountId, strategyId, symbol, side, price, quantity, now, now, account, strategy, firm);
+    let byId = this.openByAccount.get(accountId);
+    if (byId === undefined) {
+      byId = new Map();
+      this.openByAccount.set(accountId, byId);
+    }
+    byId.set(orderId, order);
+    if (this.byActivity.size === 0) this.nextExpiryAt = now + this.openOrderTtlMs;
+    this.byActivity.add(order);
+    addOpen(account, order, quantity);
+    addOpen(strategy, order, quantity);
+    addOpen(firm, order, quantity);
+    return order;
+  }
+
+  /** Takes back a reservation entirely, as if the order had never been accepted (atomic batches). */
+  unreserve(order: OpenOrder): void {
+    this.releaseRemaining(order);
+  }
+
+  /** CANCEL, REJECT and EXPIRE: the rest of the order will never trade. */
+  release(accountId: string, orderId: string): boolean {
+    const order = this.openOrder(accountId, orderId);
+    if (order === undefined) return false;
+    this.releaseRemaining(order);
+    return true;
+  }
+
+  fill(accountId: string, orderId: string, quantity: number, price: number, now: number): FillOutcome {
+    const order = this.openOrder(accountId, orderId);
+    if (order === undefined) return this.lateFill(accountId, orderId, quantity, price);
+    const released = Math.min(quantity, order.remaining);
+    removeOpen(order.account, order, released, false);
+    removeOpen(order.strategy, order, released, false);
+    removeOpen(order.firm, order, released, false);
+    order.remaining -= released;
+    this.applyTrade(order.account, order.strategy, order.firm, order.side, quantity, price);
+    if (order.remaining <= 0) {
+      this.releaseRemaining(order);
+    } else {
+      order.lastActivityAt = now;
+      this.byActivity.delete(order);
+      this.byActivity.add(order);
+    }
+    return 'applied';
+  }
+
+  /** Expires open orders idle for the TTL; returns them so the caller can report each. */
+  expireIdle(now: number, onExpired?: (order: OpenOrder) => void): number {
+    if (now < this.nextExpiryAt) return 0;
+    let expired = 0;
+    this.nextExpiryAt = Number.POSITIVE_INFINITY;
+    for (const order of this.byActivity) {
+      if (now - order.lastActivityAt < this.openOrderTtlMs) {
+        this.nextExpiryAt = order.lastActivityAt + this.openOrderTtlMs;
+        break;
+      }
+      this.releaseRemaining(order);
+      this.remember(order, now);
+      onExpired?.(order);
+      expired++;
+    }
+    for (const [key, closed] of this.closed) {
+      if (now - closed.closedAt < this.openOrderTtlMs) break;
+      this.closed.delete(key);
+    }
+    return expired;
+  }
+
+  /** Start-of-day (or intraday) position snapshot; `replace` flattens everything not listed. */
+  applyPositions(rows: readonly PositionRow[], replace: boolean): void {
+    const newPairs = new Set<string>();
+    for (const row of rows) {
+      if (this.accounts.get(row.accountId)?.bySymbol.has(row.symbol) !== true) newPairs.add(row.accountId + '|' + row.symbol);
+    }
+    if (this.accountExposureCount + newPairs.size > this.capacity.maxPositions) {
+      throw new CapacityError(`positions: ${newPairs.size} new account/symbol pairs exceed maxPositions ${this.capacity.maxPositions}`);
+    }
+    if (replace) this.flattenAll();
+    for (const row of rows) this.setPosition(row);
+  }
+
+  /** New trading day: realized P&L restarts at every level; positions and average costs stay. */
+  resetSession(): void {
+    for (const family of [this.accounts, this.strategies]) {
+      for (const group of [...family.values()]) {
+        for (const exposure of [...group.bySymbol.values()]) {
+          exposure.realized = 0;
+          this.pruneIfEmpty(exposure, family);
+        }
+      }
+    }
+    for (const exposure of [...this.firm.bySymbol.values()]) {
+      exposure.realized = 0;
+      this.pruneIfEmpty(exposure, undefined);
+    }
+  }
+
+  private flattenAll(): void {
+    for (const family of [this.accounts, this.strategies]) {
+      for (const group of [...family.values()]) {
+        for (const exposure of [...group.bySymbol.values()]) flatten(exposure, family, this);
+      }
+    }
+    for (const exposure of [...this.firm.bySymbol.values()]) flatten(exposure, undefined, this);
+  }
+
+  private setPosition(row: PositionRow): void {
+    const market = this.marketFor(row.symbol);
+    const account = this.exposureIn(this.accountGroup(row.accountId), market, true);
+    const dPosition = row.quantity - account.position;
+    account.position = row.quantity;
+    account.avgCost = row.quantity === 0 ? 0 : row.avgPrice;
+    const firm = this.exposureIn(this.firm, market, false);
+    adjustPosition(firm, dPosition, row.avgPrice);
+    if (row.strategyId !== undefined) {
+      const strategy = this.exposureIn(this.strategyGroup(row.strategyId), market, false);
+      adjustPosition(strategy, dPosition, row.avgPrice);
+      this.pruneIfEmpty(strategy, this.strategies);
+    }
+    this.pruneIfEmpty(firm, undefined);
+    this.pruneIfEmpty(account, this.accounts);
+  }
+
+  private lateFill(accountId: string, orderId: string, quantity: number, price: number): FillOutcome {
+    const closed = this.closed.get(accountId + '|' + orderId);
+    if (closed === undefined) return 'unknown_order';
+    const market = this.marketFor(closed.symbol);
+    const account = this.exposureIn(this.accountGroup(accountId), market, true);
+    const strategy = this.exposureIn(this.strategyGroup(closed.strategyId), market, false);
+    const firm = this.exposureIn(this.firm, market, false);
+    this.applyTrade(account, strategy, firm, closed.side, quantity, price);
+    return 'applied';
+  }
+
+  private applyTrade(account: Exposure, strategy: Exposure, firm: Exposure, side: Side, quantity: number, price: number): void {
+    const signed = side === 'BUY' ? quantity : -quantity;
+    applyAverageCost(account, signed, price);
+    applyAverageCost(strategy, signed, price);
+    applyAverageCost(firm, signed, price);
+    account.market.lastFillPrice = price;
+    this.pruneIfEmpty(account, this.accounts);
+    this.pruneIfEmpty(strategy, this.strategies);
+    this.pruneIfEmpty(firm, undefined);
+  }
+
+  private releaseRemaining(order: OpenOrder): void {
+    removeOpen(order.account, order, order.remaining, true);
+    removeOpen(order.strategy, order, order.remaining, true);
+    removeOpen(order.firm, order, order.remaining, true);
+    order.remaining = 0;
+    this.byActivity.delete(order);
+    const byId = this.openByAccount.get(order.accountId);
+    if (byId !== undefined) {
+      byId.delete(order.orderId);
+      if (byId.size === 0) this.openByAccount.delete(order.accountId);
+    }
+    this.pruneIfEmpty(order.account, this.accounts);
+    this.pruneIfEmpty(order.strategy, this.strategies);
+    this.pruneIfEmpty(order.firm, undefined);
+  }
+
+  private remember(order: OpenOrder, now: number): void {
+    if (this.closed.size >= this.capacity.maxOpenOrders) {
+      const oldest = this.closed.keys().next();
+      if (oldest.done !== true) this.closed.delete(oldest.value);
+    }
+    this.closed.set(order.accountId + '|' + order.orderId, {
+      strategyId: order.strategyId,
+      symbol: order.symbol,
+      side: order.side,
+      closedAt: now,
+    });
+  }
+
+  private marketFor(symbol: string): SymbolMarket {
+    let market = this.markets.get(symbol);
+    if (market === undefined) {
+      if (this.markets.size >= this.capacity.maxSymbols) {
+        throw new CapacityError(`symbols: more than maxSymbols ${this.capacity.maxSymbols}`);
+      }
+      market = new SymbolMarket(symbol);
+      this.markets.set(symbol, market);
+    }
+    return market;
+  }
+
+  private accountGroup(id: string): ExposureGroup {
+    return groupIn(this.accounts, id);
+  }
+
+  private strategyGroup(id: string): ExposureGroup {
+    return groupIn(this.strategies, id);
+  }
+
+  private exposureIn(group: ExposureGroup, market: SymbolMarket, isAccount: boolean): Exposure {
+    let exposure = group.bySymbol.get(market.symbol);
+    if (exposure === undefined) {
+      exposure = new Exposure(market, group);
+      group.bySymbol.set(market.symbol, exposure);
+      if (isAccount) this.accountExposureCount++;
+    }
+    return exposure;
+  }
+
+  pruneIfEmpty(exposure: Exposure, family: Map<string, ExposureGroup> | undefined): void {
+    if (!exposure.isEmpty) return;
+    const group = exposure.group;
+    if (group.bySymbol.get(exposure.market.symbol) !== exposure) return;
+    group.bySymbol.delete(exposure.market.symbol);
+    if (family === this.accounts) this.accountExposureCount--;
+    if (family !== undefined && group.bySymbol.size === 0 && group.openCount === 0) family.delete(group.id);
+  }
+}
+
+function groupIn(family: Map<string, ExposureGroup>, id: string): ExposureGroup {
+  let group = family.get(id);
+  if (group === undefined) {
+    group = new ExposureGroup(id);
+    family.set(id, group);
+  }
+  return group;
+}
+
+function addOpen(exposure: Exposure, order: OpenOrder, quantity: number): void {
+  if (order.side === 'BUY') {
+    exposure.openBuy += quantity;
+    exposure.openBuyNotional += quantity * order.price;
+  } else {
+    exposure.openSell += quantity;
+    exposure.openSellNotional += quantity * order.price;
+  }
+  exposure.openCount++;
+  exposure.group.openCount++;
+  exposure.orders.add(order);
+}
+
+function removeOpen(exposure: Exposure, order: OpenOrder, quantity: number, isClosing: boolean): void {
+  if (order.side === 'BUY') {
+    exposure.openBuy = clampZero(exposure.openBuy - quantity);
+    exposure.openBuyNotional = clampZero(exposure.openBuyNotional - quantity * order.price);
+  } else {
+    exposure.openSell = clampZero(exposure.openSell - quantity);
+    exposure.openSellNotional = clampZero(exposure.openSellNotional - quantity * order.price);
+  }
+  if (isClosing && exposure.orders.delete(order)) {
+    exposure.openCount--;
+    exposure.group.openCount--;
+  }
+}
+
+/** Floating-point subtraction of what was added can leave dust like 1e-12 below zero. */
+function clampZero(value: number): number {
+  return value < 1e-9 ? 0 : value;
+}
+
+/** Average-cost accounting: fills that reduce a position realize against the average cost. */
+function applyAverageCost(exposure: Exposure, signed: number, price: number): void {
+  const position = exposure.position;
+  if (position === 0 || Math.sign(position) === Math.sign(signed)) {
+    const size = Math.abs(position) + Math.abs(signed);
+    exposure.avgCost = (Math.abs(position) * exposure.avgCost + Math.abs(signed) * price) / size;
+  } else {
+    const closing = Math.min(Math.abs(signed), Math.abs(position));
+    exposure.realized += closing * (price - exposure.avgCost) * Math.sign(position);
+    if (Math.abs(signed) > Math.abs(position)) exposure.avgCost = price;
+  }
+  exposure.position = position + signed;
+  if (exposure.position === 0) exposure.avgCost = 0;
+}
+
+/**
+ * A snapshot moves an aggregate level by the account's change without a trade: nothing is
+ * realized; added quantity blends into the average cost, a flip starts at the snapshot's price.
+ */
+function adjustPosition(exposure: Exposure, delta: number, avgPrice: number): void {
+  const position = exposure.position;
+  const next = position + delta;
+  if (position === 0 || Math.sign(position) === Math.sign(delta)) {
+    const size = Math.abs(next);
+    exposure.avgCost = size === 0 ? 0 : (Math.abs(position) * exposure.avgCost + Math.abs(delta) * avgPrice) / size;
+  } else if (Math.sign(next) !== Math.sign(position) && next !== 0) {
+    exposure.avgCost = avgPrice;
+  }
+  exposure.position = next;
+  if (next === 0) exposure.avgCost = 0;
+}
+
+function flatten(exposure: Exposure, family: Map<string, ExposureGroup> | undefined, ledger: ExposureLedger): void {
+  exposure.position = 0;
+  exposure.avgCost = 0;
+  ledger.pruneIfEmpty(exposure, family);
+}

@@ -1,0 +1,11 @@
+export * from './enums.js';
+export * from './orders.js';
+export * from './limit-definition.js';
+export * from './limit-book.js';
+export * from './engine.js';
+export * from './clock.js';
+export * from './keys.js';
+export * from './violation-book.js';
+export * from './trading-states.js';
+export * from './exposure-view.js';
+export { CapacityError } from './exposure-ledger.js';

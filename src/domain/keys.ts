@@ -1,0 +1,41 @@
+import type { Aggregation } from './enums.js';
+
+/** The parts of an order that aggregation keys are built from. */
+export interface KeyParts {
+  readonly accountId: string;
+  readonly strategyId: string;
+  readonly symbol: string;
+}
+
+/**
+ * The key a limit's state lives under inside one limit (rate windows): unique within one
+ * aggregation, not across them. Plain ids allocate nothing; only composite keys concatenate.
+ */
+export function localKey(per: Aggregation, parts: KeyParts): string {
+  switch (per) {
+    case 'global':
+      return '';
+    case 'account':
+      return parts.accountId;
+    case 'strategy':
+      return parts.strategyId;
+    case 'symbol':
+      return parts.symbol;
+    case 'account+symbol':
+      return parts.accountId + '|' + parts.symbol;
+    case 'strategy+symbol':
+      return parts.strategyId + '|' + parts.symbol;
+  }
+}
+
+/**
+ * The global name of a scope: what violations report as `key` and trading states are set
+ * on, e.g. `global`, `account:ACC-1`, `account+symbol:ACC-1|AAPL`.
+ */
+export function scopeKey(per: Aggregation, parts: KeyParts): string {
+  return per === 'global' ? 'global' : per + ':' + localKey(per, parts);
+}
+
+export function scopeKeyOf(type: Aggregation, id: string | undefined): string {
+  return type === 'global' ? 'global' : type + ':' + (id ?? '');
+}

@@ -1,0 +1,181 @@
+import { SEVERITIES } from './enums.js';
+import type { Action, Severity } from './enums.js';
+import type { CompiledLimit } from './compiled-limit.js';
+import { DEFAULT_PER, LimitDefinitionSchema } from './limit-definition.js';
+import type { LimitDefinition } from './limit-definition.js';
+import { EVALUATORS } from './limits/index.js';
+import type { Order } from './orders.js';
+import type { TimeRing } from './time-ring.js';
+import type { ViolationBook } from './violation-book.js';
+
+export type SeverityActions = Readonly<Record<Exclude<Severity, 'INFO'>, Action>>;
+
+export class LimitBookError extends Error {
+  constructor(
+    message: string,
+    /** Where the problem is: limit index or id, then the field path. */
+    readonly path: readonly (string | number)[],
+  ) {
+    super(message);
+    this.name = 'LimitBookError';
+  }
+}
+
+export interface CompileOptions {
+  readonly version: number;
+  readonly severityActions: SeverityActions;
+  /** Entries a rate or duplicate window holds; windowed thresholds must stay below it. */
+  readonly maxWindowEntries: number;
+  readonly violations: ViolationBook;
+  /** The book being replaced: unchanged windowed limits keep their windows. */
+  readonly previous?: LimitBook | undefined;
+}
+
+/**
+ * An immutable, compiled snapshot of the limits. Each limit is indexed under one scope
+ * dimension (account, else strategy, else symbol, else venue, else unscoped), so an order
+ * visits the limits that can apply to it and never the rest of the book.
+ */
+export class LimitBook {
+  readonly byId: ReadonlyMap<string, CompiledLimit>;
+  private readonly unscoped: readonly CompiledLimit[];
+  private readonly byAccount: ReadonlyMap<string, readonly CompiledLimit[]>;
+  private readonly byStrategy: ReadonlyMap<string, readonly CompiledLimit[]>;
+  private readonly bySymbol: ReadonlyMap<string, readonly CompiledLimit[]>;
+  private readonly byVenue: ReadonlyMap<string, readonly CompiledLimit[]>;
+
+  private constructor(
+    readonly version: number,
+    readonly limits: readonly CompiledLimit[],
+  ) {
+    this.byId = new Map(limits.map((l) => [l.id, l]));
+    const unscoped: CompiledLimit[] = [];
+    const byAccount = new Map<string, CompiledLimit[]>();
+    const byStrategy = new Map<string, CompiledLimit[]>();
+    const bySymbol = new Map<string, CompiledLimit[]>();
+    const byVenue = new Map<string, CompiledLimit[]>();
+    for (const limit of limits) {
+      if (!limit.isEnabled || limit.kind === 'value') continue;
+      if (limit.accounts !== undefined) addTo(byAccount, limit.accounts, limit);
+      else if (limit.strategies !== undefined) addTo(byStrategy, limit.strategies, limit);
+      else if (limit.symbols !== undefined) addTo(bySymbol, limit.symbols, limit);
+      else if (limit.venues !== undefined) addTo(byVenue, limit.venues, limit);
+      else unscoped.push(limit);
+    }
+    this.unscoped = unscoped;
+    this.byAccount = byAccount;
+    this.byStrategy = byStrategy;
+    this.bySymbol = bySymbol;
+    this.byVenue = byVenue;
+  }
+
+  static compile(definitions: readonly unknown[], options: CompileOptions): LimitBook {
+    const parsed = definitions.map((definition, index) => parseDefinition(definition, index));
+    const seen = new Set<string>();
+    parsed.forEach((definition, index) => {
+      if (seen.has(definition.id)) throw new LimitBookError(`limits[${index}].id: duplicate limit id ${definition.id}`, [index, 'id']);
+      seen.add(definition.id);
+    });
+    const compiled = parsed.map((definition, ordinal) => compileLimit(definition, ordinal, options));
+    return new LimitBook(options.version, compiled);
+  }
+
+  get definitions(): LimitDefinition[] {
+    return this.limits.map((l) => l.definition);
+  }
+
+  /** Collects the limits that apply to an order into `out` (cleared first); returns how many. */
+  collectApplicable(order: Order, out: CompiledLimit[]): number {
+    out.length = 0;
+    for (const limit of this.unscoped) out.push(limit);
+    pushMatching(this.byAccount.get(order.accountId), order, out);
+    pushMatching(this.byStrategy.get(order.strategyId), order, out);
+    pushMatching(this.bySymbol.get(order.symbol), order, out);
+    if (order.venue !== undefined) pushMatching(this.byVenue.get(order.venue), order, out);
+    return out.length;
+  }
+}
+
+function addTo(index: Map<string, CompiledLimit[]>, keys: ReadonlySet<string>, limit: CompiledLimit): void {
+  for (const key of keys) {
+    const list = index.get(key);
+    if (list === undefined) index.set(key, [limit]);
+    else list.push(limit);
+  }
+}
+
+function pushMatching(candidates: readonly CompiledLimit[] | undefined, order: Order, out: CompiledLimit[]): void {
+  if (candidates === undefined) return;
+  for (const limit of candidates) {
+    if (limit.accounts !== undefined && !limit.accounts.has(order.accountId)) continue;
+    if (limit.strategies !== undefined && !limit.strategies.has(order.strategyId)) continue;
+    if (limit.symbols !== undefined && !limit.symbols.has(order.symbol)) continue;
+    if (limit.venues !== undefined && (order.venue === undefined || !limit.venues.has(order.venue))) continue;
+    out.push(limit);
+  }
+}
+
+function parseDefinition(definition: unknown, index: number): LimitDefinition {
+  const result = LimitDefinitionSchema.safeParse(definition);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const id = typeof definition === 'object' && definition !== null && 'id' in definition ? String(definition.id) : `#${index}`;
+  const field = issue.path.map(String).join('.');
+  throw new LimitBookError(`limit ${id}: ${field === '' ? '' : field + ': '}${issue.message}`, [index, ...issue.path.map((p) => (typeof p === 'number' ? p : String(p)))]);
+}
+
+function compileLimit(definition: LimitDefinition, ordinal: number, options: CompileOptions): CompiledLimit {
+  const t = definition.thresholds;
+  const highest = t.critical ?? t.hard;
+  const isWindowed = definition.kind === 'order_rate' || definition.kind === 'duplicate_order';
+  if (isWindowed && highest + 1 >= options.maxWindowEntries) {
+    throw new LimitBookError(
+      `limit ${definition.id}: thresholds: ${highest} must stay below maxWindowEntries (${options.maxWindowEntries}) - 1`,
+      [ordinal, 'thresholds'],
+    );
+  }
+  const per = definition.per ?? DEFAULT_PER[definition.kind];
+  const previous = options.previous?.byId.get(definition.id);
+  const keepsWindows =
+    previous !== undefined && previous.kind === definition.kind && previous.per === per && previous.windowMs === definition.windowMs;
+  const actions: Action[] = SEVERITIES.map((severity) =>
+    severity === 'INFO' ? 'LOG' : (definition.actions?.[severity] ?? options.severityActions[severity]),
+  );
+  return Object.freeze({
+    ordinal,
+    id: definition.id,
+    kind: definition.kind,
+    per,
+    definition: deepFreeze(structuredClone(definition)),
+    isEnabled: definition.enabled !== false,
+    evaluate: definition.kind === 'value' ? () => Number.NaN : EVALUATORS[definition.kind],
+    accounts: toSet(definition.scope?.accounts),
+    strategies: toSet(definition.scope?.strategies),
+    symbols: toSet(definition.scope?.symbols),
+    venues: toSet(definition.scope?.venues),
+    warn: t.warn ?? Number.POSITIVE_INFINITY,
+    soft: t.soft ?? Number.POSITIVE_INFINITY,
+    hard: t.hard,
+    critical: t.critical ?? Number.POSITIVE_INFINITY,
+    actions: Object.freeze(actions),
+    windowMs: definition.windowMs ?? 0,
+    allowsMissingReference: definition.missingReference === 'allow',
+    windows: keepsWindows ? previous.windows : new Map<string, TimeRing>(),
+    active: options.violations.activeFor(definition.id),
+  });
+}
+
+function toSet(list: readonly string[] | undefined): ReadonlySet<string> | undefined {
+  return list === undefined ? undefined : new Set(list);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** Re-exported so callers validate a single definition the same way the book does. */
+export const parseLimitDefinition = (definition: unknown): LimitDefinition => parseDefinition(definition, 0);

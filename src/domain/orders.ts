@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { ExecutionTypeSchema, OrderTypeSchema, SideSchema } from './enums.js';
+
+/**
+ * Ids are short printable tokens. '|' is reserved: it joins the parts of composite
+ * aggregation keys (account+symbol), so an id containing it could alias another key.
+ */
+export const IdentifierSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[!-{}~]+$/, 'printable ASCII without spaces or "|"');
+
+/** Finite, positive, and small enough that products of two stay exact-ish in a double. */
+export const QuantitySchema = z.number().positive().max(1e12);
+export const PriceSchema = z.number().positive().max(1e9);
+
+export const OrderSchema = z
+  .strictObject({
+    orderId: IdentifierSchema,
+    accountId: IdentifierSchema,
+    strategyId: IdentifierSchema,
+    symbol: IdentifierSchema,
+    side: SideSchema,
+    quantity: QuantitySchema,
+    price: PriceSchema.optional(),
+    orderType: OrderTypeSchema.default('LIMIT'),
+    venue: IdentifierSchema.optional(),
+    tags: z.record(z.string().min(1).max(64), z.string().max(256)).optional(),
+  })
+  .refine((o) => o.orderType === 'MARKET' || o.price !== undefined, {
+    message: 'price is required for LIMIT orders',
+    path: ['price'],
+  });
+export type Order = z.infer<typeof OrderSchema>;
+
+export const ExecutionEventSchema = z.strictObject({
+  type: ExecutionTypeSchema,
+  accountId: IdentifierSchema,
+  orderId: IdentifierSchema,
+  /** FILL: the quantity filled by this execution (partial fills allowed). */
+  quantity: QuantitySchema.optional(),
+  /** FILL: the fill price. */
+  price: PriceSchema.optional(),
+});
+export type ExecutionEvent = z.infer<typeof ExecutionEventSchema>;
+
+export const PositionRowSchema = z.strictObject({
+  accountId: IdentifierSchema,
+  strategyId: IdentifierSchema.optional(),
+  symbol: IdentifierSchema,
+  /** Signed net quantity: negative is short. */
+  quantity: z.number().min(-1e12).max(1e12),
+  avgPrice: z.number().min(0).max(1e9),
+});
+export type PositionRow = z.infer<typeof PositionRowSchema>;
+
+export const ReferencePriceSchema = z.strictObject({ symbol: IdentifierSchema, price: PriceSchema });
+export type ReferencePrice = z.infer<typeof ReferencePriceSchema>;

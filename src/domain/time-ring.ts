@@ -1,0 +1,59 @@
+/**
+ * Timestamps of accepted orders in arrival order, for trailing-window counts. A circular
+ * buffer that starts small and doubles up to `maxEntries`; expired entries are dropped from
+ * the front as the window slides. Once full, the oldest entry is overwritten: the count then
+ * saturates at `maxEntries`, which the limit book keeps above every windowed threshold so a
+ * saturated count still lands in the top severity band.
+ */
+export class TimeRing {
+  private buffer: Float64Array;
+  private head = 0;
+  private count = 0;
+
+  constructor(private readonly maxEntries: number) {
+    this.buffer = new Float64Array(Math.min(8, maxEntries));
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Entries strictly newer than `cutoff` (the window is (now − windowMs, now]). */
+  countAfter(cutoff: number): number {
+    while (this.count > 0 && this.buffer[this.head]! <= cutoff) {
+      this.head = (this.head + 1) % this.buffer.length;
+      this.count--;
+    }
+    return this.count;
+  }
+
+  push(at: number): void {
+    if (this.count === this.buffer.length) {
+      if (this.buffer.length < this.maxEntries) {
+        this.grow();
+      } else {
+        this.head = (this.head + 1) % this.buffer.length;
+        this.count--;
+      }
+    }
+    this.buffer[(this.head + this.count) % this.buffer.length] = at;
+    this.count++;
+  }
+
+  /** Removes the newest entry: undoes a push when an atomic batch rolls back. */
+  popNewest(): void {
+    if (this.count > 0) this.count--;
+  }
+
+  clear(): void {
+    this.head = 0;
+    this.count = 0;
+  }
+
+  private grow(): void {
+    const next = new Float64Array(Math.min(this.buffer.length * 2, this.maxEntries));
+    for (let i = 0; i < this.count; i++) next[i] = this.buffer[(this.head + i) % this.buffer.length]!;
+    this.buffer = next;
+    this.head = 0;
+  }
+}

@@ -1,0 +1,99 @@
+import { TRADING_STATE_RANK } from './enums.js';
+import type { Aggregation, TradingState } from './enums.js';
+import { scopeKey } from './keys.js';
+import type { KeyParts } from './keys.js';
+
+export interface TradingStateEntry {
+  readonly scope: string;
+  readonly state: TradingState;
+  readonly reason: string;
+  readonly setAt: number;
+  /** `api` for an operator, `limit:<id>` for a HALT or REDUCE_ONLY action. */
+  readonly source: string;
+}
+
+/** Scopes an order is checked against, from the broadest to the narrowest. */
+const ORDER_SCOPES: readonly Aggregation[] = [
+  'global',
+  'account',
+  'strategy',
+  'symbol',
+  'account+symbol',
+  'strategy+symbol',
+];
+
+/**
+ * Kill switches and reduce-only flags by scope key. Only non-ACTIVE states are stored, so
+ * the common case (nothing set) costs one size test per order.
+ */
+export class TradingStates {
+  private readonly entries = new Map<string, TradingStateEntry>();
+
+  constructor(private readonly maxEntries: number) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** The most restrictive state over the order's scopes, or undefined when all are ACTIVE. */
+  stateFor(parts: KeyParts): TradingStateEntry | undefined {
+    if (this.entries.size === 0) return undefined;
+    let worst: TradingStateEntry | undefined;
+    for (const per of ORDER_SCOPES) {
+      const entry = this.entries.get(scopeKey(per, parts));
+      if (entry !== undefined && (worst === undefined || TRADING_STATE_RANK[entry.state] > TRADING_STATE_RANK[worst.state])) {
+        worst = entry;
+      }
+    }
+    return worst;
+  }
+
+  get(scope: string): TradingStateEntry | undefined {
+    return this.entries.get(scope);
+  }
+
+  list(): TradingStateEntry[] {
+    return [...this.entries.values()];
+  }
+
+  /** Sets a state as an operator would: it may loosen as well as tighten. */
+  set(scope: string, state: TradingState, reason: string, setAt: number, source: string): TradingStateEntry {
+    const entry: TradingStateEntry = { scope, state, reason, setAt, source };
+    if (state === 'ACTIVE') {
+      this.entries.delete(scope);
+      return entry;
+    }
+    if (!this.entries.has(scope) && this.entries.size >= this.maxEntries) {
+      return this.escalate(entry);
+    }
+    this.entries.set(scope, entry);
+    return entry;
+  }
+
+  /** A limit's action only ever tightens: it never lifts a HALT to REDUCE_ONLY. */
+  tighten(scope: string, state: TradingState, reason: string, setAt: number, source: string): TradingStateEntry | undefined {
+    const current = this.entries.get(scope);
+    if (current !== undefined && TRADING_STATE_RANK[current.state] >= TRADING_STATE_RANK[state]) return undefined;
+    return this.set(scope, state, reason, setAt, source);
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+
+  /**
+   * The table is full and a new scope must be restricted: failing open is not an option, so
+   * the state goes on the global scope instead (loud, and an operator lifts it).
+   */
+  private escalate(entry: TradingStateEntry): TradingStateEntry {
+    const current = this.entries.get('global');
+    if (current !== undefined && TRADING_STATE_RANK[current.state] >= TRADING_STATE_RANK[entry.state]) return current;
+    const global: TradingStateEntry = {
+      ...entry,
+      scope: 'global',
+      reason: `trading-state table full (${this.maxEntries}); escalated from ${entry.scope}: ${entry.reason}`,
+    };
+    this.entries.set('global', global);
+    return global;
+  }
+}
