@@ -23,7 +23,8 @@ export class Exposure {
   openBuyNotional = 0;
   openSellNotional = 0;
   openCount = 0;
-  readonly orders = new Set<OpenOrder>();
+  /** Open orders on this exposure, created on first use: most exposures are plain positions. */
+  orders: Set<OpenOrder> | undefined;
   constructor(
     readonly market: SymbolMarket,
     readonly group: ExposureGroup,
@@ -404,7 +405,7 @@ function addOpen(exposure: Exposure, order: OpenOrder, quantity: number): void {
   }
   exposure.openCount++;
   exposure.group.openCount++;
-  exposure.orders.add(order);
+  (exposure.orders ??= new Set()).add(order);
 }
 
 function removeOpen(exposure: Exposure, order: OpenOrder, quantity: number, isClosing: boolean): void {
@@ -415,7 +416,7 @@ function removeOpen(exposure: Exposure, order: OpenOrder, quantity: number, isCl
     exposure.openSell = clampZero(exposure.openSell - quantity);
     exposure.openSellNotional = clampZero(exposure.openSellNotional - quantity * order.price);
   }
-  if (isClosing && exposure.orders.delete(order)) {
+  if (isClosing && exposure.orders?.delete(order) === true) {
     exposure.openCount--;
     exposure.group.openCount--;
   }

@@ -7,7 +7,7 @@ import type { Evaluator } from '../compiled-limit.js';
  */
 export const evaluateSelfTrade: Evaluator = (limit, ctx) => {
   const exposure = ctx.exposureOf(limit.per);
-  if (exposure === undefined) return 0;
+  if (exposure?.orders === undefined) return 0;
   const opposite = ctx.isBuy ? 'SELL' : 'BUY';
   const price = ctx.orderPrice;
   for (const resting of exposure.orders) {
