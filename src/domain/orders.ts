@@ -15,6 +15,8 @@ export const IdentifierSchema = z
 export const QuantitySchema = z.number().positive().max(1e12);
 export const PriceSchema = z.number().positive().max(1e9);
 
+const MAX_TAGS = 16;
+
 export const OrderSchema = z
   .strictObject({
     orderId: IdentifierSchema,
@@ -26,12 +28,18 @@ export const OrderSchema = z
     price: PriceSchema.optional(),
     orderType: OrderTypeSchema.default('LIMIT'),
     venue: IdentifierSchema.optional(),
-    tags: z.record(z.string().min(1).max(64), z.string().max(256)).optional(),
+    tags: z
+      .record(z.string().min(1).max(64), z.string().max(256))
+      .refine((tags) => Object.keys(tags).length <= MAX_TAGS, `at most ${MAX_TAGS} tags`)
+      .meta({ maxProperties: MAX_TAGS })
+      .optional(),
   })
   .refine((o) => o.orderType === 'MARKET' || o.price !== undefined, {
     message: 'price is required for LIMIT orders',
     path: ['price'],
-  });
+  })
+  // The same rule for JSON Schema validators (Fastify, OpenAPI), which cannot see the refine.
+  .meta({ if: { properties: { orderType: { const: 'MARKET' } }, required: ['orderType'] }, else: { required: ['price'] } });
 export type Order = z.infer<typeof OrderSchema>;
 
 export const ExecutionEventSchema = z.strictObject({
@@ -42,7 +50,12 @@ export const ExecutionEventSchema = z.strictObject({
   quantity: QuantitySchema.optional(),
   /** FILL: the fill price. */
   price: PriceSchema.optional(),
-});
+})
+  .refine((e) => e.type !== 'FILL' || (e.quantity !== undefined && e.price !== undefined), {
+    message: 'a FILL needs quantity and price',
+    path: ['quantity'],
+  })
+  .meta({ if: { properties: { type: { const: 'FILL' } } }, then: { required: ['quantity', 'price'] } });
 export type ExecutionEvent = z.infer<typeof ExecutionEventSchema>;
 
 export const PositionRowSchema = z.strictObject({

@@ -1,0 +1,169 @@
+import type { EngineConfig } from '../src/domain/engine.js';
+import { LimitEngine } from '../src/domain/engine.js';
+import type { ExecutionEvent, Order, PositionRow } from '../src/domain/orders.js';
+import { SimClock } from './sim-clock.js';
+import { seededRandom } from './stats.js';
+
+export const ACCOUNTS = 10_000;
+export const SYMBOLS = 100;
+const STRATEGIES = 20;
+const VENUES = 4;
+/** Offered rate in simulated time: 100 orders per millisecond, 100,000 orders/s. */
+const ORDERS_PER_MS = 100;
+/** Open orders held at steady state: about 5 per account, like resting quotes. */
+const OPEN_ORDER_TARGET = 50_000;
+const POSITION_CHUNK = 10_000;
+
+export const benchConfig = (): EngineConfig => ({
+  severityActions: { WARNING: 'ALERT', SOFT_BREACH: 'ALERT', HARD_BREACH: 'BLOCK', CRITICAL: 'HALT' },
+  openOrderTtlMs: 60_000,
+  maxReferenceAgeMs: 5_000,
+  history: { capacity: 10_000, retentionMs: 3_600_000 },
+  capacity: {
+    maxOpenOrders: 200_000,
+    maxPositions: 1_200_000,
+    maxSymbols: 1_000,
+    maxWindowKeys: 1_000_000,
+    maxWindowEntries: 1_000_000,
+    maxTradingStates: 1_000,
+    maxActiveViolations: 10_000,
+    maxSubscribers: 10,
+  },
+});
+
+const pad = (n: number, width: number): string => String(n).padStart(width, '0');
+
+/** The firm: ids and reference prices, shared by the state loader, the limits and the order flow. */
+export class World {
+  readonly accounts = Array.from({ length: ACCOUNTS }, (_, i) => `ACC-${pad(i, 5)}`);
+  readonly strategies = Array.from({ length: STRATEGIES }, (_, i) => `STRAT-${pad(i, 2)}`);
+  readonly symbols = Array.from({ length: SYMBOLS }, (_, i) => `SYM-${pad(i, 3)}`);
+  readonly venues = Array.from({ length: VENUES }, (_, i) => `VENUE-${i}`);
+  readonly prices: Float64Array;
+
+  constructor(readonly random: () => number) {
+    this.prices = Float64Array.from(this.symbols, () => cents(10 + random() * 490));
+  }
+
+  /** Each account trades through one strategy. */
+  strategyOf(account: number): string {
+    return this.strategies[account % STRATEGIES]!;
+  }
+}
+
+const cents = (value: number): number => Math.round(value * 100) / 100;
+
+export function makeEngine(world: World): { engine: LimitEngine; clock: SimClock } {
+  const clock = new SimClock(Date.UTC(2026, 10, 25, 14, 30));
+  const engine = new LimitEngine(benchConfig(), clock, []);
+  refreshPrices(engine, world);
+  return { engine, clock };
+}
+
+function refreshPrices(engine: LimitEngine, world: World): void {
+  engine.setReferencePrices(world.symbols.map((symbol, i) => ({ symbol, price: world.prices[i]! })));
+}
+
+/** Every account holds every symbol, long or short, bought within ±5 % of today's reference. */
+export function loadPositions(engine: LimitEngine, world: World): void {
+  let rows: PositionRow[] = [];
+  for (let a = 0; a < ACCOUNTS; a++) {
+    for (let s = 0; s < SYMBOLS; s++) {
+      const size = Math.ceil(world.random() * 100) * 100;
+      rows.push({
+        accountId: world.accounts[a]!,
+        strategyId: world.strategyOf(a),
+        symbol: world.symbols[s]!,
+        quantity: world.random() < 0.5 ? -size : size,
+        avgPrice: cents(world.prices[s]! * (0.95 + world.random() * 0.1)),
+      });
+      if (rows.length === POSITION_CHUNK) {
+        engine.applyPositions(rows, false);
+        rows = [];
+      }
+    }
+  }
+  if (rows.length > 0) engine.applyPositions(rows, false);
+}
+
+/**
+ * Orders as a market maker's flow looks: any account, its own strategy, any symbol and venue,
+ * passive prices (buys below the reference, sells above), so no order crosses its own resting
+ * orders and self_trade stays clean. Accepted orders are retired oldest first (3 in 4
+ * cancelled, 1 in 4 filled) to hold the open-order count steady; time advances at the
+ * offered rate, reference prices tick every 100 ms and windows are swept every second.
+ */
+export class OrderFlow {
+  private seq = 0;
+  private readonly open: Order[] = [];
+  private openHead = 0;
+  private sinceTick = 0;
+  private ticks = 0;
+
+  constructor(
+    private readonly engine: LimitEngine,
+    private readonly clock: SimClock,
+    private readonly world: World,
+  ) {}
+
+  get openCount(): number {
+    return this.open.length - this.openHead;
+  }
+
+  next(): Order {
+    const w = this.world;
+    const r = w.random;
+    const a = Math.floor(r() * ACCOUNTS);
+    const s = Math.floor(r() * SYMBOLS);
+    const isBuy = r() < 0.5;
+    const offset = 0.0005 + r() * 0.0045;
+    const price = cents(w.prices[s]! * (isBuy ? 1 - offset : 1 + offset));
+    return {
+      orderId: `B-${++this.seq}`,
+      accountId: w.accounts[a]!,
+      strategyId: w.strategyOf(a),
+      symbol: w.symbols[s]!,
+      side: isBuy ? 'BUY' : 'SELL',
+      quantity: Math.ceil(r() * 50) * 10,
+      price,
+      orderType: 'LIMIT',
+      venue: w.venues[Math.floor(r() * VENUES)]!,
+    };
+  }
+
+  accepted(order: Order): void {
+    this.open.push(order);
+  }
+
+  /** Housekeeping after `count` orders; never inside a timed region. */
+  advance(count: number): void {
+    this.sinceTick += count;
+    while (this.sinceTick >= ORDERS_PER_MS) {
+      this.sinceTick -= ORDERS_PER_MS;
+      this.clock.advance(1);
+      this.ticks++;
+      if (this.ticks % 100 === 0) refreshPrices(this.engine, this.world);
+      if (this.ticks % 1_000 === 0) this.engine.sweep();
+    }
+    this.retire();
+  }
+
+  private retire(): void {
+    const excess = this.openCount - OPEN_ORDER_TARGET;
+    if (excess <= 0) return;
+    const events: ExecutionEvent[] = [];
+    for (let i = 0; i < excess; i++) {
+      const o = this.open[this.openHead++]!;
+      events.push(
+        (this.openHead & 7) < 6
+          ? { type: 'CANCEL', accountId: o.accountId, orderId: o.orderId }
+          : { type: 'FILL', accountId: o.accountId, orderId: o.orderId, quantity: o.quantity, price: o.price! },
+      );
+    }
+    this.engine.applyExecutions(events);
+    if (this.openHead > 100_000) {
+      this.open.splice(0, this.openHead);
+      this.openHead = 0;
+    }
+  }
+}

@@ -1,0 +1,105 @@
+import './http/schema-docs.js';
+import { Ajv } from 'ajv';
+import Fastify, { LogController } from 'fastify';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { AppConfig } from './config/schema.js';
+import type { Clock } from './domain/clock.js';
+import { systemClock } from './domain/clock.js';
+import { LimitEngine } from './domain/engine.js';
+import type { EngineConfig } from './domain/engine.js';
+import { authPlugin } from './http/plugins/auth.js';
+import { deadlinePlugin } from './http/plugins/deadline.js';
+import { errorsPlugin } from './http/plugins/errors.js';
+import { registerRateLimit } from './http/plugins/rate-limit.js';
+import { checkRoutes } from './http/routes/checks.js';
+import type { RouteDeps } from './http/routes/deps.js';
+import { feedRoutes } from './http/routes/feeds.js';
+import { healthRoutes } from './http/routes/health.js';
+import { limitRoutes } from './http/routes/limits.js';
+import { operationRoutes } from './http/routes/operations.js';
+import { violationRoutes } from './http/routes/violations.js';
+import { Telemetry } from './telemetry/metrics.js';
+import { warmUp } from './warm-up.js';
+
+export interface AppOptions {
+  clock?: Clock;
+  /** Where log lines go (tests capture them); defaults to stdout. */
+  logStream?: NodeJS.WritableStream;
+  defaultMetrics?: boolean;
+}
+
+export interface App {
+  readonly server: FastifyInstance;
+  readonly engine: LimitEngine;
+  readonly telemetry: Telemetry;
+}
+
+/** Paths that never reach a log, whatever the config says. */
+const ALWAYS_REDACTED = ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', '*.token', '*.password'];
+
+export function engineConfigOf(config: AppConfig): EngineConfig {
+  return {
+    severityActions: config.severityActions,
+    openOrderTtlMs: config.server.openOrderTtlMs,
+    maxReferenceAgeMs: config.server.maxReferenceAgeMs,
+    history: config.history,
+    capacity: config.capacity,
+  };
+}
+
+/**
+ * Bodies are validated without type coercion ("5" is not a number) and unknown fields are
+ * errors, not silently dropped; query strings and params may coerce (they are all text).
+ */
+function validatorCompiler() {
+  const forBodies = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
+  const forText = new Ajv({ coerceTypes: true, useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
+  return ({ schema, httpPart }: { schema: object; httpPart?: string }) =>
+    (httpPart === 'body' ? forBodies : forText).compile(schema) as (data: unknown) => boolean;
+}
+
+/** The composition root: one engine, its telemetry, and the HTTP API around them. */
+export async function buildApp(config: AppConfig, options: AppOptions = {}): Promise<App> {
+  const clock = options.clock ?? systemClock;
+  const engine = new LimitEngine(engineConfigOf(config), clock, config.limits);
+  const telemetry = new Telemetry(() => engine, { defaultMetrics: options.defaultMetrics ?? true });
+  const logger: FastifyServerOptions['logger'] = {
+    level: config.server.logLevel,
+    redact: { paths: [...ALWAYS_REDACTED, ...config.server.redactPaths], censor: '[redacted]' },
+    ...(options.logStream === undefined ? {} : { stream: options.logStream }),
+  };
+  const server = Fastify({
+    logger,
+    bodyLimit: config.server.bodyLimitBytes,
+    logController: new LogController({ disableRequestLogging: !config.server.accessLog }),
+    return503OnClosing: true,
+  });
+  server.setValidatorCompiler(validatorCompiler());
+
+  await server.register(errorsPlugin);
+  await server.register(authPlugin, config.auth);
+  await server.register(deadlinePlugin, { defaultDeadlineMs: config.server.defaultDeadlineMs, now: () => clock.monotonic() });
+  await registerRateLimit(server, config.rateLimit, () => telemetry.rateLimited.inc());
+
+  let isReady = false;
+  const deps: RouteDeps = { engine, config, telemetry };
+  healthRoutes(server, { telemetry, isReady: () => isReady });
+  checkRoutes(server, deps);
+  feedRoutes(server, deps);
+  limitRoutes(server, deps);
+  violationRoutes(server, deps);
+  operationRoutes(server, deps);
+
+  const sweeper = setInterval(() => engine.sweep(), config.server.sweepIntervalMs);
+  sweeper.unref();
+  server.addHook('onClose', (_instance, done) => {
+    clearInterval(sweeper);
+    done();
+  });
+  server.addHook('onReady', (done) => {
+    warmUp(engineConfigOf(config), config.limits);
+    isReady = true;
+    done();
+  });
+  return { server, engine, telemetry };
+}

@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { ConfigV0Schema, migrateV0 } from './migrations.js';
+import { AppConfigSchema, CURRENT_SCHEMA_VERSION } from './schema.js';
+import type { AppConfig } from './schema.js';
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads, migrates, validates and freezes a config file (YAML or JSON, by content). */
+export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = {}): AppConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read config ${path}: ${(error as Error).message}`);
+  }
+  let document: unknown;
+  try {
+    document = parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(`config ${path} is not valid YAML or JSON: ${(error as Error).message}`);
+  }
+  return parseConfig(document, env, path);
+}
+
+/** Validates a config document of any known schema version and applies HOST and PORT. */
+export function parseConfig(document: unknown, env: NodeJS.ProcessEnv = {}, source = 'config'): AppConfig {
+  const current = migrate(document, source);
+  const overridden = applyEnvironment(current, env, source);
+  const result = AppConfigSchema.safeParse(overridden);
+  if (!result.success) throw new ConfigError(`${source}: ${describe(result.error)}`);
+  return deepFreeze(result.data);
+}
+
+function migrate(document: unknown, source: string): unknown {
+  if (typeof document !== 'object' || document === null || Array.isArray(document)) {
+    throw new ConfigError(`${source}: the config must be a mapping with schemaVersion ${CURRENT_SCHEMA_VERSION}`);
+  }
+  const record = document as Record<string, unknown>;
+  const version = record.schemaVersion ?? record.schema_version ?? 0;
+  if (version === CURRENT_SCHEMA_VERSION) return document;
+  if (version !== 0) throw new ConfigError(`${source}: schemaVersion ${String(version)} is not supported (0 or ${CURRENT_SCHEMA_VERSION})`);
+  const v0 = ConfigV0Schema.safeParse(document);
+  if (!v0.success) throw new ConfigError(`${source} (schemaVersion 0): ${describe(v0.error)}`);
+  return migrateV0(v0.data);
+}
+
+function applyEnvironment(document: unknown, env: NodeJS.ProcessEnv, source: string): unknown {
+  if (env.HOST === undefined && env.PORT === undefined) return document;
+  const record = document as Record<string, unknown>;
+  const server = { ...((record.server as Record<string, unknown> | undefined) ?? {}) };
+  if (env.HOST !== undefined) server.host = env.HOST;
+  if (env.PORT !== undefined) {
+    const port = Number(env.PORT);
+    if (!Number.isInteger(port)) throw new ConfigError(`${source}: PORT must be an integer, got ${env.PORT}`);
+    server.port = port;
+  }
+  return { ...record, server };
+}
+
+/** The first problem, with the path of the field it is about (`limits.3.thresholds.soft: ...`). */
+export function describe(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => `${issue.path.length === 0 ? '(root)' : issue.path.join('.')}: ${issue.message}`)
+    .join('; ');
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

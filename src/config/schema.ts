@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { ActionSchema } from '../domain/enums.js';
+import { LimitDefinitionSchema } from '../domain/limit-definition.js';
+
+export const CURRENT_SCHEMA_VERSION = 1;
+
+export const RoleSchema = z.enum(['gateway', 'ops', 'admin']);
+export type Role = z.infer<typeof RoleSchema>;
+
+const positiveInt = (max: number) => z.number().int().min(1).max(max);
+
+const ServerSchema = z.strictObject({
+  host: z.string().min(1).max(255).default('127.0.0.1'),
+  port: z.number().int().min(0).max(65_535).default(8080),
+  bodyLimitBytes: positiveInt(64 * 1024 * 1024).default(1_048_576),
+  /** Budget for a request that sends no `x-deadline-ms`. */
+  defaultDeadlineMs: positiveInt(60_000).default(50),
+  maxBatchSize: positiveInt(100_000).default(1_000),
+  /** Open orders with no execution for this long are released. */
+  openOrderTtlMs: positiveInt(7 * 86_400_000).default(86_400_000),
+  /** Reference prices older than this count as missing (price-dependent limits fail closed). */
+  maxReferenceAgeMs: positiveInt(86_400_000).default(60_000),
+  /** How often expired orders, empty windows and old history are swept. */
+  sweepIntervalMs: positiveInt(600_000).default(1_000),
+  /** One log line per request; off in production, where only errors and REJECTs are logged. */
+  accessLog: z.boolean().default(false),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Extra log paths to redact (pino paths), for fields this firm treats as sensitive. */
+  redactPaths: z.array(z.string().min(1).max(200)).max(100).default([]),
+});
+
+const TokenSchema = z.strictObject({
+  name: z.string().min(1).max(64),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'lower-case hex SHA-256 of the token'),
+  roles: z.array(RoleSchema).min(1),
+});
+
+const AuthSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  tokens: z.array(TokenSchema).max(1_000).default([]),
+});
+
+const WindowSchema = z.strictObject({ max: positiveInt(10_000_000), timeWindowMs: positiveInt(3_600_000) });
+
+const RateLimitSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  perStrategy: WindowSchema.default({ max: 100_000, timeWindowMs: 1_000 }),
+  perToken: WindowSchema.default({ max: 1_000, timeWindowMs: 1_000 }),
+  /** Distinct rate-limit keys kept (LRU). */
+  cacheSize: positiveInt(1_000_000).default(10_000),
+});
+
+const SeverityActionsSchema = z.strictObject({
+  WARNING: ActionSchema.default('ALERT'),
+  SOFT_BREACH: ActionSchema.default('ALERT'),
+  HARD_BREACH: ActionSchema.default('BLOCK'),
+  CRITICAL: ActionSchema.default('HALT'),
+});
+
+const HistorySchema = z.strictObject({
+  capacity: positiveInt(10_000_000).default(100_000),
+  retentionMs: positiveInt(30 * 86_400_000).default(86_400_000),
+});
+
+const CapacitySchema = z.strictObject({
+  maxOpenOrders: positiveInt(100_000_000).default(1_000_000),
+  maxPositions: positiveInt(100_000_000).default(2_000_000),
+  maxSymbols: positiveInt(10_000_000).default(100_000),
+  maxWindowKeys: positiveInt(10_000_000).default(100_000),
+  maxWindowEntries: positiveInt(10_000_000).default(100_000),
+  maxTradingStates: positiveInt(1_000_000).default(10_000),
+  maxActiveViolations: positiveInt(10_000_000).default(100_000),
+  maxSubscribers: positiveInt(10_000).default(64),
+});
+
+const StorageSchema = z.strictObject({
+  dataDir: z.string().min(1).max(1_000).default('./data'),
+  durability: z.enum(['fsync', 'async', 'off']).default('off'),
+  snapshotIntervalMs: positiveInt(86_400_000).default(60_000),
+});
+
+export const AppConfigSchema = z.strictObject({
+  schemaVersion: z.literal(CURRENT_SCHEMA_VERSION),
+  server: ServerSchema.default(ServerSchema.parse({})),
+  auth: AuthSchema.default(AuthSchema.parse({})),
+  rateLimit: RateLimitSchema.default(RateLimitSchema.parse({})),
+  severityActions: SeverityActionsSchema.default(SeverityActionsSchema.parse({})),
+  history: HistorySchema.default(HistorySchema.parse({})),
+  capacity: CapacitySchema.default(CapacitySchema.parse({})),
+  storage: StorageSchema.default(StorageSchema.parse({})),
+  limits: z.array(LimitDefinitionSchema).max(100_000).default([]),
+});
+export type AppConfig = z.infer<typeof AppConfigSchema>;
+export type AppConfigInput = z.input<typeof AppConfigSchema>;

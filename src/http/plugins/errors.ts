@@ -1,0 +1,86 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { CapacityError } from '../../domain/exposure-ledger.js';
+import { LimitBookError } from '../../domain/limit-book.js';
+import { UnknownLimitError, VersionConflictError } from '../../domain/engine.js';
+import { SubscriberLimitError } from '../../domain/violation-book.js';
+import { ProblemError, problemBody } from '../problems.js';
+import type { FieldProblem, ProblemKind } from '../problems.js';
+
+interface AjvIssue {
+  instancePath: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
+/** `/orders/0/quantity` plus ajv's params → `orders.0.quantity`, the field a client fixes. */
+function fieldOf(issue: AjvIssue): string {
+  const parts = issue.instancePath.split('/').filter((p) => p !== '');
+  const extra = issue.params.additionalProperty ?? issue.params.missingProperty;
+  if (typeof extra === 'string') parts.push(extra);
+  return parts.join('.');
+}
+
+function validationProblems(error: FastifyError): FieldProblem[] {
+  const context = error.validationContext ?? 'body';
+  return ((error.validation ?? []) as AjvIssue[]).map((issue) => {
+    const field = fieldOf(issue);
+    const message =
+      typeof issue.params.additionalProperty === 'string' ? 'is not a known field' : (issue.message ?? 'is not valid');
+    return { field: field === '' ? context : `${context === 'body' ? '' : context + '.'}${field}`, message };
+  });
+}
+
+function classify(error: FastifyError | Error): { kind: ProblemKind; detail: string; errors?: FieldProblem[] } {
+  if (error instanceof ProblemError) return { kind: error.kind, detail: error.message, ...(error.errors ? { errors: error.errors } : {}) };
+  if (error instanceof VersionConflictError) return { kind: 'preconditionFailed', detail: error.message };
+  if (error instanceof UnknownLimitError) return { kind: 'notFound', detail: error.message };
+  if (error instanceof LimitBookError) {
+    const field = error.path.slice(1).map(String).join('.');
+    return { kind: 'validation', detail: error.message, errors: [{ field: field === '' ? 'body' : field, message: error.message }] };
+  }
+  if (error instanceof CapacityError) return { kind: 'capacity', detail: error.message };
+  if (error instanceof SubscriberLimitError) return { kind: 'unavailable', detail: error.message };
+  const fastifyError = error as FastifyError;
+  if (fastifyError.validation !== undefined) {
+    const errors = validationProblems(fastifyError);
+    const first = errors[0];
+    return { kind: 'validation', detail: first === undefined ? error.message : `${first.field} ${first.message}`, errors };
+  }
+  switch (fastifyError.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { kind: 'payloadTooLarge', detail: error.message };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return { kind: 'unsupportedMediaType', detail: error.message };
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return { kind: 'malformedJson', detail: error.message };
+    default:
+      break;
+  }
+  if (fastifyError.statusCode === 429) return { kind: 'rateLimited', detail: error.message };
+  if (error instanceof SyntaxError || fastifyError.statusCode === 400) return { kind: 'malformedJson', detail: error.message };
+  if (fastifyError.statusCode === 413) return { kind: 'payloadTooLarge', detail: error.message };
+  if (fastifyError.statusCode === 415) return { kind: 'unsupportedMediaType', detail: error.message };
+  return { kind: 'internal', detail: 'internal error' };
+}
+
+export function sendProblem(reply: FastifyReply, request: FastifyRequest, kind: ProblemKind, detail: string, errors?: FieldProblem[]): FastifyReply {
+  const body = problemBody(kind, detail, request.url, errors);
+  return reply.code(body.status).type('application/problem+json').send(body);
+}
+
+/** Every error leaves as RFC 9457 problem+json; only real faults are 5xx and logged as errors. */
+export const errorsPlugin = fp(
+  (app: FastifyInstance) => {
+    app.setErrorHandler((error: FastifyError, request, reply) => {
+      const { kind, detail, errors } = classify(error);
+      if (kind === 'internal') request.log.error({ err: error }, 'request failed');
+      else request.log.debug({ kind, detail }, 'request refused');
+      return sendProblem(reply, request, kind, detail, errors);
+    });
+    app.setNotFoundHandler((request, reply) => sendProblem(reply, request, 'notFound', `no route ${request.method} ${request.url}`));
+  },
+  { name: 'errors' },
+);

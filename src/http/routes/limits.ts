@@ -1,0 +1,92 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { LimitBook } from '../../domain/limit-book.js';
+import { ProblemError } from '../problems.js';
+import { jsonSchemaOf } from '../json-schema.js';
+import { perToken } from '../plugins/rate-limit.js';
+import { EvaluateRequestSchema, LimitIdParamsSchema, LimitResponseSchema, LimitsResponseSchema, LimitWriteSchema } from '../schemas.js';
+import type { RouteDeps } from './deps.js';
+
+const IF_MATCH = z.string().regex(/^(W\/)?"?\d{1,15}"?$/);
+
+/** `If-Match: 7` or `"7"`: the book version the writer last read. Absent: unconditional. */
+function expectedVersion(request: FastifyRequest): number | undefined {
+  const header = request.headers['if-match'];
+  if (header === undefined) return undefined;
+  if (!IF_MATCH.safeParse(header).success) {
+    throw new ProblemError('validation', 'If-Match must be a book version such as 7 or "7"', [{ field: 'headers.if-match', message: 'is not a version' }]);
+  }
+  return Number(header.replace(/\D/g, ''));
+}
+
+const withVersion = (reply: FastifyReply, book: LimitBook): FastifyReply => reply.header('etag', `"${book.version}"`);
+
+/** The limit book: ops read it, admins change it; every write compiles a new book and swaps it in. */
+export function limitRoutes(app: FastifyInstance, { engine, config }: RouteDeps): void {
+  const rateLimit = perToken(config.rateLimit);
+  const params = jsonSchemaOf(LimitIdParamsSchema);
+
+  app.get(
+    '/v1/limits',
+    { schema: { summary: 'The limit book', tags: ['limits'], response: { 200: jsonSchemaOf(LimitsResponseSchema, 'output') } }, config: { role: 'ops', rateLimit } },
+    (_request, reply) => withVersion(reply, engine.book).send({ version: engine.book.version, limits: engine.book.definitions }),
+  );
+
+  app.post(
+    '/v1/limits',
+    { schema: { summary: 'Add a limit', tags: ['limits'], body: jsonSchemaOf(LimitWriteSchema) }, config: { role: 'admin', rateLimit } },
+    (request, reply) => {
+      const definition = request.body as { id: string };
+      const version = expectedVersion(request);
+      if (engine.book.byId.has(definition.id)) throw new ProblemError('conflict', `limit ${definition.id} exists: PUT /v1/limits/${definition.id} to change it`);
+      const book = engine.upsertLimit(definition, version);
+      return withVersion(reply, book).code(201).send({ version: book.version, limit: book.byId.get(definition.id)?.definition });
+    },
+  );
+
+  app.get(
+    '/v1/limits/:id',
+    { schema: { summary: 'One limit', tags: ['limits'], params, response: { 200: jsonSchemaOf(LimitResponseSchema, 'output') } }, config: { role: 'ops', rateLimit } },
+    (request, reply) => {
+      const { id } = request.params as { id: string };
+      const limit = engine.book.byId.get(id);
+      if (limit === undefined) throw new ProblemError('notFound', `no limit ${id}`);
+      return withVersion(reply, engine.book).send({ version: engine.book.version, limit: limit.definition });
+    },
+  );
+
+  app.put(
+    '/v1/limits/:id',
+    { schema: { summary: 'Create or replace a limit', tags: ['limits'], params, body: jsonSchemaOf(LimitWriteSchema) }, config: { role: 'admin', rateLimit } },
+    (request, reply) => {
+      const { id } = request.params as { id: string };
+      const definition = request.body as { id: string };
+      if (definition.id !== id) throw new ProblemError('validation', `body id ${definition.id} differs from the path's ${id}`, [{ field: 'id', message: 'must equal the path id' }]);
+      const book = engine.upsertLimit(definition, expectedVersion(request));
+      return withVersion(reply, book).send({ version: book.version, limit: book.byId.get(id)?.definition });
+    },
+  );
+
+  app.delete(
+    '/v1/limits/:id',
+    { schema: { summary: 'Remove a limit (its active violations resolve)', tags: ['limits'], params }, config: { role: 'admin', rateLimit } },
+    (request, reply) => {
+      const { id } = request.params as { id: string };
+      const book = engine.deleteLimit(id, expectedVersion(request));
+      return withVersion(reply, book).send({ version: book.version, deleted: id });
+    },
+  );
+
+  app.post(
+    '/v1/limits/:id/evaluate',
+    {
+      schema: { summary: 'Feed a value limit (the review\'s check_limit)', tags: ['limits'], params, body: jsonSchemaOf(EvaluateRequestSchema) },
+      config: { role: 'gateway', rateLimit },
+    },
+    (request, reply) => {
+      const { id } = request.params as { id: string };
+      const body = request.body as { value: number; scopeId?: string };
+      return reply.send(engine.evaluateValue(id, body.value, body.scopeId));
+    },
+  );
+}

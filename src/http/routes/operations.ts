@@ -1,0 +1,50 @@
+import type { FastifyInstance } from 'fastify';
+import type { Aggregation, TradingState } from '../../domain/enums.js';
+import { ProblemError } from '../problems.js';
+import { jsonSchemaOf } from '../json-schema.js';
+import { perToken } from '../plugins/rate-limit.js';
+import { AccountIdParamsSchema, TradingStateRequestSchema } from '../schemas.js';
+import type { RouteDeps } from './deps.js';
+
+/** The ops desk: kill switch and reduce-only, the trading day, and what an account holds. */
+export function operationRoutes(app: FastifyInstance, { engine, config }: RouteDeps): void {
+  const rateLimit = perToken(config.rateLimit);
+
+  app.get(
+    '/v1/trading-state',
+    { schema: { summary: 'Scopes not ACTIVE (kill switches, reduce-only)', tags: ['operations'] }, config: { role: 'ops', rateLimit } },
+    (_request, reply) => reply.send({ states: engine.tradingStates.list() }),
+  );
+
+  app.put(
+    '/v1/trading-state',
+    { schema: { summary: 'Halt, set reduce-only, or resume a scope', tags: ['operations'], body: jsonSchemaOf(TradingStateRequestSchema) }, config: { role: 'admin', rateLimit } },
+    (request, reply) => {
+      const body = request.body as { scope: { type: Aggregation; id?: string }; state: TradingState; reason: string };
+      const { type, id } = body.scope;
+      if (type !== 'global' && id === undefined) throw new ProblemError('validation', `scope.id is required for a ${type} scope`, [{ field: 'scope.id', message: 'is required' }]);
+      if (type === 'global' && id !== undefined) throw new ProblemError('validation', 'the global scope takes no id', [{ field: 'scope.id', message: 'must be absent' }]);
+      if (id !== undefined && (type === 'account+symbol' || type === 'strategy+symbol') !== id.includes('|')) {
+        throw new ProblemError('validation', `scope.id for ${type} is ${type.includes('+') ? '<id>|<symbol>' : 'a single id'}`, [{ field: 'scope.id', message: 'has the wrong form' }]);
+      }
+      request.log.info({ scope: body.scope, state: body.state, by: request.principal?.name }, 'trading state changed');
+      return reply.send(engine.setTradingState(type, id, body.state, body.reason));
+    },
+  );
+
+  app.post(
+    '/v1/sessions/reset',
+    { schema: { summary: 'Start a new trading day: realized P&L and rate windows restart', tags: ['operations'] }, config: { role: 'admin', rateLimit } },
+    (request, reply) => {
+      engine.resetSession();
+      request.log.info({ by: request.principal?.name }, 'session reset');
+      return reply.send({ reset: true, at: new Date().toISOString() });
+    },
+  );
+
+  app.get(
+    '/v1/accounts/:id/exposure',
+    { schema: { summary: 'Positions, open orders, gross notional and P&L of an account', tags: ['operations'], params: jsonSchemaOf(AccountIdParamsSchema) }, config: { role: 'ops', rateLimit } },
+    (request, reply) => reply.send(engine.exposure((request.params as { id: string }).id)),
+  );
+}

@@ -1,0 +1,87 @@
+import type { ServerResponse } from 'node:http';
+import type { FastifyInstance } from 'fastify';
+import type { Severity } from '../../domain/enums.js';
+import type { ViolationNotice } from '../../domain/violation-book.js';
+import { ProblemError } from '../problems.js';
+import { jsonSchemaOf } from '../json-schema.js';
+import { perToken } from '../plugins/rate-limit.js';
+import { ActiveViolationQuerySchema, ViolationQuerySchema } from '../schemas.js';
+import type { RouteDeps } from './deps.js';
+
+/** A slow stream client may buffer this much before it is dropped: memory stays bounded. */
+const MAX_STREAM_BUFFER_BYTES = 1024 * 1024;
+const HEARTBEAT_MS = 15_000;
+
+function timeOf(value: string | undefined, field: string): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+  if (!Number.isFinite(ms)) throw new ProblemError('validation', `${field} must be ISO-8601 or epoch milliseconds`, [{ field: `querystring.${field}`, message: 'is not a time' }]);
+  return ms;
+}
+
+export function violationRoutes(app: FastifyInstance, { engine, config }: RouteDeps): void {
+  const rateLimit = perToken(config.rateLimit);
+  const streams = new Set<ServerResponse>();
+
+  app.get(
+    '/v1/violations/active',
+    { schema: { summary: 'Active violations, most recently updated first', tags: ['violations'], querystring: jsonSchemaOf(ActiveViolationQuerySchema) }, config: { role: 'ops', rateLimit } },
+    (request, reply) => {
+      const query = request.query as { limitId?: string; severity?: Severity };
+      return reply.send({ items: engine.violations.active(query) });
+    },
+  );
+
+  app.get(
+    '/v1/violations',
+    { schema: { summary: 'Violation history, newest first, in cursor pages', tags: ['violations'], querystring: jsonSchemaOf(ViolationQuerySchema) }, config: { role: 'ops', rateLimit } },
+    (request, reply) => {
+      const q = request.query as { limitId?: string; severity?: Severity; since?: string; until?: string; cursor?: string; pageSize?: number };
+      const page = engine.violations.query(
+        {
+          limitId: q.limitId,
+          severity: q.severity,
+          since: timeOf(q.since, 'since'),
+          until: timeOf(q.until, 'until'),
+          cursor: q.cursor === undefined ? undefined : Number(q.cursor),
+          pageSize: q.pageSize ?? 100,
+        },
+        Date.now(),
+      );
+      return reply.send({ items: page.items, nextCursor: page.nextCursor === undefined ? null : String(page.nextCursor) });
+    },
+  );
+
+  app.get(
+    '/v1/violations/stream',
+    { schema: { summary: 'Live violations and resolutions as Server-Sent Events', tags: ['violations'] }, config: { role: 'ops', rateLimit } },
+    (request, reply) => {
+      const raw = reply.raw;
+      const send = (notice: ViolationNotice): void => {
+        if (raw.writableLength > MAX_STREAM_BUFFER_BYTES) {
+          raw.destroy();
+          return;
+        }
+        const data = notice.type === 'violation' ? notice.event : { ...notice.violation, resolvedAt: notice.at };
+        raw.write(`event: ${notice.type}\ndata: ${JSON.stringify(data)}\n\n`);
+      };
+      const unsubscribe = engine.violations.subscribe(send);
+      reply.hijack();
+      raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+      raw.write(': connected\n\n');
+      streams.add(raw);
+      const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), HEARTBEAT_MS);
+      heartbeat.unref();
+      raw.on('close', () => {
+        clearInterval(heartbeat);
+        unsubscribe();
+        streams.delete(raw);
+      });
+    },
+  );
+
+  app.addHook('onClose', (_instance, done) => {
+    for (const stream of streams) stream.end();
+    done();
+  });
+}

@@ -1,0 +1,9 @@
+declare module 'fastify' {
+  /** Documentation fields carried into openapi.yaml by the generator. */
+  interface FastifySchema {
+    summary?: string;
+    tags?: string[];
+  }
+}
+
+export {};

@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import {
+  ActionSchema,
+  AggregationSchema,
+  DecisionSchema,
+  LimitKindSchema,
+  ReasonCodeSchema,
+  SeveritySchema,
+  TradingStateSchema,
+} from '../domain/enums.js';
+import { LimitDefinitionSchema } from '../domain/limit-definition.js';
+import { ExecutionEventSchema, IdentifierSchema, OrderSchema, PositionRowSchema, ReferencePriceSchema } from '../domain/orders.js';
+
+/** Hard ceiling of the schema; the configured `maxBatchSize` (usually lower) is enforced in the route. */
+export const BATCH_CEILING = 100_000;
+
+export const CheckRequestSchema = OrderSchema;
+
+export const BatchRequestSchema = z.strictObject({
+  orders: z.array(OrderSchema).min(1).max(BATCH_CEILING),
+  atomic: z.boolean().optional(),
+});
+
+export const OrderViolationSchema = z.object({
+  violationId: z.string(),
+  limitId: z.string(),
+  kind: LimitKindSchema,
+  severity: SeveritySchema,
+  action: ActionSchema,
+  value: z.number(),
+  threshold: z.number(),
+  key: z.string(),
+  message: z.string(),
+});
+
+export const CheckResultSchema = z.object({
+  orderId: z.string(),
+  decision: DecisionSchema,
+  reasons: z.array(ReasonCodeSchema),
+  violations: z.array(OrderViolationSchema),
+  evaluated: z.number().int(),
+  bookVersion: z.number().int(),
+});
+
+export const BatchResponseSchema = z.object({
+  results: z.array(CheckResultSchema),
+  summary: z.object({ total: z.number().int(), accepted: z.number().int(), rejected: z.number().int() }),
+});
+
+export const ExecutionsRequestSchema = z.strictObject({ events: z.array(ExecutionEventSchema).min(1).max(10_000) });
+export const ExecutionsResponseSchema = z.object({
+  results: z.array(z.object({ orderId: z.string(), outcome: z.enum(['applied', 'unknown_order']) })),
+});
+
+export const PositionsRequestSchema = z.strictObject({
+  positions: z.array(PositionRowSchema).max(1_000_000),
+  replace: z.boolean().optional(),
+});
+
+export const MarketDataRequestSchema = z.strictObject({ prices: z.array(ReferencePriceSchema).min(1).max(100_000) });
+
+export const LimitIdParamsSchema = z.strictObject({ id: IdentifierSchema });
+export const AccountIdParamsSchema = z.strictObject({ id: IdentifierSchema });
+
+export const LimitsResponseSchema = z.object({ version: z.number().int(), limits: z.array(z.looseObject({})) });
+export const LimitResponseSchema = z.object({ version: z.number().int(), limit: z.looseObject({}) });
+export const LimitWriteSchema = LimitDefinitionSchema;
+
+export const EvaluateRequestSchema = z.strictObject({
+  value: z.number().min(-1e15).max(1e15),
+  /** The id on the limit's `per` key (an account id for per: account); omit for global limits. */
+  scopeId: IdentifierSchema.optional(),
+});
+
+export const TradingStateRequestSchema = z.strictObject({
+  scope: z.strictObject({ type: AggregationSchema, id: z.string().min(1).max(140).optional() }),
+  state: TradingStateSchema,
+  reason: z.string().min(1).max(500),
+});
+
+export const ViolationQuerySchema = z.strictObject({
+  limitId: IdentifierSchema.optional(),
+  severity: SeveritySchema.optional(),
+  /** ISO-8601 time or epoch milliseconds. */
+  since: z.string().max(40).optional(),
+  until: z.string().max(40).optional(),
+  cursor: z.string().regex(/^\d{1,15}$/).optional(),
+  pageSize: z.number().int().min(1).max(1_000).optional(),
+});
+
+export const ActiveViolationQuerySchema = z.strictObject({
+  limitId: IdentifierSchema.optional(),
+  severity: SeveritySchema.optional(),
+});

@@ -1,0 +1,41 @@
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { stringify } from 'yaml';
+import { buildApp } from './app.js';
+import { ConfigError, loadConfigFile } from './config/load.js';
+
+/** The embedded default: an example limit book and demo tokens (see the README). */
+const DEFAULT_CONFIG = fileURLToPath(new URL('../config/default.yaml', import.meta.url));
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { config: { type: 'string' }, 'print-config': { type: 'boolean', default: false } },
+  });
+  const config = loadConfigFile(values.config ?? DEFAULT_CONFIG, process.env);
+  if (values['print-config']) {
+    process.stdout.write(stringify(config));
+    return;
+  }
+  const { server } = await buildApp(config);
+  let isClosing = false;
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (isClosing) return;
+    isClosing = true;
+    server.log.info({ signal }, 'shutting down: finishing in-flight requests');
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        server.log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+  await server.listen({ host: config.server.host, port: config.server.port });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof ConfigError ? error.message : String((error as Error).stack ?? error)}\n`);
+  process.exit(1);
+});
