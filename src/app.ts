@@ -10,6 +10,7 @@ import type { EngineConfig } from './domain/engine.js';
 import { authPlugin } from './http/plugins/auth.js';
 import { deadlinePlugin } from './http/plugins/deadline.js';
 import { errorsPlugin } from './http/plugins/errors.js';
+import { openApiYaml, recordRoutes } from './http/openapi.js';
 import { registerRateLimit } from './http/plugins/rate-limit.js';
 import { checkRoutes } from './http/routes/checks.js';
 import type { RouteDeps } from './http/routes/deps.js';
@@ -32,7 +33,11 @@ export interface App {
   readonly server: FastifyInstance;
   readonly engine: LimitEngine;
   readonly telemetry: Telemetry;
+  /** The OpenAPI document of this app's routes, as YAML. */
+  readonly openApi: () => string;
 }
+
+export const API_VERSION = '1.0.0';
 
 /** Paths that never reach a log, whatever the config says. */
 const ALWAYS_REDACTED = ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', '*.token', '*.password'];
@@ -75,6 +80,7 @@ export async function buildApp(config: AppConfig, options: AppOptions = {}): Pro
     return503OnClosing: true,
   });
   server.setValidatorCompiler(validatorCompiler());
+  const routes = recordRoutes(server);
 
   await server.register(errorsPlugin);
   await server.register(authPlugin, config.auth);
@@ -101,5 +107,5 @@ export async function buildApp(config: AppConfig, options: AppOptions = {}): Pro
     isReady = true;
     done();
   });
-  return { server, engine, telemetry };
+  return { server, engine, telemetry, openApi: () => openApiYaml(routes, API_VERSION) };
 }

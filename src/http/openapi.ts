@@ -1,0 +1,101 @@
+import type { FastifyInstance, RouteOptions } from 'fastify';
+import { stringify } from 'yaml';
+import type { JsonSchema } from './json-schema.js';
+import { PROBLEM_TYPES } from './problems.js';
+
+interface RecordedRoute {
+  method: string;
+  url: string;
+  schema: Record<string, unknown> | undefined;
+  role: string | undefined;
+}
+
+const PROBLEM_SCHEMA: JsonSchema = {
+  type: 'object',
+  required: ['type', 'title', 'status', 'detail'],
+  properties: {
+    type: { type: 'string' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    instance: { type: 'string' },
+    errors: {
+      type: 'array',
+      items: { type: 'object', required: ['field', 'message'], properties: { field: { type: 'string' }, message: { type: 'string' } } },
+    },
+  },
+};
+
+/** Records every route as it is added, so the spec is generated from the real route table. */
+export function recordRoutes(app: FastifyInstance): RecordedRoute[] {
+  const routes: RecordedRoute[] = [];
+  app.addHook('onRoute', (route: RouteOptions) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) {
+      if (method === 'HEAD') continue;
+      routes.push({
+        method: method.toLowerCase(),
+        url: route.url,
+        schema: route.schema as Record<string, unknown> | undefined,
+        role: route.config?.role,
+      });
+    }
+  });
+  return routes;
+}
+
+function parameters(schema: JsonSchema | undefined, where: 'path' | 'query'): unknown[] {
+  if (schema === undefined) return [];
+  const properties = (schema.properties ?? {}) as Record<string, JsonSchema>;
+  const required = new Set((schema.required ?? []) as string[]);
+  return Object.entries(properties).map(([name, property]) => ({ name, in: where, required: where === 'path' || required.has(name), schema: property }));
+}
+
+function operation(route: RecordedRoute): Record<string, unknown> {
+  const schema = route.schema ?? {};
+  const response = (schema.response ?? {}) as Record<string, JsonSchema>;
+  const ok = response[200];
+  const statuses = route.role === undefined ? [] : ['400', '401', '403', '429'];
+  const errors = Object.fromEntries(statuses.map((s) => [s, { $ref: '#/components/responses/Problem' }]));
+  return {
+    summary: schema.summary,
+    tags: schema.tags,
+    ...(route.role === undefined ? { security: [] } : { security: [{ bearer: [] }], 'x-required-role': route.role }),
+    parameters: [...parameters(schema.params as JsonSchema | undefined, 'path'), ...parameters(schema.querystring as JsonSchema | undefined, 'query')],
+    ...(schema.body === undefined ? {} : { requestBody: { required: true, content: { 'application/json': { schema: schema.body } } } }),
+    responses: {
+      200: { description: 'OK', ...(ok === undefined ? {} : { content: { 'application/json': { schema: ok } } }) },
+      ...errors,
+      default: { $ref: '#/components/responses/Problem' },
+    },
+  };
+}
+
+/** OpenAPI 3.1 from the recorded routes; JSON Schemas come straight from the zod schemas. */
+export function openApiDocument(routes: readonly RecordedRoute[], version: string): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  const sorted = [...routes].sort((a, b) => (a.url === b.url ? a.method.localeCompare(b.method) : a.url.localeCompare(b.url)));
+  for (const route of sorted) {
+    const path = route.url.replace(/:([A-Za-z]+)/g, '{$1}');
+    (paths[path] ??= {})[route.method] = operation(route);
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Unified Limit Checker',
+      version,
+      description:
+        'Pre-trade risk checks. Errors are RFC 9457 problem+json; problem types: ' +
+        Object.keys(PROBLEM_TYPES).join(', ') +
+        '. Send `x-deadline-ms` with checks to bound their latency.',
+    },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      responses: { Problem: { description: 'RFC 9457 problem', content: { 'application/problem+json': { schema: PROBLEM_SCHEMA } } } },
+    },
+    paths,
+  };
+}
+
+export const openApiYaml = (routes: readonly RecordedRoute[], version: string): string =>
+  stringify(openApiDocument(routes, version), { lineWidth: 0, aliasDuplicateObjects: false });

@@ -1,0 +1,34 @@
+import { readFileSync } from 'node:fs';
+import SwaggerParser from '@apidevtools/swagger-parser';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/app.js';
+import { loadConfigFile } from '../../src/config/load.js';
+
+async function generated(): Promise<string> {
+  const app = await buildApp(loadConfigFile('config/default.yaml'), { defaultMetrics: false });
+  await app.server.ready();
+  const yaml = app.openApi();
+  await app.server.close();
+  return yaml;
+}
+
+describe('openapi.yaml', () => {
+  it('matches what the route schemas generate (run `npm run openapi` after changing a route)', async () => {
+    expect(readFileSync('openapi.yaml', 'utf8')).toBe(await generated());
+  });
+
+  it('is a valid OpenAPI 3.1 document', async () => {
+    const document = parse(readFileSync('openapi.yaml', 'utf8')) as Parameters<typeof SwaggerParser.validate>[0];
+    await expect(SwaggerParser.validate(document)).resolves.toBeDefined();
+  });
+
+  it('documents every route of the API with its role', () => {
+    const document = parse(readFileSync('openapi.yaml', 'utf8')) as { paths: Record<string, Record<string, { 'x-required-role'?: string }>> };
+    expect(Object.keys(document.paths)).toEqual(
+      expect.arrayContaining(['/v1/checks', '/v1/checks/batch', '/v1/executions', '/v1/limits/{id}/evaluate', '/v1/violations/stream', '/v1/trading-state', '/metrics']),
+    );
+    expect(document.paths['/v1/checks']?.post?.['x-required-role']).toBe('gateway');
+    expect(document.paths['/v1/trading-state']?.put?.['x-required-role']).toBe('admin');
+  });
+});
