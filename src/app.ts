@@ -9,7 +9,7 @@ import { LimitEngine } from './domain/engine.js';
 import type { EngineConfig } from './domain/engine.js';
 import { authPlugin } from './http/plugins/auth.js';
 import { deadlinePlugin } from './http/plugins/deadline.js';
-import { errorsPlugin } from './http/plugins/errors.js';
+import { errorsPlugin, frameworkErrorHandler } from './http/plugins/errors.js';
 import { openApiYaml, recordRoutes } from './http/openapi.js';
 import { registerRateLimit } from './http/plugins/rate-limit.js';
 import { checkRoutes } from './http/routes/checks.js';
@@ -20,6 +20,8 @@ import { limitRoutes } from './http/routes/limits.js';
 import { operationRoutes } from './http/routes/operations.js';
 import { violationRoutes } from './http/routes/violations.js';
 import { Telemetry } from './telemetry/metrics.js';
+import { disabledTracing } from './telemetry/tracing.js';
+import type { Tracing } from './telemetry/tracing.js';
 import { warmUp } from './warm-up.js';
 
 export interface AppOptions {
@@ -27,6 +29,8 @@ export interface AppOptions {
   /** Where log lines go (tests capture them); defaults to stdout. */
   logStream?: NodeJS.WritableStream;
   defaultMetrics?: boolean;
+  /** Started by the process entry from OTEL_* variables; off by default. */
+  tracing?: Tracing;
 }
 
 export interface App {
@@ -78,8 +82,11 @@ export async function buildApp(config: AppConfig, options: AppOptions = {}): Pro
     bodyLimit: config.server.bodyLimitBytes,
     logController: new LogController({ disableRequestLogging: !config.server.accessLog }),
     return503OnClosing: true,
+    frameworkErrors: frameworkErrorHandler,
   });
   server.setValidatorCompiler(validatorCompiler());
+  // Fastify parses text/plain by default; this API takes JSON only, so anything else is a 415.
+  server.removeContentTypeParser('text/plain');
   const routes = recordRoutes(server);
 
   await server.register(errorsPlugin);
@@ -88,7 +95,7 @@ export async function buildApp(config: AppConfig, options: AppOptions = {}): Pro
   await registerRateLimit(server, config.rateLimit, () => telemetry.rateLimited.inc());
 
   let isReady = false;
-  const deps: RouteDeps = { engine, config, telemetry };
+  const deps: RouteDeps = { engine, config, telemetry, clock, tracing: options.tracing ?? disabledTracing };
   healthRoutes(server, { telemetry, isReady: () => isReady });
   checkRoutes(server, deps);
   feedRoutes(server, deps);

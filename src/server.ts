@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfigFile } from './config/load.js';
+import { startTracing } from './telemetry/tracing.js';
 
 /** The embedded default: an example limit book and demo tokens (see the README). */
 const DEFAULT_CONFIG = fileURLToPath(new URL('../config/default.yaml', import.meta.url));
@@ -16,7 +17,11 @@ async function main(): Promise<void> {
     process.stdout.write(stringify(config));
     return;
   }
-  const { server } = await buildApp(config);
+  const tracing = startTracing(process.env);
+  const { server } = await buildApp(config, { tracing });
+  server.addHook('onClose', async () => {
+    await tracing.shutdown();
+  });
   let isClosing = false;
   const shutdown = (signal: NodeJS.Signals): void => {
     if (isClosing) return;

@@ -1,13 +1,19 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
+import type { Span } from '@opentelemetry/api';
+import type { BatchResult, CheckResult } from '../../domain/engine.js';
 import type { Order } from '../../domain/orders.js';
+import type { Tracing } from '../../telemetry/tracing.js';
 import { ProblemError } from '../problems.js';
 import { jsonSchemaOf } from '../json-schema.js';
 import { perStrategy, perToken } from '../plugins/rate-limit.js';
 import { BatchRequestSchema, BatchResponseSchema, CheckRequestSchema, CheckResultSchema } from '../schemas.js';
 import type { RouteDeps } from './deps.js';
 
+/** Batches log at most this many rejected orders each, so one bad batch cannot flood the log. */
+const MAX_LOGGED_REJECTIONS = 20;
+
 /** The hot routes: one order, or a batch, checked and reserved in one synchronous engine call. */
-export function checkRoutes(app: FastifyInstance, { engine, config, telemetry }: RouteDeps): void {
+export function checkRoutes(app: FastifyInstance, { engine, config, telemetry, tracing }: RouteDeps): void {
   app.post(
     '/v1/checks',
     {
@@ -20,9 +26,13 @@ export function checkRoutes(app: FastifyInstance, { engine, config, telemetry }:
       config: { role: 'gateway', rateLimit: perStrategy(config.rateLimit) },
     },
     (request, reply) => {
+      const order = request.body as Order;
+      const span = tracing.isEnabled ? tracing.startSpan('ulc.check', request.headers, { 'ulc.order_id': order.orderId }) : undefined;
       const started = performance.now();
-      const result = engine.checkOrder(request.body as Order, request.deadlineAt);
+      const result = traced(tracing, span, () => engine.checkOrder(order, request.deadlineAt));
       telemetry.recordCheck(result, performance.now() - started);
+      if (span !== undefined) endCheckSpan(tracing, span, result);
+      if (result.decision === 'REJECT') logRejection(request.log, order, result);
       return reply.send(result);
     },
   );
@@ -45,10 +55,74 @@ export function checkRoutes(app: FastifyInstance, { engine, config, telemetry }:
           { field: 'orders', message: `at most ${config.server.maxBatchSize} orders` },
         ]);
       }
+      const span = tracing.isEnabled ? tracing.startSpan('ulc.check_batch', request.headers, { 'ulc.batch.size': body.orders.length }) : undefined;
       const started = performance.now();
-      const result = engine.checkBatch(body.orders, { atomic: body.atomic === true, deadline: request.deadlineAt });
+      const result = traced(tracing, span, () => engine.checkBatch(body.orders, { atomic: body.atomic === true, deadline: request.deadlineAt }));
       telemetry.recordBatch(result, performance.now() - started);
+      if (span !== undefined) endBatchSpan(tracing, span, result);
+      if (result.summary.rejected > 0) logBatchRejections(request, body.orders, result);
       return reply.send(result);
     },
   );
+}
+
+/** Runs the engine call; a span that is open when it throws is ended as failed. */
+function traced<T>(tracing: Tracing, span: Span | undefined, call: () => T): T {
+  try {
+    return call();
+  } catch (error) {
+    if (span !== undefined) tracing.end(span, error);
+    throw error;
+  }
+}
+
+function endCheckSpan(tracing: Tracing, span: Span, result: CheckResult): void {
+  span.setAttributes({
+    'ulc.decision': result.decision,
+    'ulc.reasons': [...result.reasons],
+    'ulc.limits_evaluated': result.evaluated,
+    'ulc.violations': result.violations.length,
+    'ulc.book_version': result.bookVersion,
+  });
+  tracing.end(span);
+}
+
+function endBatchSpan(tracing: Tracing, span: Span, batch: BatchResult): void {
+  let evaluated = 0;
+  let violations = 0;
+  for (const result of batch.results) {
+    evaluated += result.evaluated;
+    violations += result.violations.length;
+  }
+  span.setAttributes({
+    'ulc.decision': batch.summary.rejected === 0 ? 'ACCEPT' : batch.summary.accepted === 0 ? 'REJECT' : 'MIXED',
+    'ulc.batch.accepted': batch.summary.accepted,
+    'ulc.batch.rejected': batch.summary.rejected,
+    'ulc.limits_evaluated': evaluated,
+    'ulc.violations': violations,
+  });
+  tracing.end(span);
+}
+
+/** One info line per risk REJECT: what the desk needs to explain it (redactable by path). */
+function logRejection(log: FastifyBaseLogger, order: Order, result: CheckResult): void {
+  log.info(
+    {
+      order: { orderId: order.orderId, accountId: order.accountId, strategyId: order.strategyId, symbol: order.symbol, side: order.side, quantity: order.quantity, price: order.price },
+      reasons: result.reasons,
+      violations: result.violations.map((v) => ({ limitId: v.limitId, severity: v.severity, action: v.action, value: v.value, threshold: v.threshold })),
+    },
+    'order rejected',
+  );
+}
+
+function logBatchRejections(request: FastifyRequest, orders: readonly Order[], batch: BatchResult): void {
+  let logged = 0;
+  for (let i = 0; i < batch.results.length && logged < MAX_LOGGED_REJECTIONS; i++) {
+    const result = batch.results[i]!;
+    if (result.decision === 'REJECT' && result.reasons[0] !== 'BATCH_REJECTED') {
+      logRejection(request.log, orders[i]!, result);
+      logged++;
+    }
+  }
 }
