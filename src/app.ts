@@ -44,7 +44,16 @@ export interface App {
 export const API_VERSION = '1.0.0';
 
 /** Paths that never reach a log, whatever the config says. */
-const ALWAYS_REDACTED = ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', '*.token', '*.password'];
+const ALWAYS_REDACTED = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers.authorization',
+  'authorization',
+  'token',
+  '*.token',
+  'password',
+  '*.password',
+];
 
 export function engineConfigOf(config: AppConfig): EngineConfig {
   return {
