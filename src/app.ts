@@ -112,6 +112,11 @@ export async function buildApp(config: AppConfig, options: AppOptions = {}): Pro
   violationRoutes(server, deps);
   operationRoutes(server, deps);
 
+  server.addHook('onResponse', (request, reply, done) => {
+    telemetry.recordHttp(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime);
+    done();
+  });
+
   const sweeper = setInterval(() => engine.sweep(), config.server.sweepIntervalMs);
   sweeper.unref();
   server.addHook('onClose', (_instance, done) => {

@@ -20,6 +20,7 @@ export class Telemetry {
   private readonly violations: Counter<'kind' | 'severity'>;
   private readonly deadlineExceeded: Counter;
   readonly rateLimited: Counter;
+  private readonly httpDuration: Histogram<'method' | 'route' | 'status_class'>;
   private readonly children = new Map<string, CounterChild>();
 
   constructor(engine: () => LimitEngine, options: { defaultMetrics: boolean }) {
@@ -51,6 +52,13 @@ export class Telemetry {
     });
     this.deadlineExceeded = new Counter({ name: 'ulc_deadline_exceeded_total', help: 'Orders rejected because their deadline was spent', registers });
     this.rateLimited = new Counter({ name: 'ulc_rate_limited_total', help: 'Requests refused with 429', registers });
+    this.httpDuration = new Histogram({
+      name: 'ulc_http_request_duration_seconds',
+      help: 'HTTP request duration from arrival to response, by route pattern',
+      labelNames: ['method', 'route', 'status_class'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
     new Gauge({
       name: 'ulc_active_violations',
       help: 'Active (unresolved) violations',
@@ -94,6 +102,11 @@ export class Telemetry {
         for (const state of Object.keys(TRADING_STATE_RANK) as TradingState[]) if (state !== 'ACTIVE') this.set({ state }, counts[state]);
       },
     });
+  }
+
+  /** `route` is the route's pattern (`/v1/limits/:id`), never the raw URL, so labels stay bounded. */
+  recordHttp(method: string, route: string | undefined, statusCode: number, elapsedMs: number): void {
+    this.httpDuration.observe({ method, route: route ?? 'unmatched', status_class: `${Math.floor(statusCode / 100)}xx` }, elapsedMs / 1000);
   }
 
   recordCheck(result: CheckResult, elapsedMs: number): void {

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { bearer, testApp } from '../support/app-fixtures.js';
+
+const order = (orderId: string, quantity: number) => ({ orderId, accountId: 'ACC-METRICS-9', strategyId: 'STRAT-Q', symbol: 'SYM-Q', side: 'BUY', quantity, price: 10 });
+
+describe('/metrics', () => {
+  it('counts checks by decision and reason, and violations by kind and severity', async () => {
+    const app = await testApp();
+    await app.server.inject({ method: 'POST', url: '/v1/checks', headers: bearer('gateway'), payload: order('m-1', 10) });
+    await app.server.inject({ method: 'POST', url: '/v1/checks', headers: bearer('gateway'), payload: order('m-2', 600) });
+    await app.server.inject({ method: 'POST', url: '/v1/checks', headers: bearer('gateway'), payload: order('m-3', 5000) });
+    const text = (await app.server.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(text).toContain('ulc_checks_total{decision="ACCEPT",reason="NONE"} 2');
+    expect(text).toContain('ulc_checks_total{decision="REJECT",reason="LIMIT_BREACH"} 1');
+    expect(text).toContain('ulc_violations_total{kind="order_quantity",severity="WARNING"} 1');
+    expect(text).toContain('ulc_violations_total{kind="order_quantity",severity="HARD_BREACH"} 1');
+    expect(text).toContain('ulc_violations_total{kind="position",severity="HARD_BREACH"} 1');
+    expect(text).toContain('ulc_active_violations 2');
+    expect(text).toContain('ulc_open_orders 2');
+    expect(text).toMatch(/ulc_check_duration_seconds_count 3/);
+    expect(text).toMatch(/ulc_http_request_duration_seconds_count\{method="POST",route="\/v1\/checks",status_class="2xx"\} 3/);
+    await app.server.close();
+  });
+
+  it('never puts an order, account, strategy or symbol id into a label', async () => {
+    const app = await testApp();
+    await app.server.inject({ method: 'POST', url: '/v1/checks', headers: bearer('gateway'), payload: order('m-secret-id', 5000) });
+    await app.server.inject({ method: 'GET', url: '/v1/accounts/ACC-METRICS-9/exposure', headers: bearer('ops') });
+    const text = (await app.server.inject({ method: 'GET', url: '/metrics' })).body;
+    for (const id of ['ACC-METRICS-9', 'STRAT-Q', 'SYM-Q', 'm-secret-id']) expect(text).not.toContain(id);
+    expect(text).toContain('route="/v1/accounts/:id/exposure"');
+    await app.server.close();
+  });
+});
