@@ -2,6 +2,7 @@ import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@ope
 import type { Attributes, Span, Tracer } from '@opentelemetry/api';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { IncomingHttpHeaders } from 'node:http';
+import { inspect } from 'node:util';
 
 /**
  * OpenTelemetry tracing, configured entirely by the standard OTEL_* variables (endpoint,
@@ -45,8 +46,9 @@ export function startTracing(env: NodeJS.ProcessEnv = process.env): Tracing {
     },
     end(span, error) {
       if (error !== undefined) {
-        span.recordException(error instanceof Error ? error : String(error));
-        span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+        const failure = error instanceof Error ? error : new Error(inspect(error));
+        span.recordException(failure);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: failure.message });
       }
       span.end();
     },

@@ -107,6 +107,15 @@ describe('gross_notional limit', () => {
     expect(result.violations[0]).toMatchObject({ value: 101_000, key: 'strategy:STRAT-1' });
   });
 
+  it('adds up every account in the symbol, and only that symbol, when per is symbol', () => {
+    const { engine } = makeEngine([{ ...gross, per: 'symbol' }]);
+    setReference(engine, { AAPL: 1_000, MSFT: 1_000 });
+    accepted(engine, { accountId: 'ACC-2', strategyId: 'STRAT-2', quantity: 60, price: 1_000 });
+    accepted(engine, { symbol: 'MSFT', quantity: 100, price: 1_000 });
+    const result = engine.checkOrder(order({ quantity: 41, price: 1_000 }));
+    expect(result.violations[0]).toMatchObject({ value: 101_000, key: 'symbol:AAPL' });
+  });
+
   it('counts only the order\'s own symbol when per is account+symbol', () => {
     const { engine } = makeEngine([{ ...gross, per: 'account+symbol' }]);
     accepted(engine, { symbol: 'MSFT', quantity: 100, price: 1_000 });

@@ -21,12 +21,10 @@ describe('open_orders limit', () => {
   });
 
   it('does not count rejected orders', () => {
-    const { engine } = makeEngine([openOrders]);
+    const { engine } = makeEngine([openOrders, { id: 'qty', kind: 'order_quantity', thresholds: { hard: 100 } }]);
     accepted(engine);
-    accepted(engine);
-    engine.checkOrder(order());
-    fill(engine, accepted.length > 0 ? engine.ledger.allOpenOrders().next().value!.orderId === '' ? order() : order() : order());
-    expect(engine.ledger.openOrderCount).toBe(2);
+    expect(engine.checkOrder(order({ quantity: 101 })).decision).toBe('REJECT');
+    expect(engine.checkOrder(order()).decision).toBe('ACCEPT');
   });
 
   it('frees a slot when an order is cancelled', () => {

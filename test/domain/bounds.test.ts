@@ -1,0 +1,216 @@
+import { describe, expect, it } from 'vitest';
+import { CapacityError, LimitBookError, SubscriberLimitError } from '../../src/domain/index.js';
+import type { EngineCapacity } from '../../src/domain/engine.js';
+import { makeEngine, order, testConfig } from '../support/engine-fixtures.js';
+import { accepted, accountExposure, cancel, setReference } from '../support/engine-actions.js';
+
+const qty = { id: 'qty', kind: 'order_quantity', thresholds: { hard: 100 } };
+
+function withCapacity(limits: unknown[], capacity: Partial<EngineCapacity>) {
+  return makeEngine(limits, { capacity: { ...testConfig().capacity, ...capacity } });
+}
+
+describe('bounds: open orders, positions and symbols', () => {
+  it('rejects with CAPACITY_EXCEEDED and nothing evaluated when the open-order table is full', () => {
+    const { engine } = withCapacity([qty], { maxOpenOrders: 2 });
+    accepted(engine);
+    accepted(engine);
+    expect(engine.checkOrder(order())).toMatchObject({ decision: 'REJECT', reasons: ['CAPACITY_EXCEEDED'], evaluated: 0, violations: [] });
+  });
+
+  it('accepts again once an open order is released', () => {
+    const { engine } = withCapacity([], { maxOpenOrders: 2 });
+    const first = accepted(engine);
+    accepted(engine);
+    cancel(engine, first);
+    expect(engine.checkOrder(order()).decision).toBe('ACCEPT');
+  });
+
+  it('reports a duplicate order id before a full table', () => {
+    const { engine } = withCapacity([], { maxOpenOrders: 1 });
+    const first = accepted(engine);
+    expect(engine.checkOrder(first).reasons).toEqual(['DUPLICATE_ORDER_ID']);
+  });
+
+  it('rejects an order that would open a new account and symbol pair beyond maxPositions', () => {
+    const { engine } = withCapacity([], { maxPositions: 2 });
+    accepted(engine, { symbol: 'AAPL' });
+    accepted(engine, { symbol: 'MSFT' });
+    expect(engine.checkOrder(order({ symbol: 'IBM' })).reasons).toEqual(['CAPACITY_EXCEEDED']);
+    expect(engine.checkOrder(order({ accountId: 'ACC-2', symbol: 'AAPL' })).reasons).toEqual(['CAPACITY_EXCEEDED']);
+  });
+
+  it('accepts an order on a pair it already holds when maxPositions is reached', () => {
+    const { engine } = withCapacity([], { maxPositions: 2 });
+    accepted(engine, { symbol: 'AAPL' });
+    accepted(engine, { symbol: 'MSFT' });
+    expect(engine.checkOrder(order({ symbol: 'AAPL' })).decision).toBe('ACCEPT');
+  });
+
+  it('refuses a position snapshot that would exceed maxPositions and changes nothing', () => {
+    const { engine } = withCapacity([], { maxPositions: 2 });
+    engine.applyPositions([{ accountId: 'ACC-1', symbol: 'AAPL', quantity: 10, avgPrice: 1 }], false);
+    const rows = [
+      { accountId: 'ACC-1', symbol: 'AAPL', quantity: 20, avgPrice: 1 },
+      { accountId: 'ACC-1', symbol: 'MSFT', quantity: 20, avgPrice: 1 },
+      { accountId: 'ACC-1', symbol: 'IBM', quantity: 20, avgPrice: 1 },
+    ];
+    expect(() => engine.applyPositions(rows, false)).toThrow(CapacityError);
+    expect([accountExposure(engine)?.position, engine.ledger.positionCount]).toEqual([10, 1]);
+  });
+
+  it('rejects an order in a new symbol beyond maxSymbols', () => {
+    const { engine } = withCapacity([], { maxSymbols: 2 });
+    setReference(engine, { AAPL: 1, MSFT: 1 });
+    expect(engine.checkOrder(order({ symbol: 'IBM' })).reasons).toEqual(['CAPACITY_EXCEEDED']);
+    expect(engine.checkOrder(order({ symbol: 'MSFT' })).decision).toBe('ACCEPT');
+  });
+
+  it('refuses reference prices that would exceed maxSymbols and changes none of them', () => {
+    const { engine, clock } = withCapacity([], { maxSymbols: 2 });
+    setReference(engine, { AAPL: 1, MSFT: 1 });
+    expect(() => setReference(engine, { AAPL: 2, IBM: 2 })).toThrow(CapacityError);
+    expect(engine.ledger.freshReference(engine.ledger.market('AAPL'), clock.now(), 5_000)).toBe(1);
+    expect(engine.ledger.markets.size).toBe(2);
+  });
+
+  it('refuses a position snapshot that would exceed maxSymbols', () => {
+    const { engine } = withCapacity([], { maxSymbols: 1 });
+    setReference(engine, { AAPL: 1 });
+    expect(() => engine.applyPositions([{ accountId: 'ACC-1', symbol: 'MSFT', quantity: 1, avgPrice: 1 }], false)).toThrow(CapacityError);
+  });
+});
+
+describe('bounds: rate and duplicate windows', () => {
+  const rate = { id: 'rate', kind: 'order_rate', per: 'account', windowMs: 1_000, thresholds: { hard: 10 } };
+
+  it('rejects with CAPACITY_EXCEEDED an order that needs a window key beyond maxWindowKeys', () => {
+    const { engine } = withCapacity([rate], { maxWindowKeys: 2 });
+    accepted(engine, { accountId: 'ACC-1' });
+    accepted(engine, { accountId: 'ACC-2' });
+    expect(engine.checkOrder(order({ accountId: 'ACC-3' }))).toMatchObject({ reasons: ['CAPACITY_EXCEEDED'], violations: [], evaluated: 1 });
+  });
+
+  it('keeps counting keys it already tracks when maxWindowKeys is reached', () => {
+    const { engine } = withCapacity([rate], { maxWindowKeys: 2 });
+    accepted(engine, { accountId: 'ACC-1' });
+    accepted(engine, { accountId: 'ACC-2' });
+    expect(engine.checkOrder(order({ accountId: 'ACC-1' })).decision).toBe('ACCEPT');
+  });
+
+  it('frees window keys whose window has emptied on sweep', () => {
+    const { engine, clock } = withCapacity([rate], { maxWindowKeys: 2 });
+    accepted(engine, { accountId: 'ACC-1' });
+    accepted(engine, { accountId: 'ACC-2' });
+    clock.advance(1_000);
+    engine.sweep();
+    expect(engine.checkOrder(order({ accountId: 'ACC-3' })).decision).toBe('ACCEPT');
+  });
+
+  it('counts each duplicate signature as a window key', () => {
+    const dup = { id: 'dup', kind: 'duplicate_order', windowMs: 1_000, thresholds: { hard: 1 } };
+    const { engine } = withCapacity([dup], { maxWindowKeys: 1 });
+    accepted(engine, { quantity: 1 });
+    expect(engine.checkOrder(order({ quantity: 2 })).reasons).toEqual(['CAPACITY_EXCEEDED']);
+  });
+
+  it('saturates a full window at maxWindowEntries so the count stays in the top band', () => {
+    const saturating = { ...rate, thresholds: { hard: 2, critical: 3 }, actions: { HARD_BREACH: 'ALERT', CRITICAL: 'ALERT' } };
+    const { engine } = withCapacity([saturating], { maxWindowEntries: 5 });
+    const values = Array.from({ length: 10 }, () => engine.checkOrder(order()).violations[0]?.value ?? 0);
+    expect(values).toEqual([0, 0, 3, 4, 5, 6, 6, 6, 6, 6]);
+    expect(engine.checkOrder(order()).violations[0]?.severity).toBe('CRITICAL');
+  });
+
+  it('accepts a windowed limit whose top threshold is maxWindowEntries minus 2', () => {
+    const { engine } = withCapacity([{ ...rate, thresholds: { hard: 1, critical: 3 } }], { maxWindowEntries: 5 });
+    expect(engine.book.limits).toHaveLength(1);
+  });
+
+  it('refuses a windowed limit whose top threshold reaches maxWindowEntries minus 1, naming it', () => {
+    let thrown: unknown;
+    try {
+      withCapacity([qty, { ...rate, id: 'too-high', thresholds: { hard: 4 } }], { maxWindowEntries: 5 });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(LimitBookError);
+    expect(thrown).toMatchObject({ path: [1, 'thresholds'] });
+    expect((thrown as Error).message).toContain('too-high');
+  });
+
+  it('applies no window-entry rule to kinds without a window', () => {
+    const { engine } = withCapacity([{ ...qty, thresholds: { hard: 1_000_000 } }], { maxWindowEntries: 5 });
+    expect(engine.book.limits).toHaveLength(1);
+  });
+});
+
+describe('bounds: trading states, violations and subscribers', () => {
+  it('escalates a new restricted scope to global when the trading-state table is full', () => {
+    const { engine } = withCapacity([], { maxTradingStates: 2 });
+    engine.setTradingState('account', 'ACC-1', 'HALTED', 'ops');
+    engine.setTradingState('account', 'ACC-2', 'HALTED', 'ops');
+    const entry = engine.setTradingState('account', 'ACC-3', 'HALTED', 'ops');
+    expect(entry.scope).toBe('global');
+    expect(entry.reason).toContain('account:ACC-3');
+    expect(engine.checkOrder(order({ accountId: 'ACC-9' })).reasons).toEqual(['HALTED']);
+  });
+
+  it('still updates a scope it already holds when the table is full', () => {
+    const { engine } = withCapacity([], { maxTradingStates: 1 });
+    engine.setTradingState('account', 'ACC-1', 'HALTED', 'ops');
+    expect(engine.setTradingState('account', 'ACC-1', 'REDUCE_ONLY', 'ops').scope).toBe('account:ACC-1');
+    expect(engine.tradingStates.get('global')).toBeUndefined();
+  });
+
+  it('escalates a HALT action to global when the table is full', () => {
+    const { engine } = withCapacity([{ ...qty, thresholds: { hard: 100, critical: 200 } }], { maxTradingStates: 1 });
+    engine.setTradingState('account', 'ACC-2', 'REDUCE_ONLY', 'ops');
+    engine.checkOrder(order({ accountId: 'ACC-1', quantity: 201 }));
+    expect(engine.tradingStates.get('global')).toMatchObject({ state: 'HALTED', source: 'limit:qty' });
+  });
+
+  it('does not loosen a global halt when escalating a reduce-only', () => {
+    const { engine } = withCapacity([], { maxTradingStates: 1 });
+    engine.setTradingState('global', undefined, 'HALTED', 'ops');
+    expect(engine.setTradingState('account', 'ACC-1', 'REDUCE_ONLY', 'ops')).toMatchObject({ scope: 'global', state: 'HALTED' });
+  });
+
+  it('evicts the least recently updated active violation when maxActiveViolations is reached', () => {
+    const { engine } = withCapacity([qty], { maxActiveViolations: 2 });
+    for (const accountId of ['ACC-1', 'ACC-2', 'ACC-1', 'ACC-3']) engine.checkOrder(order({ accountId, quantity: 101 }));
+    expect(engine.violations.active({}).map((v) => v.key).sort()).toEqual(['account:ACC-1', 'account:ACC-3']);
+    expect(engine.violations.evictedActive).toBe(1);
+  });
+
+  it('refuses a subscriber beyond maxSubscribers', () => {
+    const { engine } = withCapacity([], { maxSubscribers: 2 });
+    engine.violations.subscribe(() => undefined);
+    engine.violations.subscribe(() => undefined);
+    expect(() => engine.violations.subscribe(() => undefined)).toThrow(SubscriberLimitError);
+  });
+
+  it('accepts a subscriber again after one unsubscribes', () => {
+    const { engine } = withCapacity([], { maxSubscribers: 1 });
+    engine.violations.subscribe(() => undefined)();
+    expect(() => engine.violations.subscribe(() => undefined)).not.toThrow();
+  });
+
+  it('holds at most history.capacity events, keeping the newest', () => {
+    const { engine, clock } = makeEngine([qty], { history: { capacity: 3, retentionMs: 3_600_000 } });
+    const orders = Array.from({ length: 5 }, () => order({ quantity: 101 }));
+    for (const o of orders) engine.checkOrder(o);
+    expect(engine.violations.historySize).toBe(3);
+    expect(engine.violations.query({ pageSize: 10 }, clock.now()).items.map((e) => e.orderId)).toEqual(orders.slice(2).reverse().map((o) => o.orderId));
+  });
+
+  it('drops events older than history.retentionMs from queries', () => {
+    const { engine, clock } = makeEngine([qty], { history: { capacity: 100, retentionMs: 1_000 } });
+    engine.checkOrder(order({ quantity: 101 }));
+    clock.advance(1_000);
+    const kept = order({ quantity: 101 });
+    engine.checkOrder(kept);
+    clock.advance(1);
+    expect(engine.violations.query({ pageSize: 10 }, clock.now()).items.map((e) => e.orderId)).toEqual([kept.orderId]);
+  });
+});

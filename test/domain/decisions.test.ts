@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import type { EngineCapacity } from '../../src/domain/engine.js';
+import { makeEngine, order, testConfig } from '../support/engine-fixtures.js';
+import { accepted, cancel, fill } from '../support/engine-actions.js';
+
+const qty = { id: 'qty', kind: 'order_quantity', thresholds: { warn: 10, hard: 100 } };
+
+function withCapacity(limits: unknown[], capacity: Partial<EngineCapacity>) {
+  return makeEngine(limits, { capacity: { ...testConfig().capacity, ...capacity } });
+}
+
+describe('check decisions', () => {
+  it('answers a clean order with ACCEPT, no reasons and the count of limits evaluated', () => {
+    const { engine } = makeEngine([qty, { id: 'pos', kind: 'position', thresholds: { hard: 1_000 } }]);
+    const o = order({ quantity: 10 });
+    expect(engine.checkOrder(o)).toEqual({ orderId: o.orderId, decision: 'ACCEPT', reasons: [], violations: [], evaluated: 2, bookVersion: 1 });
+  });
+
+  it('counts only the limits whose scope covers the order as evaluated', () => {
+    const { engine } = makeEngine([qty, { ...qty, id: 'msft', scope: { symbols: ['MSFT'] } }]);
+    expect(engine.checkOrder(order()).evaluated).toBe(1);
+  });
+
+  it('describes a violation with its kind, value, severity, threshold and key', () => {
+    const { engine } = makeEngine([qty]);
+    const violation = engine.checkOrder(order({ quantity: 101 })).violations[0];
+    expect(violation).toEqual({
+      violationId: expect.any(String) as string,
+      limitId: 'qty',
+      kind: 'order_quantity',
+      severity: 'HARD_BREACH',
+      action: 'BLOCK',
+      value: 101,
+      threshold: 100,
+      key: 'account:ACC-1',
+      message: 'order_quantity 101 above HARD_BREACH threshold 100 on account:ACC-1',
+    });
+  });
+
+  it('accepts and reserves an order whose only violations alert', () => {
+    const { engine } = makeEngine([qty]);
+    const result = engine.checkOrder(order({ quantity: 50 }));
+    expect(result).toMatchObject({ decision: 'ACCEPT', reasons: [] });
+    expect(engine.ledger.openOrderCount).toBe(1);
+  });
+
+  it('reserves nothing for a rejected order', () => {
+    const { engine } = makeEngine([qty]);
+    engine.checkOrder(order({ quantity: 101 }));
+    expect([engine.ledger.openOrderCount, engine.ledger.positionCount]).toEqual([0, 0]);
+  });
+
+  it('lists reasons in the order LIMIT_BREACH, NO_REFERENCE_PRICE, CAPACITY_EXCEEDED', () => {
+    const { engine } = withCapacity(
+      [
+        { id: 'rate', kind: 'order_rate', per: 'account', windowMs: 1_000, thresholds: { hard: 10 } },
+        { id: 'collar', kind: 'price_deviation', thresholds: { hard: 50 } },
+        qty,
+      ],
+      { maxWindowKeys: 1 },
+    );
+    accepted(engine, { accountId: 'ACC-2', orderType: 'MARKET', price: undefined });
+    expect(engine.checkOrder(order({ quantity: 101 })).reasons).toEqual(['LIMIT_BREACH', 'NO_REFERENCE_PRICE', 'CAPACITY_EXCEEDED']);
+  });
+
+  it('rejects an order id already open for the account with DUPLICATE_ORDER_ID and nothing evaluated', () => {
+    const { engine } = makeEngine([qty]);
+    const o = accepted(engine);
+    expect(engine.checkOrder({ ...o, quantity: 5 })).toMatchObject({ decision: 'REJECT', reasons: ['DUPLICATE_ORDER_ID'], evaluated: 0 });
+    expect(engine.ledger.openOrder('ACC-1', o.orderId)?.remaining).toBe(o.quantity);
+  });
+
+  it('accepts the same order id from another account', () => {
+    const { engine } = makeEngine([]);
+    const o = accepted(engine);
+    expect(engine.checkOrder({ ...o, accountId: 'ACC-2' }).decision).toBe('ACCEPT');
+  });
+
+  it('accepts an order id again once its order was cancelled', () => {
+    const { engine } = makeEngine([]);
+    const o = accepted(engine);
+    cancel(engine, o);
+    expect(engine.checkOrder(o).decision).toBe('ACCEPT');
+  });
+
+  it('accepts an order id again once its order filled', () => {
+    const { engine } = makeEngine([]);
+    const o = accepted(engine);
+    fill(engine, o);
+    expect(engine.checkOrder(o).decision).toBe('ACCEPT');
+  });
+
+  it('does not hold the id of a rejected order', () => {
+    const { engine } = makeEngine([qty]);
+    const o = order({ quantity: 101 });
+    engine.checkOrder(o);
+    expect(engine.checkOrder({ ...o, quantity: 1 }).decision).toBe('ACCEPT');
+  });
+});

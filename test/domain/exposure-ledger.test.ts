@@ -1,0 +1,347 @@
+import { describe, expect, it } from 'vitest';
+import { makeEngine, order } from '../support/engine-fixtures.js';
+import { accepted, accountExposure, cancel, fill, firmExposure, setReference, strategyExposure, traded } from '../support/engine-actions.js';
+
+const pnl = (e: { position: number; avgCost: number; realized: number } | undefined) =>
+  e === undefined ? undefined : { position: e.position, avgCost: e.avgCost, realized: e.realized };
+
+describe('exposure ledger: netting and average cost', () => {
+  it('blends buys at different prices into the average cost', () => {
+    const { engine } = makeEngine([]);
+    traded(engine, { quantity: 100, price: 10 });
+    traded(engine, { quantity: 100, price: 12 });
+    expect(pnl(accountExposure(engine))).toEqual({ position: 200, avgCost: 11, realized: 0 });
+  });
+
+  it('realizes a partial sell against the average cost and keeps the average', () => {
+    const { engine } = makeEngine([]);
+    traded(engine, { quantity: 100, price: 10 });
+    traded(engine, { quantity: 100, price: 12 });
+    traded(engine, { side: 'SELL', quantity: 50, price: 15 });
+    expect(pnl(accountExposure(engine))).toEqual({ position: 150, avgCost: 11, realized: 200 });
+  });
+
+  it('realizes a gain when a short is covered below its average cost', () => {
+    const { engine } = makeEngine([]);
+    traded(engine, { side: 'SELL', quantity: 100, price: 20 });
+    traded(engine, { side: 'BUY', quantity: 40, price: 15 });
+    expect(pnl(accountExposure(engine))).toEqual({ position: -60, avgCost: 20, realized: 200 });
+  });
+
+  it('flips a long into a short, realizing the closed part and costing the rest at the fill price', () => {
+    const { engine } = makeEngine([]);
+    traded(engine, { quantity: 100, price: 10 });
+    traded(engine, { side: 'SELL', quantity: 150, price: 12 });
+    expect(pnl(accountExposure(engine))).toEqual({ position: -50, avgCost: 12, realized: 200 });
+  });
+
+  it('flips a short into a long, realizing the closed part and costing the rest at the fill price', () => {
+    const { engine } = makeEngine([]);
+    traded(engine, { side: 'SELL', quantity: 100, price: 20 });
+    traded(engine, { side: 'BUY', quantity: 150, price: 25 });
+    expect(pnl(accountExposure(engine))).toEqual({ position: 50, avgCost: 25, realized: -500 });
+  });
+
+  it('zeroes the average cost when the position closes and keeps the realized P&L', () => {
+    const { engine } = makeEngine([]);
+    traded(engine, { quantity: 100, price: 10 });
+    traded(engine, { side: 'SELL', quantity: 100, price: 11 });
+    expect(pnl(accountExposure(engine))).toEqual({ position: 0, avgCost: 0, realized: 100 });
+  });
+
+  it('keeps a separate average-cost book for the strategy and the firm', () => {
+    const { engine } = makeEngine([]);
+    traded(engine, { accountId: 'ACC-1', quantity: 100, price: 10 });
+    traded(engine, { accountId: 'ACC-2', side: 'SELL', quantity: 50, price: 14 });
+    expect(pnl(accountExposure(engine, 'ACC-1'))).toEqual({ position: 100, avgCost: 10, realized: 0 });
+    expect(pnl(accountExposure(engine, 'ACC-2'))).toEqual({ position: -50, avgCost: 14, realized: 0 });
+    expect(pnl(strategyExposure(engine))).toEqual({ position: 50, avgCost: 10, realized: 200 });
+    expect(pnl(firmExposure(engine))).toEqual({ position: 50, avgCost: 10, realized: 200 });
+  });
+
+  it('nets two strategies inside one account', () => {
+    const { engine } = makeEngine([]);
+    traded(engine, { strategyId: 'STRAT-1', quantity: 100, price: 10 });
+    traded(engine, { strategyId: 'STRAT-2', side: 'SELL', quantity: 50, price: 14 });
+    expect(pnl(accountExposure(engine))).toEqual({ position: 50, avgCost: 10, realized: 200 });
+    expect(pnl(strategyExposure(engine, 'STRAT-2'))).toEqual({ position: -50, avgCost: 14, realized: 0 });
+  });
+});
+
+describe('exposure ledger: fills and releases', () => {
+  it('moves a partial fill from open quantity to position', () => {
+    const { engine } = makeEngine([]);
+    const o = accepted(engine, { quantity: 100, price: 10 });
+    expect(fill(engine, o, 40, 10)).toEqual({ orderId: o.orderId, outcome: 'applied' });
+    const e = accountExposure(engine)!;
+    expect([e.position, e.openBuy, e.openBuyNotional, e.openCount]).toEqual([40, 60, 600, 1]);
+    expect(engine.ledger.openOrder('ACC-1', o.orderId)?.remaining).toBe(60);
+  });
+
+  it('closes the order when its partial fills add up to its quantity', () => {
+    const { engine } = makeEngine([]);
+    const o = accepted(engine, { quantity: 100, price: 10 });
+    fill(engine, o, 40, 10);
+    fill(engine, o, 60, 11);
+    const e = accountExposure(engine)!;
+    expect([e.position, e.openBuy, e.openBuyNotional, e.openCount]).toEqual([100, 0, 0, 0]);
+    expect(e.avgCost).toBeCloseTo(10.6, 12);
+    expect(engine.ledger.openOrder('ACC-1', o.orderId)).toBeUndefined();
+  });
+
+  it('applies the whole of an over-fill to the position and releases the order', () => {
+    const { engine } = makeEngine([]);
+    const o = accepted(engine, { quantity: 100, price: 10 });
+    expect(fill(engine, o, 150, 10).outcome).toBe('applied');
+    const e = accountExposure(engine)!;
+    expect([e.position, e.openBuy, e.openCount]).toEqual([150, 0, 0]);
+    expect(engine.ledger.openOrderCount).toBe(0);
+  });
+
+  it.each(['CANCEL', 'REJECT', 'EXPIRE'] as const)('releases the unfilled remainder on %s', (type) => {
+    const { engine } = makeEngine([]);
+    const o = accepted(engine, { quantity: 100, price: 10 });
+    fill(engine, o, 30, 10);
+    expect(cancel(engine, o, type).outcome).toBe('applied');
+    const e = accountExposure(engine)!;
+    expect([e.position, e.openBuy, e.openBuyNotional, e.openCount]).toEqual([30, 0, 0, 0]);
+    expect(engine.ledger.openOrderCount).toBe(0);
+  });
+
+  it('answers unknown_order to a cancel of an order it does not hold', () => {
+    const { engine } = makeEngine([]);
+    expect(cancel(engine, order()).outcome).toBe('unknown_order');
+  });
+
+  it('answers unknown_order to a cancel naming the right order id under another account', () => {
+    const { engine } = makeEngine([]);
+    const o = accepted(engine);
+    expect(cancel(engine, { ...o, accountId: 'ACC-2' }).outcome).toBe('unknown_order');
+    expect(engine.ledger.openOrderCount).toBe(1);
+  });
+
+  it('answers unknown_order to a fill of an order it never accepted and moves nothing', () => {
+    const { engine } = makeEngine([]);
+    expect(fill(engine, order(), 10, 10).outcome).toBe('unknown_order');
+    expect(engine.ledger.positionCount).toBe(0);
+  });
+
+  it('refuses a FILL without a quantity', () => {
+    const { engine } = makeEngine([]);
+    const o = accepted(engine);
+    expect(() => engine.applyExecutions([{ type: 'FILL', accountId: o.accountId, orderId: o.orderId, price: 10 }])).toThrow(RangeError);
+  });
+
+  it('reserves a LIMIT order at its own price', () => {
+    const { engine } = makeEngine([]);
+    setReference(engine, { AAPL: 50 });
+    accepted(engine, { quantity: 100, price: 10 });
+    expect(accountExposure(engine)?.openBuyNotional).toBe(1_000);
+  });
+
+  it('reserves a MARKET order without a price at the fresh reference', () => {
+    const { engine } = makeEngine([]);
+    setReference(engine, { AAPL: 50 });
+    accepted(engine, { side: 'SELL', quantity: 100, orderType: 'MARKET', price: undefined });
+    expect(accountExposure(engine)?.openSellNotional).toBe(5_000);
+  });
+
+  it('reserves a MARKET order without a price at the last fill price when the reference is stale', () => {
+    const { engine, clock } = makeEngine([]);
+    setReference(engine, { AAPL: 50 });
+    traded(engine, { quantity: 1, price: 42 });
+    clock.advance(5_001);
+    accepted(engine, { quantity: 100, orderType: 'MARKET', price: undefined });
+    expect(accountExposure(engine)?.openBuyNotional).toBe(4_200);
+  });
+
+  it('reserves a MARKET order without any known price at zero', () => {
+    const { engine } = makeEngine([]);
+    accepted(engine, { quantity: 100, orderType: 'MARKET', price: undefined });
+    expect([accountExposure(engine)?.openBuy, accountExposure(engine)?.openBuyNotional]).toEqual([100, 0]);
+  });
+});
+
+describe('exposure ledger: open-order expiry', () => {
+  it('keeps an order open while it has been idle for less than openOrderTtlMs', () => {
+    const { engine, clock } = makeEngine([]);
+    accepted(engine);
+    clock.advance(59_999);
+    engine.sweep();
+    expect(engine.ledger.openOrderCount).toBe(1);
+  });
+
+  it('expires an order idle for exactly openOrderTtlMs at the start of the next check', () => {
+    const { engine, clock } = makeEngine([]);
+    const o = accepted(engine);
+    clock.advance(60_000);
+    engine.checkOrder(order({ symbol: 'MSFT' }));
+    expect(engine.ledger.openOrder('ACC-1', o.orderId)).toBeUndefined();
+    expect(engine.expiredOrders).toBe(1);
+    expect(accountExposure(engine, 'ACC-1', 'AAPL')).toBeUndefined();
+  });
+
+  it('expires idle orders at the start of a batch', () => {
+    const { engine, clock } = makeEngine([]);
+    accepted(engine);
+    clock.advance(60_000);
+    engine.checkBatch([]);
+    expect(engine.ledger.openOrderCount).toBe(0);
+  });
+
+  it('expires idle orders in sweep', () => {
+    const { engine, clock } = makeEngine([]);
+    accepted(engine);
+    clock.advance(60_000);
+    engine.sweep();
+    expect([engine.ledger.openOrderCount, engine.expiredOrders]).toEqual([0, 1]);
+  });
+
+  it('expires idle orders before applying executions, so a later cancel finds nothing', () => {
+    const { engine, clock } = makeEngine([]);
+    const o = accepted(engine);
+    clock.advance(60_000);
+    expect(cancel(engine, o).outcome).toBe('unknown_order');
+  });
+
+  it('restarts the idle time of an order on a partial fill', () => {
+    const { engine, clock } = makeEngine([]);
+    const o = accepted(engine, { quantity: 100 });
+    clock.advance(40_000);
+    fill(engine, o, 10);
+    clock.advance(59_999);
+    engine.sweep();
+    expect(engine.ledger.openOrder('ACC-1', o.orderId)?.remaining).toBe(90);
+    clock.advance(1);
+    engine.sweep();
+    expect(engine.ledger.openOrderCount).toBe(0);
+  });
+
+  it('still applies a fill that arrives within another TTL of the order expiring', () => {
+    const { engine, clock } = makeEngine([]);
+    const o = accepted(engine, { quantity: 100, price: 10 });
+    clock.advance(60_000);
+    engine.sweep();
+    clock.advance(59_999);
+    expect(fill(engine, o, 100, 10).outcome).toBe('applied');
+    expect([accountExposure(engine)?.position, strategyExposure(engine)?.position, firmExposure(engine)?.position]).toEqual([100, 100, 100]);
+    expect(accountExposure(engine)?.openBuy).toBe(0);
+  });
+
+  it('answers unknown_order to a fill arriving a full TTL after the order expired', () => {
+    const { engine, clock } = makeEngine([]);
+    const o = accepted(engine, { quantity: 100, price: 10 });
+    clock.advance(60_000);
+    engine.sweep();
+    clock.advance(60_000);
+    expect(fill(engine, o, 100, 10).outcome).toBe('unknown_order');
+    expect(engine.ledger.positionCount).toBe(0);
+  });
+
+  it('answers unknown_order to a late fill a full TTL after expiry while younger orders are still open', () => {
+    const { engine, clock } = makeEngine([]);
+    const o = accepted(engine, { quantity: 100, price: 10 });
+    clock.advance(60_000);
+    engine.sweep();
+    clock.advance(30_000);
+    accepted(engine, { symbol: 'MSFT' });
+    clock.advance(30_000);
+    expect(fill(engine, o, 100, 10).outcome).toBe('unknown_order');
+  });
+});
+
+describe('exposure ledger: position snapshots and sessions', () => {
+  it('merges a snapshot into the listed positions and leaves the others', () => {
+    const { engine } = makeEngine([]);
+    engine.applyPositions(
+      [
+        { accountId: 'ACC-1', symbol: 'AAPL', quantity: 100, avgPrice: 10 },
+        { accountId: 'ACC-1', symbol: 'MSFT', quantity: 50, avgPrice: 20 },
+      ],
+      false,
+    );
+    engine.applyPositions([{ accountId: 'ACC-1', symbol: 'AAPL', quantity: 30, avgPrice: 12 }], false);
+    expect(pnl(accountExposure(engine, 'ACC-1', 'AAPL'))).toEqual({ position: 30, avgCost: 12, realized: 0 });
+    expect(accountExposure(engine, 'ACC-1', 'MSFT')?.position).toBe(50);
+  });
+
+  it('flattens every position not listed when a snapshot replaces', () => {
+    const { engine } = makeEngine([]);
+    engine.applyPositions(
+      [
+        { accountId: 'ACC-1', symbol: 'AAPL', quantity: 100, avgPrice: 10 },
+        { accountId: 'ACC-2', symbol: 'MSFT', quantity: 50, avgPrice: 20 },
+      ],
+      false,
+    );
+    engine.applyPositions([{ accountId: 'ACC-1', symbol: 'AAPL', quantity: 30, avgPrice: 12 }], true);
+    expect(accountExposure(engine, 'ACC-1', 'AAPL')?.position).toBe(30);
+    expect(accountExposure(engine, 'ACC-2', 'MSFT')).toBeUndefined();
+    expect(firmExposure(engine, 'MSFT')).toBeUndefined();
+    expect(firmExposure(engine, 'AAPL')?.position).toBe(30);
+  });
+
+  it('keeps open-order reservations through a replacing snapshot', () => {
+    const { engine } = makeEngine([]);
+    accepted(engine, { symbol: 'MSFT', quantity: 70 });
+    engine.applyPositions([], true);
+    expect(accountExposure(engine, 'ACC-1', 'MSFT')?.openBuy).toBe(70);
+  });
+
+  it('moves the firm level by the change in each account', () => {
+    const { engine } = makeEngine([]);
+    engine.applyPositions(
+      [
+        { accountId: 'ACC-1', symbol: 'AAPL', quantity: 100, avgPrice: 10 },
+        { accountId: 'ACC-2', symbol: 'AAPL', quantity: 50, avgPrice: 10 },
+      ],
+      false,
+    );
+    engine.applyPositions([{ accountId: 'ACC-1', symbol: 'AAPL', quantity: 40, avgPrice: 10 }], false);
+    expect(firmExposure(engine)?.position).toBe(90);
+  });
+
+  it('moves the strategy level when the row names a strategy', () => {
+    const { engine } = makeEngine([]);
+    engine.applyPositions([{ accountId: 'ACC-1', strategyId: 'STRAT-7', symbol: 'AAPL', quantity: 100, avgPrice: 10 }], false);
+    expect(pnl(strategyExposure(engine, 'STRAT-7'))).toEqual({ position: 100, avgCost: 10, realized: 0 });
+  });
+
+  it('removes a position set to zero by a snapshot', () => {
+    const { engine } = makeEngine([]);
+    engine.applyPositions([{ accountId: 'ACC-1', symbol: 'AAPL', quantity: 100, avgPrice: 10 }], false);
+    engine.applyPositions([{ accountId: 'ACC-1', symbol: 'AAPL', quantity: 0, avgPrice: 0 }], false);
+    expect(accountExposure(engine)).toBeUndefined();
+    expect(engine.ledger.positionCount).toBe(0);
+  });
+
+  it('zeroes realized P&L at every level on a session reset and keeps positions and average cost', () => {
+    const { engine } = makeEngine([]);
+    traded(engine, { quantity: 100, price: 10 });
+    traded(engine, { side: 'SELL', quantity: 50, price: 12 });
+    engine.resetSession();
+    expect(pnl(accountExposure(engine))).toEqual({ position: 50, avgCost: 10, realized: 0 });
+    expect(pnl(strategyExposure(engine))).toEqual({ position: 50, avgCost: 10, realized: 0 });
+    expect(pnl(firmExposure(engine))).toEqual({ position: 50, avgCost: 10, realized: 0 });
+  });
+
+  it('drops a flat exposure whose only content was realized P&L on a session reset', () => {
+    const { engine } = makeEngine([]);
+    traded(engine, { quantity: 100, price: 10 });
+    traded(engine, { side: 'SELL', quantity: 100, price: 12 });
+    engine.resetSession();
+    expect(accountExposure(engine)).toBeUndefined();
+    expect(engine.ledger.positionCount).toBe(0);
+  });
+
+  it('reports marks, P&L and worst-case gross notional in the exposure view', () => {
+    const { engine } = makeEngine([]);
+    traded(engine, { quantity: 100, price: 10 });
+    traded(engine, { side: 'SELL', quantity: 20, price: 11 });
+    accepted(engine, { quantity: 30, price: 12 });
+    setReference(engine, { AAPL: 12 });
+    const view = engine.exposure('ACC-1');
+    expect(view).toMatchObject({ accountId: 'ACC-1', openOrders: 1, realizedPnl: 20, unrealizedPnl: 160, grossNotional: 1_320 });
+    expect(view.positions[0]).toMatchObject({ symbol: 'AAPL', quantity: 80, avgPrice: 10, openBuyQuantity: 30, markPrice: 12 });
+  });
+});

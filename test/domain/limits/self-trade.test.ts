@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { makeEngine, order } from '../../support/engine-fixtures.js';
+import { accepted, cancel, setReference } from '../../support/engine-actions.js';
+
+const selfTrade = { id: 'wash', kind: 'self_trade', thresholds: { hard: 0 } };
+
+describe('self_trade limit', () => {
+  it('rejects a buy priced at its own open sell', () => {
+    const { engine } = makeEngine([selfTrade]);
+    accepted(engine, { side: 'SELL', price: 100 });
+    const result = engine.checkOrder(order({ side: 'BUY', price: 100 }));
+    expect(result.reasons).toEqual(['LIMIT_BREACH']);
+    expect(result.violations[0]).toMatchObject({ value: 1, threshold: 0, key: 'account+symbol:ACC-1|AAPL' });
+  });
+
+  it('accepts a buy priced below its own open sell', () => {
+    const { engine } = makeEngine([selfTrade]);
+    accepted(engine, { side: 'SELL', price: 100 });
+    expect(engine.checkOrder(order({ side: 'BUY', price: 99.99 }))).toMatchObject({ decision: 'ACCEPT', violations: [], evaluated: 1 });
+  });
+
+  it('rejects a sell priced at its own open buy', () => {
+    const { engine } = makeEngine([selfTrade]);
+    accepted(engine, { side: 'BUY', price: 100 });
+    expect(engine.checkOrder(order({ side: 'SELL', price: 100 })).decision).toBe('REJECT');
+  });
+
+  it('accepts a sell priced above its own open buy', () => {
+    const { engine } = makeEngine([selfTrade]);
+    accepted(engine, { side: 'BUY', price: 100 });
+    expect(engine.checkOrder(order({ side: 'SELL', price: 100.01 })).decision).toBe('ACCEPT');
+  });
+
+  it('rejects a buy that crosses the lowest of several open sells', () => {
+    const { engine } = makeEngine([selfTrade]);
+    accepted(engine, { side: 'SELL', price: 105 });
+    accepted(engine, { side: 'SELL', price: 101 });
+    expect(engine.checkOrder(order({ side: 'BUY', price: 102 })).decision).toBe('REJECT');
+  });
+
+  it('does not treat orders on the same side as crossing', () => {
+    const { engine } = makeEngine([selfTrade]);
+    accepted(engine, { side: 'BUY', price: 100 });
+    expect(engine.checkOrder(order({ side: 'BUY', price: 200 })).decision).toBe('ACCEPT');
+  });
+
+  it('rejects a MARKET buy without a price when any own sell is open', () => {
+    const { engine } = makeEngine([selfTrade]);
+    accepted(engine, { side: 'SELL', price: 1_000 });
+    expect(engine.checkOrder(order({ side: 'BUY', orderType: 'MARKET', price: undefined })).decision).toBe('REJECT');
+  });
+
+  it('accepts a MARKET order without a price when nothing is open on the other side', () => {
+    const { engine } = makeEngine([selfTrade]);
+    accepted(engine, { side: 'BUY', price: 100 });
+    expect(engine.checkOrder(order({ side: 'BUY', orderType: 'MARKET', price: undefined })).decision).toBe('ACCEPT');
+  });
+
+  it('compares against a resting MARKET sell at the reference price it was reserved at', () => {
+    const { engine } = makeEngine([selfTrade]);
+    setReference(engine, { AAPL: 100 });
+    accepted(engine, { side: 'SELL', orderType: 'MARKET', price: undefined });
+    expect(engine.checkOrder(order({ side: 'BUY', price: 99 })).decision).toBe('ACCEPT');
+    expect(engine.checkOrder(order({ side: 'BUY', price: 100 })).decision).toBe('REJECT');
+  });
+
+  it('no longer crosses an open sell once it is cancelled', () => {
+    const { engine } = makeEngine([selfTrade]);
+    cancel(engine, accepted(engine, { side: 'SELL', price: 100 }));
+    expect(engine.checkOrder(order({ side: 'BUY', price: 100 })).decision).toBe('ACCEPT');
+  });
+
+  it("ignores another account's open sell when per is account+symbol", () => {
+    const { engine } = makeEngine([selfTrade]);
+    accepted(engine, { accountId: 'ACC-2', side: 'SELL', price: 100 });
+    expect(engine.checkOrder(order({ side: 'BUY', price: 100 })).decision).toBe('ACCEPT');
+  });
+
+  it("catches a cross with another account's open sell when per is symbol", () => {
+    const { engine } = makeEngine([{ ...selfTrade, per: 'symbol' }]);
+    accepted(engine, { accountId: 'ACC-2', strategyId: 'STRAT-2', side: 'SELL', price: 100 });
+    expect(engine.checkOrder(order({ side: 'BUY', price: 100 })).violations[0]?.key).toBe('symbol:AAPL');
+  });
+
+  it('catches a cross between accounts of one strategy when per is strategy+symbol', () => {
+    const { engine } = makeEngine([{ ...selfTrade, per: 'strategy+symbol' }]);
+    accepted(engine, { accountId: 'ACC-2', side: 'SELL', price: 100 });
+    accepted(engine, { accountId: 'ACC-3', strategyId: 'STRAT-2', side: 'SELL', price: 90 });
+    expect(engine.checkOrder(order({ side: 'BUY', price: 95 })).decision).toBe('ACCEPT');
+    expect(engine.checkOrder(order({ side: 'BUY', price: 100 })).violations[0]?.key).toBe('strategy+symbol:STRAT-1|AAPL');
+  });
+});

@@ -1,0 +1,250 @@
+import { describe, expect, it } from 'vitest';
+import type { Severity } from '../../src/domain/enums.js';
+import { ViolationBook } from '../../src/domain/violation-book.js';
+import type { ViolationNotice } from '../../src/domain/violation-book.js';
+import { makeEngine, order } from '../support/engine-fixtures.js';
+
+const qty = { id: 'qty', kind: 'order_quantity', thresholds: { warn: 50, hard: 100 } };
+
+function newBook(overrides: Partial<ConstructorParameters<typeof ViolationBook>[0]> = {}) {
+  return new ViolationBook({ historyCapacity: 100, retentionMs: 1_000, maxActive: 100, maxSubscribers: 4, ...overrides });
+}
+
+function breach(book: ViolationBook, at: number, fields: { limitId?: string; key?: string; severity?: Severity; value?: number } = {}) {
+  return book.record(
+    {
+      limitId: fields.limitId ?? 'L1',
+      kind: 'value',
+      key: fields.key ?? 'global',
+      severity: fields.severity ?? 'HARD_BREACH',
+      action: 'BLOCK',
+      value: fields.value ?? 1,
+      threshold: 0,
+      orderId: undefined,
+      message: 'm',
+    },
+    at,
+  );
+}
+
+describe('violation book: active violations', () => {
+  it('keeps one active violation per limit and key across repeated breaches', () => {
+    const { engine } = makeEngine([qty]);
+    const first = engine.checkOrder(order({ quantity: 101 }));
+    const second = engine.checkOrder(order({ quantity: 150 }));
+    expect(engine.violations.activeCount).toBe(1);
+    expect(second.violations[0]?.violationId).toBe(first.violations[0]?.violationId);
+  });
+
+  it('updates the active violation in place with the latest value, the max value and the count', () => {
+    const { engine, clock } = makeEngine([qty]);
+    const start = clock.now();
+    engine.checkOrder(order({ quantity: 150 }));
+    clock.advance(1_000);
+    engine.checkOrder(order({ quantity: 120 }));
+    expect(engine.violations.active({ limitId: 'qty' })).toEqual([
+      expect.objectContaining({ key: 'account:ACC-1', value: 120, maxValue: 150, count: 2, firstAt: start, lastAt: start + 1_000, severity: 'HARD_BREACH' }),
+    ]);
+  });
+
+  it('lowers the severity of the active violation when a repeat breach is milder', () => {
+    const { engine } = makeEngine([qty]);
+    engine.checkOrder(order({ quantity: 150 }));
+    engine.checkOrder(order({ quantity: 60 }));
+    expect(engine.violations.active({ limitId: 'qty' })[0]).toMatchObject({ severity: 'WARNING', action: 'ALERT', threshold: 50 });
+  });
+
+  it('keeps separate active violations for different keys of one limit', () => {
+    const { engine } = makeEngine([qty]);
+    engine.checkOrder(order({ accountId: 'ACC-1', quantity: 101 }));
+    engine.checkOrder(order({ accountId: 'ACC-2', quantity: 101 }));
+    expect(engine.violations.active({ limitId: 'qty' }).map((v) => v.key).sort()).toEqual(['account:ACC-1', 'account:ACC-2']);
+  });
+
+  it('keeps separate active violations for different limits on one key', () => {
+    const { engine } = makeEngine([qty, { id: 'qty2', kind: 'order_quantity', thresholds: { hard: 10 } }]);
+    engine.checkOrder(order({ quantity: 101 }));
+    expect(engine.violations.activeCount).toBe(2);
+  });
+
+  it('resolves the active violation when the limit next checks clean on that key', () => {
+    const { engine } = makeEngine([qty]);
+    engine.checkOrder(order({ quantity: 101 }));
+    engine.checkOrder(order({ quantity: 50 }));
+    expect(engine.violations.activeCount).toBe(0);
+  });
+
+  it('does not resolve on a clean check of another key', () => {
+    const { engine } = makeEngine([qty]);
+    engine.checkOrder(order({ accountId: 'ACC-1', quantity: 101 }));
+    engine.checkOrder(order({ accountId: 'ACC-2', quantity: 1 }));
+    expect(engine.violations.active({})).toEqual([expect.objectContaining({ key: 'account:ACC-1' })]);
+  });
+
+  it('starts a new active violation with a new id after a resolution', () => {
+    const { engine } = makeEngine([qty]);
+    const first = engine.checkOrder(order({ quantity: 101 }));
+    engine.checkOrder(order({ quantity: 1 }));
+    const again = engine.checkOrder(order({ quantity: 101 }));
+    expect(again.violations[0]?.violationId).not.toBe(first.violations[0]?.violationId);
+    expect(engine.violations.active({})[0]?.count).toBe(1);
+  });
+
+  it('resolves the active violations of a deleted limit and keeps its history', () => {
+    const { engine, clock } = makeEngine([qty]);
+    engine.checkOrder(order({ quantity: 101 }));
+    engine.deleteLimit('qty');
+    expect(engine.violations.activeCount).toBe(0);
+    expect(engine.violations.query({ limitId: 'qty', pageSize: 10 }, clock.now()).items).toHaveLength(1);
+  });
+
+  it('resolves the active violations of a limit that is disabled', () => {
+    const { engine } = makeEngine([qty]);
+    engine.checkOrder(order({ quantity: 101 }));
+    engine.upsertLimit({ ...qty, enabled: false });
+    expect(engine.violations.activeCount).toBe(0);
+  });
+
+  it('lists active violations most recently updated first, filtered to at least a severity', () => {
+    const book = newBook();
+    breach(book, 1, { key: 'a', severity: 'WARNING' });
+    breach(book, 2, { key: 'b', severity: 'CRITICAL' });
+    breach(book, 3, { key: 'c', severity: 'HARD_BREACH' });
+    expect(book.active({}).map((v) => v.key)).toEqual(['c', 'b', 'a']);
+    expect(book.active({ severity: 'HARD_BREACH' }).map((v) => v.key)).toEqual(['c', 'b']);
+  });
+});
+
+describe('violation book: history', () => {
+  it('records the violations of a rejected order with its order id', () => {
+    const { engine, clock } = makeEngine([qty]);
+    const o = order({ quantity: 101 });
+    engine.checkOrder(o);
+    expect(engine.violations.query({ pageSize: 10 }, clock.now()).items).toEqual([
+      expect.objectContaining({ limitId: 'qty', orderId: o.orderId, severity: 'HARD_BREACH', value: 101, key: 'account:ACC-1' }),
+    ]);
+  });
+
+  it('returns events newest first with increasing sequence numbers', () => {
+    const book = newBook();
+    for (let at = 1; at <= 3; at++) breach(book, at);
+    expect(book.query({ pageSize: 10 }, 3).items.map((e) => [e.seq, e.at])).toEqual([
+      [3, 3],
+      [2, 2],
+      [1, 1],
+    ]);
+  });
+
+  it('pages newest first, each page continuing below the previous cursor', () => {
+    const book = newBook();
+    for (let at = 1; at <= 5; at++) breach(book, at);
+    const first = book.query({ pageSize: 2 }, 5);
+    const second = book.query({ pageSize: 2, cursor: first.nextCursor }, 5);
+    const third = book.query({ pageSize: 2, cursor: second.nextCursor }, 5);
+    expect([first, second, third].map((p) => [p.items.map((e) => e.seq), p.nextCursor])).toEqual([
+      [[5, 4], 4],
+      [[3, 2], 2],
+      [[1], undefined],
+    ]);
+  });
+
+  it('gives no cursor when the last page is exactly full', () => {
+    const book = newBook();
+    for (let at = 1; at <= 4; at++) breach(book, at);
+    const second = book.query({ pageSize: 2, cursor: 3 }, 4);
+    expect([second.items.map((e) => e.seq), second.nextCursor]).toEqual([[2, 1], undefined]);
+  });
+
+  it('filters history by limit id', () => {
+    const book = newBook();
+    breach(book, 1, { limitId: 'A' });
+    breach(book, 2, { limitId: 'B' });
+    breach(book, 3, { limitId: 'A' });
+    expect(book.query({ limitId: 'A', pageSize: 10 }, 3).items.map((e) => e.seq)).toEqual([3, 1]);
+  });
+
+  it('pages a limit-filtered query with a cursor', () => {
+    const book = newBook();
+    for (let at = 1; at <= 6; at++) breach(book, at, { limitId: at % 2 === 0 ? 'A' : 'B' });
+    const first = book.query({ limitId: 'A', pageSize: 2 }, 6);
+    const second = book.query({ limitId: 'A', pageSize: 2, cursor: first.nextCursor }, 6);
+    expect([first.items.map((e) => e.seq), second.items.map((e) => e.seq), second.nextCursor]).toEqual([[6, 4], [2], undefined]);
+  });
+
+  it('returns nothing for a limit without history', () => {
+    const book = newBook();
+    breach(book, 1, { limitId: 'A' });
+    expect(book.query({ limitId: 'Z', pageSize: 10 }, 1)).toEqual({ items: [], nextCursor: undefined });
+  });
+
+  it('filters history to events at least as severe as asked', () => {
+    const book = newBook();
+    const severities: Severity[] = ['WARNING', 'SOFT_BREACH', 'HARD_BREACH', 'CRITICAL'];
+    severities.forEach((severity, i) => breach(book, i + 1, { severity }));
+    expect(book.query({ severity: 'HARD_BREACH', pageSize: 10 }, 4).items.map((e) => e.severity)).toEqual(['CRITICAL', 'HARD_BREACH']);
+  });
+
+  it('filters history by time, since and until both inclusive', () => {
+    const book = newBook();
+    for (let at = 1; at <= 5; at++) breach(book, at);
+    expect(book.query({ since: 2, until: 4, pageSize: 10 }, 5).items.map((e) => e.at)).toEqual([4, 3, 2]);
+  });
+
+  it('drops the oldest events beyond the history capacity', () => {
+    const book = newBook({ historyCapacity: 3 });
+    for (let at = 1; at <= 5; at++) breach(book, at, { limitId: at === 1 || at === 5 ? 'A' : 'B' });
+    expect(book.historySize).toBe(3);
+    expect(book.query({ pageSize: 10 }, 5).items.map((e) => e.seq)).toEqual([5, 4, 3]);
+    expect(book.query({ limitId: 'A', pageSize: 10 }, 5).items.map((e) => e.seq)).toEqual([5]);
+  });
+
+  it('drops events older than the retention and keeps one exactly retention old', () => {
+    const book = newBook({ retentionMs: 1_000 });
+    breach(book, 99);
+    breach(book, 100);
+    breach(book, 500);
+    expect(book.query({ pageSize: 10 }, 1_100).items.map((e) => e.at)).toEqual([500, 100]);
+    expect(book.historySize).toBe(2);
+  });
+
+  it('prunes history past the retention on sweep', () => {
+    const { engine, clock } = makeEngine([qty], { history: { capacity: 100, retentionMs: 1_000 } });
+    engine.checkOrder(order({ quantity: 101 }));
+    clock.advance(1_001);
+    engine.sweep();
+    expect(engine.violations.historySize).toBe(0);
+  });
+});
+
+describe('violation book: subscribers', () => {
+  it('notifies a subscriber of each violation and each resolution', () => {
+    const { engine } = makeEngine([qty]);
+    const notices: ViolationNotice[] = [];
+    engine.violations.subscribe((n) => notices.push(n));
+    engine.checkOrder(order({ quantity: 101 }));
+    engine.checkOrder(order({ quantity: 1 }));
+    expect(notices.map((n) => n.type)).toEqual(['violation', 'resolved']);
+    expect(notices[1]).toMatchObject({ type: 'resolved', violation: { limitId: 'qty', key: 'account:ACC-1' } });
+  });
+
+  it('stops notifying after unsubscribe', () => {
+    const { engine } = makeEngine([qty]);
+    const notices: ViolationNotice[] = [];
+    const unsubscribe = engine.violations.subscribe((n) => notices.push(n));
+    unsubscribe();
+    engine.checkOrder(order({ quantity: 101 }));
+    expect([notices.length, engine.violations.subscriberCount]).toEqual([0, 0]);
+  });
+
+  it('completes the check and still notifies others when one subscriber throws', () => {
+    const { engine } = makeEngine([qty]);
+    const notices: ViolationNotice[] = [];
+    engine.violations.subscribe(() => {
+      throw new Error('sink down');
+    });
+    engine.violations.subscribe((n) => notices.push(n));
+    const result = engine.checkOrder(order({ quantity: 101 }));
+    expect(result).toMatchObject({ decision: 'REJECT', reasons: ['LIMIT_BREACH'] });
+    expect([notices.length, engine.violations.historySize]).toEqual([1, 1]);
+  });
+});
