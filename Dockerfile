@@ -1,0 +1,44 @@
+# Unified Limit Checker: build with the dev toolchain, run with production dependencies only.
+#   docker build -t unified-limit-checker .
+#   docker run --rm -p 8080:8080 unified-limit-checker
+# Another config: mount it and pass --config (HOST and PORT from the environment still win):
+#   docker run --rm -p 8080:8080 -v "$PWD/my.yaml:/etc/ulc/config.yaml:ro" \
+#     unified-limit-checker node dist/server.js --config /etc/ulc/config.yaml
+
+# ---- build: TypeScript -> dist/ -------------------------------------------------------
+FROM node:24-slim AS build
+WORKDIR /app
+# The lock file first, so the dependency layer is cached until it changes. Install scripts
+# follow package.json#allowScripts (npm >= 11.16): the `node` devDependency's preinstall runs
+# (it fetches the Node 24 that npm scripts use), protobufjs's is denied.
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+# ---- runtime: dist/ + production dependencies + config/ ----------------------------------
+FROM node:24-slim AS runtime
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=8080
+WORKDIR /app
+# Production dependencies only: no TypeScript, vitest, eslint, and no `node` devDependency
+# (the image's own Node 24 runs the service).
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund \
+    && npm cache clean --force
+COPY --from=build /app/dist ./dist
+# The embedded default (dist/server.js reads ../config/default.yaml = /app/config/default.yaml).
+COPY config ./config
+# Code and config stay root-owned and read-only to the service; only its data directory
+# (storage.dataDir, ./data by default) is writable.
+RUN mkdir -p /app/data && chown node:node /app/data
+# `node` (uid 1000) is the unprivileged user of the official Node images.
+USER node
+EXPOSE 8080
+# Liveness: node:24-slim has no curl, so Node's own fetch.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
+    CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8080) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# Node is PID 1: dist/server.js handles SIGTERM/SIGINT (drains in-flight requests, flushes traces).
+CMD ["node", "dist/server.js"]
