@@ -45,7 +45,7 @@ function migrate(document: unknown, source: string): unknown {
   const record = document as Record<string, unknown>;
   const version = record.schemaVersion ?? record.schema_version ?? 0;
   if (version === CURRENT_SCHEMA_VERSION) return document;
-  if (version !== 0) throw new ConfigError(`${source}: schemaVersion ${String(version)} is not supported (0 or ${CURRENT_SCHEMA_VERSION})`);
+  if (version !== 0) throw new ConfigError(`${source}: schemaVersion ${JSON.stringify(version)} is not supported (0 or ${CURRENT_SCHEMA_VERSION}, a number)`);
   const v0 = ConfigV0Schema.safeParse(document);
   if (!v0.success) throw new ConfigError(`${source} (schemaVersion 0): ${describe(v0.error)}`);
   return migrateV0(v0.data);

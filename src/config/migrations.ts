@@ -90,6 +90,8 @@ const LimitV0 = z.strictObject({
 
 export const ConfigV0Schema = z.strictObject({
   schema_version: z.literal(0).optional(),
+  /** The version key as written by tools that already speak version 1 (`schemaVersion: 0`). */
+  schemaVersion: z.literal(0).optional(),
   server: z
     .strictObject({
       host: z.string().optional(),

@@ -60,7 +60,8 @@ export const authPlugin = fp(
 );
 
 function authenticate(header: string | undefined, known: readonly KnownToken[]): Principal | undefined {
-  if (header === undefined || !header.startsWith('Bearer ')) return undefined;
+  // The auth scheme is case-insensitive (RFC 9110 §11.1): `bearer` and `BEARER` are fine.
+  if (header === undefined || header.length < 7 || header.slice(0, 7).toLowerCase() !== 'bearer ') return undefined;
   const token = header.slice(7).trim();
   if (token.length === 0 || token.length > 512) return undefined;
   const digest = createHash('sha256').update(token).digest();

@@ -36,7 +36,8 @@ function classify(error: FastifyError | Error): { kind: ProblemKind; detail: str
   if (error instanceof VersionConflictError) return { kind: 'preconditionFailed', detail: error.message };
   if (error instanceof UnknownLimitError) return { kind: 'notFound', detail: error.message };
   if (error instanceof LimitBookError) {
-    const field = error.path.slice(1).map(String).join('.');
+    // Book errors lead with the limit's index in the book; evaluateValue's name the field alone.
+    const field = (typeof error.path[0] === 'number' ? error.path.slice(1) : error.path).map(String).join('.');
     return { kind: 'validation', detail: error.message, errors: [{ field: field === '' ? 'body' : field, message: error.message }] };
   }
   if (error instanceof CapacityError) return { kind: 'capacity', detail: error.message };
@@ -51,8 +52,9 @@ function classify(error: FastifyError | Error): { kind: ProblemKind; detail: str
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return { kind: 'payloadTooLarge', detail: error.message };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return { kind: 'unsupportedMediaType', detail: error.message };
+    // A body shorter or longer than its content-length is a broken body, not a wrong media type.
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return { kind: 'malformedJson', detail: error.message };
@@ -69,6 +71,21 @@ function classify(error: FastifyError | Error): { kind: ProblemKind; detail: str
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, kind: ProblemKind, detail: string, errors?: FieldProblem[]): FastifyReply {
   const body = problemBody(kind, detail, request.url, errors);
   return reply.code(body.status).type('application/problem+json').send(body);
+}
+
+/**
+ * Fastify's `frameworkErrors`: a URL that does not decode, or a path parameter over the
+ * router's length limit, is answered before any route or error handler runs; this keeps
+ * those answers problem+json too (400, as for any other malformed request).
+ */
+export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  if (error.code === 'FST_ERR_ASYNC_CONSTRAINT') {
+    request.log.error({ err: error }, 'route constraint failed');
+    sendProblem(reply, request, 'internal', 'internal error');
+    return;
+  }
+  request.log.debug({ code: error.code }, 'request refused by the router');
+  sendProblem(reply, request, 'validation', error.message, [{ field: 'url', message: 'is not a valid path' }]);
 }
 
 /** Every error leaves as RFC 9457 problem+json; only real faults are 5xx and logged as errors. */

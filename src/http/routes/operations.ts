@@ -1,13 +1,24 @@
 import type { FastifyInstance } from 'fastify';
 import type { Aggregation, TradingState } from '../../domain/enums.js';
+import { IdentifierSchema } from '../../domain/orders.js';
 import { ProblemError } from '../problems.js';
 import { jsonSchemaOf } from '../json-schema.js';
 import { perToken } from '../plugins/rate-limit.js';
 import { AccountIdParamsSchema, TradingStateRequestSchema } from '../schemas.js';
 import type { RouteDeps } from './deps.js';
 
+/**
+ * `ACC` for a single-id scope, `ACC|SYM` for a composite one; every part an identifier as
+ * orders carry them, so a halt always lands on a key an order can have.
+ */
+function isScopeId(type: Aggregation, id: string): boolean {
+  const parts = id.split('|');
+  const isComposite = type === 'account+symbol' || type === 'strategy+symbol';
+  return parts.length === (isComposite ? 2 : 1) && parts.every((part) => IdentifierSchema.safeParse(part).success);
+}
+
 /** The ops desk: kill switch and reduce-only, the trading day, and what an account holds. */
-export function operationRoutes(app: FastifyInstance, { engine, config }: RouteDeps): void {
+export function operationRoutes(app: FastifyInstance, { engine, config, clock }: RouteDeps): void {
   const rateLimit = perToken(config.rateLimit);
 
   app.get(
@@ -24,7 +35,7 @@ export function operationRoutes(app: FastifyInstance, { engine, config }: RouteD
       const { type, id } = body.scope;
       if (type !== 'global' && id === undefined) throw new ProblemError('validation', `scope.id is required for a ${type} scope`, [{ field: 'scope.id', message: 'is required' }]);
       if (type === 'global' && id !== undefined) throw new ProblemError('validation', 'the global scope takes no id', [{ field: 'scope.id', message: 'must be absent' }]);
-      if (id !== undefined && (type === 'account+symbol' || type === 'strategy+symbol') !== id.includes('|')) {
+      if (id !== undefined && !isScopeId(type, id)) {
         throw new ProblemError('validation', `scope.id for ${type} is ${type.includes('+') ? '<id>|<symbol>' : 'a single id'}`, [{ field: 'scope.id', message: 'has the wrong form' }]);
       }
       request.log.info({ scope: body.scope, state: body.state, by: request.principal?.name }, 'trading state changed');
@@ -38,7 +49,7 @@ export function operationRoutes(app: FastifyInstance, { engine, config }: RouteD
     (request, reply) => {
       engine.resetSession();
       request.log.info({ by: request.principal?.name }, 'session reset');
-      return reply.send({ reset: true, at: new Date().toISOString() });
+      return reply.send({ reset: true, at: new Date(clock.now()).toISOString() });
     },
   );
 

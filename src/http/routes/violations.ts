@@ -19,7 +19,7 @@ function timeOf(value: string | undefined, field: string): number | undefined {
   return ms;
 }
 
-export function violationRoutes(app: FastifyInstance, { engine, config }: RouteDeps): void {
+export function violationRoutes(app: FastifyInstance, { engine, config, clock }: RouteDeps): void {
   const rateLimit = perToken(config.rateLimit);
   const streams = new Set<ServerResponse>();
 
@@ -46,7 +46,7 @@ export function violationRoutes(app: FastifyInstance, { engine, config }: RouteD
           cursor: q.cursor === undefined ? undefined : Number(q.cursor),
           pageSize: q.pageSize ?? 100,
         },
-        Date.now(),
+        clock.now(),
       );
       return reply.send({ items: page.items, nextCursor: page.nextCursor === undefined ? null : String(page.nextCursor) });
     },
@@ -54,7 +54,12 @@ export function violationRoutes(app: FastifyInstance, { engine, config }: RouteD
 
   app.get(
     '/v1/violations/stream',
-    { schema: { summary: 'Live violations and resolutions as Server-Sent Events', tags: ['violations'] }, config: { role: 'ops', rateLimit } },
+    {
+      schema: { summary: 'Live violations and resolutions as Server-Sent Events', tags: ['violations'] },
+      config: { role: 'ops', rateLimit },
+      // A HEAD would subscribe and hold a stream that never sends a body.
+      exposeHeadRoute: false,
+    },
     (request, reply) => {
       const raw = reply.raw;
       const send = (notice: ViolationNotice): void => {
@@ -80,7 +85,9 @@ export function violationRoutes(app: FastifyInstance, { engine, config }: RouteD
     },
   );
 
-  app.addHook('onClose', (_instance, done) => {
+  // preClose, not onClose: the server waits for open connections before onClose hooks run,
+  // so streams still open then would hold close() forever.
+  app.addHook('preClose', (done) => {
     for (const stream of streams) stream.end();
     done();
   });

@@ -1,0 +1,72 @@
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { expect } from 'vitest';
+import type { LimitEngine } from '../../src/domain/engine.js';
+import type { Order } from '../../src/domain/orders.js';
+import type { ProblemBody } from '../../src/http/problems.js';
+import { bearer } from '../support/app-fixtures.js';
+import type { TOKENS } from '../support/app-fixtures.js';
+
+export type Role = keyof typeof TOKENS;
+
+let nextOrder = 1;
+
+/** A valid order as a gateway sends it (LIMIT, with a price); fields override. */
+export const anOrder = (fields: Partial<Order> = {}): Order => ({
+  orderId: `h-${nextOrder++}`,
+  accountId: 'ACC-1',
+  strategyId: 'STRAT-1',
+  symbol: 'AAPL',
+  side: 'BUY',
+  quantity: 100,
+  price: 100,
+  orderType: 'LIMIT',
+  ...fields,
+});
+
+/** `server.inject` with the bearer token of `role` (or none) and a JSON body. */
+export function call(
+  server: FastifyInstance,
+  method: InjectOptions['method'],
+  url: string,
+  role: Role | undefined,
+  payload?: unknown,
+  headers: Record<string, string> = {},
+): Promise<LightMyRequestResponse> {
+  return server.inject({
+    method,
+    url,
+    headers: { ...(role === undefined ? {} : bearer(role)), ...headers },
+    ...(payload === undefined ? {} : typeof payload === 'string' ? { payload } : { payload: payload as object }),
+  });
+}
+
+export const check = (server: FastifyInstance, order: Order, headers: Record<string, string> = {}) =>
+  call(server, 'POST', '/v1/checks', 'gateway', order, headers);
+
+/** Asserts an RFC 9457 answer with this status and returns its body. */
+export function expectProblem(response: LightMyRequestResponse, status: number): ProblemBody {
+  expect(response.statusCode, response.body).toBe(status);
+  expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+  const body = response.json<ProblemBody>();
+  expect(body).toMatchObject({ status, type: expect.stringMatching(/^\/problems\//) as unknown, title: expect.any(String) as unknown });
+  expect(typeof body.detail).toBe('string');
+  return body;
+}
+
+/** True when the problem names `field`, in `errors[].field` or in the detail text. */
+export function namesField(problem: ProblemBody, field: string): boolean {
+  return (problem.errors ?? []).some((e) => e.field === field) || problem.detail.includes(field);
+}
+
+/** Everything a refused request must leave as it was. */
+export function stateOf(engine: LimitEngine, accounts: readonly string[] = ['ACC-1', 'ACC-2']) {
+  return {
+    openOrders: engine.ledger.openOrderCount,
+    bookVersion: engine.book.version,
+    definitions: JSON.stringify(engine.book.definitions),
+    exposure: accounts.map((a) => JSON.stringify(engine.exposure(a))),
+    history: engine.violations.historySize,
+    active: engine.violations.activeCount,
+    tradingStates: JSON.stringify(engine.tradingStates.list()),
+  };
+}

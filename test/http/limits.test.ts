@@ -1,0 +1,152 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { CheckResult } from '../../src/domain/engine.js';
+import { testApp } from '../support/app-fixtures.js';
+import { anOrder, call, check, expectProblem, namesField } from './http-helpers.js';
+
+type TestApp = Awaited<ReturnType<typeof testApp>>;
+let app: TestApp | undefined;
+afterEach(async () => {
+  await app?.server.close();
+  app = undefined;
+});
+
+async function start(...args: Parameters<typeof testApp>): Promise<TestApp> {
+  app = await testApp(...args);
+  return app;
+}
+
+const MAX_QTY = { id: 'max-qty', kind: 'order_quantity', thresholds: { warn: 500, hard: 1000 } } as const;
+const VAR = { id: 'var', kind: 'value', per: 'account', thresholds: { warn: 10, hard: 20 }, actions: { HARD_BREACH: 'REDUCE_ONLY' } } as const;
+
+describe('reading the book', () => {
+  it('GET /v1/limits answers the version and every limit, with the version as ETag', async () => {
+    const { server } = await start();
+    const response = await call(server, 'GET', '/v1/limits', 'ops');
+    expect(response.statusCode).toBe(200);
+    expect(response.headers.etag).toBe('"1"');
+    expect(response.json()).toEqual({
+      version: 1,
+      limits: [MAX_QTY, { id: 'pos', kind: 'position', thresholds: { hard: 5000, critical: 20000 } }],
+    });
+  });
+
+  it('GET /v1/limits/{id} answers one limit; an unknown id is 404', async () => {
+    const { server } = await start();
+    const one = await call(server, 'GET', '/v1/limits/max-qty', 'ops');
+    expect(one.statusCode).toBe(200);
+    expect(one.headers.etag).toBe('"1"');
+    expect(one.json()).toEqual({ version: 1, limit: MAX_QTY });
+    expect(namesField(expectProblem(await call(server, 'GET', '/v1/limits/nope', 'ops'), 404), 'nope')).toBe(true);
+  });
+});
+
+describe('changing the book', () => {
+  it('POST adds a limit (201), bumps the version and puts it in force at once', async () => {
+    const { server, engine } = await start();
+    const created = await call(server, 'POST', '/v1/limits', 'admin', { id: 'tiny', kind: 'order_quantity', scope: { symbols: ['TSLA'] }, thresholds: { hard: 5 } });
+    expect(created.statusCode).toBe(201);
+    expect(created.headers.etag).toBe('"2"');
+    expect(created.json()).toEqual({ version: 2, limit: { id: 'tiny', kind: 'order_quantity', scope: { symbols: ['TSLA'] }, thresholds: { hard: 5 } } });
+    expect(engine.book.version).toBe(2);
+    expect((await call(server, 'GET', '/v1/limits', 'ops')).json<{ limits: { id: string }[] }>().limits.map((l) => l.id)).toEqual(['max-qty', 'pos', 'tiny']);
+
+    const result = (await check(server, anOrder({ symbol: 'TSLA', quantity: 10 }))).json<CheckResult>();
+    expect(result).toMatchObject({ decision: 'REJECT', bookVersion: 2, violations: [expect.objectContaining({ limitId: 'tiny' })] });
+  });
+
+  it('POST of an id that exists is 409 and changes nothing', async () => {
+    const { server, engine } = await start();
+    const response = await call(server, 'POST', '/v1/limits', 'admin', { ...MAX_QTY, thresholds: { hard: 1 } });
+    expect(namesField(expectProblem(response, 409), 'max-qty')).toBe(true);
+    expect(engine.book.version).toBe(1);
+    expect(engine.book.byId.get('max-qty')?.definition).toEqual(MAX_QTY);
+  });
+
+  it('PUT replaces a limit and bumps the version; a stale If-Match is 412 and changes nothing', async () => {
+    const { server, engine } = await start();
+    expect((await check(server, anOrder({ quantity: 800 }))).json<CheckResult>().decision).toBe('ACCEPT');
+
+    const tighter = { ...MAX_QTY, thresholds: { warn: 500, hard: 700 } };
+    const put = await call(server, 'PUT', '/v1/limits/max-qty', 'admin', tighter, { 'if-match': '"1"' });
+    expect(put.statusCode).toBe(200);
+    expect(put.headers.etag).toBe('"2"');
+    expect(put.json()).toEqual({ version: 2, limit: tighter });
+    expect((await check(server, anOrder({ quantity: 800 }))).json<CheckResult>().decision).toBe('REJECT');
+
+    const stale = await call(server, 'PUT', '/v1/limits/max-qty', 'admin', MAX_QTY, { 'if-match': '"1"' });
+    expect(namesField(expectProblem(stale, 412), 'version 2')).toBe(true);
+    expect(engine.book.version).toBe(2);
+    expect(engine.book.byId.get('max-qty')?.definition).toEqual(tighter);
+
+    const current = await call(server, 'PUT', '/v1/limits/max-qty', 'admin', MAX_QTY, { 'if-match': '2' });
+    expect(current.statusCode).toBe(200);
+    expect(current.json<{ version: number }>().version).toBe(3);
+  });
+
+  it('PUT of a new id creates it', async () => {
+    const { server, engine } = await start();
+    const response = await call(server, 'PUT', '/v1/limits/new-one', 'admin', { id: 'new-one', kind: 'open_orders', thresholds: { hard: 3 } });
+    expect(response.statusCode).toBe(200);
+    expect(engine.book.byId.has('new-one')).toBe(true);
+    expect(engine.book.version).toBe(2);
+  });
+
+  it('PUT whose body id differs from the path is 400 naming id', async () => {
+    const { server, engine } = await start();
+    const problem = expectProblem(await call(server, 'PUT', '/v1/limits/max-qty', 'admin', { ...MAX_QTY, id: 'other' }), 400);
+    expect(namesField(problem, 'id')).toBe(true);
+    expect(engine.book.version).toBe(1);
+  });
+
+  it('DELETE removes a limit, bumps the version and resolves its active violations; again is 404', async () => {
+    const { server, engine } = await start();
+    await check(server, anOrder({ quantity: 600 }));
+    expect(engine.violations.activeCount).toBe(1);
+
+    const stale = await call(server, 'DELETE', '/v1/limits/max-qty', 'admin', undefined, { 'if-match': '"7"' });
+    expectProblem(stale, 412);
+    expect(engine.book.byId.has('max-qty')).toBe(true);
+
+    const deleted = await call(server, 'DELETE', '/v1/limits/max-qty', 'admin', undefined, { 'if-match': '"1"' });
+    expect(deleted.statusCode).toBe(200);
+    expect(deleted.headers.etag).toBe('"2"');
+    expect(deleted.json()).toEqual({ version: 2, deleted: 'max-qty' });
+    expect(engine.violations.activeCount).toBe(0);
+    expectProblem(await call(server, 'GET', '/v1/limits/max-qty', 'ops'), 404);
+    expectProblem(await call(server, 'DELETE', '/v1/limits/max-qty', 'admin'), 404);
+    expect(engine.book.version).toBe(2);
+  });
+});
+
+describe('POST /v1/limits/{id}/evaluate', () => {
+  it('grades a value against a value limit and applies its action on the key', async () => {
+    const { server, engine } = await start({ limits: [VAR] });
+    const breach = await call(server, 'POST', '/v1/limits/var/evaluate', 'gateway', { value: 25, scopeId: 'ACC-1' });
+    expect(breach.statusCode).toBe(200);
+    expect(breach.json()).toMatchObject({
+      limitId: 'var',
+      key: 'account:ACC-1',
+      value: 25,
+      severity: 'HARD_BREACH',
+      action: 'REDUCE_ONLY',
+      threshold: 20,
+      violation: expect.objectContaining({ limitId: 'var', severity: 'HARD_BREACH', key: 'account:ACC-1' }) as unknown,
+    });
+    expect(engine.tradingStates.get('account:ACC-1')?.state).toBe('REDUCE_ONLY');
+    expect(engine.violations.activeCount).toBe(1);
+
+    const clean = await call(server, 'POST', '/v1/limits/var/evaluate', 'gateway', { value: 5, scopeId: 'ACC-1' });
+    expect(clean.json()).toMatchObject({ severity: 'INFO', value: 5 });
+    expect(clean.json<{ violation?: unknown }>().violation).toBeUndefined();
+    expect(engine.violations.activeCount).toBe(0);
+  });
+
+  it('refuses an unknown limit (404), a non-value limit (400 naming kind) and a missing scope id (400 naming scopeId)', async () => {
+    const { server, engine } = await start({ limits: [VAR, MAX_QTY] });
+    expectProblem(await call(server, 'POST', '/v1/limits/nope/evaluate', 'gateway', { value: 1 }), 404);
+    expect(namesField(expectProblem(await call(server, 'POST', '/v1/limits/max-qty/evaluate', 'gateway', { value: 1 }), 400), 'kind')).toBe(true);
+    expect(namesField(expectProblem(await call(server, 'POST', '/v1/limits/var/evaluate', 'gateway', { value: 100 }), 400), 'scopeId')).toBe(true);
+    expect(engine.violations.historySize).toBe(0);
+    expect(engine.tradingStates.size).toBe(0);
+  });
+});

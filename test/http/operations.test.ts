@@ -1,0 +1,129 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { CheckResult } from '../../src/domain/engine.js';
+import type { AccountExposure } from '../../src/domain/exposure-view.js';
+import { testApp } from '../support/app-fixtures.js';
+import { FakeClock } from '../support/fake-clock.js';
+import { anOrder, call, check, expectProblem, namesField } from './http-helpers.js';
+
+type TestApp = Awaited<ReturnType<typeof testApp>>;
+let app: TestApp | undefined;
+afterEach(async () => {
+  await app?.server.close();
+  app = undefined;
+});
+
+async function start(...args: Parameters<typeof testApp>): Promise<TestApp> {
+  app = await testApp(...args);
+  return app;
+}
+
+const setState = (server: TestApp['server'], scope: { type: string; id?: string }, state: string, reason = 'desk call') =>
+  call(server, 'PUT', '/v1/trading-state', 'admin', { scope, state, reason });
+
+const decision = async (server: TestApp['server'], fields: Parameters<typeof anOrder>[0] = {}) => (await check(server, anOrder(fields))).json<CheckResult>();
+
+describe('GET/PUT /v1/trading-state', () => {
+  it('halts an account: its orders reject with HALTED, others pass; resuming lets them through again', async () => {
+    const clock = new FakeClock();
+    const { server, engine } = await start({}, clock);
+    expect((await call(server, 'GET', '/v1/trading-state', 'ops')).json()).toEqual({ states: [] });
+
+    const halted = await setState(server, { type: 'account', id: 'ACC-1' }, 'HALTED', 'fat finger investigation');
+    expect(halted.statusCode).toBe(200);
+    expect(halted.json()).toEqual({ scope: 'account:ACC-1', state: 'HALTED', reason: 'fat finger investigation', setAt: clock.now(), source: 'api' });
+    expect((await call(server, 'GET', '/v1/trading-state', 'ops')).json()).toEqual({ states: [halted.json()] });
+
+    expect(await decision(server, { accountId: 'ACC-1' })).toMatchObject({ decision: 'REJECT', reasons: ['HALTED'], evaluated: 0 });
+    expect((await decision(server, { accountId: 'ACC-2' })).decision).toBe('ACCEPT');
+    expect(engine.ledger.openOrderCount).toBe(1);
+
+    expect((await setState(server, { type: 'account', id: 'ACC-1' }, 'ACTIVE')).statusCode).toBe(200);
+    expect((await call(server, 'GET', '/v1/trading-state', 'ops')).json()).toEqual({ states: [] });
+    expect((await decision(server, { accountId: 'ACC-1' })).decision).toBe('ACCEPT');
+  });
+
+  it('the global kill switch rejects every order', async () => {
+    const { server } = await start();
+    expect((await setState(server, { type: 'global' }, 'HALTED')).json()).toMatchObject({ scope: 'global', state: 'HALTED' });
+    expect((await decision(server, { accountId: 'ACC-9', symbol: 'ZZZ' })).reasons).toEqual(['HALTED']);
+  });
+
+  it('reduce-only on account+symbol passes orders that reduce the position and rejects the rest', async () => {
+    const { server } = await start();
+    await call(server, 'PUT', '/v1/positions', 'gateway', { positions: [{ accountId: 'ACC-1', symbol: 'AAPL', quantity: 100, avgPrice: 10 }] });
+    expect((await setState(server, { type: 'account+symbol', id: 'ACC-1|AAPL' }, 'REDUCE_ONLY')).statusCode).toBe(200);
+    expect((await decision(server, { side: 'SELL', quantity: 50 })).decision).toBe('ACCEPT');
+    expect((await decision(server, { side: 'BUY', quantity: 10 })).reasons).toEqual(['REDUCE_ONLY']);
+    expect((await decision(server, { side: 'SELL', quantity: 60 })).reasons).toEqual(['REDUCE_ONLY']);
+    expect((await decision(server, { symbol: 'MSFT' })).decision).toBe('ACCEPT');
+  });
+
+  it('refuses a scope id of the wrong form with 400 naming scope.id, and sets nothing', async () => {
+    const { server, engine } = await start();
+    for (const scope of [
+      { type: 'account' },
+      { type: 'global', id: 'ACC-1' },
+      { type: 'account+symbol', id: 'ACC-1' },
+      { type: 'account', id: 'ACC-1|AAPL' },
+      { type: 'account', id: 'ACC 1' },
+      { type: 'strategy+symbol', id: 'S|AAPL|X' },
+      { type: 'symbol', id: 'x'.repeat(65) },
+    ]) {
+      const problem = expectProblem(await setState(server, scope, 'HALTED'), 400);
+      expect(namesField(problem, 'scope.id'), JSON.stringify(scope)).toBe(true);
+    }
+    expect(engine.tradingStates.size).toBe(0);
+  });
+});
+
+describe('POST /v1/sessions/reset', () => {
+  it('restarts rate windows and realized P&L; positions stay', async () => {
+    const clock = new FakeClock();
+    const { server } = await start(
+      { limits: [{ id: 'rate', kind: 'order_rate', per: 'strategy', windowMs: 60_000, thresholds: { hard: 2 } }] },
+      clock,
+    );
+    await call(server, 'PUT', '/v1/positions', 'gateway', { positions: [{ accountId: 'ACC-1', symbol: 'AAPL', quantity: 100, avgPrice: 90 }] });
+    const sell = anOrder({ side: 'SELL', quantity: 40, price: 100 });
+    await check(server, sell);
+    await call(server, 'POST', '/v1/executions', 'gateway', { events: [{ type: 'FILL', accountId: 'ACC-1', orderId: sell.orderId, quantity: 40, price: 100 }] });
+    expect((await decision(server)).decision).toBe('ACCEPT');
+    expect((await decision(server)).reasons).toEqual(['LIMIT_BREACH']);
+    expect((await call(server, 'GET', '/v1/accounts/ACC-1/exposure', 'ops')).json<AccountExposure>().realizedPnl).toBe(400);
+
+    const reset = await call(server, 'POST', '/v1/sessions/reset', 'admin');
+    expect(reset.statusCode).toBe(200);
+    expect(reset.json()).toEqual({ reset: true, at: new Date(clock.now()).toISOString() });
+
+    expect((await decision(server)).decision).toBe('ACCEPT');
+    const view = (await call(server, 'GET', '/v1/accounts/ACC-1/exposure', 'ops')).json<AccountExposure>();
+    expect(view.realizedPnl).toBe(0);
+    expect(view.positions[0]).toMatchObject({ symbol: 'AAPL', quantity: 60, avgPrice: 90 });
+  });
+});
+
+describe('public probes', () => {
+  it('/healthz, /readyz and /metrics answer without a token (and ignore a bad one)', async () => {
+    const { server } = await start();
+    await check(server, anOrder());
+    for (const headers of [{}, { authorization: 'Bearer not-a-token' }]) {
+      const health = await server.inject({ method: 'GET', url: '/healthz', headers });
+      expect(health.statusCode).toBe(200);
+      expect(health.json()).toEqual({ status: 'ok' });
+      const ready = await server.inject({ method: 'GET', url: '/readyz', headers });
+      expect(ready.statusCode).toBe(200);
+      expect(ready.json()).toEqual({ status: 'ready' });
+      const metrics = await server.inject({ method: 'GET', url: '/metrics', headers });
+      expect(metrics.statusCode).toBe(200);
+      expect(metrics.headers['content-type']).toMatch(/^text\/plain/);
+      expect(metrics.body).toContain('ulc_checks_total');
+      expect(metrics.body).toMatch(/^ulc_checks_total\{decision="ACCEPT",reason="NONE"\} 1$/m);
+      expect(metrics.body).toMatch(/^ulc_open_orders 1$/m);
+    }
+  });
+
+  it('an unknown route is a problem+json 404', async () => {
+    const { server } = await start();
+    expectProblem(await server.inject({ method: 'GET', url: '/v2/nothing' }), 404);
+  });
+});

@@ -1,0 +1,220 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ActiveViolation, ViolationEvent } from '../../src/domain/violation-book.js';
+import { bearer, testApp } from '../support/app-fixtures.js';
+import { FakeClock } from '../support/fake-clock.js';
+import { anOrder, call, check, expectProblem, namesField } from './http-helpers.js';
+
+type TestApp = Awaited<ReturnType<typeof testApp>>;
+let app: TestApp | undefined;
+afterEach(async () => {
+  await app?.server.close();
+  app = undefined;
+});
+
+async function start(...args: Parameters<typeof testApp>): Promise<TestApp> {
+  app = await testApp(...args);
+  return app;
+}
+
+interface HistoryPage {
+  items: ViolationEvent[];
+  nextCursor: string | null;
+}
+
+const history = async (server: TestApp['server'], query = ''): Promise<HistoryPage> => {
+  const response = await call(server, 'GET', `/v1/violations${query}`, 'ops');
+  expect(response.statusCode, response.body).toBe(200);
+  return response.json<HistoryPage>();
+};
+
+const active = async (server: TestApp['server'], query = ''): Promise<ActiveViolation[]> => {
+  const response = await call(server, 'GET', `/v1/violations/active${query}`, 'ops');
+  expect(response.statusCode, response.body).toBe(200);
+  return response.json<{ items: ActiveViolation[] }>().items;
+};
+
+describe('GET /v1/violations/active', () => {
+  it('keeps one active violation per limit and key, updated on repeats and resolved by a clean check', async () => {
+    const { server } = await start();
+    await check(server, anOrder({ quantity: 600 }));
+    await check(server, anOrder({ quantity: 1_500 }));
+    const [only, ...rest] = await active(server);
+    expect(rest).toEqual([]);
+    expect(only).toMatchObject({ limitId: 'max-qty', key: 'account:ACC-1', count: 2, value: 1_500, maxValue: 1_500, severity: 'HARD_BREACH' });
+
+    await check(server, anOrder({ quantity: 10 }));
+    expect(await active(server)).toEqual([]);
+  });
+
+  it('filters by limitId and by minimum severity', async () => {
+    const { server } = await start();
+    await check(server, anOrder({ accountId: 'ACC-1', quantity: 600 }));
+    await check(server, anOrder({ accountId: 'ACC-2', quantity: 1_500 }));
+    await call(server, 'PUT', '/v1/positions', 'gateway', { positions: [{ accountId: 'ACC-3', symbol: 'AAPL', quantity: 5_000, avgPrice: 1 }] });
+    await check(server, anOrder({ accountId: 'ACC-3', quantity: 1 }));
+
+    expect((await active(server)).map((v) => v.key).sort()).toEqual(['account+symbol:ACC-3|AAPL', 'account:ACC-1', 'account:ACC-2']);
+    expect((await active(server, '?limitId=max-qty')).map((v) => v.key).sort()).toEqual(['account:ACC-1', 'account:ACC-2']);
+    expect((await active(server, '?severity=HARD_BREACH')).map((v) => v.key).sort()).toEqual(['account+symbol:ACC-3|AAPL', 'account:ACC-2']);
+    expect((await active(server, '?limitId=max-qty&severity=HARD_BREACH')).map((v) => v.key)).toEqual(['account:ACC-2']);
+  });
+});
+
+describe('GET /v1/violations', () => {
+  it('pages the history newest first with a cursor until nextCursor is null', async () => {
+    const { server } = await start();
+    for (let i = 0; i < 5; i++) await check(server, anOrder({ quantity: 600 + i }));
+
+    const seen: ViolationEvent[] = [];
+    let query = '?pageSize=2';
+    const pageSizes: number[] = [];
+    for (;;) {
+      const page = await history(server, query);
+      pageSizes.push(page.items.length);
+      seen.push(...page.items);
+      if (page.nextCursor === null) break;
+      query = `?pageSize=2&cursor=${page.nextCursor}`;
+    }
+    expect(pageSizes).toEqual([2, 2, 1]);
+    expect(seen.map((e) => e.value)).toEqual([604, 603, 602, 601, 600]);
+    const seqs = seen.map((e) => e.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => b - a));
+    expect(new Set(seqs).size).toBe(5);
+  });
+
+  it('filters by limitId, severity, since and until', async () => {
+    const clock = new FakeClock(Date.UTC(2026, 0, 5, 9, 0));
+    const { server } = await start({}, clock);
+    await check(server, anOrder({ quantity: 600 }));
+    clock.advance(60_000);
+    const middle = clock.now();
+    await check(server, anOrder({ quantity: 1_500 }));
+    clock.advance(60_000);
+    await call(server, 'PUT', '/v1/positions', 'gateway', { positions: [{ accountId: 'ACC-1', symbol: 'MSFT', quantity: 6_000, avgPrice: 1 }] });
+    await check(server, anOrder({ symbol: 'MSFT', quantity: 1 }));
+
+    expect((await history(server)).items.map((e) => e.limitId)).toEqual(['pos', 'max-qty', 'max-qty']);
+    expect((await history(server, '?limitId=max-qty')).items.map((e) => e.value)).toEqual([1_500, 600]);
+    expect((await history(server, '?severity=HARD_BREACH')).items.map((e) => e.value)).toEqual([6_001, 1_500]);
+    expect((await history(server, `?since=${new Date(middle).toISOString()}`)).items.map((e) => e.value)).toEqual([6_001, 1_500]);
+    expect((await history(server, `?until=${middle}`)).items.map((e) => e.value)).toEqual([1_500, 600]);
+    expect((await history(server, `?since=${middle}&until=${middle}`)).items.map((e) => e.value)).toEqual([1_500]);
+  });
+
+  it('uses the engine clock, not the wall clock, for retention', async () => {
+    const { server } = await start({}, new FakeClock(Date.UTC(2020, 0, 1)));
+    await check(server, anOrder({ quantity: 1_500 }));
+    expect((await history(server)).items).toHaveLength(1);
+  });
+
+  it('refuses bad query values with 400 naming the parameter', async () => {
+    const { server } = await start();
+    for (const [query, field] of [
+      ['?severity=LOUD', 'querystring.severity'],
+      ['?pageSize=0', 'querystring.pageSize'],
+      ['?pageSize=5000', 'querystring.pageSize'],
+      ['?cursor=abc', 'querystring.cursor'],
+      ['?since=yesterday', 'querystring.since'],
+      ['?limitId=a%7Cb', 'querystring.limitId'],
+      ['?colour=red', 'querystring.colour'],
+    ] as const) {
+      const problem = expectProblem(await call(server, 'GET', `/v1/violations${query}`, 'ops'), 400);
+      expect(namesField(problem, field), `${query}: ${JSON.stringify(problem)}`).toBe(true);
+    }
+  });
+});
+
+describe('GET /v1/violations/stream', () => {
+  async function listen(): Promise<{ app: TestApp; base: string }> {
+    const started = await start();
+    await started.server.listen({ port: 0, host: '127.0.0.1' });
+    const address = started.server.server.address();
+    if (address === null || typeof address === 'string') throw new Error('no port');
+    return { app: started, base: `http://127.0.0.1:${address.port}` };
+  }
+
+  /** Reads SSE text until `until` matches what has arrived (or the stream ends). */
+  async function readUntil(reader: ReadableStreamDefaultReader<Uint8Array>, until: RegExp): Promise<string> {
+    const decoder = new TextDecoder();
+    let text = '';
+    while (!until.test(text)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+    return text;
+  }
+
+  async function waitFor(condition: () => boolean): Promise<void> {
+    for (let i = 0; i < 200 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+
+  it('streams a violation as it happens and unsubscribes when the client goes away', async () => {
+    const { app: started, base } = await listen();
+    const { server, engine } = started;
+    const abort = new AbortController();
+    const response = await fetch(`${base}/v1/violations/stream`, { headers: bearer('ops'), signal: abort.signal });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/event-stream');
+    const reader = response.body!.getReader();
+    expect(await readUntil(reader, /: connected\n\n/)).toContain(': connected');
+    expect(engine.violations.subscriberCount).toBe(1);
+
+    const order = anOrder({ quantity: 1_500 });
+    await check(server, order);
+    const text = await readUntil(reader, /event: violation\ndata: .*\n\n/);
+    const data = /event: violation\ndata: (.*)\n\n/.exec(text)?.[1];
+    expect(JSON.parse(data ?? 'null')).toMatchObject({ limitId: 'max-qty', orderId: order.orderId, severity: 'HARD_BREACH', value: 1_500 });
+
+    await check(server, anOrder({ quantity: 1 }));
+    expect(await readUntil(reader, /event: resolved\n/)).toContain('event: resolved');
+
+    abort.abort();
+    await reader.cancel().catch(() => undefined);
+    await waitFor(() => engine.violations.subscriberCount === 0);
+    expect(engine.violations.subscriberCount).toBe(0);
+  });
+
+  it('ends open streams when the server closes, instead of hanging the close', async () => {
+    const { app: started, base } = await listen();
+    const response = await fetch(`${base}/v1/violations/stream`, { headers: bearer('ops') });
+    const reader = response.body!.getReader();
+    await readUntil(reader, /: connected/);
+    expect(started.engine.violations.subscriberCount).toBe(1);
+    await started.server.close();
+    app = undefined;
+    expect(await readUntil(reader, /$^/)).toBe('');
+    await waitFor(() => started.engine.violations.subscriberCount === 0);
+    expect(started.engine.violations.subscriberCount).toBe(0);
+  });
+
+  it('answers 503 problem+json when the subscriber table is full', async () => {
+    const started = await start({ capacity: { maxSubscribers: 1 } });
+    await started.server.listen({ port: 0, host: '127.0.0.1' });
+    const address = started.server.server.address() as { port: number };
+    const abort = new AbortController();
+    const first = await fetch(`http://127.0.0.1:${address.port}/v1/violations/stream`, { headers: bearer('ops'), signal: abort.signal });
+    const reader = first.body!.getReader();
+    await readUntil(reader, /: connected/);
+    expectProblem(await call(started.server, 'GET', '/v1/violations/stream', 'ops'), 503);
+    expect(started.engine.violations.subscriberCount).toBe(1);
+    abort.abort();
+    await reader.cancel().catch(() => undefined);
+    await waitFor(() => started.engine.violations.subscriberCount === 0);
+    expect(started.engine.violations.subscriberCount).toBe(0);
+  });
+
+  it('has no HEAD route, which would hold a subscription open with no body', async () => {
+    const { server, engine } = await start();
+    const head = await server.inject({ method: 'HEAD', url: '/v1/violations/stream', headers: bearer('ops') });
+    expect(head.statusCode).toBe(404);
+    expect(engine.violations.subscriberCount).toBe(0);
+  });
+
+  it('needs the ops role before it subscribes', async () => {
+    const { server, engine } = await start();
+    expectProblem(await call(server, 'GET', '/v1/violations/stream', undefined), 401);
+    expectProblem(await call(server, 'GET', '/v1/violations/stream', 'gateway'), 403);
+    expect(engine.violations.subscriberCount).toBe(0);
+  });
+});
