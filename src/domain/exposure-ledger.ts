@@ -23,7 +23,7 @@ export class Exposure {
   openBuyNotional = 0;
   openSellNotional = 0;
   openCount = 0;
-  /** Open orders on this exposure, created on first use: most exposures are plain positions. */
+  /** Open orders on this exposure, created on first use and dropped when empty: most exposures are plain positions. */
   orders: Set<OpenOrder> | undefined;
   constructor(
     readonly market: SymbolMarket,
@@ -201,7 +201,7 @@ export class ExposureLedger {
 
   fill(accountId: string, orderId: string, quantity: number, price: number, now: number): FillOutcome {
     const order = this.openOrder(accountId, orderId);
-    if (order === undefined) return this.lateFill(accountId, orderId, quantity, price);
+    if (order === undefined) return this.lateFill(accountId, orderId, quantity, price, now);
     const released = Math.min(quantity, order.remaining);
     removeOpen(order.account, order, released, false);
     removeOpen(order.strategy, order, released, false);
@@ -295,9 +295,10 @@ export class ExposureLedger {
     this.pruneIfEmpty(account, this.accounts);
   }
 
-  private lateFill(accountId: string, orderId: string, quantity: number, price: number): FillOutcome {
+  private lateFill(accountId: string, orderId: string, quantity: number, price: number, now: number): FillOutcome {
     const closed = this.closed.get(accountId + '|' + orderId);
-    if (closed === undefined) return 'unknown_order';
+    // Pruning runs only when an open order is due to expire, so the age is checked here too.
+    if (closed === undefined || now - closed.closedAt >= this.openOrderTtlMs) return 'unknown_order';
     const market = this.marketFor(closed.symbol);
     const account = this.exposureIn(this.accountGroup(accountId), market, true);
     const strategy = this.exposureIn(this.strategyGroup(closed.strategyId), market, false);
@@ -419,6 +420,8 @@ function removeOpen(exposure: Exposure, order: OpenOrder, quantity: number, isCl
   if (isClosing && exposure.orders?.delete(order) === true) {
     exposure.openCount--;
     exposure.group.openCount--;
+    // Dropped when empty: kept, every account x symbol ever quoted would hold one for good.
+    if (exposure.orders.size === 0) exposure.orders = undefined;
   }
 }
 

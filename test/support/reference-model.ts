@@ -214,6 +214,12 @@ export class ReferenceModel {
   private readonly lastFill = new Map<string, number>();
   states: Record<string, TradingState> = {};
   readonly active = new Map<string, ModelActiveViolation>();
+  /** How often interesting paths were taken, so a test can show its generators reach them. */
+  readonly seen = new Map<string, number>();
+
+  private note(what: string): void {
+    this.seen.set(what, (this.seen.get(what) ?? 0) + 1);
+  }
 
   constructor(
     private readonly config: ModelConfig,
@@ -367,17 +373,23 @@ export class ReferenceModel {
       case 'duplicate_order':
         return this.windowCount(limit, o, now, true) + 1;
       case 'daily_loss': {
-        if (this.isReducing(o, books)) return NOT_APPLICABLE;
+        if (this.isReducing(o, books)) {
+          this.note('daily_loss not applicable (reducing)');
+          return NOT_APPLICABLE;
+        }
         const { level, id, symbols } = this.exposureScope(per, o);
+        this.note('daily_loss evaluated');
         let pnl = 0;
         for (const symbol of symbols) {
           const b = book(level, id, symbol);
           if (b.position === 0) {
+            if (b.realized !== 0) this.note('daily_loss counts realized of a flat position');
             pnl += b.realized;
             continue;
           }
           const mark = this.mark(symbol, o, now);
           if (Number.isNaN(mark)) return NO_PRICE;
+          if (symbol !== o.symbol) this.note('daily_loss marks another symbol');
           pnl += b.realized + b.position * (mark - b.avgCost);
         }
         return Math.max(0, -pnl);
@@ -387,6 +399,7 @@ export class ReferenceModel {
       case 'self_trade': {
         const opposite = this.openOrders.filter((open) => open.side !== o.side && sameKey(per, o, open));
         const crosses = opposite.some((open) => o.price === undefined || (o.side === 'BUY' ? o.price >= open.price : o.price <= open.price));
+        if (crosses) this.note('self trade');
         return crosses ? 1 : 0;
       }
       case 'value':
@@ -411,6 +424,7 @@ export class ReferenceModel {
     const stale = this.openOrders.filter((o) => now - o.lastActivityAt >= this.config.openOrderTtlMs);
     this.openOrders = this.openOrders.filter((o) => !stale.includes(o));
     for (const o of stale) this.expired.push({ ...o, expiredAt: now });
+    if (stale.length > 0) this.note('ttl expiry');
   }
 
   checkOrder(order: Order, now: number): ModelResult {
@@ -427,6 +441,7 @@ export class ReferenceModel {
       results.push(result);
       if (reservation !== undefined) taken.push(reservation);
       if (result.decision === 'REJECT' && atomic) {
+        if (taken.length > 0) this.note('atomic batch rolled back');
         // Take back what this batch reserved; violations and trading states stay.
         this.openOrders = this.openOrders.filter((o) => !taken.some((t) => t.open === o));
         const acceptedIndexes = new Set(taken.map((t) => t.acceptedIndex));
@@ -450,6 +465,7 @@ export class ReferenceModel {
     const state = this.stateFor(o);
     if (state === 'HALTED') return reject('HALTED');
     if (state === 'REDUCE_ONLY' && !this.isReducing(o, books)) return reject('REDUCE_ONLY');
+    if (state === 'REDUCE_ONLY') this.note('reducing order passes REDUCE_ONLY');
     if (this.openOrders.some((open) => open.accountId === o.accountId && open.orderId === o.orderId)) return reject('DUPLICATE_ORDER_ID');
 
     let evaluated = 0;
@@ -531,17 +547,19 @@ export class ReferenceModel {
       }
       const quantity = event.quantity!;
       const price = event.price!;
-      let owner: { strategyId: string; symbol: string; side: Side } | undefined = open;
+      const owner: { strategyId: string; symbol: string; side: Side } | undefined =
+        open ??
+        // A fill for an order that expired within the last TTL still moves the position.
+        this.expired.findLast(
+          (o) => o.accountId === event.accountId && o.orderId === event.orderId && now - o.expiredAt < this.config.openOrderTtlMs,
+        );
+      if (owner === undefined) return 'unknown_order';
+      if (open === undefined) this.note('late fill after expiry');
+      else if (quantity > open.remaining) this.note('over-fill');
       if (open !== undefined) {
         open.remaining -= Math.min(quantity, open.remaining);
         open.lastActivityAt = now;
         if (open.remaining <= 0) this.openOrders = this.openOrders.filter((o) => o !== open);
-      } else {
-        // A fill for an order that expired within the last TTL still moves the position.
-        owner = this.expired.findLast(
-          (o) => o.accountId === event.accountId && o.orderId === event.orderId && now - o.expiredAt < this.config.openOrderTtlMs,
-        );
-        if (owner === undefined) return 'unknown_order';
       }
       this.ledgerEvents.push({ type: 'trade', accountId: event.accountId, strategyId: owner.strategyId, symbol: owner.symbol, side: owner.side, quantity, price });
       this.lastFill.set(owner.symbol, price);
@@ -567,12 +585,19 @@ export class ReferenceModel {
     this.accepted = [];
   }
 
-  /** Open quantity by side and open count on one level's book for one symbol. */
-  openAt(level: Level, id: string, symbol: string): { buy: number; sell: number; count: number } {
+  /** Open quantity and notional (at the reserved price) by side, and open count, on one level's book for one symbol. */
+  openAt(level: Level, id: string, symbol: string): { buy: number; sell: number; count: number; buyNotional: number; sellNotional: number } {
     const mine = this.openOrders.filter(
       (o) => o.symbol === symbol && (level === 'firm' || (level === 'account' ? o.accountId === id : o.strategyId === id)),
     );
-    const sum = (side: Side): number => mine.filter((o) => o.side === side).reduce((s, o) => s + o.remaining, 0);
-    return { buy: sum('BUY'), sell: sum('SELL'), count: mine.length };
+    const sum = (side: Side, value: (o: ModelOpenOrder) => number): number =>
+      mine.filter((o) => o.side === side).reduce((s, o) => s + value(o), 0);
+    return {
+      buy: sum('BUY', (o) => o.remaining),
+      sell: sum('SELL', (o) => o.remaining),
+      count: mine.length,
+      buyNotional: sum('BUY', (o) => o.remaining * o.price),
+      sellNotional: sum('SELL', (o) => o.remaining * o.price),
+    };
   }
 }

@@ -14,7 +14,7 @@ export const evaluateGrossNotional: Evaluator = (limit, ctx) => {
   let hasOwnSymbol = false;
   if (group !== undefined) {
     for (const exposure of group.bySymbol.values()) {
-      if (exposure.market.symbol === ctx.order.symbol) hasOwnSymbol = true;
+      if (exposure.market === ctx.market) hasOwnSymbol = true;
       total += exposureNotional(exposure, ctx);
     }
   }
@@ -23,7 +23,7 @@ export const evaluateGrossNotional: Evaluator = (limit, ctx) => {
 };
 
 function exposureNotional(exposure: Exposure | undefined, ctx: CheckContext): number {
-  const isOwn = exposure === undefined || exposure.market.symbol === ctx.order.symbol;
+  const isOwn = exposure === undefined || exposure.market === ctx.market;
   const position = exposure?.position ?? 0;
   let buys = exposure?.openBuy ?? 0;
   let sells = exposure?.openSell ?? 0;
