@@ -6,18 +6,21 @@ import { NOT_APPLICABLE, severityRankOf, thresholdAt } from './compiled-limit.js
 import { isRejectingAction, SEVERITIES } from './enums.js';
 import type { Action, Aggregation, LimitKind, ReasonCode, Severity, TradingState } from './enums.js';
 import { CapacityError, ExposureLedger } from './exposure-ledger.js';
-import type { OpenOrder } from './exposure-ledger.js';
+import type { LedgerSnapshot, OpenOrder } from './exposure-ledger.js';
 import { accountExposureView } from './exposure-view.js';
 import type { AccountExposure } from './exposure-view.js';
 import { scopeKey, scopeKeyOf } from './keys.js';
 import { LimitBook, LimitBookError } from './limit-book.js';
 import type { SeverityActions } from './limit-book.js';
 import type { LimitDefinition } from './limit-definition.js';
+import type { EventSink, StateEvent } from './events.js';
+import { windowKeyOf } from './limits/windows.js';
 import type { ExecutionEvent, Order, PositionRow, ReferencePrice } from './orders.js';
 import { TimeRing } from './time-ring.js';
 import { TradingStates } from './trading-states.js';
 import type { TradingStateEntry } from './trading-states.js';
 import { ViolationBook } from './violation-book.js';
+import type { ViolationBookSnapshot } from './violation-book.js';
 
 export interface EngineCapacity {
   maxOpenOrders: number;
@@ -81,6 +84,17 @@ export interface ValueEvaluation {
   violation: OrderViolation | undefined;
 }
 
+/** The whole engine state but market data, as plain JSON: what a snapshot file holds. */
+export interface EngineSnapshot {
+  book: { version: number; limits: LimitDefinition[] };
+  ledger: LedgerSnapshot;
+  /** Rate and duplicate windows by limit id: [key, timestamps oldest first][]. */
+  windows: Record<string, [string, number[]][]>;
+  violations: ViolationBookSnapshot;
+  tradingStates: TradingStateEntry[];
+  expiredOrders: number;
+}
+
 export class VersionConflictError extends Error {
   constructor(
     readonly expected: number,
@@ -110,7 +124,8 @@ interface Breach {
 /** What an atomic batch must take back if a later order rejects. */
 interface Reservation {
   order: OpenOrder;
-  rings: TimeRing[];
+  windows: { store: Map<string, TimeRing>; key: string; ring: TimeRing }[];
+  event: StateEvent | undefined;
 }
 
 /**
@@ -127,6 +142,8 @@ export class LimitEngine {
   private readonly applicable: CompiledLimit[] = [];
   private readonly clean: CompiledLimit[] = [];
   private readonly breaches: Breach[] = [];
+  /** Where state changes go (the journal); undefined when nothing records them. */
+  private sink: EventSink | undefined;
   expiredOrders = 0;
 
   constructor(
@@ -152,6 +169,15 @@ export class LimitEngine {
 
   get book(): LimitBook {
     return this.currentBook;
+  }
+
+  /** Hands every later state change to `sink` (synchronously; the sink only buffers). */
+  recordEventsTo(sink: EventSink | undefined): void {
+    this.sink = sink;
+  }
+
+  private emit(event: StateEvent): void {
+    this.sink?.(event);
   }
 
   checkOrder(order: Order, deadline: number = NO_DEADLINE): CheckResult {
@@ -183,6 +209,8 @@ export class LimitEngine {
         break;
       }
     }
+    // An atomic batch's reservations are journalled only once the batch stands.
+    if (undo !== undefined && accepted > 0) for (const reservation of undo) if (reservation.event !== undefined) this.emit(reservation.event);
     return { results, summary: { total: orders.length, accepted, rejected: orders.length - accepted } };
   }
 
@@ -227,7 +255,7 @@ export class LimitEngine {
     }
 
     const violations = breaches.length === 0 ? NO_VIOLATIONS : this.recordBreaches(breaches, order, now);
-    for (const limit of clean) this.violations.resolve(limit.id, scopeKey(limit.per, order), now);
+    for (const limit of clean) this.resolve(limit.id, scopeKey(limit.per, order), now);
     const reasons = reasonsOf(isBlocked, lacksPrice, lacksCapacity);
     if (reasons === NO_REASONS) this.reserve(order, now, undo);
     return {
@@ -244,29 +272,41 @@ export class LimitEngine {
     const ctx = this.ctx;
     const price = firstFinite(ctx.effectivePrice, ctx.markPrice, 0);
     const open = this.ledger.reserve(order.orderId, order.accountId, order.strategyId, order.symbol, order.side, order.quantity, price, now);
-    const rings: TimeRing[] | undefined = undo === undefined ? undefined : [];
+    const reservation: Reservation | undefined = undo === undefined ? undefined : { order: open, windows: [], event: undefined };
     for (let i = 0; i < ctx.windowOwners.length; i++) {
-      let ring = ctx.windowRings[i];
-      if (ring === undefined) {
-        const windows = ctx.windowOwners[i]!.windows;
-        const key = ctx.windowKeys[i]!;
-        ring = windows.get(key);
-        if (ring === undefined) {
-          ring = new TimeRing(this.config.capacity.maxWindowEntries);
-          windows.set(key, ring);
-        }
-      }
+      const store = ctx.windowOwners[i]!.windows;
+      const key = ctx.windowKeys[i]!;
+      const ring = ctx.windowRings[i] ?? this.ringIn(store, key);
       ring.push(now);
-      rings?.push(ring);
+      reservation?.windows.push({ store, key, ring });
     }
-    if (undo !== undefined && rings !== undefined) undo.push({ order: open, rings });
+    const event: StateEvent | undefined = this.sink === undefined ? undefined : { type: 'order_accepted', at: now, order, price };
+    if (reservation === undefined) {
+      if (event !== undefined) this.emit(event);
+    } else {
+      reservation.event = event;
+      undo!.push(reservation);
+    }
+  }
+
+  private ringIn(store: Map<string, TimeRing>, key: string): TimeRing {
+    let ring = store.get(key);
+    if (ring === undefined) {
+      ring = new TimeRing(this.config.capacity.maxWindowEntries);
+      store.set(key, ring);
+    }
+    return ring;
   }
 
   private rollBack(undo: Reservation[], results: CheckResult[], failedAt: number): void {
     for (let i = undo.length - 1; i >= 0; i--) {
       const reservation = undo[i]!;
       this.ledger.unreserve(reservation.order);
-      for (const ring of reservation.rings) ring.popNewest();
+      for (const { store, key, ring } of reservation.windows) {
+        ring.popNewest();
+        // An emptied window would still count against maxWindowKeys until the next sweep.
+        if (ring.size === 0) store.delete(key);
+      }
     }
     for (let i = 0; i < failedAt; i++) {
       const result = results[i]!;
@@ -284,14 +324,18 @@ export class LimitEngine {
     const action = limit.actions[rank]!;
     const threshold = thresholdAt(limit, rank);
     const message = `${limit.kind} ${round(value)} above ${severity} threshold ${threshold} on ${key}`;
-    const event = this.violations.record(
-      { limitId: limit.id, kind: limit.kind, key, severity, action, value, threshold, orderId, message },
-      now,
-    );
+    const breach = { limitId: limit.id, kind: limit.kind, key, severity, action, value, threshold, orderId, message };
+    const event = this.violations.record(breach, now);
+    this.emit({ type: 'violation', at: now, breach });
     if (action === 'HALT' || action === 'REDUCE_ONLY') {
-      this.tradingStates.tighten(key, action === 'HALT' ? 'HALTED' : 'REDUCE_ONLY', message, now, `limit:${limit.id}`);
+      const entry = this.tradingStates.tighten(key, action === 'HALT' ? 'HALTED' : 'REDUCE_ONLY', message, now, `limit:${limit.id}`);
+      if (entry !== undefined) this.emit(tradingStateEvent(entry));
     }
     return { violationId: event.violationId, limitId: limit.id, kind: limit.kind, severity, action, value, threshold, key, message };
+  }
+
+  private resolve(limitId: string, key: string, now: number): void {
+    if (this.violations.resolve(limitId, key, now)) this.emit({ type: 'resolved', at: now, limitId, key });
   }
 
   private rejection(order: Order, reason: ReasonCode, evaluated: number): CheckResult {
@@ -310,19 +354,27 @@ export class LimitEngine {
   applyExecutions(events: readonly ExecutionEvent[]): ExecutionOutcome[] {
     const now = this.clock.now();
     this.expire(now);
-    return events.map((event) => {
-      if (event.type === 'FILL') {
-        if (event.quantity === undefined || event.price === undefined) throw new RangeError(`FILL ${event.orderId} needs quantity and price`);
-        return { orderId: event.orderId, outcome: this.ledger.fill(event.accountId, event.orderId, event.quantity, event.price, now) };
+    for (const event of events) {
+      if (event.type === 'FILL' && (event.quantity === undefined || event.price === undefined)) {
+        throw new RangeError(`FILL ${event.orderId} needs quantity and price`);
       }
-      const isReleased = this.ledger.release(event.accountId, event.orderId);
-      return { orderId: event.orderId, outcome: isReleased ? 'applied' : 'unknown_order' };
+    }
+    return events.map((event) => {
+      const outcome = this.execute(event, now);
+      if (outcome === 'applied') this.emit({ type: 'execution', at: now, event });
+      return { orderId: event.orderId, outcome };
     });
+  }
+
+  private execute(event: ExecutionEvent, now: number): ExecutionOutcome['outcome'] {
+    if (event.type === 'FILL') return this.ledger.fill(event.accountId, event.orderId, event.quantity!, event.price!, now);
+    return this.ledger.release(event.accountId, event.orderId) ? 'applied' : 'unknown_order';
   }
 
   applyPositions(rows: readonly PositionRow[], replace: boolean): void {
     this.ensureSymbolRoom(rows.map((r) => r.symbol));
     this.ledger.applyPositions(rows, replace);
+    this.emit({ type: 'positions', at: this.clock.now(), rows: [...rows], replace });
   }
 
   setReferencePrices(prices: readonly ReferencePrice[]): void {
@@ -345,6 +397,11 @@ export class LimitEngine {
 
   /** New trading day: realized P&L, rate and duplicate windows restart; positions stay. */
   resetSession(): void {
+    this.restartSession();
+    this.emit({ type: 'session_reset', at: this.clock.now() });
+  }
+
+  private restartSession(): void {
     this.ledger.resetSession();
     for (const limit of this.currentBook.limits) limit.windows.clear();
   }
@@ -352,7 +409,9 @@ export class LimitEngine {
   // ---- trading states ---------------------------------------------------------------------
 
   setTradingState(type: Aggregation, id: string | undefined, state: TradingState, reason: string): TradingStateEntry {
-    return this.tradingStates.set(scopeKeyOf(type, id), state, reason, this.clock.now(), 'api');
+    const entry = this.tradingStates.set(scopeKeyOf(type, id), state, reason, this.clock.now(), 'api');
+    this.emit(tradingStateEvent(entry));
+    return entry;
   }
 
   // ---- value limits -----------------------------------------------------------------------
@@ -367,7 +426,7 @@ export class LimitEngine {
     const key = scopeKeyOf(limit.per, scopeId);
     const rank = limit.isEnabled ? severityRankOf(limit, value) : 0;
     if (rank === 0) {
-      this.violations.resolve(limit.id, key, now);
+      this.resolve(limit.id, key, now);
       return { limitId, key, value, severity: 'INFO', action: limit.actions[0]!, threshold: undefined, violation: undefined };
     }
     const violation = this.recordBreach(limit, value, rank, key, undefined, now);
@@ -409,14 +468,15 @@ export class LimitEngine {
     });
   }
 
-  private swap(next: LimitBook): LimitBook {
+  private swap(next: LimitBook, now = this.clock.now()): LimitBook {
     const previous = this.currentBook;
     this.currentBook = next;
-    const now = this.clock.now();
     for (const limit of previous.limits) {
       const successor = next.byId.get(limit.id);
-      if (successor === undefined || !successor.isEnabled) this.violations.resolveAllOf(limit.id, now);
+      // A changed key makes the old keys' violations unresolvable: they end with the old limit.
+      if (successor === undefined || !successor.isEnabled || successor.per !== limit.per) this.violations.resolveAllOf(limit.id, now);
     }
+    this.emit({ type: 'book', at: now, version: next.version, limits: next.definitions });
     return next;
   }
 
@@ -430,16 +490,112 @@ export class LimitEngine {
   sweep(): void {
     const now = this.clock.now();
     this.expire(now);
+    if (this.sweepAt(now)) this.emit({ type: 'sweep', at: now });
+  }
+
+  /** Returns whether anything changed. */
+  private sweepAt(now: number): boolean {
+    let isChanged = false;
     for (const limit of this.currentBook.limits) {
       if (limit.windows.size === 0) continue;
-      for (const [key, ring] of limit.windows) if (ring.countAfter(now - limit.windowMs) === 0) limit.windows.delete(key);
+      for (const [key, ring] of limit.windows) {
+        if (ring.countAfter(now - limit.windowMs) === 0) {
+          limit.windows.delete(key);
+          isChanged = true;
+        }
+      }
     }
+    const historySize = this.violations.historySize;
     this.violations.prune(now);
+    return isChanged || historySize !== this.violations.historySize;
   }
 
   private expire(now: number): void {
-    this.expiredOrders += this.ledger.expireIdle(now);
+    const expired = this.ledger.expireIdle(now);
+    if (expired === 0) return;
+    this.expiredOrders += expired;
+    this.emit({ type: 'expire', at: now });
   }
+
+  // ---- recovery ---------------------------------------------------------------------------
+
+  /**
+   * Re-applies a journalled state change. Outcomes are replayed as they happened (no limit is
+   * evaluated again), so the result does not depend on the clock, deadlines or market data.
+   */
+  replay(event: StateEvent): void {
+    switch (event.type) {
+      case 'order_accepted':
+        return this.replayAccepted(event.order, event.price, event.at);
+      case 'execution':
+        this.execute(event.event, event.at);
+        return;
+      case 'positions':
+        return this.ledger.applyPositions(event.rows, event.replace);
+      case 'book':
+        this.swap(this.compile(event.limits, event.version, this.currentBook), event.at);
+        return;
+      case 'trading_state':
+        return this.tradingStates.restore({ scope: event.scope, state: event.state, reason: event.reason, setAt: event.at, source: event.source });
+      case 'session_reset':
+        return this.restartSession();
+      case 'violation':
+        this.violations.record({ ...event.breach, orderId: event.breach.orderId }, event.at);
+        return;
+      case 'resolved':
+        this.violations.resolve(event.limitId, event.key, event.at);
+        return;
+      case 'expire':
+        this.expiredOrders += this.ledger.expireIdle(event.at);
+        return;
+      case 'sweep':
+        this.sweepAt(event.at);
+        return;
+    }
+  }
+
+  captureState(): EngineSnapshot {
+    const windows: Record<string, [string, number[]][]> = {};
+    for (const limit of this.currentBook.limits) {
+      if (limit.windows.size > 0) windows[limit.id] = [...limit.windows].map(([key, ring]) => [key, ring.toArray()]);
+    }
+    return {
+      book: { version: this.currentBook.version, limits: this.currentBook.definitions },
+      ledger: this.ledger.capture(),
+      windows,
+      violations: this.violations.capture(),
+      tradingStates: this.tradingStates.list(),
+      expiredOrders: this.expiredOrders,
+    };
+  }
+
+  /** Replaces the whole state with a snapshot's (recovery). Nothing is journalled. */
+  restoreState(snapshot: EngineSnapshot): void {
+    this.currentBook = this.compile(snapshot.book.limits, snapshot.book.version, undefined);
+    this.ledger.restore(snapshot.ledger);
+    for (const limit of this.currentBook.limits) {
+      limit.windows.clear();
+      for (const [key, times] of snapshot.windows[limit.id] ?? []) limit.windows.set(key, TimeRing.from(times, this.config.capacity.maxWindowEntries));
+    }
+    this.violations.restore(snapshot.violations);
+    this.tradingStates.clear();
+    for (const entry of snapshot.tradingStates) this.tradingStates.restore(entry);
+    this.expiredOrders = snapshot.expiredOrders;
+  }
+
+  private replayAccepted(order: Order, price: number, at: number): void {
+    const applicable = this.applicable;
+    const count = this.currentBook.collectApplicable(order, applicable);
+    for (let i = 0; i < count; i++) {
+      const limit = applicable[i]!;
+      if (limit.kind === 'order_rate' || limit.kind === 'duplicate_order') this.ringIn(limit.windows, windowKeyOf(limit, order)).push(at);
+    }
+    this.ledger.reserve(order.orderId, order.accountId, order.strategyId, order.symbol, order.side, order.quantity, price, at);
+  }
+}
+
+function tradingStateEvent(entry: TradingStateEntry): StateEvent {
+  return { type: 'trading_state', at: entry.setAt, scope: entry.scope, state: entry.state, reason: entry.reason, source: entry.source };
 }
 
 function reasonsOf(isBlocked: boolean, lacksPrice: boolean, lacksCapacity: boolean): readonly ReasonCode[] {

@@ -85,6 +85,46 @@ export class CapacityError extends Error {
 
 export type FillOutcome = 'applied' | 'unknown_order';
 
+interface ExposureSnapshot {
+  symbol: string;
+  position: number;
+  avgCost: number;
+  realized: number;
+  openBuy: number;
+  openSell: number;
+  openBuyNotional: number;
+  openSellNotional: number;
+  openCount: number;
+}
+
+interface GroupSnapshot {
+  id: string;
+  openCount: number;
+  exposures: ExposureSnapshot[];
+}
+
+interface OpenOrderSnapshot {
+  orderId: string;
+  accountId: string;
+  strategyId: string;
+  symbol: string;
+  side: Side;
+  price: number;
+  remaining: number;
+  acceptedAt: number;
+  lastActivityAt: number;
+}
+
+/** Everything the ledger holds except reference prices (market data is never persisted). */
+export interface LedgerSnapshot {
+  lastFills: [string, number | null][];
+  accounts: GroupSnapshot[];
+  strategies: GroupSnapshot[];
+  firm: GroupSnapshot;
+  openOrders: OpenOrderSnapshot[];
+  closed: [string, ClosedOrder][];
+}
+
 /**
  * Net positions, open-order reservations, P&L and market data for every account, strategy
  * and the firm. All mutation is synchronous; nothing here reads a clock or does I/O.
@@ -278,6 +318,75 @@ export class ExposureLedger {
     for (const exposure of [...this.firm.bySymbol.values()]) flatten(exposure, undefined, this);
   }
 
+  capture(): LedgerSnapshot {
+    return {
+      lastFills: [...this.markets.values()].map((m) => [m.symbol, Number.isNaN(m.lastFillPrice) ? null : m.lastFillPrice]),
+      accounts: [...this.accounts.values()].map(captureGroup),
+      strategies: [...this.strategies.values()].map(captureGroup),
+      firm: captureGroup(this.firm),
+      openOrders: [...this.byActivity].map((o) => ({
+        orderId: o.orderId,
+        accountId: o.accountId,
+        strategyId: o.strategyId,
+        symbol: o.symbol,
+        side: o.side,
+        price: o.price,
+        remaining: o.remaining,
+        acceptedAt: o.acceptedAt,
+        lastActivityAt: o.lastActivityAt,
+      })),
+      closed: [...this.closed],
+    };
+  }
+
+  /** Replaces all state with a snapshot's; reference prices start missing. */
+  restore(snapshot: LedgerSnapshot): void {
+    this.markets.clear();
+    this.accounts.clear();
+    this.strategies.clear();
+    this.firm.bySymbol.clear();
+    this.byActivity.clear();
+    this.openByAccount.clear();
+    this.closed.clear();
+    this.accountExposureCount = 0;
+    for (const [symbol, lastFill] of snapshot.lastFills) this.marketFor(symbol).lastFillPrice = lastFill ?? Number.NaN;
+    for (const group of snapshot.accounts) this.restoreGroup(groupIn(this.accounts, group.id), group, true);
+    for (const group of snapshot.strategies) this.restoreGroup(groupIn(this.strategies, group.id), group, false);
+    this.restoreGroup(this.firm, snapshot.firm, false);
+    for (const o of snapshot.openOrders) {
+      const account = this.accounts.get(o.accountId)?.bySymbol.get(o.symbol);
+      const strategy = this.strategies.get(o.strategyId)?.bySymbol.get(o.symbol);
+      const firm = this.firm.bySymbol.get(o.symbol);
+      if (account === undefined || strategy === undefined || firm === undefined) throw new RangeError(`snapshot: open order ${o.orderId} has no exposure`);
+      const order = new OpenOrder(o.orderId, o.accountId, o.strategyId, o.symbol, o.side, o.price, o.remaining, o.acceptedAt, o.lastActivityAt, account, strategy, firm);
+      for (const exposure of [account, strategy, firm]) (exposure.orders ??= new Set()).add(order);
+      let byId = this.openByAccount.get(o.accountId);
+      if (byId === undefined) {
+        byId = new Map();
+        this.openByAccount.set(o.accountId, byId);
+      }
+      byId.set(o.orderId, order);
+      this.byActivity.add(order);
+    }
+    for (const [key, closed] of snapshot.closed) this.closed.set(key, closed);
+    this.nextExpiryAt = Number.NEGATIVE_INFINITY;
+  }
+
+  private restoreGroup(group: ExposureGroup, snapshot: GroupSnapshot, isAccount: boolean): void {
+    group.openCount = snapshot.openCount;
+    for (const e of snapshot.exposures) {
+      const exposure = this.exposureIn(group, this.marketFor(e.symbol), isAccount);
+      exposure.position = e.position;
+      exposure.avgCost = e.avgCost;
+      exposure.realized = e.realized;
+      exposure.openBuy = e.openBuy;
+      exposure.openSell = e.openSell;
+      exposure.openBuyNotional = e.openBuyNotional;
+      exposure.openSellNotional = e.openSellNotional;
+      exposure.openCount = e.openCount;
+    }
+  }
+
   private setPosition(row: PositionRow): void {
     const market = this.marketFor(row.symbol);
     const account = this.exposureIn(this.accountGroup(row.accountId), market, true);
@@ -385,6 +494,24 @@ export class ExposureLedger {
     if (family === this.accounts) this.accountExposureCount--;
     if (family !== undefined && group.bySymbol.size === 0 && group.openCount === 0) family.delete(group.id);
   }
+}
+
+function captureGroup(group: ExposureGroup): GroupSnapshot {
+  return {
+    id: group.id,
+    openCount: group.openCount,
+    exposures: [...group.bySymbol.values()].map((e) => ({
+      symbol: e.market.symbol,
+      position: e.position,
+      avgCost: e.avgCost,
+      realized: e.realized,
+      openBuy: e.openBuy,
+      openSell: e.openSell,
+      openBuyNotional: e.openBuyNotional,
+      openSellNotional: e.openSellNotional,
+      openCount: e.openCount,
+    })),
+  };
 }
 
 function groupIn(family: Map<string, ExposureGroup>, id: string): ExposureGroup {

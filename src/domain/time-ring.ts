@@ -50,6 +50,19 @@ export class TimeRing {
     this.count = 0;
   }
 
+  /** Oldest first, for snapshots. */
+  toArray(): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.count; i++) out.push(this.buffer[(this.head + i) % this.buffer.length]!);
+    return out;
+  }
+
+  static from(values: readonly number[], maxEntries: number): TimeRing {
+    const ring = new TimeRing(maxEntries);
+    for (const value of values) ring.push(value);
+    return ring;
+  }
+
   private grow(): void {
     const next = new Float64Array(Math.min(this.buffer.length * 2, this.maxEntries));
     for (let i = 0; i < this.count; i++) next[i] = this.buffer[(this.head + i) % this.buffer.length]!;

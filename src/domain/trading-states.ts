@@ -81,6 +81,12 @@ export class TradingStates {
     this.entries.clear();
   }
 
+  /** Puts back an entry exactly as it was recorded (recovery); ACTIVE removes the scope. */
+  restore(entry: TradingStateEntry): void {
+    if (entry.state === 'ACTIVE') this.entries.delete(entry.scope);
+    else this.entries.set(entry.scope, entry);
+  }
+
   /**
    * The table is full and a new scope must be restricted: failing open is not an option, so
    * the state goes on the global scope instead (loud, and an operator lifts it).

@@ -78,6 +78,16 @@ export interface Page<T> {
 
 export class SubscriberLimitError extends Error {}
 
+export interface ViolationBookSnapshot {
+  nextSeq: number;
+  nextViolation: number;
+  evictedActive: number;
+  /** Least recently updated first. */
+  active: ActiveViolation[];
+  /** Oldest first. */
+  history: ViolationEvent[];
+}
+
 /**
  * Active violations indexed by (limitId, key) and a bounded, retention-pruned history with a
  * per-limit index, so that neither lookups nor filtered queries scan everything.
@@ -237,6 +247,32 @@ export class ViolationBook {
     this.recency.clear();
     this.history.clear();
     this.historyByLimit.clear();
+  }
+
+  capture(): ViolationBookSnapshot {
+    const history: ViolationEvent[] = [];
+    for (let i = 0; i < this.history.length; i++) history.push(this.history.at(i));
+    return {
+      nextSeq: this.nextSeq,
+      nextViolation: this.nextViolation,
+      evictedActive: this.evictedActive,
+      active: [...this.recency].map((v) => ({ ...v })),
+      history,
+    };
+  }
+
+  /** Replaces all state; the per-limit active maps keep their identity (compiled limits hold them). */
+  restore(snapshot: ViolationBookSnapshot): void {
+    this.clear();
+    this.nextSeq = snapshot.nextSeq;
+    this.nextViolation = snapshot.nextViolation;
+    this.evictedActive = snapshot.evictedActive;
+    for (const violation of snapshot.active) {
+      const active = { ...violation };
+      this.activeFor(active.limitId).set(active.key, active);
+      this.recency.add(active);
+    }
+    for (const event of snapshot.history) this.append(event);
   }
 
   private append(event: ViolationEvent): void {

@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { ActionSchema, LimitKindSchema, SeveritySchema, TradingStateSchema } from './enums.js';
+import { ExecutionEventSchema, OrderSchema, PositionRowSchema } from './orders.js';
+
+/**
+ * Every change of engine state, as the durable journal records it. Replaying these in order
+ * (after the snapshot they follow) rebuilds exactly the same state: they carry outcomes
+ * (an accepted order, a violation), never requests, so replay needs no clock and no deadline.
+ * Market data is deliberately absent: stale prices must not come back after a restart.
+ */
+export const StateEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('order_accepted'), at: z.number(), order: OrderSchema, price: z.number() }),
+  z.object({ type: z.literal('execution'), at: z.number(), event: ExecutionEventSchema }),
+  z.object({ type: z.literal('positions'), at: z.number(), rows: z.array(PositionRowSchema), replace: z.boolean() }),
+  z.object({ type: z.literal('book'), at: z.number(), version: z.number().int(), limits: z.array(z.unknown()) }),
+  z.object({
+    type: z.literal('trading_state'),
+    at: z.number(),
+    scope: z.string(),
+    state: TradingStateSchema,
+    reason: z.string(),
+    source: z.string(),
+  }),
+  z.object({ type: z.literal('session_reset'), at: z.number() }),
+  z.object({
+    type: z.literal('violation'),
+    at: z.number(),
+    breach: z.object({
+      limitId: z.string(),
+      kind: LimitKindSchema,
+      key: z.string(),
+      severity: SeveritySchema,
+      action: ActionSchema,
+      value: z.number(),
+      threshold: z.number(),
+      orderId: z.string().optional(),
+      message: z.string(),
+    }),
+  }),
+  z.object({ type: z.literal('resolved'), at: z.number(), limitId: z.string(), key: z.string() }),
+  /** Open orders expired at this time (by a check, an execution or the sweeper). */
+  z.object({ type: z.literal('expire'), at: z.number() }),
+  /** The sweeper dropped empty windows and old history at this time. */
+  z.object({ type: z.literal('sweep'), at: z.number() }),
+]);
+export type StateEvent = z.infer<typeof StateEventSchema>;
+
+/** Where the engine hands its events; it must only buffer (the hot path calls it). */
+export type EventSink = (event: StateEvent) => void;

@@ -1,0 +1,88 @@
+import { crc32 } from 'node:zlib';
+
+/**
+ * The journal's on-disk format. A segment file starts with a 16-byte header — magic `ULCJ`,
+ * format version (u16), reserved (u16), sequence number of its first record (u64) — then
+ * records: payload length (u32 LE), CRC-32 of the payload (u32 LE), payload (UTF-8 JSON).
+ */
+export const MAGIC = Buffer.from('ULCJ', 'ascii');
+export const FORMAT_VERSION = 1;
+export const HEADER_BYTES = 16;
+const RECORD_HEADER_BYTES = 8;
+/** A record longer than this is not a record: the length field itself is garbage. */
+const MAX_RECORD_BYTES = 64 * 1024 * 1024;
+
+export class JournalCorruptError extends Error {
+  constructor(
+    readonly file: string,
+    readonly offset: number,
+    reason: string,
+  ) {
+    super(`journal ${file} is corrupt at byte ${offset}: ${reason}`);
+    this.name = 'JournalCorruptError';
+  }
+}
+
+export function encodeHeader(firstSeq: number): Buffer {
+  const header = Buffer.alloc(HEADER_BYTES);
+  MAGIC.copy(header, 0);
+  header.writeUInt16LE(FORMAT_VERSION, 4);
+  header.writeBigUInt64LE(BigInt(firstSeq), 8);
+  return header;
+}
+
+export function encodeRecord(payload: string): Buffer {
+  const body = Buffer.from(payload, 'utf8');
+  const record = Buffer.allocUnsafe(RECORD_HEADER_BYTES + body.length);
+  record.writeUInt32LE(body.length, 0);
+  record.writeUInt32LE(crc32(body), 4);
+  body.copy(record, RECORD_HEADER_BYTES);
+  return record;
+}
+
+export interface DecodedSegment {
+  firstSeq: number;
+  records: { offset: number; payload: string }[];
+  /** Where a torn last record starts (to be truncated), if there is one. */
+  tornAt: number | undefined;
+}
+
+/**
+ * Reads every record of a segment. Only the last record may be incomplete or fail its
+ * checksum (a write cut short by a crash): it is reported as torn. A bad record with more
+ * data after it is corruption, and so is a bad header.
+ */
+export function decodeSegment(file: string, bytes: Buffer): DecodedSegment {
+  if (bytes.length < HEADER_BYTES) {
+    if (bytes.length === 0 || MAGIC.subarray(0, bytes.length).equals(bytes.subarray(0, Math.min(bytes.length, 4)))) {
+      return { firstSeq: 0, records: [], tornAt: 0 };
+    }
+    throw new JournalCorruptError(file, 0, 'not a journal segment');
+  }
+  if (!bytes.subarray(0, 4).equals(MAGIC)) throw new JournalCorruptError(file, 0, 'not a journal segment (bad magic)');
+  const version = bytes.readUInt16LE(4);
+  if (version !== FORMAT_VERSION) throw new JournalCorruptError(file, 4, `format version ${version}, this build reads ${FORMAT_VERSION}`);
+  const firstSeq = Number(bytes.readBigUInt64LE(8));
+  const records: DecodedSegment['records'] = [];
+  let offset = HEADER_BYTES;
+  while (offset < bytes.length) {
+    const remaining = bytes.length - offset;
+    if (remaining < RECORD_HEADER_BYTES) return { firstSeq, records, tornAt: offset };
+    const length = bytes.readUInt32LE(offset);
+    const checksum = bytes.readUInt32LE(offset + 4);
+    const end = offset + RECORD_HEADER_BYTES + length;
+    if (length > MAX_RECORD_BYTES) {
+      if (end >= bytes.length) return { firstSeq, records, tornAt: offset };
+      throw new JournalCorruptError(file, offset, `record length ${length} is impossible`);
+    }
+    if (end > bytes.length) return { firstSeq, records, tornAt: offset };
+    const body = bytes.subarray(offset + RECORD_HEADER_BYTES, end);
+    if (crc32(body) !== checksum) {
+      if (end === bytes.length) return { firstSeq, records, tornAt: offset };
+      throw new JournalCorruptError(file, offset, 'checksum mismatch');
+    }
+    records.push({ offset, payload: body.toString('utf8') });
+    offset = end;
+  }
+  return { firstSeq, records, tornAt: undefined };
+}
