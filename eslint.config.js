@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'dist-bench/**', 'dist-typecheck/**', 'node_modules/**', 'load-tests/results/**'] },
+  { ignores: ['dist/**', 'dist-bench/**', 'dist-load/**', 'dist-typecheck/**', 'node_modules/**', 'load-tests/results/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -19,6 +19,8 @@ import { healthRoutes } from './http/routes/health.js';
 import { limitRoutes } from './http/routes/limits.js';
 import { operationRoutes } from './http/routes/operations.js';
 import { violationRoutes } from './http/routes/violations.js';
+import { DurableStore } from './store/durable-store.js';
+import { NO_STORE } from './http/durable-reply.js';
 import { Telemetry } from './telemetry/metrics.js';
 import { disabledTracing } from './telemetry/tracing.js';
 import type { Tracing } from './telemetry/tracing.js';
@@ -37,6 +39,8 @@ export interface App {
   readonly server: FastifyInstance;
   readonly engine: LimitEngine;
   readonly telemetry: Telemetry;
+  /** The journal and snapshots; undefined with `storage.durability: off`. */
+  readonly store: DurableStore | undefined;
   /** The OpenAPI document of this app's routes, as YAML. */
   readonly openApi: () => string;
 }
@@ -76,6 +80,12 @@ function validatorCompiler() {
     (httpPart === 'body' ? forBodies : forText).compile(schema) as (data: unknown) => boolean;
 }
 
+function openStore(config: AppConfig, engine: LimitEngine, server: FastifyInstance): Promise<DurableStore> {
+  const { dataDir, durability, snapshotIntervalMs, maxSegmentBytes, asyncFlushMs } = config.storage;
+  if (durability === 'off') throw new RangeError('storage is off');
+  return DurableStore.open({ dataDir, durability, snapshotIntervalMs, maxSegmentBytes, asyncFlushMs }, engine, server.log);
+}
+
 /** The composition root: one engine, its telemetry, and the HTTP API around them. */
 export async function buildApp(config: AppConfig, options: AppOptions = {}): Promise<App> {
   const clock = options.clock ?? systemClock;
@@ -103,9 +113,13 @@ export async function buildApp(config: AppConfig, options: AppOptions = {}): Pro
   await server.register(deadlinePlugin, { defaultDeadlineMs: config.server.defaultDeadlineMs, now: () => clock.monotonic() });
   await registerRateLimit(server, config.rateLimit, () => telemetry.rateLimited.inc());
 
+  // Recovery happens before any route can answer: until then the process does not even listen.
+  const store = config.storage.durability === 'off' ? undefined : await openStore(config, engine, server);
+  telemetry.watchDependency('journal', () => store?.isHealthy ?? true);
+
   let isReady = false;
-  const deps: RouteDeps = { engine, config, telemetry, clock, tracing: options.tracing ?? disabledTracing };
-  healthRoutes(server, { telemetry, isReady: () => isReady });
+  const deps: RouteDeps = { engine, config, telemetry, clock, tracing: options.tracing ?? disabledTracing, store: store ?? NO_STORE };
+  healthRoutes(server, { telemetry, isReady: () => isReady && (store?.isHealthy ?? true) });
   checkRoutes(server, deps);
   feedRoutes(server, deps);
   limitRoutes(server, deps);
@@ -119,14 +133,14 @@ export async function buildApp(config: AppConfig, options: AppOptions = {}): Pro
 
   const sweeper = setInterval(() => engine.sweep(), config.server.sweepIntervalMs);
   sweeper.unref();
-  server.addHook('onClose', (_instance, done) => {
+  server.addHook('onClose', async () => {
     clearInterval(sweeper);
-    done();
+    await store?.close();
   });
   server.addHook('onReady', (done) => {
     warmUp(engineConfigOf(config), config.limits);
     isReady = true;
     done();
   });
-  return { server, engine, telemetry, openApi: () => openApiYaml(routes, API_VERSION) };
+  return { server, engine, telemetry, store, openApi: () => openApiYaml(routes, API_VERSION) };
 }

@@ -75,8 +75,15 @@ const CapacitySchema = z.strictObject({
 
 const StorageSchema = z.strictObject({
   dataDir: z.string().min(1).max(1_000).default('./data'),
-  durability: z.enum(['fsync', 'async', 'off']).default('off'),
+  /**
+   * fsync: a change is answered only once on disk (group commit). async: written to the OS
+   * every `asyncFlushMs` and fsync'ed every second. off: nothing survives a restart.
+   */
+  durability: z.enum(['fsync', 'async', 'off']).default('async'),
   snapshotIntervalMs: positiveInt(86_400_000).default(60_000),
+  asyncFlushMs: positiveInt(1_000).default(5),
+  /** A journal segment this large triggers a snapshot, after which older segments are deleted. */
+  maxSegmentBytes: positiveInt(4 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
 });
 
 export const AppConfigSchema = z.strictObject({

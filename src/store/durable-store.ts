@@ -14,6 +14,8 @@ export interface StoreOptions {
   /** A segment this large triggers a snapshot early, which lets old segments go. */
   maxSegmentBytes: number;
   asyncFlushMs: number;
+  /** Records buffered for the disk before the journal is declared failed (default 1,000,000). */
+  maxPendingEvents?: number;
 }
 
 export interface StoreLog {
@@ -61,7 +63,7 @@ export class DurableStore {
     await mkdir(options.dataDir, { recursive: true });
     const recovery = await recover(options.dataDir, engine, log);
     const writer = new JournalWriter(
-      { dir: options.dataDir, durability: options.durability, asyncFlushMs: options.asyncFlushMs, asyncSyncMs: 1_000, maxPendingEvents: 1_000_000 },
+      { dir: options.dataDir, durability: options.durability, asyncFlushMs: options.asyncFlushMs, asyncSyncMs: 1_000, maxPendingEvents: options.maxPendingEvents ?? 1_000_000 },
       recovery.lastSeq,
       (error) => log.error({ err: error }, 'journal failed: state changes are refused until restart'),
     );

@@ -22,6 +22,7 @@ export class Telemetry {
   readonly rateLimited: Counter;
   private readonly httpDuration: Histogram<'method' | 'route' | 'status_class'>;
   private readonly children = new Map<string, CounterChild>();
+  private readonly dependencies = new Map<string, () => boolean>();
 
   constructor(engine: () => LimitEngine, options: { defaultMetrics: boolean }) {
     const registers = [this.registry];
@@ -58,6 +59,16 @@ export class Telemetry {
       labelNames: ['method', 'route', 'status_class'],
       buckets: LATENCY_BUCKETS,
       registers,
+    });
+    const dependencies = this.dependencies;
+    new Gauge({
+      name: 'ulc_dependency_up',
+      help: 'Whether a dependency is usable (1) or failed and fenced off (0)',
+      labelNames: ['dependency'],
+      registers,
+      collect() {
+        for (const [dependency, isUp] of dependencies) this.set({ dependency }, isUp() ? 1 : 0);
+      },
     });
     new Gauge({
       name: 'ulc_active_violations',
@@ -107,6 +118,11 @@ export class Telemetry {
   /** `route` is the route's pattern (`/v1/limits/:id`), never the raw URL, so labels stay bounded. */
   recordHttp(method: string, route: string | undefined, statusCode: number, elapsedMs: number): void {
     this.httpDuration.observe({ method, route: route ?? 'unmatched', status_class: `${Math.floor(statusCode / 100)}xx` }, elapsedMs / 1000);
+  }
+
+  /** Exports whether a dependency is usable (1) or failed and fenced off (0): the journal today. */
+  watchDependency(name: string, isUp: () => boolean): void {
+    this.dependencies.set(name, isUp);
   }
 
   recordCheck(result: CheckResult, elapsedMs: number): void {

@@ -51,7 +51,7 @@ describe('a trading day against the real server process', () => {
   beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ulc-e2e-'));
     const path = join(dir, 'config.json');
-    writeFileSync(path, JSON.stringify(config));
+    writeFileSync(path, JSON.stringify({ ...config, storage: { dataDir: join(dir, 'data'), durability: 'async' } }));
     server = await startServer(path);
   }, 20_000);
 

@@ -6,7 +6,8 @@ import { buildApp } from '../../src/app.js';
 import { loadConfigFile } from '../../src/config/load.js';
 
 async function generated(): Promise<string> {
-  const app = await buildApp(loadConfigFile('config/default.yaml'), { defaultMetrics: false });
+  const config = loadConfigFile('config/default.yaml');
+  const app = await buildApp({ ...config, storage: { ...config.storage, durability: 'off' } }, { defaultMetrics: false });
   await app.server.ready();
   const yaml = app.openApi();
   await app.server.close();

@@ -17,7 +17,7 @@ const GATEWAY = { authorization: 'Bearer demo-gateway-token', 'x-deadline-ms': '
 export async function exercisedApp(): Promise<App> {
   const config = loadConfigFile(repoPath('config/default.yaml'));
   const quiet = new Writable({ write: (_chunk, _encoding, callback) => callback() });
-  const app = await buildApp(config, { defaultMetrics: true, logStream: quiet });
+  const app = await buildApp({ ...config, storage: { ...config.storage, durability: 'off' } }, { defaultMetrics: true, logStream: quiet });
   await app.server.ready();
   const send = async (method: 'POST' | 'PUT', url: string, payload: object): Promise<void> => {
     const response = await app.server.inject({ method, url, headers: GATEWAY, payload });

@@ -25,6 +25,7 @@ export function testAppConfig(overrides: Partial<AppConfigInput> = {}) {
       ],
     },
     server: { logLevel: 'info', defaultDeadlineMs: 1_000, maxBatchSize: 100 },
+    storage: { durability: 'off' },
     limits: [
       { id: 'max-qty', kind: 'order_quantity', thresholds: { warn: 500, hard: 1000 } },
       { id: 'pos', kind: 'position', thresholds: { hard: 5000, critical: 20000 } },

@@ -3,6 +3,7 @@ import type { Span } from '@opentelemetry/api';
 import type { BatchResult, CheckResult } from '../../domain/engine.js';
 import type { Order } from '../../domain/orders.js';
 import type { Tracing } from '../../telemetry/tracing.js';
+import { sendDurably } from '../durable-reply.js';
 import { ProblemError } from '../problems.js';
 import { jsonSchemaOf } from '../json-schema.js';
 import { perStrategy, perToken } from '../plugins/rate-limit.js';
@@ -13,7 +14,7 @@ import type { RouteDeps } from './deps.js';
 const MAX_LOGGED_REJECTIONS = 20;
 
 /** The hot routes: one order, or a batch, checked and reserved in one synchronous engine call. */
-export function checkRoutes(app: FastifyInstance, { engine, config, telemetry, tracing }: RouteDeps): void {
+export function checkRoutes(app: FastifyInstance, { engine, config, telemetry, tracing, store }: RouteDeps): void {
   app.post(
     '/v1/checks',
     {
@@ -27,13 +28,14 @@ export function checkRoutes(app: FastifyInstance, { engine, config, telemetry, t
     },
     (request, reply) => {
       const order = request.body as Order;
+      if (!store.isHealthy) return reply.send(dependencyUnavailable(order, engine.book.version));
       const span = tracing.isEnabled ? tracing.startSpan('ulc.check', request.headers, { 'ulc.order_id': order.orderId }) : undefined;
       const started = performance.now();
       const result = traced(tracing, span, () => engine.checkOrder(order, request.deadlineAt));
       telemetry.recordCheck(result, performance.now() - started);
       if (span !== undefined) endCheckSpan(tracing, span, result);
       if (result.decision === 'REJECT') logRejection(request.log, order, result);
-      return reply.send(result);
+      return result.decision === 'ACCEPT' || result.violations.length > 0 ? sendDurably(reply, store, result) : reply.send(result);
     },
   );
 
@@ -55,15 +57,25 @@ export function checkRoutes(app: FastifyInstance, { engine, config, telemetry, t
           { field: 'orders', message: `at most ${config.server.maxBatchSize} orders` },
         ]);
       }
+      if (!store.isHealthy) {
+        const version = engine.book.version;
+        const results = body.orders.map((order) => dependencyUnavailable(order, version));
+        return reply.send({ results, summary: { total: results.length, accepted: 0, rejected: results.length } });
+      }
       const span = tracing.isEnabled ? tracing.startSpan('ulc.check_batch', request.headers, { 'ulc.batch.size': body.orders.length }) : undefined;
       const started = performance.now();
       const result = traced(tracing, span, () => engine.checkBatch(body.orders, { atomic: body.atomic === true, deadline: request.deadlineAt }));
       telemetry.recordBatch(result, performance.now() - started);
       if (span !== undefined) endBatchSpan(tracing, span, result);
       if (result.summary.rejected > 0) logBatchRejections(request, body.orders, result);
-      return reply.send(result);
+      return sendDurably(reply, store, result);
     },
   );
+}
+
+/** The journal cannot record a reservation: fail closed without touching the engine. */
+function dependencyUnavailable(order: Order, bookVersion: number): CheckResult {
+  return { orderId: order.orderId, decision: 'REJECT', reasons: ['DEPENDENCY_UNAVAILABLE'], violations: [], evaluated: 0, bookVersion };
 }
 
 /** Runs the engine call; a span that is open when it throws is ended as failed. */

@@ -3,6 +3,7 @@ import type { Clock } from '../../domain/clock.js';
 import type { LimitEngine } from '../../domain/engine.js';
 import type { Telemetry } from '../../telemetry/metrics.js';
 import type { Tracing } from '../../telemetry/tracing.js';
+import type { StoreGate } from '../durable-reply.js';
 
 /** What every route plugin is given by the composition root. */
 export interface RouteDeps {
@@ -12,4 +13,6 @@ export interface RouteDeps {
   /** The engine's clock: times the API reports or filters by must agree with the engine's. */
   readonly clock: Clock;
   readonly tracing: Tracing;
+  /** Durability of state changes: routes that change state answer through it. */
+  readonly store: StoreGate;
 }

@@ -1,12 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { ExecutionEvent, PositionRow, ReferencePrice } from '../../domain/orders.js';
+import { assertWritable, sendDurably } from '../durable-reply.js';
 import { jsonSchemaOf } from '../json-schema.js';
 import { perToken } from '../plugins/rate-limit.js';
 import { ExecutionsRequestSchema, ExecutionsResponseSchema, MarketDataRequestSchema, PositionsRequestSchema } from '../schemas.js';
 import type { RouteDeps } from './deps.js';
 
 /** What gateways and feeds send back: executions, start-of-day positions, reference prices. */
-export function feedRoutes(app: FastifyInstance, { engine, config }: RouteDeps): void {
+export function feedRoutes(app: FastifyInstance, { engine, config, store }: RouteDeps): void {
   const rateLimit = perToken(config.rateLimit);
   app.post(
     '/v1/executions',
@@ -19,7 +20,10 @@ export function feedRoutes(app: FastifyInstance, { engine, config }: RouteDeps):
       },
       config: { role: 'gateway', rateLimit },
     },
-    (request, reply) => reply.send({ results: engine.applyExecutions((request.body as { events: ExecutionEvent[] }).events) }),
+    (request, reply) => {
+      assertWritable(store);
+      return sendDurably(reply, store, { results: engine.applyExecutions((request.body as { events: ExecutionEvent[] }).events) });
+    },
   );
 
   app.put(
@@ -34,8 +38,9 @@ export function feedRoutes(app: FastifyInstance, { engine, config }: RouteDeps):
     },
     (request, reply) => {
       const body = request.body as { positions: PositionRow[]; replace?: boolean };
+      assertWritable(store);
       engine.applyPositions(body.positions, body.replace === true);
-      return reply.send({ applied: body.positions.length, replaced: body.replace === true });
+      return sendDurably(reply, store, { applied: body.positions.length, replaced: body.replace === true });
     },
   );
 

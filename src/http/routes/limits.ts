@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { LimitBook } from '../../domain/limit-book.js';
 import { ProblemError } from '../problems.js';
+import { assertWritable, sendDurably } from '../durable-reply.js';
 import { jsonSchemaOf } from '../json-schema.js';
 import { perToken } from '../plugins/rate-limit.js';
 import { EvaluateRequestSchema, LimitIdParamsSchema, LimitResponseSchema, LimitsResponseSchema, LimitWriteSchema } from '../schemas.js';
@@ -22,7 +23,7 @@ function expectedVersion(request: FastifyRequest): number | undefined {
 const withVersion = (reply: FastifyReply, book: LimitBook): FastifyReply => reply.header('etag', `"${book.version}"`);
 
 /** The limit book: ops read it, admins change it; every write compiles a new book and swaps it in. */
-export function limitRoutes(app: FastifyInstance, { engine, config }: RouteDeps): void {
+export function limitRoutes(app: FastifyInstance, { engine, config, store }: RouteDeps): void {
   const rateLimit = perToken(config.rateLimit);
   const params = jsonSchemaOf(LimitIdParamsSchema);
 
@@ -39,8 +40,9 @@ export function limitRoutes(app: FastifyInstance, { engine, config }: RouteDeps)
       const definition = request.body as { id: string };
       const version = expectedVersion(request);
       if (engine.book.byId.has(definition.id)) throw new ProblemError('conflict', `limit ${definition.id} exists: PUT /v1/limits/${definition.id} to change it`);
+      assertWritable(store);
       const book = engine.upsertLimit(definition, version);
-      return withVersion(reply, book).code(201).send({ version: book.version, limit: book.byId.get(definition.id)?.definition });
+      return sendDurably(withVersion(reply, book).code(201), store, { version: book.version, limit: book.byId.get(definition.id)?.definition });
     },
   );
 
@@ -62,8 +64,9 @@ export function limitRoutes(app: FastifyInstance, { engine, config }: RouteDeps)
       const { id } = request.params as { id: string };
       const definition = request.body as { id: string };
       if (definition.id !== id) throw new ProblemError('validation', `body id ${definition.id} differs from the path's ${id}`, [{ field: 'id', message: 'must equal the path id' }]);
+      assertWritable(store);
       const book = engine.upsertLimit(definition, expectedVersion(request));
-      return withVersion(reply, book).send({ version: book.version, limit: book.byId.get(id)?.definition });
+      return sendDurably(withVersion(reply, book), store, { version: book.version, limit: book.byId.get(id)?.definition });
     },
   );
 
@@ -72,8 +75,9 @@ export function limitRoutes(app: FastifyInstance, { engine, config }: RouteDeps)
     { schema: { summary: 'Remove a limit (its active violations resolve)', tags: ['limits'], params }, config: { role: 'admin', rateLimit } },
     (request, reply) => {
       const { id } = request.params as { id: string };
+      assertWritable(store);
       const book = engine.deleteLimit(id, expectedVersion(request));
-      return withVersion(reply, book).send({ version: book.version, deleted: id });
+      return sendDurably(withVersion(reply, book), store, { version: book.version, deleted: id });
     },
   );
 
@@ -86,7 +90,8 @@ export function limitRoutes(app: FastifyInstance, { engine, config }: RouteDeps)
     (request, reply) => {
       const { id } = request.params as { id: string };
       const body = request.body as { value: number; scopeId?: string };
-      return reply.send(engine.evaluateValue(id, body.value, body.scopeId));
+      assertWritable(store);
+      return sendDurably(reply, store, engine.evaluateValue(id, body.value, body.scopeId));
     },
   );
 }

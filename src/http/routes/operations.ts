@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Aggregation, TradingState } from '../../domain/enums.js';
 import { IdentifierSchema } from '../../domain/orders.js';
 import { ProblemError } from '../problems.js';
+import { assertWritable, sendDurably } from '../durable-reply.js';
 import { jsonSchemaOf } from '../json-schema.js';
 import { perToken } from '../plugins/rate-limit.js';
 import { AccountIdParamsSchema, TradingStateRequestSchema } from '../schemas.js';
@@ -18,7 +19,7 @@ function isScopeId(type: Aggregation, id: string): boolean {
 }
 
 /** The ops desk: kill switch and reduce-only, the trading day, and what an account holds. */
-export function operationRoutes(app: FastifyInstance, { engine, config, clock }: RouteDeps): void {
+export function operationRoutes(app: FastifyInstance, { engine, config, clock, store }: RouteDeps): void {
   const rateLimit = perToken(config.rateLimit);
 
   app.get(
@@ -39,7 +40,8 @@ export function operationRoutes(app: FastifyInstance, { engine, config, clock }:
         throw new ProblemError('validation', `scope.id for ${type} is ${type.includes('+') ? '<id>|<symbol>' : 'a single id'}`, [{ field: 'scope.id', message: 'has the wrong form' }]);
       }
       request.log.info({ scope: body.scope, state: body.state, by: request.principal?.name }, 'trading state changed');
-      return reply.send(engine.setTradingState(type, id, body.state, body.reason));
+      assertWritable(store);
+      return sendDurably(reply, store, engine.setTradingState(type, id, body.state, body.reason));
     },
   );
 
@@ -47,9 +49,10 @@ export function operationRoutes(app: FastifyInstance, { engine, config, clock }:
     '/v1/sessions/reset',
     { schema: { summary: 'Start a new trading day: realized P&L and rate windows restart', tags: ['operations'] }, config: { role: 'admin', rateLimit } },
     (request, reply) => {
+      assertWritable(store);
       engine.resetSession();
       request.log.info({ by: request.principal?.name }, 'session reset');
-      return reply.send({ reset: true, at: new Date(clock.now()).toISOString() });
+      return sendDurably(reply, store, { reset: true, at: new Date(clock.now()).toISOString() });
     },
   );
 

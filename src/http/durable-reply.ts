@@ -1,0 +1,30 @@
+import type { FastifyReply } from 'fastify';
+import { ProblemError } from './problems.js';
+
+/** What routes need of the durable store: whether it can take changes, and when they are on disk. */
+export interface StoreGate {
+  readonly isHealthy: boolean;
+  settled(): Promise<void> | undefined;
+}
+
+export const NO_STORE: StoreGate = { isHealthy: true, settled: () => undefined };
+
+/** State cannot be made durable: refuse the change instead of acknowledging what may be lost. */
+export function assertWritable(store: StoreGate): void {
+  if (!store.isHealthy) throw new ProblemError('unavailable', 'the journal cannot be written: state changes are refused until it is repaired');
+}
+
+/**
+ * Sends the answer to a state-changing request once its changes are as durable as configured:
+ * at once for async durability, after the group-commit fsync for fsync durability.
+ */
+export function sendDurably(reply: FastifyReply, store: StoreGate, body: unknown): FastifyReply | Promise<FastifyReply> {
+  const settled = store.settled();
+  if (settled === undefined) return reply.send(body);
+  return settled.then(
+    () => reply.send(body),
+    (error: unknown) => {
+      throw new ProblemError('unavailable', `the change could not be made durable: ${(error as Error).message}`);
+    },
+  );
+}

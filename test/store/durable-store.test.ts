@@ -1,0 +1,148 @@
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { LimitEngine } from '../../src/domain/engine.js';
+import { DurableStore } from '../../src/store/durable-store.js';
+import type { StoreLog, StoreOptions } from '../../src/store/durable-store.js';
+import { JournalCorruptError } from '../../src/store/journal-format.js';
+import { order, testConfig } from '../support/engine-fixtures.js';
+import { FakeClock } from '../support/fake-clock.js';
+
+const LIMITS = [
+  { id: 'pos', kind: 'position', thresholds: { hard: 1_000 } },
+  { id: 'rate', kind: 'order_rate', windowMs: 60_000, thresholds: { hard: 100 } },
+];
+
+class MemoryLog implements StoreLog {
+  readonly warnings: object[] = [];
+  readonly errors: object[] = [];
+  info(): void {}
+  warn(object: object): void {
+    this.warnings.push(object);
+  }
+  error(object: object): void {
+    this.errors.push(object);
+  }
+}
+
+const options = (dir: string, overrides: Partial<StoreOptions> = {}): StoreOptions => ({
+  dataDir: dir,
+  durability: 'fsync',
+  snapshotIntervalMs: 3_600_000,
+  maxSegmentBytes: 64 * 1024 * 1024,
+  asyncFlushMs: 5,
+  ...overrides,
+});
+
+async function session(dir: string, clock: FakeClock, overrides: Partial<StoreOptions> = {}) {
+  const engine = new LimitEngine(testConfig(), clock, LIMITS);
+  const log = new MemoryLog();
+  const store = await DurableStore.open(options(dir, overrides), engine, log);
+  return { engine, store, log };
+}
+
+const digest = (engine: LimitEngine) => JSON.stringify(engine.captureState());
+const segments = (dir: string) => readdirSync(dir).filter((f) => f.startsWith('journal-')).sort();
+
+async function driveSomeTrading(engine: LimitEngine, store: DurableStore, clock: FakeClock, prefix: string): Promise<void> {
+  engine.applyPositions([{ accountId: 'ACC-1', symbol: 'AAPL', quantity: 100, avgPrice: 95 }], false);
+  for (let i = 0; i < 20; i++) {
+    clock.advance(10);
+    engine.checkOrder(order({ orderId: `${prefix}-${i}`, quantity: 10 + i }));
+  }
+  engine.applyExecutions([{ type: 'FILL', accountId: 'ACC-1', orderId: `${prefix}-3`, quantity: 5, price: 101 }]);
+  engine.setTradingState('account', 'ACC-9', 'HALTED', 'test');
+  await store.settled();
+}
+
+describe('DurableStore', () => {
+  it('recovers exactly the state it journalled (no snapshot)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ulc-store-'));
+    const clock = new FakeClock();
+    const first = await session(dir, clock);
+    await driveSomeTrading(first.engine, first.store, clock, 'a');
+    const expected = digest(first.engine);
+    // No close(): as if the process died right after the last acknowledged change.
+    const second = await session(dir, clock);
+    expect(digest(second.engine)).toBe(expected);
+    expect(second.store.recovery).toMatchObject({ snapshotSeq: undefined, dropped: [] });
+    expect(second.store.recovery.replayed).toBeGreaterThan(20);
+  });
+
+  it('recovers from the snapshot plus the journal after it, and deletes what the snapshot covers', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ulc-store-'));
+    const clock = new FakeClock();
+    const first = await session(dir, clock);
+    await driveSomeTrading(first.engine, first.store, clock, 'a');
+    const before = segments(dir);
+    await first.store.snapshot();
+    expect(segments(dir).some((f) => before.includes(f))).toBe(false);
+    await driveSomeTrading(first.engine, first.store, clock, 'b');
+    const expected = digest(first.engine);
+    const second = await session(dir, clock);
+    expect(second.store.recovery.snapshotSeq).toBeGreaterThan(0);
+    expect(digest(second.engine)).toBe(expected);
+  });
+
+  it('drops a torn last record with a warning and keeps everything before it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ulc-store-'));
+    const clock = new FakeClock();
+    const first = await session(dir, clock);
+    await driveSomeTrading(first.engine, first.store, clock, 'a');
+    const expected = digest(first.engine);
+    const last = join(dir, segments(dir).at(-1)!);
+    // Half a record: a length that promises more bytes than the file has.
+    appendFileSync(last, Buffer.from([200, 0, 0, 0, 1, 2, 3, 4, 0x7b]));
+    const second = await session(dir, clock);
+    expect(digest(second.engine)).toBe(expected);
+    expect(second.log.warnings).toHaveLength(1);
+    expect(second.store.recovery.dropped).toEqual([{ file: last, offset: expect.any(Number) as number }]);
+    // The tail is cut off, so the next start is clean.
+    const third = await session(dir, clock);
+    expect(third.log.warnings).toHaveLength(0);
+  });
+
+  it('refuses to start on corruption in the middle, naming the file and offset', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ulc-store-'));
+    const clock = new FakeClock();
+    const first = await session(dir, clock);
+    await driveSomeTrading(first.engine, first.store, clock, 'a');
+    const path = join(dir, segments(dir).at(-1)!);
+    const bytes = readFileSync(path);
+    bytes[40] = bytes[40]! ^ 0xff;
+    writeFileSync(path, bytes);
+    const error = await session(dir, clock).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(JournalCorruptError);
+    expect((error as JournalCorruptError).message).toMatch(new RegExp(`${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is corrupt at byte 16`));
+  });
+
+  it('keeps disk use bounded: a full segment triggers a snapshot and older files go', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ulc-store-'));
+    const clock = new FakeClock();
+    const { engine, store } = await session(dir, clock, { maxSegmentBytes: 2_000, snapshotIntervalMs: 50 });
+    for (let round = 0; round < 5; round++) {
+      await driveSomeTrading(engine, store, clock, `r${round}`);
+      await new Promise((resolve) => setTimeout(resolve, 80));
+    }
+    await store.snapshot();
+    const files = readdirSync(dir);
+    expect(files.filter((f) => f.startsWith('snapshot-'))).toHaveLength(1);
+    expect(segments(dir)).toHaveLength(1);
+    const journalBytes = segments(dir).reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
+    expect(journalBytes).toBeLessThan(2_000);
+    await store.close();
+  });
+
+  it('fails closed when the journal cannot keep up: unhealthy, and later changes wait for nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ulc-store-'));
+    const clock = new FakeClock();
+    const { engine, store, log } = await session(dir, clock, { durability: 'async', asyncFlushMs: 1_000, maxPendingEvents: 3 });
+    for (let i = 0; i < 5; i++) engine.checkOrder(order({ orderId: `f-${i}` }));
+    expect(store.isHealthy).toBe(false);
+    expect(log.errors).toHaveLength(1);
+  });
+});
