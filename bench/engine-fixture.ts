@@ -2,7 +2,6 @@ import type { EngineConfig } from '../src/domain/engine.js';
 import { LimitEngine } from '../src/domain/engine.js';
 import type { ExecutionEvent, Order, PositionRow } from '../src/domain/orders.js';
 import { SimClock } from './sim-clock.js';
-import { seededRandom } from './stats.js';
 
 export const ACCOUNTS = 10_000;
 export const SYMBOLS = 100;
