@@ -88,7 +88,7 @@ export interface ValueEvaluation {
 export interface EngineSnapshot {
   book: { version: number; limits: LimitDefinition[] };
   ledger: LedgerSnapshot;
-  /** Rate and duplicate windows by limit id: [key, timestamps oldest first][]. */
+  /** Rate and duplicate windows by limit id: [key, timestamps inside the window, oldest first][]. */
   windows: Record<string, [string, number[]][]>;
   violations: ViolationBookSnapshot;
   tradingStates: TradingStateEntry[];
@@ -124,7 +124,8 @@ interface Breach {
 /** What an atomic batch must take back if a later order rejects. */
 interface Reservation {
   order: OpenOrder;
-  windows: { store: Map<string, TimeRing>; key: string; ring: TimeRing }[];
+  /** `isNew`: the reservation created the key, so taking it back drops the key too. */
+  windows: { store: Map<string, TimeRing>; key: string; ring: TimeRing; isNew: boolean }[];
   event: StateEvent | undefined;
 }
 
@@ -276,9 +277,10 @@ export class LimitEngine {
     for (let i = 0; i < ctx.windowOwners.length; i++) {
       const store = ctx.windowOwners[i]!.windows;
       const key = ctx.windowKeys[i]!;
-      const ring = ctx.windowRings[i] ?? this.ringIn(store, key);
+      const found = ctx.windowRings[i];
+      const ring = found ?? this.ringIn(store, key);
       ring.push(now);
-      reservation?.windows.push({ store, key, ring });
+      reservation?.windows.push({ store, key, ring, isNew: found === undefined });
     }
     const event: StateEvent | undefined = this.sink === undefined ? undefined : { type: 'order_accepted', at: now, order, price };
     if (reservation === undefined) {
@@ -302,10 +304,12 @@ export class LimitEngine {
     for (let i = undo.length - 1; i >= 0; i--) {
       const reservation = undo[i]!;
       this.ledger.unreserve(reservation.order);
-      for (const { store, key, ring } of reservation.windows) {
+      for (const { store, key, ring, isNew } of reservation.windows) {
         ring.popNewest();
-        // An emptied window would still count against maxWindowKeys until the next sweep.
-        if (ring.size === 0) store.delete(key);
+        // A key the batch created goes with it (it would count against maxWindowKeys until the next
+        // sweep); one that was there before stays, even emptied by the check's trimming, exactly as
+        // replaying the journal (which never sees the batch) leaves it.
+        if (isNew) store.delete(key);
       }
     }
     for (let i = 0; i < failedAt; i++) {
@@ -511,8 +515,10 @@ export class LimitEngine {
   }
 
   private expire(now: number): void {
+    const closed = this.ledger.closedOrderCount;
     const expired = this.ledger.expireIdle(now);
-    if (expired === 0) return;
+    // Forgetting closed orders changes what a late fill finds: journalled like an expiry.
+    if (expired === 0 && this.ledger.closedOrderCount === closed) return;
     this.expiredOrders += expired;
     this.emit({ type: 'expire', at: now });
   }
@@ -555,9 +561,15 @@ export class LimitEngine {
   }
 
   captureState(): EngineSnapshot {
+    // Only the timestamps still inside the window: checks drop aged-out ones as they count, rejected
+    // checks too, and those are not journalled, so what else a ring holds depends on them. A key
+    // stays even when empty: it counts against maxWindowKeys until the sweeper drops it.
+    const now = this.clock.now();
     const windows: Record<string, [string, number[]][]> = {};
     for (const limit of this.currentBook.limits) {
-      if (limit.windows.size > 0) windows[limit.id] = [...limit.windows].map(([key, ring]) => [key, ring.toArray()]);
+      if (limit.windows.size === 0) continue;
+      const cutoff = now - limit.windowMs;
+      windows[limit.id] = [...limit.windows].map(([key, ring]) => [key, ring.toArray().filter((at) => at > cutoff)]);
     }
     return {
       book: { version: this.currentBook.version, limits: this.currentBook.definitions },

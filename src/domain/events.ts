@@ -38,7 +38,7 @@ export const StateEventSchema = z.discriminatedUnion('type', [
     }),
   }),
   z.object({ type: z.literal('resolved'), at: z.number(), limitId: z.string(), key: z.string() }),
-  /** Open orders expired at this time (by a check, an execution or the sweeper). */
+  /** Open orders expired, or closed ones were forgotten, at this time (by a check, an execution or the sweeper). */
   z.object({ type: z.literal('expire'), at: z.number() }),
   /** The sweeper dropped empty windows and old history at this time. */
   z.object({ type: z.literal('sweep'), at: z.number() }),

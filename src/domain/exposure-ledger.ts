@@ -142,6 +142,12 @@ export class ExposureLedger {
   private accountExposureCount = 0;
   /** No open order can expire before this time; lets most calls skip the expiry scan. */
   private nextExpiryAt = Number.POSITIVE_INFINITY;
+  /**
+   * No closed order is due to be forgotten before this time (never later than the first entry's
+   * closedAt + TTL): closed orders are forgotten on every call that can, so which ones are kept
+   * follows from the calls alone, not from when an open order happened to be due.
+   */
+  private forgetClosedAt = Number.POSITIVE_INFINITY;
 
   constructor(
     private readonly capacity: LedgerCapacity,
@@ -260,24 +266,34 @@ export class ExposureLedger {
 
   /** Expires open orders idle for the TTL; returns them so the caller can report each. */
   expireIdle(now: number, onExpired?: (order: OpenOrder) => void): number {
-    if (now < this.nextExpiryAt) return 0;
     let expired = 0;
-    this.nextExpiryAt = Number.POSITIVE_INFINITY;
-    for (const order of this.byActivity) {
-      if (now - order.lastActivityAt < this.openOrderTtlMs) {
-        this.nextExpiryAt = order.lastActivityAt + this.openOrderTtlMs;
+    if (now >= this.nextExpiryAt) {
+      this.nextExpiryAt = Number.POSITIVE_INFINITY;
+      for (const order of this.byActivity) {
+        if (now - order.lastActivityAt < this.openOrderTtlMs) {
+          this.nextExpiryAt = order.lastActivityAt + this.openOrderTtlMs;
+          break;
+        }
+        this.releaseRemaining(order);
+        this.remember(order, now);
+        onExpired?.(order);
+        expired++;
+      }
+    }
+    if (now >= this.forgetClosedAt) this.forgetClosed(now);
+    return expired;
+  }
+
+  /** Forgets closed orders a TTL old from the front (a reused id keeps its place with a later time). */
+  private forgetClosed(now: number): void {
+    this.forgetClosedAt = Number.POSITIVE_INFINITY;
+    for (const [key, closed] of this.closed) {
+      if (now - closed.closedAt < this.openOrderTtlMs) {
+        this.forgetClosedAt = closed.closedAt + this.openOrderTtlMs;
         break;
       }
-      this.releaseRemaining(order);
-      this.remember(order, now);
-      onExpired?.(order);
-      expired++;
-    }
-    for (const [key, closed] of this.closed) {
-      if (now - closed.closedAt < this.openOrderTtlMs) break;
       this.closed.delete(key);
     }
-    return expired;
   }
 
   /** Start-of-day (or intraday) position snapshot; `replace` flattens everything not listed. */
@@ -320,7 +336,13 @@ export class ExposureLedger {
 
   capture(): LedgerSnapshot {
     return {
-      lastFills: [...this.markets.values()].map((m) => [m.symbol, Number.isNaN(m.lastFillPrice) ? null : m.lastFillPrice]),
+      // Only fills: a market that merely exists (created by a reference price, or by a reservation an
+      // atomic batch took back) is market data, which is not journalled. Sorted, so the capture does
+      // not depend on the order symbols were first seen in.
+      lastFills: [...this.markets.values()]
+        .filter((m) => !Number.isNaN(m.lastFillPrice))
+        .map((m): [string, number | null] => [m.symbol, m.lastFillPrice])
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
       accounts: [...this.accounts.values()].map(captureGroup),
       strategies: [...this.strategies.values()].map(captureGroup),
       firm: captureGroup(this.firm),
@@ -370,6 +392,7 @@ export class ExposureLedger {
     }
     for (const [key, closed] of snapshot.closed) this.closed.set(key, closed);
     this.nextExpiryAt = Number.NEGATIVE_INFINITY;
+    this.forgetClosedAt = Number.NEGATIVE_INFINITY;
   }
 
   private restoreGroup(group: ExposureGroup, snapshot: GroupSnapshot, isAccount: boolean): void {
@@ -447,6 +470,8 @@ export class ExposureLedger {
     if (this.closed.size >= this.capacity.maxOpenOrders) {
       const oldest = this.closed.keys().next();
       if (oldest.done !== true) this.closed.delete(oldest.value);
+      // The new first entry may be older than the one evicted.
+      this.forgetClosedAt = Number.NEGATIVE_INFINITY;
     }
     this.closed.set(order.accountId + '|' + order.orderId, {
       strategyId: order.strategyId,
@@ -454,6 +479,7 @@ export class ExposureLedger {
       side: order.side,
       closedAt: now,
     });
+    if (now + this.openOrderTtlMs < this.forgetClosedAt) this.forgetClosedAt = now + this.openOrderTtlMs;
   }
 
   private marketFor(symbol: string): SymbolMarket {

@@ -1,0 +1,159 @@
+import { describe, expect, it } from 'vitest';
+import type { EngineConfig, EngineSnapshot } from '../../src/domain/engine.js';
+import { LimitEngine } from '../../src/domain/engine.js';
+import { StateEventSchema } from '../../src/domain/events.js';
+import type { StateEvent } from '../../src/domain/events.js';
+import { order, testConfig } from '../support/engine-fixtures.js';
+import { accepted, accountExposure, fill, setReference, traded } from '../support/engine-actions.js';
+import { FakeClock } from '../support/fake-clock.js';
+
+const TTL = testConfig().openOrderTtlMs;
+const quantity = { id: 'qty', kind: 'order_quantity', thresholds: { hard: 100, critical: 1_000 } };
+const rate = { id: 'rate', kind: 'order_rate', thresholds: { hard: 5 }, windowMs: 1_000 };
+
+/** A live engine whose events go through JSON and the schema, as a journal keeps them. */
+function recorded(limits: readonly unknown[], overrides: Partial<EngineConfig> = {}) {
+  const clock = new FakeClock();
+  const engine = new LimitEngine(testConfig(overrides), clock, limits);
+  const events: StateEvent[] = [];
+  engine.recordEventsTo((event) => events.push(StateEventSchema.parse(JSON.parse(JSON.stringify(event)))));
+  return { engine, clock, events };
+}
+
+/** A fresh engine with the same config and initial book, fed the journal. */
+function replayed(limits: readonly unknown[], events: readonly StateEvent[], clock: FakeClock, overrides: Partial<EngineConfig> = {}): LimitEngine {
+  const engine = new LimitEngine(testConfig(overrides), clock, limits);
+  for (const event of events) engine.replay(event);
+  return engine;
+}
+
+/** A fresh engine restored from a snapshot file's content. */
+function restored(snapshot: string, clock: FakeClock, overrides: Partial<EngineConfig> = {}): LimitEngine {
+  const engine = new LimitEngine(testConfig(overrides), clock, []);
+  engine.restoreState(JSON.parse(snapshot) as EngineSnapshot);
+  return engine;
+}
+
+const digest = (engine: LimitEngine): string => JSON.stringify(engine.captureState());
+
+describe('recovery: what the engine journals', () => {
+  it('journals no order_accepted for an atomic batch that rolls back, but keeps the failing order’s violation', () => {
+    const { engine, clock, events } = recorded([quantity, rate]);
+    const { summary } = engine.checkBatch([order({ quantity: 10 }), order({ quantity: 20 }), order({ quantity: 500 })], { atomic: true });
+    expect(summary.accepted).toBe(0);
+    expect(events.map((e) => e.type)).toEqual(['violation']);
+    expect(events[0]).toMatchObject({ breach: { limitId: 'qty', severity: 'HARD_BREACH', action: 'BLOCK' } });
+    expect(engine.ledger.openOrderCount).toBe(0);
+    expect(digest(replayed([quantity, rate], events, clock))).toBe(digest(engine));
+  });
+
+  it('journals the reservations of an atomic batch that stands once it stands, in order', () => {
+    const { engine, events } = recorded([quantity]);
+    const orders = [order({ quantity: 10 }), order({ quantity: 20 })];
+    engine.checkBatch(orders, { atomic: true });
+    expect(events.map((e) => (e.type === 'order_accepted' ? e.order.orderId : e.type))).toEqual(orders.map((o) => o.orderId));
+  });
+
+  it('journals a HALT from a CRITICAL violation as a trading_state event, and replay brings it back', () => {
+    const { engine, clock, events } = recorded([quantity]);
+    const result = engine.checkOrder(order({ quantity: 5_000 }));
+    expect(result.violations.map((v) => [v.severity, v.action])).toEqual([['CRITICAL', 'HALT']]);
+    expect(events.map((e) => e.type)).toEqual(['violation', 'trading_state']);
+    expect(events[1]).toEqual({
+      type: 'trading_state',
+      at: clock.now(),
+      scope: 'account:ACC-1',
+      state: 'HALTED',
+      reason: expect.stringContaining('CRITICAL') as string,
+      source: 'limit:qty',
+    });
+
+    clock.advance(1_000);
+    const recovered = replayed([quantity], events, clock);
+    expect(recovered.tradingStates.get('account:ACC-1')).toEqual(engine.tradingStates.get('account:ACC-1'));
+    expect(digest(recovered)).toBe(digest(engine));
+    const next = order({ quantity: 1 });
+    expect(recovered.checkOrder(next).reasons).toEqual(['HALTED']);
+    expect(engine.checkOrder(next).reasons).toEqual(['HALTED']);
+  });
+
+  it('replays late fills after expiry identically, from the start and from a snapshot taken before or after the expiry', () => {
+    const { engine, clock, events } = recorded([]);
+    const o = accepted(engine, { quantity: 10, price: 100 });
+    const before = { snapshot: JSON.stringify(engine.captureState()), events: events.length };
+    clock.advance(TTL);
+    engine.sweep();
+    expect(engine.ledger.openOrderCount).toBe(0);
+    const after = { snapshot: JSON.stringify(engine.captureState()), events: events.length };
+    clock.advance(TTL / 2);
+    expect(fill(engine, o, 4, 101).outcome).toBe('applied');
+    expect(events.map((e) => e.type)).toEqual(['order_accepted', 'expire', 'execution']);
+    expect(accountExposure(engine)).toMatchObject({ position: 4, avgCost: 101, openBuy: 0 });
+
+    expect(digest(replayed([], events, clock))).toBe(digest(engine));
+    for (const { snapshot, events: seen } of [before, after]) {
+      const recovered = restored(snapshot, clock);
+      for (const event of events.slice(seen)) recovered.replay(event);
+      expect(digest(recovered)).toBe(digest(engine));
+      expect(accountExposure(recovered)).toMatchObject({ position: 4, avgCost: 101 });
+    }
+
+    // The engine restored from the snapshot after expiry still takes the late fill itself.
+    const live = restored(after.snapshot, clock);
+    expect(fill(live, o, 4, 101).outcome).toBe('applied');
+    expect(digest(live)).toBe(digest(engine));
+
+    // A TTL after its expiry the order is forgotten: that is journalled, and a fill is unknown.
+    clock.advance(TTL / 2);
+    const journalled = events.length;
+    expect(fill(engine, o, 1, 101).outcome).toBe('unknown_order');
+    expect(events.slice(journalled).map((e) => e.type)).toEqual(['expire']);
+    expect(digest(replayed([], events, clock))).toBe(digest(engine));
+  });
+});
+
+describe('recovery regressions found by the property', () => {
+  it('journals forgetting a closed order, so a restored engine keeps the same closed orders as the live one', () => {
+    const { engine, clock, events } = recorded([]);
+    accepted(engine);
+    clock.advance(TTL);
+    engine.sweep();
+    const snapshot = JSON.stringify(engine.captureState());
+    const recovered = restored(snapshot, clock);
+    clock.advance(TTL);
+    const next = order();
+    engine.checkOrder(next);
+    recovered.checkOrder(next);
+    expect(engine.ledger.closedOrderCount).toBe(0);
+    expect(digest(recovered)).toBe(digest(engine));
+    expect(events.map((e) => e.type)).toEqual(['order_accepted', 'expire', 'expire', 'order_accepted']);
+    expect(digest(replayed([], events, clock))).toBe(digest(engine));
+  });
+
+  it('keeps a window key an atomic rollback found already there, even when the check emptied it', () => {
+    const { engine, clock, events } = recorded([quantity, rate]);
+    accepted(engine);
+    clock.advance(2_000);
+    engine.checkBatch([order(), order({ quantity: 500 })], { atomic: true });
+    expect(engine.book.byId.get('rate')?.windows.size).toBe(1);
+    expect(digest(replayed([quantity, rate], events, clock))).toBe(digest(engine));
+  });
+
+  it('drops a window key an atomic rollback created', () => {
+    const { engine, clock, events } = recorded([quantity, rate]);
+    engine.checkBatch([order(), order({ quantity: 500 })], { atomic: true });
+    expect(engine.book.byId.get('rate')?.windows.size).toBe(0);
+    expect(digest(replayed([quantity, rate], events, clock))).toBe(digest(engine));
+  });
+
+  it('captures neither market data nor window entries that have aged out', () => {
+    const { engine, clock } = recorded([rate]);
+    setReference(engine, { MSFT: 10 });
+    expect(engine.captureState().ledger.lastFills).toEqual([]);
+    traded(engine, { symbol: 'AAPL', quantity: 1 }, 101);
+    expect(engine.captureState().ledger.lastFills).toEqual([['AAPL', 101]]);
+    expect(engine.captureState().windows).toEqual({ rate: [['STRAT-1', [clock.now()]]] });
+    clock.advance(1_000);
+    expect(engine.captureState().windows).toEqual({ rate: [['STRAT-1', []]] });
+  });
+});
