@@ -2,11 +2,9 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startServer } from './server-process.js';
+import { ADMIN, call, DEMO_TOKENS, e2eOrder, GATEWAY, startServer } from './server-process.js';
 import type { RunningServer } from './server-process.js';
 
-const GATEWAY = 'Bearer demo-gateway-token';
-const ADMIN = 'Bearer demo-admin-token';
 
 function writeConfig(dir: string, durability: 'fsync' | 'async'): string {
   const path = join(dir, 'config.json');
@@ -14,12 +12,7 @@ function writeConfig(dir: string, durability: 'fsync' | 'async'): string {
     path,
     JSON.stringify({
       schemaVersion: 1,
-      auth: {
-        tokens: [
-          { name: 'gw', sha256: '08292675cc9f0316008ad02030ef15f84025802c29b888efbc1a978ceffa0cc8', roles: ['gateway'] },
-          { name: 'admin', sha256: '91c16f0d6cc1bec3c3603972182a07c66ff4fa71618a975e963d6dbe42b6dd37', roles: ['admin', 'gateway'] },
-        ],
-      },
+      auth: { tokens: DEMO_TOKENS },
       server: { logLevel: 'info' },
       storage: { dataDir: join(dir, 'data'), durability, snapshotIntervalMs: 600_000 },
       limits: [
@@ -31,25 +24,7 @@ function writeConfig(dir: string, durability: 'fsync' | 'async'): string {
   return path;
 }
 
-async function call(server: RunningServer, method: string, path: string, token: string, body?: unknown) {
-  const response = await fetch(server.url + path, {
-    method,
-    headers: { authorization: token, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
-const order = (orderId: string, fields: Record<string, unknown> = {}) => ({
-  orderId,
-  accountId: 'ACC-1',
-  strategyId: 'S-1',
-  symbol: 'AAPL',
-  side: 'BUY',
-  quantity: 100,
-  price: 100,
-  ...fields,
-});
+const order = e2eOrder;
 
 let running: RunningServer | undefined;
 afterEach(async () => {

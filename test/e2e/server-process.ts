@@ -44,3 +44,33 @@ export async function startServer(configPath: string, env: Record<string, string
     },
   };
 }
+
+/** One JSON request to a running server. */
+export async function call(server: RunningServer, method: string, path: string, token: string, body?: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(server.url + path, {
+    method,
+    headers: { authorization: token, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+/** The demo tokens of config/default.yaml and their SHA-256 digests. */
+export const GATEWAY = 'Bearer demo-gateway-token';
+export const ADMIN = 'Bearer demo-admin-token';
+export const DEMO_TOKENS = [
+  { name: 'gw', sha256: '08292675cc9f0316008ad02030ef15f84025802c29b888efbc1a978ceffa0cc8', roles: ['gateway'] },
+  { name: 'admin', sha256: '91c16f0d6cc1bec3c3603972182a07c66ff4fa71618a975e963d6dbe42b6dd37', roles: ['admin', 'gateway'] },
+];
+
+/** A buy of 100 AAPL at 100 for ACC-1 / S-1, with any field overridden. */
+export const e2eOrder = (orderId: string, fields: Record<string, unknown> = {}) => ({
+  orderId,
+  accountId: 'ACC-1',
+  strategyId: 'S-1',
+  symbol: 'AAPL',
+  side: 'BUY',
+  quantity: 100,
+  price: 100,
+  ...fields,
+});

@@ -2,21 +2,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer } from './server-process.js';
+import { ADMIN, call as callServer, DEMO_TOKENS, e2eOrder, GATEWAY, startServer } from './server-process.js';
 import type { RunningServer } from './server-process.js';
 
-const GATEWAY = 'Bearer demo-gateway-token';
-const ADMIN = 'Bearer demo-admin-token';
 
 const config = {
   schemaVersion: 1,
-  auth: {
-    enabled: true,
-    tokens: [
-      { name: 'gw', sha256: '08292675cc9f0316008ad02030ef15f84025802c29b888efbc1a978ceffa0cc8', roles: ['gateway'] },
-      { name: 'admin', sha256: '91c16f0d6cc1bec3c3603972182a07c66ff4fa71618a975e963d6dbe42b6dd37', roles: ['admin', 'gateway'] },
-    ],
-  },
+  auth: { enabled: true, tokens: DEMO_TOKENS },
   server: { logLevel: 'info' },
   limits: [
     { id: 'qty', kind: 'order_quantity', thresholds: { warn: 500, hard: 1000 } },
@@ -27,25 +19,9 @@ const config = {
 
 let server: RunningServer;
 
-async function call(method: string, path: string, token: string, body?: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(server.url + path, {
-    method,
-    headers: { authorization: token, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
-const order = (orderId: string, fields: Record<string, unknown> = {}) => ({
-  orderId,
-  accountId: 'ACC-1',
-  strategyId: 'S-1',
-  symbol: 'AAPL',
-  side: 'BUY',
-  quantity: 100,
-  price: 100,
-  ...fields,
-});
+const call = (method: string, path: string, token: string, body?: unknown, headers: Record<string, string> = {}) =>
+  callServer(server, method, path, token, body, headers);
+const order = e2eOrder;
 
 describe('a trading day against the real server process', () => {
   beforeAll(async () => {
