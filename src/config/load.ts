@@ -52,13 +52,16 @@ function migrate(document: unknown, source: string): unknown {
 }
 
 function applyEnvironment(document: unknown, env: NodeJS.ProcessEnv, source: string): unknown {
-  if (env.HOST === undefined && env.PORT === undefined) return document;
+  // An empty variable (`PORT=` in a shell or compose file) means unset, not port 0.
+  const host = env.HOST === '' ? undefined : env.HOST;
+  const portText = env.PORT === '' ? undefined : env.PORT;
+  if (host === undefined && portText === undefined) return document;
   const record = document as Record<string, unknown>;
   const server = { ...((record.server as Record<string, unknown> | undefined) ?? {}) };
-  if (env.HOST !== undefined) server.host = env.HOST;
-  if (env.PORT !== undefined) {
-    const port = Number(env.PORT);
-    if (!Number.isInteger(port)) throw new ConfigError(`${source}: PORT must be an integer, got ${env.PORT}`);
+  if (host !== undefined) server.host = host;
+  if (portText !== undefined) {
+    const port = Number(portText);
+    if (!Number.isInteger(port)) throw new ConfigError(`${source}: PORT must be an integer, got ${portText}`);
     server.port = port;
   }
   return { ...record, server };

@@ -67,6 +67,12 @@ describe('HOST and PORT', () => {
     expect(config.server.maxBatchSize).toBe(1000);
   });
 
+  it('treat an empty PORT or HOST as unset, not as port 0', () => {
+    const config = loadConfigFile(file('schemaVersion: 1\nserver: { port: 9099 }\n'), { PORT: '', HOST: '' });
+    expect(config.server.port).toBe(9099);
+    expect(config.server.host).toBe('127.0.0.1');
+  });
+
   it('apply to a file without a server section', () => {
     const config = loadConfigFile(file('schemaVersion: 1\n'), { PORT: '0' });
     expect(config.server.port).toBe(0);
