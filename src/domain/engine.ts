@@ -95,6 +95,27 @@ export interface EngineSnapshot {
   expiredOrders: number;
 }
 
+/** A batch in progress: see LimitEngine.beginBatch. */
+export class BatchRun {
+  readonly results: CheckResult[];
+  next = 0;
+  accepted = 0;
+
+  constructor(
+    readonly orders: readonly Order[],
+    /** Reservations to take back if an atomic batch rejects; undefined when not atomic. */
+    readonly undo: Reservation[] | undefined,
+    readonly deadline: number,
+  ) {
+    this.results = new Array<CheckResult>(orders.length);
+  }
+
+  get result(): BatchResult {
+    const total = this.orders.length;
+    return { results: this.results, summary: { total, accepted: this.accepted, rejected: total - this.accepted } };
+  }
+}
+
 export class VersionConflictError extends Error {
   constructor(
     readonly expected: number,
@@ -192,27 +213,42 @@ export class LimitEngine {
    * `atomic`, the first rejection takes back every reservation of the batch and rejects the rest.
    */
   checkBatch(orders: readonly Order[], options: { atomic?: boolean; deadline?: number } = {}): BatchResult {
+    const run = this.beginBatch(orders, options);
+    this.advanceBatch(run, Number.POSITIVE_INFINITY);
+    return run.result;
+  }
+
+  /**
+   * A batch to be checked in slices (advanceBatch), so that a large one never holds the event
+   * loop for long: between slices other requests run and see the batch's reservations so far.
+   */
+  beginBatch(orders: readonly Order[], options: { atomic?: boolean; deadline?: number } = {}): BatchRun {
+    return new BatchRun(orders, options.atomic === true ? [] : undefined, options.deadline ?? NO_DEADLINE);
+  }
+
+  /** Checks up to `maxOrders` more orders of the batch (one clock read); returns whether it is done. */
+  advanceBatch(run: BatchRun, maxOrders: number): boolean {
     const now = this.clock.now();
     this.expire(now);
-    const deadline = options.deadline ?? NO_DEADLINE;
-    const undo: Reservation[] | undefined = options.atomic === true ? [] : undefined;
-    const results: CheckResult[] = new Array<CheckResult>(orders.length);
-    let accepted = 0;
-    for (let i = 0; i < orders.length; i++) {
-      const result = this.checkAt(orders[i]!, now, deadline, undo);
+    const { orders, results, undo } = run;
+    const end = Math.min(orders.length, run.next + maxOrders);
+    for (; run.next < end; run.next++) {
+      const i = run.next;
+      const result = this.checkAt(orders[i]!, now, run.deadline, undo);
       results[i] = result;
       if (result.decision === 'ACCEPT') {
-        accepted++;
+        run.accepted++;
       } else if (undo !== undefined) {
         this.rollBack(undo, results, i);
         for (let j = i + 1; j < orders.length; j++) results[j] = this.rejection(orders[j]!, 'BATCH_REJECTED', 0);
-        accepted = 0;
-        break;
+        run.accepted = 0;
+        run.next = orders.length;
       }
     }
+    const isDone = run.next >= orders.length;
     // An atomic batch's reservations are journalled only once the batch stands.
-    if (undo !== undefined && accepted > 0) for (const reservation of undo) if (reservation.event !== undefined) this.emit(reservation.event);
-    return { results, summary: { total: orders.length, accepted, rejected: orders.length - accepted } };
+    if (isDone && undo !== undefined && run.accepted > 0) for (const reservation of undo) if (reservation.event !== undefined) this.emit(reservation.event);
+    return isDone;
   }
 
   private checkAt(order: Order, now: number, deadline: number, undo: Reservation[] | undefined): CheckResult {
@@ -305,11 +341,12 @@ export class LimitEngine {
       const reservation = undo[i]!;
       this.ledger.unreserve(reservation.order);
       for (const { store, key, ring, isNew } of reservation.windows) {
-        ring.popNewest();
+        ring.removeNewest(reservation.order.acceptedAt);
         // A key the batch created goes with it (it would count against maxWindowKeys until the next
         // sweep); one that was there before stays, even emptied by the check's trimming, exactly as
-        // replaying the journal (which never sees the batch) leaves it.
-        if (isNew) store.delete(key);
+        // replaying the journal (which never sees the batch) leaves it. A key another request has
+        // used since (the batch ran in slices) stays too.
+        if (isNew && ring.size === 0) store.delete(key);
       }
     }
     for (let i = 0; i < failedAt; i++) {

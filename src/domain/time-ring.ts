@@ -40,9 +40,18 @@ export class TimeRing {
     this.count++;
   }
 
-  /** Removes the newest entry: undoes a push when an atomic batch rolls back. */
-  popNewest(): void {
-    if (this.count > 0) this.count--;
+  /**
+   * Removes the newest entry equal to `at`: undoes a push when an atomic batch rolls back,
+   * even if other requests pushed after it while the batch was being processed in slices.
+   */
+  removeNewest(at: number): void {
+    const length = this.buffer.length;
+    for (let i = this.count - 1; i >= 0; i--) {
+      if (this.buffer[(this.head + i) % length] !== at) continue;
+      for (let j = i; j < this.count - 1; j++) this.buffer[(this.head + j) % length] = this.buffer[(this.head + j + 1) % length]!;
+      this.count--;
+      return;
+    }
   }
 
   clear(): void {

@@ -21,11 +21,20 @@ describe('TimeRing', () => {
     expect([ring.size, ring.countAfter(2), ring.countAfter(3)]).toEqual([3, 3, 2]);
   });
 
-  it('removes only the newest entry on popNewest', () => {
+  it('removes only the newest entry with the given time on removeNewest', () => {
     const ring = new TimeRing(10);
-    for (const at of [1, 2, 3]) ring.push(at);
-    ring.popNewest();
-    expect([ring.size, ring.countAfter(1)]).toEqual([2, 1]);
+    for (const at of [1, 2, 2, 3]) ring.push(at);
+    ring.removeNewest(2);
+    expect(ring.toArray()).toEqual([1, 2, 3]);
+    ring.removeNewest(7);
+    expect(ring.toArray()).toEqual([1, 2, 3]);
+  });
+
+  it('removes across the wrap-around of its storage', () => {
+    const ring = new TimeRing(4);
+    for (let at = 1; at <= 6; at++) ring.push(at);
+    ring.removeNewest(4);
+    expect(ring.toArray()).toEqual([3, 5, 6]);
   });
 
   it('keeps counting correctly after wrapping around its storage', () => {

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { makeEngine, order } from '../support/engine-fixtures.js';
+
+const LIMITS = [
+  { id: 'pos', kind: 'position', thresholds: { hard: 1_000 } },
+  { id: 'rate', kind: 'order_rate', per: 'strategy', windowMs: 60_000, thresholds: { hard: 1_000 } },
+];
+
+describe('batches in slices', () => {
+  it('gives the same results in slices as in one call', () => {
+    const orders = Array.from({ length: 12 }, (_, i) => order({ orderId: `s-${i}`, quantity: 100 }));
+    const whole = makeEngine(LIMITS).engine.checkBatch(orders);
+    const { engine } = makeEngine(LIMITS);
+    const run = engine.beginBatch(orders);
+    const steps: boolean[] = [];
+    for (let done = false; !done; ) {
+      done = engine.advanceBatch(run, 5);
+      steps.push(done);
+    }
+    expect(steps).toEqual([false, false, true]);
+    expect(run.result).toEqual(whole);
+    expect(run.result.summary).toEqual({ total: 12, accepted: 10, rejected: 2 });
+  });
+
+  it('lets other orders in between slices see the batch so far', () => {
+    const { engine } = makeEngine(LIMITS);
+    const run = engine.beginBatch(Array.from({ length: 8 }, (_, i) => order({ orderId: `b-${i}`, quantity: 100 })));
+    engine.advanceBatch(run, 5);
+    // 500 reserved by the batch so far: 600 more breaches the 1,000 position limit.
+    expect(engine.checkOrder(order({ orderId: 'other-1', quantity: 600 })).decision).toBe('REJECT');
+    expect(engine.checkOrder(order({ orderId: 'other-2', quantity: 500 })).decision).toBe('ACCEPT');
+  });
+
+  it('rolls back only its own reservations and window entries when an atomic batch fails after a slice', () => {
+    const { engine, clock } = makeEngine(LIMITS);
+    const run = engine.beginBatch(
+      [order({ orderId: 'a-1', quantity: 300 }), order({ orderId: 'a-2', quantity: 300 }), order({ orderId: 'a-3', quantity: 900 })],
+      { atomic: true },
+    );
+    engine.advanceBatch(run, 2);
+    clock.advance(5);
+    expect(engine.checkOrder(order({ orderId: 'other', quantity: 100 })).decision).toBe('ACCEPT');
+    expect(engine.advanceBatch(run, 2)).toBe(true);
+    expect(run.result.results.map((r) => r.reasons)).toEqual([['BATCH_REJECTED'], ['BATCH_REJECTED'], ['LIMIT_BREACH']]);
+    const exposure = engine.exposure('ACC-1').positions[0];
+    expect(exposure).toMatchObject({ openBuyQuantity: 100, openOrders: 1 });
+    const windows = [...engine.book.byId.get('rate')!.windows.values()];
+    expect(windows.map((ring) => ring.toArray())).toEqual([[clock.wall]]);
+  });
+});
