@@ -251,6 +251,17 @@ export class LimitEngine {
     return isDone;
   }
 
+  /** Ends a batch early: the rest are rejected with `reason`; an atomic batch takes back what it reserved. */
+  abortBatch(run: BatchRun, reason: ReasonCode): void {
+    if (run.next >= run.orders.length) return;
+    if (run.undo !== undefined) {
+      this.rollBack(run.undo, run.results, run.next);
+      run.accepted = 0;
+    }
+    for (let j = run.next; j < run.orders.length; j++) run.results[j] = this.rejection(run.orders[j]!, reason, 0);
+    run.next = run.orders.length;
+  }
+
   private checkAt(order: Order, now: number, deadline: number, undo: Reservation[] | undefined): CheckResult {
     if (deadline !== NO_DEADLINE && this.clock.monotonic() >= deadline) return this.rejection(order, 'DEADLINE_EXCEEDED', 0);
     const ctx = this.ctx;

@@ -47,4 +47,21 @@ describe('batches in slices', () => {
     const windows = [...engine.book.byId.get('rate')!.windows.values()];
     expect(windows.map((ring) => ring.toArray())).toEqual([[clock.wall]]);
   });
+
+  it('aborts a batch between slices: the rest rejected with the reason, an atomic one fully taken back', () => {
+    const { engine } = makeEngine(LIMITS);
+    const run = engine.beginBatch(Array.from({ length: 6 }, (_, i) => order({ orderId: `x-${i}`, quantity: 10 })), { atomic: true });
+    engine.advanceBatch(run, 4);
+    engine.abortBatch(run, 'DEPENDENCY_UNAVAILABLE');
+    expect(run.result.results.map((r) => r.reasons[0])).toEqual([
+      'BATCH_REJECTED',
+      'BATCH_REJECTED',
+      'BATCH_REJECTED',
+      'BATCH_REJECTED',
+      'DEPENDENCY_UNAVAILABLE',
+      'DEPENDENCY_UNAVAILABLE',
+    ]);
+    expect(run.result.summary.accepted).toBe(0);
+    expect(engine.ledger.openOrderCount).toBe(0);
+  });
 });

@@ -34,22 +34,57 @@ interface KnownToken {
 const grants = (roles: ReadonlySet<Role>, needed: Role): boolean =>
   roles.has(needed) || (needed === 'ops' && roles.has('admin'));
 
+/** A token outside the config that is valid only while `isActive` (the HTTP warm-up's). */
+export interface TransientPass {
+  readonly digest: Buffer;
+  readonly principal: Principal;
+  readonly isActive: boolean;
+}
+
+/** What a connection last authenticated with: a keep-alive gateway sends the same header on every request. */
+interface Remembered {
+  readonly header: string;
+  readonly principal: Principal;
+}
+
 /**
  * Bearer tokens checked against SHA-256 digests from config. The digest of the presented
  * token is compared with every known digest in constant time, so timing says nothing about
  * how much of a token matched or which one.
+ *
+ * Hashing costs more than the rest of the auth step, so each connection remembers the header
+ * it last authenticated with and skips the hash when the next request presents the same one;
+ * that comparison is constant-time too. Tokens are fixed for the life of the process.
  */
 export const authPlugin = fp(
-  (app: FastifyInstance, options: { enabled: boolean; tokens: readonly TokenConfig[] }) => {
+  (app: FastifyInstance, options: { enabled: boolean; tokens: readonly TokenConfig[]; transient?: TransientPass }) => {
     const known: KnownToken[] = options.tokens.map((t) => ({
       digest: Buffer.from(t.sha256, 'hex'),
       principal: { name: t.name, roles: new Set(t.roles) },
     }));
+    const transient = options.transient;
+    const byConnection = new WeakMap<object, Remembered>();
     app.decorateRequest('principal', undefined);
     app.addHook('onRequest', (request: FastifyRequest, _reply, done) => {
       const needed = request.routeOptions.config.role;
-      if (needed === undefined || !options.enabled) return done();
-      const principal = authenticate(request.headers.authorization, known);
+      if (needed === undefined) return done();
+      const header = request.headers.authorization;
+      if (!options.enabled) {
+        // Without auth every caller is anonymous; only the warm-up still needs to be told apart.
+        if (transient?.isActive === true) request.principal = authenticate(header, [], transient);
+        return done();
+      }
+      const socket = request.raw.socket as object | undefined;
+      const remembered = socket === undefined ? undefined : byConnection.get(socket);
+      let principal: Principal | undefined;
+      if (remembered !== undefined && header !== undefined && sameText(remembered.header, header)) {
+        principal = remembered.principal;
+      } else {
+        principal = authenticate(header, known, transient);
+        if (principal !== undefined && header !== undefined && socket !== undefined && principal !== transient?.principal) {
+          byConnection.set(socket, { header, principal });
+        }
+      }
       if (principal === undefined) return done(new ProblemError('unauthorized', 'send authorization: Bearer <token>'));
       if (!grants(principal.roles, needed)) return done(new ProblemError('forbidden', `this route needs the ${needed} role`));
       request.principal = principal;
@@ -59,7 +94,7 @@ export const authPlugin = fp(
   { name: 'auth' },
 );
 
-function authenticate(header: string | undefined, known: readonly KnownToken[]): Principal | undefined {
+function authenticate(header: string | undefined, known: readonly KnownToken[], transient: TransientPass | undefined): Principal | undefined {
   // The auth scheme is case-insensitive (RFC 9110 §11.1): `bearer` and `BEARER` are fine.
   if (header === undefined || header.length < 7 || header.slice(0, 7).toLowerCase() !== 'bearer ') return undefined;
   const token = header.slice(7).trim();
@@ -69,5 +104,14 @@ function authenticate(header: string | undefined, known: readonly KnownToken[]):
   for (const candidate of known) {
     if (timingSafeEqual(candidate.digest, digest)) found = candidate.principal;
   }
+  if (transient?.isActive === true && timingSafeEqual(transient.digest, digest)) found = transient.principal;
   return found;
+}
+
+/** String equality whose time depends only on the lengths, not on where the texts differ. */
+function sameText(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let difference = 0;
+  for (let i = 0; i < a.length; i++) difference |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return difference === 0;
 }

@@ -1,9 +1,11 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import type { Span } from '@opentelemetry/api';
-import type { BatchResult, CheckResult } from '../../domain/engine.js';
+import type { BatchResult, CheckResult, LimitEngine } from '../../domain/engine.js';
 import type { Order } from '../../domain/orders.js';
 import type { Tracing } from '../../telemetry/tracing.js';
+import type { CheckTarget } from '../warm-up.js';
 import { sendDurably } from '../durable-reply.js';
+import type { StoreGate } from '../durable-reply.js';
 import { ProblemError } from '../problems.js';
 import { jsonSchemaOf } from '../json-schema.js';
 import { perStrategy, perToken } from '../plugins/rate-limit.js';
@@ -13,8 +15,9 @@ import type { RouteDeps } from './deps.js';
 /** Batches log at most this many rejected orders each, so one bad batch cannot flood the log. */
 const MAX_LOGGED_REJECTIONS = 20;
 
-/** The hot routes: one order, or a batch, checked and reserved in one synchronous engine call. */
-export function checkRoutes(app: FastifyInstance, { engine, config, telemetry, tracing, store }: RouteDeps): void {
+/** The hot routes: one order, or a batch, checked and reserved in one synchronous engine call (a large non-atomic batch in slices). */
+export function checkRoutes(app: FastifyInstance, { engine, config, telemetry, tracing, store, warmUp }: RouteDeps): void {
+  const live: CheckTarget = { engine, telemetry, tracing, isWarmUp: false };
   app.post(
     '/v1/checks',
     {
@@ -28,13 +31,14 @@ export function checkRoutes(app: FastifyInstance, { engine, config, telemetry, t
     },
     (request, reply) => {
       const order = request.body as Order;
+      const { engine, telemetry, tracing, isWarmUp } = warmUp.owns(request) ? warmUp.target : live;
       if (!store.isHealthy) return reply.send(dependencyUnavailable(order, engine.book.version));
       const span = tracing.isEnabled ? tracing.startSpan('ulc.check', request.headers, { 'ulc.order_id': order.orderId }) : undefined;
       const started = performance.now();
-      const result = traced(tracing, span, () => engine.checkOrder(order, request.deadlineAt));
+      const result = span === undefined ? engine.checkOrder(order, request.deadlineAt) : traced(tracing, span, () => engine.checkOrder(order, request.deadlineAt));
       telemetry.recordCheck(result, performance.now() - started);
       if (span !== undefined) endCheckSpan(tracing, span, result);
-      if (result.decision === 'REJECT') logRejection(request.log, order, result);
+      if (result.decision === 'REJECT' && !isWarmUp) logRejection(request.log, order, result);
       return result.decision === 'ACCEPT' || result.violations.length > 0 ? sendDurably(reply, store, result) : reply.send(result);
     },
   );
@@ -57,20 +61,61 @@ export function checkRoutes(app: FastifyInstance, { engine, config, telemetry, t
           { field: 'orders', message: `at most ${config.server.maxBatchSize} orders` },
         ]);
       }
+      const { engine, telemetry, tracing, isWarmUp } = warmUp.owns(request) ? warmUp.target : live;
       if (!store.isHealthy) {
         const version = engine.book.version;
         const results = body.orders.map((order) => dependencyUnavailable(order, version));
         return reply.send({ results, summary: { total: results.length, accepted: 0, rejected: results.length } });
       }
       const span = tracing.isEnabled ? tracing.startSpan('ulc.check_batch', request.headers, { 'ulc.batch.size': body.orders.length }) : undefined;
+      const finish = (result: BatchResult, engineMs: number) => {
+        telemetry.recordBatch(result, engineMs);
+        if (span !== undefined) endBatchSpan(tracing, span, result);
+        if (result.summary.rejected > 0 && !isWarmUp) logBatchRejections(request, body.orders, result);
+        return sendDurably(reply, store, result);
+      };
+      const options = { atomic: body.atomic === true, deadline: request.deadlineAt };
+      if (body.orders.length > BATCH_SLICE) {
+        return checkInSlices(engine, store, body.orders, options).then(
+          ({ result, engineMs }) => finish(result, engineMs),
+          (error: unknown) => {
+            if (span !== undefined) tracing.end(span, error);
+            throw error;
+          },
+        );
+      }
       const started = performance.now();
-      const result = traced(tracing, span, () => engine.checkBatch(body.orders, { atomic: body.atomic === true, deadline: request.deadlineAt }));
-      telemetry.recordBatch(result, performance.now() - started);
-      if (span !== undefined) endBatchSpan(tracing, span, result);
-      if (result.summary.rejected > 0) logBatchRejections(request, body.orders, result);
-      return sendDurably(reply, store, result);
+      const result = span === undefined ? engine.checkBatch(body.orders, options) : traced(tracing, span, () => engine.checkBatch(body.orders, options));
+      return finish(result, performance.now() - started);
     },
   );
+}
+
+/**
+ * Orders per engine step of a large batch. The event loop gets a turn between slices, so a
+ * maximal batch does not stall every other request (DESIGN §6: never more than 10 ms); each
+ * order still sees the reservations of the accepted orders before it, and an atomic batch
+ * still takes back all of its reservations if one order rejects (the engine keeps its undo log).
+ */
+export const BATCH_SLICE = 256;
+
+/** A batch in slices, yielding between them; if the journal fails meanwhile the rest is refused. */
+async function checkInSlices(
+  engine: LimitEngine,
+  store: StoreGate,
+  orders: readonly Order[],
+  options: { atomic: boolean; deadline: number },
+): Promise<{ result: BatchResult; engineMs: number }> {
+  const run = engine.beginBatch(orders, options);
+  let engineMs = 0;
+  for (;;) {
+    const started = performance.now();
+    const isDone = engine.advanceBatch(run, BATCH_SLICE);
+    engineMs += performance.now() - started;
+    if (isDone) return { result: run.result, engineMs };
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (!store.isHealthy) engine.abortBatch(run, 'DEPENDENCY_UNAVAILABLE');
+  }
 }
 
 /** The journal cannot record a reservation: fail closed without touching the engine. */
