@@ -102,6 +102,9 @@ export function markdown(report: Report): string {
   ];
   for (const result of report.results) {
     lines.push(`## ${result.name}`, '', ...result.notes.map((n) => `- ${n}`), '');
+    if (result.table !== undefined) {
+      lines.push(`| ${result.table.columns.join(' | ')} |`, `|${result.table.columns.map(() => '---').join('|')}|`, ...result.table.rows.map((row) => `| ${row.map(String).join(' | ')} |`), '');
+    }
     lines.push('| figure | value |', '|---|---|', ...Object.entries(result.figures).map(([k, v]) => `| ${k} | ${String(v)} |`), '');
     if (result.runs.length > 0) {
       lines.push(
@@ -176,7 +179,10 @@ function memoryChart(samples: readonly MemorySample[]): string {
 
 export function html(report: Report, markdownText: string): string {
   const charts = report.results.map((result) => {
-    const parts = [latencyChart(`${result.name}: latency by percentile`, result.runs)];
+    const parts =
+      result.charts === undefined
+        ? [latencyChart(`${result.name}: latency by percentile`, result.runs)]
+        : result.charts.map((chart) => latencyChart(chart.title, result.runs.filter((r) => chart.runTitles.includes(r.title))));
     if (result.memory !== undefined) parts.push(memoryChart(result.memory));
     return parts.join('');
   });

@@ -40,7 +40,8 @@ export async function runSuite(options: SuiteOptions): Promise<{ dir: string; re
   const world = new World();
   const cpuProfileDir = options.profile === true ? join(dir, 'cpu-profile') : undefined;
   const machine = { node: process.version, platform: process.platform, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', loadAverage: loadavg() };
-  const needsShared = options.scenarios.some((s) => s !== 'soak');
+  // soak and durability measure services of their own; the shared one needs warming only for the others.
+  const needsShared = options.scenarios.some((s) => s !== 'soak' && s !== 'durability');
   let service: ServiceTarget | undefined;
   let baseline: Target | undefined;
   const results: ScenarioResult[] = [];
@@ -92,7 +93,8 @@ export async function runSuite(options: SuiteOptions): Promise<{ dir: string; re
       const file = readdirSync(cpuProfileDir).filter((f) => f.endsWith('.cpuprofile')).sort()[0];
       if (file !== undefined) {
         const path = join(cpuProfileDir, file);
-        const serviceRuns = results.flatMap((r) => r.runs).filter((r) => r.target === 'service');
+        // The durability scenario's runs are of other service processes, not in this profile.
+        const serviceRuns = results.filter((r) => r.name !== 'durability').flatMap((r) => r.runs).filter((r) => r.target === 'service');
         report.profile = {
           file: relative(dir, path),
           sections: [

@@ -5,7 +5,7 @@ import type { ServiceTarget, Target } from './processes.js';
 import { ACCOUNTS, OrderFlow } from './world.js';
 import type { Durability, World } from './world.js';
 
-export const SCENARIOS = ['baseline', 'burst', 'sustained', 'concurrency', 'batch', 'soak'] as const;
+export const SCENARIOS = ['baseline', 'burst', 'sustained', 'concurrency', 'batch', 'soak', 'durability'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface Durations {
@@ -59,13 +59,16 @@ export interface ScenarioResult {
   /** Headline figures, each also a ratio to the baseline measured in the same run where one applies. */
   figures: Record<string, number | string | boolean>;
   memory?: MemorySample[];
+  /** A summary table for the Markdown report (after the notes). */
+  table?: { columns: string[]; rows: (string | number)[][] };
+  /** Latency charts for the HTML report, each over the runs with these titles; one chart of every run when absent. */
+  charts?: { title: string; runTitles: string[] }[];
   notes: string[];
 }
 
 type Kind = 'single' | 'batch-100' | 'batch-1000';
 
-function spec(ctx: Context, target: Target, kind: Kind, extra: Partial<LoadSpec>): LoadSpec {
-  const flow = ctx.flows[target.name];
+function spec(ctx: Context, target: Target, kind: Kind, extra: Partial<LoadSpec>, flow: OrderFlow = ctx.flows[target.name]): LoadSpec {
   const size = kind === 'single' ? 1 : kind === 'batch-100' ? 100 : 1_000;
   return {
     title: `${kind} ${target.name}`,
@@ -86,21 +89,26 @@ function spec(ctx: Context, target: Target, kind: Kind, extra: Partial<LoadSpec>
  * runs, untimed, so each run starts from a like state rather than from every earlier order.
  */
 export async function retire(ctx: Context): Promise<void> {
-  const flow = ctx.flows.service;
-  const to = flow.issued;
-  for (let from = ctx.retiredUpTo; from < to; from += 10_000) {
-    await send(ctx.service, 'POST', '/v1/executions', { events: flow.executions(from, Math.min(from + 10_000, to)) });
-  }
-  ctx.retiredUpTo = to;
+  ctx.retiredUpTo = await retireOrders(ctx.service, ctx.flows.service, ctx.retiredUpTo);
 }
 
-async function measure(ctx: Context, load: LoadSpec): Promise<RunResult> {
+/** Closes a flow's orders `from` … its last issued on `service`; returns up to where it retired. */
+async function retireOrders(service: Target, flow: OrderFlow, from: number): Promise<number> {
+  const to = flow.issued;
+  for (let at = from; at < to; at += 10_000) {
+    await send(service, 'POST', '/v1/executions', { events: flow.executions(at, Math.min(at + 10_000, to)) });
+  }
+  return to;
+}
+
+async function measure(ctx: Context, load: LoadSpec, afterRun?: () => Promise<void>): Promise<RunResult> {
   const run = await runLoad(load);
   ctx.log(
     `  ${run.title.padEnd(28)} ${String(run.requestsPerSecond).padStart(7)} req/s ${String(run.ordersPerSecond).padStart(8)} orders/s` +
       `  p50 ${run.latency.p50Ms} ms  p99 ${run.latency.p99Ms} ms  cpu ${run.cpuMicrosPerRequest} µs/req  non2xx ${run.non2xx}`,
   );
-  if (load.target.name === 'service') await retire(ctx);
+  if (afterRun !== undefined) await afterRun();
+  else if (load.target.name === 'service') await retire(ctx);
   return run;
 }
 
@@ -376,6 +384,135 @@ export async function soakScenario(ctx: Context): Promise<ScenarioResult> {
   }
 }
 
+/** The journal modes the durability scenario compares, in the order it runs them. */
+export const DURABILITIES = ['off', 'async', 'fsync'] as const satisfies readonly Durability[];
+
+/**
+ * Single checks and batches of 100 against three fresh service processes in turn, one per
+ * journal mode (each with its own empty temp data directory), with the bare baseline measured
+ * before, between and after them: each mode's ratio to bare uses the baseline runs on either side.
+ */
+export async function durabilityScenario(ctx: Context): Promise<ScenarioResult> {
+  const runs: RunResult[] = [];
+  const kinds = ['single', 'batch-100'] as const;
+  type Pair = Record<(typeof kinds)[number], RunResult>;
+  // Un-measured, so the first bare runs are not measured cold when this scenario runs alone.
+  for (const kind of kinds) await runLoad(spec(ctx, ctx.baseline, kind, { durationS: 1 }));
+  const bare = async (label: string): Promise<Pair> => {
+    const pair = {} as Pair;
+    for (const kind of kinds) pair[kind] = await measure(ctx, spec(ctx, ctx.baseline, kind, { title: `${kind} baseline (${label})` }));
+    runs.push(pair.single, pair['batch-100']);
+    return pair;
+  };
+  const bares: Pair[] = [await bare('before off')];
+  const measured: { mode: Durability; startMs: number; pair: Pair }[] = [];
+  for (const [i, mode] of DURABILITIES.entries()) {
+    const service = await startService({ world: ctx.world, durability: mode });
+    try {
+      const flow = new OrderFlow(ctx.world, `${ctx.flows.service.prefix}dur-${mode}-`);
+      let retiredUpTo = 0;
+      const retireHere = async () => {
+        retiredUpTo = await retireOrders(service, flow, retiredUpTo);
+      };
+      for (const kind of kinds) {
+        await runLoad(spec(ctx, service, kind, { durationS: 1 }, flow));
+        await retireHere();
+      }
+      const pair = {} as Pair;
+      for (const kind of kinds) pair[kind] = await measure(ctx, spec(ctx, service, kind, { title: `${kind} service (${mode})` }, flow), retireHere);
+      runs.push(pair.single, pair['batch-100']);
+      measured.push({ mode, startMs: service.startMs, pair });
+    } finally {
+      await service.stop();
+    }
+    bares.push(await bare(i === DURABILITIES.length - 1 ? `after ${mode}` : `between ${mode} and ${DURABILITIES[i + 1]!}`));
+  }
+  const off = measured[0]!.pair;
+  const figures: Record<string, number> = {};
+  const rows: (string | number)[][] = [];
+  for (const [i, { mode, startMs, pair }] of measured.entries()) {
+    const around = [bares[i]!, bares[i + 1]!];
+    const single = pair.single;
+    const batch = pair['batch-100'];
+    const toBare = {
+      single: ratio(single.requestsPerSecond, meanOf(around.map((b) => b.single), (r) => r.requestsPerSecond)),
+      batch: ratio(batch.ordersPerSecond, meanOf(around.map((b) => b['batch-100']), (r) => r.ordersPerSecond)),
+    };
+    const toOff = { single: ratio(single.requestsPerSecond, off.single.requestsPerSecond), batch: ratio(batch.ordersPerSecond, off['batch-100'].ordersPerSecond) };
+    Object.assign(figures, {
+      [`${mode}.startMs`]: Math.round(startMs),
+      [`${mode}.single.requestsPerSecond`]: single.requestsPerSecond,
+      [`${mode}.single.p50Ms`]: single.latency.p50Ms,
+      [`${mode}.single.p99Ms`]: single.latency.p99Ms,
+      [`${mode}.single.cpuMicrosPerRequest`]: single.cpuMicrosPerRequest,
+      [`${mode}.batch-100.ordersPerSecond`]: batch.ordersPerSecond,
+      [`${mode}.batch-100.p99Ms`]: batch.latency.p99Ms,
+      [`${mode}.single.ratioToOff`]: toOff.single,
+      [`${mode}.batch-100.ratioToOff`]: toOff.batch,
+      [`${mode}.single.throughputRatio`]: toBare.single,
+      [`${mode}.batch-100.throughputRatio`]: toBare.batch,
+      [`${mode}.non2xx`]: single.non2xx + batch.non2xx,
+      [`${mode}.rateLimited`]: single.rateLimited + batch.rateLimited,
+    });
+    rows.push([
+      mode,
+      single.requestsPerSecond,
+      single.latency.p50Ms,
+      single.latency.p99Ms,
+      single.cpuMicrosPerRequest,
+      batch.ordersPerSecond,
+      batch.latency.p99Ms,
+      toOff.single,
+      toOff.batch,
+      toBare.single,
+      toBare.batch,
+    ]);
+  }
+  const bareSingle = bares.map((b) => b.single);
+  const bareBatch = bares.map((b) => b['batch-100']);
+  const mean = (list: RunResult[], pick: (r: RunResult) => number, digits: number) => round(meanOf(list, pick), digits);
+  Object.assign(figures, {
+    'baseline.single.requestsPerSecond': mean(bareSingle, (r) => r.requestsPerSecond, 0),
+    'baseline.single.p50Ms': mean(bareSingle, (r) => r.latency.p50Ms, 3),
+    'baseline.single.p99Ms': mean(bareSingle, (r) => r.latency.p99Ms, 3),
+    'baseline.batch-100.ordersPerSecond': mean(bareBatch, (r) => r.ordersPerSecond, 0),
+    // How much the bare baseline moved over the scenario: (max − min) ÷ mean of its single-check runs.
+    'baseline.single.spread': round((Math.max(...bareSingle.map((r) => r.requestsPerSecond)) - Math.min(...bareSingle.map((r) => r.requestsPerSecond))) / meanOf(bareSingle, (r) => r.requestsPerSecond), 3),
+  });
+  rows.push([
+    'bare Fastify (mean of 4)',
+    figures['baseline.single.requestsPerSecond']!,
+    figures['baseline.single.p50Ms']!,
+    figures['baseline.single.p99Ms']!,
+    mean(bareSingle, (r) => r.cpuMicrosPerRequest, 1),
+    figures['baseline.batch-100.ordersPerSecond']!,
+    mean(bareBatch, (r) => r.latency.p99Ms, 3),
+    '–',
+    '–',
+    1,
+    1,
+  ]);
+  const titles = (kind: string) => runs.filter((r) => r.title.startsWith(`${kind} `) && (r.target === 'service' || r.title.endsWith('(before off)'))).map((r) => r.title);
+  return {
+    name: 'durability',
+    runs,
+    figures,
+    table: {
+      columns: ['durability', 'single req/s', 'single p50 ms', 'single p99 ms', 'single CPU µs/req', 'batch-100 orders/s', 'batch-100 p99 ms', 'single ÷ off', 'batch ÷ off', 'single ÷ bare', 'batch ÷ bare'],
+      rows,
+    },
+    charts: [
+      { title: 'durability: single-check latency by percentile', runTitles: titles('single') },
+      { title: 'durability: batch-100 latency by percentile', runTitles: titles('batch-100') },
+    ],
+    notes: [
+      `A fresh service process per journal mode (${DURABILITIES.join(', ')}, in that order), each with its own empty temp data directory, warmed for 1 s per kind un-measured; the run's shared service and its --durability are not used here.`,
+      'Closed loop as in the baseline scenario: 20 connections for single checks, 8 for batches of 100. The bare baseline runs before, between and after the three services.',
+      '÷ off: the mode against the off service of this run. ÷ bare: against the mean of the bare runs right before and after that service.',
+    ],
+  };
+}
+
 /** RSS and heap at the start (after warm-in) and the end, and their growth. */
 export function memoryTrend(samples: MemorySample[]): Record<string, number> {
   const last = samples[samples.length - 1];
@@ -410,5 +547,6 @@ export const RUNNERS: Record<ScenarioName, (ctx: Context) => Promise<ScenarioRes
   concurrency: concurrencyScenario,
   batch: batchScenario,
   soak: soakScenario,
+  durability: durabilityScenario,
 };
 
