@@ -52,3 +52,12 @@ describe('logging', () => {
     await app.server.close();
   });
 });
+
+describe('probes', () => {
+  it('ignore a stray x-deadline-ms header', async () => {
+    const app = await testApp();
+    const response = await app.server.inject({ method: 'GET', url: '/healthz', headers: { 'x-deadline-ms': 'soon' } });
+    expect(response.statusCode).toBe(200);
+    await app.server.close();
+  });
+});

@@ -21,7 +21,8 @@ export const deadlinePlugin = fp(
     app.addHook('onRequest', (request: FastifyRequest, _reply, done) => {
       const header = request.headers['x-deadline-ms'];
       let budget = options.defaultDeadlineMs;
-      if (header !== undefined) {
+      // Probes (no role) take no budget: a proxy's stray header must not fail a health check.
+      if (header !== undefined && request.routeOptions.config.role !== undefined) {
         budget = typeof header === 'string' ? Number(header) : Number.NaN;
         if (!(budget > 0 && budget <= MAX_BUDGET_MS)) {
           return done(
