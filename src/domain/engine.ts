@@ -187,6 +187,19 @@ export class LimitEngine {
     this.tradingStates = new TradingStates(c.maxTradingStates);
     this.ctx = new CheckContext(this.ledger, config.maxReferenceAgeMs, c.maxWindowKeys);
     this.currentBook = this.compile(limits, 1, undefined);
+    this.trackOrdersFor(this.currentBook);
+  }
+
+  /** Open orders are kept per strategy or firm exposure only while a self_trade limit reads them there. */
+  private trackOrdersFor(book: LimitBook): void {
+    let strategy = false;
+    let firm = false;
+    for (const limit of book.limits) {
+      if (limit.kind !== 'self_trade' || !limit.isEnabled) continue;
+      if (limit.per === 'strategy+symbol') strategy = true;
+      if (limit.per === 'symbol') firm = true;
+    }
+    this.ledger.trackOrders(strategy, firm);
   }
 
   get book(): LimitBook {
@@ -523,6 +536,7 @@ export class LimitEngine {
   private swap(next: LimitBook, now = this.clock.now()): LimitBook {
     const previous = this.currentBook;
     this.currentBook = next;
+    this.trackOrdersFor(next);
     for (const limit of previous.limits) {
       const successor = next.byId.get(limit.id);
       // A changed key makes the old keys' violations unresolvable: they end with the old limit.
@@ -632,6 +646,7 @@ export class LimitEngine {
   /** Replaces the whole state with a snapshot's (recovery). Nothing is journalled. */
   restoreState(snapshot: EngineSnapshot): void {
     this.currentBook = this.compile(snapshot.book.limits, snapshot.book.version, undefined);
+    this.trackOrdersFor(this.currentBook);
     this.ledger.restore(snapshot.ledger);
     for (const limit of this.currentBook.limits) {
       limit.windows.clear();

@@ -23,7 +23,11 @@ export class Exposure {
   openBuyNotional = 0;
   openSellNotional = 0;
   openCount = 0;
-  /** Open orders on this exposure, created on first use and dropped when empty: most exposures are plain positions. */
+  /**
+   * Open orders on this exposure, for self_trade: always at account level, at strategy and firm
+   * level only while a self_trade limit adds up there (see trackOrders). Created on first use
+   * and dropped when empty: most exposures are plain positions.
+   */
   orders: Set<OpenOrder> | undefined;
   constructor(
     readonly market: SymbolMarket,
@@ -59,6 +63,8 @@ export class OpenOrder {
     readonly strategy: Exposure,
     readonly firm: Exposure,
   ) {}
+
+  isClosed = false;
 }
 
 /** Who a late fill belongs to after its open order expired. */
@@ -140,6 +146,9 @@ export class ExposureLedger {
   /** Recently expired orders, so that a fill arriving after expiry still moves the position. */
   private readonly closed = new Map<string, ClosedOrder>();
   private accountExposureCount = 0;
+  /** Whether strategy- and firm-level exposures keep their open orders (only self_trade reads them). */
+  private tracksStrategyOrders = false;
+  private tracksFirmOrders = false;
   /** No open order can expire before this time; lets most calls skip the expiry scan. */
   private nextExpiryAt = Number.POSITIVE_INFINITY;
   /**
@@ -153,6 +162,33 @@ export class ExposureLedger {
     private readonly capacity: LedgerCapacity,
     private readonly openOrderTtlMs: number,
   ) {}
+
+  /**
+   * Keeps (or stops keeping) open orders per exposure at strategy and firm level. Every order
+   * sits in one set per tracked level, and a firm-wide set of every open order is costly, so
+   * they exist only while a self_trade limit adds up per strategy+symbol or per symbol.
+   */
+  trackOrders(strategy: boolean, firm: boolean): void {
+    if (strategy !== this.tracksStrategyOrders) {
+      this.tracksStrategyOrders = strategy;
+      this.retrack(this.strategies.values(), strategy, (o) => o.strategy);
+    }
+    if (firm !== this.tracksFirmOrders) {
+      this.tracksFirmOrders = firm;
+      this.retrack([this.firm].values(), firm, (o) => o.firm);
+    }
+  }
+
+  private retrack(groups: Iterable<ExposureGroup>, isTracked: boolean, exposureOf: (order: OpenOrder) => Exposure): void {
+    if (!isTracked) {
+      for (const group of groups) for (const exposure of group.bySymbol.values()) exposure.orders = undefined;
+      return;
+    }
+    for (const order of this.byActivity) {
+      const exposure = exposureOf(order);
+      (exposure.orders ??= new Set()).add(order);
+    }
+  }
 
   get openOrderCount(): number {
     return this.byActivity.size;
@@ -226,9 +262,9 @@ export class ExposureLedger {
     byId.set(orderId, order);
     if (this.byActivity.size === 0) this.nextExpiryAt = now + this.openOrderTtlMs;
     this.byActivity.add(order);
-    addOpen(account, order, quantity);
-    addOpen(strategy, order, quantity);
-    addOpen(firm, order, quantity);
+    addOpen(account, order, quantity, true);
+    addOpen(strategy, order, quantity, this.tracksStrategyOrders);
+    addOpen(firm, order, quantity, this.tracksFirmOrders);
     return order;
   }
 
@@ -381,7 +417,9 @@ export class ExposureLedger {
       const firm = this.firm.bySymbol.get(o.symbol);
       if (account === undefined || strategy === undefined || firm === undefined) throw new RangeError(`snapshot: open order ${o.orderId} has no exposure`);
       const order = new OpenOrder(o.orderId, o.accountId, o.strategyId, o.symbol, o.side, o.price, o.remaining, o.acceptedAt, o.lastActivityAt, account, strategy, firm);
-      for (const exposure of [account, strategy, firm]) (exposure.orders ??= new Set()).add(order);
+      (account.orders ??= new Set()).add(order);
+      if (this.tracksStrategyOrders) (strategy.orders ??= new Set()).add(order);
+      if (this.tracksFirmOrders) (firm.orders ??= new Set()).add(order);
       let byId = this.openByAccount.get(o.accountId);
       if (byId === undefined) {
         byId = new Map();
@@ -451,6 +489,9 @@ export class ExposureLedger {
   }
 
   private releaseRemaining(order: OpenOrder): void {
+    // Closing twice (a cancel, then an atomic batch taking the same order back) must not count twice.
+    if (order.isClosed) return;
+    order.isClosed = true;
     removeOpen(order.account, order, order.remaining, true);
     removeOpen(order.strategy, order, order.remaining, true);
     removeOpen(order.firm, order, order.remaining, true);
@@ -549,7 +590,7 @@ function groupIn(family: Map<string, ExposureGroup>, id: string): ExposureGroup 
   return group;
 }
 
-function addOpen(exposure: Exposure, order: OpenOrder, quantity: number): void {
+function addOpen(exposure: Exposure, order: OpenOrder, quantity: number, tracksOrder: boolean): void {
   if (order.side === 'BUY') {
     exposure.openBuy += quantity;
     exposure.openBuyNotional += quantity * order.price;
@@ -559,7 +600,7 @@ function addOpen(exposure: Exposure, order: OpenOrder, quantity: number): void {
   }
   exposure.openCount++;
   exposure.group.openCount++;
-  (exposure.orders ??= new Set()).add(order);
+  if (tracksOrder) (exposure.orders ??= new Set()).add(order);
 }
 
 function removeOpen(exposure: Exposure, order: OpenOrder, quantity: number, isClosing: boolean): void {
@@ -570,12 +611,11 @@ function removeOpen(exposure: Exposure, order: OpenOrder, quantity: number, isCl
     exposure.openSell = clampZero(exposure.openSell - quantity);
     exposure.openSellNotional = clampZero(exposure.openSellNotional - quantity * order.price);
   }
-  if (isClosing && exposure.orders?.delete(order) === true) {
-    exposure.openCount--;
-    exposure.group.openCount--;
-    // Dropped when empty: kept, every account x symbol ever quoted would hold one for good.
-    if (exposure.orders.size === 0) exposure.orders = undefined;
-  }
+  if (!isClosing) return;
+  exposure.openCount--;
+  exposure.group.openCount--;
+  // Dropped when empty: kept, every account x symbol ever quoted would hold one for good.
+  if (exposure.orders?.delete(order) === true && exposure.orders.size === 0) exposure.orders = undefined;
 }
 
 /** Floating-point subtraction of what was added can leave dust like 1e-12 below zero. */

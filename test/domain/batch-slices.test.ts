@@ -65,3 +65,27 @@ describe('batches in slices', () => {
     expect(engine.ledger.openOrderCount).toBe(0);
   });
 });
+
+describe('order tracking for self_trade', () => {
+  it('sees orders that were open before a firm-wide self_trade limit was added', () => {
+    const { engine } = makeEngine([{ id: 'pos', kind: 'position', thresholds: { hard: 1_000 } }]);
+    expect(engine.checkOrder(order({ orderId: 'sell-1', accountId: 'ACC-A', side: 'SELL', quantity: 10, price: 100 })).decision).toBe('ACCEPT');
+    engine.upsertLimit({ id: 'no-cross', kind: 'self_trade', per: 'symbol', thresholds: { hard: 0 } });
+    const buy = engine.checkOrder(order({ orderId: 'buy-1', accountId: 'ACC-B', side: 'BUY', quantity: 10, price: 101 }));
+    expect(buy.reasons).toEqual(['LIMIT_BREACH']);
+    engine.deleteLimit('no-cross');
+    expect(engine.checkOrder(order({ orderId: 'buy-2', accountId: 'ACC-B', side: 'BUY', quantity: 10, price: 101 })).decision).toBe('ACCEPT');
+  });
+
+  it('does not count an order twice when it is cancelled and then taken back by its atomic batch', () => {
+    const { engine } = makeEngine(LIMITS);
+    const run = engine.beginBatch([order({ orderId: 'c-1', quantity: 10 }), order({ orderId: 'c-2', quantity: 5_000 })], { atomic: true });
+    engine.advanceBatch(run, 1);
+    engine.applyExecutions([{ type: 'CANCEL', accountId: 'ACC-1', orderId: 'c-1' }]);
+    engine.advanceBatch(run, 1);
+    expect(run.result.summary.accepted).toBe(0);
+    const account = engine.ledger.accounts.get('ACC-1');
+    expect(account?.openCount ?? 0).toBe(0);
+    expect(engine.ledger.firm.openCount).toBe(0);
+  });
+});
