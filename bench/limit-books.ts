@@ -1,3 +1,4 @@
+import { ORDER_LIMIT_KINDS } from '../src/domain/enums.js';
 import type { LimitDefinition } from '../src/domain/limit-definition.js';
 import type { World } from './engine-fixture.js';
 
@@ -34,19 +35,7 @@ export function applicableLimits(world: World): LimitDefinition[] {
   ];
 }
 
-const KINDS = [
-  'order_quantity',
-  'order_notional',
-  'price_deviation',
-  'position',
-  'gross_notional',
-  'open_orders',
-  'order_rate',
-  'duplicate_order',
-  'daily_loss',
-  'restricted',
-  'self_trade',
-] as const;
+const KINDS = ORDER_LIMIT_KINDS;
 
 /** Limits on accounts, strategies, symbols and venues the flow never uses: they must cost nothing. */
 export function inapplicableLimits(count: number): LimitDefinition[] {

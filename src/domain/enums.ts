@@ -55,6 +55,10 @@ export const LimitKindSchema = z.enum([
   'value',
 ]);
 export type LimitKind = z.infer<typeof LimitKindSchema>;
+/** The kinds evaluated on orders; `value` limits are fed by callers instead. */
+export const ORDER_LIMIT_KINDS: readonly Exclude<LimitKind, 'value'>[] = LimitKindSchema.options.filter(
+  (kind): kind is Exclude<LimitKind, 'value'> => kind !== 'value',
+);
 
 /** What a limit's metric adds up over, and the key its violations and trading states live on. */
 export const AggregationSchema = z.enum([

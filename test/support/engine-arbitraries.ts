@@ -3,7 +3,8 @@
  * engine against the reference model, and crash recovery (journal replay and snapshots).
  */
 import fc from 'fast-check';
-import type { Action, Aggregation, LimitKind, Side, TradingState } from '../../src/domain/enums.js';
+import { AggregationSchema, ORDER_LIMIT_KINDS } from '../../src/domain/enums.js';
+import type { Action, Aggregation, Side, TradingState } from '../../src/domain/enums.js';
 import type { LimitDefinition } from '../../src/domain/limit-definition.js';
 import type { ExecutionEvent, Order, PositionRow } from '../../src/domain/orders.js';
 import { testConfig } from './engine-fixtures.js';
@@ -65,20 +66,8 @@ export interface Scenario {
 
 // ---- generators ---------------------------------------------------------------------------------
 
-export const KINDS = [
-  'order_quantity',
-  'order_notional',
-  'price_deviation',
-  'position',
-  'gross_notional',
-  'open_orders',
-  'order_rate',
-  'duplicate_order',
-  'daily_loss',
-  'restricted',
-  'self_trade',
-] as const satisfies readonly LimitKind[];
-export const AGGREGATIONS: readonly Aggregation[] = ['global', 'account', 'strategy', 'symbol', 'account+symbol', 'strategy+symbol'];
+export const KINDS = ORDER_LIMIT_KINDS;
+export const AGGREGATIONS: readonly Aggregation[] = AggregationSchema.options;
 export const SYMBOL_LEVEL: readonly Aggregation[] = ['symbol', 'account+symbol', 'strategy+symbol'];
 export const ACTIONS: readonly Action[] = ['LOG', 'ALERT', 'BLOCK', 'REDUCE_ONLY', 'HALT'];
 export const VENUES = ['V1', 'V2'] as const;
