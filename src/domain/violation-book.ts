@@ -206,7 +206,10 @@ export class ViolationBook {
 
   /** Newest first, `pageSize` at a time; `nextCursor` is absent on the last page. */
   query(query: HistoryQuery, now: number): Page<ViolationEvent> {
-    this.prune(now);
+    // Reads never change state (deleting is the sweeper's, so the journal sees it): events past
+    // the retention are only hidden here.
+    const retained = now - this.options.retentionMs;
+    const since = query.since === undefined ? retained : Math.max(query.since, retained);
     const ring = query.limitId === undefined ? this.history : this.historyByLimit.get(query.limitId);
     const items: ViolationEvent[] = [];
     if (ring === undefined) return { items, nextCursor: undefined };
@@ -214,7 +217,7 @@ export class ViolationBook {
     let index = query.cursor === undefined ? ring.length - 1 : lastIndexBelow(ring, query.cursor);
     for (; index >= 0; index--) {
       const event = ring.at(index);
-      if (query.since !== undefined && event.at < query.since) break;
+      if (event.at < since) break;
       if (query.until !== undefined && event.at > query.until) continue;
       if (SEVERITY_RANK[event.severity] < minRank) continue;
       if (items.length === query.pageSize) return { items, nextCursor: items[items.length - 1]!.seq };
