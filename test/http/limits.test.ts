@@ -83,6 +83,16 @@ describe('changing the book', () => {
     expect(current.json<{ version: number }>().version).toBe(3);
   });
 
+  it('If-Match compares strongly: a weak validator is 412, and * is unconditional', async () => {
+    const { server, engine } = await start();
+    const weak = await call(server, 'PUT', '/v1/limits/max-qty', 'admin', MAX_QTY, { 'if-match': 'W/"1"' });
+    expectProblem(weak, 412);
+    expect(engine.book.version).toBe(1);
+    const any = await call(server, 'PUT', '/v1/limits/max-qty', 'admin', MAX_QTY, { 'if-match': '*' });
+    expect(any.statusCode).toBe(200);
+    expect(engine.book.version).toBe(2);
+  });
+
   it('PUT of a new id creates it', async () => {
     const { server, engine } = await start();
     const response = await call(server, 'PUT', '/v1/limits/new-one', 'admin', { id: 'new-one', kind: 'open_orders', thresholds: { hard: 3 } });

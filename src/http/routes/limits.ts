@@ -10,13 +10,18 @@ import type { RouteDeps } from './deps.js';
 
 const IF_MATCH = z.string().regex(/^(W\/)?"?\d{1,15}"?$/);
 
-/** `If-Match: 7` or `"7"`: the book version the writer last read. Absent: unconditional. */
+/**
+ * `If-Match: 7` or `"7"`: the book version the writer last read. Absent or `*`: unconditional
+ * (the book always exists). If-Match compares strongly (RFC 9110 §13.1.1), so a weak `W/"7"`
+ * never matches: 412.
+ */
 function expectedVersion(request: FastifyRequest): number | undefined {
   const header = request.headers['if-match'];
-  if (header === undefined) return undefined;
+  if (header === undefined || header.trim() === '*') return undefined;
   if (!IF_MATCH.safeParse(header).success) {
     throw new ProblemError('validation', 'If-Match must be a book version such as 7 or "7"', [{ field: 'headers.if-match', message: 'is not a version' }]);
   }
+  if (header.startsWith('W/')) throw new ProblemError('preconditionFailed', 'a weak validator never matches If-Match: send the version as "7"');
   return Number(header.replace(/\D/g, ''));
 }
 
