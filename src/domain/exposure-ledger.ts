@@ -29,10 +29,63 @@ export class Exposure {
    * and dropped when empty: most exposures are plain positions.
    */
   orders: Set<OpenOrder> | undefined;
+  /**
+   * The highest open BUY and lowest open SELL price in `orders`, for self_trade: kept up to
+   * date on additions, and recomputed only after an order at the best price left (or the set
+   * was rebuilt), so a check does not scan every resting order.
+   */
+  private bestBuy = Number.NEGATIVE_INFINITY;
+  private bestSell = Number.POSITIVE_INFINITY;
+  private isBestStale = true;
+
   constructor(
     readonly market: SymbolMarket,
     readonly group: ExposureGroup,
   ) {}
+
+  trackOrder(order: OpenOrder): void {
+    (this.orders ??= new Set()).add(order);
+    if (this.isBestStale) return;
+    if (order.side === 'BUY') this.bestBuy = Math.max(this.bestBuy, order.price);
+    else this.bestSell = Math.min(this.bestSell, order.price);
+  }
+
+  untrackOrder(order: OpenOrder): void {
+    if (this.orders?.delete(order) !== true) return;
+    // Dropped when empty: kept, every account x symbol ever quoted would hold one for good.
+    if (this.orders.size === 0) this.orders = undefined;
+    if (order.side === 'BUY' ? order.price >= this.bestBuy : order.price <= this.bestSell) this.isBestStale = true;
+  }
+
+  /** Forgets every tracked order (tracking switched off at this level). */
+  untrackAll(): void {
+    this.orders = undefined;
+    this.isBestStale = true;
+  }
+
+  /** -Infinity when no BUY is open. */
+  get highestOpenBuy(): number {
+    if (this.isBestStale) this.refreshBest();
+    return this.bestBuy;
+  }
+
+  /** +Infinity when no SELL is open. */
+  get lowestOpenSell(): number {
+    if (this.isBestStale) this.refreshBest();
+    return this.bestSell;
+  }
+
+  private refreshBest(): void {
+    let bestBuy = Number.NEGATIVE_INFINITY;
+    let bestSell = Number.POSITIVE_INFINITY;
+    for (const order of this.orders ?? []) {
+      if (order.side === 'BUY') bestBuy = Math.max(bestBuy, order.price);
+      else bestSell = Math.min(bestSell, order.price);
+    }
+    this.bestBuy = bestBuy;
+    this.bestSell = bestSell;
+    this.isBestStale = false;
+  }
 
   get isEmpty(): boolean {
     return this.position === 0 && this.realized === 0 && this.openCount === 0;
@@ -181,13 +234,10 @@ export class ExposureLedger {
 
   private retrack(groups: Iterable<ExposureGroup>, isTracked: boolean, exposureOf: (order: OpenOrder) => Exposure): void {
     if (!isTracked) {
-      for (const group of groups) for (const exposure of group.bySymbol.values()) exposure.orders = undefined;
+      for (const group of groups) for (const exposure of group.bySymbol.values()) exposure.untrackAll();
       return;
     }
-    for (const order of this.byActivity) {
-      const exposure = exposureOf(order);
-      (exposure.orders ??= new Set()).add(order);
-    }
+    for (const order of this.byActivity) exposureOf(order).trackOrder(order);
   }
 
   get openOrderCount(): number {
@@ -417,9 +467,9 @@ export class ExposureLedger {
       const firm = this.firm.bySymbol.get(o.symbol);
       if (account === undefined || strategy === undefined || firm === undefined) throw new RangeError(`snapshot: open order ${o.orderId} has no exposure`);
       const order = new OpenOrder(o.orderId, o.accountId, o.strategyId, o.symbol, o.side, o.price, o.remaining, o.acceptedAt, o.lastActivityAt, account, strategy, firm);
-      (account.orders ??= new Set()).add(order);
-      if (this.tracksStrategyOrders) (strategy.orders ??= new Set()).add(order);
-      if (this.tracksFirmOrders) (firm.orders ??= new Set()).add(order);
+      account.trackOrder(order);
+      if (this.tracksStrategyOrders) strategy.trackOrder(order);
+      if (this.tracksFirmOrders) firm.trackOrder(order);
       let byId = this.openByAccount.get(o.accountId);
       if (byId === undefined) {
         byId = new Map();
@@ -600,7 +650,7 @@ function addOpen(exposure: Exposure, order: OpenOrder, quantity: number, tracksO
   }
   exposure.openCount++;
   exposure.group.openCount++;
-  if (tracksOrder) (exposure.orders ??= new Set()).add(order);
+  if (tracksOrder) exposure.trackOrder(order);
 }
 
 function removeOpen(exposure: Exposure, order: OpenOrder, quantity: number, isClosing: boolean): void {
@@ -614,8 +664,7 @@ function removeOpen(exposure: Exposure, order: OpenOrder, quantity: number, isCl
   if (!isClosing) return;
   exposure.openCount--;
   exposure.group.openCount--;
-  // Dropped when empty: kept, every account x symbol ever quoted would hold one for good.
-  if (exposure.orders?.delete(order) === true && exposure.orders.size === 0) exposure.orders = undefined;
+  exposure.untrackOrder(order);
 }
 
 /** Floating-point subtraction of what was added can leave dust like 1e-12 below zero. */

@@ -8,12 +8,11 @@ import type { Evaluator } from '../compiled-limit.js';
 export const evaluateSelfTrade: Evaluator = (limit, ctx) => {
   const exposure = ctx.exposureOf(limit.per);
   if (exposure?.orders === undefined) return 0;
-  const opposite = ctx.isBuy ? 'SELL' : 'BUY';
   const price = ctx.orderPrice;
-  for (const resting of exposure.orders) {
-    if (resting.side !== opposite) continue;
-    if (price !== price) return 1;
-    if (ctx.isBuy ? price >= resting.price : price <= resting.price) return 1;
+  if (ctx.isBuy) {
+    const lowestSell = exposure.lowestOpenSell;
+    return lowestSell !== Number.POSITIVE_INFINITY && (price !== price || price >= lowestSell) ? 1 : 0;
   }
-  return 0;
+  const highestBuy = exposure.highestOpenBuy;
+  return highestBuy !== Number.NEGATIVE_INFINITY && (price !== price || price <= highestBuy) ? 1 : 0;
 };

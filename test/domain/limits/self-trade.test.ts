@@ -89,4 +89,16 @@ describe('self_trade limit', () => {
     expect(engine.checkOrder(order({ side: 'BUY', price: 95 })).decision).toBe('ACCEPT');
     expect(engine.checkOrder(order({ side: 'BUY', price: 100 })).violations[0]?.key).toBe('strategy+symbol:STRAT-1|AAPL');
   });
+
+  it('follows the lowest open sell as sells come and go', () => {
+    const { engine } = makeEngine([selfTrade]);
+    const low = accepted(engine, { side: 'SELL', price: 101 });
+    accepted(engine, { side: 'SELL', price: 103 });
+    expect(engine.checkOrder(order({ side: 'BUY', price: 102 })).decision).toBe('REJECT');
+    cancel(engine, low);
+    expect(engine.checkOrder(order({ side: 'BUY', price: 102 })).decision).toBe('ACCEPT');
+    expect(engine.checkOrder(order({ side: 'BUY', price: 103 })).decision).toBe('REJECT');
+    accepted(engine, { side: 'SELL', price: 102.5 });
+    expect(engine.checkOrder(order({ side: 'BUY', price: 102.5 })).decision).toBe('REJECT');
+  });
 });
