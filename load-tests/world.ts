@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { AppConfigInput } from '../src/config/schema.js';
 import type { LimitDefinition } from '../src/domain/limit-definition.js';
+import { seededRandom } from '../bench/stats.js';
 
 /**
  * The firm a load test trades for: 100 accounts (one strategy each), 50 symbols, 4 venues,
@@ -23,17 +24,6 @@ export const symbolId = (i: number): string => `SYM-${pad(i, 3)}`;
 
 export type Durability = 'fsync' | 'async' | 'off';
 
-/** A small deterministic generator (mulberry32), so every run trades the same flow. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class World {
   readonly prices: number[];

@@ -9,7 +9,7 @@ import { CapacityError, ExposureLedger } from './exposure-ledger.js';
 import type { LedgerSnapshot, OpenOrder } from './exposure-ledger.js';
 import { accountExposureView } from './exposure-view.js';
 import type { AccountExposure } from './exposure-view.js';
-import { scopeKey, scopeKeyOf } from './keys.js';
+import { isScopeId, scopeKey, scopeKeyOf } from './keys.js';
 import { LimitBook, LimitBookError } from './limit-book.js';
 import type { SeverityActions } from './limit-book.js';
 import type { LimitDefinition } from './limit-definition.js';
@@ -487,6 +487,9 @@ export class LimitEngine {
     if (limit === undefined) throw new UnknownLimitError(limitId);
     if (limit.kind !== 'value') throw new LimitBookError(`limit ${limitId} is a ${limit.kind} limit: only value limits take a value`, ['kind']);
     if (limit.per !== 'global' && scopeId === undefined) throw new LimitBookError(`limit ${limitId} is per ${limit.per}: give the scope id`, ['scopeId']);
+    if (scopeId !== undefined && (limit.per === 'global' || !isScopeId(limit.per, scopeId))) {
+      throw new LimitBookError(`limit ${limitId} is per ${limit.per}: scopeId must be ${limit.per === 'global' ? 'absent' : limit.per.includes('+') ? '<id>|<symbol>' : 'one id'}`, ['scopeId']);
+    }
     const now = this.clock.now();
     const key = scopeKeyOf(limit.per, scopeId);
     const rank = limit.isEnabled ? severityRankOf(limit, value) : 0;

@@ -1,4 +1,5 @@
 import type { Aggregation } from './enums.js';
+import { IdentifierSchema } from './orders.js';
 
 /** The parts of an order that aggregation keys are built from. */
 export interface KeyParts {
@@ -38,4 +39,11 @@ export function scopeKey(per: Aggregation, parts: KeyParts): string {
 
 export function scopeKeyOf(type: Aggregation, id: string | undefined): string {
   return type === 'global' ? 'global' : type + ':' + (id ?? '');
+}
+
+/** Whether `id` names a scope of this type: one identifier, or `<id>|<symbol>` for composites. */
+export function isScopeId(type: Aggregation, id: string): boolean {
+  const parts = id.split('|');
+  const isComposite = type === 'account+symbol' || type === 'strategy+symbol';
+  return parts.length === (isComposite ? 2 : 1) && parts.every((part) => IdentifierSchema.safeParse(part).success);
 }

@@ -68,8 +68,8 @@ export const LimitWriteSchema = LimitDefinitionSchema;
 
 export const EvaluateRequestSchema = z.strictObject({
   value: z.number().min(-1e15).max(1e15),
-  /** The id on the limit's `per` key (an account id for per: account); omit for global limits. */
-  scopeId: IdentifierSchema.optional(),
+  /** The id on the limit's `per` key: an account id for per: account, `ACC|SYM` for account+symbol; omit for global limits. */
+  scopeId: z.string().min(1).max(140).optional(),
 });
 
 export const TradingStateRequestSchema = z.strictObject({

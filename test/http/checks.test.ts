@@ -1,20 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BatchResult, CheckResult } from '../../src/domain/engine.js';
-import { testApp } from '../support/app-fixtures.js';
 import { FakeClock } from '../support/fake-clock.js';
-import { anOrder, call, check } from './http-helpers.js';
+import { anOrder, appPerTest, call, check } from './http-helpers.js';
+import type { TestApp } from './http-helpers.js';
 
-type TestApp = Awaited<ReturnType<typeof testApp>>;
-let app: TestApp | undefined;
-afterEach(async () => {
-  await app?.server.close();
-  app = undefined;
-});
-
-async function start(...args: Parameters<typeof testApp>): Promise<TestApp> {
-  app = await testApp(...args);
-  return app;
-}
+const start = appPerTest();
 
 const batch = (server: TestApp['server'], body: unknown) => call(server, 'POST', '/v1/checks/batch', 'gateway', body);
 

@@ -1,20 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../src/domain/engine.js';
 import type { AccountExposure } from '../../src/domain/exposure-view.js';
-import { testApp } from '../support/app-fixtures.js';
-import { anOrder, call, check } from './http-helpers.js';
+import { anOrder, appPerTest, call, check } from './http-helpers.js';
+import type { TestApp } from './http-helpers.js';
 
-type TestApp = Awaited<ReturnType<typeof testApp>>;
-let app: TestApp | undefined;
-afterEach(async () => {
-  await app?.server.close();
-  app = undefined;
-});
-
-async function start(...args: Parameters<typeof testApp>): Promise<TestApp> {
-  app = await testApp(...args);
-  return app;
-}
+const start = appPerTest();
 
 const exposure = async (server: TestApp['server'], accountId: string) => {
   const response = await call(server, 'GET', `/v1/accounts/${accountId}/exposure`, 'ops');

@@ -1,27 +1,31 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import { expect } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import type { LimitEngine } from '../../src/domain/engine.js';
 import type { Order } from '../../src/domain/orders.js';
 import type { ProblemBody } from '../../src/http/problems.js';
-import { bearer } from '../support/app-fixtures.js';
+import { bearer, testApp } from '../support/app-fixtures.js';
+import { order } from '../support/engine-fixtures.js';
 import type { TOKENS } from '../support/app-fixtures.js';
 
 export type Role = keyof typeof TOKENS;
 
-let nextOrder = 1;
-
 /** A valid order as a gateway sends it (LIMIT, with a price); fields override. */
-export const anOrder = (fields: Partial<Order> = {}): Order => ({
-  orderId: `h-${nextOrder++}`,
-  accountId: 'ACC-1',
-  strategyId: 'STRAT-1',
-  symbol: 'AAPL',
-  side: 'BUY',
-  quantity: 100,
-  price: 100,
-  orderType: 'LIMIT',
-  ...fields,
-});
+export const anOrder = (fields: Partial<Order> = {}): Order => order(fields);
+
+export type TestApp = Awaited<ReturnType<typeof testApp>>;
+
+/** Registers an afterEach that closes the app the test started; returns the starter. */
+export function appPerTest(): (...args: Parameters<typeof testApp>) => Promise<TestApp> {
+  let app: TestApp | undefined;
+  afterEach(async () => {
+    await app?.server.close();
+    app = undefined;
+  });
+  return async (...args) => {
+    app = await testApp(...args);
+    return app;
+  };
+}
 
 /** `server.inject` with the bearer token of `role` (or none) and a JSON body. */
 export function call(

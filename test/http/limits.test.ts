@@ -1,19 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../src/domain/engine.js';
-import { testApp } from '../support/app-fixtures.js';
-import { anOrder, call, check, expectProblem, namesField } from './http-helpers.js';
+import { anOrder, appPerTest, call, check, expectProblem, namesField } from './http-helpers.js';
 
-type TestApp = Awaited<ReturnType<typeof testApp>>;
-let app: TestApp | undefined;
-afterEach(async () => {
-  await app?.server.close();
-  app = undefined;
-});
-
-async function start(...args: Parameters<typeof testApp>): Promise<TestApp> {
-  app = await testApp(...args);
-  return app;
-}
+const start = appPerTest();
 
 const MAX_QTY = { id: 'max-qty', kind: 'order_quantity', thresholds: { warn: 500, hard: 1000 } } as const;
 const VAR = { id: 'var', kind: 'value', per: 'account', thresholds: { warn: 10, hard: 20 }, actions: { HARD_BREACH: 'REDUCE_ONLY' } } as const;

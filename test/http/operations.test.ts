@@ -1,21 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../src/domain/engine.js';
 import type { AccountExposure } from '../../src/domain/exposure-view.js';
-import { testApp } from '../support/app-fixtures.js';
 import { FakeClock } from '../support/fake-clock.js';
-import { anOrder, call, check, expectProblem, namesField } from './http-helpers.js';
+import { anOrder, appPerTest, call, check, expectProblem, namesField } from './http-helpers.js';
+import type { TestApp } from './http-helpers.js';
 
-type TestApp = Awaited<ReturnType<typeof testApp>>;
-let app: TestApp | undefined;
-afterEach(async () => {
-  await app?.server.close();
-  app = undefined;
-});
-
-async function start(...args: Parameters<typeof testApp>): Promise<TestApp> {
-  app = await testApp(...args);
-  return app;
-}
+const start = appPerTest();
 
 const setState = (server: TestApp['server'], scope: { type: string; id?: string }, state: string, reason = 'desk call') =>
   call(server, 'PUT', '/v1/trading-state', 'admin', { scope, state, reason });

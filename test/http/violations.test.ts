@@ -1,20 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ActiveViolation, ViolationEvent } from '../../src/domain/violation-book.js';
-import { bearer, testApp } from '../support/app-fixtures.js';
+import { bearer } from '../support/app-fixtures.js';
 import { FakeClock } from '../support/fake-clock.js';
-import { anOrder, call, check, expectProblem, namesField } from './http-helpers.js';
+import { anOrder, appPerTest, call, check, expectProblem, namesField } from './http-helpers.js';
+import type { TestApp } from './http-helpers.js';
 
-type TestApp = Awaited<ReturnType<typeof testApp>>;
-let app: TestApp | undefined;
-afterEach(async () => {
-  await app?.server.close();
-  app = undefined;
-});
-
-async function start(...args: Parameters<typeof testApp>): Promise<TestApp> {
-  app = await testApp(...args);
-  return app;
-}
+const start = appPerTest();
 
 interface HistoryPage {
   items: ViolationEvent[];
@@ -182,7 +173,6 @@ describe('GET /v1/violations/stream', () => {
     await readUntil(reader, /: connected/);
     expect(started.engine.violations.subscriberCount).toBe(1);
     await started.server.close();
-    app = undefined;
     expect(await readUntil(reader, /$^/)).toBe('');
     await waitFor(() => started.engine.violations.subscriberCount === 0);
     expect(started.engine.violations.subscriberCount).toBe(0);

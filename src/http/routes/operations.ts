@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Aggregation, TradingState } from '../../domain/enums.js';
-import { IdentifierSchema } from '../../domain/orders.js';
+import { isScopeId } from '../../domain/keys.js';
 import { ProblemError } from '../problems.js';
 import { assertWritable, sendDurably } from '../durable-reply.js';
 import { jsonSchemaOf } from '../json-schema.js';
@@ -12,12 +12,6 @@ import type { RouteDeps } from './deps.js';
  * `ACC` for a single-id scope, `ACC|SYM` for a composite one; every part an identifier as
  * orders carry them, so a halt always lands on a key an order can have.
  */
-function isScopeId(type: Aggregation, id: string): boolean {
-  const parts = id.split('|');
-  const isComposite = type === 'account+symbol' || type === 'strategy+symbol';
-  return parts.length === (isComposite ? 2 : 1) && parts.every((part) => IdentifierSchema.safeParse(part).success);
-}
-
 /** The ops desk: kill switch and reduce-only, the trading day, and what an account holds. */
 export function operationRoutes(app: FastifyInstance, { engine, config, clock, store }: RouteDeps): void {
   const rateLimit = perToken(config.rateLimit);

@@ -87,3 +87,16 @@ describe('value limit', () => {
     expect(engine.evaluateValue('var', 1_000, undefined)).toMatchObject({ severity: 'INFO', violation: undefined });
   });
 });
+
+describe('value limits on composite keys', () => {
+  it('take an ACC|SYM scope id for per account+symbol, and refuse a single id', () => {
+    const { engine } = makeEngine([{ id: 'var-pair', kind: 'value', per: 'account+symbol', thresholds: { hard: 10 } }]);
+    expect(engine.evaluateValue('var-pair', 11, 'ACC-1|AAPL')).toMatchObject({ key: 'account+symbol:ACC-1|AAPL', severity: 'HARD_BREACH' });
+    expect(() => engine.evaluateValue('var-pair', 11, 'ACC-1')).toThrow(/<id>\|<symbol>/);
+  });
+
+  it('refuse a scope id on a global limit', () => {
+    const { engine } = makeEngine([{ id: 'var-firm', kind: 'value', thresholds: { hard: 10 } }]);
+    expect(() => engine.evaluateValue('var-firm', 1, 'ACC-1')).toThrow(/absent/);
+  });
+});
