@@ -1,65 +1,99 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { BatchResult, CheckResult, LimitEngine } from '../domain/engine.js';
 import { TRADING_STATE_RANK } from '../domain/enums.js';
 import type { TradingState } from '../domain/enums.js';
+import { RecordedHistogram } from './recorded-histogram.js';
+import type { HistogramCell } from './recorded-histogram.js';
 
 /** Sub-millisecond resolution: the engine answers in microseconds, HTTP in tens of them. */
 const LATENCY_BUCKETS = [2e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 5e-2];
 
-type CounterChild = ReturnType<Counter<string>['labels']>;
+/** A counter's label set and what it counted since the last scrape. */
+interface CounterCell<L extends string> {
+  readonly labels: Record<L, string>;
+  pending: number;
+}
+
+/** HTTP duration cells by route pattern, then method, then status class (1xx … 5xx, other). */
+type HttpCells = Map<string, Map<string, (HistogramCell | undefined)[]>>;
 
 /**
  * Prometheus metrics with closed-enum labels only (decision, reason, kind, severity, state),
- * never ids. Children are bound once per label set so the hot path does no label hashing.
+ * never ids. The hot path only adds to plain numbers kept per label set (found by small map
+ * lookups, no label hashing or validation); counters take them in when scraped (their
+ * `collect`), histograms are read straight from them. What /metrics shows is unchanged.
  */
 export class Telemetry {
   readonly registry = new Registry();
   private readonly checks: Counter<'decision' | 'reason'>;
-  private readonly checkDuration: Histogram;
-  private readonly batchSize: Histogram;
+  private readonly checkDuration: HistogramCell;
+  private readonly batchSize: HistogramCell;
   private readonly violations: Counter<'kind' | 'severity'>;
   private readonly deadlineExceeded: Counter;
   readonly rateLimited: Counter;
-  private readonly httpDuration: Histogram<'method' | 'route' | 'status_class'>;
-  private readonly children = new Map<string, CounterChild>();
+  private readonly httpDuration: RecordedHistogram;
+  /** Check counts by decision, then first reason ('NONE' when none), in first-use order. */
+  private readonly checkCells = new Map<string, Map<string, CounterCell<'decision' | 'reason'>>>();
+  private readonly checkCellOrder: CounterCell<'decision' | 'reason'>[] = [];
+  private readonly violationCells = new Map<string, Map<string, CounterCell<'kind' | 'severity'>>>();
+  private readonly violationCellOrder: CounterCell<'kind' | 'severity'>[] = [];
+  private pendingDeadlineExceeded = 0;
+  private readonly httpCells: HttpCells = new Map();
   private readonly dependencies = new Map<string, () => boolean>();
 
   constructor(engine: () => LimitEngine, options: { defaultMetrics: boolean }) {
     const registers = [this.registry];
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
+    const checkCells = this.checkCellOrder;
     this.checks = new Counter({
       name: 'ulc_checks_total',
       help: 'Orders checked, by decision and first reason',
       labelNames: ['decision', 'reason'],
       registers,
+      collect() {
+        takeIn(this, checkCells);
+      },
     });
-    this.checkDuration = new Histogram({
-      name: 'ulc_check_duration_seconds',
-      help: 'Engine time per check request (one order, or one whole batch)',
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
-    this.batchSize = new Histogram({
-      name: 'ulc_batch_size',
-      help: 'Orders per batch request',
-      buckets: [1, 10, 50, 100, 250, 500, 1000, 5000, 10000],
-      registers,
-    });
+    this.checkDuration = new RecordedHistogram(
+      'ulc_check_duration_seconds',
+      'Engine time per check request (one order, or one whole batch)',
+      LATENCY_BUCKETS,
+      this.registry,
+      false,
+    ).cell();
+    this.batchSize = new RecordedHistogram('ulc_batch_size', 'Orders per batch request', [1, 10, 50, 100, 250, 500, 1000, 5000, 10000], this.registry, false).cell();
+    const violationCells = this.violationCellOrder;
     this.violations = new Counter({
       name: 'ulc_violations_total',
       help: 'Limit violations raised on orders, by kind and severity',
       labelNames: ['kind', 'severity'],
       registers,
+      collect() {
+        takeIn(this, violationCells);
+      },
     });
-    this.deadlineExceeded = new Counter({ name: 'ulc_deadline_exceeded_total', help: 'Orders rejected because their deadline was spent', registers });
-    this.rateLimited = new Counter({ name: 'ulc_rate_limited_total', help: 'Requests refused with 429', registers });
-    this.httpDuration = new Histogram({
-      name: 'ulc_http_request_duration_seconds',
-      help: 'HTTP request duration from arrival to response, by route pattern',
-      labelNames: ['method', 'route', 'status_class'],
-      buckets: LATENCY_BUCKETS,
+    const pendingDeadlineExceeded = (): number => {
+      const pending = this.pendingDeadlineExceeded;
+      this.pendingDeadlineExceeded = 0;
+      return pending;
+    };
+    this.deadlineExceeded = new Counter({
+      name: 'ulc_deadline_exceeded_total',
+      help: 'Orders rejected because their deadline was spent',
       registers,
+      collect() {
+        const pending = pendingDeadlineExceeded();
+        if (pending > 0) this.inc(pending);
+      },
     });
+    this.rateLimited = new Counter({ name: 'ulc_rate_limited_total', help: 'Requests refused with 429', registers });
+    this.httpDuration = new RecordedHistogram(
+      'ulc_http_request_duration_seconds',
+      'HTTP request duration from arrival to response, by route pattern',
+      LATENCY_BUCKETS,
+      this.registry,
+      true,
+    );
     const dependencies = this.dependencies;
     new Gauge({
       name: 'ulc_dependency_up',
@@ -117,7 +151,26 @@ export class Telemetry {
 
   /** `route` is the route's pattern (`/v1/limits/:id`), never the raw URL, so labels stay bounded. */
   recordHttp(method: string, route: string | undefined, statusCode: number, elapsedMs: number): void {
-    this.httpDuration.observe({ method, route: route ?? 'unmatched', status_class: `${Math.floor(statusCode / 100)}xx` }, elapsedMs / 1000);
+    const pattern = route ?? 'unmatched';
+    let byMethod = this.httpCells.get(pattern);
+    if (byMethod === undefined) {
+      byMethod = new Map();
+      this.httpCells.set(pattern, byMethod);
+    }
+    let byClass = byMethod.get(method);
+    if (byClass === undefined) {
+      byClass = [];
+      byMethod.set(method, byClass);
+    }
+    const statusClass = Math.floor(statusCode / 100);
+    // Status codes are 100–599; anything else gets a cell of its own class outside the array's 0–9.
+    const slot = statusClass >= 0 && statusClass <= 9 ? statusClass : -1;
+    let cell = slot < 0 ? undefined : byClass[slot];
+    if (cell === undefined) {
+      cell = this.httpDuration.cell({ method, route: pattern, status_class: `${statusClass}xx` });
+      if (slot >= 0) byClass[slot] = cell;
+    }
+    cell.observe(elapsedMs / 1000);
   }
 
   /** Exports whether a dependency is usable (1) or failed and fenced off (0): the journal today. */
@@ -138,14 +191,42 @@ export class Telemetry {
 
   private countResult(result: CheckResult): void {
     const reason = result.reasons[0] ?? 'NONE';
-    const key = result.decision + reason;
-    let child = this.children.get(key);
-    if (child === undefined) {
-      child = this.checks.labels(result.decision, reason);
-      this.children.set(key, child);
-    }
-    child.inc();
-    if (reason === 'DEADLINE_EXCEEDED') this.deadlineExceeded.inc();
-    for (const violation of result.violations) this.violations.labels(violation.kind, violation.severity).inc();
+    cellOf(this.checkCells, this.checkCellOrder, result.decision, reason, checkLabels).pending++;
+    if (reason === 'DEADLINE_EXCEEDED') this.pendingDeadlineExceeded++;
+    for (const violation of result.violations) cellOf(this.violationCells, this.violationCellOrder, violation.kind, violation.severity, violationLabels).pending++;
+  }
+}
+
+const checkLabels = (decision: string, reason: string) => ({ decision, reason });
+const violationLabels = (kind: string, severity: string) => ({ kind, severity });
+
+/** The counter cell of two label values, made (and appended to `order`) on first use. */
+function cellOf<L extends string>(
+  cells: Map<string, Map<string, CounterCell<L>>>,
+  order: CounterCell<L>[],
+  first: string,
+  second: string,
+  labels: (first: string, second: string) => Record<L, string>,
+): CounterCell<L> {
+  let inner = cells.get(first);
+  if (inner === undefined) {
+    inner = new Map();
+    cells.set(first, inner);
+  }
+  let cell = inner.get(second);
+  if (cell === undefined) {
+    cell = { labels: labels(first, second), pending: 0 };
+    inner.set(second, cell);
+    order.push(cell);
+  }
+  return cell;
+}
+
+/** At scrape time: adds what each cell counted since the last scrape to the counter. */
+function takeIn<L extends string>(counter: Counter<L>, cells: readonly CounterCell<L>[]): void {
+  for (const cell of cells) {
+    if (cell.pending === 0) continue;
+    counter.inc(cell.labels, cell.pending);
+    cell.pending = 0;
   }
 }
