@@ -338,7 +338,8 @@ export class LimitEngine {
       const store = ctx.windowOwners[i]!.windows;
       const key = ctx.windowKeys[i]!;
       const found = ctx.windowRings[i];
-      const ring = found ?? this.ringIn(store, key);
+      // Not found at the check, so not there now: nothing runs between the check and this.
+      const ring = found ?? this.newRing(store, key);
       ring.push(now);
       reservation?.windows.push({ store, key, ring, isNew: found === undefined });
     }
@@ -352,11 +353,12 @@ export class LimitEngine {
   }
 
   private ringIn(store: Map<string, TimeRing>, key: string): TimeRing {
-    let ring = store.get(key);
-    if (ring === undefined) {
-      ring = new TimeRing(this.config.capacity.maxWindowEntries);
-      store.set(key, ring);
-    }
+    return store.get(key) ?? this.newRing(store, key);
+  }
+
+  private newRing(store: Map<string, TimeRing>, key: string): TimeRing {
+    const ring = new TimeRing(this.config.capacity.maxWindowEntries);
+    store.set(key, ring);
     return ring;
   }
 

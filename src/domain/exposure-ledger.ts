@@ -10,16 +10,27 @@ export class SymbolMarket {
 }
 
 /**
+ * Where an exposure's numbers live in its group's `rows`: one row of STRIDE doubles per held
+ * symbol, packed. The per-group walks of gross_notional and daily_loss read a random account's
+ * every row on each check; contiguous rows cost a few cache lines where scattered objects cost
+ * one miss each (measured in bench/).
+ */
+export const POSITION = 0;
+export const AVG_COST = 1;
+export const REALIZED = 2;
+export const OPEN_BUY = 3;
+export const OPEN_SELL = 4;
+export const STRIDE = 5;
+
+/**
  * One symbol's exposure inside a group (an account, a strategy, or the whole firm). Every
  * level is its own average-cost book: fills that reduce the position realize
  * (price − avgCost) × quantity; unrealized P&L is position × (mark − avgCost).
  */
 export class Exposure {
-  position = 0;
-  avgCost = 0;
-  realized = 0;
-  openBuy = 0;
-  openSell = 0;
+  /** The group's rows while the exposure is held there; a private copy once it was dropped. */
+  rows!: Float64Array;
+  base = 0;
   openBuyNotional = 0;
   openSellNotional = 0;
   openCount = 0;
@@ -41,7 +52,49 @@ export class Exposure {
   constructor(
     readonly market: SymbolMarket,
     readonly group: ExposureGroup,
-  ) {}
+  ) {
+    group.attach(this);
+  }
+
+  get position(): number {
+    return this.rows[this.base + POSITION]!;
+  }
+
+  set position(value: number) {
+    this.rows[this.base + POSITION] = value;
+  }
+
+  get avgCost(): number {
+    return this.rows[this.base + AVG_COST]!;
+  }
+
+  set avgCost(value: number) {
+    this.rows[this.base + AVG_COST] = value;
+  }
+
+  get realized(): number {
+    return this.rows[this.base + REALIZED]!;
+  }
+
+  set realized(value: number) {
+    this.rows[this.base + REALIZED] = value;
+  }
+
+  get openBuy(): number {
+    return this.rows[this.base + OPEN_BUY]!;
+  }
+
+  set openBuy(value: number) {
+    this.rows[this.base + OPEN_BUY] = value;
+  }
+
+  get openSell(): number {
+    return this.rows[this.base + OPEN_SELL]!;
+  }
+
+  set openSell(value: number) {
+    this.rows[this.base + OPEN_SELL] = value;
+  }
 
   trackOrder(order: OpenOrder): void {
     (this.orders ??= new Set()).add(order);
@@ -92,11 +145,70 @@ export class Exposure {
   }
 }
 
-/** An account, a strategy, or the firm: its exposures by symbol and its open-order count. */
+/**
+ * An account, a strategy, or the firm: its exposures by symbol and its open-order count. The
+ * exposures' numbers are packed in `rows`, slot k's market in `markets[k]`, so a walk over
+ * every held symbol reads two arrays and touches no exposure object.
+ */
 export class ExposureGroup {
   readonly bySymbol = new Map<string, Exposure>();
+  rows = new Float64Array(STRIDE * 4);
+  readonly markets: SymbolMarket[] = [];
+  private readonly slots: Exposure[] = [];
   openCount = 0;
+  /** Open orders by id; kept on account groups only. */
+  openById: Map<string, OpenOrder> | undefined;
   constructor(readonly id: string) {}
+
+  /** Gives a new exposure the next row (zeroed). */
+  attach(exposure: Exposure): void {
+    const slot = this.slots.length;
+    if ((slot + 1) * STRIDE > this.rows.length) this.grow();
+    exposure.rows = this.rows;
+    exposure.base = slot * STRIDE;
+    this.slots.push(exposure);
+    this.markets.push(exposure.market);
+  }
+
+  /**
+   * Takes an exposure's row away: it keeps its numbers in a copy of its own (whoever still holds
+   * it reads what it last had), and the last row moves into the hole.
+   */
+  detach(exposure: Exposure): void {
+    const base = exposure.base;
+    exposure.rows = this.rows.slice(base, base + STRIDE);
+    exposure.base = 0;
+    const lastSlot = this.slots.length - 1;
+    const last = this.slots.pop()!;
+    this.markets.pop();
+    const lastBase = lastSlot * STRIDE;
+    if (last !== exposure) {
+      this.rows.copyWithin(base, lastBase, lastBase + STRIDE);
+      last.base = base;
+      this.slots[base / STRIDE] = last;
+      this.markets[base / STRIDE] = last.market;
+    }
+    this.rows.fill(0, lastBase, lastBase + STRIDE);
+  }
+
+  /** Drops every exposure (snapshot restore). */
+  clear(): void {
+    for (const exposure of this.slots) {
+      exposure.rows = this.rows.slice(exposure.base, exposure.base + STRIDE);
+      exposure.base = 0;
+    }
+    this.bySymbol.clear();
+    this.slots.length = 0;
+    this.markets.length = 0;
+    this.rows = new Float64Array(STRIDE * 4);
+  }
+
+  private grow(): void {
+    const rows = new Float64Array(this.rows.length * 2);
+    rows.set(this.rows);
+    this.rows = rows;
+    for (const exposure of this.slots) exposure.rows = rows;
+  }
 }
 
 /** An accepted order holding a reservation until it fills, is cancelled or expires. */
@@ -452,7 +564,7 @@ export class ExposureLedger {
     this.markets.clear();
     this.accounts.clear();
     this.strategies.clear();
-    this.firm.bySymbol.clear();
+    this.firm.clear();
     this.byActivity.clear();
     this.openByAccount.clear();
     this.closed.clear();
@@ -608,6 +720,7 @@ export class ExposureLedger {
     const group = exposure.group;
     if (group.bySymbol.get(exposure.market.symbol) !== exposure) return;
     group.bySymbol.delete(exposure.market.symbol);
+    group.detach(exposure);
     if (family === this.accounts) this.accountExposureCount--;
     if (family !== undefined && group.bySymbol.size === 0 && group.openCount === 0) family.delete(group.id);
   }

@@ -1,18 +1,20 @@
 /**
- * Timestamps of accepted orders in arrival order, for trailing-window counts. A circular
- * buffer that starts small and doubles up to `maxEntries`; expired entries are dropped from
- * the front as the window slides. Once full, the oldest entry is overwritten: the count then
- * saturates at `maxEntries`, which the limit book keeps above every windowed threshold so a
- * saturated count still lands in the top severity band.
+ * Timestamps of accepted orders in arrival order, for trailing-window counts. The first entry
+ * is held inline: most duplicate-order keys see one order and are swept, and sparing them a
+ * buffer halves what every new key allocates. From the second entry on, a circular buffer
+ * that starts small and doubles up to `maxEntries`; expired entries are dropped from the front
+ * as the window slides. Once full, the oldest entry is overwritten: the count then saturates
+ * at `maxEntries`, which the limit book keeps above every windowed threshold so a saturated
+ * count still lands in the top severity band.
  */
 export class TimeRing {
-  private buffer: Float64Array;
+  /** The only entry while `buffer` is undefined. */
+  private single = 0;
+  private buffer: Float64Array | undefined;
   private head = 0;
   private count = 0;
 
-  constructor(private readonly maxEntries: number) {
-    this.buffer = new Float64Array(Math.min(8, maxEntries));
-  }
+  constructor(private readonly maxEntries: number) {}
 
   get size(): number {
     return this.count;
@@ -20,23 +22,40 @@ export class TimeRing {
 
   /** Entries strictly newer than `cutoff` (the window is (now − windowMs, now]). */
   countAfter(cutoff: number): number {
-    while (this.count > 0 && this.buffer[this.head]! <= cutoff) {
-      this.head = (this.head + 1) % this.buffer.length;
+    const buffer = this.buffer;
+    if (buffer === undefined) {
+      if (this.count === 1 && this.single <= cutoff) this.count = 0;
+      return this.count;
+    }
+    while (this.count > 0 && buffer[this.head]! <= cutoff) {
+      this.head = (this.head + 1) % buffer.length;
       this.count--;
     }
     return this.count;
   }
 
   push(at: number): void {
-    if (this.count === this.buffer.length) {
-      if (this.buffer.length < this.maxEntries) {
-        this.grow();
+    let buffer = this.buffer;
+    if (buffer === undefined) {
+      if (this.count === 0 || this.maxEntries === 1) {
+        this.single = at;
+        this.count = 1;
+        return;
+      }
+      buffer = new Float64Array(Math.min(8, this.maxEntries));
+      buffer[0] = this.single;
+      this.buffer = buffer;
+      this.head = 0;
+    }
+    if (this.count === buffer.length) {
+      if (buffer.length < this.maxEntries) {
+        buffer = this.grow(buffer);
       } else {
-        this.head = (this.head + 1) % this.buffer.length;
+        this.head = (this.head + 1) % buffer.length;
         this.count--;
       }
     }
-    this.buffer[(this.head + this.count) % this.buffer.length] = at;
+    buffer[(this.head + this.count) % buffer.length] = at;
     this.count++;
   }
 
@@ -45,10 +64,15 @@ export class TimeRing {
    * even if other requests pushed after it while the batch was being processed in slices.
    */
   removeNewest(at: number): void {
-    const length = this.buffer.length;
+    const buffer = this.buffer;
+    if (buffer === undefined) {
+      if (this.count === 1 && this.single === at) this.count = 0;
+      return;
+    }
+    const length = buffer.length;
     for (let i = this.count - 1; i >= 0; i--) {
-      if (this.buffer[(this.head + i) % length] !== at) continue;
-      for (let j = i; j < this.count - 1; j++) this.buffer[(this.head + j) % length] = this.buffer[(this.head + j + 1) % length]!;
+      if (buffer[(this.head + i) % length] !== at) continue;
+      for (let j = i; j < this.count - 1; j++) buffer[(this.head + j) % length] = buffer[(this.head + j + 1) % length]!;
       this.count--;
       return;
     }
@@ -61,8 +85,10 @@ export class TimeRing {
 
   /** Oldest first, for snapshots. */
   toArray(): number[] {
+    const buffer = this.buffer;
+    if (buffer === undefined) return this.count === 1 ? [this.single] : [];
     const out: number[] = [];
-    for (let i = 0; i < this.count; i++) out.push(this.buffer[(this.head + i) % this.buffer.length]!);
+    for (let i = 0; i < this.count; i++) out.push(buffer[(this.head + i) % buffer.length]!);
     return out;
   }
 
@@ -72,10 +98,11 @@ export class TimeRing {
     return ring;
   }
 
-  private grow(): void {
-    const next = new Float64Array(Math.min(this.buffer.length * 2, this.maxEntries));
-    for (let i = 0; i < this.count; i++) next[i] = this.buffer[(this.head + i) % this.buffer.length]!;
+  private grow(buffer: Float64Array): Float64Array {
+    const next = new Float64Array(Math.min(buffer.length * 2, this.maxEntries));
+    for (let i = 0; i < this.count; i++) next[i] = buffer[(this.head + i) % buffer.length]!;
     this.buffer = next;
     this.head = 0;
+    return next;
   }
 }

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Ring } from '../../src/domain/ring.js';
 import { TimeRing } from '../../src/domain/time-ring.js';
@@ -44,6 +45,56 @@ describe('TimeRing', () => {
     ring.push(5);
     ring.push(6);
     expect([ring.size, ring.countAfter(4)]).toEqual([4, 2]);
+  });
+
+  it('holds its first entry inline: it expires, is undone, and moves into the buffer in order', () => {
+    const ring = new TimeRing(10);
+    ring.push(5);
+    expect([ring.countAfter(4), ring.countAfter(5), ring.size]).toEqual([1, 0, 0]);
+    ring.push(7);
+    ring.removeNewest(6);
+    expect(ring.toArray()).toEqual([7]);
+    ring.removeNewest(7);
+    expect([ring.size, ring.toArray()]).toEqual([0, []]);
+    for (const at of [8, 9, 10]) ring.push(at);
+    expect([ring.toArray(), ring.countAfter(8)]).toEqual([[8, 9, 10], 2]);
+  });
+
+  it('with room for one entry keeps only the newest', () => {
+    const ring = new TimeRing(1);
+    ring.push(1);
+    ring.push(2);
+    expect([ring.size, ring.toArray(), ring.countAfter(1)]).toEqual([1, [2], 1]);
+  });
+
+  it('agrees with a plain array under any sequence of pushes, expiries and undos', () => {
+    type Op = { op: 'push' | 'expire' | 'undo'; at: number };
+    const op = fc.record({ op: fc.constantFrom<Op['op']>('push', 'push', 'expire', 'undo'), at: fc.integer({ min: 0, max: 30 }) });
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 6 }), fc.array(op, { maxLength: 60 }), (maxEntries, ops) => {
+        const ring = new TimeRing(maxEntries);
+        let model: number[] = [];
+        let clock = 0;
+        for (const { op: kind, at } of ops) {
+          if (kind === 'push') {
+            clock += at % 3;
+            ring.push(clock);
+            model.push(clock);
+            if (model.length > maxEntries) model.shift();
+          } else if (kind === 'expire') {
+            const cutoff = clock - at;
+            const dropped = model.findIndex((t) => t > cutoff);
+            model = dropped < 0 ? [] : model.slice(dropped);
+            expect(ring.countAfter(cutoff)).toBe(model.length);
+          } else {
+            const index = model.lastIndexOf(clock - (at % 3));
+            if (index >= 0) model.splice(index, 1);
+            ring.removeNewest(clock - (at % 3));
+          }
+          expect(ring.toArray()).toEqual(model);
+        }
+      }),
+    );
   });
 });
 

@@ -2,7 +2,8 @@ import { isSymbolLevel } from '../check-context.js';
 import type { CheckContext } from '../check-context.js';
 import type { Evaluator } from '../compiled-limit.js';
 import { NOT_APPLICABLE } from '../compiled-limit.js';
-import type { Exposure } from '../exposure-ledger.js';
+import type { ExposureGroup, SymbolMarket } from '../exposure-ledger.js';
+import { AVG_COST, POSITION, REALIZED, STRIDE } from '../exposure-ledger.js';
 
 /**
  * Loss since the session start, realized plus unrealized at the mark, as a positive number.
@@ -12,19 +13,40 @@ export const evaluateDailyLoss: Evaluator = (limit, ctx) => {
   if (ctx.isReducing) return NOT_APPLICABLE;
   let pnl = 0;
   if (isSymbolLevel(limit.per)) {
-    pnl = exposurePnl(ctx.exposureOf(limit.per), ctx);
+    const e = ctx.exposureOf(limit.per);
+    if (e !== undefined) pnl = positionPnl(e.position, e.avgCost, e.realized, e.market, ctx);
   } else {
     const group = ctx.groupOf(limit.per);
-    if (group !== undefined) for (const exposure of group.bySymbol.values()) pnl += exposurePnl(exposure, ctx);
+    if (group !== undefined) pnl = groupPnl(group, ctx);
   }
   if (pnl !== pnl) return pnl;
   return pnl < 0 ? -pnl : 0;
 };
 
-function exposurePnl(exposure: Exposure | undefined, ctx: CheckContext): number {
-  if (exposure === undefined) return 0;
-  if (exposure.position === 0) return exposure.realized;
-  const mark = ctx.markOf(exposure.market);
+/** A walk over the group's packed rows, kept free of calls: see gross_notional. */
+function groupPnl(group: ExposureGroup, ctx: CheckContext): number {
+  const { rows, markets } = group;
+  const own = ctx.market;
+  const now = ctx.now;
+  const maxAge = ctx.maxReferenceAgeMs;
+  let pnl = 0;
+  for (let slot = 0, base = 0; slot < markets.length; slot++, base += STRIDE) {
+    const position = rows[base + POSITION]!;
+    if (position === 0) {
+      pnl += rows[base + REALIZED]!;
+      continue;
+    }
+    const market = markets[slot]!;
+    const mark = market === own ? ctx.markPrice : now - market.refAt <= maxAge ? market.refPrice : market.lastFillPrice;
+    if (mark !== mark) return ctx.fail('NO_REFERENCE_PRICE');
+    pnl += rows[base + REALIZED]! + position * (mark - rows[base + AVG_COST]!);
+  }
+  return pnl;
+}
+
+function positionPnl(position: number, avgCost: number, realized: number, market: SymbolMarket, ctx: CheckContext): number {
+  if (position === 0) return realized;
+  const mark = ctx.markOf(market);
   if (mark !== mark) return ctx.fail('NO_REFERENCE_PRICE');
-  return exposure.realized + exposure.position * (mark - exposure.avgCost);
+  return realized + position * (mark - avgCost);
 }

@@ -1,39 +1,64 @@
 import type { CheckContext } from '../check-context.js';
 import { isSymbolLevel } from '../check-context.js';
 import type { Evaluator } from '../compiled-limit.js';
-import type { Exposure } from '../exposure-ledger.js';
+import type { Exposure, ExposureGroup } from '../exposure-ledger.js';
+import { OPEN_BUY, OPEN_SELL, POSITION, STRIDE } from '../exposure-ledger.js';
 
 /**
  * Σ over the key's symbols of the worst-case absolute position (all open buys fill, or all
  * open sells fill) × mark, this order included. Any held symbol without a mark fails closed.
  */
 export const evaluateGrossNotional: Evaluator = (limit, ctx) => {
-  if (isSymbolLevel(limit.per)) return exposureNotional(ctx.exposureOf(limit.per), ctx);
-  const group = ctx.groupOf(limit.per);
-  let total = 0;
-  let hasOwnSymbol = false;
-  if (group !== undefined) {
-    for (const exposure of group.bySymbol.values()) {
-      if (exposure.market === ctx.market) hasOwnSymbol = true;
-      total += exposureNotional(exposure, ctx);
-    }
+  if (isSymbolLevel(limit.per)) {
+    const e = ctx.exposureOf(limit.per);
+    return e === undefined ? worstNotional(0, 0, 0, ctx.markPrice, true, ctx) : exposureNotional(e, ctx);
   }
-  if (!hasOwnSymbol) total += exposureNotional(undefined, ctx);
-  return total;
+  const group = ctx.groupOf(limit.per);
+  return group === undefined ? worstNotional(0, 0, 0, ctx.markPrice, true, ctx) : groupNotional(group, ctx);
 };
 
-function exposureNotional(exposure: Exposure | undefined, ctx: CheckContext): number {
-  const isOwn = exposure === undefined || exposure.market === ctx.market;
-  const position = exposure?.position ?? 0;
-  let buys = exposure?.openBuy ?? 0;
-  let sells = exposure?.openSell ?? 0;
+function exposureNotional(e: Exposure, ctx: CheckContext): number {
+  const isOwn = e.market === ctx.market;
+  return worstNotional(e.position, e.openBuy, e.openSell, isOwn ? ctx.markPrice : ctx.markOf(e.market), isOwn, ctx);
+}
+
+/**
+ * A walk over the group's packed rows: the hot loop of an account-level limit, kept free of
+ * calls. The order's own symbol is taken out and added once, with the order in it.
+ */
+function groupNotional(group: ExposureGroup, ctx: CheckContext): number {
+  const { rows, markets } = group;
+  const own = ctx.market;
+  const now = ctx.now;
+  const maxAge = ctx.maxReferenceAgeMs;
+  let total = 0;
+  let ownBase = -1;
+  for (let slot = 0, base = 0; slot < markets.length; slot++, base += STRIDE) {
+    const market = markets[slot]!;
+    if (market === own) {
+      ownBase = base;
+      continue;
+    }
+    const position = rows[base + POSITION]!;
+    const long = Math.abs(position + rows[base + OPEN_BUY]!);
+    const short = Math.abs(position - rows[base + OPEN_SELL]!);
+    const worst = long > short ? long : short;
+    if (worst === 0) continue;
+    const mark = now - market.refAt <= maxAge ? market.refPrice : market.lastFillPrice;
+    if (mark !== mark) return ctx.fail('NO_REFERENCE_PRICE');
+    total += worst * mark;
+  }
+  if (ownBase < 0) return total + worstNotional(0, 0, 0, ctx.markPrice, true, ctx);
+  return total + worstNotional(rows[ownBase + POSITION]!, rows[ownBase + OPEN_BUY]!, rows[ownBase + OPEN_SELL]!, ctx.markPrice, true, ctx);
+}
+
+function worstNotional(position: number, buys: number, sells: number, mark: number, isOwn: boolean, ctx: CheckContext): number {
   if (isOwn) {
     if (ctx.isBuy) buys += ctx.quantity;
     else sells += ctx.quantity;
   }
   const worst = Math.max(Math.abs(position + buys), Math.abs(position - sells));
   if (worst === 0) return 0;
-  const mark = isOwn ? ctx.markPrice : ctx.markOf(exposure.market);
   if (mark !== mark) return ctx.fail('NO_REFERENCE_PRICE');
   return worst * mark;
 }
