@@ -282,7 +282,7 @@ export class LimitEngine {
     const state = this.tradingStates.stateFor(order);
     if (state?.state === 'HALTED') return this.rejection(order, 'HALTED', 0);
     if (state?.state === 'REDUCE_ONLY' && !ctx.isReducing) return this.rejection(order, 'REDUCE_ONLY', 0);
-    if (this.ledger.openOrder(order.accountId, order.orderId) !== undefined) return this.rejection(order, 'DUPLICATE_ORDER_ID', 0);
+    if (ctx.account?.openById?.get(order.orderId) !== undefined) return this.rejection(order, 'DUPLICATE_ORDER_ID', 0);
     if (!this.ledger.hasRoomFor(order.accountId, order.symbol)) return this.rejection(order, 'CAPACITY_EXCEEDED', 0);
 
     const applicable = this.applicable;

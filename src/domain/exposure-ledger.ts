@@ -307,7 +307,6 @@ export class ExposureLedger {
   readonly markets = new Map<string, SymbolMarket>();
   /** Open orders in order of last activity, oldest first: expiry sweeps from the front. */
   private readonly byActivity = new Set<OpenOrder>();
-  private readonly openByAccount = new Map<string, Map<string, OpenOrder>>();
   /** Recently expired orders, so that a fill arriving after expiry still moves the position. */
   private readonly closed = new Map<string, ClosedOrder>();
   private accountExposureCount = 0;
@@ -365,11 +364,11 @@ export class ExposureLedger {
   }
 
   openOrder(accountId: string, orderId: string): OpenOrder | undefined {
-    return this.openByAccount.get(accountId)?.get(orderId);
+    return this.accounts.get(accountId)?.openById?.get(orderId);
   }
 
   openOrdersOf(accountId: string): IterableIterator<OpenOrder> | undefined {
-    return this.openByAccount.get(accountId)?.values();
+    return this.accounts.get(accountId)?.openById?.values();
   }
 
   allOpenOrders(): IterableIterator<OpenOrder> {
@@ -416,12 +415,7 @@ export class ExposureLedger {
     const strategy = this.exposureIn(this.strategyGroup(strategyId), market, false);
     const firm = this.exposureIn(this.firm, market, false);
     const order = new OpenOrder(orderId, accountId, strategyId, symbol, side, price, quantity, now, now, account, strategy, firm);
-    let byId = this.openByAccount.get(accountId);
-    if (byId === undefined) {
-      byId = new Map();
-      this.openByAccount.set(accountId, byId);
-    }
-    byId.set(orderId, order);
+    (account.group.openById ??= new Map()).set(orderId, order);
     if (this.byActivity.size === 0) this.nextExpiryAt = now + this.openOrderTtlMs;
     this.byActivity.add(order);
     addOpen(account, order, quantity, true);
@@ -566,7 +560,6 @@ export class ExposureLedger {
     this.strategies.clear();
     this.firm.clear();
     this.byActivity.clear();
-    this.openByAccount.clear();
     this.closed.clear();
     this.accountExposureCount = 0;
     for (const [symbol, lastFill] of snapshot.lastFills) this.marketFor(symbol).lastFillPrice = lastFill ?? Number.NaN;
@@ -582,12 +575,7 @@ export class ExposureLedger {
       account.trackOrder(order);
       if (this.tracksStrategyOrders) strategy.trackOrder(order);
       if (this.tracksFirmOrders) firm.trackOrder(order);
-      let byId = this.openByAccount.get(o.accountId);
-      if (byId === undefined) {
-        byId = new Map();
-        this.openByAccount.set(o.accountId, byId);
-      }
-      byId.set(o.orderId, order);
+      (account.group.openById ??= new Map()).set(o.orderId, order);
       this.byActivity.add(order);
     }
     for (const [key, closed] of snapshot.closed) this.closed.set(key, closed);
@@ -659,11 +647,8 @@ export class ExposureLedger {
     removeOpen(order.firm, order, order.remaining, true);
     order.remaining = 0;
     this.byActivity.delete(order);
-    const byId = this.openByAccount.get(order.accountId);
-    if (byId !== undefined) {
-      byId.delete(order.orderId);
-      if (byId.size === 0) this.openByAccount.delete(order.accountId);
-    }
+    const group = order.account.group;
+    if (group.openById?.delete(order.orderId) === true && group.openById.size === 0) group.openById = undefined;
     this.pruneIfEmpty(order.account, this.accounts);
     this.pruneIfEmpty(order.strategy, this.strategies);
     this.pruneIfEmpty(order.firm, undefined);
