@@ -8,7 +8,7 @@ import { crc32 } from 'node:zlib';
 export const MAGIC = Buffer.from('ULCJ', 'ascii');
 export const FORMAT_VERSION = 1;
 export const HEADER_BYTES = 16;
-const RECORD_HEADER_BYTES = 8;
+export const RECORD_HEADER_BYTES = 8;
 /** A record longer than this is not a record: the length field itself is garbage. */
 const MAX_RECORD_BYTES = 64 * 1024 * 1024;
 

@@ -1,8 +1,10 @@
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import type { StateEvent } from '../domain/events.js';
-import { encodeHeader, encodeRecord } from './journal-format.js';
+import { encodeHeader, RECORD_HEADER_BYTES } from './journal-format.js';
+import { encodeRecordPayload } from './record-encoding.js';
 
 export type Durability = 'fsync' | 'async';
 
@@ -19,19 +21,23 @@ export interface JournalWriterOptions {
 
 export const segmentName = (firstSeq: number): string => `journal-${String(firstSeq).padStart(16, '0')}.log`;
 
-interface Pending {
-  seq: number;
-  event: StateEvent;
-}
+/** Bytes of the buffers records are encoded into; a larger record gets a buffer of its own size. */
+const CHUNK_BYTES = 64 * 1024;
 
 /**
- * Appends state events to the current journal segment. `append` only buffers (it is called
- * from the engine's hot path); serialising and writing happen in a flush, one write (and, for
- * fsync, one fsync) for everything buffered since the last: group commit.
+ * Appends state events to the current journal segment. `append` (called from the engine's
+ * hot path) encodes the record straight into a buffer, so nothing of the event (an order is
+ * the request body) is kept until the flush; a flush writes everything encoded since the
+ * last in one write (and, for fsync, one fsync): group commit.
  */
 export class JournalWriter {
   private segment: FileHandle | undefined;
-  private pending: Pending[] = [];
+  /** Records encoded and not yet handed to a flush: filled chunks' tails, then chunk[start, used). */
+  private filled: Buffer[] = [];
+  private chunk: Buffer = Buffer.alloc(0);
+  private start = 0;
+  private used = 0;
+  private pendingRecords = 0;
   private waiters: (() => void)[] = [];
   private failures: ((error: Error) => void)[] = [];
   private queue: Promise<void> = Promise.resolve();
@@ -89,12 +95,49 @@ export class JournalWriter {
 
   append(event: StateEvent): void {
     if (this.failure !== undefined) return;
-    this.pending.push({ seq: ++this.lastSeq, event });
-    if (this.pending.length > this.options.maxPendingEvents) {
-      this.fail(new Error(`journal: ${this.pending.length} records waiting for the disk (max ${this.options.maxPendingEvents})`));
+    const seq = ++this.lastSeq;
+    try {
+      this.put(encodeRecordPayload(seq, event));
+    } catch (error) {
+      // Not encodable means not durable: the journal fails (closed), as a failed write does.
+      this.fail(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
+    if (++this.pendingRecords > this.options.maxPendingEvents) {
+      this.fail(new Error(`journal: ${this.pendingRecords} records waiting for the disk (max ${this.options.maxPendingEvents})`));
       return;
     }
     this.schedule();
+  }
+
+  /** Frames one record (length, CRC-32, payload; see journal-format) into the current chunk. */
+  private put(payload: string): void {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit; a long payload is measured rather than over-allocated.
+    const bound = RECORD_HEADER_BYTES + (payload.length <= 4096 ? 3 * payload.length : Buffer.byteLength(payload, 'utf8'));
+    if (this.chunk.length - this.used < bound) {
+      if (this.used > this.start) this.filled.push(this.chunk.subarray(this.start, this.used));
+      this.chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, bound));
+      this.start = this.used = 0;
+    }
+    const chunk = this.chunk;
+    const at = this.used;
+    const body = at + RECORD_HEADER_BYTES;
+    const length = chunk.write(payload, body, 'utf8');
+    chunk.writeUInt32LE(length, at);
+    chunk.writeUInt32LE(crc32(chunk.subarray(body, body + length)), at + 4);
+    this.used = body + length;
+  }
+
+  /** Everything encoded since the last call, as one buffer; the chunk's later bytes stay free for new records. */
+  private takeEncoded(): Buffer {
+    const tail = this.chunk.subarray(this.start, this.used);
+    this.start = this.used;
+    const parts = this.filled;
+    this.filled = [];
+    this.pendingRecords = 0;
+    if (parts.length === 0) return tail;
+    if (tail.length > 0) parts.push(tail);
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   }
 
   /**
@@ -104,7 +147,7 @@ export class JournalWriter {
   settled(): Promise<void> | undefined {
     if (this.options.durability !== 'fsync') return undefined;
     if (this.failure !== undefined) return Promise.reject(this.failure);
-    if (this.pending.length === 0 && !this.isFlushScheduled && !this.isFlushDeferred) return undefined;
+    if (this.pendingRecords === 0 && !this.isFlushScheduled && !this.isFlushDeferred) return undefined;
     return new Promise<void>((resolve, reject) => {
       this.waiters.push(resolve);
       this.failures.push(reject);
@@ -153,18 +196,16 @@ export class JournalWriter {
       this.isFlushDeferred = true;
       return;
     }
-    if (this.pending.length === 0 && this.waiters.length === 0) return;
-    const batch = this.pending;
+    if (this.pendingRecords === 0 && this.waiters.length === 0) return;
+    const bytes = this.takeEncoded();
     const waiters = this.waiters;
     const failures = this.failures;
-    this.pending = [];
     this.waiters = [];
     this.failures = [];
     const shouldSync = this.options.durability === 'fsync';
     this.flushesInFlight++;
     this.enqueue(async () => {
-      if (batch.length > 0) {
-        const bytes = Buffer.concat(batch.map((p) => encodeRecord(JSON.stringify({ s: p.seq, e: p.event }))));
+      if (bytes.length > 0) {
         if (this.segment === undefined) throw new Error('journal: no open segment');
         await this.segment.write(bytes);
         this.writes++;
@@ -202,7 +243,7 @@ export class JournalWriter {
   private fail(error: Error): void {
     if (this.failure !== undefined) return;
     this.failure = error;
-    this.pending = [];
+    this.takeEncoded();
     for (const reject of this.failures) reject(error);
     this.waiters = [];
     this.failures = [];

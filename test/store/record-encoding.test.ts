@@ -1,0 +1,160 @@
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { StateEvent } from '../../src/domain/events.js';
+import { StateEventSchema } from '../../src/domain/events.js';
+import type { Order } from '../../src/domain/orders.js';
+import { decodeSegment, encodeRecord } from '../../src/store/journal-format.js';
+import { JournalWriter } from '../../src/store/journal-writer.js';
+import { encodeRecordPayload } from '../../src/store/record-encoding.js';
+
+/** Strings that need every kind of JSON escaping: quotes, backslashes, controls, lone surrogates, non-ASCII. */
+const awkward = fc.oneof(
+  fc.string({ minLength: 1, maxLength: 12 }),
+  fc.string({ unit: 'binary', minLength: 1, maxLength: 12 }),
+  fc.constantFrom('a"b', 'a\\b', 'tab\there', 'nl\n', '\u0000', '\ud800', 'x\udfffy', 'é€😀', '\u007f', '\u2028'),
+);
+const numberLike = fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom(0, -0, 1e21, 5e-324, 1e-7, 123.456, Number.MAX_SAFE_INTEGER));
+
+/** Orders with their keys in the schema's order (as the encoder writes them). */
+const orders: fc.Arbitrary<Order> = fc
+  .record(
+    {
+      orderId: awkward,
+      accountId: awkward,
+      strategyId: awkward,
+      symbol: awkward,
+      side: fc.constantFrom('BUY', 'SELL'),
+      quantity: numberLike,
+      price: numberLike,
+      orderType: fc.constantFrom('LIMIT', 'MARKET'),
+      venue: awkward,
+      tags: fc.dictionary(awkward, awkward, { maxKeys: 4 }),
+    },
+    { requiredKeys: ['orderId', 'accountId', 'strategyId', 'symbol', 'side', 'quantity'] },
+  )
+  .map((o) => o as Order);
+
+const accepted = (order: Order, at: number, price: number): StateEvent => ({ type: 'order_accepted', at, order, price });
+
+describe('journal record payloads', () => {
+  it('encode order_accepted to exactly what JSON.stringify writes for the same record', () => {
+    fc.assert(
+      fc.property(fc.nat(), orders, numberLike, numberLike, (seq, order, at, price) => {
+        const event = accepted(order, at, price);
+        expect(encodeRecordPayload(seq, event)).toBe(JSON.stringify({ s: seq, e: event }));
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('encode an order whose keys came in another order to the same JSON value', () => {
+    const order = { quantity: 5, side: 'BUY', symbol: 'S"Y', orderType: 'LIMIT', price: 10.5, strategyId: 'ST', accountId: 'A\\1', orderId: 'o-1' } as Order;
+    const event = accepted(order, 1_700_000_000_000, 10.5);
+    expect(JSON.parse(encodeRecordPayload(7, event))).toEqual(JSON.parse(JSON.stringify({ s: 7, e: event })));
+  });
+
+  it('leave an undefined optional field out, as JSON.stringify does', () => {
+    const order = { orderId: 'o', accountId: 'a', strategyId: 's', symbol: 'x', side: 'SELL', quantity: 1, price: undefined, orderType: 'MARKET', venue: undefined, tags: undefined } as Order;
+    const event = accepted(order, 1, 2);
+    expect(encodeRecordPayload(1, event)).toBe(JSON.stringify({ s: 1, e: event }));
+  });
+
+  it('use JSON.stringify for every other event', () => {
+    const events: StateEvent[] = [
+      { type: 'session_reset', at: 5 },
+      { type: 'execution', at: 6, event: { type: 'FILL', accountId: 'A', orderId: 'o', quantity: 1, price: 2 } },
+      { type: 'resolved', at: 7, limitId: 'l', key: 'k"' },
+    ];
+    for (const event of events) expect(encodeRecordPayload(3, event)).toBe(JSON.stringify({ s: 3, e: event }));
+  });
+});
+
+const writer = (maxPendingEvents = 100_000, onFailure: (error: Error) => void = () => undefined) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ulc-records-'));
+  return { dir, journal: new JournalWriter({ dir, durability: 'async', asyncFlushMs: 1_000, asyncSyncMs: 1_000, maxPendingEvents }, 0, onFailure) };
+};
+
+function readBack(dir: string): { bytes: Buffer; records: { s: number; e: StateEvent }[] } {
+  const file = readdirSync(dir).filter((f) => f.startsWith('journal-')).sort()[0]!;
+  const bytes = readFileSync(join(dir, file));
+  const decoded = decodeSegment(file, bytes);
+  expect(decoded.tornAt).toBeUndefined();
+  const records = decoded.records.map(({ payload }) => {
+    const record = JSON.parse(payload) as { s: number; e: unknown };
+    return { s: record.s, e: StateEventSchema.parse(record.e) };
+  });
+  return { bytes, records };
+}
+
+const anOrder = (i: number): Order => ({
+  orderId: `o-${i}`,
+  accountId: `ACC-${i % 7}`,
+  strategyId: 'S-1',
+  symbol: 'SYM',
+  side: i % 2 === 0 ? 'BUY' : 'SELL',
+  quantity: 1 + i,
+  price: 100 + i / 8,
+  orderType: 'LIMIT',
+  // Multi-byte UTF-8 now and then: lengths are in bytes, not characters.
+  ...(i % 3 === 0 ? { tags: { note: `é€😀 ${i}` } } : {}),
+});
+
+describe('JournalWriter framing', () => {
+  it('writes, across several buffers and flushes, byte for byte what framing each JSON record alone writes', async () => {
+    const { dir, journal } = writer();
+    await journal.rotate();
+    const events: StateEvent[] = [];
+    for (let i = 0; i < 3_000; i++) {
+      // Now and then a record larger than a whole buffer.
+      const event: StateEvent =
+        i % 1_000 === 500
+          ? { type: 'positions', at: i, rows: Array.from({ length: 2_000 }, (_, r) => ({ accountId: `A-${r}`, symbol: 'X', quantity: r, avgPrice: 1 })), replace: false }
+          : accepted(anOrder(i), 1_700_000_000_000 + i, 100 + i / 8);
+      events.push(event);
+      journal.append(event);
+      if (i % 700 === 0) await journal.drain();
+    }
+    await journal.close();
+    const { bytes, records } = readBack(dir);
+    expect(records.map((r) => r.s)).toEqual(events.map((_, i) => i + 1));
+    expect(records.map((r) => r.e)).toEqual(events);
+    const expected = Buffer.concat(events.map((e, i) => encodeRecord(JSON.stringify({ s: i + 1, e }))));
+    expect(bytes.subarray(16).equals(expected)).toBe(true);
+  });
+
+  it('keeps no part of an event until the flush: changing it after append changes nothing on disk', async () => {
+    const { dir, journal } = writer();
+    await journal.rotate();
+    const order = anOrder(1);
+    journal.append(accepted(order, 1, 2));
+    order.quantity = 999;
+    await journal.close();
+    expect(readBack(dir).records[0]!.e).toEqual(accepted(anOrder(1), 1, 2));
+  });
+
+  it('fails closed, without throwing into the caller, on an event it cannot encode', async () => {
+    const failures: Error[] = [];
+    const { journal } = writer(100_000, (error) => failures.push(error));
+    await journal.rotate();
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(() => journal.append({ type: 'book', at: 1, version: 2, limits: [cyclic] })).not.toThrow();
+    expect(journal.isHealthy).toBe(false);
+    expect(failures).toHaveLength(1);
+    journal.append({ type: 'session_reset', at: 2 });
+    await journal.close().catch(() => undefined);
+  });
+
+  it('still fails when more records wait than allowed, and drops them', async () => {
+    const failures: Error[] = [];
+    const { journal } = writer(3, (error) => failures.push(error));
+    await journal.rotate();
+    for (let i = 0; i < 5; i++) journal.append({ type: 'session_reset', at: i });
+    expect(journal.isHealthy).toBe(false);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]!.message).toMatch(/4 records waiting for the disk \(max 3\)/);
+  });
+});
