@@ -4,6 +4,7 @@ import type { Order } from '../domain/orders.js';
 type OrderAccepted = Extract<StateEvent, { type: 'order_accepted' }>;
 
 /** What JSON.stringify would escape in a string: quotes, backslashes, controls, surrogates. */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what it looks for
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 const text = (value: string): string => (NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`);
