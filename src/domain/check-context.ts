@@ -2,6 +2,7 @@ import type { Aggregation, ReasonCode } from './enums.js';
 import type { Exposure, ExposureGroup, ExposureLedger, SymbolMarket } from './exposure-ledger.js';
 import type { Order } from './orders.js';
 import type { TimeRing } from './time-ring.js';
+import type { WindowStore } from './window-store.js';
 
 /**
  * Everything a limit needs about one order, looked up once per order and reused by every
@@ -32,7 +33,6 @@ export class CheckContext {
   failure: ReasonCode | undefined;
   /** Rate and duplicate windows this order will be counted in if accepted. */
   readonly windowRings: (TimeRing | undefined)[] = [];
-  readonly windowKeys: string[] = [];
   readonly windowOwners: WindowOwner[] = [];
 
   constructor(
@@ -62,7 +62,6 @@ export class CheckContext {
     this.firmExposure = ledger.firm.bySymbol.get(order.symbol);
     this.failure = undefined;
     this.windowRings.length = 0;
-    this.windowKeys.length = 0;
     this.windowOwners.length = 0;
   }
 
@@ -125,7 +124,7 @@ export class CheckContext {
 
 /** What a window belongs to: the compiled limit's key store. */
 export interface WindowOwner {
-  readonly windows: Map<string, TimeRing>;
+  readonly windows: WindowStore;
 }
 
 export const isSymbolLevel = (per: Aggregation): boolean =>

@@ -1,7 +1,7 @@
 import type { Action, Aggregation, LimitKind } from './enums.js';
 import type { CheckContext } from './check-context.js';
 import type { LimitDefinition } from './limit-definition.js';
-import type { TimeRing } from './time-ring.js';
+import type { WindowStore } from './window-store.js';
 import type { ActiveViolation } from './violation-book.js';
 
 /**
@@ -35,7 +35,7 @@ export interface CompiledLimit {
   readonly windowMs: number;
   readonly allowsMissingReference: boolean;
   /** Rate or duplicate windows by local key; carried over when the limit is recompiled unchanged. */
-  readonly windows: Map<string, TimeRing>;
+  readonly windows: WindowStore;
   /** This limit's active violations by key (owned by the violation book). */
   readonly active: Map<string, ActiveViolation>;
 }

@@ -14,9 +14,9 @@ import { LimitBook, LimitBookError } from './limit-book.js';
 import type { SeverityActions } from './limit-book.js';
 import type { LimitDefinition } from './limit-definition.js';
 import type { EventSink, StateEvent } from './events.js';
-import { windowKeyOf } from './limits/windows.js';
 import type { ExecutionEvent, Order, PositionRow, ReferencePrice } from './orders.js';
-import { TimeRing } from './time-ring.js';
+import type { TimeRing } from './time-ring.js';
+import type { WindowStore } from './window-store.js';
 import { TradingStates } from './trading-states.js';
 import type { TradingStateEntry } from './trading-states.js';
 import { ViolationBook } from './violation-book.js';
@@ -145,8 +145,10 @@ interface Breach {
 /** What an atomic batch must take back if a later order rejects. */
 interface Reservation {
   order: OpenOrder;
+  /** The order as checked: what its windows are keyed by. */
+  checked: Order;
   /** `isNew`: the reservation created the key, so taking it back drops the key too. */
-  windows: { store: Map<string, TimeRing>; key: string; ring: TimeRing; isNew: boolean }[];
+  windows: { store: WindowStore; ring: TimeRing; isNew: boolean }[];
   event: StateEvent | undefined;
 }
 
@@ -333,15 +335,14 @@ export class LimitEngine {
     const ctx = this.ctx;
     const price = firstFinite(ctx.effectivePrice, ctx.markPrice, 0);
     const open = this.ledger.reserve(order.orderId, order.accountId, order.strategyId, order.symbol, order.side, order.quantity, price, now);
-    const reservation: Reservation | undefined = undo === undefined ? undefined : { order: open, windows: [], event: undefined };
+    const reservation: Reservation | undefined = undo === undefined ? undefined : { order: open, checked: order, windows: [], event: undefined };
     for (let i = 0; i < ctx.windowOwners.length; i++) {
       const store = ctx.windowOwners[i]!.windows;
-      const key = ctx.windowKeys[i]!;
       const found = ctx.windowRings[i];
       // Not found at the check, so not there now: nothing runs between the check and this.
-      const ring = found ?? this.newRing(store, key);
+      const ring = found ?? store.create(order);
       ring.push(now);
-      reservation?.windows.push({ store, key, ring, isNew: found === undefined });
+      reservation?.windows.push({ store, ring, isNew: found === undefined });
     }
     const event: StateEvent | undefined = this.sink === undefined ? undefined : { type: 'order_accepted', at: now, order, price };
     if (reservation === undefined) {
@@ -352,27 +353,17 @@ export class LimitEngine {
     }
   }
 
-  private ringIn(store: Map<string, TimeRing>, key: string): TimeRing {
-    return store.get(key) ?? this.newRing(store, key);
-  }
-
-  private newRing(store: Map<string, TimeRing>, key: string): TimeRing {
-    const ring = new TimeRing(this.config.capacity.maxWindowEntries);
-    store.set(key, ring);
-    return ring;
-  }
-
   private rollBack(undo: Reservation[], results: CheckResult[], failedAt: number): void {
     for (let i = undo.length - 1; i >= 0; i--) {
       const reservation = undo[i]!;
       this.ledger.unreserve(reservation.order);
-      for (const { store, key, ring, isNew } of reservation.windows) {
+      for (const { store, ring, isNew } of reservation.windows) {
         ring.removeNewest(reservation.order.acceptedAt);
         // A key the batch created goes with it (it would count against maxWindowKeys until the next
         // sweep); one that was there before stays, even emptied by the check's trimming, exactly as
         // replaying the journal (which never sees the batch) leaves it. A key another request has
         // used since (the batch ran in slices) stays too.
-        if (isNew && ring.size === 0) store.delete(key);
+        if (isNew && ring.size === 0) store.drop(reservation.checked, ring);
       }
     }
     for (let i = 0; i < failedAt; i++) {
@@ -568,13 +559,7 @@ export class LimitEngine {
   private sweepAt(now: number): boolean {
     let isChanged = false;
     for (const limit of this.currentBook.limits) {
-      if (limit.windows.size === 0) continue;
-      for (const [key, ring] of limit.windows) {
-        if (ring.countAfter(now - limit.windowMs) === 0) {
-          limit.windows.delete(key);
-          isChanged = true;
-        }
-      }
+      if (limit.windows.size !== 0 && limit.windows.sweep(now - limit.windowMs)) isChanged = true;
     }
     const historySize = this.violations.historySize;
     this.violations.prune(now);
@@ -636,7 +621,7 @@ export class LimitEngine {
     for (const limit of this.currentBook.limits) {
       if (limit.windows.size === 0) continue;
       const cutoff = now - limit.windowMs;
-      windows[limit.id] = [...limit.windows].map(([key, ring]) => [key, ring.toArray().filter((at) => at > cutoff)]);
+      windows[limit.id] = Array.from(limit.windows.entries(), ([key, ring]) => [key, ring.toArray().filter((at) => at > cutoff)]);
     }
     return {
       book: { version: this.currentBook.version, limits: this.currentBook.definitions },
@@ -655,7 +640,7 @@ export class LimitEngine {
     this.ledger.restore(snapshot.ledger);
     for (const limit of this.currentBook.limits) {
       limit.windows.clear();
-      for (const [key, times] of snapshot.windows[limit.id] ?? []) limit.windows.set(key, TimeRing.from(times, this.config.capacity.maxWindowEntries));
+      for (const [key, times] of snapshot.windows[limit.id] ?? []) limit.windows.restore(key, times);
     }
     this.violations.restore(snapshot.violations);
     this.tradingStates.clear();
@@ -668,7 +653,7 @@ export class LimitEngine {
     const count = this.currentBook.collectApplicable(order, applicable);
     for (let i = 0; i < count; i++) {
       const limit = applicable[i]!;
-      if (limit.kind === 'order_rate' || limit.kind === 'duplicate_order') this.ringIn(limit.windows, windowKeyOf(limit, order)).push(at);
+      if (limit.kind === 'order_rate' || limit.kind === 'duplicate_order') (limit.windows.find(order) ?? limit.windows.create(order)).push(at);
     }
     this.ledger.reserve(order.orderId, order.accountId, order.strategyId, order.symbol, order.side, order.quantity, price, at);
   }

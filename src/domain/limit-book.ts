@@ -5,8 +5,8 @@ import { DEFAULT_PER, LimitDefinitionSchema } from './limit-definition.js';
 import type { LimitDefinition } from './limit-definition.js';
 import { EVALUATORS } from './limits/index.js';
 import type { Order } from './orders.js';
-import type { TimeRing } from './time-ring.js';
 import type { ViolationBook } from './violation-book.js';
+import { windowStoreFor } from './window-store.js';
 
 export type SeverityActions = Readonly<Record<Exclude<Severity, 'INFO'>, Action>>;
 
@@ -160,7 +160,7 @@ function compileLimit(definition: LimitDefinition, ordinal: number, options: Com
     actions: Object.freeze(actions),
     windowMs: definition.windowMs ?? 0,
     allowsMissingReference: definition.missingReference === 'allow',
-    windows: keepsWindows ? previous.windows : new Map<string, TimeRing>(),
+    windows: keepsWindows ? previous.windows : windowStoreFor(definition.kind, per, options.maxWindowEntries),
     active: options.violations.activeFor(definition.id),
   });
 }

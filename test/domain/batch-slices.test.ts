@@ -44,8 +44,8 @@ describe('batches in slices', () => {
     expect(run.result.results.map((r) => r.reasons)).toEqual([['BATCH_REJECTED'], ['BATCH_REJECTED'], ['LIMIT_BREACH']]);
     const exposure = engine.exposure('ACC-1').positions[0];
     expect(exposure).toMatchObject({ openBuyQuantity: 100, openOrders: 1 });
-    const windows = [...engine.book.byId.get('rate')!.windows.values()];
-    expect(windows.map((ring) => ring.toArray())).toEqual([[clock.wall]]);
+    const windows = [...engine.book.byId.get('rate')!.windows.entries()];
+    expect(windows.map(([, ring]) => ring.toArray())).toEqual([[clock.wall]]);
   });
 
   it('aborts a batch between slices: the rest rejected with the reason, an atomic one fully taken back', () => {

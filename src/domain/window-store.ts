@@ -1,0 +1,240 @@
+import type { Aggregation, Side } from './enums.js';
+import { localKey } from './keys.js';
+import type { Order } from './orders.js';
+import { TimeRing } from './time-ring.js';
+
+/**
+ * The trailing windows of one order_rate or duplicate_order limit: a TimeRing per key, made on
+ * the key's first accepted order and dropped by the sweeper once empty. Keys are named by
+ * strings only in snapshots; the hot path finds a ring from the order itself.
+ */
+export interface WindowStore {
+  /** Keys held, empty ones included until the sweeper drops them (what maxWindowKeys bounds). */
+  readonly size: number;
+  /** The ring the order counts in; undefined while its key has none. */
+  find(order: Order): TimeRing | undefined;
+  /** Makes the ring of an order whose key has none. */
+  create(order: Order): TimeRing;
+  /** Drops the order's key if `ring` is still its ring (an atomic batch taking back a key it made). */
+  drop(order: Order, ring: TimeRing): void;
+  /** Drops the keys with no entry after `cutoff`; returns whether any went. */
+  sweep(cutoff: number): boolean;
+  /** [key, ring] in a stable order, for snapshots. */
+  entries(): Iterable<readonly [string, TimeRing]>;
+  /** Puts back a key from a snapshot. */
+  restore(key: string, times: readonly number[]): void;
+  clear(): void;
+}
+
+export function windowStoreFor(kind: string, per: Aggregation, maxEntries: number): WindowStore {
+  return kind === 'duplicate_order' ? new SignatureWindows(per, maxEntries) : new KeyedWindows(per, maxEntries);
+}
+
+/** order_rate: one window per aggregation key (an id, or `id|symbol`). */
+export class KeyedWindows implements WindowStore {
+  private readonly rings = new Map<string, TimeRing>();
+
+  constructor(
+    private readonly per: Aggregation,
+    private readonly maxEntries: number,
+  ) {}
+
+  get size(): number {
+    return this.rings.size;
+  }
+
+  find(order: Order): TimeRing | undefined {
+    return this.rings.get(localKey(this.per, order));
+  }
+
+  create(order: Order): TimeRing {
+    const ring = new TimeRing(this.maxEntries);
+    this.rings.set(localKey(this.per, order), ring);
+    return ring;
+  }
+
+  drop(order: Order, ring: TimeRing): void {
+    const key = localKey(this.per, order);
+    if (this.rings.get(key) === ring) this.rings.delete(key);
+  }
+
+  sweep(cutoff: number): boolean {
+    let isChanged = false;
+    for (const [key, ring] of this.rings) {
+      if (ring.countAfter(cutoff) !== 0) continue;
+      this.rings.delete(key);
+      isChanged = true;
+    }
+    return isChanged;
+  }
+
+  entries(): Iterable<readonly [string, TimeRing]> {
+    return this.rings.entries();
+  }
+
+  restore(key: string, times: readonly number[]): void {
+    this.rings.set(key, TimeRing.from(times, this.maxEntries));
+  }
+
+  clear(): void {
+    this.rings.clear();
+  }
+}
+
+/** A duplicate_order window: the key and the signature it counts. */
+class SignatureRing extends TimeRing {
+  /** The next ring whose signature hashes the same. */
+  next: SignatureRing | undefined;
+
+  constructor(
+    maxEntries: number,
+    readonly hash: number,
+    readonly key: string,
+    readonly symbol: string,
+    readonly side: Side,
+    readonly quantity: number,
+    readonly price: number | undefined,
+  ) {
+    super(maxEntries);
+  }
+
+  matches(key: string, order: Order): boolean {
+    return this.key === key && this.symbol === order.symbol && this.side === order.side && this.quantity === order.quantity && this.price === order.price;
+  }
+
+  get name(): string {
+    return `${this.key}|${this.symbol}|${this.side}|${this.quantity}|${this.price ?? 'MKT'}`;
+  }
+}
+
+/**
+ * duplicate_order: one window per (key, symbol, side, quantity, price). Nearly every order
+ * brings a new signature, so a string key per order (built, flattened and hashed, then kept for
+ * the window's length) was the costliest part of a check; a numeric hash of the fields finds
+ * the ring instead, with the fields compared to settle collisions.
+ */
+export class SignatureWindows implements WindowStore {
+  private readonly rings = new Map<number, SignatureRing>();
+  private count = 0;
+
+  constructor(
+    private readonly per: Aggregation,
+    private readonly maxEntries: number,
+  ) {}
+
+  get size(): number {
+    return this.count;
+  }
+
+  find(order: Order): TimeRing | undefined {
+    const key = localKey(this.per, order);
+    let ring = this.rings.get(signatureHash(key, order.symbol, order.side, order.quantity, order.price));
+    while (ring !== undefined && !ring.matches(key, order)) ring = ring.next;
+    return ring;
+  }
+
+  create(order: Order): TimeRing {
+    return this.add(localKey(this.per, order), order.symbol, order.side, order.quantity, order.price);
+  }
+
+  drop(order: Order, ring: TimeRing): void {
+    if (this.find(order) === ring) this.remove(ring as SignatureRing);
+  }
+
+  sweep(cutoff: number): boolean {
+    let isChanged = false;
+    for (const head of [...this.rings.values()]) {
+      let ring: SignatureRing | undefined = head;
+      while (ring !== undefined) {
+        const next: SignatureRing | undefined = ring.next;
+        if (ring.countAfter(cutoff) === 0) {
+          this.remove(ring);
+          isChanged = true;
+        }
+        ring = next;
+      }
+    }
+    return isChanged;
+  }
+
+  *entries(): Iterable<readonly [string, TimeRing]> {
+    for (const head of this.rings.values()) {
+      for (let ring: SignatureRing | undefined = head; ring !== undefined; ring = ring.next) yield [ring.name, ring];
+    }
+  }
+
+  /** Reads a key as `name` wrote it: `<key>|<symbol>|<side>|<quantity>|<price or MKT>`, the key itself may hold `|`. */
+  restore(name: string, times: readonly number[]): void {
+    const parts = name.split('|');
+    const [symbol, side, quantity, price] = parts.slice(-4);
+    const key = parts.slice(0, -4).join('|');
+    if (parts.length < 5 || (side !== 'BUY' && side !== 'SELL') || !isNumeral(quantity!) || (price !== 'MKT' && !isNumeral(price!))) {
+      throw new RangeError(`snapshot: duplicate_order window key ${JSON.stringify(name)} is malformed`);
+    }
+    const ring = this.add(key, symbol!, side, Number(quantity), price === 'MKT' ? undefined : Number(price));
+    for (const at of times) ring.push(at);
+  }
+
+  clear(): void {
+    this.rings.clear();
+    this.count = 0;
+  }
+
+  private add(key: string, symbol: string, side: Side, quantity: number, price: number | undefined): SignatureRing {
+    const hash = signatureHash(key, symbol, side, quantity, price);
+    const ring = new SignatureRing(this.maxEntries, hash, key, symbol, side, quantity, price);
+    const head = this.rings.get(hash);
+    if (head === undefined) {
+      this.rings.set(hash, ring);
+    } else {
+      let tail = head;
+      while (tail.next !== undefined) tail = tail.next;
+      tail.next = ring;
+    }
+    this.count++;
+    return ring;
+  }
+
+  private remove(ring: SignatureRing): void {
+    const head = this.rings.get(ring.hash);
+    if (head === ring) {
+      if (ring.next === undefined) this.rings.delete(ring.hash);
+      else this.rings.set(ring.hash, ring.next);
+    } else {
+      let before = head;
+      while (before !== undefined && before.next !== ring) before = before.next;
+      if (before === undefined) return;
+      before.next = ring.next;
+    }
+    ring.next = undefined;
+    this.count--;
+  }
+}
+
+const isNumeral = (text: string): boolean => text !== '' && String(Number(text)) === text;
+
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+const bits = new Float64Array(1);
+const words = new Uint32Array(bits.buffer);
+
+/** FNV-1a over the fields, as a small integer (a Map keeps those unboxed). Exported for tests. */
+export function signatureHash(key: string, symbol: string, side: Side, quantity: number, price: number | undefined): number {
+  let h = hashString(FNV_OFFSET, key);
+  h = hashString(Math.imul(h ^ 0x7c, FNV_PRIME), symbol);
+  h = Math.imul(h ^ (side === 'BUY' ? 1 : 2), FNV_PRIME);
+  h = hashNumber(h, quantity);
+  h = price === undefined ? Math.imul(h ^ 3, FNV_PRIME) : hashNumber(h, price);
+  return h & 0x3fffffff;
+}
+
+function hashString(h: number, text: string): number {
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), FNV_PRIME);
+  return h;
+}
+
+function hashNumber(h: number, value: number): number {
+  bits[0] = value === 0 ? 0 : value;
+  h = Math.imul(h ^ words[0]!, FNV_PRIME);
+  return Math.imul(h ^ words[1]!, FNV_PRIME);
+}

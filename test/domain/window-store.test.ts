@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import type { Order } from '../../src/domain/orders.js';
+import { KeyedWindows, SignatureWindows, signatureHash } from '../../src/domain/window-store.js';
+import { order } from '../support/engine-fixtures.js';
+
+/** Two different accounts whose otherwise equal orders hash the same: found by brute force. */
+function collidingAccounts(): [string, string] {
+  const seen = new Map<number, string>();
+  for (let i = 0; ; i++) {
+    const account = `ACC-${i}`;
+    const hash = signatureHash(account, 'AAPL', 'BUY', 100, 10);
+    const other = seen.get(hash);
+    if (other !== undefined) return [other, account];
+    seen.set(hash, account);
+  }
+}
+
+const names = (store: SignatureWindows | KeyedWindows): [string, number[]][] => [...store.entries()].map(([name, ring]) => [name, ring.toArray()]);
+
+describe('SignatureWindows (duplicate_order)', () => {
+  const base: Partial<Order> = { accountId: 'ACC-1', symbol: 'AAPL', side: 'BUY', quantity: 100, price: 10 };
+
+  it('finds the ring of an equal order and no other: every field of the signature counts', () => {
+    const store = new SignatureWindows('account', 10);
+    store.create(order(base)).push(1);
+    expect(store.find(order({ ...base, orderId: 'another-id', venue: 'OTHER' }))?.toArray()).toEqual([1]);
+    for (const differs of [{ accountId: 'ACC-2' }, { symbol: 'MSFT' }, { side: 'SELL' as const }, { quantity: 101 }, { price: 10.01 }, { price: undefined }]) {
+      expect(store.find(order({ ...base, ...differs }))).toBeUndefined();
+    }
+    expect(store.size).toBe(1);
+  });
+
+  it('keeps orders whose signatures hash the same apart, and drops either from the chain', () => {
+    const [first, second] = collidingAccounts();
+    const store = new SignatureWindows('account', 10);
+    const a = store.create(order({ ...base, accountId: first }));
+    const b = store.create(order({ ...base, accountId: second }));
+    a.push(1);
+    b.push(5);
+    expect([store.find(order({ ...base, accountId: first })), store.find(order({ ...base, accountId: second }))]).toEqual([a, b]);
+    expect(store.size).toBe(2);
+    expect(store.sweep(1)).toBe(true);
+    expect([store.find(order({ ...base, accountId: first })), store.find(order({ ...base, accountId: second }))]).toEqual([undefined, b]);
+    const c = store.create(order({ ...base, accountId: first }));
+    store.drop(order({ ...base, accountId: first }), b);
+    expect(store.size).toBe(2);
+    store.drop(order({ ...base, accountId: second }), b);
+    expect([store.size, store.find(order({ ...base, accountId: first }))]).toEqual([1, c]);
+  });
+
+  it('names keys as key|symbol|side|quantity|price and reads them back, composite keys and MARKET included', () => {
+    const store = new SignatureWindows('account+symbol', 10);
+    store.create(order({ ...base, price: undefined })).push(3);
+    store.create(order({ ...base, quantity: 2.5, price: 0.0001 })).push(4);
+    expect(names(store)).toEqual([
+      ['ACC-1|AAPL|AAPL|BUY|100|MKT', [3]],
+      ['ACC-1|AAPL|AAPL|BUY|2.5|0.0001', [4]],
+    ]);
+    const restored = new SignatureWindows('account+symbol', 10);
+    for (const [name, times] of names(store)) restored.restore(name, times);
+    expect(names(restored)).toEqual(names(store));
+    expect(restored.find(order({ ...base, price: undefined }))?.toArray()).toEqual([3]);
+  });
+
+  it('refuses a malformed key in a snapshot', () => {
+    const store = new SignatureWindows('account', 10);
+    for (const name of ['ACC-1|AAPL|BUY|100', 'ACC-1|AAPL|HOLD|100|10', 'ACC-1|AAPL|BUY|1e2|10', 'ACC-1|AAPL|BUY|100|']) {
+      expect(() => store.restore(name, [1])).toThrow(/malformed/);
+    }
+  });
+});
+
+describe('KeyedWindows (order_rate)', () => {
+  it('keys by the aggregation and drops a key only while the ring given is still its ring', () => {
+    const store = new KeyedWindows('strategy', 10);
+    const ring = store.create(order({ strategyId: 'S-1' }));
+    ring.push(1);
+    expect(store.find(order({ strategyId: 'S-1', accountId: 'ACC-9' }))).toBe(ring);
+    store.drop(order({ strategyId: 'S-1' }), store.create(order({ strategyId: 'S-2' })));
+    expect(names(store)).toEqual([['S-1', [1]], ['S-2', []]]);
+    expect([store.sweep(1), names(store)]).toEqual([true, []]);
+  });
+});
