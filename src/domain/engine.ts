@@ -285,7 +285,7 @@ export class LimitEngine {
     if (state?.state === 'HALTED') return this.rejection(order, 'HALTED', 0);
     if (state?.state === 'REDUCE_ONLY' && !ctx.isReducing) return this.rejection(order, 'REDUCE_ONLY', 0);
     if (ctx.account?.openById?.get(order.orderId) !== undefined) return this.rejection(order, 'DUPLICATE_ORDER_ID', 0);
-    if (!this.ledger.hasRoomFor(order.accountId, order.symbol)) return this.rejection(order, 'CAPACITY_EXCEEDED', 0);
+    if (!this.ledger.hasRoomFor(ctx)) return this.rejection(order, 'CAPACITY_EXCEEDED', 0);
 
     const applicable = this.applicable;
     const count = this.currentBook.collectApplicable(order, applicable);
@@ -334,7 +334,8 @@ export class LimitEngine {
   private reserve(order: Order, now: number, undo: Reservation[] | undefined): void {
     const ctx = this.ctx;
     const price = firstFinite(ctx.effectivePrice, ctx.markPrice, 0);
-    const open = this.ledger.reserve(order.orderId, order.accountId, order.strategyId, order.symbol, order.side, order.quantity, price, now);
+    // Nothing changed the ledger since the context looked the order's exposures up.
+    const open = this.ledger.reserve(order.orderId, order.accountId, order.strategyId, order.symbol, order.side, order.quantity, price, now, ctx);
     const reservation: Reservation | undefined = undo === undefined ? undefined : { order: open, checked: order, windows: [], event: undefined };
     for (let i = 0; i < ctx.windowOwners.length; i++) {
       const store = ctx.windowOwners[i]!.windows;

@@ -254,6 +254,19 @@ export class CapacityError extends Error {
   }
 }
 
+/**
+ * What a check already looked up for its order (undefined: not there yet), so that reserving
+ * does not look it up again. Valid only until the ledger next changes.
+ */
+export interface FoundExposures {
+  readonly market: SymbolMarket | undefined;
+  readonly account: ExposureGroup | undefined;
+  readonly strategy: ExposureGroup | undefined;
+  readonly accountExposure: Exposure | undefined;
+  readonly strategyExposure: Exposure | undefined;
+  readonly firmExposure: Exposure | undefined;
+}
+
 export type FillOutcome = 'applied' | 'unknown_order';
 
 interface ExposureSnapshot {
@@ -391,13 +404,12 @@ export class ExposureLedger {
     market.refAt = now;
   }
 
-  /** Whether a new order for this account and symbol fits; checked before reserving. */
-  hasRoomFor(accountId: string, symbol: string): boolean {
+  /** Whether a new order fits, given what the check found for its account and symbol; checked before reserving. */
+  hasRoomFor(found: FoundExposures): boolean {
     if (this.byActivity.size >= this.capacity.maxOpenOrders) return false;
-    const exposure = this.accounts.get(accountId)?.bySymbol.get(symbol);
-    if (exposure !== undefined) return true;
+    if (found.accountExposure !== undefined) return true;
     if (this.accountExposureCount >= this.capacity.maxPositions) return false;
-    return this.markets.has(symbol) || this.markets.size < this.capacity.maxSymbols;
+    return found.market !== undefined || this.markets.size < this.capacity.maxSymbols;
   }
 
   reserve(
@@ -409,11 +421,12 @@ export class ExposureLedger {
     quantity: number,
     price: number,
     now: number,
+    found?: FoundExposures,
   ): OpenOrder {
-    const market = this.marketFor(symbol);
-    const account = this.exposureIn(this.accountGroup(accountId), market, true);
-    const strategy = this.exposureIn(this.strategyGroup(strategyId), market, false);
-    const firm = this.exposureIn(this.firm, market, false);
+    const market = found?.market ?? this.marketFor(symbol);
+    const account = found?.accountExposure ?? this.exposureIn(found?.account ?? this.accountGroup(accountId), market, true);
+    const strategy = found?.strategyExposure ?? this.exposureIn(found?.strategy ?? this.strategyGroup(strategyId), market, false);
+    const firm = found?.firmExposure ?? this.exposureIn(this.firm, market, false);
     const order = new OpenOrder(orderId, accountId, strategyId, symbol, side, price, quantity, now, now, account, strategy, firm);
     (account.group.openById ??= new Map()).set(orderId, order);
     if (this.byActivity.size === 0) this.nextExpiryAt = now + this.openOrderTtlMs;
