@@ -1,6 +1,6 @@
 import { TRADING_STATE_RANK } from './enums.js';
 import type { Aggregation, TradingState } from './enums.js';
-import { scopeKey } from './keys.js';
+import { localKey } from './keys.js';
 import type { KeyParts } from './keys.js';
 
 export interface TradingStateEntry {
@@ -24,10 +24,13 @@ const ORDER_SCOPES: readonly Aggregation[] = [
 
 /**
  * Kill switches and reduce-only flags by scope key. Only non-ACTIVE states are stored, so
- * the common case (nothing set) costs one size test per order.
+ * the common case (nothing set) costs one size test per order. They are also indexed by scope
+ * type and local key, so with one account halted an order looks up its account id as it
+ * is, instead of building six scope keys.
  */
 export class TradingStates {
   private readonly entries = new Map<string, TradingStateEntry>();
+  private readonly byType = new Map<string, Map<string, TradingStateEntry>>();
 
   constructor(private readonly maxEntries: number) {}
 
@@ -40,7 +43,7 @@ export class TradingStates {
     if (this.entries.size === 0) return undefined;
     let worst: TradingStateEntry | undefined;
     for (const per of ORDER_SCOPES) {
-      const entry = this.entries.get(scopeKey(per, parts));
+      const entry = this.byType.get(per)?.get(localKey(per, parts));
       if (entry !== undefined && (worst === undefined || TRADING_STATE_RANK[entry.state] > TRADING_STATE_RANK[worst.state])) {
         worst = entry;
       }
@@ -60,13 +63,13 @@ export class TradingStates {
   set(scope: string, state: TradingState, reason: string, setAt: number, source: string): TradingStateEntry {
     const entry: TradingStateEntry = { scope, state, reason, setAt, source };
     if (state === 'ACTIVE') {
-      this.entries.delete(scope);
+      this.remove(scope);
       return entry;
     }
     if (!this.entries.has(scope) && this.entries.size >= this.maxEntries) {
       return this.escalate(entry);
     }
-    this.entries.set(scope, entry);
+    this.put(entry);
     return entry;
   }
 
@@ -79,12 +82,31 @@ export class TradingStates {
 
   clear(): void {
     this.entries.clear();
+    this.byType.clear();
   }
 
   /** Puts back an entry exactly as it was recorded (recovery); ACTIVE removes the scope. */
   restore(entry: TradingStateEntry): void {
-    if (entry.state === 'ACTIVE') this.entries.delete(entry.scope);
-    else this.entries.set(entry.scope, entry);
+    if (entry.state === 'ACTIVE') this.remove(entry.scope);
+    else this.put(entry);
+  }
+
+  private put(entry: TradingStateEntry): void {
+    this.entries.set(entry.scope, entry);
+    const [type, id] = splitScope(entry.scope);
+    let ofType = this.byType.get(type);
+    if (ofType === undefined) {
+      ofType = new Map();
+      this.byType.set(type, ofType);
+    }
+    ofType.set(id, entry);
+  }
+
+  private remove(scope: string): void {
+    if (!this.entries.delete(scope)) return;
+    const [type, id] = splitScope(scope);
+    const ofType = this.byType.get(type);
+    if (ofType?.delete(id) === true && ofType.size === 0) this.byType.delete(type);
   }
 
   /**
@@ -99,7 +121,13 @@ export class TradingStates {
       scope: 'global',
       reason: `trading-state table full (${this.maxEntries}); escalated from ${entry.scope}: ${entry.reason}`,
     };
-    this.entries.set('global', global);
+    this.put(global);
     return global;
   }
+}
+
+/** `account:ACC-1` → [`account`, `ACC-1`]; `global` → [`global`, ``] (its local key, as localKey gives it). */
+function splitScope(scope: string): [string, string] {
+  const colon = scope.indexOf(':');
+  return colon < 0 ? [scope, ''] : [scope.slice(0, colon), scope.slice(colon + 1)];
 }
