@@ -36,12 +36,13 @@ export class Exposure {
   openCount = 0;
   /**
    * Open orders on this exposure, for self_trade: always at account level, at strategy and firm
-   * level only while a self_trade limit adds up there (see trackOrders). Created on first use
-   * and dropped when empty: most exposures are plain positions.
+   * level only while a self_trade limit adds up there (see trackOrders). A list threaded through
+   * the orders themselves (their links for this exposure's level), so tracking an order
+   * allocates nothing.
    */
-  orders: Set<OpenOrder> | undefined;
+  private firstOrder: OpenOrder | undefined;
   /**
-   * The highest open BUY and lowest open SELL price in `orders`, for self_trade: kept up to
+   * The highest open BUY and lowest open SELL price of the list, for self_trade: kept up to
    * date on additions, and recomputed only after an order at the best price left (or the set
    * was rebuilt), so a check does not scan every resting order.
    */
@@ -96,23 +97,43 @@ export class Exposure {
     this.rows[this.base + OPEN_SELL] = value;
   }
 
+  get hasOrders(): boolean {
+    return this.firstOrder !== undefined;
+  }
+
   trackOrder(order: OpenOrder): void {
-    (this.orders ??= new Set()).add(order);
+    const level = this.group.level;
+    if (order.isListedIn(level)) return;
+    const first = this.firstOrder;
+    order.linkIn(level, undefined, first);
+    if (first !== undefined) first.setPrevIn(level, order);
+    this.firstOrder = order;
     if (this.isBestStale) return;
     if (order.side === 'BUY') this.bestBuy = Math.max(this.bestBuy, order.price);
     else this.bestSell = Math.min(this.bestSell, order.price);
   }
 
   untrackOrder(order: OpenOrder): void {
-    if (this.orders?.delete(order) !== true) return;
-    // Dropped when empty: kept, every account x symbol ever quoted would hold one for good.
-    if (this.orders.size === 0) this.orders = undefined;
+    const level = this.group.level;
+    if (!order.isListedIn(level)) return;
+    const prev = order.prevIn(level);
+    const next = order.nextIn(level);
+    if (prev === undefined) this.firstOrder = next;
+    else prev.setNextIn(level, next);
+    if (next !== undefined) next.setPrevIn(level, prev);
+    order.unlinkIn(level);
     if (order.side === 'BUY' ? order.price >= this.bestBuy : order.price <= this.bestSell) this.isBestStale = true;
   }
 
   /** Forgets every tracked order (tracking switched off at this level). */
   untrackAll(): void {
-    this.orders = undefined;
+    const level = this.group.level;
+    for (let order = this.firstOrder; order !== undefined; ) {
+      const next = order.nextIn(level);
+      order.unlinkIn(level);
+      order = next;
+    }
+    this.firstOrder = undefined;
     this.isBestStale = true;
   }
 
@@ -131,7 +152,8 @@ export class Exposure {
   private refreshBest(): void {
     let bestBuy = Number.NEGATIVE_INFINITY;
     let bestSell = Number.POSITIVE_INFINITY;
-    for (const order of this.orders ?? []) {
+    const level = this.group.level;
+    for (let order = this.firstOrder; order !== undefined; order = order.nextIn(level)) {
       if (order.side === 'BUY') bestBuy = Math.max(bestBuy, order.price);
       else bestSell = Math.min(bestSell, order.price);
     }
@@ -158,7 +180,10 @@ export class ExposureGroup {
   openCount = 0;
   /** Open orders by id; kept on account groups only. */
   openById: Map<string, OpenOrder> | undefined;
-  constructor(readonly id: string) {}
+  constructor(
+    readonly id: string,
+    readonly level: Level,
+  ) {}
 
   /** Gives a new exposure the next row (zeroed). */
   attach(exposure: Exposure): void {
@@ -211,6 +236,12 @@ export class ExposureGroup {
   }
 }
 
+/** Which family a group belongs to; an open order has a list link per level. */
+export const ACCOUNT_LEVEL = 0;
+export const STRATEGY_LEVEL = 1;
+export const FIRM_LEVEL = 2;
+type Level = typeof ACCOUNT_LEVEL | typeof STRATEGY_LEVEL | typeof FIRM_LEVEL;
+
 /** An accepted order holding a reservation until it fills, is cancelled or expires. */
 export class OpenOrder {
   constructor(
@@ -230,6 +261,50 @@ export class OpenOrder {
   ) {}
 
   isClosed = false;
+  /** Links of the open-order list of its exposure at each level (see Exposure.trackOrder). */
+  private prevInAccount: OpenOrder | undefined = undefined;
+  private nextInAccount: OpenOrder | undefined = undefined;
+  private prevInStrategy: OpenOrder | undefined = undefined;
+  private nextInStrategy: OpenOrder | undefined = undefined;
+  private prevInFirm: OpenOrder | undefined = undefined;
+  private nextInFirm: OpenOrder | undefined = undefined;
+  /** One bit per level: in that level's list. */
+  private listed = 0;
+
+  isListedIn(level: Level): boolean {
+    return (this.listed & (1 << level)) !== 0;
+  }
+
+  prevIn(level: Level): OpenOrder | undefined {
+    return level === ACCOUNT_LEVEL ? this.prevInAccount : level === STRATEGY_LEVEL ? this.prevInStrategy : this.prevInFirm;
+  }
+
+  nextIn(level: Level): OpenOrder | undefined {
+    return level === ACCOUNT_LEVEL ? this.nextInAccount : level === STRATEGY_LEVEL ? this.nextInStrategy : this.nextInFirm;
+  }
+
+  setPrevIn(level: Level, prev: OpenOrder | undefined): void {
+    if (level === ACCOUNT_LEVEL) this.prevInAccount = prev;
+    else if (level === STRATEGY_LEVEL) this.prevInStrategy = prev;
+    else this.prevInFirm = prev;
+  }
+
+  setNextIn(level: Level, next: OpenOrder | undefined): void {
+    if (level === ACCOUNT_LEVEL) this.nextInAccount = next;
+    else if (level === STRATEGY_LEVEL) this.nextInStrategy = next;
+    else this.nextInFirm = next;
+  }
+
+  linkIn(level: Level, prev: OpenOrder | undefined, next: OpenOrder | undefined): void {
+    this.setPrevIn(level, prev);
+    this.setNextIn(level, next);
+    this.listed |= 1 << level;
+  }
+
+  unlinkIn(level: Level): void {
+    this.linkIn(level, undefined, undefined);
+    this.listed &= ~(1 << level);
+  }
 }
 
 /** Who a late fill belongs to after its open order expired. */
@@ -316,7 +391,7 @@ export interface LedgerSnapshot {
 export class ExposureLedger {
   readonly accounts = new Map<string, ExposureGroup>();
   readonly strategies = new Map<string, ExposureGroup>();
-  readonly firm = new ExposureGroup('firm');
+  readonly firm = new ExposureGroup('firm', FIRM_LEVEL);
   readonly markets = new Map<string, SymbolMarket>();
   /** Open orders in order of last activity, oldest first: expiry sweeps from the front. */
   private readonly byActivity = new Set<OpenOrder>();
@@ -576,8 +651,8 @@ export class ExposureLedger {
     this.closed.clear();
     this.accountExposureCount = 0;
     for (const [symbol, lastFill] of snapshot.lastFills) this.marketFor(symbol).lastFillPrice = lastFill ?? Number.NaN;
-    for (const group of snapshot.accounts) this.restoreGroup(groupIn(this.accounts, group.id), group, true);
-    for (const group of snapshot.strategies) this.restoreGroup(groupIn(this.strategies, group.id), group, false);
+    for (const group of snapshot.accounts) this.restoreGroup(groupIn(this.accounts, group.id, ACCOUNT_LEVEL), group, true);
+    for (const group of snapshot.strategies) this.restoreGroup(groupIn(this.strategies, group.id, STRATEGY_LEVEL), group, false);
     this.restoreGroup(this.firm, snapshot.firm, false);
     for (const o of snapshot.openOrders) {
       const account = this.accounts.get(o.accountId)?.bySymbol.get(o.symbol);
@@ -696,11 +771,11 @@ export class ExposureLedger {
   }
 
   private accountGroup(id: string): ExposureGroup {
-    return groupIn(this.accounts, id);
+    return groupIn(this.accounts, id, ACCOUNT_LEVEL);
   }
 
   private strategyGroup(id: string): ExposureGroup {
-    return groupIn(this.strategies, id);
+    return groupIn(this.strategies, id, STRATEGY_LEVEL);
   }
 
   private exposureIn(group: ExposureGroup, market: SymbolMarket, isAccount: boolean): Exposure {
@@ -742,10 +817,10 @@ function captureGroup(group: ExposureGroup): GroupSnapshot {
   };
 }
 
-function groupIn(family: Map<string, ExposureGroup>, id: string): ExposureGroup {
+function groupIn(family: Map<string, ExposureGroup>, id: string, level: Level): ExposureGroup {
   let group = family.get(id);
   if (group === undefined) {
-    group = new ExposureGroup(id);
+    group = new ExposureGroup(id, level);
     family.set(id, group);
   }
   return group;

@@ -7,7 +7,7 @@ import type { Evaluator } from '../compiled-limit.js';
  */
 export const evaluateSelfTrade: Evaluator = (limit, ctx) => {
   const exposure = ctx.exposureOf(limit.per);
-  if (exposure?.orders === undefined) return 0;
+  if (exposure?.hasOrders !== true) return 0;
   const price = ctx.orderPrice;
   if (ctx.isBuy) {
     const lowestSell = exposure.lowestOpenSell;
