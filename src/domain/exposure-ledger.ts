@@ -261,6 +261,9 @@ export class OpenOrder {
   ) {}
 
   isClosed = false;
+  /** Links of the ledger's queue by last activity (see ActivityQueue). */
+  olderActive: OpenOrder | undefined = undefined;
+  newerActive: OpenOrder | undefined = undefined;
   /** Links of the open-order list of its exposure at each level (see Exposure.trackOrder). */
   private prevInAccount: OpenOrder | undefined = undefined;
   private nextInAccount: OpenOrder | undefined = undefined;
@@ -304,6 +307,53 @@ export class OpenOrder {
   unlinkIn(level: Level): void {
     this.linkIn(level, undefined, undefined);
     this.listed &= ~(1 << level);
+  }
+}
+
+/**
+ * Every open order, least recently active first: what expiry sweeps from the front. A list
+ * threaded through the orders, so queueing and moving one allocates and hashes nothing.
+ */
+class ActivityQueue {
+  oldest: OpenOrder | undefined;
+  private newest: OpenOrder | undefined;
+  size = 0;
+
+  push(order: OpenOrder): void {
+    order.olderActive = this.newest;
+    order.newerActive = undefined;
+    if (this.newest === undefined) this.oldest = order;
+    else this.newest.newerActive = order;
+    this.newest = order;
+    this.size++;
+  }
+
+  /** Takes out an order that is queued. */
+  remove(order: OpenOrder): void {
+    const { olderActive: older, newerActive: newer } = order;
+    if (older === undefined) this.oldest = newer;
+    else older.newerActive = newer;
+    if (newer === undefined) this.newest = older;
+    else newer.olderActive = older;
+    order.olderActive = undefined;
+    order.newerActive = undefined;
+    this.size--;
+  }
+
+  moveToNewest(order: OpenOrder): void {
+    if (order === this.newest) return;
+    this.remove(order);
+    this.push(order);
+  }
+
+  clear(): void {
+    this.oldest = undefined;
+    this.newest = undefined;
+    this.size = 0;
+  }
+
+  *[Symbol.iterator](): Generator<OpenOrder, void, undefined> {
+    for (let order = this.oldest; order !== undefined; order = order.newerActive) yield order;
   }
 }
 
@@ -394,7 +444,7 @@ export class ExposureLedger {
   readonly firm = new ExposureGroup('firm', FIRM_LEVEL);
   readonly markets = new Map<string, SymbolMarket>();
   /** Open orders in order of last activity, oldest first: expiry sweeps from the front. */
-  private readonly byActivity = new Set<OpenOrder>();
+  private readonly byActivity = new ActivityQueue();
   /** Recently expired orders, so that a fill arriving after expiry still moves the position. */
   private readonly closed = new Map<string, ClosedOrder>();
   private accountExposureCount = 0;
@@ -459,8 +509,8 @@ export class ExposureLedger {
     return this.accounts.get(accountId)?.openById?.values();
   }
 
-  allOpenOrders(): IterableIterator<OpenOrder> {
-    return this.byActivity.values();
+  allOpenOrders(): Iterator<OpenOrder> & Iterable<OpenOrder> {
+    return this.byActivity[Symbol.iterator]();
   }
 
   market(symbol: string): SymbolMarket | undefined {
@@ -505,7 +555,7 @@ export class ExposureLedger {
     const order = new OpenOrder(orderId, accountId, strategyId, symbol, side, price, quantity, now, now, account, strategy, firm);
     (account.group.openById ??= new Map()).set(orderId, order);
     if (this.byActivity.size === 0) this.nextExpiryAt = now + this.openOrderTtlMs;
-    this.byActivity.add(order);
+    this.byActivity.push(order);
     addOpen(account, order, quantity, true);
     addOpen(strategy, order, quantity, this.tracksStrategyOrders);
     addOpen(firm, order, quantity, this.tracksFirmOrders);
@@ -538,8 +588,7 @@ export class ExposureLedger {
       this.releaseRemaining(order);
     } else {
       order.lastActivityAt = now;
-      this.byActivity.delete(order);
-      this.byActivity.add(order);
+      this.byActivity.moveToNewest(order);
     }
     return 'applied';
   }
@@ -549,7 +598,7 @@ export class ExposureLedger {
     let expired = 0;
     if (now >= this.nextExpiryAt) {
       this.nextExpiryAt = Number.POSITIVE_INFINITY;
-      for (const order of this.byActivity) {
+      for (let order = this.byActivity.oldest; order !== undefined; order = this.byActivity.oldest) {
         if (now - order.lastActivityAt < this.openOrderTtlMs) {
           this.nextExpiryAt = order.lastActivityAt + this.openOrderTtlMs;
           break;
@@ -664,7 +713,7 @@ export class ExposureLedger {
       if (this.tracksStrategyOrders) strategy.trackOrder(order);
       if (this.tracksFirmOrders) firm.trackOrder(order);
       (account.group.openById ??= new Map()).set(o.orderId, order);
-      this.byActivity.add(order);
+      this.byActivity.push(order);
     }
     for (const [key, closed] of snapshot.closed) this.closed.set(key, closed);
     this.nextExpiryAt = Number.NEGATIVE_INFINITY;
@@ -734,7 +783,7 @@ export class ExposureLedger {
     removeOpen(order.strategy, order, order.remaining, true);
     removeOpen(order.firm, order, order.remaining, true);
     order.remaining = 0;
-    this.byActivity.delete(order);
+    this.byActivity.remove(order);
     const group = order.account.group;
     if (group.openById?.delete(order.orderId) === true && group.openById.size === 0) group.openById = undefined;
     this.pruneIfEmpty(order.account, this.accounts);

@@ -8,7 +8,7 @@ import { sendDurably } from '../durable-reply.js';
 import type { StoreGate } from '../durable-reply.js';
 import { ProblemError } from '../problems.js';
 import { jsonSchemaOf } from '../json-schema.js';
-import { perStrategy, perToken } from '../plugins/rate-limit.js';
+import { CheckRateLimit } from '../plugins/rate-limit.js';
 import { BatchRequestSchema, BatchResponseSchema, CheckRequestSchema, CheckResultSchema } from '../schemas.js';
 import type { RouteDeps } from './deps.js';
 
@@ -18,6 +18,9 @@ const MAX_LOGGED_REJECTIONS = 20;
 /** The hot routes: one order, or a batch, checked and reserved in one synchronous engine call (a large non-atomic batch in slices). */
 export function checkRoutes(app: FastifyInstance, { engine, config, telemetry, tracing, store, warmUp }: RouteDeps): void {
   const live: CheckTarget = { engine, telemetry, tracing, isWarmUp: false };
+  const onLimited = (): void => telemetry.rateLimited.inc();
+  const singleLimit = CheckRateLimit.perStrategy(config.rateLimit, onLimited);
+  const batchLimit = CheckRateLimit.perToken(config.rateLimit, onLimited);
   app.post(
     '/v1/checks',
     {
@@ -27,9 +30,10 @@ export function checkRoutes(app: FastifyInstance, { engine, config, telemetry, t
         body: jsonSchemaOf(CheckRequestSchema),
         response: { 200: jsonSchemaOf(CheckResultSchema, 'output') },
       },
-      config: { role: 'gateway', rateLimit: perStrategy(config.rateLimit) },
+      config: { role: 'gateway' },
     },
     (request, reply) => {
+      singleLimit?.admit(request, reply);
       const order = request.body as Order;
       const { engine, telemetry, tracing, isWarmUp } = warmUp.owns(request) ? warmUp.target : live;
       if (!store.isHealthy) return reply.send(dependencyUnavailable(order, engine.book.version));
@@ -52,9 +56,10 @@ export function checkRoutes(app: FastifyInstance, { engine, config, telemetry, t
         body: jsonSchemaOf(BatchRequestSchema),
         response: { 200: jsonSchemaOf(BatchResponseSchema, 'output') },
       },
-      config: { role: 'gateway', rateLimit: perToken(config.rateLimit) },
+      config: { role: 'gateway' },
     },
     (request, reply) => {
+      batchLimit?.admit(request, reply);
       const body = request.body as { orders: Order[]; atomic?: boolean };
       if (body.orders.length > config.server.maxBatchSize) {
         throw new ProblemError('payloadTooLarge', `batch of ${body.orders.length} orders exceeds maxBatchSize ${config.server.maxBatchSize}`, [
