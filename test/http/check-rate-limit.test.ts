@@ -1,0 +1,125 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { describe, expect, it } from 'vitest';
+import { CheckRateLimit, longDuration } from '../../src/http/plugins/rate-limit.js';
+import { ProblemError } from '../../src/http/problems.js';
+import { testAppConfig } from '../support/app-fixtures.js';
+import { anOrder, appPerTest, call, check, expectProblem } from './http-helpers.js';
+
+const TINY = { perStrategy: { max: 2, timeWindowMs: 60_000 }, perToken: { max: 2, timeWindowMs: 60_000 } };
+const startApp = appPerTest();
+
+const RATE_HEADERS = ['x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'retry-after'] as const;
+const rateHeaders = (headers: Record<string, unknown>) => Object.fromEntries(RATE_HEADERS.map((h) => [h, headers[h]]));
+
+describe('the check routes rate limit', () => {
+  it('answers with the same headers, status and problem as the plugin does on every other route', async () => {
+    const { server } = await startApp({ rateLimit: TINY });
+    const prices = () => call(server, 'PUT', '/v1/market-data', 'gateway', { prices: [{ symbol: 'AAPL', price: 100 }] });
+    const checks = () => check(server, anOrder({ strategyId: 'S-1', orderId: `o-${Math.random()}` }));
+    for (let i = 0; i < 4; i++) {
+      const [ours, plugin] = [await checks(), await prices()];
+      expect(ours.statusCode).toBe(plugin.statusCode);
+      expect(rateHeaders(ours.headers)).toEqual(rateHeaders(plugin.headers));
+      if (i >= 2) expect(expectProblem(ours, 429)).toEqual({ ...expectProblem(plugin, 429), instance: '/v1/checks' });
+    }
+  });
+
+  it('limits a batch per token, as before', async () => {
+    const { server } = await startApp({ rateLimit: TINY });
+    const batch = () => call(server, 'POST', '/v1/checks/batch', 'gateway', { orders: [anOrder({ orderId: `b-${Math.random()}` })] });
+    expect((await batch()).headers['x-ratelimit-remaining']).toBe('1');
+    expect((await batch()).headers['x-ratelimit-remaining']).toBe('0');
+    const limited = await batch();
+    expect(expectProblem(limited, 429).detail).toBe('rate limit of 2 per 1 minute exceeded; retry in 1 minute');
+    expect(limited.headers['retry-after']).toBe('60');
+  });
+});
+
+/** Just enough of a request and reply for the limiter. */
+function fakeExchange(strategyId: string | undefined, principal = 'gw') {
+  const headers: Record<string, unknown> = {};
+  const request = { body: strategyId === undefined ? {} : { strategyId }, principal: { name: principal }, ip: '127.0.0.1' } as unknown as FastifyRequest;
+  const reply = {
+    header(name: string, value: unknown) {
+      headers[name] = value;
+      return reply;
+    },
+  } as unknown as FastifyReply;
+  return { request, reply, headers };
+}
+
+describe('CheckRateLimit', () => {
+  const config = (max: number, timeWindowMs: number, cacheSize: number) => testAppConfig({ rateLimit: { perStrategy: { max, timeWindowMs }, cacheSize } }).rateLimit;
+
+  it('counts in a fixed window that starts at the first request of a key, and restarts after it', () => {
+    let now = 1_000_000;
+    let limited = 0;
+    const limit = CheckRateLimit.perStrategy(config(2, 1_000, 100), () => limited++, () => now)!;
+    const admit = (strategy: string) => {
+      const { request, reply, headers } = fakeExchange(strategy);
+      try {
+        limit.admit(request, reply);
+        return { ok: true, headers };
+      } catch (error) {
+        expect(error).toBeInstanceOf(ProblemError);
+        return { ok: false, headers, detail: (error as Error).message };
+      }
+    };
+    expect(admit('A')).toEqual({ ok: true, headers: { 'x-ratelimit-limit': 2, 'x-ratelimit-remaining': 1, 'x-ratelimit-reset': 1 } });
+    now += 400;
+    expect(admit('A').headers['x-ratelimit-remaining']).toBe(0);
+    now += 100;
+    expect(admit('A')).toEqual({
+      ok: false,
+      headers: { 'x-ratelimit-limit': 2, 'x-ratelimit-remaining': 0, 'x-ratelimit-reset': 1, 'retry-after': 1 },
+      detail: 'rate limit of 2 per 1 second exceeded; retry in 1 second',
+    });
+    expect(limited).toBe(1);
+    expect(admit('B').ok).toBe(true);
+    now += 500; // 1,000 ms after A's first request: a new window
+    expect(admit('A')).toEqual({ ok: true, headers: { 'x-ratelimit-limit': 2, 'x-ratelimit-remaining': 1, 'x-ratelimit-reset': 1 } });
+  });
+
+  it('forgets the least recently counted key beyond its capacity', () => {
+    const limit = CheckRateLimit.perStrategy(config(1, 60_000, 2), () => undefined, () => 0)!;
+    const admits = (strategy: string) => {
+      const { request, reply } = fakeExchange(strategy);
+      try {
+        limit.admit(request, reply);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    expect(admits('A')).toBe(true);
+    expect(admits('B')).toBe(true);
+    expect(admits('A')).toBe(false); // A is now the most recent
+    expect(admits('C')).toBe(true); // evicts B
+    expect(admits('A')).toBe(false);
+    expect(admits('B')).toBe(true); // forgotten, so counted afresh (evicts C)
+    expect(admits('C')).toBe(true);
+  });
+
+  it('keys by token when the body names no strategy, and is absent when rate limits are off', () => {
+    const limit = CheckRateLimit.perStrategy(config(1, 60_000, 10), () => undefined, () => 0)!;
+    limit.admit(fakeExchange(undefined, 'gw').request, fakeExchange(undefined, 'gw').reply);
+    expect(() => limit.admit(fakeExchange(undefined, 'gw').request, fakeExchange(undefined, 'gw').reply)).toThrow(ProblemError);
+    expect(() => limit.admit(fakeExchange('gw').request, fakeExchange('gw').reply)).not.toThrow();
+    expect(CheckRateLimit.perStrategy({ ...config(1, 1, 1), enabled: false }, () => undefined)).toBeUndefined();
+    expect(CheckRateLimit.perToken({ ...config(1, 1, 1), enabled: false }, () => undefined)).toBeUndefined();
+  });
+
+  it('words durations as the plugin does', () => {
+    expect([500, 1_000, 1_400, 1_500, 45_000, 60_000, 90_000, 3_600_000, 86_400_000 * 2].map(longDuration)).toEqual([
+      '500 ms',
+      '1 second',
+      '1 second',
+      '2 seconds',
+      '45 seconds',
+      '1 minute',
+      '2 minutes',
+      '1 hour',
+      '2 days',
+    ]);
+  });
+});
