@@ -31,6 +31,15 @@ export class CheckContext {
   firmExposure: Exposure | undefined;
   /** Set by a limit that returns NaN: why it could not tell. */
   failure: ReasonCode | undefined;
+  /**
+   * Group walks already done for this order, by walk and aggregation (global, account,
+   * strategy): books often hold several gross_notional or daily_loss limits over the same
+   * group (tiers, a firm rule and a per-account one), and the walk is the costly part. NaN
+   * (a symbol without a mark) is kept too.
+   */
+  private readonly walkValues = [0, 0, 0, 0, 0, 0];
+  /** Bit per walkValues slot: done for this order. */
+  private walksDone = 0;
   /** Rate and duplicate windows this order will be counted in if accepted. */
   readonly windowRings: (TimeRing | undefined)[] = [];
   readonly windowOwners: WindowOwner[] = [];
@@ -61,6 +70,7 @@ export class CheckContext {
     this.strategyExposure = this.strategy?.bySymbol.get(order.symbol);
     this.firmExposure = ledger.firm.bySymbol.get(order.symbol);
     this.failure = undefined;
+    this.walksDone = 0;
     this.windowRings.length = 0;
     this.windowOwners.length = 0;
   }
@@ -77,6 +87,19 @@ export class CheckContext {
       default:
         return undefined;
     }
+  }
+
+  /** A group walk's result for this order, if done: `walk` is GROSS_WALK or LOSS_WALK. */
+  walkResult(walk: number, per: Aggregation): number | undefined {
+    const slot = walk + groupIndex(per);
+    return (this.walksDone & (1 << slot)) === 0 ? undefined : this.walkValues[slot];
+  }
+
+  keepWalkResult(walk: number, per: Aggregation, value: number): number {
+    const slot = walk + groupIndex(per);
+    this.walkValues[slot] = value;
+    this.walksDone |= 1 << slot;
+    return value;
   }
 
   /** The single exposure a symbol-level aggregation looks at (undefined: nothing held yet). */
@@ -126,6 +149,11 @@ export class CheckContext {
 export interface WindowOwner {
   readonly windows: WindowStore;
 }
+
+export const GROSS_WALK = 0;
+export const LOSS_WALK = 3;
+
+const groupIndex = (per: Aggregation): number => (per === 'global' ? 0 : per === 'account' ? 1 : 2);
 
 export const isSymbolLevel = (per: Aggregation): boolean =>
   per === 'symbol' || per === 'account+symbol' || per === 'strategy+symbol';

@@ -1,5 +1,6 @@
-import { isSymbolLevel } from '../check-context.js';
+import { isSymbolLevel, LOSS_WALK } from '../check-context.js';
 import type { CheckContext } from '../check-context.js';
+import type { Aggregation } from '../enums.js';
 import type { Evaluator } from '../compiled-limit.js';
 import { NOT_APPLICABLE } from '../compiled-limit.js';
 import type { ExposureGroup, SymbolMarket } from '../exposure-ledger.js';
@@ -17,11 +18,17 @@ export const evaluateDailyLoss: Evaluator = (limit, ctx) => {
     if (e !== undefined) pnl = positionPnl(e.position, e.avgCost, e.realized, e.market, ctx);
   } else {
     const group = ctx.groupOf(limit.per);
-    if (group !== undefined) pnl = groupPnl(group, ctx);
+    if (group !== undefined) pnl = memoisedGroupPnl(limit.per, group, ctx);
   }
   if (pnl !== pnl) return pnl;
   return pnl < 0 ? -pnl : 0;
 };
+
+function memoisedGroupPnl(per: Aggregation, group: ExposureGroup, ctx: CheckContext): number {
+  const known = ctx.walkResult(LOSS_WALK, per);
+  if (known !== undefined) return known === known ? known : ctx.fail('NO_REFERENCE_PRICE');
+  return ctx.keepWalkResult(LOSS_WALK, per, groupPnl(group, ctx));
+}
 
 /** A walk over the group's packed rows, kept free of calls: see gross_notional. */
 function groupPnl(group: ExposureGroup, ctx: CheckContext): number {

@@ -1,5 +1,5 @@
 import type { CheckContext } from '../check-context.js';
-import { isSymbolLevel } from '../check-context.js';
+import { GROSS_WALK, isSymbolLevel } from '../check-context.js';
 import type { Evaluator } from '../compiled-limit.js';
 import type { Exposure, ExposureGroup } from '../exposure-ledger.js';
 import { OPEN_BUY, OPEN_SELL, POSITION, STRIDE } from '../exposure-ledger.js';
@@ -14,7 +14,10 @@ export const evaluateGrossNotional: Evaluator = (limit, ctx) => {
     return e === undefined ? worstNotional(0, 0, 0, ctx.markPrice, true, ctx) : exposureNotional(e, ctx);
   }
   const group = ctx.groupOf(limit.per);
-  return group === undefined ? worstNotional(0, 0, 0, ctx.markPrice, true, ctx) : groupNotional(group, ctx);
+  if (group === undefined) return worstNotional(0, 0, 0, ctx.markPrice, true, ctx);
+  const known = ctx.walkResult(GROSS_WALK, limit.per);
+  if (known !== undefined) return known === known ? known : ctx.fail('NO_REFERENCE_PRICE');
+  return ctx.keepWalkResult(GROSS_WALK, limit.per, groupNotional(group, ctx));
 };
 
 function exposureNotional(e: Exposure, ctx: CheckContext): number {

@@ -145,4 +145,23 @@ describe('daily_loss limit', () => {
     expect(engine.checkOrder(order({ symbol: 'MSFT', quantity: 1, price: 10 })).decision).toBe('ACCEPT');
     expect(engine.checkOrder(order({ quantity: 1, price: 89.5 })).violations[0]?.key).toBe('account+symbol:ACC-1|AAPL');
   });
+
+  it('gives every limit over the same group the loss of one walk, per order, and fails them all closed without a mark', () => {
+    const { engine, clock } = makeEngine([
+      { ...loss, id: 'loss-warn', thresholds: { warn: 500, hard: 1e9 } },
+      { ...loss, id: 'loss-firm', per: 'global', thresholds: { warn: 100, hard: 1e9 } },
+      loss,
+    ]);
+    engine.applyPositions([long100, { ...long100, accountId: 'ACC-2', quantity: 10 }], false);
+    setReference(engine, { AAPL: 94 });
+    const values = (accountId: string): [string, number][] => engine.checkOrder(order({ accountId, quantity: 1, price: 94 })).violations.map((v) => [v.limitId, v.value]);
+    expect(values('ACC-1')).toEqual([
+      ['loss-warn', 600],
+      ['loss-firm', 660],
+    ]);
+    expect(values('ACC-2')).toEqual([['loss-firm', 660]]);
+    clock.advance(5_001);
+    const result = engine.checkOrder(order({ symbol: 'MSFT', quantity: 1, price: 10 }));
+    expect([result.reasons, result.evaluated]).toEqual([['NO_REFERENCE_PRICE'], 3]);
+  });
 });

@@ -121,4 +121,35 @@ describe('gross_notional limit', () => {
     accepted(engine, { symbol: 'MSFT', quantity: 100, price: 1_000 });
     expect(engine.checkOrder(order({ quantity: 100, price: 1_000 })).decision).toBe('ACCEPT');
   });
+
+  it('walks the account once for several limits over it, and walks afresh for the next order', () => {
+    const tiers = [
+      { ...gross, id: 'gross-warn', thresholds: { hard: 150_000 } },
+      { ...gross, id: 'gross-firm', per: 'global', thresholds: { warn: 1_050_000, hard: 1e9 } },
+      { ...gross, id: 'gross-hard', thresholds: { hard: 100_000 } },
+    ];
+    const { engine } = makeEngine(tiers);
+    engine.applyPositions([{ accountId: 'ACC-2', symbol: 'MSFT', quantity: 1_000, avgPrice: 1_000 }], false);
+    setReference(engine, { MSFT: 1_000, AAPL: 1_000 });
+    const values = (o: Parameters<typeof order>[0]): [string, number][] => engine.checkOrder(order(o)).violations.map((v) => [v.limitId, v.value]);
+    expect(values({ quantity: 60, price: 1_000 })).toEqual([['gross-firm', 1_060_000]]);
+    expect(values({ quantity: 60, price: 1_000 })).toEqual([
+      ['gross-firm', 1_120_000],
+      ['gross-hard', 120_000],
+    ]);
+    expect(values({ accountId: 'ACC-2', quantity: 1, price: 1_000 })).toEqual([
+      ['gross-warn', 1_001_000],
+      ['gross-firm', 1_061_000],
+      ['gross-hard', 1_001_000],
+    ]);
+  });
+
+  it('fails every limit over the account closed when the walk finds a symbol without a mark', () => {
+    const { engine, clock } = makeEngine([gross, { ...gross, id: 'gross-2', thresholds: { hard: 1e12 } }]);
+    setReference(engine, { MSFT: 1_000 });
+    engine.applyPositions([{ accountId: 'ACC-1', symbol: 'MSFT', quantity: 5, avgPrice: 1_000 }], false);
+    clock.advance(5_001);
+    const result = engine.checkOrder(order({ quantity: 1, price: 1_000 }));
+    expect([result.reasons, result.evaluated]).toEqual([['NO_REFERENCE_PRICE'], 2]);
+  });
 });
