@@ -10,6 +10,7 @@ import type { EngineConfig } from './domain/engine.js';
 import { authPlugin } from './http/plugins/auth.js';
 import { deadlinePlugin } from './http/plugins/deadline.js';
 import { errorsPlugin, frameworkErrorHandler } from './http/plugins/errors.js';
+import { newBodyAjv } from './http/body-validation.js';
 import { openApiYaml, recordRoutes } from './http/openapi.js';
 import { registerRateLimit } from './http/plugins/rate-limit.js';
 import { checkRoutes } from './http/routes/checks.js';
@@ -79,10 +80,10 @@ export function engineConfigOf(config: AppConfig): EngineConfig {
 
 /**
  * Bodies are validated without type coercion ("5" is not a number) and unknown fields are
- * errors, not silently dropped; query strings and params may coerce (they are all text).
+ * errors, not silently dropped (see newBodyAjv); query strings and params may coerce (they are all text).
  */
 function validatorCompiler() {
-  const forBodies = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
+  const forBodies = newBodyAjv();
   const forText = new Ajv({ coerceTypes: true, useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
   return ({ schema, httpPart }: { schema: object; httpPart?: string }) =>
     (httpPart === 'body' ? forBodies : forText).compile(schema) as (data: unknown) => boolean;

@@ -1,4 +1,4 @@
-import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Span } from '@opentelemetry/api';
 import type { BatchResult, CheckResult, LimitEngine } from '../../domain/engine.js';
 import type { Order } from '../../domain/orders.js';
@@ -8,6 +8,7 @@ import { sendDurably } from '../durable-reply.js';
 import type { StoreGate } from '../durable-reply.js';
 import { ProblemError } from '../problems.js';
 import { jsonSchemaOf } from '../json-schema.js';
+import { BatchBodyValidation } from '../body-validation.js';
 import { CheckRateLimit } from '../plugins/rate-limit.js';
 import { BatchRequestSchema, BatchResponseSchema, CheckRequestSchema, CheckResultSchema } from '../schemas.js';
 import type { RouteDeps } from './deps.js';
@@ -47,54 +48,69 @@ export function checkRoutes(app: FastifyInstance, { engine, config, telemetry, t
     },
   );
 
+  const batchSchema = jsonSchemaOf(BatchRequestSchema);
+  const batchBody = new BatchBodyValidation(batchSchema);
+  const checkBatch = (request: FastifyRequest, reply: FastifyReply, body: BatchBody) => {
+    batchLimit?.admit(request, reply);
+    if (body.orders.length > config.server.maxBatchSize) {
+      throw new ProblemError('payloadTooLarge', `batch of ${body.orders.length} orders exceeds maxBatchSize ${config.server.maxBatchSize}`, [
+        { field: 'orders', message: `at most ${config.server.maxBatchSize} orders` },
+      ]);
+    }
+    const { engine, telemetry, tracing, isWarmUp } = warmUp.owns(request) ? warmUp.target : live;
+    if (!store.isHealthy) {
+      const version = engine.book.version;
+      const results = body.orders.map((order) => dependencyUnavailable(order, version));
+      return reply.send({ results, summary: { total: results.length, accepted: 0, rejected: results.length } });
+    }
+    const span = tracing.isEnabled ? tracing.startSpan('ulc.check_batch', request.headers, { 'ulc.batch.size': body.orders.length }) : undefined;
+    const finish = (result: BatchResult, engineMs: number) => {
+      telemetry.recordBatch(result, engineMs);
+      if (span !== undefined) endBatchSpan(tracing, span, result);
+      if (result.summary.rejected > 0 && !isWarmUp) logBatchRejections(request, body.orders, result);
+      return sendDurably(reply, store, result);
+    };
+    const options = { atomic: body.atomic === true, deadline: request.deadlineAt };
+    if (body.orders.length > BATCH_SLICE) {
+      return checkInSlices(engine, store, body.orders, options).then(
+        ({ result, engineMs }) => finish(result, engineMs),
+        (error: unknown) => {
+          if (span !== undefined) tracing.end(span, error);
+          throw error;
+        },
+      );
+    }
+    const started = performance.now();
+    const result = span === undefined ? engine.checkBatch(body.orders, options) : traced(tracing, span, () => engine.checkBatch(body.orders, options));
+    return finish(result, performance.now() - started);
+  };
   app.post(
     '/v1/checks/batch',
     {
       schema: {
         summary: 'Pre-trade check of a batch, in sequence; `atomic` makes it all-or-none',
         tags: ['checks'],
-        body: jsonSchemaOf(BatchRequestSchema),
+        body: batchSchema,
         response: { 200: jsonSchemaOf(BatchResponseSchema, 'output') },
       },
+      // A large body's orders are validated in slices (the event loop gets turns in between), before anything else.
+      validatorCompiler: () => batchBody.validator,
       config: { role: 'gateway' },
     },
     (request, reply) => {
-      batchLimit?.admit(request, reply);
-      const body = request.body as { orders: Order[]; atomic?: boolean };
-      if (body.orders.length > config.server.maxBatchSize) {
-        throw new ProblemError('payloadTooLarge', `batch of ${body.orders.length} orders exceeds maxBatchSize ${config.server.maxBatchSize}`, [
-          { field: 'orders', message: `at most ${config.server.maxBatchSize} orders` },
-        ]);
-      }
-      const { engine, telemetry, tracing, isWarmUp } = warmUp.owns(request) ? warmUp.target : live;
-      if (!store.isHealthy) {
-        const version = engine.book.version;
-        const results = body.orders.map((order) => dependencyUnavailable(order, version));
-        return reply.send({ results, summary: { total: results.length, accepted: 0, rejected: results.length } });
-      }
-      const span = tracing.isEnabled ? tracing.startSpan('ulc.check_batch', request.headers, { 'ulc.batch.size': body.orders.length }) : undefined;
-      const finish = (result: BatchResult, engineMs: number) => {
-        telemetry.recordBatch(result, engineMs);
-        if (span !== undefined) endBatchSpan(tracing, span, result);
-        if (result.summary.rejected > 0 && !isWarmUp) logBatchRejections(request, body.orders, result);
-        return sendDurably(reply, store, result);
-      };
-      const options = { atomic: body.atomic === true, deadline: request.deadlineAt };
-      if (body.orders.length > BATCH_SLICE) {
-        return checkInSlices(engine, store, body.orders, options).then(
-          ({ result, engineMs }) => finish(result, engineMs),
-          (error: unknown) => {
-            if (span !== undefined) tracing.end(span, error);
-            throw error;
-          },
-        );
-      }
-      const started = performance.now();
-      const result = span === undefined ? engine.checkBatch(body.orders, options) : traced(tracing, span, () => engine.checkBatch(body.orders, options));
-      return finish(result, performance.now() - started);
+      const body = request.body as BatchBody;
+      const validating = batchBody.validateOrders(body, nextTurn);
+      return validating === undefined ? checkBatch(request, reply, body) : validating.then(() => checkBatch(request, reply, body));
     },
   );
 }
+
+interface BatchBody {
+  orders: Order[];
+  atomic?: boolean;
+}
+
+const nextTurn = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Orders per engine step of a large batch. The event loop gets a turn between slices, so a
@@ -118,7 +134,7 @@ async function checkInSlices(
     const isDone = engine.advanceBatch(run, BATCH_SLICE);
     engineMs += performance.now() - started;
     if (isDone) return { result: run.result, engineMs };
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await nextTurn();
     if (!store.isHealthy) engine.abortBatch(run, 'DEPENDENCY_UNAVAILABLE');
   }
 }

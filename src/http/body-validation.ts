@@ -1,0 +1,96 @@
+import { Ajv } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { JsonSchema } from './json-schema.js';
+
+/**
+ * Bodies are validated without type coercion ("5" is not a number) and unknown fields are
+ * errors, not silently dropped; defaults (an order's LIMIT type) are filled in.
+ */
+export const newBodyAjv = (): Ajv => new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
+
+/** What Fastify's validation error carries (the errors plugin turns it into a 400 problem). */
+export interface ValidationError extends Error {
+  statusCode: number;
+  code: string;
+  validation: ErrorObject[];
+  validationContext: 'body';
+}
+
+/** A body validator as Fastify calls it: errors of the last call on `errors`. */
+export type BodyValidator = ((body: unknown) => boolean) & { errors?: ErrorObject[] | null };
+
+/** Orders a large batch body has validated per step; a step costs well under a millisecond. */
+export const VALIDATION_SLICE = 1_000;
+
+/**
+ * Validation of batch bodies, of which a large one is validated in steps. A body of at most
+ * VALIDATION_SLICE orders is validated whole by Fastify, as any other; a larger one is checked
+ * by Fastify only down to the orders array (that it is one, of allowed length, with nothing
+ * unknown beside it), and `validateOrders` then checks the orders a slice at a time, yielding
+ * between slices, before anything else touches the request. It refuses exactly the bodies
+ * the whole schema refuses, with the same first error (same path, keyword and message), so
+ * the 400 problem is the one Fastify's validation would have answered.
+ */
+export class BatchBodyValidation {
+  private readonly whole: ValidateFunction;
+  private readonly outline: ValidateFunction;
+  private readonly order: ValidateFunction;
+  private readonly rest: ValidateFunction;
+  /** Bodies that passed the outline and still have their orders to check. */
+  private readonly pending = new WeakSet<object>();
+
+  constructor(schema: JsonSchema, ajv: Ajv = newBodyAjv()) {
+    const properties = schema.properties as Record<string, JsonSchema>;
+    const { items, ...ordersArray } = properties.orders!;
+    this.whole = ajv.compile(schema);
+    // The whole schema checks the orders' items before any later property (atomic); the
+    // outline leaves out both, and `rest` checks the later ones once the items have passed.
+    const { orders: _orders, ...later } = properties;
+    this.outline = ajv.compile({ ...schema, properties: { orders: ordersArray, ...Object.fromEntries(Object.keys(later).map((k) => [k, true])) } });
+    this.order = ajv.compile(items as JsonSchema);
+    this.rest = ajv.compile({ type: 'object', properties: later });
+  }
+
+  /** Fastify's validator for the route's body. */
+  readonly validator: BodyValidator = (body: unknown): boolean => {
+    const orders = (body as { orders?: unknown } | null)?.orders;
+    const isLarge = Array.isArray(orders) && orders.length > VALIDATION_SLICE;
+    const validate = isLarge ? this.outline : this.whole;
+    const isValid = validate(body);
+    this.validator.errors = validate.errors;
+    if (isValid && isLarge) this.pending.add(body as object);
+    return isValid;
+  };
+
+  /**
+   * Checks the orders of a large body, a slice per `yieldTurn`, and rejects with the validation
+   * error of the first invalid order; undefined for a body Fastify validated whole.
+   */
+  validateOrders(body: { orders: unknown[] }, yieldTurn: () => Promise<void>): Promise<void> | undefined {
+    if (!this.pending.has(body)) return undefined;
+    this.pending.delete(body);
+    return this.validateInSlices(body, yieldTurn);
+  }
+
+  private async validateInSlices(body: { orders: unknown[] }, yieldTurn: () => Promise<void>): Promise<void> {
+    const { orders } = body;
+    for (let from = 0; from < orders.length; from += VALIDATION_SLICE) {
+      await yieldTurn();
+      const to = Math.min(from + VALIDATION_SLICE, orders.length);
+      for (let i = from; i < to; i++) {
+        if (!this.order(orders[i])) throw validationError(this.order.errors!.map((e) => ({ ...e, instancePath: `/orders/${i}${e.instancePath}` })));
+      }
+    }
+    if (!this.rest(body)) throw validationError(this.rest.errors!);
+  }
+}
+
+/** As Fastify builds it (its default schemaErrorFormatter, then code, status and context). */
+function validationError(errors: ErrorObject[]): ValidationError {
+  const error = new Error(errors.map((e) => `body${e.instancePath} ${e.message ?? ''}`).join(', ')) as ValidationError;
+  error.statusCode = 400;
+  error.code = 'FST_ERR_VALIDATION';
+  error.validation = errors;
+  error.validationContext = 'body';
+  return error;
+}
