@@ -10,7 +10,7 @@ const VENUES = 4;
 /** Offered rate in simulated time: 100 orders per millisecond, 100,000 orders/s. */
 const ORDERS_PER_MS = 100;
 /** Open orders held at steady state: about 5 per account, like resting quotes. */
-const OPEN_ORDER_TARGET = 50_000;
+const OPEN_ORDERS_PER_ACCOUNT = 5;
 const POSITION_CHUNK = 10_000;
 
 export const benchConfig = (): EngineConfig => ({
@@ -34,13 +34,17 @@ const pad = (n: number, width: number): string => String(n).padStart(width, '0')
 
 /** The firm: ids and reference prices, shared by the state loader, the limits and the order flow. */
 export class World {
-  readonly accounts = Array.from({ length: ACCOUNTS }, (_, i) => `ACC-${pad(i, 5)}`);
+  readonly accounts: string[];
   readonly strategies = Array.from({ length: STRATEGIES }, (_, i) => `STRAT-${pad(i, 2)}`);
   readonly symbols = Array.from({ length: SYMBOLS }, (_, i) => `SYM-${pad(i, 3)}`);
   readonly venues = Array.from({ length: VENUES }, (_, i) => `VENUE-${i}`);
   readonly prices: Float64Array;
 
-  constructor(readonly random: () => number) {
+  constructor(
+    readonly random: () => number,
+    accountCount = ACCOUNTS,
+  ) {
+    this.accounts = Array.from({ length: accountCount }, (_, i) => `ACC-${pad(i, 5)}`);
     this.prices = Float64Array.from(this.symbols, () => cents(10 + random() * 490));
   }
 
@@ -66,7 +70,7 @@ function refreshPrices(engine: LimitEngine, world: World): void {
 /** Every account holds every symbol, long or short, bought within ±5 % of today's reference. */
 export function loadPositions(engine: LimitEngine, world: World): void {
   let rows: PositionRow[] = [];
-  for (let a = 0; a < ACCOUNTS; a++) {
+  for (let a = 0; a < world.accounts.length; a++) {
     for (let s = 0; s < SYMBOLS; s++) {
       const size = Math.ceil(world.random() * 100) * 100;
       rows.push({
@@ -112,7 +116,7 @@ export class OrderFlow {
   next(): Order {
     const w = this.world;
     const r = w.random;
-    const a = Math.floor(r() * ACCOUNTS);
+    const a = Math.floor(r() * w.accounts.length);
     const s = Math.floor(r() * SYMBOLS);
     const isBuy = r() < 0.5;
     const offset = 0.0005 + r() * 0.0045;
@@ -148,7 +152,7 @@ export class OrderFlow {
   }
 
   private retire(): void {
-    const excess = this.openCount - OPEN_ORDER_TARGET;
+    const excess = this.openCount - OPEN_ORDERS_PER_ACCOUNT * this.world.accounts.length;
     if (excess <= 0) return;
     const events: ExecutionEvent[] = [];
     for (let i = 0; i < excess; i++) {

@@ -43,9 +43,9 @@ function groupNotional(group: ExposureGroup, ctx: CheckContext): number {
       continue;
     }
     const position = rows[base + POSITION]!;
-    const long = Math.abs(position + rows[base + OPEN_BUY]!);
-    const short = Math.abs(position - rows[base + OPEN_SELL]!);
-    const worst = long > short ? long : short;
+    // max(|P + B|, |P − S|) with B, S ≥ 0 is max(P + B, S − P), the same floating-point values;
+    // one Math.max instead of two abs and a branch the sign of each position makes unpredictable.
+    const worst = Math.max(position + rows[base + OPEN_BUY]!, rows[base + OPEN_SELL]! - position);
     if (worst === 0) continue;
     const mark = now - market.refAt <= maxAge ? market.refPrice : market.lastFillPrice;
     if (mark !== mark) return ctx.fail('NO_REFERENCE_PRICE');
