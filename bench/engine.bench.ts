@@ -6,6 +6,7 @@
  *   npm run bench -- --quick a short run for a smoke test
  */
 import type { LimitEngine } from '../src/domain/engine.js';
+import { OPEN_BUY, POSITION, STRIDE } from '../src/domain/exposure-ledger.js';
 import type { Order } from '../src/domain/orders.js';
 import { ACCOUNTS, loadPositions, makeEngine, OrderFlow, SYMBOLS, World } from './engine-fixture.js';
 import { limitBook } from './limit-books.js';
@@ -46,7 +47,7 @@ interface BookFigures {
 
 interface Baseline {
   samples: Float64Array;
-  /** One random account's 100 positions read once: the memory walk gross_notional cannot avoid. */
+  /** One random account's 100 packed position rows read once: the memory walk gross_notional cannot avoid. */
   walkSamples: Float64Array;
   batchOrders: number;
   batchNs: number;
@@ -166,7 +167,12 @@ function measureBaseline(engine: LimitEngine, flow: OrderFlow): Baseline {
     const accountId = flow.next().accountId;
     const t0 = process.hrtime.bigint();
     const group = accounts.get(accountId);
-    if (group !== undefined) for (const e of group.bySymbol.values()) notional += Math.abs(e.position + e.openBuy) * e.market.refPrice;
+    if (group !== undefined) {
+      const { rows, markets } = group;
+      for (let slot = 0, base = 0; slot < markets.length; slot++, base += STRIDE) {
+        notional += Math.abs(rows[base + POSITION]! + rows[base + OPEN_BUY]!) * markets[slot]!.refPrice;
+      }
+    }
     walkSamples[i] = Number(process.hrtime.bigint() - t0);
   }
   if (found === 0 || notional === 0) throw new Error('baseline found no accounts');
