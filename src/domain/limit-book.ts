@@ -88,10 +88,10 @@ export class LimitBook {
   collectApplicable(order: Order, out: CompiledLimit[]): number {
     out.length = 0;
     for (const limit of this.unscoped) out.push(limit);
-    pushMatching(this.byAccount.get(order.accountId), order, out);
-    pushMatching(this.byStrategy.get(order.strategyId), order, out);
-    pushMatching(this.bySymbol.get(order.symbol), order, out);
-    if (order.venue !== undefined) pushMatching(this.byVenue.get(order.venue), order, out);
+    pushMatching(this.byAccount.get(order.accountId), order, out, BY_ACCOUNT);
+    pushMatching(this.byStrategy.get(order.strategyId), order, out, BY_STRATEGY);
+    pushMatching(this.bySymbol.get(order.symbol), order, out, BY_SYMBOL);
+    if (order.venue !== undefined) pushMatching(this.byVenue.get(order.venue), order, out, BY_VENUE);
     return out.length;
   }
 }
@@ -104,13 +104,19 @@ function addTo(index: Map<string, CompiledLimit[]>, keys: ReadonlySet<string>, l
   }
 }
 
-function pushMatching(candidates: readonly CompiledLimit[] | undefined, order: Order, out: CompiledLimit[]): void {
+/** Which scope dimension an index list was found by: that one matches already. */
+const BY_ACCOUNT = 0;
+const BY_STRATEGY = 1;
+const BY_SYMBOL = 2;
+const BY_VENUE = 3;
+
+function pushMatching(candidates: readonly CompiledLimit[] | undefined, order: Order, out: CompiledLimit[], indexedBy: number): void {
   if (candidates === undefined) return;
   for (const limit of candidates) {
-    if (limit.accounts !== undefined && !limit.accounts.has(order.accountId)) continue;
-    if (limit.strategies !== undefined && !limit.strategies.has(order.strategyId)) continue;
-    if (limit.symbols !== undefined && !limit.symbols.has(order.symbol)) continue;
-    if (limit.venues !== undefined && (order.venue === undefined || !limit.venues.has(order.venue))) continue;
+    if (indexedBy !== BY_ACCOUNT && limit.accounts !== undefined && !limit.accounts.has(order.accountId)) continue;
+    if (indexedBy !== BY_STRATEGY && limit.strategies !== undefined && !limit.strategies.has(order.strategyId)) continue;
+    if (indexedBy !== BY_SYMBOL && limit.symbols !== undefined && !limit.symbols.has(order.symbol)) continue;
+    if (indexedBy !== BY_VENUE && limit.venues !== undefined && (order.venue === undefined || !limit.venues.has(order.venue))) continue;
     out.push(limit);
   }
 }
