@@ -30,12 +30,9 @@ function memoisedGroupPnl(per: Aggregation, group: ExposureGroup, ctx: CheckCont
   return ctx.keepWalkResult(LOSS_WALK, per, groupPnl(group, ctx));
 }
 
-/** A walk over the group's packed rows, kept free of calls: see gross_notional. */
+/** A walk over the group's packed rows, as gross_notional's. */
 function groupPnl(group: ExposureGroup, ctx: CheckContext): number {
   const { rows, markets } = group;
-  const own = ctx.market;
-  const now = ctx.now;
-  const maxAge = ctx.maxReferenceAgeMs;
   let pnl = 0;
   for (let slot = 0, base = 0; slot < markets.length; slot++, base += STRIDE) {
     const position = rows[base + POSITION]!;
@@ -43,8 +40,7 @@ function groupPnl(group: ExposureGroup, ctx: CheckContext): number {
       pnl += rows[base + REALIZED]!;
       continue;
     }
-    const market = markets[slot]!;
-    const mark = market === own ? ctx.markPrice : now - market.refAt <= maxAge ? market.refPrice : market.lastFillPrice;
+    const mark = ctx.markOf(markets[slot]!);
     if (mark !== mark) return ctx.fail('NO_REFERENCE_PRICE');
     pnl += rows[base + REALIZED]! + position * (mark - rows[base + AVG_COST]!);
   }

@@ -26,14 +26,12 @@ function exposureNotional(e: Exposure, ctx: CheckContext): number {
 }
 
 /**
- * A walk over the group's packed rows: the hot loop of an account-level limit, kept free of
- * calls. The order's own symbol is taken out and added once, with the order in it.
+ * A walk over the group's packed rows: the hot loop of an account-level limit. The order's
+ * own symbol is taken out and added once, with the order in it.
  */
 function groupNotional(group: ExposureGroup, ctx: CheckContext): number {
   const { rows, markets } = group;
   const own = ctx.market;
-  const now = ctx.now;
-  const maxAge = ctx.maxReferenceAgeMs;
   let total = 0;
   let ownBase = -1;
   for (let slot = 0, base = 0; slot < markets.length; slot++, base += STRIDE) {
@@ -47,7 +45,7 @@ function groupNotional(group: ExposureGroup, ctx: CheckContext): number {
     // one Math.max instead of two abs and a branch the sign of each position makes unpredictable.
     const worst = Math.max(position + rows[base + OPEN_BUY]!, rows[base + OPEN_SELL]! - position);
     if (worst === 0) continue;
-    const mark = now - market.refAt <= maxAge ? market.refPrice : market.lastFillPrice;
+    const mark = ctx.markOf(market);
     if (mark !== mark) return ctx.fail('NO_REFERENCE_PRICE');
     total += worst * mark;
   }
