@@ -316,6 +316,9 @@ export class LimitEngine {
         clean.push(limit);
       }
     }
+    // The commit point: past it the order leaves violations and a reservation, which a gateway
+    // that has stopped waiting would never hear of. The last limit may have crossed the deadline.
+    if (deadline !== NO_DEADLINE && this.clock.monotonic() >= deadline) return this.rejection(order, 'DEADLINE_EXCEEDED', evaluated);
 
     const violations = breaches.length === 0 ? NO_VIOLATIONS : this.recordBreaches(breaches, order, now);
     for (const limit of clean) this.resolve(limit.id, scopeKey(limit.per, order), now);

@@ -51,7 +51,16 @@ describe('deadlines', () => {
 
   it('accepts an order that finishes every limit inside its budget', () => {
     const { engine } = makeEngine([qty, position, rate], {}, steppingClock());
-    expect(engine.checkOrder(order({ quantity: 5 }), 4)).toMatchObject({ decision: 'ACCEPT', evaluated: 3 });
+    // Reads: 0 before the order, 1-3 before each limit, 4 at the commit point.
+    expect(engine.checkOrder(order({ quantity: 5 }), 5)).toMatchObject({ decision: 'ACCEPT', evaluated: 3 });
+  });
+
+  it('rejects an order whose budget runs out during its last limit: no violation, nothing reserved', () => {
+    const { engine } = makeEngine([qty, position, rate], {}, steppingClock());
+    const result = engine.checkOrder(order({ quantity: 15 }), 4);
+    expect(result).toMatchObject({ decision: 'REJECT', reasons: ['DEADLINE_EXCEEDED'], violations: [], evaluated: 3 });
+    expect([engine.violations.historySize, engine.ledger.openOrderCount]).toEqual([0, 0]);
+    expect(engine.checkOrder(order({ quantity: 5 })).decision).toBe('ACCEPT');
   });
 
   it('never reads the monotonic clock when no deadline is given', () => {
@@ -63,7 +72,8 @@ describe('deadlines', () => {
 
   it('rejects the remaining orders of a batch once the budget runs out between them', () => {
     const { engine } = makeEngine([], {}, steppingClock());
-    const { results, summary } = engine.checkBatch([order(), order(), order(), order()], { deadline: 2 });
+    // Two reads an order: before it and at its commit point.
+    const { results, summary } = engine.checkBatch([order(), order(), order(), order()], { deadline: 4 });
     expect(results.map((r) => r.reasons)).toEqual([[], [], ['DEADLINE_EXCEEDED'], ['DEADLINE_EXCEEDED']]);
     expect(summary).toEqual({ total: 4, accepted: 2, rejected: 2 });
     expect(engine.ledger.openOrderCount).toBe(2);
@@ -71,7 +81,7 @@ describe('deadlines', () => {
 
   it('takes back an atomic batch whose budget runs out partway', () => {
     const { engine } = makeEngine([], {}, steppingClock());
-    const { results } = engine.checkBatch([order(), order(), order(), order()], { atomic: true, deadline: 2 });
+    const { results } = engine.checkBatch([order(), order(), order(), order()], { atomic: true, deadline: 4 });
     expect(results.map((r) => r.reasons)).toEqual([['BATCH_REJECTED'], ['BATCH_REJECTED'], ['DEADLINE_EXCEEDED'], ['BATCH_REJECTED']]);
     expect(engine.ledger.openOrderCount).toBe(0);
   });
