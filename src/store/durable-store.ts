@@ -1,11 +1,13 @@
-import { mkdir, readdir, readFile, rm, truncate } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LimitEngine } from '../domain/engine.js';
-import { StateEventSchema } from '../domain/events.js';
-import { decodeSegment, HEADER_BYTES, JournalCorruptError } from './journal-format.js';
 import { JournalWriter, segmentName } from './journal-writer.js';
 import type { Durability } from './journal-writer.js';
-import { readSnapshot, writeSnapshot } from './snapshot-file.js';
+import { recover, SEGMENT, SNAPSHOT } from './recovery.js';
+import type { RecoveryReport, StoreLog } from './recovery.js';
+import { writeSnapshot } from './snapshot-file.js';
+
+export type { RecoveryReport, StoreLog };
 
 export interface StoreOptions {
   dataDir: string;
@@ -18,22 +20,6 @@ export interface StoreOptions {
   maxPendingEvents?: number;
 }
 
-export interface StoreLog {
-  info(object: object, message: string): void;
-  warn(object: object, message: string): void;
-  error(object: object, message: string): void;
-}
-
-export interface RecoveryReport {
-  snapshotSeq: number | undefined;
-  replayed: number;
-  lastSeq: number;
-  /** Torn last records that were dropped: a write cut short by a crash. */
-  dropped: { file: string; offset: number }[];
-}
-
-const SEGMENT = /^journal-\d{16}\.log$/;
-const SNAPSHOT = /^snapshot-\d{16}\.json$/;
 const MAINTENANCE_MS = 1_000;
 
 /**
@@ -61,7 +47,7 @@ export class DurableStore {
   /** Recovers the engine from `dataDir`, then journals every later change. */
   static async open(options: StoreOptions, engine: LimitEngine, log: StoreLog): Promise<DurableStore> {
     await mkdir(options.dataDir, { recursive: true });
-    const recovery = await recover(options.dataDir, engine, log);
+    const recovery = await recover(options.dataDir, engine, log, { readOnly: false });
     const writer = new JournalWriter(
       { dir: options.dataDir, durability: options.durability, asyncFlushMs: options.asyncFlushMs, asyncSyncMs: 1_000, maxPendingEvents: options.maxPendingEvents ?? 1_000_000 },
       recovery.lastSeq,
@@ -118,55 +104,4 @@ export class DurableStore {
       if (isCovered) await rm(join(this.options.dataDir, file), { force: true });
     }
   }
-}
-
-async function recover(dir: string, engine: LimitEngine, log: StoreLog): Promise<RecoveryReport> {
-  const files = (await readdir(dir)).sort();
-  for (const file of files) if (file.endsWith('.tmp')) await rm(join(dir, file), { force: true });
-  const snapshots = files.filter((f) => SNAPSHOT.test(f));
-  const segments = files.filter((f) => SEGMENT.test(f));
-  let seq = 0;
-  let snapshotSeq: number | undefined;
-  const newest = snapshots.at(-1);
-  if (newest !== undefined) {
-    const snapshot = await readSnapshot(dir, newest);
-    engine.restoreState(snapshot.state);
-    seq = snapshotSeq = snapshot.seq;
-  }
-  let replayed = 0;
-  const dropped: RecoveryReport['dropped'] = [];
-  for (const [index, file] of segments.entries()) {
-    const path = join(dir, file);
-    const decoded = decodeSegment(path, await readFile(path));
-    for (const { offset, payload } of decoded.records) {
-      const record = parseRecord(path, offset, payload);
-      if (record.s <= seq) continue;
-      if (record.s !== seq + 1) throw new JournalCorruptError(path, offset, `record ${record.s} follows ${seq}: records are missing`);
-      engine.replay(record.e);
-      seq = record.s;
-      replayed++;
-    }
-    if (decoded.tornAt !== undefined) {
-      if (index !== segments.length - 1) throw new JournalCorruptError(path, decoded.tornAt, 'incomplete record before the last segment');
-      log.warn({ file: path, offset: decoded.tornAt }, 'dropping a torn last journal record (a write cut short by a crash)');
-      // A segment cut short inside its header holds nothing: it goes, so it cannot sit mid-journal later.
-      if (decoded.tornAt < HEADER_BYTES) await rm(path, { force: true });
-      else await truncate(path, decoded.tornAt);
-      dropped.push({ file: path, offset: decoded.tornAt });
-    }
-  }
-  return { snapshotSeq, replayed, lastSeq: seq, dropped };
-}
-
-function parseRecord(path: string, offset: number, payload: string) {
-  let json: unknown;
-  try {
-    json = JSON.parse(payload);
-  } catch {
-    throw new JournalCorruptError(path, offset, 'record is not JSON');
-  }
-  const record = json as { s?: unknown; e?: unknown };
-  const event = StateEventSchema.safeParse(record.e);
-  if (typeof record.s !== 'number' || !event.success) throw new JournalCorruptError(path, offset, 'record is not a state event');
-  return { s: record.s, e: event.data };
 }

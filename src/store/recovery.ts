@@ -1,0 +1,82 @@
+import { readdir, readFile, rm, truncate } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LimitEngine } from '../domain/engine.js';
+import { StateEventSchema } from '../domain/events.js';
+import type { StateEvent } from '../domain/events.js';
+import { decodeSegment, HEADER_BYTES, JournalCorruptError } from './journal-format.js';
+import { readSnapshot } from './snapshot-file.js';
+
+export interface StoreLog {
+  info(object: object, message: string): void;
+  warn(object: object, message: string): void;
+  error(object: object, message: string): void;
+}
+
+export interface RecoveryReport {
+  snapshotSeq: number | undefined;
+  replayed: number;
+  lastSeq: number;
+  /** Torn last records that were dropped: a write cut short by a crash. */
+  dropped: { file: string; offset: number }[];
+}
+
+export const SEGMENT = /^journal-\d{16}\.log$/;
+export const SNAPSHOT = /^snapshot-\d{16}\.json$/;
+
+/**
+ * Rebuilds an engine from `dir`: the newest snapshot, then every journal record after it.
+ * The service's own recovery (not `readOnly`) also mends what a crash leaves: temporary
+ * files go and a torn last record is cut off. A read-only reader (the snapshot worker, which
+ * reads while the service appends) takes an incomplete last record as not written yet.
+ */
+export async function recover(dir: string, engine: LimitEngine, log: StoreLog, options: { readOnly: boolean }): Promise<RecoveryReport> {
+  const files = (await readdir(dir)).sort();
+  if (!options.readOnly) for (const file of files) if (file.endsWith('.tmp')) await rm(join(dir, file), { force: true });
+  const snapshots = files.filter((f) => SNAPSHOT.test(f));
+  const segments = files.filter((f) => SEGMENT.test(f));
+  let seq = 0;
+  let snapshotSeq: number | undefined;
+  const newest = snapshots.at(-1);
+  if (newest !== undefined) {
+    const snapshot = await readSnapshot(dir, newest);
+    engine.restoreState(snapshot.state);
+    seq = snapshotSeq = snapshot.seq;
+  }
+  let replayed = 0;
+  const dropped: RecoveryReport['dropped'] = [];
+  for (const [index, file] of segments.entries()) {
+    const path = join(dir, file);
+    const decoded = decodeSegment(path, await readFile(path));
+    for (const { offset, payload } of decoded.records) {
+      const record = parseRecord(path, offset, payload);
+      if (record.s <= seq) continue;
+      if (record.s !== seq + 1) throw new JournalCorruptError(path, offset, `record ${record.s} follows ${seq}: records are missing`);
+      engine.replay(record.e);
+      seq = record.s;
+      replayed++;
+    }
+    if (decoded.tornAt !== undefined && !options.readOnly) {
+      if (index !== segments.length - 1) throw new JournalCorruptError(path, decoded.tornAt, 'incomplete record before the last segment');
+      log.warn({ file: path, offset: decoded.tornAt }, 'dropping a torn last journal record (a write cut short by a crash)');
+      // A segment cut short inside its header holds nothing: it goes, so it cannot sit mid-journal later.
+      if (decoded.tornAt < HEADER_BYTES) await rm(path, { force: true });
+      else await truncate(path, decoded.tornAt);
+      dropped.push({ file: path, offset: decoded.tornAt });
+    }
+  }
+  return { snapshotSeq, replayed, lastSeq: seq, dropped };
+}
+
+/** A journal record's payload: `{s: seq, e: event}`. */
+export function parseRecord(path: string, offset: number, payload: string): { s: number; e: StateEvent } {
+  let json: unknown;
+  try {
+    json = JSON.parse(payload);
+  } catch {
+    throw new JournalCorruptError(path, offset, 'record is not JSON');
+  }
+  const record = json as { s?: unknown; e?: unknown };
+  const event = StateEventSchema.safeParse(record.e);
+  if (typeof record.s !== 'number' || !event.success) throw new JournalCorruptError(path, offset, 'record is not a state event');
+  return { s: record.s, e: event.data };
+}
