@@ -17,6 +17,8 @@ export interface JournalWriterOptions {
   asyncSyncMs: number;
   /** Records waiting for the disk before the journal declares itself failed. */
   maxPendingEvents: number;
+  /** Told of every write once it succeeded: whole records, in journal order (the snapshot worker's feed). */
+  onWritten?: (bytes: Buffer) => void;
 }
 
 export const segmentName = (firstSeq: number): string => `journal-${String(firstSeq).padStart(16, '0')}.log`;
@@ -210,6 +212,7 @@ export class JournalWriter {
         await this.segment.write(bytes);
         this.writes++;
         this.bytesInSegment += bytes.length;
+        this.options.onWritten?.(bytes);
         if (shouldSync) await this.segment.sync();
       }
       for (const resolve of waiters) resolve();
