@@ -90,9 +90,10 @@ function validatorCompiler() {
 }
 
 function openStore(config: AppConfig, engine: LimitEngine, server: FastifyInstance): Promise<DurableStore> {
-  const { dataDir, durability, snapshotIntervalMs, maxSegmentBytes, asyncFlushMs } = config.storage;
+  const { dataDir, durability, snapshotIntervalMs, maxSegmentBytes, asyncFlushMs, snapshotsIn } = config.storage;
   if (durability === 'off') throw new RangeError('storage is off');
-  return DurableStore.open({ dataDir, durability, snapshotIntervalMs, maxSegmentBytes, asyncFlushMs }, engine, server.log);
+  const snapshotWorker = snapshotsIn === 'worker' ? { engineConfig: engineConfigOf(config), limits: config.limits } : undefined;
+  return DurableStore.open({ dataDir, durability, snapshotIntervalMs, maxSegmentBytes, asyncFlushMs, ...(snapshotWorker === undefined ? {} : { snapshotWorker }) }, engine, server.log);
 }
 
 /** The composition root: one engine, its telemetry, and the HTTP API around them. */

@@ -84,6 +84,12 @@ const StorageSchema = z.strictObject({
   asyncFlushMs: positiveInt(1_000).default(5),
   /** A journal segment this large triggers a snapshot, after which older segments are deleted. */
   maxSegmentBytes: positiveInt(4 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
+  /**
+   * worker: a replica of the engine on a worker thread, fed the journal's writes, captures and
+   * writes snapshots, so the service's event loop never stops for one (costs a second copy of
+   * the state in memory). main: the service captures and serialises them itself.
+   */
+  snapshotsIn: z.enum(['worker', 'main']).default('worker'),
 });
 
 export const AppConfigSchema = z.strictObject({

@@ -1,11 +1,12 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { LimitEngine } from '../domain/engine.js';
+import type { EngineConfig, LimitEngine } from '../domain/engine.js';
 import { JournalWriter, segmentName } from './journal-writer.js';
 import type { Durability } from './journal-writer.js';
 import { recover, SEGMENT, SNAPSHOT } from './recovery.js';
 import type { RecoveryReport, StoreLog } from './recovery.js';
 import { writeSnapshot } from './snapshot-file.js';
+import { SnapshotReplica } from './snapshot-replica.js';
 
 export type { RecoveryReport, StoreLog };
 
@@ -18,6 +19,11 @@ export interface StoreOptions {
   asyncFlushMs: number;
   /** Records buffered for the disk before the journal is declared failed (default 1,000,000). */
   maxPendingEvents?: number;
+  /**
+   * Snapshots taken by a replica on a worker thread (see snapshot-worker.ts), which starts from
+   * the same engine config and seed book as the service's engine; without it, on the main thread.
+   */
+  snapshotWorker?: { engineConfig: EngineConfig; limits: readonly unknown[]; script?: URL };
 }
 
 const MAINTENANCE_MS = 1_000;
@@ -39,6 +45,7 @@ export class DurableStore {
     private readonly writer: JournalWriter,
     private readonly log: StoreLog,
     readonly recovery: RecoveryReport,
+    private readonly replica: SnapshotReplica | undefined,
   ) {
     this.timer = setInterval(() => this.maintain(), Math.min(MAINTENANCE_MS, options.snapshotIntervalMs));
     this.timer.unref();
@@ -48,15 +55,25 @@ export class DurableStore {
   static async open(options: StoreOptions, engine: LimitEngine, log: StoreLog): Promise<DurableStore> {
     await mkdir(options.dataDir, { recursive: true });
     const recovery = await recover(options.dataDir, engine, log, { readOnly: false });
+    // Started once recovery has mended the directory: the worker reads it as it now stands.
+    const worker = options.snapshotWorker;
+    const replica = worker === undefined ? undefined : SnapshotReplica.start({ dataDir: options.dataDir, engineConfig: worker.engineConfig, limits: worker.limits }, log, worker.script);
     const writer = new JournalWriter(
-      { dir: options.dataDir, durability: options.durability, asyncFlushMs: options.asyncFlushMs, asyncSyncMs: 1_000, maxPendingEvents: options.maxPendingEvents ?? 1_000_000 },
+      {
+        dir: options.dataDir,
+        durability: options.durability,
+        asyncFlushMs: options.asyncFlushMs,
+        asyncSyncMs: 1_000,
+        maxPendingEvents: options.maxPendingEvents ?? 1_000_000,
+        ...(replica === undefined ? {} : { onWritten: (bytes: Buffer) => replica.feed(bytes) }),
+      },
       recovery.lastSeq,
       (error) => log.error({ err: error }, 'journal failed: state changes are refused until restart'),
     );
     await writer.rotate();
     engine.recordEventsTo((event) => writer.append(event));
     log.info({ ...recovery, dropped: recovery.dropped.length }, 'state recovered');
-    return new DurableStore(options, engine, writer, log, recovery);
+    return new DurableStore(options, engine, writer, log, recovery, replica);
   }
 
   get isHealthy(): boolean {
@@ -82,6 +99,12 @@ export class DurableStore {
     this.engine.recordEventsTo(undefined);
     if (this.writer.isHealthy) await this.snapshot();
     await this.writer.close();
+    await this.replica?.close();
+  }
+
+  /** Whether snapshots are taken off the main thread right now. */
+  get snapshotsOffThread(): boolean {
+    return this.replica?.isHealthy === true;
   }
 
   private maintain(): void {
@@ -91,17 +114,29 @@ export class DurableStore {
   }
 
   private async takeSnapshot(): Promise<void> {
-    // Captured synchronously, so it holds exactly the events up to lastSeq.
     const seq = this.writer.lastSeq;
-    const state = this.engine.captureState();
+    const replica = this.replica?.isHealthy === true ? this.replica : undefined;
+    // Without the worker, captured synchronously, so it holds exactly the events up to lastSeq.
+    const state = replica === undefined ? this.engine.captureState() : undefined;
     this.lastSnapshotAt = Date.now();
+    // Rotating writes every record up to seq, which also hands them to the worker before the request below.
     await this.writer.rotate();
-    const name = await writeSnapshot(this.options.dataDir, seq, state);
+    const name = state !== undefined ? await writeSnapshot(this.options.dataDir, seq, state) : await this.snapshotByReplica(replica!, seq);
     const files = await readdir(this.options.dataDir);
     const current = segmentName(seq + 1);
     for (const file of files) {
       const isCovered = (SEGMENT.test(file) && file < current) || (SNAPSHOT.test(file) && file < name);
       if (isCovered) await rm(join(this.options.dataDir, file), { force: true });
+    }
+  }
+
+  /** The worker's snapshot; if it fails, one taken here instead (of a later state, which covers seq too). */
+  private async snapshotByReplica(replica: SnapshotReplica, seq: number): Promise<string> {
+    try {
+      return (await replica.snapshot(seq)).name;
+    } catch (error) {
+      this.log.error({ err: error }, 'snapshot worker could not take the snapshot: taking it on the main thread');
+      return writeSnapshot(this.options.dataDir, this.writer.lastSeq, this.engine.captureState());
     }
   }
 }

@@ -86,3 +86,24 @@ export function decodeSegment(file: string, bytes: Buffer): DecodedSegment {
   }
   return { firstSeq, records, tornAt: undefined };
 }
+
+/**
+ * The payloads of whole records laid end to end (what one journal write holds, without the
+ * segment header), checksums verified. Anything else is corruption: a writer only ever hands
+ * out whole records.
+ */
+export function decodeRecords(source: string, bytes: Buffer): string[] {
+  const payloads: string[] = [];
+  let offset = 0;
+  while (offset < bytes.length) {
+    if (bytes.length - offset < RECORD_HEADER_BYTES) throw new JournalCorruptError(source, offset, 'record header cut short');
+    const length = bytes.readUInt32LE(offset);
+    const end = offset + RECORD_HEADER_BYTES + length;
+    if (end > bytes.length) throw new JournalCorruptError(source, offset, 'record cut short');
+    const body = bytes.subarray(offset + RECORD_HEADER_BYTES, end);
+    if (crc32(body) !== bytes.readUInt32LE(offset + 4)) throw new JournalCorruptError(source, offset, 'checksum mismatch');
+    payloads.push(body.toString('utf8'));
+    offset = end;
+  }
+  return payloads;
+}

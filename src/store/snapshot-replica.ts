@@ -1,0 +1,119 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { StoreLog } from './recovery.js';
+import type { ReplicaReply, ReplicaRequest, ReplicaSetup } from './snapshot-protocol.js';
+
+/** How long a snapshot may take the worker before the store takes it itself. */
+const SNAPSHOT_TIMEOUT_MS = 120_000;
+
+/** Where the worker's script is once built; absent when running from TypeScript sources (tests). */
+export const SNAPSHOT_WORKER_SCRIPT = new URL('./snapshot-worker.js', import.meta.url);
+
+interface Pending {
+  timer: NodeJS.Timeout;
+  resolve: (snapshot: { seq: number; name: string }) => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * The service's side of the snapshot worker (see snapshot-worker.ts): hands it every journal
+ * write and asks it for snapshots. Once broken (the worker failed or exited) it stays broken,
+ * and the store takes its snapshots on the main thread again.
+ */
+export class SnapshotReplica {
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private brokenBy: Error | undefined;
+
+  private constructor(
+    private readonly worker: Worker,
+    private readonly log: StoreLog,
+  ) {
+    worker.on('message', (message: ReplicaReply) => this.receive(message));
+    worker.on('error', (error: unknown) => this.break(error instanceof Error ? error : new Error(String(error))));
+    worker.on('exit', (code) => this.break(new Error(`snapshot worker exited (code ${code})`)));
+    worker.unref();
+  }
+
+  /** Starts the worker, which recovers from `dataDir` on its own; undefined if there is no built worker script. */
+  static start(setup: ReplicaSetup, log: StoreLog, script: URL = SNAPSHOT_WORKER_SCRIPT): SnapshotReplica | undefined {
+    if (!existsSync(fileURLToPath(script))) {
+      log.warn({ script: script.href }, 'no snapshot worker script: snapshots are taken on the main thread');
+      return undefined;
+    }
+    return new SnapshotReplica(new Worker(script, { workerData: setup }), log);
+  }
+
+  get isHealthy(): boolean {
+    return this.brokenBy === undefined;
+  }
+
+  /** A journal write, copied (the writer's buffer is shared) and handed over without a second copy. */
+  feed(bytes: Buffer): void {
+    if (this.brokenBy !== undefined || bytes.length === 0) return;
+    const copy = new ArrayBuffer(bytes.length);
+    new Uint8Array(copy).set(bytes);
+    this.post({ type: 'records', bytes: copy }, [copy]);
+  }
+
+  /** A snapshot that covers at least every record up to `minSeq`, written by the worker. */
+  snapshot(minSeq: number): Promise<{ seq: number; name: string }> {
+    if (this.brokenBy !== undefined) return Promise.reject(this.brokenBy);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => this.settle(id)?.reject(new Error(`snapshot worker did not answer in ${SNAPSHOT_TIMEOUT_MS} ms`)), SNAPSHOT_TIMEOUT_MS);
+      timer.unref();
+      this.pending.set(id, { timer, resolve, reject });
+      // An idle worker does not keep the process alive; one writing a snapshot (at shutdown, say) must.
+      this.worker.ref();
+      this.post({ type: 'snapshot', id, minSeq });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.break(new Error('snapshot worker closed'));
+    await this.worker.terminate();
+  }
+
+  private post(message: ReplicaRequest, transfer: ArrayBuffer[] = []): void {
+    this.worker.postMessage(message, transfer);
+  }
+
+  private receive(message: ReplicaReply): void {
+    switch (message.type) {
+      case 'ready':
+        this.log.info({ lastSeq: message.lastSeq }, 'snapshot worker recovered');
+        return;
+      case 'snapshot':
+        this.settle(message.id)?.resolve({ seq: message.seq, name: message.name });
+        return;
+      case 'failed':
+        this.settle(message.id)?.reject(new Error(`snapshot worker: ${message.message}`));
+        return;
+      case 'broken':
+        this.break(new Error(`snapshot worker: ${message.message}`));
+        return;
+    }
+  }
+
+  private settle(id: number): Pending | undefined {
+    const pending = this.pending.get(id);
+    if (pending !== undefined) clearTimeout(pending.timer);
+    this.pending.delete(id);
+    if (this.pending.size === 0) this.worker.unref();
+    return pending;
+  }
+
+  private break(error: Error): void {
+    if (this.brokenBy !== undefined) return;
+    this.brokenBy = error;
+    if (error.message !== 'snapshot worker closed') this.log.error({ err: error }, 'snapshot worker failed: snapshots are taken on the main thread');
+    for (const pending of this.pending.values()) {
+      clearTimeout(pending.timer);
+      pending.reject(error);
+    }
+    this.pending.clear();
+    this.worker.unref();
+  }
+}

@@ -1,0 +1,138 @@
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { LimitEngine } from '../../src/domain/engine.js';
+import { DurableStore } from '../../src/store/durable-store.js';
+import type { StoreLog, StoreOptions } from '../../src/store/durable-store.js';
+import { recover } from '../../src/store/recovery.js';
+import { order, testConfig } from '../support/engine-fixtures.js';
+import { FakeClock } from '../support/fake-clock.js';
+
+/** The worker runs as built JavaScript (a worker thread is not transformed by the test runner); `npm test` builds first. */
+const BUILT_WORKER = pathToFileURL(join(import.meta.dirname, '../../dist/store/snapshot-worker.js'));
+
+const LIMITS = [
+  { id: 'pos', kind: 'position', thresholds: { hard: 1_000 } },
+  { id: 'rate', kind: 'order_rate', windowMs: 60_000, thresholds: { hard: 100 } },
+  { id: 'dup', kind: 'duplicate_order', windowMs: 60_000, thresholds: { hard: 100 } },
+];
+
+class MemoryLog implements StoreLog {
+  readonly errors: object[] = [];
+  readonly infos: string[] = [];
+  info(_object: object, message: string): void {
+    this.infos.push(message);
+  }
+  warn(): void {}
+  error(object: object): void {
+    this.errors.push(object);
+  }
+}
+
+async function session(dir: string, clock: FakeClock, script: URL = BUILT_WORKER, overrides: Partial<StoreOptions> = {}) {
+  const engine = new LimitEngine(testConfig(), clock, LIMITS);
+  const log = new MemoryLog();
+  const options: StoreOptions = {
+    dataDir: dir,
+    durability: 'async',
+    snapshotIntervalMs: 3_600_000,
+    maxSegmentBytes: 64 * 1024 * 1024,
+    asyncFlushMs: 1,
+    snapshotWorker: { engineConfig: testConfig(), limits: LIMITS, script },
+    ...overrides,
+  };
+  const store = await DurableStore.open(options, engine, log);
+  return { engine, store, log };
+}
+
+const digest = (engine: LimitEngine): string => JSON.stringify(engine.captureState(), null, 1);
+const files = (dir: string, prefix: string): string[] => readdirSync(dir).filter((f) => f.startsWith(prefix)).sort();
+
+function trade(engine: LimitEngine, clock: FakeClock, prefix: string): void {
+  engine.applyPositions([{ accountId: 'ACC-1', symbol: 'AAPL', quantity: 100, avgPrice: 95 }], false);
+  for (let i = 0; i < 30; i++) {
+    clock.advance(10);
+    engine.checkOrder(order({ orderId: `${prefix}-${i}`, quantity: 10 + (i % 4) }));
+  }
+  engine.applyExecutions([{ type: 'FILL', accountId: 'ACC-1', orderId: `${prefix}-3`, quantity: 5, price: 101 }]);
+  engine.setTradingState('account', 'ACC-9', 'HALTED', 'test');
+}
+
+describe('snapshots by the worker replica', () => {
+  it('is built (npm test builds before it runs)', () => {
+    expect(existsSync(BUILT_WORKER)).toBe(true);
+  });
+
+  it('writes a snapshot from which recovery gives exactly the live state, and the covered journal goes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ulc-replica-'));
+    const clock = new FakeClock();
+    const first = await session(dir, clock);
+    expect(first.store.snapshotsOffThread).toBe(true);
+    trade(first.engine, clock, 'a');
+    const before = files(dir, 'journal-');
+    await first.store.snapshot();
+    expect(files(dir, 'journal-').some((f) => before.includes(f))).toBe(false);
+    trade(first.engine, clock, 'b');
+    await first.store.snapshot();
+    trade(first.engine, clock, 'c');
+    const expected = digest(first.engine);
+    await first.store.close();
+    const second = await session(dir, clock);
+    expect(second.store.recovery.snapshotSeq).toBeGreaterThan(0);
+    expect(digest(second.engine)).toBe(expected);
+    expect(files(dir, 'snapshot-')).toHaveLength(1);
+    expect(first.log.errors).toEqual([]);
+    await second.store.close();
+  });
+
+  it('reads the directory read-only beside the live writer: a half-written last record and temporary files stay', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ulc-replica-'));
+    const clock = new FakeClock();
+    const first = await session(dir, clock, BUILT_WORKER, { snapshotWorker: undefined });
+    trade(first.engine, clock, 'a');
+    const expected = digest(first.engine);
+    await first.store.close();
+    const segment = join(dir, files(dir, 'journal-').at(-1)!);
+    appendFileSync(segment, Buffer.from([200, 0, 0, 0, 1, 2]));
+    writeFileSync(join(dir, 'snapshot-0000000000000099.json.tmp'), 'partial');
+    const before = readdirSync(dir).map((f) => [f, readFileSync(join(dir, f)).length]);
+    const replica = new LimitEngine(testConfig(), clock, LIMITS);
+    const report = await recover(dir, replica, new MemoryLog(), { readOnly: true });
+    expect(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f)).length])).toEqual(before);
+    expect([digest(replica), report.dropped]).toEqual([expected, []]);
+  });
+
+  it('takes snapshots on the main thread when the worker cannot run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ulc-replica-'));
+    const clock = new FakeClock();
+    const missing = pathToFileURL(join(dir, 'no-such-worker.js'));
+    const first = await session(dir, clock, missing);
+    expect(first.store.snapshotsOffThread).toBe(false);
+    trade(first.engine, clock, 'a');
+    await first.store.snapshot();
+    const expected = digest(first.engine);
+    await first.store.close();
+    const second = await session(dir, clock, missing);
+    expect(digest(second.engine)).toBe(expected);
+    await second.store.close();
+  });
+
+  it('falls back to the main thread when the worker dies, and says so', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ulc-replica-'));
+    const clock = new FakeClock();
+    const dying = join(dir, 'dying-worker.mjs');
+    writeFileSync(dying, 'process.exit(3);\n');
+    const first = await session(dir, clock, pathToFileURL(dying));
+    trade(first.engine, clock, 'a');
+    await first.store.snapshot();
+    const expected = digest(first.engine);
+    await first.store.close();
+    expect(first.store.snapshotsOffThread).toBe(false);
+    expect(first.log.errors.length).toBeGreaterThan(0);
+    const second = await session(dir, clock, pathToFileURL(dying));
+    expect(digest(second.engine)).toBe(expected);
+    await second.store.close();
+  });
+});
