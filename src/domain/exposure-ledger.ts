@@ -21,6 +21,10 @@ export const REALIZED = 2;
 export const OPEN_BUY = 3;
 export const OPEN_SELL = 4;
 export const STRIDE = 5;
+/** Numbers no walk reads live apart, in `cold`, so the walks' rows stay narrow. */
+const OPEN_BUY_NOTIONAL = 0;
+const OPEN_SELL_NOTIONAL = 1;
+const COLD_STRIDE = 2;
 
 /**
  * One symbol's exposure inside a group (an account, a strategy, or the whole firm). Every
@@ -31,8 +35,8 @@ export class Exposure {
   /** The group's rows while the exposure is held there; a private copy once it was dropped. */
   rows!: Float64Array;
   base = 0;
-  openBuyNotional = 0;
-  openSellNotional = 0;
+  cold!: Float64Array;
+  coldBase = 0;
   openCount = 0;
   /**
    * Open orders on this exposure, for self_trade: always at account level, at strategy and firm
@@ -43,12 +47,11 @@ export class Exposure {
   private firstOrder: OpenOrder | undefined;
   /**
    * The highest open BUY and lowest open SELL price of the list, for self_trade: kept up to
-   * date on additions, and recomputed only after an order at the best price left (or the set
-   * was rebuilt), so a check does not scan every resting order.
+   * date on additions, and recomputed only after an order at the best price left (or the list
+   * was rebuilt), so a check does not scan every resting order. Undefined until asked for:
+   * two boxed doubles on each of a million plain positions were 32 MB of heap to mark.
    */
-  private bestBuy = Number.NEGATIVE_INFINITY;
-  private bestSell = Number.POSITIVE_INFINITY;
-  private isBestStale = true;
+  private best: { buy: number; sell: number } | undefined;
 
   constructor(
     readonly market: SymbolMarket,
@@ -97,6 +100,22 @@ export class Exposure {
     this.rows[this.base + OPEN_SELL] = value;
   }
 
+  get openBuyNotional(): number {
+    return this.cold[this.coldBase + OPEN_BUY_NOTIONAL]!;
+  }
+
+  set openBuyNotional(value: number) {
+    this.cold[this.coldBase + OPEN_BUY_NOTIONAL] = value;
+  }
+
+  get openSellNotional(): number {
+    return this.cold[this.coldBase + OPEN_SELL_NOTIONAL]!;
+  }
+
+  set openSellNotional(value: number) {
+    this.cold[this.coldBase + OPEN_SELL_NOTIONAL] = value;
+  }
+
   get hasOrders(): boolean {
     return this.firstOrder !== undefined;
   }
@@ -108,9 +127,10 @@ export class Exposure {
     order.linkIn(level, undefined, first);
     if (first !== undefined) first.setPrevIn(level, order);
     this.firstOrder = order;
-    if (this.isBestStale) return;
-    if (order.side === 'BUY') this.bestBuy = Math.max(this.bestBuy, order.price);
-    else this.bestSell = Math.min(this.bestSell, order.price);
+    const best = this.best;
+    if (best === undefined) return;
+    if (order.side === 'BUY') best.buy = Math.max(best.buy, order.price);
+    else best.sell = Math.min(best.sell, order.price);
   }
 
   untrackOrder(order: OpenOrder): void {
@@ -122,7 +142,8 @@ export class Exposure {
     else prev.setNextIn(level, next);
     if (next !== undefined) next.setPrevIn(level, prev);
     order.unlinkIn(level);
-    if (order.side === 'BUY' ? order.price >= this.bestBuy : order.price <= this.bestSell) this.isBestStale = true;
+    const best = this.best;
+    if (best !== undefined && (order.side === 'BUY' ? order.price >= best.buy : order.price <= best.sell)) this.best = undefined;
   }
 
   /** Forgets every tracked order (tracking switched off at this level). */
@@ -134,22 +155,20 @@ export class Exposure {
       order = next;
     }
     this.firstOrder = undefined;
-    this.isBestStale = true;
+    this.best = undefined;
   }
 
   /** -Infinity when no BUY is open. */
   get highestOpenBuy(): number {
-    if (this.isBestStale) this.refreshBest();
-    return this.bestBuy;
+    return (this.best ?? this.refreshBest()).buy;
   }
 
   /** +Infinity when no SELL is open. */
   get lowestOpenSell(): number {
-    if (this.isBestStale) this.refreshBest();
-    return this.bestSell;
+    return (this.best ?? this.refreshBest()).sell;
   }
 
-  private refreshBest(): void {
+  private refreshBest(): { buy: number; sell: number } {
     let bestBuy = Number.NEGATIVE_INFINITY;
     let bestSell = Number.POSITIVE_INFINITY;
     const level = this.group.level;
@@ -157,9 +176,8 @@ export class Exposure {
       if (order.side === 'BUY') bestBuy = Math.max(bestBuy, order.price);
       else bestSell = Math.min(bestSell, order.price);
     }
-    this.bestBuy = bestBuy;
-    this.bestSell = bestSell;
-    this.isBestStale = false;
+    this.best = { buy: bestBuy, sell: bestSell };
+    return this.best;
   }
 
   get isEmpty(): boolean {
@@ -175,6 +193,7 @@ export class Exposure {
 export class ExposureGroup {
   readonly bySymbol = new Map<string, Exposure>();
   rows = new Float64Array(STRIDE * 4);
+  cold = new Float64Array(COLD_STRIDE * 4);
   readonly markets: SymbolMarket[] = [];
   private readonly slots: Exposure[] = [];
   openCount = 0;
@@ -191,6 +210,8 @@ export class ExposureGroup {
     if ((slot + 1) * STRIDE > this.rows.length) this.grow();
     exposure.rows = this.rows;
     exposure.base = slot * STRIDE;
+    exposure.cold = this.cold;
+    exposure.coldBase = slot * COLD_STRIDE;
     this.slots.push(exposure);
     this.markets.push(exposure.market);
   }
@@ -200,40 +221,53 @@ export class ExposureGroup {
    * it reads what it last had), and the last row moves into the hole.
    */
   detach(exposure: Exposure): void {
-    const base = exposure.base;
-    exposure.rows = this.rows.slice(base, base + STRIDE);
-    exposure.base = 0;
+    const slot = exposure.base / STRIDE;
+    keepOwnCopy(exposure);
     const lastSlot = this.slots.length - 1;
     const last = this.slots.pop()!;
     this.markets.pop();
-    const lastBase = lastSlot * STRIDE;
     if (last !== exposure) {
-      this.rows.copyWithin(base, lastBase, lastBase + STRIDE);
-      last.base = base;
-      this.slots[base / STRIDE] = last;
-      this.markets[base / STRIDE] = last.market;
+      this.rows.copyWithin(slot * STRIDE, lastSlot * STRIDE, (lastSlot + 1) * STRIDE);
+      this.cold.copyWithin(slot * COLD_STRIDE, lastSlot * COLD_STRIDE, (lastSlot + 1) * COLD_STRIDE);
+      last.base = slot * STRIDE;
+      last.coldBase = slot * COLD_STRIDE;
+      this.slots[slot] = last;
+      this.markets[slot] = last.market;
     }
-    this.rows.fill(0, lastBase, lastBase + STRIDE);
+    this.rows.fill(0, lastSlot * STRIDE, (lastSlot + 1) * STRIDE);
+    this.cold.fill(0, lastSlot * COLD_STRIDE, (lastSlot + 1) * COLD_STRIDE);
   }
 
   /** Drops every exposure (snapshot restore). */
   clear(): void {
-    for (const exposure of this.slots) {
-      exposure.rows = this.rows.slice(exposure.base, exposure.base + STRIDE);
-      exposure.base = 0;
-    }
+    for (const exposure of this.slots) keepOwnCopy(exposure);
     this.bySymbol.clear();
     this.slots.length = 0;
     this.markets.length = 0;
     this.rows = new Float64Array(STRIDE * 4);
+    this.cold = new Float64Array(COLD_STRIDE * 4);
   }
 
   private grow(): void {
     const rows = new Float64Array(this.rows.length * 2);
     rows.set(this.rows);
     this.rows = rows;
-    for (const exposure of this.slots) exposure.rows = rows;
+    const cold = new Float64Array(this.cold.length * 2);
+    cold.set(this.cold);
+    this.cold = cold;
+    for (const exposure of this.slots) {
+      exposure.rows = rows;
+      exposure.cold = cold;
+    }
   }
+}
+
+/** An exposure leaving its group keeps its numbers in arrays of its own. */
+function keepOwnCopy(exposure: Exposure): void {
+  exposure.rows = exposure.rows.slice(exposure.base, exposure.base + STRIDE);
+  exposure.base = 0;
+  exposure.cold = exposure.cold.slice(exposure.coldBase, exposure.coldBase + COLD_STRIDE);
+  exposure.coldBase = 0;
 }
 
 /** Which family a group belongs to; an open order has a list link per level. */
