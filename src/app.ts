@@ -127,6 +127,8 @@ export async function buildApp(config: AppConfig, options: AppOptions = {}): Pro
   // Recovery happens before any route can answer: until then the process does not even listen.
   const store = config.storage.durability === 'off' ? undefined : await openStore(config, engine, server);
   telemetry.watchDependency('journal', () => store?.isHealthy ?? true);
+  // Not fatal (snapshots fall back to the main thread, and stall it), but worth an alert.
+  if (store !== undefined && config.storage.snapshotsIn === 'worker') telemetry.watchDependency('snapshot_worker', () => store.snapshotsOffThread);
 
   let isReady = false;
   const deps: RouteDeps = { engine, config, telemetry, clock, tracing: options.tracing ?? disabledTracing, store: store ?? NO_STORE, warmUp: httpWarmUp };

@@ -173,7 +173,7 @@ export class Telemetry {
     cell.observe(elapsedMs / 1000);
   }
 
-  /** Exports whether a dependency is usable (1) or failed and fenced off (0): the journal today. */
+  /** Exports whether a dependency is usable (1) or failed and fenced off (0): the journal, and the snapshot worker. */
   watchDependency(name: string, isUp: () => boolean): void {
     this.dependencies.set(name, isUp);
   }

@@ -67,6 +67,9 @@ describe('durability across kill -9', () => {
     const orders = Array.from({ length: 50 }, (_, i) => order(`r-${i}`, { quantity: 1, symbol: `S${i}` }));
     const batch = await call(running, 'POST', '/v1/checks/batch', GATEWAY, { orders });
     expect(batch.body).toMatchObject({ summary: { accepted: 50 } });
+    // The built service takes its snapshots on the worker thread, and says so.
+    const metrics = await (await fetch(`${running.url}/metrics`)).text();
+    expect(metrics).toMatch(/^ulc_dependency_up\{dependency="snapshot_worker"\} 1$/m);
     expect(await running.stop('SIGTERM')).toBe(0);
     running = await startServer(config);
     // The 51st order of the strategy in the window breaches hard 50.
