@@ -23,7 +23,7 @@ export interface StoreOptions {
    * Snapshots taken by a replica on a worker thread (see snapshot-worker.ts), which starts from
    * the same engine config and seed book as the service's engine; without it, on the main thread.
    */
-  snapshotWorker?: { engineConfig: EngineConfig; limits: readonly unknown[]; script?: URL };
+  snapshotWorker?: { engineConfig: EngineConfig; limits: readonly unknown[]; script?: URL; timeoutMs?: number };
 }
 
 const MAINTENANCE_MS = 1_000;
@@ -57,7 +57,16 @@ export class DurableStore {
     const recovery = await recover(options.dataDir, engine, log, { readOnly: false });
     // Started once recovery has mended the directory: the worker reads it as it now stands.
     const worker = options.snapshotWorker;
-    const replica = worker === undefined ? undefined : SnapshotReplica.start({ dataDir: options.dataDir, engineConfig: worker.engineConfig, limits: worker.limits }, log, worker.script);
+    // The worker may hold back as much journal as a segment holds (which triggers a snapshot anyway).
+    const replica =
+      worker === undefined
+        ? undefined
+        : SnapshotReplica.start(
+            { dataDir: options.dataDir, engineConfig: worker.engineConfig, limits: worker.limits },
+            log,
+            { maxBacklogBytes: options.maxSegmentBytes, ...(worker.timeoutMs === undefined ? {} : { timeoutMs: worker.timeoutMs }) },
+            worker.script,
+          );
     const writer = new JournalWriter(
       {
         dir: options.dataDir,

@@ -4,8 +4,8 @@ import { Worker } from 'node:worker_threads';
 import type { StoreLog } from './recovery.js';
 import type { ReplicaReply, ReplicaRequest, ReplicaSetup } from './snapshot-protocol.js';
 
-/** How long a snapshot may take the worker before the store takes it itself. */
-const SNAPSHOT_TIMEOUT_MS = 120_000;
+/** How long a snapshot may take the worker before the store takes it itself (default). */
+export const SNAPSHOT_TIMEOUT_MS = 120_000;
 
 /** Where the worker's script is once built; absent when running from TypeScript sources (tests). */
 export const SNAPSHOT_WORKER_SCRIPT = new URL('./snapshot-worker.js', import.meta.url);
@@ -25,10 +25,14 @@ export class SnapshotReplica {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private brokenBy: Error | undefined;
+  /** Bytes handed to the worker and not yet replayed: bounded by maxBacklogBytes. */
+  private backlogBytes = 0;
 
   private constructor(
     private readonly worker: Worker,
     private readonly log: StoreLog,
+    private readonly maxBacklogBytes: number,
+    private readonly timeoutMs: number,
   ) {
     worker.on('message', (message: ReplicaReply) => this.receive(message));
     worker.on('error', (error: unknown) => this.break(error instanceof Error ? error : new Error(String(error))));
@@ -37,12 +41,17 @@ export class SnapshotReplica {
   }
 
   /** Starts the worker, which recovers from `dataDir` on its own; undefined if there is no built worker script. */
-  static start(setup: ReplicaSetup, log: StoreLog, script: URL = SNAPSHOT_WORKER_SCRIPT): SnapshotReplica | undefined {
+  static start(
+    setup: ReplicaSetup,
+    log: StoreLog,
+    limits: { maxBacklogBytes: number; timeoutMs?: number },
+    script: URL = SNAPSHOT_WORKER_SCRIPT,
+  ): SnapshotReplica | undefined {
     if (!existsSync(fileURLToPath(script))) {
       log.warn({ script: script.href }, 'no snapshot worker script: snapshots are taken on the main thread');
       return undefined;
     }
-    return new SnapshotReplica(new Worker(script, { workerData: setup }), log);
+    return new SnapshotReplica(new Worker(script, { workerData: setup }), log, limits.maxBacklogBytes, limits.timeoutMs ?? SNAPSHOT_TIMEOUT_MS);
   }
 
   get isHealthy(): boolean {
@@ -52,6 +61,13 @@ export class SnapshotReplica {
   /** A journal write, copied (the writer's buffer is shared) and handed over without a second copy. */
   feed(bytes: Buffer): void {
     if (this.brokenBy !== undefined || bytes.length === 0) return;
+    this.backlogBytes += bytes.length;
+    if (this.backlogBytes > this.maxBacklogBytes) {
+      // A replica that cannot keep up would hold ever more of the journal in memory: it goes.
+      this.break(new Error(`snapshot worker fell behind: ${this.backlogBytes} bytes of journal not yet replayed (max ${this.maxBacklogBytes})`));
+      this.worker.terminate().catch(() => undefined);
+      return;
+    }
     const copy = new ArrayBuffer(bytes.length);
     new Uint8Array(copy).set(bytes);
     this.post({ type: 'records', bytes: copy }, [copy]);
@@ -62,7 +78,7 @@ export class SnapshotReplica {
     if (this.brokenBy !== undefined) return Promise.reject(this.brokenBy);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => this.settle(id)?.reject(new Error(`snapshot worker did not answer in ${SNAPSHOT_TIMEOUT_MS} ms`)), SNAPSHOT_TIMEOUT_MS);
+      const timer = setTimeout(() => this.settle(id)?.reject(new Error(`snapshot worker did not answer in ${this.timeoutMs} ms`)), this.timeoutMs);
       timer.unref();
       this.pending.set(id, { timer, resolve, reject });
       // An idle worker does not keep the process alive; one writing a snapshot (at shutdown, say) must.
@@ -84,6 +100,9 @@ export class SnapshotReplica {
     switch (message.type) {
       case 'ready':
         this.log.info({ lastSeq: message.lastSeq }, 'snapshot worker recovered');
+        return;
+      case 'applied':
+        this.backlogBytes -= message.bytes;
         return;
       case 'snapshot':
         this.settle(message.id)?.resolve({ seq: message.seq, name: message.name });

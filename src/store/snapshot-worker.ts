@@ -45,6 +45,11 @@ const reply = (message: ReplicaReply): void => port.postMessage(message);
  * schema check that recovery gives what it reads from disk (most of a replay's cost).
  */
 function apply(bytes: Buffer): void {
+  applyRecords(bytes);
+  reply({ type: 'applied', bytes: bytes.length });
+}
+
+function applyRecords(bytes: Buffer): void {
   for (const payload of decodeRecords('journal write', bytes)) {
     const record = JSON.parse(payload) as { s: number; e: StateEvent };
     if (record.s <= lastSeq) continue;

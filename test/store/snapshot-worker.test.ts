@@ -135,4 +135,45 @@ describe('snapshots by the worker replica', () => {
     expect(digest(second.engine)).toBe(expected);
     await second.store.close();
   });
+
+  it('lets a worker that falls behind go once its backlog passes a segment, and snapshots on the main thread', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ulc-replica-'));
+    const clock = new FakeClock();
+    const deaf = join(dir, 'deaf-worker.mjs');
+    writeFileSync(deaf, 'setInterval(() => undefined, 1_000);\n');
+    const first = await session(dir, clock, pathToFileURL(deaf), { maxSegmentBytes: 16_384 });
+    trade(first.engine, clock, 'a');
+    await first.store.settled();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(first.store.snapshotsOffThread).toBe(true);
+    for (let round = 0; round < 5; round++) trade(first.engine, clock, `b${round}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(first.store.snapshotsOffThread).toBe(false);
+    await first.store.snapshot();
+    expect(first.store.snapshotsOffThread).toBe(false);
+    expect(first.log.errors.map((e) => String((e as { err?: Error }).err?.message))).toEqual([expect.stringMatching(/fell behind: \d+ bytes of journal not yet replayed \(max 16384\)/)]);
+    const expected = digest(first.engine);
+    await first.store.close();
+    const second = await session(dir, clock, BUILT_WORKER);
+    expect(digest(second.engine)).toBe(expected);
+    await second.store.close();
+  });
+
+  it('takes the snapshot on the main thread when the worker does not answer in time', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ulc-replica-'));
+    const clock = new FakeClock();
+    const deaf = join(dir, 'deaf-worker.mjs');
+    writeFileSync(deaf, 'setInterval(() => undefined, 1_000);\n');
+    const engineConfig = testConfig();
+    const first = await session(dir, clock, pathToFileURL(deaf), { snapshotWorker: { engineConfig, limits: LIMITS, script: pathToFileURL(deaf), timeoutMs: 50 } });
+    trade(first.engine, clock, 'a');
+    await first.store.snapshot();
+    expect(first.log.errors.map((e) => String((e as { err?: Error }).err?.message))).toEqual(['snapshot worker did not answer in 50 ms']);
+    expect(files(dir, 'snapshot-')).toHaveLength(1);
+    const expected = digest(first.engine);
+    await first.store.close();
+    const second = await session(dir, clock, BUILT_WORKER);
+    expect(digest(second.engine)).toBe(expected);
+    await second.store.close();
+  });
 });
