@@ -24,9 +24,6 @@ async function measure(snapshotsIn: 'main' | 'worker'): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'ulc-snapshot-bench-'));
   const world = new World(seededRandom(42), isSmall ? 100 : undefined);
   const { engine, clock } = makeEngine(world);
-  // The seed book, as the service's config gives it to both its engine and the worker's.
-  const limits = applicableLimits(world);
-  engine.replaceLimits(limits);
   const store = await DurableStore.open(
     {
       dataDir: dir,
@@ -34,11 +31,13 @@ async function measure(snapshotsIn: 'main' | 'worker'): Promise<void> {
       snapshotIntervalMs: 86_400_000,
       maxSegmentBytes: 4 * 1024 * 1024 * 1024,
       asyncFlushMs: 5,
-      ...(snapshotsIn === 'worker' ? { snapshotWorker: { engineConfig: benchConfig(), limits } } : {}),
+      ...(snapshotsIn === 'worker' ? { snapshotWorker: { engineConfig: benchConfig(), limits: [] } } : {}),
     },
     engine,
     log,
   );
+  // Set once the store is open, so it is journalled and the worker's replica has it too.
+  engine.replaceLimits(applicableLimits(world));
   const started = performance.now();
   loadPositions(engine, world);
   const flow = new OrderFlow(engine, clock, world);

@@ -204,6 +204,16 @@ export class ExposureGroup {
     readonly level: Level,
   ) {}
 
+  /**
+   * The exposures in row order. Snapshots list them in this order and restore attaches them in
+   * it, and removals go in it too, so a restored or replayed engine keeps the live row order:
+   * the walks add in row order, and floating-point sums depend on the order (in the last bit,
+   * which a threshold can see).
+   */
+  get exposures(): readonly Exposure[] {
+    return this.slots;
+  }
+
   /** Gives a new exposure the next row (zeroed). */
   attach(exposure: Exposure): void {
     const slot = this.slots.length;
@@ -676,13 +686,13 @@ export class ExposureLedger {
   resetSession(): void {
     for (const family of [this.accounts, this.strategies]) {
       for (const group of [...family.values()]) {
-        for (const exposure of [...group.bySymbol.values()]) {
+        for (const exposure of [...group.exposures]) {
           exposure.realized = 0;
           this.pruneIfEmpty(exposure, family);
         }
       }
     }
-    for (const exposure of [...this.firm.bySymbol.values()]) {
+    for (const exposure of [...this.firm.exposures]) {
       exposure.realized = 0;
       this.pruneIfEmpty(exposure, undefined);
     }
@@ -691,10 +701,10 @@ export class ExposureLedger {
   private flattenAll(): void {
     for (const family of [this.accounts, this.strategies]) {
       for (const group of [...family.values()]) {
-        for (const exposure of [...group.bySymbol.values()]) flatten(exposure, family, this);
+        for (const exposure of [...group.exposures]) flatten(exposure, family, this);
       }
     }
-    for (const exposure of [...this.firm.bySymbol.values()]) flatten(exposure, undefined, this);
+    for (const exposure of [...this.firm.exposures]) flatten(exposure, undefined, this);
   }
 
   capture(): LedgerSnapshot {
@@ -886,7 +896,7 @@ function captureGroup(group: ExposureGroup): GroupSnapshot {
   return {
     id: group.id,
     openCount: group.openCount,
-    exposures: [...group.bySymbol.values()].map((e) => ({
+    exposures: group.exposures.map((e) => ({
       symbol: e.market.symbol,
       position: e.position,
       avgCost: e.avgCost,

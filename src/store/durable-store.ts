@@ -79,7 +79,12 @@ export class DurableStore {
       recovery.lastSeq,
       (error) => log.error({ err: error }, 'journal failed: state changes are refused until restart'),
     );
-    await writer.rotate();
+    try {
+      await writer.rotate();
+    } catch (error) {
+      await replica?.close();
+      throw error;
+    }
     engine.recordEventsTo((event) => writer.append(event));
     log.info({ ...recovery, dropped: recovery.dropped.length }, 'state recovered');
     return new DurableStore(options, engine, writer, log, recovery, replica);
@@ -106,9 +111,15 @@ export class DurableStore {
   async close(): Promise<void> {
     clearInterval(this.timer);
     this.engine.recordEventsTo(undefined);
-    if (this.writer.isHealthy) await this.snapshot();
-    await this.writer.close();
-    await this.replica?.close();
+    try {
+      if (this.writer.isHealthy) await this.snapshot();
+    } finally {
+      try {
+        await this.writer.close();
+      } finally {
+        await this.replica?.close();
+      }
+    }
   }
 
   /** Whether snapshots are taken off the main thread right now. */
@@ -144,7 +155,10 @@ export class DurableStore {
     try {
       return (await replica.snapshot(seq)).name;
     } catch (error) {
-      this.log.error({ err: error }, 'snapshot worker could not take the snapshot: taking it on the main thread');
+      // A worker let go has said why already; one that answered with a failure has not.
+      if (replica.isHealthy) this.log.error({ err: error }, 'snapshot worker could not take the snapshot: taking it on the main thread');
+      // Stopped first, so it cannot still be writing a snapshot of its own beside this one.
+      await replica.stopped();
       return writeSnapshot(this.options.dataDir, this.writer.lastSeq, this.engine.captureState());
     }
   }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,7 +18,8 @@ export async function writeSnapshot(dir: string, seq: number, state: EngineSnaps
   const body = Buffer.from(JSON.stringify(state), 'utf8');
   const header = JSON.stringify({ format: SNAPSHOT_FORMAT, seq, crc32: crc32(body), bytes: body.length });
   const name = snapshotName(seq);
-  const temporary = join(dir, `${name}.tmp`);
+  // Unique: a worker that was let go may still be writing the same seq's snapshot.
+  const temporary = join(dir, `${name}.${randomUUID()}.tmp`);
   const file = await open(temporary, 'w');
   try {
     await file.write(header + '\n');

@@ -25,6 +25,7 @@ export class SnapshotReplica {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private brokenBy: Error | undefined;
+  private terminating: Promise<unknown> | undefined;
   /** Bytes handed to the worker and not yet replayed: bounded by maxBacklogBytes. */
   private backlogBytes = 0;
 
@@ -65,7 +66,6 @@ export class SnapshotReplica {
     if (this.backlogBytes > this.maxBacklogBytes) {
       // A replica that cannot keep up would hold ever more of the journal in memory: it goes.
       this.break(new Error(`snapshot worker fell behind: ${this.backlogBytes} bytes of journal not yet replayed (max ${this.maxBacklogBytes})`));
-      this.worker.terminate().catch(() => undefined);
       return;
     }
     const copy = new ArrayBuffer(bytes.length);
@@ -78,7 +78,8 @@ export class SnapshotReplica {
     if (this.brokenBy !== undefined) return Promise.reject(this.brokenBy);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => this.settle(id)?.reject(new Error(`snapshot worker did not answer in ${this.timeoutMs} ms`)), this.timeoutMs);
+      // A worker that does not answer is let go, not asked again: it may be hung, or still writing.
+      const timer = setTimeout(() => this.break(new Error(`snapshot worker did not answer in ${this.timeoutMs} ms`)), this.timeoutMs);
       timer.unref();
       this.pending.set(id, { timer, resolve, reject });
       // An idle worker does not keep the process alive; one writing a snapshot (at shutdown, say) must.
@@ -89,7 +90,12 @@ export class SnapshotReplica {
 
   async close(): Promise<void> {
     this.break(new Error('snapshot worker closed'));
-    await this.worker.terminate();
+    await this.stopped();
+  }
+
+  /** Resolves once the worker thread has stopped (after a break, which terminates it). */
+  async stopped(): Promise<void> {
+    await this.terminating;
   }
 
   private post(message: ReplicaRequest, transfer: ArrayBuffer[] = []): void {
@@ -124,9 +130,11 @@ export class SnapshotReplica {
     return pending;
   }
 
+  /** Once broken, always: the worker is stopped, every pending request rejected. */
   private break(error: Error): void {
     if (this.brokenBy !== undefined) return;
     this.brokenBy = error;
+    this.terminating = this.worker.terminate().catch(() => undefined);
     if (error.message !== 'snapshot worker closed') this.log.error({ err: error }, 'snapshot worker failed: snapshots are taken on the main thread');
     for (const pending of this.pending.values()) {
       clearTimeout(pending.timer);

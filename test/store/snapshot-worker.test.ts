@@ -158,22 +158,4 @@ describe('snapshots by the worker replica', () => {
     expect(digest(second.engine)).toBe(expected);
     await second.store.close();
   });
-
-  it('takes the snapshot on the main thread when the worker does not answer in time', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ulc-replica-'));
-    const clock = new FakeClock();
-    const deaf = join(dir, 'deaf-worker.mjs');
-    writeFileSync(deaf, 'setInterval(() => undefined, 1_000);\n');
-    const engineConfig = testConfig();
-    const first = await session(dir, clock, pathToFileURL(deaf), { snapshotWorker: { engineConfig, limits: LIMITS, script: pathToFileURL(deaf), timeoutMs: 50 } });
-    trade(first.engine, clock, 'a');
-    await first.store.snapshot();
-    expect(first.log.errors.map((e) => String((e as { err?: Error }).err?.message))).toEqual(['snapshot worker did not answer in 50 ms']);
-    expect(files(dir, 'snapshot-')).toHaveLength(1);
-    const expected = digest(first.engine);
-    await first.store.close();
-    const second = await session(dir, clock, BUILT_WORKER);
-    expect(digest(second.engine)).toBe(expected);
-    await second.store.close();
-  });
 });

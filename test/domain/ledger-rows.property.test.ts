@@ -1,0 +1,168 @@
+/**
+ * Structural invariants of the packed ledger (exposure rows, threaded order lists) after
+ * every operation of a random stream — every held exposure points at its group's current rows
+ * and cold arrays at a slot whose market is its own, slots past the last are zero, every open
+ * order's exposures are still attached (never a detached copy being written to), the per-level
+ * lists hold exactly the open orders, best prices match a scan, and capture → restore → capture
+ * is the identity.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ExposureLedger, STRIDE } from '../../src/domain/exposure-ledger.js';
+import type { Exposure, ExposureGroup, LedgerSnapshot, OpenOrder } from '../../src/domain/exposure-ledger.js';
+
+const SYMBOLS = ['S0', 'S1', 'S2', 'S3', 'S4', 'S5', 'S6', 'S7', 'S8', 'S9'];
+const ACCOUNTS = ['A0', 'A1', 'A2'];
+const STRATEGIES = ['T0', 'T1'];
+const TTL = 100;
+
+type Op =
+  | { op: 'reserve'; a: number; t: number; s: number; buy: boolean; q: number; p: number }
+  | { op: 'fill'; pick: number; q: number; p: number }
+  | { op: 'release'; pick: number }
+  | { op: 'positions'; a: number; t: number | undefined; s: number; q: number; replace: boolean }
+  | { op: 'tick'; ms: number }
+  | { op: 'reset' }
+  | { op: 'track'; strategy: boolean; firm: boolean }
+  | { op: 'restore' };
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ op: fc.constant('reserve' as const), a: fc.nat(2), t: fc.nat(1), s: fc.nat(9), buy: fc.boolean(), q: fc.integer({ min: 1, max: 5 }), p: fc.integer({ min: 1, max: 9 }) }) },
+  { weight: 4, arbitrary: fc.record({ op: fc.constant('fill' as const), pick: fc.nat(), q: fc.integer({ min: 1, max: 6 }), p: fc.integer({ min: 1, max: 9 }) }) },
+  { weight: 3, arbitrary: fc.record({ op: fc.constant('release' as const), pick: fc.nat() }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('positions' as const), a: fc.nat(2), t: fc.option(fc.nat(1), { nil: undefined }), s: fc.nat(9), q: fc.integer({ min: -3, max: 3 }), replace: fc.boolean() }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('tick' as const), ms: fc.integer({ min: 1, max: 150 }) }) },
+  { weight: 1, arbitrary: fc.constant({ op: 'reset' as const }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('track' as const), strategy: fc.boolean(), firm: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.constant({ op: 'restore' as const }) },
+);
+
+interface Inner {
+  slots: Exposure[];
+}
+
+function checkGroup(group: ExposureGroup, level: 'account' | 'strategy' | 'firm'): void {
+  const slots = (group as unknown as Inner).slots;
+  expect(slots.length).toBe(group.bySymbol.size);
+  expect(group.markets.length).toBe(group.bySymbol.size);
+  expect(group.rows.length / STRIDE).toBe(group.cold.length / 2);
+  for (const [symbol, e] of group.bySymbol) {
+    const slot = e.base / STRIDE;
+    expect(e.rows, `${level} ${group.id} ${symbol} rows`).toBe(group.rows);
+    expect(e.cold, `${level} ${group.id} ${symbol} cold`).toBe(group.cold);
+    expect(e.coldBase / 2).toBe(slot);
+    expect(slots[slot]).toBe(e);
+    expect(group.markets[slot]!.symbol).toBe(symbol);
+    expect(e.market.symbol).toBe(symbol);
+    expect(e.group).toBe(group);
+  }
+  for (let i = slots.length * STRIDE; i < group.rows.length; i++) expect(group.rows[i]).toBe(0);
+  for (let i = slots.length * 2; i < group.cold.length; i++) expect(group.cold[i]).toBe(0);
+}
+
+function listOf(e: Exposure, level: 0 | 1 | 2): OpenOrder[] {
+  const out: OpenOrder[] = [];
+  for (let o = (e as unknown as { firstOrder: OpenOrder | undefined }).firstOrder; o !== undefined; o = o.nextIn(level)) out.push(o);
+  return out;
+}
+
+function check(ledger: ExposureLedger, tracks: { strategy: boolean; firm: boolean }): void {
+  for (const g of ledger.accounts.values()) checkGroup(g, 'account');
+  for (const g of ledger.strategies.values()) checkGroup(g, 'strategy');
+  checkGroup(ledger.firm, 'firm');
+  const open = [...ledger.allOpenOrders()];
+  expect(open.length).toBe(ledger.openOrderCount);
+  for (const o of open) {
+    expect(o.isClosed).toBe(false);
+    expect(ledger.accounts.get(o.accountId)?.bySymbol.get(o.symbol), `account exposure of ${o.orderId} attached`).toBe(o.account);
+    expect(ledger.strategies.get(o.strategyId)?.bySymbol.get(o.symbol), `strategy exposure of ${o.orderId} attached`).toBe(o.strategy);
+    expect(ledger.firm.bySymbol.get(o.symbol), `firm exposure of ${o.orderId} attached`).toBe(o.firm);
+    expect(ledger.openOrder(o.accountId, o.orderId)).toBe(o);
+  }
+  const families: [Iterable<ExposureGroup>, 0 | 1 | 2, boolean, (o: OpenOrder) => Exposure][] = [
+    [ledger.accounts.values(), 0, true, (o) => o.account],
+    [ledger.strategies.values(), 1, tracks.strategy, (o) => o.strategy],
+    [[ledger.firm], 2, tracks.firm, (o) => o.firm],
+  ];
+  for (const [groups, level, tracked, exposureOf] of families) {
+    for (const g of groups) {
+      for (const e of g.bySymbol.values()) {
+        const expected = tracked ? open.filter((o) => exposureOf(o) === e) : [];
+        const listed = listOf(e, level);
+        expect(new Set(listed)).toEqual(new Set(expected));
+        expect(listed.length).toBe(expected.length);
+        const buys = open.filter((o) => exposureOf(o) === e && o.side === 'BUY');
+        const sells = open.filter((o) => exposureOf(o) === e && o.side === 'SELL');
+        expect(e.openCount).toBe(buys.length + sells.length);
+        expect(e.openBuy).toBeCloseTo(buys.reduce((n, o) => n + o.remaining, 0), 9);
+        expect(e.openSell).toBeCloseTo(sells.reduce((n, o) => n + o.remaining, 0), 9);
+        if (tracked) {
+          expect(e.highestOpenBuy).toBe(Math.max(Number.NEGATIVE_INFINITY, ...buys.map((o) => o.price)));
+          expect(e.lowestOpenSell).toBe(Math.min(Number.POSITIVE_INFINITY, ...sells.map((o) => o.price)));
+        }
+      }
+    }
+  }
+}
+
+describe('packed exposure rows and threaded order lists', () => {
+  it('keep their invariants over random streams, restores included', () => {
+    fc.assert(
+      fc.property(fc.array(opArb, { maxLength: 120 }), (ops) => {
+        let ledger = new ExposureLedger({ maxOpenOrders: 1_000, maxPositions: 1_000, maxSymbols: 100 }, TTL);
+        const tracks = { strategy: false, firm: false };
+        let now = 0;
+        let next = 0;
+        for (const op of ops) {
+          switch (op.op) {
+            case 'reserve':
+              ledger.reserve(`o${next++}`, ACCOUNTS[op.a]!, STRATEGIES[op.t]!, SYMBOLS[op.s]!, op.buy ? 'BUY' : 'SELL', op.q, op.p, now);
+              break;
+            case 'fill': {
+              const open = [...ledger.allOpenOrders()];
+              if (open.length === 0) break;
+              const o = open[op.pick % open.length]!;
+              ledger.fill(o.accountId, o.orderId, op.q, op.p, now);
+              break;
+            }
+            case 'release': {
+              const open = [...ledger.allOpenOrders()];
+              if (open.length === 0) break;
+              const o = open[op.pick % open.length]!;
+              ledger.release(o.accountId, o.orderId);
+              break;
+            }
+            case 'positions': {
+              const row = { accountId: ACCOUNTS[op.a]!, symbol: SYMBOLS[op.s]!, quantity: op.q, avgPrice: 5, ...(op.t === undefined ? {} : { strategyId: STRATEGIES[op.t]! }) };
+              ledger.applyPositions([row], op.replace);
+              break;
+            }
+            case 'tick':
+              now += op.ms;
+              ledger.expireIdle(now);
+              break;
+            case 'reset':
+              ledger.resetSession();
+              break;
+            case 'track':
+              ledger.trackOrders(op.strategy, op.firm);
+              tracks.strategy = op.strategy;
+              tracks.firm = op.firm;
+              break;
+            case 'restore': {
+              const captured = JSON.parse(JSON.stringify(ledger.capture())) as LedgerSnapshot;
+              const fresh = new ExposureLedger({ maxOpenOrders: 1_000, maxPositions: 1_000, maxSymbols: 100 }, TTL);
+              fresh.trackOrders(tracks.strategy, tracks.firm);
+              fresh.restore(captured);
+              expect(fresh.capture()).toEqual(captured);
+              ledger = fresh;
+              break;
+            }
+          }
+          check(ledger, tracks);
+        }
+      }),
+      { numRuns: Number(process.env.FC_NUM_RUNS ?? 300) },
+    );
+  });
+});

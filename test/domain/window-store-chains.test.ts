@@ -1,0 +1,63 @@
+/**
+ * SignatureWindows at its boundaries: a chain of three signatures with
+ * the same hash, the middle one taken out by drop() and by sweep(), and the tail by sweep
+ * while the walk is on it. ACC-36679, ACC-1877440 and ACC-4643004 hash alike for
+ * (AAPL, BUY, 100, 10) (found by brute force).
+ */
+import { describe, expect, it } from 'vitest';
+import type { Order } from '../../src/domain/orders.js';
+import { SignatureWindows, signatureHash } from '../../src/domain/window-store.js';
+import { order } from '../support/engine-fixtures.js';
+
+const ACCOUNTS = ['ACC-36679', 'ACC-1877440', 'ACC-4643004'] as const;
+const base: Partial<Order> = { symbol: 'AAPL', side: 'BUY', quantity: 100, price: 10 };
+const of = (accountId: string): Order => order({ ...base, accountId });
+
+describe('SignatureWindows collision chains of three', () => {
+  it('the three accounts collide', () => {
+    const hashes = ACCOUNTS.map((a) => signatureHash(a, 'AAPL', 'BUY', 100, 10));
+    expect(new Set(hashes).size).toBe(1);
+  });
+
+  it('drop() takes the middle ring out and keeps head and tail findable', () => {
+    const store = new SignatureWindows('account', 10);
+    const rings = ACCOUNTS.map((a) => store.create(of(a)));
+    rings.forEach((r, i) => r.push(i + 1));
+    store.drop(of(ACCOUNTS[1]), rings[1]!);
+    expect(store.size).toBe(2);
+    expect(ACCOUNTS.map((a) => store.find(of(a)))).toEqual([rings[0], undefined, rings[2]]);
+    expect([...store.entries()].map(([name]) => name)).toEqual([`${ACCOUNTS[0]}|AAPL|BUY|100|10`, `${ACCOUNTS[2]}|AAPL|BUY|100|10`]);
+    // A new ring for the dropped signature goes to the tail; the old one is not found again.
+    const again = store.create(of(ACCOUNTS[1]));
+    expect(store.find(of(ACCOUNTS[1]))).toBe(again);
+    expect(store.size).toBe(3);
+  });
+
+  it('sweep() takes out middle and tail in one pass, and head and middle in another', () => {
+    const store = new SignatureWindows('account', 10);
+    const rings = ACCOUNTS.map((a) => store.create(of(a)));
+    rings[0]!.push(10);
+    rings[1]!.push(1);
+    rings[2]!.push(2);
+    expect(store.sweep(5)).toBe(true);
+    expect([store.size, ...ACCOUNTS.map((a) => store.find(of(a)))]).toEqual([1, rings[0], undefined, undefined]);
+
+    const second = new SignatureWindows('account', 10);
+    const r2 = ACCOUNTS.map((a) => second.create(of(a)));
+    r2[0]!.push(1);
+    r2[1]!.push(2);
+    r2[2]!.push(10);
+    expect(second.sweep(5)).toBe(true);
+    expect([second.size, ...ACCOUNTS.map((a) => second.find(of(a)))]).toEqual([1, undefined, undefined, r2[2]]);
+    expect(second.sweep(20)).toBe(true);
+    expect([second.size, [...second.entries()].length]).toEqual([0, 0]);
+  });
+
+  it('restore() of a snapshot holding all three rebuilds the same chain', () => {
+    const store = new SignatureWindows('account', 10);
+    ACCOUNTS.forEach((a, i) => store.create(of(a)).push(i + 1));
+    const restored = new SignatureWindows('account', 10);
+    for (const [name, ring] of store.entries()) restored.restore(name, ring.toArray());
+    expect(ACCOUNTS.map((a) => restored.find(of(a))?.toArray())).toEqual([[1], [2], [3]]);
+  });
+});
