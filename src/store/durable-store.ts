@@ -27,6 +27,7 @@ export interface StoreOptions {
 }
 
 const MAINTENANCE_MS = 1_000;
+const MAX_REPLICA_RESTARTS = 3;
 
 /**
  * The embedded default's durability: recovery at start (latest snapshot, then the journal
@@ -38,6 +39,8 @@ export class DurableStore {
   private readonly timer: NodeJS.Timeout;
   private lastSnapshotAt = Date.now();
   private snapshotting: Promise<void> | undefined;
+  private isClosing = false;
+  private replicaRestarts = 0;
 
   private constructor(
     private readonly options: StoreOptions,
@@ -45,7 +48,8 @@ export class DurableStore {
     private readonly writer: JournalWriter,
     private readonly log: StoreLog,
     readonly recovery: RecoveryReport,
-    private readonly replica: SnapshotReplica | undefined,
+    /** The writer feeds whatever replica this holds; a new one replaces one that was let go. */
+    private readonly replicas: { current: SnapshotReplica | undefined },
   ) {
     this.timer = setInterval(() => this.maintain(), Math.min(MAINTENANCE_MS, options.snapshotIntervalMs));
     this.timer.unref();
@@ -56,17 +60,7 @@ export class DurableStore {
     await mkdir(options.dataDir, { recursive: true });
     const recovery = await recover(options.dataDir, engine, log, { readOnly: false });
     // Started once recovery has mended the directory: the worker reads it as it now stands.
-    const worker = options.snapshotWorker;
-    // The worker may hold back as much journal as a segment holds (which triggers a snapshot anyway).
-    const replica =
-      worker === undefined
-        ? undefined
-        : SnapshotReplica.start(
-            { dataDir: options.dataDir, engineConfig: worker.engineConfig, limits: worker.limits },
-            log,
-            { maxBacklogBytes: options.maxSegmentBytes, ...(worker.timeoutMs === undefined ? {} : { timeoutMs: worker.timeoutMs }) },
-            worker.script,
-          );
+    const replicas = { current: startReplica(options, log) };
     const writer = new JournalWriter(
       {
         dir: options.dataDir,
@@ -74,7 +68,7 @@ export class DurableStore {
         asyncFlushMs: options.asyncFlushMs,
         asyncSyncMs: 1_000,
         maxPendingEvents: options.maxPendingEvents ?? 1_000_000,
-        ...(replica === undefined ? {} : { onWritten: (bytes: Buffer) => replica.feed(bytes) }),
+        ...(options.snapshotWorker === undefined ? {} : { onWritten: (bytes: Buffer) => replicas.current?.feed(bytes) }),
       },
       recovery.lastSeq,
       (error) => log.error({ err: error }, 'journal failed: state changes are refused until restart'),
@@ -82,12 +76,12 @@ export class DurableStore {
     try {
       await writer.rotate();
     } catch (error) {
-      await replica?.close();
+      await replicas.current?.close();
       throw error;
     }
     engine.recordEventsTo((event) => writer.append(event));
     log.info({ ...recovery, dropped: recovery.dropped.length }, 'state recovered');
-    return new DurableStore(options, engine, writer, log, recovery, replica);
+    return new DurableStore(options, engine, writer, log, recovery, replicas);
   }
 
   get isHealthy(): boolean {
@@ -109,6 +103,7 @@ export class DurableStore {
 
   /** Final snapshot, then the journal is flushed and closed. */
   async close(): Promise<void> {
+    this.isClosing = true;
     clearInterval(this.timer);
     this.engine.recordEventsTo(undefined);
     try {
@@ -117,14 +112,14 @@ export class DurableStore {
       try {
         await this.writer.close();
       } finally {
-        await this.replica?.close();
+        await this.replicas.current?.close();
       }
     }
   }
 
   /** Whether snapshots are taken off the main thread right now. */
   get snapshotsOffThread(): boolean {
-    return this.replica?.isHealthy === true;
+    return this.replicas.current?.isHealthy === true;
   }
 
   private maintain(): void {
@@ -135,7 +130,7 @@ export class DurableStore {
 
   private async takeSnapshot(): Promise<void> {
     const seq = this.writer.lastSeq;
-    const replica = this.replica?.isHealthy === true ? this.replica : undefined;
+    const replica = this.replicas.current?.isHealthy === true ? this.replicas.current : undefined;
     // Without the worker, captured synchronously, so it holds exactly the events up to lastSeq.
     const state = replica === undefined ? this.engine.captureState() : undefined;
     this.lastSnapshotAt = Date.now();
@@ -148,6 +143,22 @@ export class DurableStore {
       const isCovered = (SEGMENT.test(file) && file < current) || (SNAPSHOT.test(file) && file < name);
       if (isCovered) await rm(join(this.options.dataDir, file), { force: true });
     }
+    this.restartReplicaIfLetGo();
+  }
+
+  /**
+   * A worker that was let go for dying or falling behind is replaced once the main thread has
+   * taken its snapshot: the new one recovers from that snapshot and is fed from then on, so one
+   * bad moment does not put every later snapshot back on the event loop. Not a hung one (each
+   * snapshot would wait out the timeout again), and not more than MAX_REPLICA_RESTARTS times.
+   */
+  private restartReplicaIfLetGo(): void {
+    const current = this.replicas.current;
+    if (this.isClosing || current === undefined || current.isHealthy || current.isUnresponsive) return;
+    if (this.replicaRestarts >= MAX_REPLICA_RESTARTS) return;
+    this.replicaRestarts++;
+    this.replicas.current = startReplica(this.options, this.log);
+    if (this.replicas.current !== undefined) this.log.info({ restarts: this.replicaRestarts }, 'snapshot worker restarted');
   }
 
   /** The worker's snapshot; if it fails, one taken here instead (of a later state, which covers seq too). */
@@ -162,4 +173,16 @@ export class DurableStore {
       return writeSnapshot(this.options.dataDir, this.writer.lastSeq, this.engine.captureState());
     }
   }
+}
+
+/** The snapshot worker, if configured; it may hold back as much journal as a segment holds (which triggers a snapshot anyway). */
+function startReplica(options: StoreOptions, log: StoreLog): SnapshotReplica | undefined {
+  const worker = options.snapshotWorker;
+  if (worker === undefined) return undefined;
+  return SnapshotReplica.start(
+    { dataDir: options.dataDir, engineConfig: worker.engineConfig, limits: worker.limits },
+    log,
+    { maxBacklogBytes: options.maxSegmentBytes, ...(worker.timeoutMs === undefined ? {} : { timeoutMs: worker.timeoutMs }) },
+    worker.script,
+  );
 }

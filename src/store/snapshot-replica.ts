@@ -26,6 +26,8 @@ export class SnapshotReplica {
   private nextId = 1;
   private brokenBy: Error | undefined;
   private terminating: Promise<unknown> | undefined;
+  /** Let go for not answering: a hung worker, which a new one would likely repeat. */
+  isUnresponsive = false;
   /** Bytes handed to the worker and not yet replayed: bounded by maxBacklogBytes. */
   private backlogBytes = 0;
 
@@ -79,7 +81,10 @@ export class SnapshotReplica {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       // A worker that does not answer is let go, not asked again: it may be hung, or still writing.
-      const timer = setTimeout(() => this.break(new Error(`snapshot worker did not answer in ${this.timeoutMs} ms`)), this.timeoutMs);
+      const timer = setTimeout(() => {
+        this.isUnresponsive = true;
+        this.break(new Error(`snapshot worker did not answer in ${this.timeoutMs} ms`));
+      }, this.timeoutMs);
       timer.unref();
       this.pending.set(id, { timer, resolve, reject });
       // An idle worker does not keep the process alive; one writing a snapshot (at shutdown, say) must.
