@@ -139,6 +139,8 @@ export class SnapshotReplica {
   private break(error: Error): void {
     if (this.brokenBy !== undefined) return;
     this.brokenBy = error;
+    // Referenced until it has stopped, so a shutdown waits for it rather than exiting under it.
+    this.worker.ref();
     this.terminating = this.worker.terminate().catch(() => undefined);
     if (error.message !== 'snapshot worker closed') this.log.error({ err: error }, 'snapshot worker failed: snapshots are taken on the main thread');
     for (const pending of this.pending.values()) {
@@ -146,6 +148,5 @@ export class SnapshotReplica {
       pending.reject(error);
     }
     this.pending.clear();
-    this.worker.unref();
   }
 }
