@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { BatchResult } from '../../src/domain/engine.js';
 import { BATCH_SLICE } from '../../src/http/routes/checks.js';
 import { bearer, testApp } from '../support/app-fixtures.js';
-import { anOrder } from './http-helpers.js';
+import { anOrder, batchBesideProbe } from './http-helpers.js';
 
 const SIZE = BATCH_SLICE * 2 + 10;
 const bigBatchApp = () => testApp({ server: { logLevel: 'info', defaultDeadlineMs: 1_000, maxBatchSize: 5_000 } });
@@ -29,13 +29,8 @@ describe('large batches are checked in slices', () => {
   it('lets other requests in between its slices', async () => {
     const app = await bigBatchApp();
     const orders = Array.from({ length: SIZE }, () => anOrder({ accountId: 'ACC-SLICE', quantity: 1 }));
-    const finished: string[] = [];
-    const batch = app.server.inject({ method: 'POST', url: '/v1/checks/batch', headers: bearer('gateway'), payload: { orders } }).then(() => finished.push('batch'));
-    const health = new Promise((resolve) => setTimeout(resolve, 0))
-      .then(() => app.server.inject({ method: 'GET', url: '/healthz' }))
-      .then(() => finished.push('health'));
-    await Promise.all([batch, health]);
-    expect(finished).toEqual(['health', 'batch']);
+    const { answered } = await batchBesideProbe(app.server, { orders });
+    expect(answered).toEqual(['health', 'batch']);
     await app.server.close();
   });
 
@@ -51,18 +46,8 @@ describe('large batches are checked in slices', () => {
   it('takes an atomic batch whole when every order passes, with other requests served between slices', async () => {
     const app = await bigBatchApp();
     const orders = Array.from({ length: SIZE }, () => anOrder({ accountId: 'ACC-ATOMIC', quantity: 1 }));
-    const finished: string[] = [];
-    const batch = app.server
-      .inject({ method: 'POST', url: '/v1/checks/batch', headers: bearer('gateway'), payload: { orders, atomic: true } })
-      .then((response) => {
-        finished.push('batch');
-        return response.json<BatchResult>();
-      });
-    const health = new Promise((resolve) => setTimeout(resolve, 0))
-      .then(() => app.server.inject({ method: 'GET', url: '/healthz' }))
-      .then(() => finished.push('health'));
-    const [body] = await Promise.all([batch, health]);
-    expect(finished).toEqual(['health', 'batch']);
+    const { answered, body } = await batchBesideProbe(app.server, { orders, atomic: true });
+    expect(answered).toEqual(['health', 'batch']);
     expect(body.summary).toEqual({ total: SIZE, accepted: SIZE, rejected: 0 });
     expect(app.engine.ledger.openOrderCount).toBe(SIZE);
     await app.server.close();

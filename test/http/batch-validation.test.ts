@@ -1,11 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { BatchResult } from '../../src/domain/engine.js';
 import { BatchBodyValidation, newBodyAjv, VALIDATION_SLICE } from '../../src/http/body-validation.js';
 import { jsonSchemaOf } from '../../src/http/json-schema.js';
 import { BatchRequestSchema } from '../../src/http/schemas.js';
 import { bearer } from '../support/app-fixtures.js';
-import { anOrder, appPerTest, expectProblem } from './http-helpers.js';
+import { anOrder, appPerTest, batchBesideProbe, expectProblem } from './http-helpers.js';
 
 const LARGE = VALIDATION_SLICE * 2 + 7;
 const startApp = appPerTest();
@@ -100,18 +99,8 @@ describe('validating a large batch in slices', () => {
   it('checks a valid large batch as before, letting other requests in while it validates', async () => {
     const app = await bigBatchApp();
     const orders = Array.from({ length: LARGE }, (_, i) => anOrder({ orderId: `ok-${i}`, accountId: 'ACC-VALID', quantity: 1 }));
-    const finished: string[] = [];
-    const batch = app.server
-      .inject({ method: 'POST', url: '/v1/checks/batch', headers: bearer('gateway'), payload: { orders } })
-      .then((response) => {
-        finished.push('batch');
-        return response.json<BatchResult>();
-      });
-    const health = new Promise((resolve) => setTimeout(resolve, 0))
-      .then(() => app.server.inject({ method: 'GET', url: '/healthz' }))
-      .then(() => finished.push('health'));
-    const [body] = await Promise.all([batch, health]);
-    expect(finished).toEqual(['health', 'batch']);
+    const { answered, body } = await batchBesideProbe(app.server, { orders });
+    expect(answered).toEqual(['health', 'batch']);
     expect(body.summary).toEqual({ total: LARGE, accepted: LARGE, rejected: 0 });
   });
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterEach, expect } from 'vitest';
-import type { LimitEngine } from '../../src/domain/engine.js';
+import type { BatchResult, LimitEngine } from '../../src/domain/engine.js';
 import type { Order } from '../../src/domain/orders.js';
 import type { ProblemBody } from '../../src/http/problems.js';
 import { bearer, testApp } from '../support/app-fixtures.js';
@@ -73,4 +73,21 @@ export function stateOf(engine: LimitEngine, accounts: readonly string[] = ['ACC
     active: engine.violations.activeCount,
     tradingStates: JSON.stringify(engine.tradingStates.list()),
   };
+}
+
+/**
+ * Posts a batch and, one timer tick later, a health probe: `answered` says which answered
+ * first, so a test can show that a large batch lets other requests in while it runs.
+ */
+export async function batchBesideProbe(server: FastifyInstance, payload: object): Promise<{ answered: string[]; body: BatchResult }> {
+  const answered: string[] = [];
+  const batch = server.inject({ method: 'POST', url: '/v1/checks/batch', headers: bearer('gateway'), payload }).then((response) => {
+    answered.push('batch');
+    return response.json<BatchResult>();
+  });
+  const probe = new Promise((resolve) => setTimeout(resolve, 0))
+    .then(() => server.inject({ method: 'GET', url: '/healthz' }))
+    .then(() => answered.push('health'));
+  const [body] = await Promise.all([batch, probe]);
+  return { answered, body };
 }
