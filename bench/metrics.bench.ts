@@ -7,29 +7,14 @@
  */
 import type { CheckResult } from '../src/domain/engine.js';
 import { LimitEngine } from '../src/domain/engine.js';
+import { systemClock } from '../src/domain/clock.js';
 import { Telemetry } from '../src/telemetry/metrics.js';
+import { benchConfig } from './engine-fixture.js';
 import { summarise } from './stats.js';
 
 const ROUNDS = 200_000;
-const engine = new LimitEngine(
-  {
-    severityActions: { WARNING: 'ALERT', SOFT_BREACH: 'ALERT', HARD_BREACH: 'BLOCK', CRITICAL: 'HALT' },
-    openOrderTtlMs: 60_000,
-    maxReferenceAgeMs: 60_000,
-    history: { capacity: 1_000, retentionMs: 60_000 },
-    capacity: {
-      maxOpenOrders: 1_000,
-      maxPositions: 1_000,
-      maxSymbols: 1_000,
-      maxWindowKeys: 1_000,
-      maxWindowEntries: 1_000,
-      maxTradingStates: 100,
-      maxActiveViolations: 100,
-      maxSubscribers: 1,
-    },
-  },
-  { now: () => Date.now(), monotonic: () => performance.now() },
-);
+// An empty engine: only its gauges are read, at scrape time.
+const engine = new LimitEngine(benchConfig(), systemClock);
 const telemetry = new Telemetry(() => engine, { defaultMetrics: false });
 
 const results: CheckResult[] = [

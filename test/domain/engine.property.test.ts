@@ -5,7 +5,7 @@ import { LimitEngine } from '../../src/domain/engine.js';
 import type { Aggregation } from '../../src/domain/enums.js';
 import type { LimitDefinition } from '../../src/domain/limit-definition.js';
 import type { Order } from '../../src/domain/orders.js';
-import { KINDS, MAX_REF_AGE, orderBuilder, scenarioArb, scopeIdOf, TTL } from '../support/engine-arbitraries.js';
+import { KINDS, MAX_REF_AGE, orderBuilder, printStats, scenarioArb, scopeIdOf, TTL } from '../support/engine-arbitraries.js';
 import type { ExecSpec, OrderSpec, Scenario } from '../support/engine-arbitraries.js';
 import { testConfig } from '../support/engine-fixtures.js';
 import { FakeClock } from '../support/fake-clock.js';
@@ -203,7 +203,7 @@ describe('LimitEngine against a reference model', () => {
         }),
         { numRuns: NUM_RUNS },
       );
-      if (process.env.FC_STATS !== undefined) console.log([...stats].sort(([a], [b]) => a.localeCompare(b)).map(([k, n]) => `${k}: ${n}`).join('\n'));
+      printStats(stats);
     },
     // About 2 ms a run on a laptop; long runs (FC_NUM_RUNS=20000) must not hit the default timeout.
     Math.max(30_000, NUM_RUNS * 20),

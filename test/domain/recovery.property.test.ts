@@ -13,7 +13,7 @@ import type { StateEvent } from '../../src/domain/events.js';
 import type { LimitBook } from '../../src/domain/limit-book.js';
 import type { LimitDefinition } from '../../src/domain/limit-definition.js';
 import type { ExecutionEvent, Order, PositionRow, ReferencePrice } from '../../src/domain/orders.js';
-import { limitArb, opArb, orderBuilder, pickFrom, scopeIdOf } from '../support/engine-arbitraries.js';
+import { limitArb, opArb, orderBuilder, pickFrom, printStats, scopeIdOf, worldArb } from '../support/engine-arbitraries.js';
 import type { Op, PickSource } from '../support/engine-arbitraries.js';
 import { testConfig } from '../support/engine-fixtures.js';
 import { FakeClock } from '../support/fake-clock.js';
@@ -92,27 +92,17 @@ function recoveryOpArb(u: Universe, windows: readonly number[]): fc.Arbitrary<Re
   );
 }
 
-const scenarioArb: fc.Arbitrary<RecoveryScenario> = fc
-  .record({ accounts: fc.integer({ min: 2, max: 3 }), symbols: fc.integer({ min: 2, max: 3 }), limits: fc.integer({ min: 1, max: 8 }) })
-  .chain(({ accounts, symbols, limits }) => {
-    const universe: Universe = {
-      accounts: ['A1', 'A2', 'A3'].slice(0, accounts),
-      strategies: ['S1', 'S2'],
-      symbols: ['X', 'Y', 'Z'].slice(0, symbols),
-    };
-    return fc.tuple(...Array.from({ length: limits }, (_, i) => limitArb(universe, i, 4))).chain((book) => {
-      const windows = [...new Set(book.flatMap((l) => (l.windowMs === undefined ? [] : [l.windowMs])))];
-      const op = recoveryOpArb(universe, windows);
-      return fc.record({
-        config: fc.constantFrom(CONFIG, TIGHT),
-        universe: fc.constant(universe),
-        limits: fc.constant(book),
-        ops: fc.array(op, { minLength: 1, maxLength: 60, size: 'max' }),
-        snapshotAt: fc.nat(),
-        after: fc.array(op, { maxLength: 25, size: 'max' }),
-      });
-    });
+const scenarioArb: fc.Arbitrary<RecoveryScenario> = worldArb(4).chain(({ universe, limits, windows }) => {
+  const op = recoveryOpArb(universe, windows);
+  return fc.record({
+    config: fc.constantFrom(CONFIG, TIGHT),
+    universe: fc.constant(universe),
+    limits: fc.constant(limits),
+    ops: fc.array(op, { minLength: 1, maxLength: 60, size: 'max' }),
+    snapshotAt: fc.nat(),
+    after: fc.array(op, { maxLength: 25, size: 'max' }),
   });
+});
 
 // ---- concrete operations, applied alike to every engine --------------------------------------
 
@@ -379,7 +369,7 @@ describe('recovery: journal replay and snapshots rebuild the live engine', () =>
         }),
         { numRuns: NUM_RUNS },
       );
-      if (process.env.FC_STATS !== undefined) console.log([...stats].sort(([a], [b]) => a.localeCompare(b)).map(([k, n]) => `${k}: ${n}`).join('\n'));
+      printStats(stats);
     },
     Math.max(30_000, NUM_RUNS * 60),
   );

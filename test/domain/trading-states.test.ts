@@ -107,6 +107,16 @@ describe('trading states', () => {
     expect(engine.tradingStates.size).toBe(0);
   });
 
+  it('lifts one halt and keeps another: the lifted scope is gone from every index', () => {
+    const { engine } = makeEngine([]);
+    engine.setTradingState('account', 'ACC-1', 'HALTED', 'ops');
+    engine.setTradingState('account', 'ACC-2', 'HALTED', 'ops');
+    engine.setTradingState('account', 'ACC-1', 'ACTIVE', 'ops');
+    expect(engine.checkOrder(order()).decision).toBe('ACCEPT');
+    expect(engine.checkOrder(order({ accountId: 'ACC-2' })).reasons).toEqual(['HALTED']);
+    expect(engine.tradingStates.size).toBe(1);
+  });
+
   it('lets an operator loosen a halt to reduce-only', () => {
     const { engine } = longEngine();
     engine.setTradingState('account', 'ACC-1', 'HALTED', 'ops');

@@ -248,23 +248,43 @@ export function opArb(u: Universe, windows: readonly number[]): fc.Arbitrary<Op>
   );
 }
 
-export const scenarioArb: fc.Arbitrary<Scenario> = fc
-  .record({ accounts: fc.integer({ min: 2, max: 3 }), symbols: fc.integer({ min: 2, max: 3 }), limits: fc.integer({ min: 1, max: 8 }) })
-  .chain(({ accounts, symbols, limits }) => {
-    const universe: Universe = {
-      accounts: ['A1', 'A2', 'A3'].slice(0, accounts),
-      strategies: ['S1', 'S2'],
-      symbols: ['X', 'Y', 'Z'].slice(0, symbols),
-    };
-    return fc.tuple(...Array.from({ length: limits }, (_, i) => limitArb(universe, i))).chain((book) => {
-      const windows = [...new Set(book.flatMap((l) => (l.windowMs === undefined ? [] : [l.windowMs])))];
-      return fc.record({
-        universe: fc.constant(universe),
-        limits: fc.constant(book),
-        ops: fc.array(opArb(universe, windows), { minLength: 1, maxLength: 60, size: 'max' }),
-      });
+/** A small firm (2–3 accounts and symbols, 2 strategies), a book of 1–8 limits over it, and the book's window lengths. */
+export interface World {
+  universe: Universe;
+  limits: LimitDefinition[];
+  windows: number[];
+}
+
+export function worldArb(valueWeight = 1): fc.Arbitrary<World> {
+  return fc
+    .record({ accounts: fc.integer({ min: 2, max: 3 }), symbols: fc.integer({ min: 2, max: 3 }), limits: fc.integer({ min: 1, max: 8 }) })
+    .chain(({ accounts, symbols, limits }) => {
+      const universe: Universe = {
+        accounts: ['A1', 'A2', 'A3'].slice(0, accounts),
+        strategies: ['S1', 'S2'],
+        symbols: ['X', 'Y', 'Z'].slice(0, symbols),
+      };
+      return fc.tuple(...Array.from({ length: limits }, (_, i) => limitArb(universe, i, valueWeight))).map((book) => ({
+        universe,
+        limits: book,
+        windows: [...new Set(book.flatMap((l) => (l.windowMs === undefined ? [] : [l.windowMs])))],
+      }));
     });
-  });
+}
+
+export const scenarioArb: fc.Arbitrary<Scenario> = worldArb().chain(({ universe, limits, windows }) =>
+  fc.record({
+    universe: fc.constant(universe),
+    limits: fc.constant(limits),
+    ops: fc.array(opArb(universe, windows), { minLength: 1, maxLength: 60, size: 'max' }),
+  }),
+);
+
+/** Prints how often each counted outcome was reached, when FC_STATS is set (to see the generators do their job). */
+export function printStats(stats: ReadonlyMap<string, number>): void {
+  if (process.env.FC_STATS === undefined) return;
+  console.log([...stats].sort(([a], [b]) => a.localeCompare(b)).map(([k, n]) => `${k}: ${n}`).join('\n'));
+}
 
 // ---- from generated specs to concrete orders and executions ------------------------------------
 
