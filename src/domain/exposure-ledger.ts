@@ -281,9 +281,9 @@ function keepOwnCopy(exposure: Exposure): void {
 }
 
 /** Which family a group belongs to; an open order has a list link per level. */
-export const ACCOUNT_LEVEL = 0;
-export const STRATEGY_LEVEL = 1;
-export const FIRM_LEVEL = 2;
+const ACCOUNT_LEVEL = 0;
+const STRATEGY_LEVEL = 1;
+const FIRM_LEVEL = 2;
 type Level = typeof ACCOUNT_LEVEL | typeof STRATEGY_LEVEL | typeof FIRM_LEVEL;
 
 /** An accepted order holding a reservation until it fills, is cancelled or expires. */
@@ -547,10 +547,6 @@ export class ExposureLedger {
 
   openOrder(accountId: string, orderId: string): OpenOrder | undefined {
     return this.accounts.get(accountId)?.openById?.get(orderId);
-  }
-
-  openOrdersOf(accountId: string): IterableIterator<OpenOrder> | undefined {
-    return this.accounts.get(accountId)?.openById?.values();
   }
 
   allOpenOrders(): Iterator<OpenOrder> & Iterable<OpenOrder> {

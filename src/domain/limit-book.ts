@@ -182,6 +182,3 @@ function deepFreeze<T>(value: T): T {
   }
   return value;
 }
-
-/** Re-exported so callers validate a single definition the same way the book does. */
-export const parseLimitDefinition = (definition: unknown): LimitDefinition => parseDefinition(definition, 0);

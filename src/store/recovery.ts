@@ -68,7 +68,7 @@ export async function recover(dir: string, engine: LimitEngine, log: StoreLog, o
 }
 
 /** A journal record's payload: `{s: seq, e: event}`. */
-export function parseRecord(path: string, offset: number, payload: string): { s: number; e: StateEvent } {
+function parseRecord(path: string, offset: number, payload: string): { s: number; e: StateEvent } {
   let json: unknown;
   try {
     json = JSON.parse(payload);

@@ -5,10 +5,10 @@ import type { StoreLog } from './recovery.js';
 import type { ReplicaReply, ReplicaRequest, ReplicaSetup } from './snapshot-protocol.js';
 
 /** How long a snapshot may take the worker before the store takes it itself (default). */
-export const SNAPSHOT_TIMEOUT_MS = 120_000;
+const SNAPSHOT_TIMEOUT_MS = 120_000;
 
 /** Where the worker's script is once built; absent when running from TypeScript sources (tests). */
-export const SNAPSHOT_WORKER_SCRIPT = new URL('./snapshot-worker.js', import.meta.url);
+const SNAPSHOT_WORKER_SCRIPT = new URL('./snapshot-worker.js', import.meta.url);
 
 interface Pending {
   timer: NodeJS.Timeout;
