@@ -13,7 +13,7 @@ import { errorsPlugin, frameworkErrorHandler } from './http/plugins/errors.js';
 import { newBodyAjv } from './http/body-validation.js';
 import { openApiYaml, recordRoutes } from './http/openapi.js';
 import { registerRateLimit } from './http/plugins/rate-limit.js';
-import { checkRoutes } from './http/routes/checks.js';
+import { checkBatchRoute, checkRoutes } from './http/routes/checks.js';
 import type { RouteDeps } from './http/routes/deps.js';
 import { feedRoutes } from './http/routes/feeds.js';
 import { healthRoutes } from './http/routes/health.js';
@@ -134,6 +134,7 @@ export async function buildApp(config: AppConfig, options: AppOptions = {}): Pro
   const deps: RouteDeps = { engine, config, telemetry, clock, tracing: options.tracing ?? disabledTracing, store: store ?? NO_STORE, warmUp: httpWarmUp };
   healthRoutes(server, { telemetry, isReady: () => isReady && (store?.isHealthy ?? true) });
   checkRoutes(server, deps);
+  await checkBatchRoute(server, deps);
   feedRoutes(server, deps);
   limitRoutes(server, deps);
   violationRoutes(server, deps);

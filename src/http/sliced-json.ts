@@ -1,0 +1,181 @@
+import secureJson from 'secure-json-parse';
+
+/** As Fastify's default JSON parser: `__proto__` and `constructor.prototype` keys are refused. */
+const POISONING = { protoAction: 'error', constructorAction: 'error' } as const;
+
+export const parseJson = (text: string): unknown => secureJson.parse(text, null, POISONING) as unknown;
+
+/** Characters scanned, or of items parsed, per step: about a millisecond of work. */
+export const SLICE_CHARS = 128 * 1024;
+
+const QUOTE = 34;
+const BACKSLASH = 92;
+const COMMA = 44;
+const COLON = 58;
+const OPEN_BRACE = 123;
+const CLOSE_BRACE = 125;
+const OPEN_BRACKET = 91;
+const CLOSE_BRACKET = 93;
+
+const isWhitespace = (c: number): boolean => c === 32 || c === 10 || c === 13 || c === 9;
+
+/** Whether the quote at `at` is escaped: an odd run of backslashes before it. */
+function isEscaped(text: string, at: number): boolean {
+  let backslashes = 0;
+  while (text.charCodeAt(at - 1 - backslashes) === BACKSLASH) backslashes++;
+  return (backslashes & 1) === 1;
+}
+
+/**
+ * One pass over a JSON text, resumable, that finds the array which is the value of the root
+ * object's member `key` and where each of its items starts and ends. It tracks only strings,
+ * nesting and separators; whether the text is JSON is left to the parses of the pieces it
+ * cuts out. `isPlain` turns false for anything it does not follow (the root not an object, the
+ * member missing, twice, not an array, or a root key with escapes): the text is then parsed whole.
+ */
+class ItemScanner {
+  /** Index of the array's `[` and `]`. */
+  open = -1;
+  close = -1;
+  /** Start and end (exclusive) of each item, with the whitespace around it. */
+  readonly bounds: number[] = [];
+  isPlain = true;
+  private at = 0;
+  private depth = 0;
+  private expectsKey = false;
+  private keyIsTarget = false;
+  private expectsTarget = false;
+  private inTarget = false;
+  private itemStart = 0;
+
+  constructor(
+    private readonly text: string,
+    private readonly key: string,
+  ) {}
+
+  get isDone(): boolean {
+    return !this.isPlain || this.at >= this.text.length;
+  }
+
+  /** Scans up to about `chars` more characters (a string is skipped whole). */
+  advance(chars: number): void {
+    const text = this.text;
+    const end = Math.min(text.length, this.at + chars);
+    let i = this.at;
+    while (i < end && this.isPlain) {
+      const c = text.charCodeAt(i);
+      if (c === QUOTE) i = this.skipString(i);
+      else this.structuralChar(c, i++);
+    }
+    this.at = i;
+    if (this.at >= text.length && (this.close < 0 || this.depth !== 0)) this.isPlain = false;
+  }
+
+  /** From a string's opening quote to past its closing one; notes a root key. */
+  private skipString(open: number): number {
+    const text = this.text;
+    if (this.depth === 0 || this.expectsTarget) {
+      this.isPlain = false;
+      return open;
+    }
+    let close = text.indexOf('"', open + 1);
+    while (close > 0 && isEscaped(text, close)) close = text.indexOf('"', close + 1);
+    if (close < 0) {
+      this.isPlain = false;
+      return text.length;
+    }
+    if (this.depth === 1 && this.expectsKey) this.rootKey(text.slice(open + 1, close));
+    this.expectsKey = false;
+    return close + 1;
+  }
+
+  private rootKey(name: string): void {
+    // An escaped key could spell the target's name; the whole parse decides what it means.
+    if (name.includes('\\')) this.isPlain = false;
+    this.keyIsTarget = name === this.key;
+    if (this.keyIsTarget && this.open >= 0) this.isPlain = false;
+  }
+
+  private structuralChar(c: number, i: number): void {
+    if (isWhitespace(c)) return;
+    if (this.expectsTarget && c !== OPEN_BRACKET) {
+      this.isPlain = false;
+      return;
+    }
+    if (this.depth === 0 && c !== OPEN_BRACE) {
+      // Before the root object (a BOM, an array) or after it: left to the whole parse.
+      this.isPlain = false;
+      return;
+    }
+    switch (c) {
+      case OPEN_BRACE:
+      case OPEN_BRACKET:
+        if (this.expectsTarget) {
+          this.expectsTarget = false;
+          this.inTarget = true;
+          this.open = i;
+          this.itemStart = i + 1;
+        }
+        this.depth++;
+        if (this.depth === 1) this.expectsKey = true;
+        return;
+      case CLOSE_BRACE:
+      case CLOSE_BRACKET:
+        this.depth--;
+        if (this.inTarget && this.depth === 1) this.closeTarget(i);
+        return;
+      case COMMA:
+        if (this.depth === 1) this.expectsKey = true;
+        else if (this.inTarget && this.depth === 2) this.endItem(i);
+        return;
+      case COLON:
+        if (this.depth === 1 && this.keyIsTarget) this.expectsTarget = true;
+        this.keyIsTarget = false;
+        return;
+      default:
+        return;
+    }
+  }
+
+  private endItem(at: number): void {
+    this.bounds.push(this.itemStart, at);
+    this.itemStart = at + 1;
+  }
+
+  private closeTarget(at: number): void {
+    this.inTarget = false;
+    this.close = at;
+    // `[]` has no items; `[1,]` has an empty last one, which then fails to parse, as it should.
+    if (this.bounds.length > 0 || this.text.slice(this.itemStart, at).trim() !== '') this.endItem(at);
+  }
+}
+
+/**
+ * Parses a JSON text whose root object has one large array member (`key`) a slice at a time,
+ * calling `yieldTurn` between slices so that other requests run meanwhile. The result, and
+ * whether it throws, are those of parsing the text whole: the items are parsed in runs, and the
+ * text with the array emptied on its own; if all of those parse, the text is JSON, and the
+ * array's items are exactly those values. A text the scanner does not follow is parsed whole.
+ */
+export async function parseInSlices(text: string, key: string, yieldTurn: () => Promise<void>, sliceChars = SLICE_CHARS): Promise<unknown> {
+  const scanner = new ItemScanner(text, key);
+  for (scanner.advance(sliceChars); !scanner.isDone; scanner.advance(sliceChars)) await yieldTurn();
+  if (!scanner.isPlain) return parseJson(text);
+  const envelope = parseJson(text.slice(0, scanner.open + 1) + text.slice(scanner.close)) as Record<string, unknown>;
+  const { bounds } = scanner;
+  const items: unknown[] = [];
+  // Items are parsed a run at a time, as an array of their own: the text from the first's start
+  // to the last's end is those items and the commas between them, so it parses if they all do.
+  for (let first = 0; first < bounds.length; ) {
+    let last = first;
+    while (last + 2 < bounds.length && bounds[last + 1]! - bounds[first]! < sliceChars) last += 2;
+    const run = parseJson(`[${text.slice(bounds[first], bounds[last + 1])}]`) as unknown[];
+    // A run of one empty item (`[1,]`'s last) parses as `[]`: it is not a value.
+    if (run.length !== (last - first) / 2 + 1) throw new SyntaxError(`empty item in the array at position ${bounds[first]}`);
+    for (const item of run) items.push(item);
+    first = last + 2;
+    if (first < bounds.length) await yieldTurn();
+  }
+  envelope[key] = items;
+  return envelope;
+}

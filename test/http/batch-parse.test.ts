@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import type { BatchResult } from '../../src/domain/engine.js';
+import { SLICED_PARSE_CHARS } from '../../src/http/routes/checks.js';
+import { bearer } from '../support/app-fixtures.js';
+import { anOrder, appPerTest, expectProblem } from './http-helpers.js';
+
+const startApp = appPerTest();
+const bigBatchApp = () => startApp({ server: { logLevel: 'info', defaultDeadlineMs: 5_000, maxBatchSize: 10_000, bodyLimitBytes: 8 * 1024 * 1024 } });
+
+/** A batch body of `count` orders, as text, long enough to be parsed in slices. */
+function largeBody(count: number): string {
+  const text = JSON.stringify({ orders: Array.from({ length: count }, (_, i) => anOrder({ orderId: `parse-${i}`, accountId: 'ACC-PARSE', quantity: 1 })) });
+  expect(text.length).toBeGreaterThan(SLICED_PARSE_CHARS);
+  return text;
+}
+
+/** Sends `payload` to the batch route and, once it is under way, a health probe; who answered first. */
+async function besideProbe(app: Awaited<ReturnType<ReturnType<typeof appPerTest>>>, payload: string) {
+  const answered: string[] = [];
+  const batch = app.server
+    .inject({ method: 'POST', url: '/v1/checks/batch', headers: { ...bearer('gateway'), 'content-type': 'application/json' }, payload })
+    .then((response) => {
+      answered.push('batch');
+      return response;
+    });
+  const probe = new Promise((resolve) => setTimeout(resolve, 0))
+    .then(() => app.server.inject({ method: 'GET', url: '/healthz' }))
+    .then(() => answered.push('health'));
+  const [response] = await Promise.all([batch, probe]);
+  return { answered, response };
+}
+
+describe('a large batch body is parsed in slices', () => {
+  it('answers it as any batch', async () => {
+    const app = await bigBatchApp();
+    const text = largeBody(3_000);
+    const { response } = await besideProbe(app, text);
+    const body = response.json<BatchResult>();
+    expect(response.statusCode).toBe(200);
+    expect(body.summary).toEqual({ total: 3_000, accepted: 3_000, rejected: 0 });
+    expect(body.results.map((r) => r.orderId)).toEqual((JSON.parse(text) as { orders: { orderId: string }[] }).orders.map((o) => o.orderId));
+  });
+
+  it('lets other requests in while it reads a body that turns out not to be JSON, then refuses it as malformed', async () => {
+    const app = await bigBatchApp();
+    // Broken at the very end: a whole parse would hold the event loop for all of it first.
+    const text = `${largeBody(3_000).slice(0, -2)},]}`;
+    const { answered, response } = await besideProbe(app, text);
+    expect(answered).toEqual(['health', 'batch']);
+    const problem = expectProblem(response, 400);
+    expect(problem.type).toBe('/problems/malformed-json');
+    expect(app.engine.ledger.openOrderCount).toBe(0);
+  });
+
+  it('refuses a prototype-poisoning item in a large body, as Fastify does in a small one', async () => {
+    const app = await bigBatchApp();
+    const text = largeBody(3_000).replace('{"orderId":"parse-2999"', '{"__proto__":{"polluted":true},"orderId":"parse-2999"');
+    const { response } = await besideProbe(app, text);
+    expectProblem(response, 400);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(app.engine.ledger.openOrderCount).toBe(0);
+  });
+
+  it('refuses empty and malformed small bodies as malformed JSON', async () => {
+    const app = await bigBatchApp();
+    for (const payload of ['', '{"orders":[', '{"orders":[1,]}']) {
+      const response = await app.server.inject({ method: 'POST', url: '/v1/checks/batch', headers: { ...bearer('gateway'), 'content-type': 'application/json' }, payload });
+      expect(expectProblem(response, 400).type).toBe('/problems/malformed-json');
+    }
+  });
+});

@@ -1,0 +1,104 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseInSlices, parseJson } from '../../src/http/sliced-json.js';
+
+const now = (): Promise<void> => Promise.resolve();
+
+/** What parsing `text` whole gives: the value, or that it throws. */
+function whole(text: string): { value: unknown } | 'throws' {
+  try {
+    return { value: parseJson(text) };
+  } catch {
+    return 'throws';
+  }
+}
+
+async function sliced(text: string, sliceChars: number): Promise<{ value: unknown } | 'throws'> {
+  try {
+    return { value: await parseInSlices(text, 'orders', now, sliceChars) };
+  } catch {
+    return 'throws';
+  }
+}
+
+const whitespace = fc.constantFrom('', ' ', '\n', '\t ', '\r\n  ');
+/** Strings that look like the structure the scanner follows. */
+const tricky = fc.constantFrom('"', '\\', '\\"', ',', '[', ']', '{', '}', ':', 'orders', '"orders"', '\u2028', '\uFEFF', 'é');
+const trickyString = fc.array(fc.oneof(tricky, fc.string({ maxLength: 3 })), { maxLength: 6 }).map((parts) => parts.join(''));
+const item = fc.oneof(
+  fc.jsonValue({ maxDepth: 3 }),
+  fc.dictionary(trickyString, fc.oneof(trickyString, fc.array(trickyString, { maxLength: 3 })), { maxKeys: 4 }),
+);
+
+/** A batch-shaped JSON text: other members around the array, odd keys and whitespace everywhere. */
+const batchText = fc
+  .record({
+    items: fc.array(item, { maxLength: 30 }),
+    before: fc.dictionary(trickyString.filter((k) => k !== 'orders'), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }),
+    after: fc.dictionary(trickyString.filter((k) => k !== 'orders'), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }),
+    ws: fc.array(whitespace, { minLength: 8, maxLength: 8 }),
+  })
+  .map(({ items, before, after, ws }) => {
+    const members = (o: Record<string, unknown>) => Object.entries(o).map(([k, v]) => `${JSON.stringify(k)}${ws[0]}:${ws[1]}${JSON.stringify(v)}`);
+    const array = `[${ws[2]}${items.map((v) => JSON.stringify(v, null, v === null ? 0 : 1)).join(`${ws[3]},${ws[4]}`)}${ws[5]}]`;
+    return `${ws[6]}{${[...members(before), `"orders"${ws[0]}:${ws[1]}${array}`, ...members(after)].join(`,${ws[7]}`)}}${ws[7]}`;
+  });
+
+/** One edit at a random place: a character dropped, or one of JSON's own put in. */
+const edited = (text: string) =>
+  fc.record({ at: fc.nat({ max: Math.max(0, text.length - 1) }), insert: fc.constantFrom('', '"', ',', '[', ']', '{', '}', ':', '\\', ' ', '1', '\uFEFF', 'x') }).map(({ at, insert }) =>
+    insert === '' ? text.slice(0, at) + text.slice(at + 1) : text.slice(0, at) + insert + text.slice(at),
+  );
+
+describe('parseInSlices', () => {
+  it('gives what parsing the text whole gives, at any slice size', async () => {
+    await fc.assert(
+      fc.asyncProperty(batchText, fc.integer({ min: 1, max: 64 }), async (text, sliceChars) => {
+        expect(await sliced(text, sliceChars)).toEqual(whole(text));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('throws exactly when parsing the text whole throws, and otherwise gives the same value', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        batchText.chain((text) => edited(text)),
+        fc.integer({ min: 1, max: 64 }),
+        async (text, sliceChars) => {
+          expect(await sliced(text, sliceChars)).toEqual(whole(text));
+        },
+      ),
+      { numRuns: 1_000 },
+    );
+  });
+
+  it.each([
+    ['the array twice (the last one counts)', '{"orders":[1,2],"orders":[3]}'],
+    ['an escaped key that spells the array', '{"ord\\u0065rs":[1],"x":1}'],
+    ['a byte-order mark before the root', '\uFEFF{"orders":[1]}'],
+    ['a byte-order mark inside the array', '{"orders":[\uFEFF1,2]}'],
+    ['a poisoned prototype in an item', '{"orders":[{"__proto__":{"x":1}}]}'],
+    ['a poisoned constructor in an item', '{"orders":[{"constructor":{"prototype":{"x":1}}}]}'],
+    ['no array where the member is', '{"orders":{"a":[1,2]}}'],
+    ['a trailing comma', '{"orders":[1,2,]}'],
+    ['an empty item', '{"orders":[1,,2]}'],
+    ['an empty array', '{"orders":[ ]}'],
+    ['a mismatched bracket', '{"orders":[{"a":1]}]}'],
+    ['a second root', '{"orders":[1]}{"orders":[2]}'],
+    ['a root array', '[{"orders":[1]}]'],
+    ['an unterminated string', '{"orders":["a\\"]}'],
+  ])('agrees with the whole parse on %s', async (_name, text) => {
+    for (const sliceChars of [1, 3, 1_000]) expect(await sliced(text, sliceChars)).toEqual(whole(text));
+  });
+
+  it('yields between slices: a scan step and a parse step per slice of the text', async () => {
+    const text = JSON.stringify({ orders: Array.from({ length: 1_000 }, (_, i) => ({ orderId: `o-${i}`, quantity: i })), atomic: true });
+    let turns = 0;
+    const value = await parseInSlices(text, 'orders', () => Promise.resolve(void turns++), 2_000);
+    expect(value).toEqual(JSON.parse(text));
+    // ~31k characters: ~15 scan steps and ~15 parse steps, each yielding once in between.
+    expect(turns).toBeGreaterThanOrEqual(2 * Math.floor(text.length / 2_000) - 2);
+    expect(turns).toBeLessThanOrEqual(2 * Math.ceil(text.length / 2_000) + 2);
+  });
+});
