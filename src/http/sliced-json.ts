@@ -19,6 +19,11 @@ const CLOSE_BRACKET = 93;
 
 const isWhitespace = (c: number): boolean => c === 32 || c === 10 || c === 13 || c === 9;
 
+function isBlank(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (!isWhitespace(text.charCodeAt(i))) return false;
+  return true;
+}
+
 /** Whether the quote at `at` is escaped: an odd run of backslashes before it. */
 function isEscaped(text: string, at: number): boolean {
   let backslashes = 0;
@@ -146,7 +151,8 @@ class ItemScanner {
     this.inTarget = false;
     this.close = at;
     // `[]` has no items; `[1,]` has an empty last one, which then fails to parse, as it should.
-    if (this.bounds.length > 0 || this.text.slice(this.itemStart, at).trim() !== '') this.endItem(at);
+    // (JSON's whitespace, not trim()'s: `[\uFEFF]` is not an empty array.)
+    if (this.bounds.length > 0 || !isBlank(this.text, this.itemStart, at)) this.endItem(at);
   }
 }
 

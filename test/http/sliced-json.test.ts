@@ -56,7 +56,7 @@ describe('parseInSlices', () => {
       fc.asyncProperty(batchText, fc.integer({ min: 1, max: 64 }), async (text, sliceChars) => {
         expect(await sliced(text, sliceChars)).toEqual(whole(text));
       }),
-      { numRuns: 500 },
+      { numRuns: 1_000 },
     );
   });
 
@@ -69,7 +69,7 @@ describe('parseInSlices', () => {
           expect(await sliced(text, sliceChars)).toEqual(whole(text));
         },
       ),
-      { numRuns: 1_000 },
+      { numRuns: 3_000 },
     );
   });
 
@@ -84,6 +84,7 @@ describe('parseInSlices', () => {
     ['a trailing comma', '{"orders":[1,2,]}'],
     ['an empty item', '{"orders":[1,,2]}'],
     ['an empty array', '{"orders":[ ]}'],
+    ['an array of a byte-order mark and whitespace', '{"orders":[\uFEFF\n ]}'],
     ['a mismatched bracket', '{"orders":[{"a":1]}]}'],
     ['a second root', '{"orders":[1]}{"orders":[2]}'],
     ['a root array', '[{"orders":[1]}]'],
