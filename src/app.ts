@@ -14,6 +14,7 @@ import { newBodyAjv } from './http/body-validation.js';
 import { openApiYaml, recordRoutes } from './http/openapi.js';
 import { registerRateLimit } from './http/plugins/rate-limit.js';
 import { checkBatchRoute, checkRoutes } from './http/routes/checks.js';
+import { lazyRequestLogger } from './http/request-logger.js';
 import type { RouteDeps } from './http/routes/deps.js';
 import { feedRoutes } from './http/routes/feeds.js';
 import { healthRoutes } from './http/routes/health.js';
@@ -110,6 +111,7 @@ export async function buildApp(config: AppConfig, options: AppOptions = {}): Pro
     logger,
     bodyLimit: config.server.bodyLimitBytes,
     logController: new LogController({ disableRequestLogging: !config.server.accessLog }),
+    childLoggerFactory: lazyRequestLogger,
     return503OnClosing: true,
     frameworkErrors: frameworkErrorHandler,
   });

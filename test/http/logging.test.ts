@@ -13,6 +13,17 @@ describe('logging', () => {
     await app.server.close();
   });
 
+  it("carries the request's id on the lines a request writes (its logger is made when it first logs)", async () => {
+    const app = await testApp({ server: { accessLog: true } });
+    await app.server.inject({ method: 'POST', url: '/v1/checks', headers: bearer('gateway'), payload: order });
+    const lines = app.logs.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const rejected = lines.filter((l) => l.msg === 'order rejected');
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0]!.reqId).toEqual(expect.any(String));
+    expect(lines.filter((l) => l.reqId === rejected[0]!.reqId).map((l) => l.msg)).toEqual(['incoming request', 'order rejected', 'request completed']);
+    await app.server.close();
+  });
+
   it('never writes a bearer token or the authorization header, even with access logs on', async () => {
     const app = await testApp({ server: { accessLog: true, logLevel: 'trace' } });
     const planted = 'Bearer sk-live-PLANTED-SECRET-123';
