@@ -37,6 +37,8 @@ describe('a large batch body is parsed in slices', () => {
     const { response } = await besideProbe(app, text);
     const body = response.json<BatchResult>();
     expect(response.statusCode).toBe(200);
+    // Serialised in slices (batch-response.ts), sent as a small batch's answer is.
+    expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
     expect(body.summary).toEqual({ total: 3_000, accepted: 3_000, rejected: 0 });
     expect(body.results.map((r) => r.orderId)).toEqual((JSON.parse(text) as { orders: { orderId: string }[] }).orders.map((o) => o.orderId));
   });

@@ -11,6 +11,7 @@ import { ProblemError } from '../problems.js';
 import { jsonSchemaOf } from '../json-schema.js';
 import { BatchBodyValidation } from '../body-validation.js';
 import { parseInSlices, parseJson } from '../sliced-json.js';
+import { BatchResponseSerializer, SERIALIZE_SLICE } from '../batch-response.js';
 import { CheckRateLimit } from '../plugins/rate-limit.js';
 import { BatchRequestSchema, BatchResponseSchema, CheckRequestSchema, CheckResultSchema } from '../schemas.js';
 import type { RouteDeps } from './deps.js';
@@ -51,9 +52,11 @@ export function checkRoutes(app: FastifyInstance, { engine, config, telemetry, t
 }
 
 /**
- * A batch, checked in sequence (a large one in slices). The route has its own scope, where the
- * JSON parser reads a large body a slice at a time (sliced-json.ts): a 10,000-order body took
- * 15 ms to parse whole, longer than any other request may wait (DESIGN §6: 10 ms).
+ * A batch, checked in sequence. A large one is read, validated, checked and answered in slices,
+ * with the event loop free in between (DESIGN §6: no request waits over 10 ms for another):
+ * the route has its own scope, whose JSON parser reads a large body a slice at a time
+ * (sliced-json.ts: a 10,000-order body took 15 ms to parse whole), and a large answer is
+ * serialised in slices too (batch-response.ts).
  */
 export async function checkBatchRoute(app: FastifyInstance, deps: RouteDeps): Promise<void> {
   await app.register((scope, _options, done) => {
@@ -70,6 +73,7 @@ function batchRoute(app: FastifyInstance, { engine, config, telemetry, tracing, 
   const batchLimit = CheckRateLimit.perToken(config.rateLimit, onLimited);
   const batchSchema = jsonSchemaOf(BatchRequestSchema);
   const batchBody = new BatchBodyValidation(batchSchema);
+  const serializer = new BatchResponseSerializer();
   const checkBatch = (request: FastifyRequest, reply: FastifyReply, body: BatchBody) => {
     batchLimit?.admit(request, reply);
     if (body.orders.length > config.server.maxBatchSize) {
@@ -88,7 +92,8 @@ function batchRoute(app: FastifyInstance, { engine, config, telemetry, tracing, 
       telemetry.recordBatch(result, engineMs);
       if (span !== undefined) endBatchSpan(tracing, span, result);
       if (result.summary.rejected > 0 && !isWarmUp) logBatchRejections(request, body.orders, result);
-      return sendDurably(reply, store, result);
+      if (result.results.length <= SERIALIZE_SLICE) return sendDurably(reply, store, result);
+      return serializer.serialize(result, nextTurn).then((text) => sendDurably(reply.type('application/json; charset=utf-8'), store, text));
     };
     const options = { atomic: body.atomic === true, deadline: request.deadlineAt };
     if (body.orders.length > BATCH_SLICE) {

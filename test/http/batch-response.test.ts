@@ -1,0 +1,57 @@
+import fc from 'fast-check';
+import fastJson from 'fast-json-stringify';
+import { describe, expect, it } from 'vitest';
+import type { BatchResult, CheckResult } from '../../src/domain/engine.js';
+import { ActionSchema, DecisionSchema, LimitKindSchema, ReasonCodeSchema, SeveritySchema } from '../../src/domain/enums.js';
+import { BatchResponseSerializer, SERIALIZE_SLICE } from '../../src/http/batch-response.js';
+import { jsonSchemaOf } from '../../src/http/json-schema.js';
+import { BatchResponseSchema } from '../../src/http/schemas.js';
+
+/** What the route's response schema makes of a batch in one go (Fastify compiles it the same way). */
+const whole = fastJson(jsonSchemaOf(BatchResponseSchema, 'output'));
+const serializer = new BatchResponseSerializer();
+const now = (): Promise<void> => Promise.resolve();
+
+const text = fc.string({ unit: 'binary', maxLength: 12 });
+const number = fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer());
+const violation = fc.record({
+  violationId: text,
+  limitId: text,
+  kind: fc.constantFrom(...LimitKindSchema.options),
+  severity: fc.constantFrom(...SeveritySchema.options),
+  action: fc.constantFrom(...ActionSchema.options),
+  value: number,
+  threshold: number,
+  key: text,
+  message: text,
+});
+const result: fc.Arbitrary<CheckResult> = fc.record({
+  orderId: text,
+  decision: fc.constantFrom(...DecisionSchema.options),
+  reasons: fc.array(fc.constantFrom(...ReasonCodeSchema.options), { maxLength: 3 }),
+  violations: fc.array(violation, { maxLength: 2 }),
+  evaluated: fc.nat(),
+  bookVersion: fc.nat(),
+});
+const batch: fc.Arbitrary<BatchResult> = fc
+  .array(result, { maxLength: 40 })
+  .map((results) => ({ results, summary: { total: results.length, accepted: results.filter((r) => r.decision === 'ACCEPT').length, rejected: results.filter((r) => r.decision === 'REJECT').length } }));
+
+describe('a batch answer serialised in slices', () => {
+  it('is byte for byte what the response schema gives in one go, at any slice size', async () => {
+    await fc.assert(
+      fc.asyncProperty(batch, fc.integer({ min: 1, max: 50 }), async (b, slice) => {
+        expect(await serializer.serialize(b, now, slice)).toBe(whole(b));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('yields between slices', async () => {
+    const results = Array.from({ length: SERIALIZE_SLICE * 4 + 1 }, (_, i) => ({ orderId: `o-${i}`, decision: 'ACCEPT' as const, reasons: [], violations: [], evaluated: 3, bookVersion: 1 }));
+    let turns = 0;
+    const text = await serializer.serialize({ results, summary: { total: results.length, accepted: results.length, rejected: 0 } }, () => Promise.resolve(void turns++));
+    expect(turns).toBe(4);
+    expect((JSON.parse(text) as BatchResult).results).toHaveLength(results.length);
+  });
+});
