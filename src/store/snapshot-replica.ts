@@ -85,7 +85,8 @@ export class SnapshotReplica {
       return;
     }
     this.hold(bytes);
-    if (this.heldBytes >= FEED_BYTES) this.handOver();
+    // Held bytes count against the backlog bound: a small bound (maxSegmentBytes) hands over sooner.
+    if (this.heldBytes >= Math.min(FEED_BYTES, this.maxBacklogBytes / 4)) this.handOver();
     else if (this.feedTimer === undefined) {
       this.feedTimer = setTimeout(() => this.handOver(), FEED_MS);
       this.feedTimer.unref();

@@ -66,6 +66,14 @@ describe('the snapshot worker feed', () => {
     expect(lengths).toEqual([FEED_BYTES, FEED_BYTES / 4]);
   });
 
+  it('hands over at a quarter of a backlog bound smaller than FEED_BYTES, so holding alone never breaks it', async () => {
+    const r = start(1_000);
+    r.feed(Buffer.alloc(300, 'a'));
+    r.feed(Buffer.alloc(100, 'b'));
+    expect((await received(r)).map((m) => m.length)).toEqual([300, 100]);
+    expect(r.isHealthy).toBe(true);
+  });
+
   it('counts what it holds against the backlog bound', async () => {
     const r = start(1_000);
     r.feed(Buffer.alloc(600, 'x'));
