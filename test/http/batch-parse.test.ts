@@ -63,6 +63,16 @@ describe('a large batch body is parsed in slices', () => {
     expect(app.engine.ledger.openOrderCount).toBe(0);
   });
 
+  it('refuses an array of a blank JSON does not count as whitespace as malformed, large or small', async () => {
+    const app = await bigBatchApp();
+    const post = (payload: string) =>
+      app.server.inject({ method: 'POST', url: '/v1/checks/batch', headers: { ...bearer('gateway'), 'content-type': 'application/json' }, payload });
+    // An early sliced parse took the large one for `{"orders":[]}` and answered a validation problem.
+    for (const payload of ['{"orders":[ \u00a0]}', `{"orders":[${' '.repeat(SLICED_PARSE_CHARS)}\u00a0]}`]) {
+      expect(expectProblem(await post(payload), 400).type).toBe('/problems/malformed-json');
+    }
+  });
+
   it('refuses empty and malformed small bodies as malformed JSON', async () => {
     const app = await bigBatchApp();
     for (const payload of ['', '{"orders":[', '{"orders":[1,]}']) {

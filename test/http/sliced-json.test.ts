@@ -84,7 +84,13 @@ describe('parseInSlices', () => {
     ['a trailing comma', '{"orders":[1,2,]}'],
     ['an empty item', '{"orders":[1,,2]}'],
     ['an empty array', '{"orders":[ ]}'],
+    // Blanks to trim() but not to JSON: the array is not empty, the text is not JSON.
     ['an array of a byte-order mark and whitespace', '{"orders":[\uFEFF\n ]}'],
+    ['an array of a no-break space', '{"orders":[\u00a0]}'],
+    ['an array of a vertical tab', '{"orders":[\u000b]}'],
+    ['an array of a form feed', '{"atomic":true,"orders":[\u000c]}'],
+    ['an array of a line separator', '{"orders":[\u2028]}'],
+    ['an array of an ideographic space', '{"orders":[\n\u3000\n]}'],
     ['a mismatched bracket', '{"orders":[{"a":1]}]}'],
     ['a second root', '{"orders":[1]}{"orders":[2]}'],
     ['a root array', '[{"orders":[1]}]'],
