@@ -41,6 +41,9 @@ describe('a large batch body is parsed in slices', () => {
     expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
     expect(body.summary).toEqual({ total: 3_000, accepted: 3_000, rejected: 0 });
     expect(body.results.map((r) => r.orderId)).toEqual((JSON.parse(text) as { orders: { orderId: string }[] }).orders.map((o) => o.orderId));
+    // The route's own scope still has the root's hooks: its requests are in the HTTP metrics.
+    const metrics = (await app.server.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toMatch(/^ulc_http_request_duration_seconds_count\{method="POST",route="\/v1\/checks\/batch",status_class="2xx"\} 1$/m);
   });
 
   it('lets other requests in while it reads a body that turns out not to be JSON, then refuses it as malformed', async () => {
