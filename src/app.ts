@@ -112,7 +112,8 @@ export async function buildApp(config: AppConfig, options: AppOptions = {}): Pro
     bodyLimit: config.server.bodyLimitBytes,
     logController: new LogController({ disableRequestLogging: !config.server.accessLog }),
     childLoggerFactory: lazyRequestLogger,
-    return503OnClosing: true,
+    // Our own 503 while closing is problem+json (errors plugin).
+    return503OnClosing: false,
     frameworkErrors: frameworkErrorHandler,
   });
   server.setValidatorCompiler(validatorCompiler());

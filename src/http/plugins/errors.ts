@@ -98,6 +98,21 @@ export const errorsPlugin = fp(
       return sendProblem(reply, request, kind, detail, errors);
     });
     app.setNotFoundHandler((request, reply) => sendProblem(reply, request, 'notFound', `no route ${request.method} ${request.url}`));
+    // While shutting down, a request that still arrives on an open keep-alive connection gets a
+    // 503 problem (Fastify's own return503OnClosing answer is plain JSON), before any other
+    // hook runs; Fastify marks the answer `Connection: close`, so the gateway reconnects elsewhere.
+    let isClosing = false;
+    app.addHook('preClose', (done) => {
+      isClosing = true;
+      done();
+    });
+    app.addHook('onRequest', (request, reply, done) => {
+      if (!isClosing) {
+        done();
+        return;
+      }
+      sendProblem(reply, request, 'unavailable', 'the service is shutting down');
+    });
   },
   { name: 'errors' },
 );
