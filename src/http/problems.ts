@@ -8,6 +8,7 @@ export const PROBLEM_TYPES = {
   unauthorized: { title: 'Missing or invalid bearer token', status: 401 },
   forbidden: { title: 'Token lacks the role this route needs', status: 403 },
   notFound: { title: 'Not found', status: 404 },
+  methodNotAllowed: { title: 'Method not allowed on this resource', status: 405 },
   conflict: { title: 'Conflicts with the current state', status: 409 },
   preconditionFailed: { title: 'If-Match does not match the current version', status: 412 },
   payloadTooLarge: { title: 'Request is too large', status: 413 },

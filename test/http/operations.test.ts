@@ -115,5 +115,17 @@ describe('public probes', () => {
   it('an unknown route is a problem+json 404', async () => {
     const { server } = await start();
     expectProblem(await server.inject({ method: 'GET', url: '/v2/nothing' }), 404);
+    expectProblem(await server.inject({ method: 'GET', url: '/v1/limits/x/y/z' }), 404);
+  });
+
+  it('a wrong method on a real resource is a problem+json 405 naming the methods it takes', async () => {
+    const { server } = await start();
+    const single = await server.inject({ method: 'GET', url: '/v1/checks?x=1' });
+    expect(expectProblem(single, 405).detail).toBe('/v1/checks does not take GET; it takes POST');
+    expect(single.headers.allow).toBe('POST');
+    // A path with a parameter, and a GET route's automatic HEAD.
+    const limit = await server.inject({ method: 'PATCH', url: '/v1/limits/max-qty' });
+    expectProblem(limit, 405);
+    expect(limit.headers.allow).toBe('DELETE, GET, HEAD, PUT');
   });
 });

@@ -197,7 +197,8 @@ describe('GET /v1/violations/stream', () => {
   it('has no HEAD route, which would hold a subscription open with no body', async () => {
     const { server, engine } = await start();
     const head = await server.inject({ method: 'HEAD', url: '/v1/violations/stream', headers: bearer('ops') });
-    expect(head.statusCode).toBe(404);
+    expect(head.statusCode).toBe(405);
+    expect(head.headers.allow).toBe('GET');
     expect(engine.violations.subscriberCount).toBe(0);
   });
 

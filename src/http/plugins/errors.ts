@@ -6,6 +6,7 @@ import { UnknownLimitError, VersionConflictError } from '../../domain/engine.js'
 import { SubscriberLimitError } from '../../domain/violation-book.js';
 import { ProblemError, problemBody } from '../problems.js';
 import type { FieldProblem, ProblemKind } from '../problems.js';
+import type { RouteMethods } from '../route-methods.js';
 
 interface AjvIssue {
   instancePath: string;
@@ -90,14 +91,20 @@ export function frameworkErrorHandler(error: FastifyError, request: FastifyReque
 
 /** Every error leaves as RFC 9457 problem+json; only real faults are 5xx and logged as errors. */
 export const errorsPlugin = fp(
-  (app: FastifyInstance) => {
+  (app: FastifyInstance, options: { routes?: RouteMethods }) => {
     app.setErrorHandler((error: FastifyError, request, reply) => {
       const { kind, detail, errors } = classify(error);
       if (kind === 'internal') request.log.error({ err: error }, 'request failed');
       else request.log.debug({ kind, detail }, 'request refused');
       return sendProblem(reply, request, kind, detail, errors);
     });
-    app.setNotFoundHandler((request, reply) => sendProblem(reply, request, 'notFound', `no route ${request.method} ${request.url}`));
+    app.setNotFoundHandler((request, reply) => {
+      const path = request.url.split('?', 1)[0]!;
+      const allowed = options.routes?.allowedOn(path) ?? [];
+      if (allowed.length === 0) return sendProblem(reply, request, 'notFound', `no route ${request.method} ${request.url}`);
+      reply.header('allow', allowed.join(', '));
+      return sendProblem(reply, request, 'methodNotAllowed', `${path} does not take ${request.method}; it takes ${allowed.join(', ')}`);
+    });
     // While shutting down, a request that still arrives on an open keep-alive connection gets a
     // 503 problem (Fastify's own return503OnClosing answer is plain JSON), before any other
     // hook runs; Fastify marks the answer `Connection: close`, so the gateway reconnects elsewhere.
