@@ -13,6 +13,14 @@ const ACCOUNTS = ['ACC-36679', 'ACC-1877440', 'ACC-4643004'] as const;
 const base: Partial<Order> = { symbol: 'AAPL', side: 'BUY', quantity: 100, price: 10 };
 const of = (accountId: string): Order => order({ ...base, accountId });
 
+/** A store holding the chain of three, each ring with one timestamp (`times`, in chain order). */
+function chainWith(times: readonly number[]) {
+  const store = new SignatureWindows('account', 10);
+  const rings = ACCOUNTS.map((a) => store.create(of(a)));
+  times.forEach((t, i) => rings[i]!.push(t));
+  return { store, rings };
+}
+
 describe('SignatureWindows collision chains of three', () => {
   it('the three accounts collide', () => {
     const hashes = ACCOUNTS.map((a) => signatureHash(a, 'AAPL', 'BUY', 100, 10));
@@ -20,9 +28,7 @@ describe('SignatureWindows collision chains of three', () => {
   });
 
   it('drop() takes the middle ring out and keeps head and tail findable', () => {
-    const store = new SignatureWindows('account', 10);
-    const rings = ACCOUNTS.map((a) => store.create(of(a)));
-    rings.forEach((r, i) => r.push(i + 1));
+    const { store, rings } = chainWith([1, 2, 3]);
     store.drop(of(ACCOUNTS[1]), rings[1]!);
     expect(store.size).toBe(2);
     expect(ACCOUNTS.map((a) => store.find(of(a)))).toEqual([rings[0], undefined, rings[2]]);
@@ -34,19 +40,11 @@ describe('SignatureWindows collision chains of three', () => {
   });
 
   it('sweep() takes out middle and tail in one pass, and head and middle in another', () => {
-    const store = new SignatureWindows('account', 10);
-    const rings = ACCOUNTS.map((a) => store.create(of(a)));
-    rings[0]!.push(10);
-    rings[1]!.push(1);
-    rings[2]!.push(2);
+    const { store, rings } = chainWith([10, 1, 2]);
     expect(store.sweep(5)).toBe(true);
     expect([store.size, ...ACCOUNTS.map((a) => store.find(of(a)))]).toEqual([1, rings[0], undefined, undefined]);
 
-    const second = new SignatureWindows('account', 10);
-    const r2 = ACCOUNTS.map((a) => second.create(of(a)));
-    r2[0]!.push(1);
-    r2[1]!.push(2);
-    r2[2]!.push(10);
+    const { store: second, rings: r2 } = chainWith([1, 2, 10]);
     expect(second.sweep(5)).toBe(true);
     expect([second.size, ...ACCOUNTS.map((a) => second.find(of(a)))]).toEqual([1, undefined, undefined, r2[2]]);
     expect(second.sweep(20)).toBe(true);
