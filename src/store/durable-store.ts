@@ -107,7 +107,9 @@ export class DurableStore {
     clearInterval(this.timer);
     this.engine.recordEventsTo(undefined);
     try {
+      // A failed journal takes no final snapshot, but one already under way finishes before the writer closes.
       if (this.writer.isHealthy) await this.snapshot();
+      else await this.snapshotting?.catch(() => undefined);
     } finally {
       try {
         await this.writer.close();
@@ -170,7 +172,13 @@ export class DurableStore {
       if (replica.isHealthy) this.log.error({ err: error }, 'snapshot worker could not take the snapshot: taking it on the main thread');
       // Stopped first, so it cannot still be writing a snapshot of its own beside this one.
       await replica.stopped();
-      return writeSnapshot(this.options.dataDir, this.writer.lastSeq, this.engine.captureState());
+      // The state now may hold changes not yet written: they are written (and synced) before the
+      // snapshot that holds them is, and a journal that fails meanwhile fails the snapshot too.
+      const lastSeq = this.writer.lastSeq;
+      const state = this.engine.captureState();
+      await this.writer.drain();
+      if (!this.writer.isHealthy) throw new Error('journal failed before the snapshot was written', { cause: error });
+      return writeSnapshot(this.options.dataDir, lastSeq, state);
     }
   }
 }

@@ -212,10 +212,12 @@ export class JournalWriter {
         await this.segment.write(bytes);
         this.writes++;
         this.bytesInSegment += bytes.length;
-        this.options.onWritten?.(bytes);
         if (shouldSync) await this.segment.sync();
       }
       for (const resolve of waiters) resolve();
+      // Only records as durable as configured reach the replica: a snapshot never holds a change
+      // whose request was told it failed. (The chunk's bytes up to here are not written again.)
+      if (bytes.length > 0) this.options.onWritten?.(bytes);
     })
       .catch((error: unknown) => {
         for (const reject of failures) reject(error as Error);
