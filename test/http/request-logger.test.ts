@@ -33,6 +33,8 @@ describe('the lazy request logger', () => {
     expect(log.level).toBe('info');
     expect(made()).toBe(0);
     log.debug('not at this level');
+    // A line below the level makes no child (every 4xx writes one at debug).
+    expect(made()).toBe(0);
     log.info({ orderId: 'o-1' }, 'order rejected');
     log.warn('twice');
     await new Promise((resolve) => setImmediate(resolve));
@@ -41,6 +43,14 @@ describe('the lazy request logger', () => {
       ['req-7', 'order rejected', 'o-1'],
       ['req-7', 'twice', undefined],
     ]);
+  });
+
+  it('makes nothing at all when the parent is silent', () => {
+    const { lines, parent } = capture();
+    parent.level = 'silent';
+    const made = counting(parent);
+    lazyRequestLogger(parent, { reqId: 'quiet' }, {}).fatal('dropped');
+    expect([made(), lines.length]).toEqual([0, 0]);
   });
 
   it('starts at the level its options give, and takes a new one', () => {
