@@ -36,8 +36,7 @@ export class SnapshotReplica {
   private nextId = 1;
   private brokenBy: Error | undefined;
   private terminating: Promise<unknown> | undefined;
-  /** Let go for not answering: a hung worker, which a new one would likely repeat. */
-  isUnresponsive = false;
+  private timedOut = false;
   /** Bytes handed to the worker (or held for it) and not yet replayed: bounded by maxBacklogBytes. */
   private backlogBytes = 0;
   /** The writes not yet handed over, copied end to end into `held` (grown as needed). */
@@ -69,6 +68,11 @@ export class SnapshotReplica {
       return undefined;
     }
     return new SnapshotReplica(new Worker(script, { workerData: setup }), log, limits.maxBacklogBytes, limits.timeoutMs ?? SNAPSHOT_TIMEOUT_MS);
+  }
+
+  /** Let go for not answering: a hung worker, which a new one would likely repeat. */
+  get isUnresponsive(): boolean {
+    return this.timedOut;
   }
 
   get isHealthy(): boolean {
@@ -122,7 +126,7 @@ export class SnapshotReplica {
     return new Promise((resolve, reject) => {
       // A worker that does not answer is let go, not asked again: it may be hung, or still writing.
       const timer = setTimeout(() => {
-        this.isUnresponsive = true;
+        this.timedOut = true;
         this.break(new Error(`snapshot worker did not answer in ${this.timeoutMs} ms`));
       }, this.timeoutMs);
       timer.unref();

@@ -162,14 +162,9 @@ export class Telemetry {
       byClass = [];
       byMethod.set(method, byClass);
     }
+    // Node sends only status codes 100–999: at most ten classes, each with its one cell.
     const statusClass = Math.floor(statusCode / 100);
-    // Status codes are 100–599; anything else gets a cell of its own class outside the array's 0–9.
-    const slot = statusClass >= 0 && statusClass <= 9 ? statusClass : -1;
-    let cell = slot < 0 ? undefined : byClass[slot];
-    if (cell === undefined) {
-      cell = this.httpDuration.cell({ method, route: pattern, status_class: `${statusClass}xx` });
-      if (slot >= 0) byClass[slot] = cell;
-    }
+    const cell = (byClass[statusClass] ??= this.httpDuration.cell({ method, route: pattern, status_class: `${statusClass}xx` }));
     cell.observe(elapsedMs / 1000);
   }
 

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { StateEvent } from '../../src/domain/events.js';
 import { StateEventSchema } from '../../src/domain/events.js';
 import type { Order } from '../../src/domain/orders.js';
+import { OrderSchema } from '../../src/domain/orders.js';
 import { decodeSegment, encodeRecord } from '../../src/store/journal-format.js';
 import { JournalWriter } from '../../src/store/journal-writer.js';
 import { encodeRecordPayload } from '../../src/store/record-encoding.js';
@@ -40,6 +41,13 @@ const orders: fc.Arbitrary<Order> = fc
 const accepted = (order: Order, at: number, price: number): StateEvent => ({ type: 'order_accepted', at, order, price });
 
 describe('journal record payloads', () => {
+  it('know every field an order may have: a field added to OrderSchema must be added to the encoder (and here)', () => {
+    const full = fc.sample(orders.filter((o) => Object.keys(o).length === Object.keys(OrderSchema.shape).length), 1)[0]!;
+    expect(Object.keys(full)).toEqual(Object.keys(OrderSchema.shape));
+    const encoded = JSON.parse(encodeRecordPayload(1, accepted(full, 0, 1))) as { e: { order: Order } };
+    expect(Object.keys(encoded.e.order)).toEqual(Object.keys(OrderSchema.shape));
+  });
+
   it('encode order_accepted to exactly what JSON.stringify writes for the same record', () => {
     fc.assert(
       fc.property(fc.nat(), orders, numberLike, numberLike, (seq, order, at, price) => {

@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { FEED_BYTES, FEED_MS, SnapshotReplica } from '../../src/store/snapshot-replica.js';
 import { testConfig } from '../support/engine-fixtures.js';
 
@@ -63,8 +63,10 @@ describe('the snapshot worker feed, under random interleavings', () => {
   it('a timer pending at close or break does nothing afterwards', async () => {
     const r = SnapshotReplica.start({ dataDir: '.', engineConfig: testConfig(), limits: [] }, log, { maxBacklogBytes: 1000 }, echoWorker())!;
     r.feed(Buffer.from('abc'));
+    const posts = vi.spyOn((r as unknown as { worker: { postMessage: (m: unknown) => void } }).worker, 'postMessage');
     await r.close();
     await sleep(FEED_MS + 30);
+    expect(posts).not.toHaveBeenCalled();
     const r2 = SnapshotReplica.start({ dataDir: '.', engineConfig: testConfig(), limits: [] }, log, { maxBacklogBytes: 1000 }, echoWorker())!;
     r2.feed(Buffer.alloc(600));
     r2.feed(Buffer.alloc(600));

@@ -2,7 +2,7 @@ import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { LimitEngine } from '../../src/domain/engine.js';
 import { DurableStore } from '../../src/store/durable-store.js';
 import type { StoreLog, StoreOptions } from '../../src/store/durable-store.js';
@@ -72,7 +72,11 @@ describe('snapshots by the worker replica', () => {
     expect(first.store.snapshotsOffThread).toBe(true);
     trade(first.engine, clock, 'a');
     const before = files(dir, 'journal-');
+    // The worker takes it: the service's engine captures nothing.
+    const captures = vi.spyOn(first.engine, 'captureState');
     await first.store.snapshot();
+    expect(captures).not.toHaveBeenCalled();
+    captures.mockRestore();
     expect(files(dir, 'journal-').some((f) => before.includes(f))).toBe(false);
     trade(first.engine, clock, 'b');
     await first.store.snapshot();
