@@ -74,6 +74,8 @@ describe('order tracking for self_trade', () => {
     const buy = engine.checkOrder(order({ orderId: 'buy-1', accountId: 'ACC-B', side: 'BUY', quantity: 10, price: 101 }));
     expect(buy.reasons).toEqual(['LIMIT_BREACH']);
     engine.deleteLimit('no-cross');
+    // Without a self_trade limit the firm level keeps no order lists.
+    expect(engine.ledger.firm.bySymbol.get('AAPL')?.hasOrders).toBe(false);
     expect(engine.checkOrder(order({ orderId: 'buy-2', accountId: 'ACC-B', side: 'BUY', quantity: 10, price: 101 })).decision).toBe('ACCEPT');
   });
 

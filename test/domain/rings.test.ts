@@ -71,7 +71,7 @@ describe('TimeRing', () => {
     type Op = { op: 'push' | 'expire' | 'undo'; at: number };
     const op = fc.record({ op: fc.constantFrom<Op['op']>('push', 'push', 'expire', 'undo'), at: fc.integer({ min: 0, max: 30 }) });
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 6 }), fc.array(op, { maxLength: 60 }), (maxEntries, ops) => {
+      fc.property(fc.integer({ min: 1, max: 6 }), fc.array(op, { maxLength: 60, size: 'max' }), (maxEntries, ops) => {
         const ring = new TimeRing(maxEntries);
         let model: number[] = [];
         let clock = 0;

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { CheckContext } from '../../../src/domain/check-context.js';
 import type { PositionRow } from '../../../src/domain/orders.js';
 import { makeEngine, order } from '../../support/engine-fixtures.js';
 import { accepted, setReference, traded } from '../../support/engine-actions.js';
@@ -144,6 +145,20 @@ describe('daily_loss limit', () => {
     setReference(engine, { MSFT: 10 });
     expect(engine.checkOrder(order({ symbol: 'MSFT', quantity: 1, price: 10 })).decision).toBe('ACCEPT');
     expect(engine.checkOrder(order({ quantity: 1, price: 89.5 })).violations[0]?.key).toBe('account+symbol:ACC-1|AAPL');
+  });
+
+  it('walks the account once for two limits over it, and again for the next order', () => {
+    const { engine } = makeEngine([{ ...loss, id: 'loss-warn', thresholds: { warn: 500, hard: 1e9 } }, loss]);
+    engine.applyPositions([long100, { ...long100, symbol: 'MSFT', quantity: 10, avgPrice: 10 }], false);
+    setReference(engine, { AAPL: 94, MSFT: 10 });
+    const marks = vi.spyOn(CheckContext.prototype, 'markOf');
+    engine.checkOrder(order({ quantity: 1, price: 94 }));
+    // The walk reads the MSFT row's mark once for both limits (the order's own AAPL is marked apart).
+    const perOrder = marks.mock.calls.filter(([market]) => market.symbol === 'MSFT').length;
+    engine.checkOrder(order({ quantity: 1, price: 94 }));
+    const twoOrders = marks.mock.calls.filter(([market]) => market.symbol === 'MSFT').length;
+    marks.mockRestore();
+    expect([perOrder, twoOrders]).toEqual([1, 2]);
   });
 
   it('gives every limit over the same group the loss of one walk, per order, and fails them all closed without a mark', () => {

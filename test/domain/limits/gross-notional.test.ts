@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { CheckContext } from '../../../src/domain/check-context.js';
 import { makeEngine, order } from '../../support/engine-fixtures.js';
 import { accepted, setReference, traded } from '../../support/engine-actions.js';
 
@@ -137,11 +138,15 @@ describe('gross_notional limit', () => {
       ['gross-firm', 1_120_000],
       ['gross-hard', 120_000],
     ]);
+    // ACC-2's MSFT row is read once by the account walk (two limits share it) and once by the firm's.
+    const marks = vi.spyOn(CheckContext.prototype, 'markOf');
     expect(values({ accountId: 'ACC-2', quantity: 1, price: 1_000 })).toEqual([
       ['gross-warn', 1_001_000],
       ['gross-firm', 1_061_000],
       ['gross-hard', 1_001_000],
     ]);
+    expect(marks).toHaveBeenCalledTimes(2);
+    marks.mockRestore();
   });
 
   it('fails every limit over the account closed when the walk finds a symbol without a mark', () => {
