@@ -6,7 +6,7 @@ const POISONING = { protoAction: 'error', constructorAction: 'error' } as const;
 export const parseJson = (text: string): unknown => secureJson.parse(text, null, POISONING) as unknown;
 
 /** Characters scanned, or of items parsed, per step: about a millisecond of work. */
-export const SLICE_CHARS = 128 * 1024;
+const SLICE_CHARS = 128 * 1024;
 
 const QUOTE = 34;
 const BACKSLASH = 92;

@@ -10,7 +10,7 @@ import type { StoreGate } from '../durable-reply.js';
 import { ProblemError } from '../problems.js';
 import { jsonSchemaOf } from '../json-schema.js';
 import { BatchBodyValidation } from '../body-validation.js';
-import { parseInSlices, parseJson } from '../sliced-json.js';
+import { parseInSlices } from '../sliced-json.js';
 import { BatchResponseSerializer, SERIALIZE_SLICE } from '../batch-response.js';
 import { CheckRateLimit } from '../plugins/rate-limit.js';
 import { BatchRequestSchema, BatchResponseSchema, CheckRequestSchema, CheckResultSchema } from '../schemas.js';
@@ -60,8 +60,16 @@ export function checkRoutes(app: FastifyInstance, { engine, config, telemetry, t
  */
 export async function checkBatchRoute(app: FastifyInstance, deps: RouteDeps): Promise<void> {
   await app.register((scope, _options, done) => {
+    // Fastify's own parser (same poisoning options, same errors) for all but a large body.
+    const parseWhole = scope.getDefaultJsonParser('error', 'error');
     scope.removeContentTypeParser('application/json');
-    scope.addContentTypeParser('application/json', { parseAs: 'string' }, parseBatchBody);
+    scope.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, parsed) => {
+      if (body.length <= SLICED_PARSE_CHARS) return parseWhole(request, body as string, parsed);
+      parseInSlices(body as string, 'orders', nextTurn).then(
+        (value) => parsed(null, value),
+        () => parsed(new errorCodes.FST_ERR_CTP_INVALID_JSON_BODY(), undefined),
+      );
+    });
     batchRoute(scope, deps);
     done();
   });
@@ -132,30 +140,6 @@ function batchRoute(app: FastifyInstance, { engine, config, telemetry, tracing, 
 
 /** Bodies longer than this (characters) are parsed in slices; shorter ones at once, as any other. */
 export const SLICED_PARSE_CHARS = 256 * 1024;
-
-/** As Fastify's default JSON parser, with the same errors, but a large body in slices. */
-function parseBatchBody(_request: FastifyRequest, body: string | Buffer, done: (error: Error | null, body?: unknown) => void): void {
-  const text = body as string;
-  if (text.length === 0) {
-    done(new errorCodes.FST_ERR_CTP_EMPTY_JSON_BODY(), undefined);
-    return;
-  }
-  if (text.length <= SLICED_PARSE_CHARS) {
-    let value: unknown;
-    try {
-      value = parseJson(text);
-    } catch {
-      done(new errorCodes.FST_ERR_CTP_INVALID_JSON_BODY(), undefined);
-      return;
-    }
-    done(null, value);
-    return;
-  }
-  parseInSlices(text, 'orders', nextTurn).then(
-    (value) => done(null, value),
-    () => done(new errorCodes.FST_ERR_CTP_INVALID_JSON_BODY(), undefined),
-  );
-}
 
 interface BatchBody {
   orders: Order[];
