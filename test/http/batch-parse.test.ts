@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { BatchResult } from '../../src/domain/engine.js';
 import { SLICED_PARSE_CHARS } from '../../src/http/routes/checks.js';
 import { bearer } from '../support/app-fixtures.js';
-import { anOrder, appPerTest, expectProblem } from './http-helpers.js';
+import { anOrder, appPerTest, batchBesideProbe, expectProblem } from './http-helpers.js';
 
 const startApp = appPerTest();
 const bigBatchApp = () => startApp({ server: { logLevel: 'info', defaultDeadlineMs: 5_000, maxBatchSize: 10_000, bodyLimitBytes: 8 * 1024 * 1024 } });
@@ -14,27 +14,11 @@ function largeBody(count: number): string {
   return text;
 }
 
-/** Sends `payload` to the batch route and, once it is under way, a health probe; who answered first. */
-async function besideProbe(app: Awaited<ReturnType<ReturnType<typeof appPerTest>>>, payload: string) {
-  const answered: string[] = [];
-  const batch = app.server
-    .inject({ method: 'POST', url: '/v1/checks/batch', headers: { ...bearer('gateway'), 'content-type': 'application/json' }, payload })
-    .then((response) => {
-      answered.push('batch');
-      return response;
-    });
-  const probe = new Promise((resolve) => setTimeout(resolve, 0))
-    .then(() => app.server.inject({ method: 'GET', url: '/healthz' }))
-    .then(() => answered.push('health'));
-  const [response] = await Promise.all([batch, probe]);
-  return { answered, response };
-}
-
 describe('a large batch body is parsed in slices', () => {
   it('answers it as any batch', async () => {
     const app = await bigBatchApp();
     const text = largeBody(3_000);
-    const { response } = await besideProbe(app, text);
+    const { response } = await batchBesideProbe(app.server, text);
     const body = response.json<BatchResult>();
     expect(response.statusCode).toBe(200);
     // Serialised in slices (batch-response.ts), sent as a small batch's answer is.
@@ -50,7 +34,7 @@ describe('a large batch body is parsed in slices', () => {
     const app = await bigBatchApp();
     // Broken at the very end: a whole parse would hold the event loop for all of it first.
     const text = `${largeBody(3_000).slice(0, -2)},]}`;
-    const { answered, response } = await besideProbe(app, text);
+    const { answered, response } = await batchBesideProbe(app.server, text);
     expect(answered).toEqual(['health', 'batch']);
     const problem = expectProblem(response, 400);
     expect(problem.type).toBe('/problems/malformed-json');
@@ -60,7 +44,7 @@ describe('a large batch body is parsed in slices', () => {
   it('refuses a prototype-poisoning item in a large body, as Fastify does in a small one', async () => {
     const app = await bigBatchApp();
     const text = largeBody(3_000).replace('{"orderId":"parse-2999"', '{"__proto__":{"polluted":true},"orderId":"parse-2999"');
-    const { response } = await besideProbe(app, text);
+    const { response } = await batchBesideProbe(app.server, text);
     // Refused by the parser (as secure-json-parse refuses it), not later by validation as an unknown field.
     expect(expectProblem(response, 400).type).toBe('/problems/malformed-json');
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();

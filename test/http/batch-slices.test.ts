@@ -46,7 +46,8 @@ describe('large batches are checked in slices', () => {
   it('takes an atomic batch whole when every order passes, with other requests served between slices', async () => {
     const app = await bigBatchApp();
     const orders = Array.from({ length: SIZE }, () => anOrder({ accountId: 'ACC-ATOMIC', quantity: 1 }));
-    const { answered, body } = await batchBesideProbe(app.server, { orders, atomic: true });
+    const { answered, response } = await batchBesideProbe(app.server, { orders, atomic: true });
+    const body = response.json<BatchResult>();
     expect(answered).toEqual(['health', 'batch']);
     expect(body.summary).toEqual({ total: SIZE, accepted: SIZE, rejected: 0 });
     expect(app.engine.ledger.openOrderCount).toBe(SIZE);

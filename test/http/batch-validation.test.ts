@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import type { BatchResult } from '../../src/domain/engine.js';
 import { describe, expect, it } from 'vitest';
 import { BatchBodyValidation, newBodyAjv, VALIDATION_SLICE } from '../../src/http/body-validation.js';
 import { jsonSchemaOf } from '../../src/http/json-schema.js';
@@ -68,6 +69,22 @@ describe('validating a large batch in slices', () => {
     );
   });
 
+  it('checks only the outline of a large body at once, and its orders a slice per turn', async () => {
+    const validation = new BatchBodyValidation(jsonSchemaOf(BatchRequestSchema));
+    const orders: unknown[] = Array.from({ length: LARGE }, (_, i) => anOrder({ orderId: `s-${i}` }));
+    orders[LARGE - 1] = { ...(orders[LARGE - 1] as object), quantity: -1 };
+    // The last order is bad, yet Fastify's pass accepts the body: only the outline is checked there.
+    const body = { orders };
+    expect(validation.validator(body)).toBe(true);
+    let turns = 0;
+    const verdict = validation.validateOrders(body, () => Promise.resolve(void turns++));
+    await expect(verdict).rejects.toMatchObject({ statusCode: 400, validation: [{ instancePath: `/orders/${LARGE - 1}/quantity` }] });
+    expect(turns).toBe(Math.ceil(LARGE / VALIDATION_SLICE));
+    // A body of one slice or less is validated whole by Fastify's pass, and has nothing left after it.
+    const small = orders.slice(-VALIDATION_SLICE);
+    expect(validation.validator({ orders: small })).toBe(false);
+  });
+
   it('fills in defaults as the whole schema does', async () => {
     const validation = new BatchBodyValidation(jsonSchemaOf(BatchRequestSchema));
     const orders = Array.from({ length: LARGE }, (_, i) => {
@@ -99,7 +116,8 @@ describe('validating a large batch in slices', () => {
   it('checks a valid large batch as before, letting other requests in while it validates', async () => {
     const app = await bigBatchApp();
     const orders = Array.from({ length: LARGE }, (_, i) => anOrder({ orderId: `ok-${i}`, accountId: 'ACC-VALID', quantity: 1 }));
-    const { answered, body } = await batchBesideProbe(app.server, { orders });
+    const { answered, response } = await batchBesideProbe(app.server, { orders });
+    const body = response.json<BatchResult>();
     expect(answered).toEqual(['health', 'batch']);
     expect(body.summary).toEqual({ total: LARGE, accepted: LARGE, rejected: 0 });
   });

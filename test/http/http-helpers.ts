@@ -1,6 +1,6 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterEach, expect } from 'vitest';
-import type { BatchResult, LimitEngine } from '../../src/domain/engine.js';
+import type { LimitEngine } from '../../src/domain/engine.js';
 import type { Order } from '../../src/domain/orders.js';
 import type { ProblemBody } from '../../src/http/problems.js';
 import { bearer, testApp } from '../support/app-fixtures.js';
@@ -76,18 +76,20 @@ export function stateOf(engine: LimitEngine, accounts: readonly string[] = ['ACC
 }
 
 /**
- * Posts a batch and, one timer tick later, a health probe: `answered` says which answered
- * first, so a test can show that a large batch lets other requests in while it runs.
+ * Posts a batch (an object, or JSON text as sent) and, one timer tick later, a health probe:
+ * `answered` says which answered first, so a test can show that a large batch lets other
+ * requests in while it is read, validated and checked.
  */
-export async function batchBesideProbe(server: FastifyInstance, payload: object): Promise<{ answered: string[]; body: BatchResult }> {
+export async function batchBesideProbe(server: FastifyInstance, payload: object | string): Promise<{ answered: string[]; response: LightMyRequestResponse }> {
   const answered: string[] = [];
-  const batch = server.inject({ method: 'POST', url: '/v1/checks/batch', headers: bearer('gateway'), payload }).then((response) => {
+  const headers = { ...bearer('gateway'), 'content-type': 'application/json' };
+  const batch = server.inject({ method: 'POST', url: '/v1/checks/batch', headers, payload }).then((response) => {
     answered.push('batch');
-    return response.json<BatchResult>();
+    return response;
   });
   const probe = new Promise((resolve) => setTimeout(resolve, 0))
     .then(() => server.inject({ method: 'GET', url: '/healthz' }))
     .then(() => answered.push('health'));
-  const [body] = await Promise.all([batch, probe]);
-  return { answered, body };
+  const [response] = await Promise.all([batch, probe]);
+  return { answered, response };
 }
