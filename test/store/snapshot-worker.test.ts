@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -61,8 +61,12 @@ function trade(engine: LimitEngine, clock: FakeClock, prefix: string): void {
 }
 
 describe('snapshots by the worker replica', () => {
-  it('is built (npm test builds before it runs)', () => {
+  it('is built, from the sources as they are (npm test builds before it runs)', () => {
     expect(existsSync(BUILT_WORKER)).toBe(true);
+    // The worker runs the built engine: an edit not yet built would be tested here as old code.
+    const sources = readdirSync(join(import.meta.dirname, '../../src'), { recursive: true, withFileTypes: true }).filter((f) => f.isFile() && f.name.endsWith('.ts'));
+    const newestSource = Math.max(...sources.map((f) => statSync(join(f.parentPath, f.name)).mtimeMs));
+    expect(statSync(BUILT_WORKER).mtimeMs, 'run `npm run build`').toBeGreaterThanOrEqual(newestSource);
   });
 
   it('writes a snapshot from which recovery gives exactly the live state, and the covered journal goes', async () => {
