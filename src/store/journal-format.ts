@@ -31,12 +31,21 @@ export function encodeHeader(firstSeq: number): Buffer {
   return header;
 }
 
+/**
+ * Writes one record (length, CRC-32, UTF-8 payload) into `target` at `at`, which must have room
+ * for RECORD_HEADER_BYTES plus the payload's UTF-8 length; returns where the record ends.
+ */
+export function frameRecord(target: Buffer, at: number, payload: string): number {
+  const body = at + RECORD_HEADER_BYTES;
+  const length = target.write(payload, body, 'utf8');
+  target.writeUInt32LE(length, at);
+  target.writeUInt32LE(crc32(target.subarray(body, body + length)), at + 4);
+  return body + length;
+}
+
 export function encodeRecord(payload: string): Buffer {
-  const body = Buffer.from(payload, 'utf8');
-  const record = Buffer.allocUnsafe(RECORD_HEADER_BYTES + body.length);
-  record.writeUInt32LE(body.length, 0);
-  record.writeUInt32LE(crc32(body), 4);
-  body.copy(record, RECORD_HEADER_BYTES);
+  const record = Buffer.allocUnsafe(RECORD_HEADER_BYTES + Buffer.byteLength(payload, 'utf8'));
+  frameRecord(record, 0, payload);
   return record;
 }
 

@@ -1,9 +1,8 @@
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
 import type { StateEvent } from '../domain/events.js';
-import { encodeHeader, RECORD_HEADER_BYTES } from './journal-format.js';
+import { encodeHeader, frameRecord, RECORD_HEADER_BYTES } from './journal-format.js';
 import { encodeRecordPayload } from './record-encoding.js';
 
 export type Durability = 'fsync' | 'async';
@@ -121,13 +120,7 @@ export class JournalWriter {
       this.chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, bound));
       this.start = this.used = 0;
     }
-    const chunk = this.chunk;
-    const at = this.used;
-    const body = at + RECORD_HEADER_BYTES;
-    const length = chunk.write(payload, body, 'utf8');
-    chunk.writeUInt32LE(length, at);
-    chunk.writeUInt32LE(crc32(chunk.subarray(body, body + length)), at + 4);
-    this.used = body + length;
+    this.used = frameRecord(this.chunk, this.used, payload);
   }
 
   /** Everything encoded since the last call, as one buffer; the chunk's later bytes stay free for new records. */
