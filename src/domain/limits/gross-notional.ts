@@ -58,7 +58,8 @@ function worstNotional(position: number, buys: number, sells: number, mark: numb
     if (ctx.isBuy) buys += ctx.quantity;
     else sells += ctx.quantity;
   }
-  const worst = Math.max(Math.abs(position + buys), Math.abs(position - sells));
+  // As in the walk: buys and sells stay ≥ 0 with the order in them.
+  const worst = Math.max(position + buys, sells - position);
   if (worst === 0) return 0;
   if (mark !== mark) return ctx.fail('NO_REFERENCE_PRICE');
   return worst * mark;
