@@ -122,7 +122,7 @@ export async function buildApp(config: AppConfig, options: AppOptions = {}): Pro
   server.removeContentTypeParser('text/plain');
   const routes = recordRoutes(server);
 
-  await server.register(errorsPlugin, { routes: RouteMethods.watch(server) });
+  await server.register(errorsPlugin, { routes: new RouteMethods(routes) });
   const httpWarmUp = new HttpWarmUp(engineConfigOf(config), config.limits);
   await server.register(authPlugin, { ...config.auth, transient: httpWarmUp });
   await server.register(deadlinePlugin, { defaultDeadlineMs: config.server.defaultDeadlineMs, now: () => clock.monotonic() });
