@@ -40,9 +40,13 @@ export class CheckContext {
   private readonly walkValues = [0, 0, 0, 0, 0, 0];
   /** Bit per walkValues slot: done for this order. */
   private walksDone = 0;
-  /** Rate and duplicate windows this order will be counted in if accepted. */
+  /**
+   * Rate and duplicate windows this order will be counted in if accepted: the first
+   * `windowCount` entries (the arrays are reused, never truncated, so a check allocates none).
+   */
   readonly windowRings: (TimeRing | undefined)[] = [];
   readonly windowOwners: WindowOwner[] = [];
+  windowCount = 0;
 
   constructor(
     readonly ledger: ExposureLedger,
@@ -71,8 +75,7 @@ export class CheckContext {
     this.firmExposure = ledger.firm.bySymbol.get(order.symbol);
     this.failure = undefined;
     this.walksDone = 0;
-    this.windowRings.length = 0;
-    this.windowOwners.length = 0;
+    this.windowCount = 0;
   }
 
   /** The group a non-symbol aggregation adds up over. */
@@ -137,6 +140,20 @@ export class CheckContext {
     return this.isBuy
       ? e.position < 0 && e.position + e.openBuy + this.quantity <= 0
       : e.position > 0 && e.position - e.openSell - this.quantity >= 0;
+  }
+
+  /** Remembers a window the order counts in, for the reservation. */
+  addWindow(owner: WindowOwner, ring: TimeRing | undefined): void {
+    this.windowOwners[this.windowCount] = owner;
+    this.windowRings[this.windowCount] = ring;
+    this.windowCount++;
+  }
+
+  /** Lets go of the windows kept from earlier orders (a book swap: they may belong to its old limits). */
+  releaseWindows(): void {
+    this.windowOwners.length = 0;
+    this.windowRings.length = 0;
+    this.windowCount = 0;
   }
 
   fail(reason: ReasonCode): number {

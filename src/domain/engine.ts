@@ -163,6 +163,7 @@ export class LimitEngine {
   readonly tradingStates: TradingStates;
   private currentBook: LimitBook;
   private readonly ctx: CheckContext;
+  /** Scratch lists reused by every check and written from the front, never truncated (see collectApplicable). */
   private readonly applicable: CompiledLimit[] = [];
   private readonly clean: CompiledLimit[] = [];
   private readonly breaches: Breach[] = [];
@@ -290,7 +291,7 @@ export class LimitEngine {
     const applicable = this.applicable;
     const count = this.currentBook.collectApplicable(order, applicable);
     const clean = this.clean;
-    clean.length = 0;
+    let cleanCount = 0;
     const breaches = this.breaches;
     breaches.length = 0;
     let evaluated = 0;
@@ -313,7 +314,7 @@ export class LimitEngine {
         breaches.push({ limit, value, rank });
         if (isRejectingAction(limit.actions[rank]!)) isBlocked = true;
       } else if (limit.active.size !== 0) {
-        clean.push(limit);
+        clean[cleanCount++] = limit;
       }
     }
     // The commit point: past it the order leaves violations and a reservation, which a gateway
@@ -321,7 +322,7 @@ export class LimitEngine {
     if (deadline !== NO_DEADLINE && this.clock.monotonic() >= deadline) return this.rejection(order, 'DEADLINE_EXCEEDED', evaluated);
 
     const violations = breaches.length === 0 ? NO_VIOLATIONS : this.recordBreaches(breaches, order, now);
-    for (const limit of clean) this.resolve(limit.id, scopeKey(limit.per, order), now);
+    for (let i = 0; i < cleanCount; i++) this.resolve(clean[i]!.id, scopeKey(clean[i]!.per, order), now);
     const reasons = reasonsOf(isBlocked, lacksPrice, lacksCapacity);
     if (reasons === NO_REASONS) this.reserve(order, now, undo);
     return {
@@ -340,7 +341,7 @@ export class LimitEngine {
     // Nothing changed the ledger since the context looked the order's exposures up.
     const open = this.ledger.reserve(order.orderId, order.accountId, order.strategyId, order.symbol, order.side, order.quantity, price, now, ctx);
     const reservation: Reservation | undefined = undo === undefined ? undefined : { order: open, checked: order, windows: [], event: undefined };
-    for (let i = 0; i < ctx.windowOwners.length; i++) {
+    for (let i = 0; i < ctx.windowCount; i++) {
       const store = ctx.windowOwners[i]!.windows;
       const found = ctx.windowRings[i];
       // Not found at the check, so not there now: nothing runs between the check and this.
@@ -536,6 +537,10 @@ export class LimitEngine {
   private swap(next: LimitBook, now = this.clock.now()): LimitBook {
     const previous = this.currentBook;
     this.currentBook = next;
+    // The scratch lists' leftovers would hold the old book's limits (and their windows) alive.
+    this.applicable.length = 0;
+    this.clean.length = 0;
+    this.ctx.releaseWindows();
     this.trackOrdersFor(next);
     for (const limit of previous.limits) {
       const successor = next.byId.get(limit.id);

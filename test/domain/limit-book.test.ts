@@ -95,8 +95,8 @@ describe('limit book: scope index', () => {
   const applicable = (fields: Parameters<typeof order>[0]) => {
     const { engine } = makeEngine(book);
     const out: CompiledLimit[] = [];
-    engine.book.collectApplicable(order(fields), out);
-    return out.map((l) => l.id).sort();
+    const count = engine.book.collectApplicable(order(fields), out);
+    return out.slice(0, count).map((l) => l.id).sort();
   };
 
   it('returns the unscoped, account and symbol limits that match an order', () => {
@@ -115,6 +115,15 @@ describe('limit book: scope index', () => {
   it('returns venue-scoped limits only for orders sent to that venue', () => {
     expect(applicable({ accountId: 'ACC-2', symbol: 'IBM', venue: 'XNYS' })).toEqual(['all', 'venue']);
     expect(applicable({ accountId: 'ACC-2', symbol: 'IBM' })).toEqual(['all']);
+  });
+
+  it('writes over a reused list from the front and counts only this order', () => {
+    const { engine } = makeEngine(book);
+    const out: CompiledLimit[] = [];
+    expect(engine.book.collectApplicable(order({ accountId: 'ACC-1', symbol: 'MSFT' }), out)).toBe(4);
+    const count = engine.book.collectApplicable(order({ accountId: 'ACC-2', symbol: 'IBM' }), out);
+    expect(count).toBe(1);
+    expect(out[0]!.id).toBe('all');
   });
 
   it('never returns disabled or value limits', () => {

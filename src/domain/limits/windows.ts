@@ -5,7 +5,6 @@ import type { CompiledLimit } from '../compiled-limit.js';
 export function countInWindow(limit: CompiledLimit, ctx: CheckContext): number {
   const ring = limit.windows.find(ctx.order);
   if (ring === undefined && limit.windows.size >= ctx.maxWindowKeys) return ctx.fail('CAPACITY_EXCEEDED');
-  ctx.windowOwners.push(limit);
-  ctx.windowRings.push(ring);
+  ctx.addWindow(limit, ring);
   return (ring === undefined ? 0 : ring.countAfter(ctx.now - limit.windowMs)) + 1;
 }

@@ -94,4 +94,15 @@ describe('order_rate limit', () => {
     accepted(engine);
     expect(engine.checkOrder(order()).decision).toBe('ACCEPT');
   });
+  it('counts an order only in the windows of the limits that applied to it, after an order that met more', () => {
+    const acc1 = { id: 'acc1-rate', kind: 'order_rate', per: 'account', scope: { accounts: ['ACC-1'] }, windowMs: 1_000, thresholds: { hard: 1 } };
+    const firm = { id: 'firm-rate', kind: 'order_rate', per: 'global', windowMs: 1_000, thresholds: { hard: 10 } };
+    const { engine } = makeEngine([acc1, firm]);
+    expect(engine.checkOrder(order({ accountId: 'ACC-1' })).evaluated).toBe(2);
+    expect(engine.checkOrder(order({ accountId: 'ACC-2' })).evaluated).toBe(1);
+    expect(engine.checkOrder(order({ accountId: 'ACC-2' })).evaluated).toBe(1);
+    // ACC-1's window holds its one order; a leftover window from the first check would hold three.
+    expect(engine.checkOrder(order({ accountId: 'ACC-1' }))).toMatchObject({ decision: 'REJECT', violations: [{ limitId: 'acc1-rate', value: 2 }] });
+    expect(engine.checkOrder(order({ accountId: 'ACC-3' }))).toMatchObject({ decision: 'ACCEPT' });
+  });
 });
