@@ -1,4 +1,4 @@
-import { TRADING_STATE_RANK } from './enums.js';
+import { AggregationSchema, TRADING_STATE_RANK } from './enums.js';
 import type { Aggregation, TradingState } from './enums.js';
 import { localKey } from './keys.js';
 import type { KeyParts } from './keys.js';
@@ -12,15 +12,8 @@ export interface TradingStateEntry {
   readonly source: string;
 }
 
-/** Scopes an order is checked against, from the broadest to the narrowest. */
-const ORDER_SCOPES: readonly Aggregation[] = [
-  'global',
-  'account',
-  'strategy',
-  'symbol',
-  'account+symbol',
-  'strategy+symbol',
-];
+/** Scopes an order is checked against: every aggregation, in the schema's order (broadest to narrowest). */
+const ORDER_SCOPES: readonly Aggregation[] = AggregationSchema.options;
 
 /**
  * Kill switches and reduce-only flags by scope key. Only non-ACTIVE states are stored, so
