@@ -1,0 +1,101 @@
+/**
+ * A/B of the engine against another build, in one process: the same world (same seed) is
+ * loaded into this build's engine and the other's, and blocks of timed checks alternate
+ * between them, so both see the same noisy neighbours. On a shared machine a sequential
+ * before/after swings by ±25 %; interleaved, the ratio holds to a few per cent.
+ *
+ *   git worktree add ../before <rev> && (cd ../before && npm ci && npx tsc -p tsconfig.bench.json)
+ *   npm run bench:ab -- --against ../before [--accounts 10000] [--limits 1000] [--blocks 30]
+ */
+import { isAbsolute, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { LimitEngine } from '../src/domain/engine.js';
+import * as thisFixture from './engine-fixture.js';
+import * as thisBooks from './limit-books.js';
+import type { LatencySummary } from './stats.js';
+import { collectGarbage, percentile, seededRandom, summarise } from './stats.js';
+
+const BLOCK_ORDERS = 5_000;
+const WARMUP_ORDERS = 150_000;
+
+interface Build {
+  fixture: typeof thisFixture;
+  books: typeof thisBooks;
+}
+
+interface Side {
+  name: string;
+  engine: LimitEngine;
+  flow: thisFixture.OrderFlow;
+  samples: Float64Array;
+  filled: number;
+}
+
+function option(name: string, fallback?: string): string {
+  const at = process.argv.indexOf(`--${name}`);
+  const value = at < 0 ? fallback : process.argv[at + 1];
+  if (value === undefined) throw new Error(`--${name} is required`);
+  return value;
+}
+
+async function otherBuild(root: string): Promise<Build> {
+  const dir = join(isAbsolute(root) ? root : resolve(root), 'dist-bench', 'bench');
+  const load = (file: string): Promise<unknown> => import(pathToFileURL(join(dir, file)).href);
+  return { fixture: (await load('engine-fixture.js')) as typeof thisFixture, books: (await load('limit-books.js')) as typeof thisBooks };
+}
+
+function prepare(name: string, build: Build, accounts: number, limits: number, samples: number): Side {
+  const world = new build.fixture.World(seededRandom(42), accounts);
+  const { engine, clock } = build.fixture.makeEngine(world);
+  build.fixture.loadPositions(engine, world);
+  const flow = new build.fixture.OrderFlow(engine, clock, world);
+  engine.replaceLimits(build.books.limitBook(limits, world));
+  for (let i = 0; i < WARMUP_ORDERS; i++) {
+    const order = flow.next();
+    if (engine.checkOrder(order).decision === 'ACCEPT') flow.accepted(order);
+    flow.advance(1);
+  }
+  return { name, engine, flow, samples: new Float64Array(samples), filled: 0 };
+}
+
+function runBlock(side: Side): void {
+  const { engine, flow, samples } = side;
+  for (let i = 0; i < BLOCK_ORDERS; i++) {
+    const order = flow.next();
+    const t0 = process.hrtime.bigint();
+    const result = engine.checkOrder(order);
+    samples[side.filled++] = Number(process.hrtime.bigint() - t0);
+    if (result.decision === 'ACCEPT') flow.accepted(order);
+    flow.advance(1);
+  }
+}
+
+const line = (name: string, s: LatencySummary, p90: number): string =>
+  `${name.padEnd(10)} ${String(Math.round(s.median)).padStart(9)} ${String(Math.round(p90)).padStart(9)} ${String(Math.round(s.p99)).padStart(9)} ${String(Math.round(s.mean)).padStart(9)}`;
+
+async function main(): Promise<void> {
+  const against = option('against');
+  const accounts = Number(option('accounts', String(thisFixture.ACCOUNTS)));
+  const limits = Number(option('limits', '1000'));
+  const blocks = Number(option('blocks', '30'));
+  const samples = blocks * BLOCK_ORDERS;
+  const sides = [
+    prepare('this', { fixture: thisFixture, books: thisBooks }, accounts, limits, samples),
+    prepare('other', await otherBuild(against), accounts, limits, samples),
+  ];
+  collectGarbage();
+  // Alternating which goes first spreads any cost of following the other side's block evenly.
+  for (let b = 0; b < blocks; b++) for (const side of b % 2 === 0 ? sides : [...sides].reverse()) runBlock(side);
+
+  console.log(`engine A/B: ${accounts} accounts, ${limits}-limit book, ${blocks} alternating blocks of ${BLOCK_ORDERS} orders per side; other = ${against}`);
+  console.log(`${'build'.padEnd(10)} ${'median ns'.padStart(9)} ${'p90 ns'.padStart(9)} ${'p99 ns'.padStart(9)} ${'mean ns'.padStart(9)}`);
+  const summaries = sides.map((side) => {
+    const summary = summarise(side.samples);
+    console.log(line(side.name, summary, percentile(side.samples, 90)));
+    return summary;
+  });
+  const [mine, theirs] = summaries as [LatencySummary, LatencySummary];
+  console.log(`this / other: median ${(mine.median / theirs.median).toFixed(3)}, mean ${(mine.mean / theirs.mean).toFixed(3)}`);
+}
+
+await main();
