@@ -130,12 +130,23 @@ function request(spec: LoadSpec): AutocannonOptions['requests'] {
   ];
 }
 
-function start(options: AutocannonOptions, histogram: LatencyHistogram): { instance: AutocannonInstance; done: Promise<AutocannonResult> } {
+/** Latencies of the answers, and when the last one came (performance.now() ms). */
+class Answers {
+  readonly latency = new LatencyHistogram();
+  lastAt = 0;
+
+  record(ms: number): void {
+    this.latency.record(ms);
+    this.lastAt = performance.now();
+  }
+}
+
+function start(options: AutocannonOptions, answers: Answers): { instance: AutocannonInstance; done: Promise<AutocannonResult> } {
   let instance: AutocannonInstance | undefined;
   const done = new Promise<AutocannonResult>((resolve, reject) => {
     instance = autocannon(options, (error, result) => (error === null ? resolve(result) : reject(error)));
   });
-  instance!.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => histogram.record(ms));
+  instance!.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => answers.record(ms));
   return { instance: instance!, done };
 }
 
@@ -160,7 +171,8 @@ function merge(results: AutocannonResult[]): { statusCodes: Record<string, numbe
  * lanes whose seconds start evenly staggered — a new burst every 1/connections s.
  */
 export async function runLoad(spec: LoadSpec): Promise<RunResult> {
-  const histogram = new LatencyHistogram();
+  const answers = new Answers();
+  const histogram = answers.latency;
   const before = await spec.target.stats();
   const t0 = performance.now();
   const startUs = Number(process.hrtime.bigint() / 1_000n);
@@ -170,7 +182,7 @@ export async function runLoad(spec: LoadSpec): Promise<RunResult> {
     const options: AutocannonOptions = { ...base, connections: spec.connections };
     if (spec.amount !== undefined) options.amount = spec.amount;
     else options.duration = spec.durationS ?? 5;
-    runs.push(start(options, histogram).done);
+    runs.push(start(options, answers).done);
   } else {
     const lanes = spec.connections;
     const perLane = spec.rate / lanes;
@@ -178,14 +190,16 @@ export async function runLoad(spec: LoadSpec): Promise<RunResult> {
     for (let lane = 0; lane < lanes; lane++) {
       runs.push(
         new Promise<void>((resolve) => setTimeout(resolve, (lane * 1_000) / lanes)).then(
-          () => start({ ...base, connections: 1, overallRate: perLane, duration: durationS }, histogram).done,
+          () => start({ ...base, connections: 1, overallRate: perLane, duration: durationS }, answers).done,
         ),
       );
     }
   }
   const results = await Promise.all(runs);
   // Paced lanes each run durationS, staggered over the first second: the offered window is durationS.
-  const seconds = spec.rate === undefined ? (performance.now() - t0) / 1_000 : (spec.durationS ?? 10);
+  // A run of `amount` requests lasts until its last answer: autocannon notices it is done only
+  // at its next once-a-second sample, so its own end would round every burst up to whole seconds.
+  const seconds = spec.rate !== undefined ? (spec.durationS ?? 10) : ((spec.amount !== undefined ? answers.lastAt : performance.now()) - t0) / 1_000;
   const endUs = Number(process.hrtime.bigint() / 1_000n);
   const after = await spec.target.stats();
   const merged = merge(results);
