@@ -199,7 +199,9 @@ export async function runLoad(spec: LoadSpec): Promise<RunResult> {
   // Paced lanes each run durationS, staggered over the first second: the offered window is durationS.
   // A run of `amount` requests lasts until its last answer: autocannon notices it is done only
   // at its next once-a-second sample, so its own end would round every burst up to whole seconds.
-  const seconds = spec.rate !== undefined ? (spec.durationS ?? 10) : ((spec.amount !== undefined ? answers.lastAt : performance.now()) - t0) / 1_000;
+  // With no answer at all (every request failed) the run lasted until autocannon gave up.
+  const lastAnswerAt = spec.amount !== undefined && histogram.count > 0 ? answers.lastAt : performance.now();
+  const seconds = spec.rate !== undefined ? (spec.durationS ?? 10) : (lastAnswerAt - t0) / 1_000;
   const endUs = Number(process.hrtime.bigint() / 1_000n);
   const after = await spec.target.stats();
   const merged = merge(results);
