@@ -537,10 +537,7 @@ export class LimitEngine {
   private swap(next: LimitBook, now = this.clock.now()): LimitBook {
     const previous = this.currentBook;
     this.currentBook = next;
-    // The scratch lists' leftovers would hold the old book's limits (and their windows) alive.
-    this.applicable.length = 0;
-    this.clean.length = 0;
-    this.ctx.releaseWindows();
+    this.releaseScratch();
     this.trackOrdersFor(next);
     for (const limit of previous.limits) {
       const successor = next.byId.get(limit.id);
@@ -549,6 +546,13 @@ export class LimitEngine {
     }
     this.emit({ type: 'book', at: now, version: next.version, limits: next.definitions });
     return next;
+  }
+
+  /** On a new book: the scratch lists' leftovers would hold the old book's limits (and their windows) alive. */
+  private releaseScratch(): void {
+    this.applicable.length = 0;
+    this.clean.length = 0;
+    this.ctx.releaseWindows();
   }
 
   private assertVersion(expected: number | undefined): void {
@@ -646,6 +650,7 @@ export class LimitEngine {
   restoreState(snapshot: EngineSnapshot): void {
     this.currentBook = this.compile(snapshot.book.limits, snapshot.book.version, undefined);
     this.trackOrdersFor(this.currentBook);
+    this.releaseScratch();
     this.ledger.restore(snapshot.ledger);
     for (const limit of this.currentBook.limits) {
       limit.windows.clear();

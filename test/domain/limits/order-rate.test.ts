@@ -97,11 +97,13 @@ describe('order_rate limit', () => {
   it('counts an order only in the windows of the limits that applied to it, after an order that met more', () => {
     const acc1 = { id: 'acc1-rate', kind: 'order_rate', per: 'account', scope: { accounts: ['ACC-1'] }, windowMs: 1_000, thresholds: { hard: 1 } };
     const firm = { id: 'firm-rate', kind: 'order_rate', per: 'global', windowMs: 1_000, thresholds: { hard: 10 } };
-    const { engine } = makeEngine([acc1, firm]);
+    const { engine, clock } = makeEngine([acc1, firm]);
+    const at = clock.now();
     expect(engine.checkOrder(order({ accountId: 'ACC-1' })).evaluated).toBe(2);
     expect(engine.checkOrder(order({ accountId: 'ACC-2' })).evaluated).toBe(1);
     expect(engine.checkOrder(order({ accountId: 'ACC-2' })).evaluated).toBe(1);
-    // ACC-1's window holds its one order; a leftover window from the first check would hold three.
+    // A leftover window from the first check would count ACC-2's orders in acc1-rate too.
+    expect(engine.captureState().windows).toEqual({ 'acc1-rate': [['ACC-1', [at]]], 'firm-rate': [['', [at, at, at]]] });
     expect(engine.checkOrder(order({ accountId: 'ACC-1' }))).toMatchObject({ decision: 'REJECT', violations: [{ limitId: 'acc1-rate', value: 2 }] });
     expect(engine.checkOrder(order({ accountId: 'ACC-3' }))).toMatchObject({ decision: 'ACCEPT' });
   });
