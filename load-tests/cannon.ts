@@ -199,8 +199,8 @@ export async function runLoad(spec: LoadSpec): Promise<RunResult> {
   // Paced lanes each run durationS, staggered over the first second: the offered window is durationS.
   // A run of `amount` requests lasts until its last answer: autocannon notices it is done only
   // at its next once-a-second sample, so its own end would round every burst up to whole seconds.
-  // With no answer at all (every request failed) the run lasted until autocannon gave up.
-  const lastAnswerAt = spec.amount !== undefined && histogram.count > 0 ? answers.lastAt : performance.now();
+  // Unless every request was answered (some failed or timed out), the run lasted until autocannon gave up.
+  const lastAnswerAt = spec.amount !== undefined && histogram.count >= spec.amount ? answers.lastAt : performance.now();
   const seconds = spec.rate !== undefined ? (spec.durationS ?? 10) : (lastAnswerAt - t0) / 1_000;
   const endUs = Number(process.hrtime.bigint() / 1_000n);
   const after = await spec.target.stats();
