@@ -2,7 +2,9 @@
  * A/B of the engine against another build, in one process: the same world (same seed) is
  * loaded into this build's engine and the other's, and blocks of timed checks alternate
  * between them, so both see the same noisy neighbours. On a shared machine a sequential
- * before/after swings by ±25 %; interleaved, the ratio holds to a few per cent.
+ * before/after swings by ±25 %; interleaved, the ratio holds to a few per cent. The two share
+ * one heap, so garbage one side makes may be collected in the other's block: the mean ratio
+ * understates a change in allocation, and the median is the steadier figure.
  *
  *   git worktree add ../before <rev> && (cd ../before && npm ci && npx tsc -p tsconfig.bench.json)
  *   npm run bench:ab -- --against ../before [--accounts 10000] [--limits 1000] [--blocks 30]
@@ -29,12 +31,19 @@ interface Side {
   flow: thisFixture.OrderFlow;
   samples: Float64Array;
   filled: number;
+  accepted: number;
 }
 
 function option(name: string, fallback?: string): string {
   const at = process.argv.indexOf(`--${name}`);
   const value = at < 0 ? fallback : process.argv[at + 1];
   if (value === undefined) throw new Error(`--${name} is required`);
+  return value;
+}
+
+function count(name: string, fallback: number): number {
+  const value = Number(option(name, String(fallback)));
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} takes a whole number above 0`);
   return value;
 }
 
@@ -55,7 +64,7 @@ function prepare(name: string, build: Build, accounts: number, limits: number, s
     if (engine.checkOrder(order).decision === 'ACCEPT') flow.accepted(order);
     flow.advance(1);
   }
-  return { name, engine, flow, samples: new Float64Array(samples), filled: 0 };
+  return { name, engine, flow, samples: new Float64Array(samples), filled: 0, accepted: 0 };
 }
 
 function runBlock(side: Side): void {
@@ -65,7 +74,10 @@ function runBlock(side: Side): void {
     const t0 = process.hrtime.bigint();
     const result = engine.checkOrder(order);
     samples[side.filled++] = Number(process.hrtime.bigint() - t0);
-    if (result.decision === 'ACCEPT') flow.accepted(order);
+    if (result.decision === 'ACCEPT') {
+      flow.accepted(order);
+      side.accepted++;
+    }
     flow.advance(1);
   }
 }
@@ -75,9 +87,9 @@ const line = (name: string, s: LatencySummary, p90: number): string =>
 
 async function main(): Promise<void> {
   const against = option('against');
-  const accounts = Number(option('accounts', String(thisFixture.ACCOUNTS)));
-  const limits = Number(option('limits', '1000'));
-  const blocks = Number(option('blocks', '30'));
+  const accounts = count('accounts', thisFixture.ACCOUNTS);
+  const limits = count('limits', 1_000);
+  const blocks = count('blocks', 30);
   const samples = blocks * BLOCK_ORDERS;
   const sides = [
     prepare('this', { fixture: thisFixture, books: thisBooks }, accounts, limits, samples),
@@ -96,6 +108,9 @@ async function main(): Promise<void> {
   });
   const [mine, theirs] = summaries as [LatencySummary, LatencySummary];
   console.log(`this / other: median ${(mine.median / theirs.median).toFixed(3)}, mean ${(mine.mean / theirs.mean).toFixed(3)}`);
+  // Each side builds its world and book from its own checkout's bench/; if those differ, so does the work.
+  const [a, b] = sides as [Side, Side];
+  if (a.accepted !== b.accepted) console.log(`warning: the builds accepted ${a.accepted} and ${b.accepted} orders: not the same work, or not the same decisions`);
 }
 
 await main();
