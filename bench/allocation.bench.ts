@@ -1,0 +1,95 @@
+/**
+ * What a check allocates, from V8's sampling heap profiler: bytes per check, and the bytes per
+ * check that no young-generation collection freed (they survived one, so a scavenge copied
+ * them, or V8 placed them in old space from the start): what fills old space and makes the
+ * pauses. Unlike time, allocation barely depends on the host, so a change shows here even
+ * when the timing benches cannot see it. The figures are sampled (one sample per 256 bytes
+ * on average), so they move by a few per cent between runs.
+ *
+ *   npm run bench:alloc [-- --accounts 10000] [--limits 1000] [--orders 100000]
+ */
+import type { HeapProfiler } from 'node:inspector';
+import { Session } from 'node:inspector/promises';
+import { loadPositions, makeEngine, OrderFlow, World } from './engine-fixture.js';
+import { limitBook } from './limit-books.js';
+import { collectGarbage, seededRandom } from './stats.js';
+
+const WARMUP_ORDERS = 150_000;
+const SAMPLING_INTERVAL_BYTES = 256;
+const TOP_SITES = 10;
+
+type ProfileNode = HeapProfiler.SamplingHeapProfileNode;
+
+function count(name: string, fallback: number): number {
+  const at = process.argv.indexOf(`--${name}`);
+  const value = at < 0 ? fallback : Number(process.argv[at + 1]);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} takes a whole number above 0`);
+  return value;
+}
+
+/** Bytes per allocation site (function @ file:line), over the whole profile tree. */
+function bySite(root: ProfileNode): Map<string, number> {
+  const sites = new Map<string, number>();
+  const visit = (node: ProfileNode): void => {
+    if (node.selfSize > 0) {
+      const { functionName, url, lineNumber } = node.callFrame;
+      const site = `${functionName || '(anonymous)'} @ ${url.split('/').slice(-2).join('/') || '(native)'}:${lineNumber + 1}`;
+      sites.set(site, (sites.get(site) ?? 0) + node.selfSize);
+    }
+    for (const child of node.children) visit(child);
+  };
+  visit(root);
+  return sites;
+}
+
+async function main(): Promise<void> {
+  const accounts = count('accounts', 10_000);
+  const limits = count('limits', 1_000);
+  const orders = count('orders', 100_000);
+  const world = new World(seededRandom(42), accounts);
+  const { engine, clock } = makeEngine(world);
+  loadPositions(engine, world);
+  const flow = new OrderFlow(engine, clock, world);
+  engine.replaceLimits(limitBook(limits, world));
+  const check = (): void => {
+    const order = flow.next();
+    if (engine.checkOrder(order).decision === 'ACCEPT') flow.accepted(order);
+    flow.advance(1);
+  };
+  for (let i = 0; i < WARMUP_ORDERS; i++) check();
+
+  const session = new Session();
+  session.connect();
+  /**
+   * Bytes per check by site; `collected` also keeps what young-generation collections freed.
+   * The orders are made beforehand and the clock stands still while sampling, so what is
+   * sampled is the engine's checks alone (not the flow's order building and housekeeping).
+   */
+  const sample = async (collected: boolean): Promise<Map<string, number>> => {
+    const batch = Array.from({ length: orders }, () => flow.next());
+    collectGarbage();
+    await session.post('HeapProfiler.startSampling', {
+      samplingInterval: SAMPLING_INTERVAL_BYTES,
+      includeObjectsCollectedByMinorGC: collected,
+      includeObjectsCollectedByMajorGC: true,
+    });
+    for (const order of batch) engine.checkOrder(order);
+    const { profile } = await session.post('HeapProfiler.stopSampling');
+    for (const order of batch) flow.accepted(order);
+    return bySite(profile.head);
+  };
+  const all = await sample(true);
+  const surviving = await sample(false);
+  session.disconnect();
+
+  const perCheck = (bytes: number): string => (bytes / orders).toFixed(0).padStart(7);
+  const total = (sites: Map<string, number>): number => [...sites.values()].reduce((a, b) => a + b, 0);
+  console.log(`allocation per check: ${accounts} accounts, ${limits}-limit book, ${orders} checks sampled per figure (every ~${SAMPLING_INTERVAL_BYTES} B)`);
+  console.log(`allocated ${perCheck(total(all))} B/check; not freed by a young-generation collection ${perCheck(total(surviving))} B/check`);
+  console.log('top sites, B/check allocated and not freed young (two separate samplings: each moves by a few bytes):');
+  for (const [site, bytes] of [...all].sort((a, b) => b[1] - a[1]).slice(0, TOP_SITES)) {
+    console.log(`${perCheck(bytes)} ${perCheck(surviving.get(site) ?? 0)}  ${site}`);
+  }
+}
+
+await main();
