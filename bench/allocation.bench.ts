@@ -11,8 +11,9 @@
  */
 import type { HeapProfiler } from 'node:inspector';
 import { Session } from 'node:inspector/promises';
-import { loadPositions, makeEngine, OrderFlow, World } from './engine-fixture.js';
+import { checkNext, loadPositions, makeEngine, OrderFlow, World } from './engine-fixture.js';
 import { limitBook } from './limit-books.js';
+import { wholeNumberOption } from './options.js';
 import { collectGarbage, seededRandom } from './stats.js';
 
 const WARMUP_ORDERS = 150_000;
@@ -20,13 +21,6 @@ const SAMPLING_INTERVAL_BYTES = 256;
 const TOP_SITES = 10;
 
 type ProfileNode = HeapProfiler.SamplingHeapProfileNode;
-
-function count(name: string, fallback: number): number {
-  const at = process.argv.indexOf(`--${name}`);
-  const value = at < 0 ? fallback : Number(process.argv[at + 1]);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} takes a whole number above 0`);
-  return value;
-}
 
 /** Bytes per allocation site (function @ file:line), over the whole profile tree. */
 function bySite(root: ProfileNode): Map<string, number> {
@@ -44,20 +38,15 @@ function bySite(root: ProfileNode): Map<string, number> {
 }
 
 async function main(): Promise<void> {
-  const accounts = count('accounts', 10_000);
-  const limits = count('limits', 1_000);
-  const orders = count('orders', 100_000);
+  const accounts = wholeNumberOption('accounts', 10_000);
+  const limits = wholeNumberOption('limits', 1_000);
+  const orders = wholeNumberOption('orders', 100_000);
   const world = new World(seededRandom(42), accounts);
   const { engine, clock } = makeEngine(world);
   loadPositions(engine, world);
   const flow = new OrderFlow(engine, clock, world);
   engine.replaceLimits(limitBook(limits, world));
-  const check = (): void => {
-    const order = flow.next();
-    if (engine.checkOrder(order).decision === 'ACCEPT') flow.accepted(order);
-    flow.advance(1);
-  };
-  for (let i = 0; i < WARMUP_ORDERS; i++) check();
+  for (let i = 0; i < WARMUP_ORDERS; i++) checkNext(engine, flow);
 
   // The orders are made beforehand and the clock stands still while sampling, so what is
   // sampled is the engine's checks alone (not the flow's order building and housekeeping).

@@ -15,6 +15,7 @@ import type { LimitEngine } from '../src/domain/engine.js';
 import * as thisFixture from './engine-fixture.js';
 import * as thisBooks from './limit-books.js';
 import type { LatencySummary } from './stats.js';
+import { wholeNumberOption, stringOption } from './options.js';
 import { collectGarbage, percentile, seededRandom, summarise } from './stats.js';
 
 const BLOCK_ORDERS = 5_000;
@@ -34,19 +35,6 @@ interface Side {
   accepted: number;
 }
 
-function option(name: string, fallback?: string): string {
-  const at = process.argv.indexOf(`--${name}`);
-  const value = at < 0 ? fallback : process.argv[at + 1];
-  if (value === undefined) throw new Error(`--${name} is required`);
-  return value;
-}
-
-function count(name: string, fallback: number): number {
-  const value = Number(option(name, String(fallback)));
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} takes a whole number above 0`);
-  return value;
-}
-
 async function otherBuild(root: string): Promise<Build> {
   const dir = join(isAbsolute(root) ? root : resolve(root), 'dist-bench', 'bench');
   const load = (file: string): Promise<unknown> => import(pathToFileURL(join(dir, file)).href);
@@ -59,11 +47,7 @@ function prepare(name: string, build: Build, accounts: number, limits: number, s
   build.fixture.loadPositions(engine, world);
   const flow = new build.fixture.OrderFlow(engine, clock, world);
   engine.replaceLimits(build.books.limitBook(limits, world));
-  for (let i = 0; i < WARMUP_ORDERS; i++) {
-    const order = flow.next();
-    if (engine.checkOrder(order).decision === 'ACCEPT') flow.accepted(order);
-    flow.advance(1);
-  }
+  for (let i = 0; i < WARMUP_ORDERS; i++) thisFixture.checkNext(engine, flow);
   return { name, engine, flow, samples: new Float64Array(samples), filled: 0, accepted: 0 };
 }
 
@@ -86,10 +70,10 @@ const line = (name: string, s: LatencySummary, p90: number): string =>
   `${name.padEnd(10)} ${String(Math.round(s.median)).padStart(9)} ${String(Math.round(p90)).padStart(9)} ${String(Math.round(s.p99)).padStart(9)} ${String(Math.round(s.mean)).padStart(9)}`;
 
 async function main(): Promise<void> {
-  const against = option('against');
-  const accounts = count('accounts', thisFixture.ACCOUNTS);
-  const limits = count('limits', 1_000);
-  const blocks = count('blocks', 30);
+  const against = stringOption('against');
+  const accounts = wholeNumberOption('accounts', thisFixture.ACCOUNTS);
+  const limits = wholeNumberOption('limits', 1_000);
+  const blocks = wholeNumberOption('blocks', 30);
   const samples = blocks * BLOCK_ORDERS;
   const sides = [
     prepare('this', { fixture: thisFixture, books: thisBooks }, accounts, limits, samples),

@@ -170,3 +170,14 @@ export class OrderFlow {
     }
   }
 }
+
+/**
+ * One untimed check of the flow's next order, keeping the flow's bookkeeping (reservations,
+ * retirements, time). Uses only OrderFlow's and LimitEngine's public API, so bench:ab runs it
+ * on another checkout's engine and flow too.
+ */
+export function checkNext(engine: LimitEngine, flow: OrderFlow): void {
+  const order = flow.next();
+  if (engine.checkOrder(order).decision === 'ACCEPT') flow.accepted(order);
+  flow.advance(1);
+}

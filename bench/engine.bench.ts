@@ -8,7 +8,7 @@
 import type { LimitEngine } from '../src/domain/engine.js';
 import { OPEN_BUY, POSITION, STRIDE } from '../src/domain/exposure-ledger.js';
 import type { Order } from '../src/domain/orders.js';
-import { ACCOUNTS, loadPositions, makeEngine, OrderFlow, SYMBOLS, World } from './engine-fixture.js';
+import { ACCOUNTS, checkNext, loadPositions, makeEngine, OrderFlow, SYMBOLS, World } from './engine-fixture.js';
 import { limitBook } from './limit-books.js';
 import type { LatencySummary } from './stats.js';
 import { collectGarbage, mib, seededRandom, summarise } from './stats.js';
@@ -69,7 +69,7 @@ function main(): void {
   const loadMs = performance.now() - loadStarted;
   const flow = new OrderFlow(engine, clock, world);
   engine.replaceLimits(limitBook(BOOK_SIZES[0]!, world));
-  for (let i = 0; i < WARMUP_ORDERS; i++) check(engine, flow, flow.next());
+  for (let i = 0; i < WARMUP_ORDERS; i++) checkNext(engine, flow);
   collectGarbage();
   const memory = process.memoryUsage();
 
@@ -95,15 +95,10 @@ function main(): void {
   console.log(`rss at end ${mib(end.rss)}, heap used ${mib(end.heapUsed)}; total ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
-/** One untimed check that keeps the flow's bookkeeping (reservations, retirements, time). */
-function check(engine: LimitEngine, flow: OrderFlow, order: Order): void {
-  if (engine.checkOrder(order).decision === 'ACCEPT') flow.accepted(order);
-  flow.advance(1);
-}
 
 function measureBook(engine: LimitEngine, flow: OrderFlow, world: World, size: number): BookRun {
   engine.replaceLimits(limitBook(size, world));
-  for (let i = 0; i < BOOK_WARMUP_ORDERS; i++) check(engine, flow, flow.next());
+  for (let i = 0; i < BOOK_WARMUP_ORDERS; i++) checkNext(engine, flow);
 
   collectGarbage();
   const samples = new Float64Array(TIMED_ORDERS);

@@ -8,7 +8,7 @@
  */
 import type { LimitEngine } from '../src/domain/engine.js';
 import type { LimitDefinition } from '../src/domain/limit-definition.js';
-import { loadPositions, makeEngine, OrderFlow, World } from './engine-fixture.js';
+import { checkNext, loadPositions, makeEngine, OrderFlow, World } from './engine-fixture.js';
 import { applicableLimits } from './limit-books.js';
 import { collectGarbage, seededRandom, summarise } from './stats.js';
 
@@ -24,7 +24,7 @@ function main(): void {
   const flow = new OrderFlow(engine, clock, world);
   const limits = applicableLimits(world);
   engine.replaceLimits(limits);
-  for (let i = 0; i < 150_000; i++) check(engine, flow);
+  for (let i = 0; i < 150_000; i++) checkNext(engine, flow);
 
   const books: [string, LimitDefinition[]][] = [['(empty book)', []], ...limits.map((l): [string, LimitDefinition[]] => [l.id, [l]]), ['(all together)', limits]];
   const medians = new Map<string, number[]>(books.map(([name]) => [name, []]));
@@ -46,15 +46,10 @@ function main(): void {
   }
 }
 
-function check(engine: LimitEngine, flow: OrderFlow): void {
-  const order = flow.next();
-  if (engine.checkOrder(order).decision === 'ACCEPT') flow.accepted(order);
-  flow.advance(1);
-}
 
 function measure(engine: LimitEngine, flow: OrderFlow, book: LimitDefinition[]): number {
   engine.replaceLimits(book);
-  for (let i = 0; i < WARMUP_ORDERS; i++) check(engine, flow);
+  for (let i = 0; i < WARMUP_ORDERS; i++) checkNext(engine, flow);
   collectGarbage();
   const samples = new Float64Array(TIMED_ORDERS);
   for (let i = 0; i < TIMED_ORDERS; i++) {

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { StoreLog } from '../src/store/durable-store.js';
 import { DurableStore } from '../src/store/durable-store.js';
-import { benchConfig, loadPositions, makeEngine, OrderFlow, World } from './engine-fixture.js';
+import { benchConfig, checkNext, loadPositions, makeEngine, OrderFlow, World } from './engine-fixture.js';
 import { applicableLimits } from './limit-books.js';
 import { mib, seededRandom } from './stats.js';
 
@@ -42,9 +42,7 @@ async function measure(snapshotsIn: 'main' | 'worker'): Promise<void> {
   loadPositions(engine, world);
   const flow = new OrderFlow(engine, clock, world);
   for (let i = 0; i < 60_000; i++) {
-    const order = flow.next();
-    if (engine.checkOrder(order).decision === 'ACCEPT') flow.accepted(order);
-    flow.advance(1);
+    checkNext(engine, flow);
     if (i % 5_000 === 0) await new Promise((resolve) => setImmediate(resolve));
   }
   const loadedMs = performance.now() - started;
