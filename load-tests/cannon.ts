@@ -197,11 +197,10 @@ export async function runLoad(spec: LoadSpec): Promise<RunResult> {
   }
   const results = await Promise.all(runs);
   // Paced lanes each run durationS, staggered over the first second: the offered window is durationS.
-  // A run of `amount` requests lasts until its last answer: autocannon notices it is done only
-  // at its next once-a-second sample, so its own end would round every burst up to whole seconds.
-  // Unless every request was answered (some failed or timed out), the run lasted until autocannon gave up.
-  const lastAnswerAt = spec.amount !== undefined && histogram.count >= spec.amount ? answers.lastAt : performance.now();
-  const seconds = spec.rate !== undefined ? (spec.durationS ?? 10) : (lastAnswerAt - t0) / 1_000;
+  // A run of `amount` requests, all answered, lasts until its last answer: autocannon notices the
+  // end only at its next once-a-second sample, which would round every burst up to whole seconds.
+  const isAllAnswered = spec.amount !== undefined && histogram.count >= spec.amount;
+  const seconds = spec.rate !== undefined ? (spec.durationS ?? 10) : ((isAllAnswered ? answers.lastAt : performance.now()) - t0) / 1_000;
   const endUs = Number(process.hrtime.bigint() / 1_000n);
   const after = await spec.target.stats();
   const merged = merge(results);

@@ -322,7 +322,10 @@ export class LimitEngine {
     if (deadline !== NO_DEADLINE && this.clock.monotonic() >= deadline) return this.rejection(order, 'DEADLINE_EXCEEDED', evaluated);
 
     const violations = breaches.length === 0 ? NO_VIOLATIONS : this.recordBreaches(breaches, order, now);
-    for (let i = 0; i < cleanCount; i++) this.resolve(clean[i]!.id, scopeKey(clean[i]!.per, order), now);
+    for (let i = 0; i < cleanCount; i++) {
+      const limit = clean[i]!;
+      this.resolve(limit.id, scopeKey(limit.per, order), now);
+    }
     const reasons = reasonsOf(isBlocked, lacksPrice, lacksCapacity);
     if (reasons === NO_REASONS) this.reserve(order, now, undo);
     return {
