@@ -56,6 +56,8 @@ class ItemScanner {
   constructor(
     private readonly text: string,
     private readonly key: string,
+    /** Past this many items the scan gives up (the text is parsed whole): `bounds` stays bounded. */
+    private readonly maxItems: number,
   ) {}
 
   get isDone(): boolean {
@@ -143,6 +145,10 @@ class ItemScanner {
   }
 
   private endItem(at: number): void {
+    if (this.bounds.length >= 2 * this.maxItems) {
+      this.isPlain = false;
+      return;
+    }
     this.bounds.push(this.itemStart, at);
     this.itemStart = at + 1;
   }
@@ -161,10 +167,18 @@ class ItemScanner {
  * calling `yieldTurn` between slices so that other requests run meanwhile. The result, and
  * whether it throws, are those of parsing the text whole: the items are parsed in runs, and the
  * text with the array emptied on its own; if all of those parse, the text is JSON, and the
- * array's items are exactly those values. A text the scanner does not follow is parsed whole.
+ * array's items are exactly those values. A text the scanner does not follow is parsed whole,
+ * and so is one whose array holds more than `maxItems` items: the caller refuses those anyway,
+ * and two numbers kept per item would otherwise grow with the body (a body of `0,` items held
+ * about six times what a whole parse does).
  */
-export async function parseInSlices(text: string, key: string, yieldTurn: () => Promise<void>, sliceChars = SLICE_CHARS): Promise<unknown> {
-  const scanner = new ItemScanner(text, key);
+export async function parseInSlices(
+  text: string,
+  key: string,
+  yieldTurn: () => Promise<void>,
+  { maxItems = Number.POSITIVE_INFINITY, sliceChars = SLICE_CHARS }: { maxItems?: number; sliceChars?: number } = {},
+): Promise<unknown> {
+  const scanner = new ItemScanner(text, key, maxItems);
   for (scanner.advance(sliceChars); !scanner.isDone; scanner.advance(sliceChars)) await yieldTurn();
   if (!scanner.isPlain) return parseJson(text);
   const envelope = parseJson(text.slice(0, scanner.open + 1) + text.slice(scanner.close)) as Record<string, unknown>;

@@ -15,7 +15,7 @@ function whole(text: string): { value: unknown } | 'throws' {
 
 async function sliced(text: string, sliceChars: number): Promise<{ value: unknown } | 'throws'> {
   try {
-    return { value: await parseInSlices(text, 'orders', now, sliceChars) };
+    return { value: await parseInSlices(text, 'orders', now, { sliceChars }) };
   } catch {
     return 'throws';
   }
@@ -102,10 +102,22 @@ describe('parseInSlices', () => {
   it('yields between slices: a scan step and a parse step per slice of the text', async () => {
     const text = JSON.stringify({ orders: Array.from({ length: 1_000 }, (_, i) => ({ orderId: `o-${i}`, quantity: i })), atomic: true });
     let turns = 0;
-    const value = await parseInSlices(text, 'orders', () => Promise.resolve(void turns++), 2_000);
+    const value = await parseInSlices(text, 'orders', () => Promise.resolve(void turns++), { sliceChars: 2_000 });
     expect(value).toEqual(JSON.parse(text));
     // ~31k characters: ~15 scan steps and ~15 parse steps, each yielding once in between.
     expect(turns).toBeGreaterThanOrEqual(2 * Math.floor(text.length / 2_000) - 2);
     expect(turns).toBeLessThanOrEqual(2 * Math.ceil(text.length / 2_000) + 2);
+  });
+  it('parses an array of more than maxItems whole, giving up the scan as soon as it passes them', async () => {
+    const text = JSON.stringify({ orders: Array.from({ length: 1_000 }, (_, i) => i), atomic: true });
+    let turns = 0;
+    const value = await parseInSlices(text, 'orders', () => Promise.resolve(void turns++), { sliceChars: 100, maxItems: 10 });
+    expect(value).toEqual(JSON.parse(text));
+    // 10 items of at most 4 characters sit in the first slice: no further scan step, no parse steps.
+    expect(turns).toBe(0);
+    // The same text under the limit is scanned and parsed in slices (~50 each).
+    turns = 0;
+    await parseInSlices(text, 'orders', () => Promise.resolve(void turns++), { sliceChars: 100, maxItems: 1_000 });
+    expect(turns).toBeGreaterThan(50);
   });
 });

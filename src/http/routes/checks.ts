@@ -13,7 +13,7 @@ import { BatchBodyValidation } from '../body-validation.js';
 import { parseInSlices } from '../sliced-json.js';
 import { BatchResponseSerializer, SERIALIZE_SLICE } from '../batch-response.js';
 import { CheckRateLimit } from '../plugins/rate-limit.js';
-import { BatchRequestSchema, BatchResponseSchema, CheckRequestSchema, CheckResultSchema } from '../schemas.js';
+import { BATCH_CEILING, BatchRequestSchema, BatchResponseSchema, CheckRequestSchema, CheckResultSchema } from '../schemas.js';
 import type { RouteDeps } from './deps.js';
 
 /** Batches log at most this many rejected orders each, so one bad batch cannot flood the log. */
@@ -65,7 +65,7 @@ export async function checkBatchRoute(app: FastifyInstance, deps: RouteDeps): Pr
     scope.removeContentTypeParser('application/json');
     scope.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, parsed) => {
       if (body.length <= SLICED_PARSE_CHARS) return parseWhole(request, body as string, parsed);
-      parseInSlices(body as string, 'orders', nextTurn).then(
+      parseInSlices(body as string, 'orders', nextTurn, { maxItems: BATCH_CEILING }).then(
         (value) => parsed(null, value),
         () => parsed(new errorCodes.FST_ERR_CTP_INVALID_JSON_BODY(), undefined),
       );
