@@ -15,7 +15,6 @@ import { openApiYaml, recordRoutes } from './http/openapi.js';
 import { registerRateLimit } from './http/plugins/rate-limit.js';
 import { checkBatchRoute, checkRoutes } from './http/routes/checks.js';
 import { lazyRequestLogger } from './http/request-logger.js';
-import { RouteMethods } from './http/route-methods.js';
 import type { RouteDeps } from './http/routes/deps.js';
 import { feedRoutes } from './http/routes/feeds.js';
 import { healthRoutes } from './http/routes/health.js';
@@ -122,7 +121,7 @@ export async function buildApp(config: AppConfig, options: AppOptions = {}): Pro
   server.removeContentTypeParser('text/plain');
   const routes = recordRoutes(server);
 
-  await server.register(errorsPlugin, { routes: new RouteMethods(routes) });
+  await server.register(errorsPlugin);
   const httpWarmUp = new HttpWarmUp(engineConfigOf(config), config.limits);
   await server.register(authPlugin, { ...config.auth, transient: httpWarmUp });
   await server.register(deadlinePlugin, { defaultDeadlineMs: config.server.defaultDeadlineMs, now: () => clock.monotonic() });

@@ -3,7 +3,7 @@ import { stringify } from 'yaml';
 import type { JsonSchema } from './json-schema.js';
 import { PROBLEM_TYPES } from './problems.js';
 
-export interface RecordedRoute {
+interface RecordedRoute {
   method: string;
   url: string;
   schema: Record<string, unknown> | undefined;
@@ -32,6 +32,7 @@ export function recordRoutes(app: FastifyInstance): RecordedRoute[] {
   app.addHook('onRoute', (route: RouteOptions) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     for (const method of methods) {
+      if (method === 'HEAD') continue;
       routes.push({
         method: method.toLowerCase(),
         url: route.url,
@@ -73,8 +74,7 @@ function operation(route: RecordedRoute): Record<string, unknown> {
 /** OpenAPI 3.1 from the recorded routes; JSON Schemas come straight from the zod schemas. */
 export function openApiDocument(routes: readonly RecordedRoute[], version: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
-  // HEAD routes (Fastify's, beside each GET) are recorded for the 405's Allow, not documented.
-  const sorted = routes.filter((r) => r.method !== 'head').sort((a, b) => (a.url === b.url ? a.method.localeCompare(b.method) : a.url.localeCompare(b.url)));
+  const sorted = [...routes].sort((a, b) => (a.url === b.url ? a.method.localeCompare(b.method) : a.url.localeCompare(b.url)));
   for (const route of sorted) {
     const path = route.url.replace(/:([A-Za-z]+)/g, '{$1}');
     (paths[path] ??= {})[route.method] = operation(route);

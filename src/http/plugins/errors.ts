@@ -6,7 +6,6 @@ import { UnknownLimitError, VersionConflictError } from '../../domain/engine.js'
 import { SubscriberLimitError } from '../../domain/violation-book.js';
 import { ProblemError, problemBody } from '../problems.js';
 import type { FieldProblem, ProblemKind } from '../problems.js';
-import type { RouteMethods } from '../route-methods.js';
 
 interface AjvIssue {
   instancePath: string;
@@ -91,7 +90,7 @@ export function frameworkErrorHandler(error: FastifyError, request: FastifyReque
 
 /** Every error leaves as RFC 9457 problem+json; only real faults are 5xx and logged as errors. */
 export const errorsPlugin = fp(
-  (app: FastifyInstance, options: { routes?: RouteMethods }) => {
+  (app: FastifyInstance) => {
     app.setErrorHandler((error: FastifyError, request, reply) => {
       const { kind, detail, errors } = classify(error);
       if (kind === 'internal') request.log.error({ err: error }, 'request failed');
@@ -99,8 +98,10 @@ export const errorsPlugin = fp(
       return sendProblem(reply, request, kind, detail, errors);
     });
     app.setNotFoundHandler((request, reply) => {
+      // A wrong method on a real resource is a 405 that says what is allowed (RFC 9110 §15.5.6),
+      // not a 404 that says the resource is not there: the router is asked per method.
       const path = request.url.split('?', 1)[0]!;
-      const allowed = options.routes?.allowedOn(path) ?? [];
+      const allowed = app.supportedMethods.filter((method) => app.findRoute({ method, url: path }) !== null).sort();
       if (allowed.length === 0) return sendProblem(reply, request, 'notFound', `no route ${request.method} ${request.url}`);
       reply.header('allow', allowed.join(', '));
       return sendProblem(reply, request, 'methodNotAllowed', `${path} does not take ${request.method}; it takes ${allowed.join(', ')}`);
