@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { BatchResult } from '../../src/domain/engine.js';
+import { BatchResponseSerializer } from '../../src/http/batch-response.js';
 import { SLICED_PARSE_CHARS } from '../../src/http/routes/checks.js';
 import { bearer } from '../support/app-fixtures.js';
 import { anOrder, appPerTest, batchBesideProbe, expectProblem } from './http-helpers.js';
@@ -18,10 +19,13 @@ describe('a large batch body is parsed in slices', () => {
   it('answers it as any batch', async () => {
     const app = await bigBatchApp();
     const text = largeBody(3_000);
+    const serialize = vi.spyOn(BatchResponseSerializer.prototype, 'serialize');
     const { response } = await batchBesideProbe(app.server, text);
     const body = response.json<BatchResult>();
     expect(response.statusCode).toBe(200);
     // Serialised in slices (batch-response.ts), sent as a small batch's answer is.
+    expect(serialize).toHaveBeenCalledTimes(1);
+    serialize.mockRestore();
     expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
     expect(body.summary).toEqual({ total: 3_000, accepted: 3_000, rejected: 0 });
     expect(body.results.map((r) => r.orderId)).toEqual((JSON.parse(text) as { orders: { orderId: string }[] }).orders.map((o) => o.orderId));

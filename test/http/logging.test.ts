@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { bearer, testApp, TOKENS } from '../support/app-fixtures.js';
 
 const order = { orderId: 'l-1', accountId: 'ACC-SECRET-7', strategyId: 'S', symbol: 'X', side: 'BUY', quantity: 5000, price: 10 };
@@ -21,6 +21,17 @@ describe('logging', () => {
     expect(rejected).toHaveLength(1);
     expect(rejected[0]!.reqId).toEqual(expect.any(String));
     expect(lines.filter((l) => l.reqId === rejected[0]!.reqId).map((l) => l.msg)).toEqual(['incoming request', 'order rejected', 'request completed']);
+    await app.server.close();
+  });
+
+  it('makes no request logger for a request that writes nothing, and one for a request that does', async () => {
+    const app = await testApp();
+    const children = vi.spyOn(app.server.log, 'child');
+    await app.server.inject({ method: 'POST', url: '/v1/checks', headers: bearer('gateway'), payload: { ...order, orderId: 'l-ok', quantity: 5 } });
+    expect(children).toHaveBeenCalledTimes(0);
+    await app.server.inject({ method: 'POST', url: '/v1/checks', headers: bearer('gateway'), payload: order });
+    expect(children).toHaveBeenCalledTimes(1);
+    children.mockRestore();
     await app.server.close();
   });
 
