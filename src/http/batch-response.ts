@@ -18,14 +18,11 @@ export class BatchResponseSerializer {
 
   async serialize(batch: BatchResult, yieldTurn: () => Promise<void>, slice = SERIALIZE_SLICE): Promise<string> {
     const { results } = batch;
-    const parts: string[] = [];
-    for (let from = 0; from < results.length; from += slice) {
-      if (from > 0) await yieldTurn();
-      const to = Math.min(results.length, from + slice);
-      let text = '';
-      for (let i = from; i < to; i++) text += (i === 0 ? '' : ',') + this.result(results[i]!);
-      parts.push(text);
+    let text = '{"results":[';
+    for (let i = 0; i < results.length; i++) {
+      if (i > 0 && i % slice === 0) await yieldTurn();
+      text += (i === 0 ? '' : ',') + this.result(results[i]!);
     }
-    return `{"results":[${parts.join('')}],"summary":${this.summary(batch.summary)}}`;
+    return `${text}],"summary":${this.summary(batch.summary)}}`;
   }
 }
