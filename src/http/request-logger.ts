@@ -61,8 +61,10 @@ class LazyRequestLogger implements FastifyBaseLogger {
   }
 
   private write(level: Level, args: unknown[]): void {
-    // A line below the level is dropped without making the child for it.
-    if (this.made === undefined && levels.values[level]! < (levels.values[this.level] ?? Number.POSITIVE_INFINITY)) return;
+    // A line below the level is dropped without making the child for it. A level pino's table
+    // does not know (only `silent` here) is left to pino: the child is made and decides.
+    const threshold = this.level === 'silent' ? Number.POSITIVE_INFINITY : levels.values[this.level];
+    if (this.made === undefined && threshold !== undefined && levels.values[level]! < threshold) return;
     const logger = this.logger;
     Reflect.apply(logger[level], logger, args);
   }
