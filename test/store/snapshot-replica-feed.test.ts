@@ -82,4 +82,13 @@ describe('the snapshot worker feed', () => {
     expect(r.isHealthy).toBe(false);
     await expect(r.snapshot(0)).rejects.toThrow(/fell behind/);
   });
+
+  it('counts what it holds together with what the worker has not yet applied', () => {
+    const r = start(1_000);
+    // 900 bytes go over at once (past a quarter of the bound); 200 more are held, not yet sent.
+    r.feed(Buffer.alloc(900, 'x'));
+    expect(r.isHealthy).toBe(true);
+    r.feed(Buffer.alloc(200, 'x'));
+    expect(r.isHealthy).toBe(false);
+  });
 });
