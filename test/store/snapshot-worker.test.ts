@@ -165,4 +165,34 @@ describe('snapshots by the worker replica', () => {
     expect(digest(second.engine)).toBe(expected);
     await second.store.close();
   });
+  it('writes the journal up to a main-thread snapshot before the snapshot itself, when the worker fails one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ulc-replica-'));
+    const clock = new FakeClock();
+    const failing = join(dir, 'failing-worker.mjs');
+    writeFileSync(
+      failing,
+      [
+        "import { parentPort } from 'node:worker_threads';",
+        "parentPort.postMessage({ type: 'ready', lastSeq: 0 });",
+        "parentPort.on('message', (m) => parentPort.postMessage(m.type === 'records' ? { type: 'applied', bytes: m.bytes.byteLength } : { type: 'failed', id: m.id, message: 'cannot' }));",
+      ].join('\n'),
+    );
+    // The journal's own flush timer would not write them for a minute: only the fallback's drain can.
+    const first = await session(dir, clock, pathToFileURL(failing), { asyncFlushMs: 60_000 });
+    trade(first.engine, clock, 'd');
+    const writer = (first.store as unknown as { writer: { lastSeq: number; drain(): Promise<void> } }).writer;
+    const drained: { seq: number; snapshots: string[] }[] = [];
+    const drain = writer.drain.bind(writer);
+    vi.spyOn(writer, 'drain').mockImplementation(async () => {
+      await drain();
+      drained.push({ seq: writer.lastSeq, snapshots: files(dir, 'snapshot-') });
+    });
+    await first.store.snapshot();
+    const [snapshot] = files(dir, 'snapshot-');
+    const snapshotSeq = Number(/snapshot-(\d+)/.exec(snapshot!)![1]);
+    // Every record the snapshot holds was on disk (drained) before the snapshot file existed.
+    expect(snapshotSeq).toBeGreaterThan(0);
+    expect(drained).toEqual([{ seq: snapshotSeq, snapshots: [] }]);
+    await first.store.close();
+  });
 });
