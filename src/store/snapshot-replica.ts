@@ -79,8 +79,20 @@ export class SnapshotReplica {
     return this.brokenBy === undefined;
   }
 
-  /** A journal write, copied (the writer's buffer is shared) and held until the next hand-over. */
+  /**
+   * A journal write, copied (the writer's buffer is shared) and held until the next hand-over.
+   * Never throws: it runs inside the journal's write, and a replica's fault must not fail the
+   * journal; the replica is let go instead (snapshots fall back to the main thread).
+   */
   feed(bytes: Buffer): void {
+    try {
+      this.take(bytes);
+    } catch (error) {
+      this.break(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  private take(bytes: Buffer): void {
     if (this.brokenBy !== undefined || bytes.length === 0) return;
     this.backlogBytes += bytes.length;
     if (this.backlogBytes > this.maxBacklogBytes) {

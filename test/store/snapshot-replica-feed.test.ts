@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FEED_BYTES, FEED_MS, SnapshotReplica } from '../../src/store/snapshot-replica.js';
 import type { StoreLog } from '../../src/store/recovery.js';
 import { testConfig } from '../support/engine-fixtures.js';
@@ -90,5 +90,14 @@ describe('the snapshot worker feed', () => {
     expect(r.isHealthy).toBe(true);
     r.feed(Buffer.alloc(200, 'x'));
     expect(r.isHealthy).toBe(false);
+  });
+  it('lets the replica go, rather than throw into the journal, when a write cannot be taken', async () => {
+    const r = start();
+    vi.spyOn(r as unknown as { hold: (bytes: Buffer) => void }, 'hold').mockImplementation(() => {
+      throw new RangeError('out of memory');
+    });
+    expect(() => r.feed(Buffer.from('a;'))).not.toThrow();
+    expect(r.isHealthy).toBe(false);
+    await expect(r.snapshot(0)).rejects.toThrow('out of memory');
   });
 });
