@@ -195,4 +195,55 @@ describe('snapshots by the worker replica', () => {
     expect(drained).toEqual([{ seq: snapshotSeq, snapshots: [] }]);
     await first.store.close();
   });
+
+  it('closes a journal that failed during a snapshot only once that snapshot has finished', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ulc-replica-'));
+    const clock = new FakeClock();
+    const slow = join(dir, 'slow-worker.mjs');
+    writeFileSync(
+      slow,
+      [
+        "import { parentPort } from 'node:worker_threads';",
+        "parentPort.postMessage({ type: 'ready', lastSeq: 0 });",
+        "parentPort.on('message', (m) => m.type === 'records'",
+        "  ? parentPort.postMessage({ type: 'applied', bytes: m.bytes.byteLength })",
+        "  : setTimeout(() => parentPort.postMessage({ type: 'failed', id: m.id, message: 'cannot' }), 300));",
+      ].join('\n'),
+    );
+    const { engine, store } = await session(dir, clock, pathToFileURL(slow), { asyncFlushMs: 60_000, maxPendingEvents: 3 });
+    const replica = (store as unknown as { replicas: { current: { snapshot(seq: number): Promise<unknown> } } }).replicas.current;
+    const askWorker = replica.snapshot.bind(replica);
+    const asked = new Promise<void>((resolve) => {
+      vi.spyOn(replica, 'snapshot').mockImplementation((seq) => {
+        resolve();
+        return askWorker(seq);
+      });
+    });
+    let isSnapshotSettled = false;
+    const snapshot = store.snapshot();
+    const outcome = snapshot.then(
+      () => 'taken',
+      (error: unknown) => String(error),
+    );
+    void outcome.finally(() => {
+      isSnapshotSettled = true;
+    });
+    await asked;
+    // No flush for a minute and room for 3 records: the journal fails on the 4th, while the worker takes its time.
+    for (let i = 0; i < 5; i++) engine.checkOrder(order({ orderId: `f-${i}` }));
+    expect(store.isHealthy).toBe(false);
+    const writer = (store as unknown as { writer: { close(): Promise<void> } }).writer;
+    const settledAtWriterClose: boolean[] = [];
+    const closeWriter = writer.close.bind(writer);
+    vi.spyOn(writer, 'close').mockImplementation(() => {
+      settledAtWriterClose.push(isSnapshotSettled);
+      return closeWriter();
+    });
+
+    // close() reports the journal's failure, after the writer and the worker are closed.
+    await expect(store.close()).rejects.toThrow(/records waiting for the disk/);
+    // The worker's failure sent the snapshot to the main thread, whose drain the failed journal refuses.
+    expect(await outcome).toMatch(/records waiting for the disk/);
+    expect(settledAtWriterClose).toEqual([true]);
+  });
 });
