@@ -57,9 +57,9 @@ export interface DecodedSegment {
 }
 
 /**
- * Reads every record of a segment. Only the last record may be incomplete or fail its
- * checksum (a write cut short by a crash): it is reported as torn. A bad record with more
- * data after it is corruption, and so is a bad header.
+ * Reads every record of a segment. A crash can leave the last write cut short, so the first
+ * record that is not whole and checksummed is torn when no whole record follows it; one with a
+ * whole record after it is corruption, and so is a bad header.
  */
 export function decodeSegment(file: string, bytes: Buffer): DecodedSegment {
   if (bytes.length < HEADER_BYTES) {
@@ -75,22 +75,12 @@ export function decodeSegment(file: string, bytes: Buffer): DecodedSegment {
   const records: DecodedSegment['records'] = [];
   let offset = HEADER_BYTES;
   while (offset < bytes.length) {
-    const remaining = bytes.length - offset;
-    if (remaining < RECORD_HEADER_BYTES) return { firstSeq, records, tornAt: offset };
-    const length = bytes.readUInt32LE(offset);
-    const checksum = bytes.readUInt32LE(offset + 4);
-    const end = offset + RECORD_HEADER_BYTES + length;
-    if (length > MAX_RECORD_BYTES) {
-      if (end >= bytes.length) return { firstSeq, records, tornAt: offset };
-      throw new JournalCorruptError(file, offset, `record length ${length} is impossible`);
+    const end = recordEnd(bytes, offset);
+    if (typeof end !== 'number') {
+      if (!hasRecordAfter(bytes, offset)) return { firstSeq, records, tornAt: offset };
+      throw new JournalCorruptError(file, offset, describe(end, bytes, offset));
     }
-    if (end > bytes.length) return { firstSeq, records, tornAt: offset };
-    const body = bytes.subarray(offset + RECORD_HEADER_BYTES, end);
-    if (crc32(body) !== checksum) {
-      if (end === bytes.length) return { firstSeq, records, tornAt: offset };
-      throw new JournalCorruptError(file, offset, 'checksum mismatch');
-    }
-    records.push({ offset, payload: body.toString('utf8') });
+    records.push({ offset, payload: payloadOf(bytes, offset, end) });
     offset = end;
   }
   return { firstSeq, records, tornAt: undefined };
@@ -105,14 +95,52 @@ export function decodeRecords(source: string, bytes: Buffer): string[] {
   const payloads: string[] = [];
   let offset = 0;
   while (offset < bytes.length) {
-    if (bytes.length - offset < RECORD_HEADER_BYTES) throw new JournalCorruptError(source, offset, 'record header cut short');
-    const length = bytes.readUInt32LE(offset);
-    const end = offset + RECORD_HEADER_BYTES + length;
-    if (end > bytes.length) throw new JournalCorruptError(source, offset, 'record cut short');
-    const body = bytes.subarray(offset + RECORD_HEADER_BYTES, end);
-    if (crc32(body) !== bytes.readUInt32LE(offset + 4)) throw new JournalCorruptError(source, offset, 'checksum mismatch');
-    payloads.push(body.toString('utf8'));
+    const end = recordEnd(bytes, offset);
+    if (typeof end !== 'number') throw new JournalCorruptError(source, offset, describe(end, bytes, offset));
+    payloads.push(payloadOf(bytes, offset, end));
     offset = end;
   }
   return payloads;
+}
+
+/** Why the bytes at an offset are not a whole record. */
+type Flaw = 'header cut short' | 'cut short' | 'impossible length' | 'checksum mismatch';
+
+/**
+ * Where the whole, checksummed record at `offset` ends, or why there is none. A length of 0 is
+ * impossible too: the writer frames only JSON objects, and the zeros a crash can leave past the
+ * last write would otherwise read as empty records (the CRC-32 of nothing is 0).
+ */
+function recordEnd(bytes: Buffer, offset: number): number | Flaw {
+  if (bytes.length - offset < RECORD_HEADER_BYTES) return 'header cut short';
+  const length = bytes.readUInt32LE(offset);
+  if (length === 0 || length > MAX_RECORD_BYTES) return 'impossible length';
+  const end = offset + RECORD_HEADER_BYTES + length;
+  if (end > bytes.length) return 'cut short';
+  return crc32(bytes.subarray(offset + RECORD_HEADER_BYTES, end)) === bytes.readUInt32LE(offset + 4) ? end : 'checksum mismatch';
+}
+
+/**
+ * Whether a whole record starts anywhere after a bad one at `offset`. Its length may be the bad
+ * part, so every later offset is tried; a torn tail is short, and past corruption in the middle
+ * the next record is found within a record's length.
+ */
+function hasRecordAfter(bytes: Buffer, offset: number): boolean {
+  for (let at = offset + 1; at + RECORD_HEADER_BYTES < bytes.length; at++) if (typeof recordEnd(bytes, at) === 'number') return true;
+  return false;
+}
+
+const payloadOf = (bytes: Buffer, offset: number, end: number): string => bytes.toString('utf8', offset + RECORD_HEADER_BYTES, end);
+
+function describe(flaw: Flaw, bytes: Buffer, offset: number): string {
+  switch (flaw) {
+    case 'header cut short':
+      return 'record header cut short';
+    case 'cut short':
+      return 'record cut short';
+    case 'impossible length':
+      return `record length ${bytes.readUInt32LE(offset)} is impossible`;
+    case 'checksum mismatch':
+      return flaw;
+  }
 }

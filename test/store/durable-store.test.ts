@@ -103,6 +103,22 @@ describe('DurableStore', () => {
     expect(third.log.warnings).toHaveLength(0);
   });
 
+  it('drops the zeros a crash can leave past the last write, with a warning', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ulc-store-'));
+    const clock = new FakeClock();
+    const first = await session(dir, clock);
+    await driveSomeTrading(first.engine, first.store, clock, 'a');
+    const expected = digest(first.engine);
+    const last = join(dir, segments(dir).at(-1)!);
+    const size = statSync(last).size;
+    // The file grew but its last blocks were never written: they read as zeros.
+    appendFileSync(last, Buffer.alloc(8192));
+    const second = await session(dir, clock);
+    expect(digest(second.engine)).toBe(expected);
+    expect(second.store.recovery.dropped).toEqual([{ file: last, offset: size }]);
+    expect(second.log.warnings).toHaveLength(1);
+  });
+
   it('refuses to start on corruption in the middle, naming the file and offset', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ulc-store-'));
     const clock = new FakeClock();
