@@ -5,7 +5,7 @@ import { LimitEngine } from '../../src/domain/engine.js';
 import type { Aggregation } from '../../src/domain/enums.js';
 import type { LimitDefinition } from '../../src/domain/limit-definition.js';
 import type { Order } from '../../src/domain/orders.js';
-import { KINDS, MAX_REF_AGE, orderBuilder, printStats, scenarioArb, scopeIdOf, TTL } from '../support/engine-arbitraries.js';
+import { KINDS, MAX_REF_AGE, orderBuilder, OutcomeCounts, printStats, scenarioArb, scopeIdOf, TTL } from '../support/engine-arbitraries.js';
 import type { ExecSpec, OrderSpec, Scenario } from '../support/engine-arbitraries.js';
 import { testConfig } from '../support/engine-fixtures.js';
 import { FakeClock } from '../support/fake-clock.js';
@@ -26,14 +26,11 @@ function fail(where: string, what: string, engine: unknown, model: unknown): nev
 }
 
 /** Set FC_STATS=1 to print how often each outcome was reached (to see the generators do their job). */
-const stats = new Map<string, number>();
-const count = (what: string): void => {
-  stats.set(what, (stats.get(what) ?? 0) + 1);
-};
+const stats = new OutcomeCounts();
 
 function compareResult(where: string, engine: CheckResult, model: ModelResult): void {
-  count(`${model.decision} ${model.reasons.join('+')}`);
-  for (const v of model.violations) count(`violation ${v.kind} ${v.severity} ${v.action}`);
+  stats.count(`${model.decision} ${model.reasons.join('+')}`);
+  for (const v of model.violations) stats.count(`violation ${v.kind} ${v.severity} ${v.action}`);
   const shape = (r: CheckResult | ModelResult) => ({
     orderId: r.orderId,
     decision: r.decision,
@@ -144,12 +141,12 @@ function runScenario(scenario: Scenario): { engine: LimitEngine; model: Referenc
         const events = op.events.map(toEvent);
         for (const e of events) {
           const isOpen = model.openOrders.some((o) => o.accountId === e.accountId && o.orderId === e.orderId);
-          count(`exec ${e.type} on ${isOpen ? 'open' : 'closed'} order`);
+          stats.count(`exec ${e.type} on ${isOpen ? 'open' : 'closed'} order`);
         }
         const expected = model.applyExecutions(events, clock.now());
         const actual = engine.applyExecutions(events).map((r: ExecutionOutcome) => r.outcome);
         outcomes.push(actual);
-        events.forEach((e, i) => count(`exec ${e.type} ${expected[i]}`));
+        events.forEach((e, i) => stats.count(`exec ${e.type} ${expected[i]}`));
         if (JSON.stringify(actual) !== JSON.stringify(expected)) fail(`${where}\n  events ${JSON.stringify(events)}`, 'execution outcomes differ', actual, expected);
         break;
       }
@@ -187,7 +184,7 @@ function runScenario(scenario: Scenario): { engine: LimitEngine; model: Referenc
     }
     compareState(where, engine, model);
   });
-  for (const [what, n] of model.seen) stats.set(what, (stats.get(what) ?? 0) + n);
+  for (const [what, n] of model.seen) stats.count(what, n);
   return { engine, model, outcomes };
 }
 

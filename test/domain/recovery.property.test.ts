@@ -13,7 +13,7 @@ import type { StateEvent } from '../../src/domain/events.js';
 import type { LimitBook } from '../../src/domain/limit-book.js';
 import type { LimitDefinition } from '../../src/domain/limit-definition.js';
 import type { ExecutionEvent, Order, PositionRow, ReferencePrice } from '../../src/domain/orders.js';
-import { limitArb, opArb, orderBuilder, pickFrom, printStats, scopeIdOf, worldArb } from '../support/engine-arbitraries.js';
+import { limitArb, opArb, orderBuilder, pickFrom, OutcomeCounts, printStats, scopeIdOf, worldArb } from '../support/engine-arbitraries.js';
 import type { Op, PickSource } from '../support/engine-arbitraries.js';
 import { testConfig } from '../support/engine-fixtures.js';
 import { FakeClock } from '../support/fake-clock.js';
@@ -222,22 +222,19 @@ function apply(engine: LimitEngine, c: Exclude<Concrete, { op: 'advance' }>): st
 // ---- comparing ---------------------------------------------------------------------------------
 
 /** Set FC_STATS=1 to print how often each event type was emitted. */
-const stats = new Map<string, number>();
-const count = (what: string): void => {
-  stats.set(what, (stats.get(what) ?? 0) + 1);
-};
+const stats = new OutcomeCounts();
 
 /** Counts the paths worth knowing the generators reach (FC_STATS). */
 function noteOutcome(c: Exclude<Concrete, { op: 'advance' }>, answer: string, wasOpen: readonly boolean[]): void {
-  if (answer.includes('CAPACITY_EXCEEDED')) count('order rejected CAPACITY_EXCEEDED');
-  if (answer.includes('BATCH_REJECTED') && c.op === 'batch' && c.orders.length > 1) count('atomic batch rejected');
-  if (answer.startsWith('threw')) count(`${c.op} ${answer.replace(/:.*/, '')}`);
-  if (answer.includes('escalated from')) count('trading state escalated to global');
-  if (c.op === 'value' && !answer.startsWith('threw')) count('value evaluated');
+  if (answer.includes('CAPACITY_EXCEEDED')) stats.count('order rejected CAPACITY_EXCEEDED');
+  if (answer.includes('BATCH_REJECTED') && c.op === 'batch' && c.orders.length > 1) stats.count('atomic batch rejected');
+  if (answer.startsWith('threw')) stats.count(`${c.op} ${answer.replace(/:.*/, '')}`);
+  if (answer.includes('escalated from')) stats.count('trading state escalated to global');
+  if (c.op === 'value' && !answer.startsWith('threw')) stats.count('value evaluated');
   if (c.op === 'exec') {
     const outcomes = JSON.parse(answer) as { outcome: string }[];
     c.events.forEach((e, i) => {
-      if (e.type === 'FILL' && outcomes[i]?.outcome === 'applied' && wasOpen[i] === false) count('late fill after expiry applied');
+      if (e.type === 'FILL' && outcomes[i]?.outcome === 'applied' && wasOpen[i] === false) stats.count('late fill after expiry applied');
     });
   }
 }
@@ -273,7 +270,7 @@ function throughJournal(event: StateEvent, where: string): StateEvent {
   const parsed = StateEventSchema.safeParse(raw);
   if (!parsed.success) throw new Error(`${where}\nevent does not parse: ${json}\n${parsed.error.message}`);
   expect(parsed.data, `${where}\nevent changed by the schema: ${json}`).toEqual(raw);
-  count(`event ${event.type}${event.type === 'trading_state' ? ` from ${event.source.replace(/:.*/, '')}` : ''}`);
+  stats.count(`event ${event.type}${event.type === 'trading_state' ? ` from ${event.source.replace(/:.*/, '')}` : ''}`);
   return parsed.data;
 }
 
@@ -317,8 +314,8 @@ function runScenario(s: RecoveryScenario): void {
     expectSame(`${where}\njournal replayed from the start into ${JSON.stringify(s.limits)}`, 'state', digest(replica), digest(live));
   });
   if (snapshot === undefined) takeSnapshot('after the last op');
-  if (live.violations.evictedActive > 0) count('active violation evicted');
-  if (live.ledger.closedOrderCount > 0) count('closed orders kept at the end');
+  if (live.violations.evictedActive > 0) stats.count('active violation evicted');
+  if (live.ledger.closedOrderCount > 0) stats.count('closed orders kept at the end');
 
   // Property 2: the snapshot plus the journal after it.
   const restored = new LimitEngine(s.config, clock, []);

@@ -280,6 +280,13 @@ export const scenarioArb: fc.Arbitrary<Scenario> = worldArb().chain(({ universe,
   }),
 );
 
+/** How often each outcome of a property run was reached (see printStats). */
+export class OutcomeCounts extends Map<string, number> {
+  count(what: string, times = 1): void {
+    this.set(what, (this.get(what) ?? 0) + times);
+  }
+}
+
 /** Prints how often each counted outcome was reached, when FC_STATS is set (to see the generators do their job). */
 export function printStats(stats: ReadonlyMap<string, number>): void {
   if (process.env.FC_STATS === undefined) return;
