@@ -112,7 +112,7 @@ export interface LoadSpec {
   connections: number;
   durationS?: number;
   amount?: number;
-  /** Fixed offered rate (req/s) across all connections, paced in lanes (see runPaced). */
+  /** Fixed offered rate (req/s) across all connections, paced in lanes (see runLoad). */
   rate?: number;
 }
 
@@ -134,19 +134,25 @@ function request(spec: LoadSpec): AutocannonOptions['requests'] {
 class Answers {
   readonly latency = new LatencyHistogram();
   lastAt = 0;
+  /** Answers to requests sent before their paced lane's window closed. */
+  inWindow = 0;
 
-  record(ms: number): void {
+  record(ms: number, windowEndsAt: number): void {
     this.latency.record(ms);
-    this.lastAt = performance.now();
+    const now = performance.now();
+    this.lastAt = now;
+    if (now - ms < windowEndsAt) this.inWindow++;
   }
 }
 
-function start(options: AutocannonOptions, answers: Answers): { instance: AutocannonInstance; done: Promise<AutocannonResult> } {
+/** One autocannon run; `windowS` (paced lanes) is how long its requests count towards the rate. */
+function start(options: AutocannonOptions, answers: Answers, windowS = Number.POSITIVE_INFINITY): { instance: AutocannonInstance; done: Promise<AutocannonResult> } {
+  const windowEndsAt = performance.now() + windowS * 1_000;
   let instance: AutocannonInstance | undefined;
   const done = new Promise<AutocannonResult>((resolve, reject) => {
     instance = autocannon(options, (error, result) => (error === null ? resolve(result) : reject(error)));
   });
-  instance!.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => answers.record(ms));
+  instance!.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => answers.record(ms, windowEndsAt));
   return { instance: instance!, done };
 }
 
@@ -190,17 +196,20 @@ export async function runLoad(spec: LoadSpec): Promise<RunResult> {
     for (let lane = 0; lane < lanes; lane++) {
       runs.push(
         new Promise<void>((resolve) => setTimeout(resolve, (lane * 1_000) / lanes)).then(
-          () => start({ ...base, connections: 1, overallRate: perLane, duration: durationS }, answers).done,
+          () => start({ ...base, connections: 1, overallRate: perLane, duration: durationS }, answers, durationS).done,
         ),
       );
     }
   }
   const results = await Promise.all(runs);
-  // Paced lanes each run durationS, staggered over the first second: the offered window is durationS.
-  // A run of `amount` requests, all answered, lasts until its last answer: autocannon notices the
-  // end only at its next once-a-second sample, which would round every burst up to whole seconds.
+  // autocannon notices that a run is over only at its next once-a-second sample. A run of
+  // `amount` requests, all answered, therefore lasts until its last answer (else every burst
+  // would round up to whole seconds). Paced lanes each offer durationS, staggered over the first
+  // second, and may send another second's budget before they notice: the achieved rate counts
+  // only what each lane sent within its durationS (CPU per request still divides by every answer).
   const isAllAnswered = spec.amount !== undefined && histogram.count >= spec.amount;
   const seconds = spec.rate !== undefined ? (spec.durationS ?? 10) : ((isAllAnswered ? answers.lastAt : performance.now()) - t0) / 1_000;
+  const counted = spec.rate !== undefined ? answers.inWindow : histogram.count;
   const endUs = Number(process.hrtime.bigint() / 1_000n);
   const after = await spec.target.stats();
   const merged = merge(results);
@@ -215,8 +224,8 @@ export async function runLoad(spec: LoadSpec): Promise<RunResult> {
     seconds: round(seconds, 3),
     requests,
     ordersPerRequest,
-    requestsPerSecond: round(requests / seconds, 0),
-    ordersPerSecond: round((requests * ordersPerRequest) / seconds, 0),
+    requestsPerSecond: round(counted / seconds, 0),
+    ordersPerSecond: round((counted * ordersPerRequest) / seconds, 0),
     ...merged,
     rateLimited: merged.statusCodes['429'] ?? 0,
     decisions: decisionsDelta(before.decisions, after.decisions),
