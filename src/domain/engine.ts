@@ -633,7 +633,8 @@ export class LimitEngine {
     // checks too, and those are not journalled, so what else a ring holds depends on them. A key
     // stays even when empty: it counts against maxWindowKeys until the sweeper drops it.
     const now = this.clock.now();
-    const windows: Record<string, [string, number[]][]> = {};
+    // Keyed by limit ids, which may be any name an object already has (`constructor`, `__proto__`).
+    const windows = Object.create(null) as Record<string, [string, number[]][]>;
     for (const limit of this.currentBook.limits) {
       if (limit.windows.size === 0) continue;
       const cutoff = now - limit.windowMs;
@@ -657,7 +658,8 @@ export class LimitEngine {
     this.ledger.restore(snapshot.ledger);
     for (const limit of this.currentBook.limits) {
       limit.windows.clear();
-      for (const [key, times] of snapshot.windows[limit.id] ?? []) limit.windows.restore(key, times);
+      const entries = Object.hasOwn(snapshot.windows, limit.id) ? snapshot.windows[limit.id]! : [];
+      for (const [key, times] of entries) limit.windows.restore(key, times);
     }
     this.violations.restore(snapshot.violations);
     this.tradingStates.clear();

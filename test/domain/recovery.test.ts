@@ -157,3 +157,22 @@ describe('recovery regressions found by the property', () => {
     expect(engine.captureState().windows).toEqual({ rate: [['STRAT-1', []]] });
   });
 });
+
+describe('snapshots of limits whose ids are names every object has', () => {
+  const ids = ['constructor', '__proto__', 'toString', 'hasOwnProperty'];
+
+  it('keep every limit’s windows and restore a limit without windows with none', () => {
+    const limits = ids.map((id) => ({ id, kind: 'order_rate', thresholds: { hard: 5 }, windowMs: 60_000 }));
+    const clock = new FakeClock();
+    const live = new LimitEngine(testConfig(), clock, [...limits, { id: 'valueOf', kind: 'order_rate', scope: { accounts: ['NONE'] }, thresholds: { hard: 5 }, windowMs: 60_000 }]);
+    live.checkOrder(order({ orderId: 'a' }));
+    live.checkOrder(order({ orderId: 'b' }));
+    const snapshot = JSON.stringify(live.captureState());
+    expect(Object.keys((JSON.parse(snapshot) as EngineSnapshot).windows).sort()).toEqual([...ids].sort());
+    const copy = restored(snapshot, clock);
+    expect(digest(copy)).toBe(digest(live));
+    // The restored windows count: a third and fourth order see two before them.
+    const live4 = live.checkOrder(order({ orderId: 'c' }));
+    expect(copy.checkOrder(order({ orderId: 'c' }))).toEqual(live4);
+  });
+});
