@@ -162,8 +162,9 @@ export class CheckContext {
   }
 }
 
-/** What a window belongs to: the compiled limit's key store. */
+/** What a window belongs to: the compiled limit (its id and key store). */
 export interface WindowOwner {
+  readonly id: string;
   readonly windows: WindowStore;
 }
 

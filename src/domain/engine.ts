@@ -13,10 +13,8 @@ import { isScopeId, scopeKey, scopeKeyOf } from './keys.js';
 import { LimitBook, LimitBookError } from './limit-book.js';
 import type { SeverityActions } from './limit-book.js';
 import type { LimitDefinition } from './limit-definition.js';
-import type { EventSink, StateEvent } from './events.js';
+import type { CountedWindow, EventSink, RolledBackOrder, StateEvent } from './events.js';
 import type { ExecutionEvent, Order, PositionRow, ReferencePrice } from './orders.js';
-import type { TimeRing } from './time-ring.js';
-import type { WindowStore } from './window-store.js';
 import { TradingStates } from './trading-states.js';
 import type { TradingStateEntry } from './trading-states.js';
 import { ViolationBook } from './violation-book.js';
@@ -147,9 +145,7 @@ interface Reservation {
   order: OpenOrder;
   /** The order as checked: what its windows are keyed by. */
   checked: Order;
-  /** `isNew`: the reservation created the key, so taking it back drops the key too. */
-  windows: { store: WindowStore; ring: TimeRing; isNew: boolean }[];
-  event: StateEvent | undefined;
+  windows: CountedWindow[];
 }
 
 /**
@@ -255,23 +251,20 @@ export class LimitEngine {
       if (result.decision === 'ACCEPT') {
         run.accepted++;
       } else if (undo !== undefined) {
-        this.rollBack(undo, results, i);
+        this.rollBack(undo, results, i, now);
         for (let j = i + 1; j < orders.length; j++) results[j] = this.rejection(orders[j]!, 'BATCH_REJECTED', 0);
         run.accepted = 0;
         run.next = orders.length;
       }
     }
-    const isDone = run.next >= orders.length;
-    // An atomic batch's reservations are journalled only once the batch stands.
-    if (isDone && undo !== undefined && run.accepted > 0) for (const reservation of undo) if (reservation.event !== undefined) this.emit(reservation.event);
-    return isDone;
+    return run.next >= orders.length;
   }
 
   /** Ends a batch early: the rest are rejected with `reason`; an atomic batch takes back what it reserved. */
   abortBatch(run: BatchRun, reason: ReasonCode): void {
     if (run.next >= run.orders.length) return;
     if (run.undo !== undefined) {
-      this.rollBack(run.undo, run.results, run.next);
+      this.rollBack(run.undo, run.results, run.next, this.clock.now());
       run.accepted = 0;
     }
     for (let j = run.next; j < run.orders.length; j++) run.results[j] = this.rejection(run.orders[j]!, reason, 0);
@@ -343,40 +336,54 @@ export class LimitEngine {
     const price = firstFinite(ctx.effectivePrice, ctx.markPrice, 0);
     // Nothing changed the ledger since the context looked the order's exposures up.
     const open = this.ledger.reserve(order.orderId, order.accountId, order.strategyId, order.symbol, order.side, order.quantity, price, now, ctx);
-    const reservation: Reservation | undefined = undo === undefined ? undefined : { order: open, checked: order, windows: [], event: undefined };
+    const reservation: Reservation | undefined = undo === undefined ? undefined : { order: open, checked: order, windows: [] };
     for (let i = 0; i < ctx.windowCount; i++) {
-      const store = ctx.windowOwners[i]!.windows;
+      const owner = ctx.windowOwners[i]!;
       const found = ctx.windowRings[i];
       // Not found at the check, so not there now: nothing runs between the check and this.
-      const ring = found ?? store.create(order);
-      ring.push(now);
-      reservation?.windows.push({ store, ring, isNew: found === undefined });
+      (found ?? owner.windows.create(order)).push(now);
+      reservation?.windows.push({ limitId: owner.id, isNew: found === undefined });
     }
-    const event: StateEvent | undefined = this.sink === undefined ? undefined : { type: 'order_accepted', at: now, order, price };
-    if (reservation === undefined) {
-      if (event !== undefined) this.emit(event);
-    } else {
-      reservation.event = event;
-      undo!.push(reservation);
-    }
+    // Journalled at once, an atomic batch's too: a batch checked in slices lets other requests
+    // run in between, and the journal must hold their changes in the order they were made.
+    if (this.sink !== undefined) this.emit({ type: 'order_accepted', at: now, order, price });
+    if (reservation !== undefined) undo!.push(reservation);
   }
 
-  private rollBack(undo: Reservation[], results: CheckResult[], failedAt: number): void {
+  /** Takes back an atomic batch's reservations, newest first, and journals that it did. */
+  private rollBack(undo: Reservation[], results: CheckResult[], failedAt: number, now: number): void {
+    const orders: RolledBackOrder[] = [];
     for (let i = undo.length - 1; i >= 0; i--) {
-      const reservation = undo[i]!;
-      this.ledger.unreserve(reservation.order);
-      for (const { store, ring, isNew } of reservation.windows) {
-        ring.removeNewest(reservation.order.acceptedAt);
-        // A key the batch created goes with it (it would count against maxWindowKeys until the next
-        // sweep); one that was there before stays, even emptied by the check's trimming, exactly as
-        // replaying the journal (which never sees the batch) leaves it. A key another request has
-        // used since (the batch ran in slices) stays too.
-        if (isNew && ring.size === 0) store.drop(reservation.checked, ring);
-      }
+      const { order, checked, windows } = undo[i]!;
+      const taken: RolledBackOrder = { order: checked, acceptedAt: order.acceptedAt, windows };
+      this.takeBack(taken, now);
+      orders.push(taken);
     }
+    if (orders.length > 0) this.emit({ type: 'batch_rolled_back', at: now, orders });
     for (let i = 0; i < failedAt; i++) {
       const result = results[i]!;
       results[i] = { ...result, decision: 'REJECT', reasons: ['BATCH_REJECTED'] };
+    }
+  }
+
+  /**
+   * Takes one reservation back at `now`, live or replayed alike, so that both end the same: the
+   * open order by its id (unless another request closed it between the batch's slices), and the
+   * order's entry in each window it counted in. Each window is first trimmed to its length, as a
+   * check would: live checks trim as they count, replay never does, and what is left must not
+   * depend on that. A key the reservation made goes with it if that leaves it empty (it would
+   * count against maxWindowKeys until the next sweep); one that was there before stays.
+   */
+  private takeBack({ order, acceptedAt, windows }: RolledBackOrder, now: number): void {
+    const open = this.ledger.openOrder(order.accountId, order.orderId);
+    if (open !== undefined && open.acceptedAt === acceptedAt) this.ledger.unreserve(open);
+    for (const { limitId, isNew } of windows) {
+      const limit = this.currentBook.byId.get(limitId);
+      const ring = limit?.windows.find(order);
+      if (ring === undefined) continue;
+      ring.countAfter(now - limit!.windowMs);
+      ring.removeNewest(acceptedAt);
+      if (isNew && ring.size === 0) limit!.windows.drop(order, ring);
     }
   }
 
@@ -601,6 +608,9 @@ export class LimitEngine {
     switch (event.type) {
       case 'order_accepted':
         return this.replayAccepted(event.order, event.price, event.at);
+      case 'batch_rolled_back':
+        for (const taken of event.orders) this.takeBack(taken, event.at);
+        return;
       case 'execution':
         this.execute(event.event, event.at);
         return;

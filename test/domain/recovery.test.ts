@@ -37,21 +37,46 @@ function restored(snapshot: string, clock: FakeClock, overrides: Partial<EngineC
 const digest = (engine: LimitEngine): string => JSON.stringify(engine.captureState());
 
 describe('recovery: what the engine journals', () => {
-  it('journals no order_accepted for an atomic batch that rolls back, but keeps the failing order’s violation', () => {
+  it('journals an atomic batch that rolls back as its reservations, the failing order’s violation, then their rollback', () => {
     const { engine, clock, events } = recorded([quantity, rate]);
-    const { summary } = engine.checkBatch([order({ quantity: 10 }), order({ quantity: 20 }), order({ quantity: 500 })], { atomic: true });
+    const orders = [order({ quantity: 10 }), order({ quantity: 20 }), order({ quantity: 500 })];
+    const { summary } = engine.checkBatch(orders, { atomic: true });
     expect(summary.accepted).toBe(0);
-    expect(events.map((e) => e.type)).toEqual(['violation']);
-    expect(events[0]).toMatchObject({ breach: { limitId: 'qty', severity: 'HARD_BREACH', action: 'BLOCK' } });
+    expect(events.map((e) => e.type)).toEqual(['order_accepted', 'order_accepted', 'violation', 'batch_rolled_back']);
+    expect(events[2]).toMatchObject({ breach: { limitId: 'qty', severity: 'HARD_BREACH', action: 'BLOCK' } });
+    // Newest first, each with the window it made (the rate limit's key, made by the first order).
+    expect(events[3]).toMatchObject({
+      orders: [
+        { order: { orderId: orders[1]!.orderId }, windows: [{ limitId: 'rate', isNew: false }] },
+        { order: { orderId: orders[0]!.orderId }, windows: [{ limitId: 'rate', isNew: true }] },
+      ],
+    });
     expect(engine.ledger.openOrderCount).toBe(0);
     expect(digest(replayed([quantity, rate], events, clock))).toBe(digest(engine));
   });
 
-  it('journals the reservations of an atomic batch that stands once it stands, in order', () => {
+  it('journals the reservations of an atomic batch as they are made, in order', () => {
     const { engine, events } = recorded([quantity]);
     const orders = [order({ quantity: 10 }), order({ quantity: 20 })];
     engine.checkBatch(orders, { atomic: true });
     expect(events.map((e) => (e.type === 'order_accepted' ? e.order.orderId : e.type))).toEqual(orders.map((o) => o.orderId));
+  });
+
+  it('journals an atomic batch checked in slices in the order its changes were made, other requests’ in between', () => {
+    const { engine, clock, events } = recorded([quantity, rate]);
+    const run = engine.beginBatch([order({ orderId: 'b-1' }), order({ orderId: 'b-2' }), order({ orderId: 'b-3', quantity: 500 })], { atomic: true });
+    engine.advanceBatch(run, 1);
+    clock.advance(1_000);
+    engine.checkOrder(order({ orderId: 'c-1' }));
+    clock.advance(1_000);
+    engine.advanceBatch(run, 2);
+    expect(run.result.summary.accepted).toBe(0);
+    expect(events.map((e) => (e.type === 'order_accepted' ? e.order.orderId : e.type))).toEqual(['b-1', 'c-1', 'b-2', 'violation', 'batch_rolled_back']);
+    // b-1 expires at its own TTL, c-1 at its own, whatever replays them.
+    clock.advance(TTL - 1_500);
+    engine.sweep();
+    expect(engine.ledger.openOrderCount).toBe(1);
+    expect(digest(replayed([quantity, rate], events, clock))).toBe(digest(engine));
   });
 
   it('journals a HALT from a CRITICAL violation as a trading_state event, and replay brings it back', () => {
