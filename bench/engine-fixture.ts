@@ -27,6 +27,7 @@ export const benchConfig = (): EngineConfig => ({
     maxTradingStates: 1_000,
     maxActiveViolations: 10_000,
     maxSubscribers: 10,
+    maxLimits: 100_000,
   },
 });
 

@@ -71,6 +71,8 @@ const CapacitySchema = z.strictObject({
   maxTradingStates: positiveInt(1_000_000).default(10_000),
   maxActiveViolations: positiveInt(10_000_000).default(100_000),
   maxSubscribers: positiveInt(10_000).default(64),
+  /** Limits in the book: the API refuses more (a change recompiles the whole book, ~9 µs a limit here). */
+  maxLimits: positiveInt(100_000).default(100_000),
 });
 
 const StorageSchema = z.strictObject({
@@ -102,6 +104,11 @@ export const AppConfigSchema = z.strictObject({
   capacity: CapacitySchema.default(CapacitySchema.parse({})),
   storage: StorageSchema.default(StorageSchema.parse({})),
   limits: z.array(LimitDefinitionSchema).max(100_000).default([]),
+}).check((ctx) => {
+  const { limits, capacity } = ctx.value;
+  if (limits.length > capacity.maxLimits) {
+    ctx.issues.push({ code: 'custom', input: limits, path: ['limits'], message: `${limits.length} limits exceed capacity.maxLimits ${capacity.maxLimits}` });
+  }
 });
 export type AppConfig = z.infer<typeof AppConfigSchema>;
 export type AppConfigInput = z.input<typeof AppConfigSchema>;

@@ -31,6 +31,8 @@ export interface EngineCapacity {
   maxTradingStates: number;
   maxActiveViolations: number;
   maxSubscribers: number;
+  /** Limits the book may hold; a change through the API beyond it is refused. */
+  maxLimits: number;
 }
 
 export interface EngineConfig {
@@ -513,6 +515,7 @@ export class LimitEngine {
 
   replaceLimits(definitions: readonly unknown[], expectedVersion?: number): LimitBook {
     this.assertVersion(expectedVersion);
+    this.assertRoomFor(definitions.length);
     return this.swap(this.compile(definitions, this.currentBook.version + 1, this.currentBook));
   }
 
@@ -521,6 +524,7 @@ export class LimitEngine {
     const id = typeof definition === 'object' && definition !== null && 'id' in definition ? definition.id : undefined;
     const current = this.currentBook.definitions;
     const index = current.findIndex((d) => d.id === id);
+    if (index === -1) this.assertRoomFor(current.length + 1);
     const next: unknown[] = [...current];
     if (index === -1) next.push(definition);
     else next[index] = definition;
@@ -532,6 +536,12 @@ export class LimitEngine {
     if (!this.currentBook.byId.has(limitId)) throw new UnknownLimitError(limitId);
     const next = this.currentBook.definitions.filter((d) => d.id !== limitId);
     return this.swap(this.compile(next, this.currentBook.version + 1, this.currentBook));
+  }
+
+  /** Checked before anything changes. A book replayed from the journal is not: it was allowed when made. */
+  private assertRoomFor(limits: number): void {
+    const max = this.config.capacity.maxLimits;
+    if (limits > max) throw new CapacityError(`limits: a book of ${limits} limits exceeds maxLimits ${max}`);
   }
 
   private compile(definitions: readonly unknown[], version: number, previous: LimitBook | undefined): LimitBook {

@@ -103,6 +103,11 @@ limits:
     expect(errorOf(() => loadConfigFile(path)).message).toContain('limits.0.thresholds.hard');
   });
 
+  it('a seed book over capacity.maxLimits is refused, naming limits', () => {
+    const path = file('schemaVersion: 1\ncapacity: { maxLimits: 1 }\nlimits:\n  - { id: a, kind: position, thresholds: { hard: 1 } }\n  - { id: b, kind: position, thresholds: { hard: 1 } }\n');
+    expect(errorOf(() => loadConfigFile(path)).message).toMatch(/limits.*2 limits exceed capacity\.maxLimits 1/s);
+  });
+
   it('a wrong type names its path', () => {
     const error = errorOf(() => loadConfigFile(file('schemaVersion: 1\nserver: { port: "8080" }\n')));
     expect(error.message).toContain('server.port');

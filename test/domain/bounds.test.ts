@@ -183,6 +183,19 @@ describe('bounds: trading states, violations and subscribers', () => {
     expect(engine.violations.evictedActive).toBe(1);
   });
 
+  it('refuses a book over maxLimits, by replacement or by one more limit, and changes nothing', () => {
+    const limit = (id: string) => ({ id, kind: 'order_quantity', thresholds: { hard: 100 } });
+    const { engine } = withCapacity([limit('a'), limit('b')], { maxLimits: 2 });
+    expect(() => engine.upsertLimit(limit('c'))).toThrow(CapacityError);
+    expect(() => engine.replaceLimits([limit('a'), limit('b'), limit('c')])).toThrow(CapacityError);
+    expect(engine.book.version).toBe(1);
+    expect(engine.book.definitions.map((d) => d.id)).toEqual(['a', 'b']);
+    // At the bound: replacing one limit and a book of exactly maxLimits are fine.
+    engine.upsertLimit({ ...limit('b'), thresholds: { hard: 50 } });
+    engine.replaceLimits([limit('x'), limit('y')]);
+    expect(engine.book.definitions.map((d) => d.id)).toEqual(['x', 'y']);
+  });
+
   it('refuses a subscriber beyond maxSubscribers', () => {
     const { engine } = withCapacity([], { maxSubscribers: 2 });
     engine.violations.subscribe(() => undefined);

@@ -17,6 +17,7 @@ export const testConfig = (overrides: Partial<EngineConfig> = {}): EngineConfig 
     maxTradingStates: 100,
     maxActiveViolations: 1_000,
     maxSubscribers: 10,
+    maxLimits: 100_000,
   },
   ...overrides,
 });
