@@ -2,7 +2,7 @@ import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StateEvent } from '../domain/events.js';
-import { encodeHeader, frameRecord, RECORD_HEADER_BYTES } from './journal-format.js';
+import { decodeSegment, encodeHeader, frameRecord, HEADER_BYTES, JournalCorruptError, RECORD_HEADER_BYTES } from './journal-format.js';
 import { encodeRecordPayload } from './record-encoding.js';
 
 export type Durability = 'fsync' | 'async';
@@ -33,6 +33,8 @@ const CHUNK_BYTES = 64 * 1024;
  */
 export class JournalWriter {
   private segment: FileHandle | undefined;
+  /** The sequence number the open segment's header names. */
+  private segmentFirstSeq = 0;
   /** Records encoded and not yet handed to a flush: filled chunks' tails, then chunk[start, used). */
   private filled: Buffer[] = [];
   private chunk: Buffer = Buffer.alloc(0);
@@ -81,17 +83,41 @@ export class JournalWriter {
     const firstSeq = this.lastSeq + 1;
     this.flushNow(true);
     return this.enqueue(async () => {
+      // Nothing was written since the open segment was started (an idle or a final snapshot): it stays.
+      if (this.segment !== undefined && this.segmentFirstSeq === firstSeq) return;
       const previous = this.segment;
-      const segment = await open(join(this.options.dir, segmentName(firstSeq)), 'a');
-      await segment.write(encodeHeader(firstSeq));
-      await segment.sync();
-      this.segment = segment;
-      this.bytesInSegment = 0;
+      this.segment = await this.openSegment(firstSeq);
+      this.segmentFirstSeq = firstSeq;
       if (previous !== undefined) {
         await previous.sync();
         await previous.close();
       }
     });
+  }
+
+  /**
+   * Opens the segment for records from `firstSeq` on. It may exist: a restart after a clean
+   * shutdown or an idle snapshot finds the one the last rotation started, which recovery has
+   * left as its header and whole records (a torn tail cut off, a segment torn inside its header
+   * removed), so records go after them; only an empty file gets a header.
+   */
+  private async openSegment(firstSeq: number): Promise<FileHandle> {
+    const path = join(this.options.dir, segmentName(firstSeq));
+    const segment = await open(path, 'a+');
+    try {
+      const { size } = await segment.stat();
+      if (size === 0) {
+        await segment.write(encodeHeader(firstSeq));
+        await segment.sync();
+      } else {
+        await checkHeader(segment, path, firstSeq);
+      }
+      this.bytesInSegment = Math.max(size - HEADER_BYTES, 0);
+      return segment;
+    } catch (error) {
+      await segment.close();
+      throw error;
+    }
   }
 
   append(event: StateEvent): void {
@@ -247,4 +273,12 @@ export class JournalWriter {
     this.failures = [];
     this.onFailure(error);
   }
+}
+
+/** An existing segment must be the one for `firstSeq`: another header means files were mixed up. */
+async function checkHeader(segment: FileHandle, path: string, firstSeq: number): Promise<void> {
+  const { buffer, bytesRead } = await segment.read(Buffer.alloc(HEADER_BYTES), 0, HEADER_BYTES, 0);
+  const header = decodeSegment(path, buffer.subarray(0, bytesRead));
+  if (header.tornAt !== undefined) throw new JournalCorruptError(path, 0, 'segment header cut short');
+  if (header.firstSeq !== firstSeq) throw new JournalCorruptError(path, 8, `segment starts at record ${header.firstSeq}, its name at ${firstSeq}`);
 }

@@ -161,4 +161,30 @@ describe('DurableStore', () => {
     expect(store.isHealthy).toBe(false);
     expect(log.errors).toHaveLength(1);
   });
+
+  it('starts again after a clean shutdown, a restart, more trading and a crash (the final snapshot left a header-only segment)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ulc-store-'));
+    const clock = new FakeClock();
+    const first = await session(dir, clock);
+    await driveSomeTrading(first.engine, first.store, clock, 'a');
+    await first.store.close();
+    const second = await session(dir, clock);
+    await driveSomeTrading(second.engine, second.store, clock, 'b');
+    const expected = digest(second.engine);
+    // No close(): killed.
+    const third = await session(dir, clock);
+    expect(digest(third.engine)).toBe(expected);
+    expect(third.store.recovery.dropped).toEqual([]);
+  });
+
+  it('starts again after an idle snapshot, more trading and a crash', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ulc-store-'));
+    const clock = new FakeClock();
+    const first = await session(dir, clock);
+    await first.store.snapshot(); // the interval timer on an idle service: nothing written since the rotation at open
+    await driveSomeTrading(first.engine, first.store, clock, 'a');
+    const expected = digest(first.engine);
+    const second = await session(dir, clock);
+    expect(digest(second.engine)).toBe(expected);
+  });
 });

@@ -1,17 +1,30 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { describe, expect, it, vi } from 'vitest';
-import { JournalWriter } from '../../src/store/journal-writer.js';
+import { decodeSegment, encodeHeader, JournalCorruptError } from '../../src/store/journal-format.js';
+import { JournalWriter, segmentName } from '../../src/store/journal-writer.js';
 
-const writer = (durability: 'fsync' | 'async', onWritten?: (bytes: Buffer) => void) =>
+const tempDir = () => mkdtempSync(join(tmpdir(), 'ulc-writer-'));
+
+const writer = (durability: 'fsync' | 'async', onWritten?: (bytes: Buffer) => void, dir = tempDir(), lastSeq = 0) =>
   new JournalWriter(
-    { dir: mkdtempSync(join(tmpdir(), 'ulc-writer-')), durability, asyncFlushMs: 5, asyncSyncMs: 1_000, maxPendingEvents: 10_000, ...(onWritten === undefined ? {} : { onWritten }) },
-    0,
+    { dir, durability, asyncFlushMs: 5, asyncSyncMs: 1_000, maxPendingEvents: 10_000, ...(onWritten === undefined ? {} : { onWritten }) },
+    lastSeq,
     () => undefined,
   );
+
+const segmentOf = (journal: JournalWriter) => (journal as unknown as { segment: FileHandle }).segment;
+
+/** The one segment in `dir`, decoded (throws on corruption, as recovery would). */
+function onlySegment(dir: string) {
+  const files = readdirSync(dir).filter((f) => f.startsWith('journal-'));
+  expect(files).toHaveLength(1);
+  const path = join(dir, files[0]!);
+  return { file: files[0]!, decoded: decodeSegment(path, readFileSync(path)) };
+}
 
 describe('JournalWriter', () => {
   it('commits records appended while an fsync is in flight together (group commit)', async () => {
@@ -46,12 +59,53 @@ describe('JournalWriter', () => {
     journal.append({ type: 'session_reset', at: 1 });
     await journal.settled();
     expect(handed).toHaveLength(1);
-    const segment = (journal as unknown as { segment: FileHandle }).segment;
+    const segment = segmentOf(journal);
     vi.spyOn(segment, 'sync').mockRejectedValue(new Error('disk gone'));
     journal.append({ type: 'session_reset', at: 2 });
     await expect(journal.settled()).rejects.toThrow('disk gone');
     expect(handed).toHaveLength(1);
     expect(journal.isHealthy).toBe(false);
     await segment.close();
+  });
+
+  describe('rotating onto a segment that already exists', () => {
+    it('keeps the open segment when nothing was written since it was opened (one header, records after it)', async () => {
+      const dir = tempDir();
+      const journal = writer('fsync', undefined, dir);
+      await journal.rotate();
+      const open = segmentOf(journal);
+      await journal.rotate(); // an idle snapshot: lastSeq has not moved
+      expect(segmentOf(journal)).toBe(open);
+      journal.append({ type: 'session_reset', at: 1 });
+      await journal.settled();
+      await journal.close();
+      const { file, decoded } = onlySegment(dir);
+      expect(file).toBe(segmentName(1));
+      expect(decoded).toMatchObject({ firstSeq: 1, tornAt: undefined });
+      expect(decoded.records).toHaveLength(1);
+    });
+
+    it('appends after the header a previous run left (a restart after a clean shutdown), without a second one', async () => {
+      const dir = tempDir();
+      const first = writer('fsync', undefined, dir, 4);
+      await first.rotate();
+      await first.close();
+      const second = writer('fsync', undefined, dir, 4);
+      await second.rotate();
+      second.append({ type: 'session_reset', at: 1 });
+      await second.settled();
+      await second.close();
+      const { decoded } = onlySegment(dir);
+      expect(decoded).toMatchObject({ firstSeq: 5, tornAt: undefined });
+      expect(decoded.records).toHaveLength(1);
+    });
+
+    it('refuses an existing segment whose header is for another first record', async () => {
+      const dir = tempDir();
+      writeFileSync(join(dir, segmentName(1)), encodeHeader(7));
+      const journal = writer('fsync', undefined, dir);
+      await expect(journal.rotate()).rejects.toThrow(JournalCorruptError);
+      expect(journal.isHealthy).toBe(false);
+    });
   });
 });
