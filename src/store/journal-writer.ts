@@ -107,7 +107,7 @@ export class JournalWriter {
     try {
       const { size } = await segment.stat();
       if (size === 0) {
-        await segment.write(encodeHeader(firstSeq));
+        await writeFully(segment, encodeHeader(firstSeq));
         await segment.sync();
       } else {
         await checkHeader(segment, path, firstSeq);
@@ -226,13 +226,7 @@ export class JournalWriter {
     const shouldSync = this.options.durability === 'fsync';
     this.flushesInFlight++;
     this.enqueue(async () => {
-      if (bytes.length > 0) {
-        if (this.segment === undefined) throw new Error('journal: no open segment');
-        await this.segment.write(bytes);
-        this.writes++;
-        this.bytesInSegment += bytes.length;
-        if (shouldSync) await this.segment.sync();
-      }
+      if (bytes.length > 0) await this.commit(bytes, shouldSync);
       for (const resolve of waiters) resolve();
       // Only records as durable as configured reach the replica: a snapshot never holds a change
       // whose request was told it failed. (The chunk's bytes up to here are not written again.)
@@ -248,6 +242,33 @@ export class JournalWriter {
           this.flushNow();
         }
       });
+  }
+
+  /**
+   * One group commit: every byte written, then (fsync durability) synced. If that fails, the
+   * segment is cut back to where the last whole write ended, so that it ends at a record boundary
+   * and holds nothing of this write: with fsync durability these records' requests are told they
+   * failed, so none may come back after a restart (a torn tail would be dropped by recovery, but
+   * whole records before it would be replayed); with async durability they are within the window
+   * a crash may lose anyway. The journal fails either way (see enqueue), so nothing later is
+   * acknowledged; if the cut fails too, recovery copes with what is left as described.
+   */
+  private async commit(bytes: Buffer, shouldSync: boolean): Promise<void> {
+    const segment = this.segment;
+    if (segment === undefined) throw new Error('journal: no open segment');
+    const end = HEADER_BYTES + this.bytesInSegment;
+    try {
+      await writeFully(segment, bytes);
+      this.writes++;
+      if (shouldSync) await segment.sync();
+    } catch (error) {
+      await segment
+        .truncate(end)
+        .then(() => segment.sync())
+        .catch(() => undefined);
+      throw error;
+    }
+    this.bytesInSegment += bytes.length;
   }
 
   private enqueue(operation: () => Promise<unknown> | undefined): Promise<void> {
@@ -272,6 +293,15 @@ export class JournalWriter {
     this.waiters = [];
     this.failures = [];
     this.onFailure(error);
+  }
+}
+
+/** Writes all of `bytes`: write(2) may take fewer without an error, as it does when the disk fills up. */
+async function writeFully(file: FileHandle, bytes: Buffer): Promise<void> {
+  for (let written = 0; written < bytes.length; ) {
+    const { bytesWritten } = await file.write(bytes.subarray(written));
+    if (bytesWritten === 0) throw new Error('journal: a write made no progress');
+    written += bytesWritten;
   }
 }
 

@@ -18,6 +18,23 @@ const writer = (durability: 'fsync' | 'async', onWritten?: (bytes: Buffer) => vo
 
 const segmentOf = (journal: JournalWriter) => (journal as unknown as { segment: FileHandle }).segment;
 
+type Write = (buffer: Buffer, offset?: number, length?: number) => Promise<{ bytesWritten: number; buffer: Buffer }>;
+
+/**
+ * Makes the segment's next writes take only half of what they are given, as write(2) does when
+ * the disk fills up; `thenFail` makes the write after that fail (ENOSPC), as the next one does.
+ */
+function shortWrites(segment: FileHandle, options: { thenFail: boolean }) {
+  const write = segment.write.bind(segment) as Write;
+  let calls = 0;
+  return vi.spyOn(segment, 'write').mockImplementation(((buffer: Buffer, offset = 0, length = buffer.length - offset) => {
+    calls++;
+    if (calls === 1) return write(buffer.subarray(offset, offset + Math.ceil(length / 2)));
+    if (calls === 2 && options.thenFail) return Promise.reject(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }));
+    return write(buffer.subarray(offset, offset + length));
+  }) as never);
+}
+
 /** The one segment in `dir`, decoded (throws on corruption, as recovery would). */
 function onlySegment(dir: string) {
   const files = readdirSync(dir).filter((f) => f.startsWith('journal-'));
@@ -106,6 +123,42 @@ describe('JournalWriter', () => {
       const journal = writer('fsync', undefined, dir);
       await expect(journal.rotate()).rejects.toThrow(JournalCorruptError);
       expect(journal.isHealthy).toBe(false);
+    });
+  });
+
+  describe('a write the disk takes only part of', () => {
+    it('writes the rest before acknowledging: every record is whole on disk', async () => {
+      const dir = tempDir();
+      const journal = writer('fsync', undefined, dir);
+      await journal.rotate();
+      shortWrites(segmentOf(journal), { thenFail: false });
+      for (let i = 0; i < 3; i++) journal.append({ type: 'session_reset', at: i });
+      await journal.settled();
+      await journal.close();
+      const { decoded } = onlySegment(dir);
+      expect(decoded.tornAt).toBeUndefined();
+      expect(decoded.records).toHaveLength(3);
+    });
+
+    it('fails the journal when the rest cannot be written, and cuts the segment back to the last whole write', async () => {
+      const dir = tempDir();
+      const journal = writer('fsync', undefined, dir);
+      await journal.rotate();
+      journal.append({ type: 'session_reset', at: 1 });
+      await journal.settled();
+      const segment = segmentOf(journal);
+      const size = (await segment.stat()).size;
+      shortWrites(segment, { thenFail: true });
+      journal.append({ type: 'session_reset', at: 2 });
+      await expect(journal.settled()).rejects.toThrow('ENOSPC');
+      expect(journal.isHealthy).toBe(false);
+      journal.append({ type: 'session_reset', at: 3 });
+      await expect(journal.settled()).rejects.toThrow('ENOSPC');
+      expect((await segment.stat()).size).toBe(size);
+      const { decoded } = onlySegment(dir);
+      expect(decoded.tornAt).toBeUndefined();
+      expect(decoded.records).toHaveLength(1);
+      await segment.close();
     });
   });
 });
