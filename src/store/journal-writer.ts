@@ -41,8 +41,10 @@ export class JournalWriter {
   private start = 0;
   private used = 0;
   private pendingRecords = 0;
-  private waiters: (() => void)[] = [];
-  private failures: ((error: Error) => void)[] = [];
+  /** Records up to this one are written (and, with fsync durability, synced). */
+  private durableSeq: number;
+  /** settled() callers, in the order of the record each waits for. */
+  private waiters: { seq: number; resolve: () => void; reject: (error: Error) => void }[] = [];
   private queue: Promise<void> = Promise.resolve();
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly syncTimer: NodeJS.Timeout | undefined;
@@ -61,7 +63,7 @@ export class JournalWriter {
     lastSeq: number,
     private readonly onFailure: (error: Error) => void,
   ) {
-    this.lastSeq = lastSeq;
+    this.lastSeq = this.durableSeq = lastSeq;
     if (options.durability === 'async') {
       this.syncTimer = setInterval(() => {
         this.enqueue(() => this.segment?.sync()).catch(() => undefined);
@@ -163,16 +165,16 @@ export class JournalWriter {
 
   /**
    * With fsync durability: a promise for everything appended so far being on disk, or
-   * undefined when nothing waits (async durability, or nothing new). Rejects if the write fails.
+   * undefined when it is already (and always with async durability). Rejects if the write fails.
+   * Records not yet durable are either waiting for a scheduled (or deferred) flush or in one
+   * under way, which may have taken them turns ago: what counts is the last record's seq.
    */
   settled(): Promise<void> | undefined {
     if (this.options.durability !== 'fsync') return undefined;
     if (this.failure !== undefined) return Promise.reject(this.failure);
-    if (this.pendingRecords === 0 && !this.isFlushScheduled && !this.isFlushDeferred) return undefined;
-    return new Promise<void>((resolve, reject) => {
-      this.waiters.push(resolve);
-      this.failures.push(reject);
-    });
+    const seq = this.lastSeq;
+    if (seq <= this.durableSeq) return undefined;
+    return new Promise<void>((resolve, reject) => this.waiters.push({ seq, resolve, reject }));
   }
 
   /** Writes and fsyncs everything buffered, then closes the segment. */
@@ -217,24 +219,20 @@ export class JournalWriter {
       this.isFlushDeferred = true;
       return;
     }
-    if (this.pendingRecords === 0 && this.waiters.length === 0) return;
+    if (this.pendingRecords === 0) return;
+    const throughSeq = this.lastSeq;
     const bytes = this.takeEncoded();
-    const waiters = this.waiters;
-    const failures = this.failures;
-    this.waiters = [];
-    this.failures = [];
     const shouldSync = this.options.durability === 'fsync';
     this.flushesInFlight++;
     this.enqueue(async () => {
-      if (bytes.length > 0) await this.commit(bytes, shouldSync);
-      for (const resolve of waiters) resolve();
+      await this.commit(bytes, shouldSync);
+      this.settle(throughSeq);
       // Only records as durable as configured reach the replica: a snapshot never holds a change
       // whose request was told it failed. (The chunk's bytes up to here are not written again.)
-      if (bytes.length > 0) this.options.onWritten?.(bytes);
+      this.options.onWritten?.(bytes);
     })
-      .catch((error: unknown) => {
-        for (const reject of failures) reject(error as Error);
-      })
+      // The journal has failed, and fail() has rejected every waiter.
+      .catch(() => undefined)
       .finally(() => {
         this.flushesInFlight--;
         if (this.flushesInFlight === 0 && this.isFlushDeferred) {
@@ -271,6 +269,14 @@ export class JournalWriter {
     this.bytesInSegment += bytes.length;
   }
 
+  /** Records up to `seq` are durable: their waiters are answered. */
+  private settle(seq: number): void {
+    this.durableSeq = seq;
+    let answered = 0;
+    while (answered < this.waiters.length && this.waiters[answered]!.seq <= seq) this.waiters[answered++]!.resolve();
+    this.waiters.splice(0, answered);
+  }
+
   private enqueue(operation: () => Promise<unknown> | undefined): Promise<void> {
     const next = this.queue.then(async () => {
       if (this.failure !== undefined) throw this.failure;
@@ -289,9 +295,8 @@ export class JournalWriter {
     if (this.failure !== undefined) return;
     this.failure = error;
     this.takeEncoded();
-    for (const reject of this.failures) reject(error);
+    for (const waiter of this.waiters) waiter.reject(error);
     this.waiters = [];
-    this.failures = [];
     this.onFailure(error);
   }
 }

@@ -18,6 +18,18 @@ const writer = (durability: 'fsync' | 'async', onWritten?: (bytes: Buffer) => vo
 
 const segmentOf = (journal: JournalWriter) => (journal as unknown as { segment: FileHandle }).segment;
 
+/** Makes the segment's next fsync wait until released; `started` resolves once it was asked for. */
+function slowSync(segment: FileHandle) {
+  let finish!: (error?: Error) => void;
+  const started = new Promise<void>((resolve) => {
+    vi.spyOn(segment, 'sync').mockImplementationOnce(() => {
+      resolve();
+      return new Promise<void>((done, fail) => (finish = (error) => (error === undefined ? done() : fail(error))));
+    });
+  });
+  return { started, release: (error?: Error) => finish(error) };
+}
+
 type Write = (buffer: Buffer, offset?: number, length?: number) => Promise<{ bytesWritten: number; buffer: Buffer }>;
 
 /**
@@ -159,6 +171,62 @@ describe('JournalWriter', () => {
       expect(decoded.tornAt).toBeUndefined();
       expect(decoded.records).toHaveLength(1);
       await segment.close();
+    });
+  });
+
+  describe('settled() while a group commit is under way', () => {
+    it('waits for the fsync of a flush that has already taken the records', async () => {
+      const journal = writer('fsync');
+      await journal.rotate();
+      const sync = slowSync(segmentOf(journal));
+      journal.append({ type: 'session_reset', at: 1 });
+      await nextTurn(); // the flush (scheduled with setImmediate before this) has taken the record
+      const settled = journal.settled();
+      expect(settled).toBeDefined();
+      let isSettled = false;
+      void settled?.then(() => (isSettled = true));
+      await sync.started;
+      await nextTurn();
+      expect(isSettled).toBe(false);
+      sync.release();
+      await settled;
+      expect(journal.settled()).toBeUndefined();
+      await journal.close();
+    });
+
+    it('rejects when the fsync of a flush that has already taken the records fails', async () => {
+      const journal = writer('fsync');
+      await journal.rotate();
+      const sync = slowSync(segmentOf(journal));
+      journal.append({ type: 'session_reset', at: 1 });
+      await nextTurn();
+      const settled = journal.settled();
+      expect(settled).toBeDefined();
+      await sync.started;
+      sync.release(new Error('disk gone'));
+      await expect(settled).rejects.toThrow('disk gone');
+      expect(journal.isHealthy).toBe(false);
+      await segmentOf(journal).close();
+    });
+
+    it('waits for the later flush when records were appended during an fsync, not for the one in flight', async () => {
+      const journal = writer('fsync');
+      await journal.rotate();
+      const sync = slowSync(segmentOf(journal));
+      journal.append({ type: 'session_reset', at: 1 });
+      const first = journal.settled();
+      await sync.started;
+      journal.append({ type: 'session_reset', at: 2 });
+      const second = journal.settled();
+      let isSecondSettled = false;
+      void second?.then(() => (isSecondSettled = true));
+      const writesBefore = journal.writes;
+      sync.release();
+      await first;
+      expect(isSecondSettled).toBe(false);
+      await second;
+      expect(journal.writes).toBe(writesBefore + 1);
+      await journal.close();
     });
   });
 });
