@@ -2,6 +2,7 @@ import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StateEvent } from '../domain/events.js';
+import { fsyncDirectory } from './fsync-dir.js';
 import { decodeSegment, encodeHeader, frameRecord, HEADER_BYTES, JournalCorruptError, RECORD_HEADER_BYTES } from './journal-format.js';
 import { encodeRecordPayload } from './record-encoding.js';
 
@@ -87,13 +88,16 @@ export class JournalWriter {
     return this.enqueue(async () => {
       // Nothing was written since the open segment was started (an idle or a final snapshot): it stays.
       if (this.segment !== undefined && this.segmentFirstSeq === firstSeq) return;
+      // The previous segment's tail is synced before the next segment exists: a crash in between
+      // must not leave later records in a new segment behind an old one missing its last ones.
       const previous = this.segment;
-      this.segment = await this.openSegment(firstSeq);
-      this.segmentFirstSeq = firstSeq;
       if (previous !== undefined) {
         await previous.sync();
+        this.segment = undefined;
         await previous.close();
       }
+      this.segment = await this.openSegment(firstSeq);
+      this.segmentFirstSeq = firstSeq;
     });
   }
 
@@ -111,6 +115,7 @@ export class JournalWriter {
       if (size === 0) {
         await writeFully(segment, encodeHeader(firstSeq));
         await segment.sync();
+        await fsyncDirectory(this.options.dir); // a new file: its name is durable once the directory is
       } else {
         await checkHeader(segment, path, firstSeq);
       }

@@ -1,11 +1,19 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { describe, expect, it, vi } from 'vitest';
+import type * as FsyncDir from '../../src/store/fsync-dir.js';
+import { fsyncDirectory } from '../../src/store/fsync-dir.js';
 import { decodeSegment, encodeHeader, JournalCorruptError } from '../../src/store/journal-format.js';
 import { JournalWriter, segmentName } from '../../src/store/journal-writer.js';
+
+// Spied on, not replaced: a new segment's name is durable only once its directory is synced.
+vi.mock('../../src/store/fsync-dir.js', async (importOriginal) => {
+  const actual = await importOriginal<typeof FsyncDir>();
+  return { fsyncDirectory: vi.fn(actual.fsyncDirectory) };
+});
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'ulc-writer-'));
 
@@ -226,6 +234,42 @@ describe('JournalWriter', () => {
       expect(isSecondSettled).toBe(false);
       await second;
       expect(journal.writes).toBe(writesBefore + 1);
+      await journal.close();
+    });
+  });
+
+  describe('rotating to a new segment', () => {
+    it('syncs the previous segment before it creates the next one (async durability leaves its tail unsynced)', async () => {
+      const dir = tempDir();
+      const journal = writer('async', undefined, dir);
+      await journal.rotate();
+      journal.append({ type: 'session_reset', at: 1 });
+      const nextExistedAtSync: boolean[] = [];
+      const previous = segmentOf(journal);
+      const sync = previous.sync.bind(previous);
+      vi.spyOn(previous, 'sync').mockImplementation(() => {
+        nextExistedAtSync.push(existsSync(join(dir, segmentName(2))));
+        return sync();
+      });
+      await journal.rotate();
+      expect(nextExistedAtSync).toEqual([false]);
+      expect(existsSync(join(dir, segmentName(2)))).toBe(true);
+      await journal.close();
+    });
+
+    it('syncs the directory once the new segment is in it, so its name survives a power cut', async () => {
+      const dir = tempDir();
+      const journal = writer('fsync', undefined, dir);
+      const segmentExisted: boolean[] = [];
+      vi.mocked(fsyncDirectory).mockClear();
+      vi.mocked(fsyncDirectory).mockImplementationOnce(async (synced) => {
+        segmentExisted.push(existsSync(join(synced, segmentName(1))));
+        const { fsyncDirectory: actual } = await vi.importActual<typeof FsyncDir>('../../src/store/fsync-dir.js');
+        await actual(synced);
+      });
+      await journal.rotate();
+      expect(vi.mocked(fsyncDirectory)).toHaveBeenCalledWith(dir);
+      expect(segmentExisted).toEqual([true]);
       await journal.close();
     });
   });
