@@ -1,6 +1,8 @@
+import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/app.js';
 import type { ActiveViolation, ViolationEvent } from '../../src/domain/violation-book.js';
-import { bearer } from '../support/app-fixtures.js';
+import { bearer, LogCapture, testAppConfig, TOKENS } from '../support/app-fixtures.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { anOrder, appPerTest, call, check, expectProblem, namesField } from './http-helpers.js';
 import type { TestApp } from './http-helpers.js';
@@ -192,6 +194,41 @@ describe('GET /v1/violations/stream', () => {
     await reader.cancel().catch(() => undefined);
     await waitFor(() => started.engine.violations.subscriberCount === 0);
     expect(started.engine.violations.subscriberCount).toBe(0);
+  });
+
+  it('leaves no subscription behind for a client that went away while an asynchronous hook ran', async () => {
+    const app = await buildApp(testAppConfig({ capacity: { maxSubscribers: 2 } }), { clock: new FakeClock(), logStream: new LogCapture(), defaultMetrics: false });
+    // Stands in for any asynchronous step before the handler (a shared rate-limit store, §9):
+    // the first two streams are held in it until their clients have gone.
+    const handlersDue: Promise<void>[] = [];
+    app.server.addHook('preHandler', async (request) => {
+      if (request.routeOptions.url !== '/v1/violations/stream' || handlersDue.length === 2) return;
+      const socket = request.raw.socket;
+      const gone = new Promise<void>((resolve) => (socket.destroyed ? resolve() : socket.once('close', () => resolve())));
+      handlersDue.push(gone);
+      await gone;
+    });
+    try {
+      await app.server.listen({ port: 0, host: '127.0.0.1' });
+      const { port } = app.server.server.address() as { port: number };
+      for (let i = 0; i < 2; i++) {
+        const socket = connect(port, '127.0.0.1');
+        socket.write(`GET /v1/violations/stream HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${TOKENS.ops}\r\n\r\n`);
+        await waitFor(() => handlersDue.length === i + 1);
+        socket.destroy();
+      }
+      await Promise.all(handlersDue);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(app.engine.violations.subscriberCount).toBe(0);
+
+      const abort = new AbortController();
+      const live = await fetch(`http://127.0.0.1:${port}/v1/violations/stream`, { headers: bearer('ops'), signal: abort.signal });
+      expect(live.status).toBe(200);
+      expect(app.engine.violations.subscriberCount).toBe(1);
+      abort.abort();
+    } finally {
+      await app.server.close();
+    }
   });
 
   it('has no HEAD route, which would hold a subscription open with no body', async () => {

@@ -60,8 +60,15 @@ export function violationRoutes(app: FastifyInstance, { engine, config, clock }:
       // A HEAD would subscribe and hold a stream that never sends a body.
       exposeHeadRoute: false,
     },
-    (request, reply) => {
+    (_request, reply) => {
       const raw = reply.raw;
+      // A client may leave while an asynchronous hook runs; its 'close' has fired by now and
+      // would never fire again, so a subscription made here would stay for good (and count
+      // against maxSubscribers until every new stream got a 503).
+      if (raw.destroyed) {
+        reply.hijack();
+        return;
+      }
       const send = (notice: ViolationNotice): void => {
         if (raw.writableLength > MAX_STREAM_BUFFER_BYTES) {
           raw.destroy();
@@ -77,6 +84,7 @@ export function violationRoutes(app: FastifyInstance, { engine, config, clock }:
       streams.add(raw);
       const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), HEARTBEAT_MS);
       heartbeat.unref();
+      // Each step is idempotent (a Set delete, clearInterval), so a second 'close' is harmless.
       raw.on('close', () => {
         clearInterval(heartbeat);
         unsubscribe();
