@@ -1,5 +1,6 @@
 import { Ajv } from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { preValidationHookHandler } from 'fastify';
 import type { JsonSchema } from './json-schema.js';
 
 /**
@@ -7,6 +8,16 @@ import type { JsonSchema } from './json-schema.js';
  * errors, not silently dropped; defaults (an order's LIMIT type) are filled in.
  */
 export const newBodyAjv = (): Ajv => new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
+
+/**
+ * The preValidation hook of a route whose body may be absent: Fastify validates a request
+ * without a body as `undefined`, which an object schema refuses, so it becomes `{}` first.
+ * (A JSON `null` is a body, and stays one to be refused.)
+ */
+export const absentBodyIsEmpty: preValidationHookHandler = (request, _reply, done) => {
+  if (request.body === undefined) request.body = {};
+  done();
+};
 
 /** What Fastify's validation error carries (the errors plugin turns it into a 400 problem). */
 export interface ValidationError extends Error {

@@ -1,5 +1,6 @@
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { stringify } from 'yaml';
+import { absentBodyIsEmpty } from './body-validation.js';
 import type { JsonSchema } from './json-schema.js';
 import { PROBLEM_TYPES } from './problems.js';
 
@@ -8,6 +9,8 @@ interface RecordedRoute {
   url: string;
   schema: Record<string, unknown> | undefined;
   role: string | undefined;
+  /** The route takes no body as `{}` (absentBodyIsEmpty). */
+  isBodyOptional: boolean;
 }
 
 const PROBLEM_SCHEMA: JsonSchema = {
@@ -38,6 +41,7 @@ export function recordRoutes(app: FastifyInstance): RecordedRoute[] {
         url: route.url,
         schema: route.schema as Record<string, unknown> | undefined,
         role: route.config?.role,
+        isBodyOptional: [route.preValidation].flat().includes(absentBodyIsEmpty),
       });
     }
   });
@@ -62,7 +66,7 @@ function operation(route: RecordedRoute): Record<string, unknown> {
     tags: schema.tags,
     ...(route.role === undefined ? { security: [] } : { security: [{ bearer: [] }], 'x-required-role': route.role }),
     parameters: [...parameters(schema.params as JsonSchema | undefined, 'path'), ...parameters(schema.querystring as JsonSchema | undefined, 'query')],
-    ...(schema.body === undefined ? {} : { requestBody: { required: true, content: { 'application/json': { schema: schema.body } } } }),
+    ...(schema.body === undefined ? {} : { requestBody: { required: !route.isBodyOptional, content: { 'application/json': { schema: schema.body } } } }),
     responses: {
       200: { description: 'OK', ...(ok === undefined ? {} : { content: { 'application/json': { schema: ok } } }) },
       ...errors,

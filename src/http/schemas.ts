@@ -59,6 +59,15 @@ export const PositionsRequestSchema = z.strictObject({
 
 export const MarketDataRequestSchema = z.strictObject({ prices: z.array(ReferencePriceSchema).min(1).max(100_000) });
 
+/**
+ * The body of a route that needs none (a reset, a delete): absent or `{}`. A field here is
+ * something the route would not honour (a scope, a dry run), so it is refused, not ignored.
+ */
+export const EmptyBodySchema = z.strictObject({});
+
+/** The query of a route that changes state: none; `?dryRun=true` is refused, not ignored. */
+export const NoQuerySchema = z.strictObject({});
+
 export const LimitIdParamsSchema = z.strictObject({ id: IdentifierSchema });
 export const AccountIdParamsSchema = z.strictObject({ id: IdentifierSchema });
 

@@ -141,6 +141,19 @@ const CASES: BadCase[] = [
   { name: 'x-deadline-ms over a minute', method: 'POST', url: '/v1/checks', role: 'gateway', body: order(), headers: { 'x-deadline-ms': '600000' }, status: 400, field: 'headers.x-deadline-ms' },
   { name: 'an If-Match that is not a version', method: 'PUT', url: '/v1/limits/max-qty', role: 'admin', body: limit({ thresholds: { hard: 1 } }), headers: { 'if-match': 'latest' }, status: 400, field: 'headers.if-match' },
   { name: 'an If-Match on DELETE that is not a version', method: 'DELETE', url: '/v1/limits/max-qty', role: 'admin', headers: { 'if-match': '"v1"' }, status: 400, field: 'headers.if-match' },
+  // A query on a route that changes state: refused, not ignored.
+  { name: 'a query on a check', method: 'POST', url: '/v1/checks?dryRun=true', role: 'gateway', body: order(), status: 400, field: 'querystring.dryRun' },
+  { name: 'a query on a batch', method: 'POST', url: '/v1/checks/batch?atomic=true', role: 'gateway', body: { orders: [order()] }, status: 400, field: 'querystring.atomic' },
+  { name: 'replace as a query', method: 'PUT', url: '/v1/positions?replace=true', role: 'gateway', body: { positions: [] }, status: 400, field: 'querystring.replace' },
+  { name: 'a query on executions', method: 'POST', url: '/v1/executions?dryRun=1', role: 'gateway', body: { events: [{ type: 'CANCEL', accountId: 'ACC-1', orderId: 'seed-1' }] }, status: 400, field: 'querystring.dryRun' },
+  { name: 'a query on market data', method: 'PUT', url: '/v1/market-data?dryRun=1', role: 'gateway', body: { prices: [{ symbol: 'AAPL', price: 1 }] }, status: 400, field: 'querystring.dryRun' },
+  { name: 'a query on a limit write', method: 'PUT', url: '/v1/limits/max-qty?dryRun=1', role: 'admin', body: limit({ thresholds: { hard: 1 } }), status: 400, field: 'querystring.dryRun' },
+  { name: 'a query on a new limit', method: 'POST', url: '/v1/limits?dryRun=1', role: 'admin', body: limit({ id: 'new' }), status: 400, field: 'querystring.dryRun' },
+  { name: 'a query on an evaluation', method: 'POST', url: '/v1/limits/var/evaluate?dryRun=1', role: 'gateway', body: { value: 11, scopeId: 'ACC-1' }, status: 400, field: 'querystring.dryRun' },
+  { name: 'a query on a trading state', method: 'PUT', url: '/v1/trading-state?dryRun=1', role: 'admin', body: { scope: { type: 'global' }, state: 'HALTED', reason: 'x' }, status: 400, field: 'querystring.dryRun' },
+  // Routes that take no body.
+  { name: 'a reset with a scope', method: 'POST', url: '/v1/sessions/reset', role: 'admin', body: { scope: { type: 'account', id: 'ACC-9' } }, status: 400, field: 'scope' },
+  { name: 'a DELETE with a body', method: 'DELETE', url: '/v1/limits/max-qty', role: 'admin', body: { dryRun: true }, status: 400, field: 'dryRun' },
   // The limit book.
   { name: 'thresholds out of order (soft < warn)', method: 'PUT', url: '/v1/limits/max-qty', role: 'admin', body: limit({ thresholds: { warn: 500, soft: 100, hard: 1000 } }), status: 400, field: 'thresholds.soft' },
   { name: 'thresholds out of order (hard < warn)', method: 'PUT', url: '/v1/limits/max-qty', role: 'admin', body: limit({ thresholds: { warn: 500, hard: 100 } }), status: 400, field: 'thresholds.hard' },

@@ -117,6 +117,22 @@ describe('changing the book', () => {
   });
 });
 
+describe('DELETE /v1/limits/{id} refuses what it would not honour', () => {
+  it('refuses a body with fields, or a query, with 400 naming it, and keeps the limit', async () => {
+    const { server, engine } = await start();
+    const json = { 'content-type': 'application/json' };
+    const problem = expectProblem(await call(server, 'DELETE', '/v1/limits/max-qty', 'admin', '{"dryRun":true}', json), 400);
+    expect(namesField(problem, 'dryRun'), JSON.stringify(problem)).toBe(true);
+    const query = expectProblem(await call(server, 'DELETE', '/v1/limits/max-qty?dryRun=true', 'admin'), 400);
+    expect(namesField(query, 'querystring.dryRun'), JSON.stringify(query)).toBe(true);
+    expect(engine.book.byId.has('max-qty')).toBe(true);
+    expect(engine.book.version).toBe(1);
+
+    expect((await call(server, 'DELETE', '/v1/limits/max-qty', 'admin', '{}', json)).statusCode).toBe(200);
+    expect(engine.book.byId.has('max-qty')).toBe(false);
+  });
+});
+
 describe('POST /v1/limits/{id}/evaluate', () => {
   it('grades a value against a value limit and applies its action on the key', async () => {
     const { server, engine } = await start({ limits: [VAR] });

@@ -92,6 +92,41 @@ describe('POST /v1/sessions/reset', () => {
   });
 });
 
+describe('POST /v1/sessions/reset refuses what it would not honour', () => {
+  const rateOfOne = { limits: [{ id: 'rate', kind: 'order_rate' as const, windowMs: 60_000, thresholds: { hard: 1 } }] };
+  const json = { 'content-type': 'application/json' };
+
+  it('refuses a body with fields (a scope, a dry run) with 400 naming the field, and resets nothing', async () => {
+    const { server } = await start(rateOfOne);
+    expect((await decision(server)).decision).toBe('ACCEPT');
+    expect((await decision(server)).reasons).toEqual(['LIMIT_BREACH']);
+
+    for (const [body, field] of [
+      ['{"scope":{"type":"account","id":"ACC-9"},"dryRun":true}', 'scope'],
+      ['{"dryRun":true}', 'dryRun'],
+      ['null', 'body'],
+      ['[]', 'body'],
+    ] as const) {
+      const problem = expectProblem(await call(server, 'POST', '/v1/sessions/reset', 'admin', body, json), 400);
+      expect(namesField(problem, field), `${body}: ${JSON.stringify(problem)}`).toBe(true);
+    }
+    const problem = expectProblem(await call(server, 'POST', '/v1/sessions/reset?dryRun=true', 'admin'), 400);
+    expect(namesField(problem, 'querystring.dryRun'), JSON.stringify(problem)).toBe(true);
+
+    expect((await decision(server)).reasons).toEqual(['LIMIT_BREACH']);
+  });
+
+  it('takes no body, or an empty object', async () => {
+    const { server } = await start(rateOfOne);
+    for (const body of [undefined, '{}']) {
+      expect((await decision(server)).decision).toBe('ACCEPT');
+      const reset = await call(server, 'POST', '/v1/sessions/reset', 'admin', body, body === undefined ? {} : json);
+      expect(reset.statusCode, reset.body).toBe(200);
+    }
+    expect((await decision(server)).decision).toBe('ACCEPT');
+  });
+});
+
 describe('public probes', () => {
   it('/healthz, /readyz and /metrics answer without a token (and ignore a bad one)', async () => {
     const { server } = await start();

@@ -9,11 +9,11 @@ import { sendDurably } from '../durable-reply.js';
 import type { StoreGate } from '../durable-reply.js';
 import { ProblemError } from '../problems.js';
 import { jsonSchemaOf } from '../json-schema.js';
-import { BatchBodyValidation } from '../body-validation.js';
+import { BatchBodyValidation, newBodyAjv } from '../body-validation.js';
 import { parseInSlices } from '../sliced-json.js';
 import { BatchResponseSerializer, SERIALIZE_SLICE } from '../batch-response.js';
 import { CheckRateLimit } from '../plugins/rate-limit.js';
-import { BATCH_CEILING, BatchRequestSchema, BatchResponseSchema, CheckRequestSchema, CheckResultSchema } from '../schemas.js';
+import { BATCH_CEILING, BatchRequestSchema, BatchResponseSchema, CheckRequestSchema, CheckResultSchema, NoQuerySchema } from '../schemas.js';
 import type { RouteDeps } from './deps.js';
 
 /** Batches log at most this many rejected orders each, so one bad batch cannot flood the log. */
@@ -30,6 +30,7 @@ export function checkRoutes(app: FastifyInstance, { engine, config, telemetry, t
       schema: {
         summary: 'Pre-trade check of one order (reserves it on ACCEPT)',
         tags: ['checks'],
+        querystring: jsonSchemaOf(NoQuerySchema),
         body: jsonSchemaOf(CheckRequestSchema),
         response: { 200: jsonSchemaOf(CheckResultSchema, 'output') },
       },
@@ -81,6 +82,8 @@ function batchRoute(app: FastifyInstance, { engine, config, telemetry, tracing, 
   const batchLimit = CheckRateLimit.perToken(config.rateLimit, onLimited);
   const batchSchema = jsonSchemaOf(BatchRequestSchema);
   const batchBody = new BatchBodyValidation(batchSchema);
+  const noQuerySchema = jsonSchemaOf(NoQuerySchema);
+  const noQuery = newBodyAjv().compile(noQuerySchema);
   const serializer = new BatchResponseSerializer();
   const checkBatch = (request: FastifyRequest, reply: FastifyReply, body: BatchBody) => {
     batchLimit?.admit(request, reply);
@@ -123,11 +126,12 @@ function batchRoute(app: FastifyInstance, { engine, config, telemetry, tracing, 
       schema: {
         summary: 'Pre-trade check of a batch, in sequence; `atomic` makes it all-or-none',
         tags: ['checks'],
+        querystring: noQuerySchema,
         body: batchSchema,
         response: { 200: jsonSchemaOf(BatchResponseSchema, 'output') },
       },
       // A large body's orders are validated in slices (the event loop gets turns in between), before anything else.
-      validatorCompiler: () => batchBody.validator,
+      validatorCompiler: ({ httpPart }) => (httpPart === 'body' ? batchBody.validator : noQuery),
       config: { role: 'gateway' },
     },
     (request, reply) => {

@@ -3,18 +3,20 @@ import type { ExecutionEvent, PositionRow, ReferencePrice } from '../../domain/o
 import { assertWritable, sendDurably } from '../durable-reply.js';
 import { jsonSchemaOf } from '../json-schema.js';
 import { perToken } from '../plugins/rate-limit.js';
-import { ExecutionsRequestSchema, ExecutionsResponseSchema, MarketDataRequestSchema, PositionsRequestSchema } from '../schemas.js';
+import { ExecutionsRequestSchema, ExecutionsResponseSchema, MarketDataRequestSchema, NoQuerySchema, PositionsRequestSchema } from '../schemas.js';
 import type { RouteDeps } from './deps.js';
 
 /** What gateways and feeds send back: executions, start-of-day positions, reference prices. */
 export function feedRoutes(app: FastifyInstance, { engine, config, store }: RouteDeps): void {
   const rateLimit = perToken(config.rateLimit);
+  const querystring = jsonSchemaOf(NoQuerySchema);
   app.post(
     '/v1/executions',
     {
       schema: {
         summary: 'Fills, cancels, rejects and expiries of checked orders',
         tags: ['state'],
+        querystring,
         body: jsonSchemaOf(ExecutionsRequestSchema),
         response: { 200: jsonSchemaOf(ExecutionsResponseSchema, 'output') },
       },
@@ -32,6 +34,7 @@ export function feedRoutes(app: FastifyInstance, { engine, config, store }: Rout
       schema: {
         summary: 'Position snapshot; merges by account and symbol unless replace is true',
         tags: ['state'],
+        querystring,
         body: jsonSchemaOf(PositionsRequestSchema),
       },
       config: { role: 'gateway', rateLimit },
@@ -47,7 +50,7 @@ export function feedRoutes(app: FastifyInstance, { engine, config, store }: Rout
   app.put(
     '/v1/market-data',
     {
-      schema: { summary: 'Reference prices', tags: ['state'], body: jsonSchemaOf(MarketDataRequestSchema) },
+      schema: { summary: 'Reference prices', tags: ['state'], querystring, body: jsonSchemaOf(MarketDataRequestSchema) },
       config: { role: 'gateway', rateLimit },
     },
     (request, reply) => {

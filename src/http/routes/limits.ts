@@ -2,10 +2,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { LimitBook } from '../../domain/limit-book.js';
 import { ProblemError } from '../problems.js';
+import { absentBodyIsEmpty } from '../body-validation.js';
 import { assertWritable, sendDurably } from '../durable-reply.js';
 import { jsonSchemaOf } from '../json-schema.js';
 import { perToken } from '../plugins/rate-limit.js';
-import { EvaluateRequestSchema, LimitIdParamsSchema, LimitResponseSchema, LimitsResponseSchema, LimitWriteSchema } from '../schemas.js';
+import { EmptyBodySchema, EvaluateRequestSchema, LimitIdParamsSchema, LimitResponseSchema, LimitsResponseSchema, LimitWriteSchema, NoQuerySchema } from '../schemas.js';
 import type { RouteDeps } from './deps.js';
 
 const IF_MATCH = z.string().regex(/^(W\/)?"?\d{1,15}"?$/);
@@ -31,6 +32,7 @@ const withVersion = (reply: FastifyReply, book: LimitBook): FastifyReply => repl
 export function limitRoutes(app: FastifyInstance, { engine, config, store }: RouteDeps): void {
   const rateLimit = perToken(config.rateLimit);
   const params = jsonSchemaOf(LimitIdParamsSchema);
+  const querystring = jsonSchemaOf(NoQuerySchema);
 
   app.get(
     '/v1/limits',
@@ -40,7 +42,7 @@ export function limitRoutes(app: FastifyInstance, { engine, config, store }: Rou
 
   app.post(
     '/v1/limits',
-    { schema: { summary: 'Add a limit', tags: ['limits'], body: jsonSchemaOf(LimitWriteSchema) }, config: { role: 'admin', rateLimit } },
+    { schema: { summary: 'Add a limit', tags: ['limits'], querystring, body: jsonSchemaOf(LimitWriteSchema) }, config: { role: 'admin', rateLimit } },
     (request, reply) => {
       const definition = request.body as { id: string };
       const version = expectedVersion(request);
@@ -64,7 +66,7 @@ export function limitRoutes(app: FastifyInstance, { engine, config, store }: Rou
 
   app.put(
     '/v1/limits/:id',
-    { schema: { summary: 'Create or replace a limit', tags: ['limits'], params, body: jsonSchemaOf(LimitWriteSchema) }, config: { role: 'admin', rateLimit } },
+    { schema: { summary: 'Create or replace a limit', tags: ['limits'], params, querystring, body: jsonSchemaOf(LimitWriteSchema) }, config: { role: 'admin', rateLimit } },
     (request, reply) => {
       const { id } = request.params as { id: string };
       const definition = request.body as { id: string };
@@ -77,7 +79,11 @@ export function limitRoutes(app: FastifyInstance, { engine, config, store }: Rou
 
   app.delete(
     '/v1/limits/:id',
-    { schema: { summary: 'Remove a limit (its active violations resolve)', tags: ['limits'], params }, config: { role: 'admin', rateLimit } },
+    {
+      schema: { summary: 'Remove a limit (its active violations resolve)', tags: ['limits'], params, querystring, body: jsonSchemaOf(EmptyBodySchema) },
+      preValidation: absentBodyIsEmpty,
+      config: { role: 'admin', rateLimit },
+    },
     (request, reply) => {
       const { id } = request.params as { id: string };
       assertWritable(store);
@@ -89,7 +95,7 @@ export function limitRoutes(app: FastifyInstance, { engine, config, store }: Rou
   app.post(
     '/v1/limits/:id/evaluate',
     {
-      schema: { summary: 'Feed a value limit (the review\'s check_limit)', tags: ['limits'], params, body: jsonSchemaOf(EvaluateRequestSchema) },
+      schema: { summary: 'Feed a value limit (the review\'s check_limit)', tags: ['limits'], params, querystring, body: jsonSchemaOf(EvaluateRequestSchema) },
       config: { role: 'gateway', rateLimit },
     },
     (request, reply) => {

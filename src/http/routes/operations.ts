@@ -2,10 +2,11 @@ import type { FastifyInstance } from 'fastify';
 import type { Aggregation, TradingState } from '../../domain/enums.js';
 import { isScopeId } from '../../domain/keys.js';
 import { ProblemError } from '../problems.js';
+import { absentBodyIsEmpty } from '../body-validation.js';
 import { assertWritable, sendDurably } from '../durable-reply.js';
 import { jsonSchemaOf } from '../json-schema.js';
 import { perToken } from '../plugins/rate-limit.js';
-import { AccountIdParamsSchema, TradingStateRequestSchema } from '../schemas.js';
+import { AccountIdParamsSchema, EmptyBodySchema, NoQuerySchema, TradingStateRequestSchema } from '../schemas.js';
 import type { RouteDeps } from './deps.js';
 
 /**
@@ -15,6 +16,7 @@ import type { RouteDeps } from './deps.js';
 /** The ops desk: kill switch and reduce-only, the trading day, and what an account holds. */
 export function operationRoutes(app: FastifyInstance, { engine, config, clock, store }: RouteDeps): void {
   const rateLimit = perToken(config.rateLimit);
+  const querystring = jsonSchemaOf(NoQuerySchema);
 
   app.get(
     '/v1/trading-state',
@@ -24,7 +26,7 @@ export function operationRoutes(app: FastifyInstance, { engine, config, clock, s
 
   app.put(
     '/v1/trading-state',
-    { schema: { summary: 'Halt, set reduce-only, or resume a scope', tags: ['operations'], body: jsonSchemaOf(TradingStateRequestSchema) }, config: { role: 'admin', rateLimit } },
+    { schema: { summary: 'Halt, set reduce-only, or resume a scope', tags: ['operations'], querystring, body: jsonSchemaOf(TradingStateRequestSchema) }, config: { role: 'admin', rateLimit } },
     (request, reply) => {
       const body = request.body as { scope: { type: Aggregation; id?: string }; state: TradingState; reason: string };
       const { type, id } = body.scope;
@@ -41,7 +43,11 @@ export function operationRoutes(app: FastifyInstance, { engine, config, clock, s
 
   app.post(
     '/v1/sessions/reset',
-    { schema: { summary: 'Start a new trading day: realized P&L and rate windows restart', tags: ['operations'] }, config: { role: 'admin', rateLimit } },
+    {
+      schema: { summary: 'Start a new trading day for the whole firm: realized P&L and rate windows restart', tags: ['operations'], querystring, body: jsonSchemaOf(EmptyBodySchema) },
+      preValidation: absentBodyIsEmpty,
+      config: { role: 'admin', rateLimit },
+    },
     (request, reply) => {
       assertWritable(store);
       engine.resetSession();
