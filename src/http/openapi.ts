@@ -1,6 +1,7 @@
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { stringify } from 'yaml';
 import { absentBodyIsEmpty } from './body-validation.js';
+import { MAX_BUDGET_MS } from './plugins/deadline.js';
 import type { JsonSchema } from './json-schema.js';
 import { PROBLEM_TYPES } from './problems.js';
 
@@ -91,7 +92,8 @@ export function openApiDocument(routes: readonly RecordedRoute[], version: strin
       description:
         'Pre-trade risk checks. Errors are RFC 9457 problem+json; problem types: ' +
         Object.keys(PROBLEM_TYPES).join(', ') +
-        '. Send `x-deadline-ms` with checks to bound their latency.',
+        `. Send \`x-deadline-ms\` with checks to bound their latency: milliseconds in (0, ${MAX_BUDGET_MS}] as decimal digits (\`5\`, \`2.5\`). ` +
+        'Limit writes may carry `If-Match` with the book version they read (`7` or `"7"`; 412 when stale, and for a weak `W/"7"`).',
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },

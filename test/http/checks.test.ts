@@ -128,6 +128,13 @@ describe('deadlines (x-deadline-ms)', () => {
     expect(engine.ledger.openOrderCount).toBe(1);
   });
 
+  it('takes a budget with a fraction of a millisecond', async () => {
+    const { server, engine } = await start({}, new FakeClock(undefined, 1_000));
+    const result = (await check(server, anOrder(), { 'x-deadline-ms': '59999.5' })).json<CheckResult>();
+    expect(result.decision).toBe('ACCEPT');
+    expect(engine.ledger.openOrderCount).toBe(1);
+  });
+
   it('applies the configured default budget when the header is absent', async () => {
     const { server, engine } = await start({ server: { defaultDeadlineMs: 1 } }, new FakeClock(undefined, 1_000));
     expect((await check(server, anOrder())).json<CheckResult>().reasons).toEqual(['DEADLINE_EXCEEDED']);

@@ -9,7 +9,16 @@ declare module 'fastify' {
   }
 }
 
-const MAX_BUDGET_MS = 60_000;
+export const MAX_BUDGET_MS = 60_000;
+
+/**
+ * Milliseconds as plain decimal digits, a fraction allowed (`5`, `2.5`). Not what Number()
+ * also reads (`0x10`, `0b11`, `1e3`, ` 5 `): a budget in hex is a client's bug, not a budget.
+ * An exponent is refused too: no budget up to a minute needs one, and a JavaScript client
+ * prints every number from 1e-6 to 1e21 without one, so `1e3` is written by hand or by a
+ * serialiser this header was not meant for.
+ */
+const DECIMAL_MS = /^\d{1,15}(?:\.\d{1,15})?$/;
 
 /**
  * Deadline propagation: the gateway's `x-deadline-ms` budget (else the configured default)
@@ -23,11 +32,11 @@ export const deadlinePlugin = fp(
       let budget = options.defaultDeadlineMs;
       // Probes (no role) take no budget: a proxy's stray header must not fail a health check.
       if (header !== undefined && request.routeOptions.config.role !== undefined) {
-        budget = typeof header === 'string' ? Number(header) : Number.NaN;
+        budget = typeof header === 'string' && DECIMAL_MS.test(header) ? Number(header) : Number.NaN;
         if (!(budget > 0 && budget <= MAX_BUDGET_MS)) {
           return done(
-            new ProblemError('validation', `x-deadline-ms must be a number of milliseconds in (0, ${MAX_BUDGET_MS}]`, [
-              { field: 'headers.x-deadline-ms', message: `must be in (0, ${MAX_BUDGET_MS}]` },
+            new ProblemError('validation', `x-deadline-ms must be milliseconds in (0, ${MAX_BUDGET_MS}] as decimal digits, such as 5 or 2.5`, [
+              { field: 'headers.x-deadline-ms', message: `must be decimal milliseconds in (0, ${MAX_BUDGET_MS}]` },
             ]),
           );
         }

@@ -9,12 +9,15 @@ import { perToken } from '../plugins/rate-limit.js';
 import { EmptyBodySchema, EvaluateRequestSchema, LimitIdParamsSchema, LimitResponseSchema, LimitsResponseSchema, LimitWriteSchema, NoQuerySchema } from '../schemas.js';
 import type { RouteDeps } from './deps.js';
 
-const IF_MATCH = z.string().regex(/^(W\/)?"?\d{1,15}"?$/);
+/** A book version as the ETag carries it: no sign, no leading zeros. */
+const VERSION = '(?:0|[1-9]\\d{0,14})';
+/** Bare or as an entity-tag, quotes balanced: `7`, `"7"`, `W/"7"`. */
+const IF_MATCH = z.string().regex(new RegExp(`^(?:${VERSION}|"${VERSION}"|W/"${VERSION}")$`));
 
 /**
  * `If-Match: 7` or `"7"`: the book version the writer last read. Absent or `*`: unconditional
  * (the book always exists). If-Match compares strongly (RFC 9110 §13.1.1), so a weak `W/"7"`
- * never matches: 412.
+ * never matches: 412. Anything else (`"7`, `"07"`, a list) is a 400, never read as a version.
  */
 function expectedVersion(request: FastifyRequest): number | undefined {
   const header = request.headers['if-match'];
