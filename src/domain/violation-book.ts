@@ -71,6 +71,15 @@ export interface HistoryQuery {
   pageSize: number;
 }
 
+export interface ActiveQuery {
+  limitId?: string | undefined;
+  /** At least this severity. */
+  severity?: Severity | undefined;
+  /** Only violations last updated before this sequence number (the previous page's `nextCursor`). */
+  cursor?: number | undefined;
+  pageSize: number;
+}
+
 export interface Page<T> {
   items: T[];
   nextCursor: number | undefined;
@@ -94,8 +103,8 @@ export interface ViolationBookSnapshot {
  */
 export class ViolationBook {
   private readonly activeByLimit = new Map<string, Map<string, ActiveViolation>>();
-  /** Every active violation, least recently updated first, for eviction at capacity. */
-  private readonly recency = new Set<ActiveViolation>();
+  /** Every active violation, ordered by its latest breach, for eviction at capacity and for paging. */
+  private readonly recency = new RecencyList();
   private readonly history: Ring<ViolationEvent>;
   private readonly historyByLimit = new Map<string, Ring<ViolationEvent>>();
   private readonly listeners = new Set<ViolationListener>();
@@ -150,10 +159,9 @@ export class ViolationBook {
         message: input.message,
       };
       byKey.set(input.key, active);
-    } else {
-      this.recency.delete(active);
     }
-    this.recency.add(active);
+    const seq = this.nextSeq++;
+    this.recency.touch(active, seq);
     active.severity = input.severity;
     active.action = input.action;
     active.value = input.value;
@@ -163,7 +171,7 @@ export class ViolationBook {
     active.lastAt = at;
     active.message = input.message;
     const event: ViolationEvent = {
-      seq: this.nextSeq++,
+      seq,
       violationId: active.violationId,
       at,
       limitId: input.limitId,
@@ -198,10 +206,30 @@ export class ViolationBook {
     for (const key of [...byKey.keys()]) this.resolve(limitId, key, at);
   }
 
+  /** All of them, most recently updated first (a whole-table read: for tests and tools, not for requests). */
   active(query: { limitId?: string | undefined; severity?: Severity | undefined }): ActiveViolation[] {
+    return this.activePage({ ...query, pageSize: Number.POSITIVE_INFINITY }).items;
+  }
+
+  /**
+   * Most recently updated first, `pageSize` at a time; `nextCursor` is absent on the last page.
+   * A page walks the recency list from where the cursor left off: no copy, no sort. One that
+   * changes after its page was read moves to the front, so later pages neither repeat nor skip
+   * the others. Filters skip what they do not match, as the history's severity filter does.
+   */
+  activePage(query: ActiveQuery): Page<ActiveViolation> {
     const minRank = query.severity === undefined ? 0 : SEVERITY_RANK[query.severity];
-    const source = query.limitId === undefined ? [...this.recency] : [...(this.activeByLimit.get(query.limitId)?.values() ?? [])];
-    return source.filter((v) => SEVERITY_RANK[v.severity] >= minRank).sort((a, b) => b.lastAt - a.lastAt);
+    const items: ActiveViolation[] = [];
+    let last: RecencyNode | undefined;
+    for (let node = query.cursor === undefined ? this.recency.newest : this.recency.below(query.cursor); node !== undefined; node = node.older) {
+      const violation = node.violation;
+      if (query.limitId !== undefined && violation.limitId !== query.limitId) continue;
+      if (SEVERITY_RANK[violation.severity] < minRank) continue;
+      if (items.length === query.pageSize) return { items, nextCursor: this.recency.cursorAfter(last!) };
+      items.push(violation);
+      last = node;
+    }
+    return { items, nextCursor: undefined };
   }
 
   /** Newest first, `pageSize` at a time; `nextCursor` is absent on the last page. */
@@ -259,7 +287,7 @@ export class ViolationBook {
       nextSeq: this.nextSeq,
       nextViolation: this.nextViolation,
       evictedActive: this.evictedActive,
-      active: [...this.recency].map((v) => ({ ...v })),
+      active: this.recency.oldestFirst().map((v) => ({ ...v })),
       history,
     };
   }
@@ -270,10 +298,12 @@ export class ViolationBook {
     this.nextSeq = snapshot.nextSeq;
     this.nextViolation = snapshot.nextViolation;
     this.evictedActive = snapshot.evictedActive;
+    // Snapshots keep the order, not the breach seqs: below nextSeq, in the same order, does.
+    let seq = snapshot.nextSeq - snapshot.active.length;
     for (const violation of snapshot.active) {
       const active = { ...violation };
       this.activeFor(active.limitId).set(active.key, active);
-      this.recency.add(active);
+      this.recency.touch(active, seq++);
     }
     for (const event of snapshot.history) this.append(event);
   }
@@ -297,10 +327,10 @@ export class ViolationBook {
   }
 
   private evictOldest(): void {
-    const oldest = this.recency.values().next();
-    if (oldest.done === true) return;
-    this.activeByLimit.get(oldest.value.limitId)?.delete(oldest.value.key);
-    this.recency.delete(oldest.value);
+    const oldest = this.recency.oldest?.violation;
+    if (oldest === undefined) return;
+    this.activeByLimit.get(oldest.limitId)?.delete(oldest.key);
+    this.recency.delete(oldest);
     this.evictedActive++;
   }
 
@@ -330,4 +360,121 @@ function lastIndexBelow(ring: Ring<ViolationEvent>, cursor: number): number {
     }
   }
   return found;
+}
+
+/** A violation's place in the recency list: the seq of its latest breach. */
+interface RecencyNode {
+  readonly violation: ActiveViolation;
+  seq: number;
+  older: RecencyNode | undefined;
+  newer: RecencyNode | undefined;
+  /** The cursors whose next page starts here; almost always none. */
+  cursors: CursorMark[] | undefined;
+}
+
+/** Where the page after a cursor starts: the newest violation last breached before the cursor's seq. */
+interface CursorMark {
+  start: RecencyNode | undefined;
+}
+
+/** Cursors remembered for O(page) paging; an older one still works, by a walk from the newest. */
+const MAX_CURSORS = 1_024;
+
+/**
+ * Active violations in the order of their latest breach (its seq), oldest first, as a doubly
+ * linked list: touching (a repeat breach moves one to the front), deleting and evicting the
+ * oldest are O(1) on the check path. Seqs only grow, so nothing is ever inserted below a
+ * cursor: a cursor's mark moves down to the next older violation when the one it names leaves,
+ * and stays right without being searched for.
+ */
+class RecencyList {
+  private readonly nodes = new Map<ActiveViolation, RecencyNode>();
+  private readonly marks = new Map<number, CursorMark>();
+  oldest: RecencyNode | undefined;
+  newest: RecencyNode | undefined;
+
+  get size(): number {
+    return this.nodes.size;
+  }
+
+  /** Puts `violation` at the front with `seq`, larger than every seq in the list. */
+  touch(violation: ActiveViolation, seq: number): void {
+    let node = this.nodes.get(violation);
+    if (node === undefined) {
+      node = { violation, seq, older: undefined, newer: undefined, cursors: undefined };
+      this.nodes.set(violation, node);
+    } else {
+      this.unlink(node);
+      node.seq = seq;
+    }
+    node.older = this.newest;
+    node.newer = undefined;
+    if (this.newest === undefined) this.oldest = node;
+    else this.newest.newer = node;
+    this.newest = node;
+  }
+
+  delete(violation: ActiveViolation): void {
+    const node = this.nodes.get(violation);
+    if (node === undefined) return;
+    this.nodes.delete(violation);
+    this.unlink(node);
+  }
+
+  clear(): void {
+    this.nodes.clear();
+    this.marks.clear();
+    this.oldest = undefined;
+    this.newest = undefined;
+  }
+
+  oldestFirst(): ActiveViolation[] {
+    const violations: ActiveViolation[] = [];
+    for (let node = this.oldest; node !== undefined; node = node.newer) violations.push(node.violation);
+    return violations;
+  }
+
+  /** The newest violation last breached before `cursor`. */
+  below(cursor: number): RecencyNode | undefined {
+    const mark = this.marks.get(cursor);
+    if (mark !== undefined) return mark.start;
+    let node = this.newest;
+    while (node !== undefined && node.seq >= cursor) node = node.older;
+    return node;
+  }
+
+  /** The cursor of a page that ended at `last`, remembered so that the next page starts in O(1). */
+  cursorAfter(last: RecencyNode): number {
+    if (!this.marks.has(last.seq)) {
+      if (this.marks.size === MAX_CURSORS) this.forgetOldestMark();
+      const mark: CursorMark = { start: last.older };
+      this.marks.set(last.seq, mark);
+      if (mark.start !== undefined) (mark.start.cursors ??= []).push(mark);
+    }
+    return last.seq;
+  }
+
+  private unlink(node: RecencyNode): void {
+    if (node.cursors !== undefined) this.moveMarksDown(node);
+    if (node.older === undefined) this.oldest = node.newer;
+    else node.older.newer = node.newer;
+    if (node.newer === undefined) this.newest = node.older;
+    else node.newer.older = node.older;
+  }
+
+  private moveMarksDown(node: RecencyNode): void {
+    const older = node.older;
+    for (const mark of node.cursors!) mark.start = older;
+    if (older !== undefined) older.cursors = older.cursors === undefined ? node.cursors : older.cursors.concat(node.cursors!);
+    node.cursors = undefined;
+  }
+
+  private forgetOldestMark(): void {
+    const [seq, mark] = this.marks.entries().next().value!;
+    this.marks.delete(seq);
+    const cursors = mark.start?.cursors;
+    if (cursors === undefined) return;
+    cursors.splice(cursors.indexOf(mark), 1);
+    if (cursors.length === 0) mark.start!.cursors = undefined;
+  }
 }

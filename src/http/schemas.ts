@@ -87,17 +87,24 @@ export const TradingStateRequestSchema = z.strictObject({
   reason: z.string().min(1).max(500),
 });
 
+/** The previous page's `nextCursor`: a sequence number, as text. */
+const CursorSchema = z.string().regex(/^\d{1,15}$/);
+const PageSizeSchema = z.number().int().min(1).max(1_000);
+export const DEFAULT_PAGE_SIZE = 100;
+
 export const ViolationQuerySchema = z.strictObject({
   limitId: IdentifierSchema.optional(),
   severity: SeveritySchema.optional(),
   /** ISO-8601 time or epoch milliseconds. */
   since: z.string().max(40).optional(),
   until: z.string().max(40).optional(),
-  cursor: z.string().regex(/^\d{1,15}$/).optional(),
-  pageSize: z.number().int().min(1).max(1_000).optional(),
+  cursor: CursorSchema.optional(),
+  pageSize: PageSizeSchema.optional(),
 });
 
 export const ActiveViolationQuerySchema = z.strictObject({
   limitId: IdentifierSchema.optional(),
   severity: SeveritySchema.optional(),
+  cursor: CursorSchema.optional(),
+  pageSize: PageSizeSchema.optional(),
 });

@@ -115,6 +115,86 @@ describe('violation book: active violations', () => {
   });
 });
 
+describe('violation book: active pages', () => {
+  const keysOf = (page: { items: { key: string }[] }) => page.items.map((v) => v.key);
+
+  function bookOf(keys: string[]) {
+    const book = newBook();
+    keys.forEach((key, i) => breach(book, i + 1, { key }));
+    return book;
+  }
+
+  it('pages most recently updated first until nextCursor is absent, as the whole list reads', () => {
+    const book = bookOf(['a', 'b', 'c', 'd', 'e']);
+    const first = book.activePage({ pageSize: 2 });
+    const second = book.activePage({ pageSize: 2, cursor: first.nextCursor });
+    const third = book.activePage({ pageSize: 2, cursor: second.nextCursor });
+    expect([keysOf(first), keysOf(second), keysOf(third)]).toEqual([['e', 'd'], ['c', 'b'], ['a']]);
+    expect(third.nextCursor).toBeUndefined();
+    expect(book.active({}).map((v) => v.key)).toEqual(['e', 'd', 'c', 'b', 'a']);
+  });
+
+  it('continues below the cursor when the violation it ended on, or the next one, changed since', () => {
+    const book = bookOf(['a', 'b', 'c', 'd', 'e']);
+    const first = book.activePage({ pageSize: 2 });
+    breach(book, 10, { key: 'd' }); // the page's last one breaches again: it moves to the front
+    book.resolve('L1', 'c', 11); // the next page's first one resolves
+    expect(keysOf(book.activePage({ pageSize: 2, cursor: first.nextCursor }))).toEqual(['b', 'a']);
+    expect(keysOf(book.activePage({ pageSize: 10 }))).toEqual(['d', 'e', 'b', 'a']);
+  });
+
+  it('leaves a violation that breached again after its page out of the later pages, and repeats none', () => {
+    const book = bookOf(['a', 'b', 'c', 'd', 'e']);
+    const first = book.activePage({ pageSize: 2 });
+    breach(book, 10, { key: 'e' });
+    breach(book, 11, { key: 'f' });
+    const second = book.activePage({ pageSize: 2, cursor: first.nextCursor });
+    expect(keysOf(second)).toEqual(['c', 'b']);
+    expect(keysOf(book.activePage({ pageSize: 2, cursor: second.nextCursor }))).toEqual(['a']);
+  });
+
+  it('answers a cursor it did not hand out (another process, or long ago) from the newest older violation', () => {
+    const book = newBook();
+    const seqs = ['a', 'b', 'c', 'd'].map((key, i) => breach(book, i + 1, { key }).seq);
+    expect(keysOf(book.activePage({ pageSize: 10, cursor: seqs[2] }))).toEqual(['b', 'a']);
+    expect(keysOf(book.activePage({ pageSize: 10, cursor: seqs[3]! + 100 }))).toEqual(['d', 'c', 'b', 'a']);
+    expect(keysOf(book.activePage({ pageSize: 10, cursor: 0 }))).toEqual([]);
+  });
+
+  it('filters pages by limit and minimum severity, with the cursor counting only what matched', () => {
+    const book = newBook();
+    breach(book, 1, { limitId: 'L1', key: 'a', severity: 'CRITICAL' });
+    breach(book, 2, { limitId: 'L2', key: 'b', severity: 'CRITICAL' });
+    breach(book, 3, { limitId: 'L1', key: 'c', severity: 'WARNING' });
+    breach(book, 4, { limitId: 'L1', key: 'd', severity: 'CRITICAL' });
+    const first = book.activePage({ limitId: 'L1', severity: 'HARD_BREACH', pageSize: 1 });
+    expect(keysOf(first)).toEqual(['d']);
+    const second = book.activePage({ limitId: 'L1', severity: 'HARD_BREACH', pageSize: 1, cursor: first.nextCursor });
+    expect(keysOf(second)).toEqual(['a']);
+    expect(second.nextCursor).toBeUndefined();
+  });
+
+  it('keeps the order through a snapshot and a restore', () => {
+    const book = bookOf(['a', 'b', 'c']);
+    breach(book, 4, { key: 'a' });
+    const restored = newBook();
+    restored.restore(book.capture());
+    expect(keysOf(restored.activePage({ pageSize: 10 }))).toEqual(['a', 'c', 'b']);
+    breach(restored, 5, { key: 'b' });
+    expect(keysOf(restored.activePage({ pageSize: 10 }))).toEqual(['b', 'a', 'c']);
+  });
+
+  it('still evicts the least recently updated one at capacity', () => {
+    const book = newBook({ maxActive: 2 });
+    breach(book, 1, { key: 'a' });
+    breach(book, 2, { key: 'b' });
+    breach(book, 3, { key: 'a' });
+    breach(book, 4, { key: 'c' });
+    expect(keysOf(book.activePage({ pageSize: 10 }))).toEqual(['c', 'a']);
+    expect(book.evictedActive).toBe(1);
+  });
+});
+
 describe('violation book: history', () => {
   it('records the violations of a rejected order with its order id', () => {
     const { engine, clock } = makeEngine([qty]);

@@ -53,6 +53,60 @@ describe('GET /v1/violations/active', () => {
   });
 });
 
+describe('GET /v1/violations/active pages', () => {
+  const VAR = { id: 'var', kind: 'value' as const, per: 'account' as const, thresholds: { hard: 10 } };
+  interface ActivePage {
+    items: ActiveViolation[];
+    nextCursor: string | null;
+  }
+  const activePage = async (server: TestApp['server'], query: string): Promise<ActivePage> => {
+    const response = await call(server, 'GET', `/v1/violations/active${query}`, 'ops');
+    expect(response.statusCode, response.body).toBe(200);
+    return response.json<ActivePage>();
+  };
+
+  it('answers { items, nextCursor } a page at a time, most recently updated first, until nextCursor is null', async () => {
+    const { server, engine } = await start({ limits: [VAR] });
+    for (let i = 0; i < 5; i++) engine.evaluateValue('var', 11 + i, `ACC-${i}`);
+    const seen: string[] = [];
+    const pageSizes: number[] = [];
+    for (let query = '?pageSize=2'; ; ) {
+      const page = await activePage(server, query);
+      pageSizes.push(page.items.length);
+      seen.push(...page.items.map((v) => v.key));
+      if (page.nextCursor === null) break;
+      query = `?pageSize=2&cursor=${page.nextCursor}`;
+    }
+    expect(pageSizes).toEqual([2, 2, 1]);
+    expect(seen).toEqual(['account:ACC-4', 'account:ACC-3', 'account:ACC-2', 'account:ACC-1', 'account:ACC-0']);
+  });
+
+  it('answers 100 by default, never the whole table', async () => {
+    const { server, engine } = await start({ limits: [VAR] });
+    for (let i = 0; i < 150; i++) engine.evaluateValue('var', 11, `ACC-${i}`);
+    const first = await activePage(server, '');
+    expect(first.items).toHaveLength(100);
+    expect(first.nextCursor).toEqual(expect.any(String));
+    const rest = await activePage(server, `?cursor=${first.nextCursor}&pageSize=1000`);
+    expect(rest.items).toHaveLength(50);
+    expect(rest.nextCursor).toBeNull();
+  });
+
+  it('refuses bad query values with 400 naming the parameter', async () => {
+    const { server } = await start();
+    for (const [query, field] of [
+      ['?pageSize=0', 'querystring.pageSize'],
+      ['?pageSize=5000', 'querystring.pageSize'],
+      ['?cursor=abc', 'querystring.cursor'],
+      ['?cursor=-1', 'querystring.cursor'],
+      ['?since=0', 'querystring.since'],
+    ] as const) {
+      const problem = expectProblem(await call(server, 'GET', `/v1/violations/active${query}`, 'ops'), 400);
+      expect(namesField(problem, field), `${query}: ${JSON.stringify(problem)}`).toBe(true);
+    }
+  });
+});
+
 describe('GET /v1/violations', () => {
   it('pages the history newest first with a cursor until nextCursor is null', async () => {
     const { server } = await start();

@@ -5,7 +5,7 @@ import type { ViolationNotice } from '../../domain/violation-book.js';
 import { ProblemError } from '../problems.js';
 import { jsonSchemaOf } from '../json-schema.js';
 import { perToken } from '../plugins/rate-limit.js';
-import { ActiveViolationQuerySchema, ViolationQuerySchema } from '../schemas.js';
+import { ActiveViolationQuerySchema, DEFAULT_PAGE_SIZE, ViolationQuerySchema } from '../schemas.js';
 import type { RouteDeps } from './deps.js';
 
 /** A slow stream client may buffer this much before it is dropped: memory stays bounded. */
@@ -25,10 +25,16 @@ export function violationRoutes(app: FastifyInstance, { engine, config, clock }:
 
   app.get(
     '/v1/violations/active',
-    { schema: { summary: 'Active violations, most recently updated first', tags: ['violations'], querystring: jsonSchemaOf(ActiveViolationQuerySchema) }, config: { role: 'ops', rateLimit } },
+    { schema: { summary: 'Active violations, most recently updated first, in cursor pages', tags: ['violations'], querystring: jsonSchemaOf(ActiveViolationQuerySchema) }, config: { role: 'ops', rateLimit } },
     (request, reply) => {
-      const query = request.query as { limitId?: string; severity?: Severity };
-      return reply.send({ items: engine.violations.active(query) });
+      const q = request.query as { limitId?: string; severity?: Severity; cursor?: string; pageSize?: number };
+      const page = engine.violations.activePage({
+        limitId: q.limitId,
+        severity: q.severity,
+        cursor: q.cursor === undefined ? undefined : Number(q.cursor),
+        pageSize: q.pageSize ?? DEFAULT_PAGE_SIZE,
+      });
+      return reply.send({ items: page.items, nextCursor: page.nextCursor === undefined ? null : String(page.nextCursor) });
     },
   );
 
@@ -44,7 +50,7 @@ export function violationRoutes(app: FastifyInstance, { engine, config, clock }:
           since: timeOf(q.since, 'since'),
           until: timeOf(q.until, 'until'),
           cursor: q.cursor === undefined ? undefined : Number(q.cursor),
-          pageSize: q.pageSize ?? 100,
+          pageSize: q.pageSize ?? DEFAULT_PAGE_SIZE,
         },
         clock.now(),
       );
