@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { open, readFile, rename } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EngineSnapshot } from '../domain/engine.js';
 import { JournalCorruptError } from './journal-format.js';
@@ -20,14 +21,7 @@ export async function writeSnapshot(dir: string, seq: number, state: EngineSnaps
   const name = snapshotName(seq);
   // Unique: a worker that was let go may still be writing the same seq's snapshot.
   const temporary = join(dir, `${name}.${randomUUID()}.tmp`);
-  const file = await open(temporary, 'w');
-  try {
-    await file.write(header + '\n');
-    await file.write(body);
-    await file.sync();
-  } finally {
-    await file.close();
-  }
+  await writeSynced(temporary, [Buffer.from(header + '\n', 'utf8'), body]);
   await rename(temporary, join(dir, name));
   const directory = await open(dir, 'r');
   try {
@@ -36,6 +30,28 @@ export async function writeSnapshot(dir: string, seq: number, state: EngineSnaps
     await directory.close();
   }
   return name;
+}
+
+async function writeSynced(path: string, parts: readonly Buffer[]): Promise<void> {
+  const file = await open(path, 'w');
+  try {
+    for (const part of parts) await writeAll(file, part);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+}
+
+/**
+ * write(2) may take fewer bytes than asked without an error (a nearly full disk does) and Node
+ * does not retry: what is left is written until none is, or until the disk takes nothing.
+ */
+async function writeAll(file: FileHandle, bytes: Buffer): Promise<void> {
+  for (let written = 0; written < bytes.length; ) {
+    const { bytesWritten } = await file.write(bytes.subarray(written));
+    if (bytesWritten <= 0) throw new Error(`snapshot write made no progress at byte ${written} of ${bytes.length}`);
+    written += bytesWritten;
+  }
 }
 
 export async function readSnapshot(dir: string, name: string): Promise<{ seq: number; state: EngineSnapshot }> {

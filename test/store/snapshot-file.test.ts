@@ -1,24 +1,43 @@
-/**
- * Two snapshots of one sequence number written at once (a snapshot worker that was let go may
- * still be writing while the store writes its own: with nothing journalled in between, both
- * cover the same seq) must leave a readable snapshot: each writes a temporary file of its own.
- */
 import { mkdtempSync, readdirSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LimitEngine } from '../../src/domain/engine.js';
 import { readSnapshot, writeSnapshot } from '../../src/store/snapshot-file.js';
 import { order, testConfig } from '../support/engine-fixtures.js';
 import { FakeClock } from '../support/fake-clock.js';
 
+type Write = (data: unknown, ...rest: unknown[]) => Promise<{ bytesWritten: number }>;
+
+/** Node's FileHandle class is not exported: its prototype is taken from a handle. */
+async function fileHandlePrototype(dir: string): Promise<{ write: Write }> {
+  const probe = await open(join(dir, 'probe'), 'w');
+  await probe.close();
+  return Object.getPrototypeOf(probe) as { write: Write };
+}
+
+const engineWithOrders = (count: number): LimitEngine => {
+  const engine = new LimitEngine(testConfig(), new FakeClock(), []);
+  for (let i = 0; i < count; i++) engine.checkOrder(order({ orderId: `o-${i}`, symbol: `S${i % 500}` }));
+  return engine;
+};
+
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+/**
+ * Two snapshots of one sequence number written at once (a snapshot worker that was let go may
+ * still be writing while the store writes its own: with nothing journalled in between, both
+ * cover the same seq) must leave a readable snapshot: each writes a temporary file of its own.
+ */
 describe('two snapshots of one seq written at once', () => {
   it('leave a readable snapshot and both succeed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ulc-snapshot-file-'));
-    const clock = new FakeClock();
-    const big = new LimitEngine(testConfig(), clock, []);
-    for (let i = 0; i < 2_000; i++) big.checkOrder(order({ orderId: `o-${i}`, symbol: `S${i % 500}` }));
-    const small = new LimitEngine(testConfig(), clock, []);
+    const big = engineWithOrders(2_000);
+    const small = engineWithOrders(0);
     const outcomes = await Promise.allSettled([writeSnapshot(dir, 7, big.captureState()), writeSnapshot(dir, 7, small.captureState())]);
     const readable = await readSnapshot(dir, 'snapshot-0000000000000007.json').then(
       () => 'ok',
@@ -29,5 +48,30 @@ describe('two snapshots of one seq written at once', () => {
       readable: 'ok',
       files: ['snapshot-0000000000000007.json'],
     });
+  });
+});
+
+describe('a snapshot written to a disk that takes fewer bytes than asked', () => {
+  it('writes every byte: write(2) on a nearly full disk returns a short count, not an error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ulc-snapshot-file-'));
+    const proto = await fileHandlePrototype(dir);
+    const realWrite = proto.write;
+    // Each write takes half of what it is given (at least a byte), as the kernel may.
+    vi.spyOn(proto, 'write').mockImplementation(function (this: unknown, data: unknown, ...rest: unknown[]) {
+      if (!Buffer.isBuffer(data)) return realWrite.call(this, data, ...rest);
+      const [offset = 0, length = data.length - offset, position] = rest as [number?, number?, (number | null)?];
+      return realWrite.call(this, data, offset, Math.max(1, length >> 1), position);
+    });
+    const state = engineWithOrders(200).captureState();
+    await writeSnapshot(dir, 3, state);
+    vi.restoreAllMocks();
+    const read = await readSnapshot(dir, 'snapshot-0000000000000003.json');
+    expect(read).toEqual({ seq: 3, state });
+  });
+
+  it('fails, rather than retrying for ever, when the disk takes no bytes at all', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ulc-snapshot-file-'));
+    vi.spyOn(await fileHandlePrototype(dir), 'write').mockResolvedValue({ bytesWritten: 0 });
+    await expect(writeSnapshot(dir, 3, engineWithOrders(10).captureState())).rejects.toThrow('no progress');
   });
 });
