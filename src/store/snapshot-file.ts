@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import { open, readFile, rename } from 'node:fs/promises';
+import { open, readFile, rename, rm } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EngineSnapshot } from '../domain/engine.js';
@@ -21,8 +21,15 @@ export async function writeSnapshot(dir: string, seq: number, state: EngineSnaps
   const name = snapshotName(seq);
   // Unique: a worker that was let go may still be writing the same seq's snapshot.
   const temporary = join(dir, `${name}.${randomUUID()}.tmp`);
-  await writeSynced(temporary, [Buffer.from(header + '\n', 'utf8'), body]);
-  await rename(temporary, join(dir, name));
+  try {
+    await writeSynced(temporary, [Buffer.from(header + '\n', 'utf8'), body]);
+    await rename(temporary, join(dir, name));
+  } catch (error) {
+    // Else a full disk, retried by the maintenance timer, gains a state-sized file per attempt
+    // until the next start (which removes any left, so a failure to remove it here is not the news).
+    await rm(temporary, { force: true }).catch(() => undefined);
+    throw error;
+  }
   const directory = await open(dir, 'r');
   try {
     await directory.sync();

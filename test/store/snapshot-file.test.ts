@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,10 +11,10 @@ import { FakeClock } from '../support/fake-clock.js';
 type Write = (data: unknown, ...rest: unknown[]) => Promise<{ bytesWritten: number }>;
 
 /** Node's FileHandle class is not exported: its prototype is taken from a handle. */
-async function fileHandlePrototype(dir: string): Promise<{ write: Write }> {
+async function fileHandlePrototype(dir: string): Promise<{ write: Write; sync: () => Promise<void> }> {
   const probe = await open(join(dir, 'probe'), 'w');
   await probe.close();
-  return Object.getPrototypeOf(probe) as { write: Write };
+  return Object.getPrototypeOf(probe) as { write: Write; sync: () => Promise<void> };
 }
 
 const engineWithOrders = (count: number): LimitEngine => {
@@ -23,6 +23,8 @@ const engineWithOrders = (count: number): LimitEngine => {
   return engine;
 };
 
+const ENOSPC = (): Error => Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+const temporaryFiles = (dir: string): string[] => readdirSync(dir).filter((f) => f.endsWith('.tmp'));
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -73,5 +75,30 @@ describe('a snapshot written to a disk that takes fewer bytes than asked', () =>
     const dir = mkdtempSync(join(tmpdir(), 'ulc-snapshot-file-'));
     vi.spyOn(await fileHandlePrototype(dir), 'write').mockResolvedValue({ bytesWritten: 0 });
     await expect(writeSnapshot(dir, 3, engineWithOrders(10).captureState())).rejects.toThrow('no progress');
+  });
+});
+
+describe('a snapshot that cannot be written (disk full)', () => {
+  it('removes its temporary file when a write fails, and rethrows', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ulc-snapshot-file-'));
+    vi.spyOn(await fileHandlePrototype(dir), 'write').mockRejectedValue(ENOSPC());
+    await expect(writeSnapshot(dir, 3, engineWithOrders(10).captureState())).rejects.toThrow('ENOSPC');
+    // Else each retry by the maintenance timer adds a state-sized file to the full disk.
+    expect(temporaryFiles(dir)).toEqual([]);
+  });
+
+  it('removes its temporary file when the fsync fails, and rethrows', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ulc-snapshot-file-'));
+    vi.spyOn(await fileHandlePrototype(dir), 'sync').mockRejectedValue(ENOSPC());
+    await expect(writeSnapshot(dir, 3, engineWithOrders(10).captureState())).rejects.toThrow('ENOSPC');
+    expect(temporaryFiles(dir)).toEqual([]);
+  });
+
+  it('removes its temporary file when the rename fails, and rethrows', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ulc-snapshot-file-'));
+    // A directory where the snapshot goes: rename(2) refuses to put a file over it.
+    mkdirSync(join(dir, 'snapshot-0000000000000003.json'));
+    await expect(writeSnapshot(dir, 3, engineWithOrders(10).captureState())).rejects.toThrow();
+    expect(temporaryFiles(dir)).toEqual([]);
   });
 });
