@@ -61,17 +61,19 @@ type Write = (data: unknown, ...rest: unknown[]) => Promise<{ bytesWritten: numb
 
 /**
  * Writes of more than a snapshot header (the journal's, once settled, are only a new segment's
- * 16-byte header) take half of what they are given and say so, as write(2) on a nearly full
- * disk does. Node's FileHandle class is not exported: its prototype is taken from a handle.
+ * 16-byte header) take half of what they are given; `reported` says whether they say so, as
+ * write(2) on a nearly full disk does, or claim all of it. Node's FileHandle class is not
+ * exported: its prototype is taken from a handle.
  */
-async function halveLargeWrites(dir: string): Promise<void> {
+async function halveLargeWrites(dir: string, reported: 'honestly' | 'as whole'): Promise<void> {
   const probe = await open(join(dir, 'probe'), 'w');
   await probe.close();
   const proto = Object.getPrototypeOf(probe) as { write: Write };
   const realWrite = proto.write;
-  vi.spyOn(proto, 'write').mockImplementation(function (this: unknown, data: unknown, ...rest: unknown[]) {
+  vi.spyOn(proto, 'write').mockImplementation(async function (this: unknown, data: unknown, ...rest: unknown[]) {
     if (!Buffer.isBuffer(data) || data.length <= 1_000 || rest.length > 0) return realWrite.call(this, data, ...rest);
-    return realWrite.call(this, data.subarray(0, data.length >> 1));
+    const written = await realWrite.call(this, data.subarray(0, data.length >> 1));
+    return reported === 'honestly' ? written : { ...written, bytesWritten: data.length };
   });
 }
 
@@ -114,12 +116,28 @@ describe('DurableStore', () => {
     const first = await session(dir, clock);
     await driveSomeTrading(first.engine, first.store, clock, 'a');
     const expected = digest(first.engine);
-    await halveLargeWrites(dir);
+    await halveLargeWrites(dir, 'honestly');
     await first.store.snapshot();
     vi.restoreAllMocks();
     // The covered journal is gone, so the snapshot alone must hold the state.
     const second = await session(dir, clock);
     expect(second.store.recovery).toMatchObject({ snapshotSeq: expect.any(Number) as number, replayed: 0 });
+    expect(digest(second.engine)).toBe(expected);
+  });
+
+  it('deletes no journal for a snapshot that does not read back whole: it fails, and the next start recovers', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ulc-store-'));
+    const clock = new FakeClock();
+    const first = await session(dir, clock);
+    await driveSomeTrading(first.engine, first.store, clock, 'a');
+    const expected = digest(first.engine);
+    const before = segments(dir);
+    await halveLargeWrites(dir, 'as whole');
+    await expect(first.store.snapshot()).rejects.toThrow(JournalCorruptError);
+    vi.restoreAllMocks();
+    expect(segments(dir)).toEqual(expect.arrayContaining(before));
+    expect(readdirSync(dir).filter((f) => f.startsWith('snapshot-'))).toEqual([]);
+    const second = await session(dir, clock);
     expect(digest(second.engine)).toBe(expected);
   });
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LimitEngine } from '../../src/domain/engine.js';
+import { JournalCorruptError } from '../../src/store/journal-format.js';
 import { readSnapshot, writeSnapshot } from '../../src/store/snapshot-file.js';
 import { order, testConfig } from '../support/engine-fixtures.js';
 import { FakeClock } from '../support/fake-clock.js';
@@ -75,6 +76,26 @@ describe('a snapshot written to a disk that takes fewer bytes than asked', () =>
     const dir = mkdtempSync(join(tmpdir(), 'ulc-snapshot-file-'));
     vi.spyOn(await fileHandlePrototype(dir), 'write').mockResolvedValue({ bytesWritten: 0 });
     await expect(writeSnapshot(dir, 3, engineWithOrders(10).captureState())).rejects.toThrow('no progress');
+  });
+});
+
+describe('a snapshot that does not read back whole', () => {
+  it('fails, and leaves the snapshot of the same seq it would have replaced', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ulc-snapshot-file-'));
+    const before = engineWithOrders(10).captureState();
+    await writeSnapshot(dir, 3, before);
+    const proto = await fileHandlePrototype(dir);
+    const realWrite = proto.write;
+    // A write that says it took everything and took half: what checking bytesWritten cannot catch.
+    vi.spyOn(proto, 'write').mockImplementation(async function (this: unknown, data: unknown, ...rest: unknown[]) {
+      if (!Buffer.isBuffer(data) || data.length < 2) return realWrite.call(this, data, ...rest);
+      await realWrite.call(this, data.subarray(0, data.length >> 1));
+      return { bytesWritten: data.length };
+    });
+    await expect(writeSnapshot(dir, 3, engineWithOrders(200).captureState())).rejects.toThrow(JournalCorruptError);
+    vi.restoreAllMocks();
+    expect(await readSnapshot(dir, 'snapshot-0000000000000003.json')).toEqual({ seq: 3, state: before });
+    expect(temporaryFiles(dir)).toEqual([]);
   });
 });
 
