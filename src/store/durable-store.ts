@@ -5,7 +5,7 @@ import { JournalWriter, segmentName } from './journal-writer.js';
 import type { Durability } from './journal-writer.js';
 import { recover, SEGMENT, SNAPSHOT } from './recovery.js';
 import type { RecoveryReport, StoreLog } from './recovery.js';
-import { writeSnapshot } from './snapshot-file.js';
+import { verifySnapshot, writeSnapshot } from './snapshot-file.js';
 import { SnapshotReplica } from './snapshot-replica.js';
 
 export type { RecoveryReport, StoreLog };
@@ -139,6 +139,7 @@ export class DurableStore {
     // Rotating writes every record up to seq, which also hands them to the worker before the request below.
     await this.writer.rotate();
     const name = state !== undefined ? await writeSnapshot(this.options.dataDir, seq, state) : await this.snapshotByReplica(replica!, seq);
+    await this.checkWhole(name);
     const files = await readdir(this.options.dataDir);
     const current = segmentName(seq + 1);
     for (const file of files) {
@@ -146,6 +147,26 @@ export class DurableStore {
       if (isCovered) await rm(join(this.options.dataDir, file), { force: true });
     }
     this.restartReplicaIfLetGo();
+  }
+
+  /**
+   * Nothing the snapshot replaces goes until it reads back whole, whoever wrote it (this thread
+   * or the worker): a write cut short but reported done would otherwise take the journal that
+   * can rebuild the state with it, and the next start would refuse the snapshot. Every byte's
+   * CRC, not only the size, so bytes written in the wrong place are caught too; not readSnapshot,
+   * whose parse would hold the event loop for about a second at a million positions (see
+   * verifySnapshot). writeSnapshot read its file back before naming it, but what the deletion
+   * relies on is the file under that name now, which this thread did not write if the worker did.
+   * One that is not whole goes instead: the next start would refuse it, and the older snapshot
+   * and the journal still hold all it held.
+   */
+  private async checkWhole(name: string): Promise<void> {
+    try {
+      await verifySnapshot(this.options.dataDir, name);
+    } catch (error) {
+      await rm(join(this.options.dataDir, name), { force: true });
+      throw error;
+    }
   }
 
   /**

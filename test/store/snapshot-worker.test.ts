@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -6,6 +6,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { LimitEngine } from '../../src/domain/engine.js';
 import { DurableStore } from '../../src/store/durable-store.js';
 import type { StoreLog, StoreOptions } from '../../src/store/durable-store.js';
+import { JournalCorruptError } from '../../src/store/journal-format.js';
 import { recover } from '../../src/store/recovery.js';
 import { order, testConfig } from '../support/engine-fixtures.js';
 import { FakeClock } from '../support/fake-clock.js';
@@ -93,6 +94,30 @@ describe('snapshots by the worker replica', () => {
     expect(files(dir, 'snapshot-')).toHaveLength(1);
     expect(first.log.errors).toEqual([]);
     await second.store.close();
+  });
+
+  it('deletes no journal for a worker snapshot that is not whole on disk: it fails, and the journal still rebuilds the state', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ulc-replica-'));
+    const clock = new FakeClock();
+    const first = await session(dir, clock);
+    trade(first.engine, clock, 'a');
+    const before = files(dir, 'journal-');
+    const replica = (first.store as unknown as { replicas: { current: { snapshot(seq: number): Promise<{ seq: number; name: string }> } } }).replicas.current;
+    const askWorker = replica.snapshot.bind(replica);
+    // The worker's file cut short after it said it was written: the main thread deletes, so the main thread must look.
+    vi.spyOn(replica, 'snapshot').mockImplementation(async (seq) => {
+      const taken = await askWorker(seq);
+      const path = join(dir, taken.name);
+      truncateSync(path, statSync(path).size >> 1);
+      return taken;
+    });
+    await expect(first.store.snapshot()).rejects.toThrow(JournalCorruptError);
+    vi.restoreAllMocks();
+    expect([files(dir, 'journal-').filter((f) => before.includes(f)), files(dir, 'snapshot-')]).toEqual([before, []]);
+    const rebuilt = new LimitEngine(testConfig(), clock, LIMITS);
+    await recover(dir, rebuilt, new MemoryLog(), { readOnly: true });
+    expect(digest(rebuilt)).toBe(digest(first.engine));
+    await first.store.close();
   });
 
   it('reads the directory read-only beside the live writer: a half-written last record and temporary files stay', async () => {
