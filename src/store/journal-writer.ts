@@ -2,7 +2,7 @@ import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StateEvent } from '../domain/events.js';
-import { fsyncDirectory } from './fsync-dir.js';
+import { fsyncDirectory, writeFully } from './file-writes.js';
 import { decodeSegment, encodeHeader, frameRecord, HEADER_BYTES, JournalCorruptError, RECORD_HEADER_BYTES } from './journal-format.js';
 import { encodeRecordPayload } from './record-encoding.js';
 
@@ -113,7 +113,7 @@ export class JournalWriter {
     try {
       const { size } = await segment.stat();
       if (size === 0) {
-        await writeFully(segment, encodeHeader(firstSeq));
+        await writeFully(segment, encodeHeader(firstSeq), 'journal');
         await segment.sync();
         await fsyncDirectory(this.options.dir); // a new file: its name is durable once the directory is
       } else {
@@ -261,7 +261,7 @@ export class JournalWriter {
     if (segment === undefined) throw new Error('journal: no open segment');
     const end = HEADER_BYTES + this.bytesInSegment;
     try {
-      await writeFully(segment, bytes);
+      await writeFully(segment, bytes, 'journal');
       this.writes++;
       if (shouldSync) await segment.sync();
     } catch (error) {
@@ -303,15 +303,6 @@ export class JournalWriter {
     for (const waiter of this.waiters) waiter.reject(error);
     this.waiters = [];
     this.onFailure(error);
-  }
-}
-
-/** Writes all of `bytes`: write(2) may take fewer without an error, as it does when the disk fills up. */
-async function writeFully(file: FileHandle, bytes: Buffer): Promise<void> {
-  for (let written = 0; written < bytes.length; ) {
-    const { bytesWritten } = await file.write(bytes.subarray(written));
-    if (bytesWritten === 0) throw new Error('journal: a write made no progress');
-    written += bytesWritten;
   }
 }
 

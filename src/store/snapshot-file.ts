@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { open, readFile, rename, rm } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EngineSnapshot } from '../domain/engine.js';
+import { fsyncDirectory, writeFully } from './file-writes.js';
 import { JournalCorruptError } from './journal-format.js';
 
 /**
@@ -34,34 +34,17 @@ export async function writeSnapshot(dir: string, seq: number, state: EngineSnaps
     await rm(temporary, { force: true }).catch(() => undefined);
     throw error;
   }
-  const directory = await open(dir, 'r');
-  try {
-    await directory.sync();
-  } finally {
-    await directory.close();
-  }
+  await fsyncDirectory(dir);
   return name;
 }
 
 async function writeSynced(path: string, parts: readonly Buffer[]): Promise<void> {
   const file = await open(path, 'w');
   try {
-    for (const part of parts) await writeAll(file, part);
+    for (const part of parts) await writeFully(file, part, 'snapshot');
     await file.sync();
   } finally {
     await file.close();
-  }
-}
-
-/**
- * write(2) may take fewer bytes than asked without an error (a nearly full disk does) and Node
- * does not retry: what is left is written until none is, or until the disk takes nothing.
- */
-async function writeAll(file: FileHandle, bytes: Buffer): Promise<void> {
-  for (let written = 0; written < bytes.length; ) {
-    const { bytesWritten } = await file.write(bytes.subarray(written));
-    if (bytesWritten <= 0) throw new Error(`snapshot write made no progress at byte ${written} of ${bytes.length}`);
-    written += bytesWritten;
   }
 }
 

@@ -4,15 +4,15 @@ import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { describe, expect, it, vi } from 'vitest';
-import type * as FsyncDir from '../../src/store/fsync-dir.js';
-import { fsyncDirectory } from '../../src/store/fsync-dir.js';
+import type * as FileWrites from '../../src/store/file-writes.js';
+import { fsyncDirectory } from '../../src/store/file-writes.js';
 import { decodeSegment, encodeHeader, JournalCorruptError } from '../../src/store/journal-format.js';
 import { JournalWriter, segmentName } from '../../src/store/journal-writer.js';
 
 // Spied on, not replaced: a new segment's name is durable only once its directory is synced.
-vi.mock('../../src/store/fsync-dir.js', async (importOriginal) => {
-  const actual = await importOriginal<typeof FsyncDir>();
-  return { fsyncDirectory: vi.fn(actual.fsyncDirectory) };
+vi.mock('../../src/store/file-writes.js', async (importOriginal) => {
+  const actual = await importOriginal<typeof FileWrites>();
+  return { ...actual, fsyncDirectory: vi.fn(actual.fsyncDirectory) };
 });
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'ulc-writer-'));
@@ -264,7 +264,7 @@ describe('JournalWriter', () => {
       vi.mocked(fsyncDirectory).mockClear();
       vi.mocked(fsyncDirectory).mockImplementationOnce(async (synced) => {
         segmentExisted.push(existsSync(join(synced, segmentName(1))));
-        const { fsyncDirectory: actual } = await vi.importActual<typeof FsyncDir>('../../src/store/fsync-dir.js');
+        const { fsyncDirectory: actual } = await vi.importActual<typeof FileWrites>('../../src/store/file-writes.js');
         await actual(synced);
       });
       await journal.rotate();
