@@ -81,13 +81,18 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
+/** A store in a fresh directory that has journalled some trading, and the state it holds. */
+async function tradedStore() {
+  const dir = mkdtempSync(join(tmpdir(), 'ulc-store-'));
+  const clock = new FakeClock();
+  const first = await session(dir, clock);
+  await driveSomeTrading(first.engine, first.store, clock, 'a');
+  return { dir, clock, first, expected: digest(first.engine) };
+}
+
 describe('DurableStore', () => {
   it('recovers exactly the state it journalled (no snapshot)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ulc-store-'));
-    const clock = new FakeClock();
-    const first = await session(dir, clock);
-    await driveSomeTrading(first.engine, first.store, clock, 'a');
-    const expected = digest(first.engine);
+    const { dir, clock, expected } = await tradedStore();
     // No close(): as if the process died right after the last acknowledged change.
     const second = await session(dir, clock);
     expect(digest(second.engine)).toBe(expected);
@@ -111,11 +116,7 @@ describe('DurableStore', () => {
   });
 
   it('completes a snapshot the disk takes in short writes, and the next start recovers from it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ulc-store-'));
-    const clock = new FakeClock();
-    const first = await session(dir, clock);
-    await driveSomeTrading(first.engine, first.store, clock, 'a');
-    const expected = digest(first.engine);
+    const { dir, clock, first, expected } = await tradedStore();
     await halveLargeWrites(dir, 'honestly');
     await first.store.snapshot();
     vi.restoreAllMocks();
@@ -126,11 +127,7 @@ describe('DurableStore', () => {
   });
 
   it('deletes no journal for a snapshot that does not read back whole: it fails, and the next start recovers', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ulc-store-'));
-    const clock = new FakeClock();
-    const first = await session(dir, clock);
-    await driveSomeTrading(first.engine, first.store, clock, 'a');
-    const expected = digest(first.engine);
+    const { dir, clock, first, expected } = await tradedStore();
     const before = segments(dir);
     await halveLargeWrites(dir, 'as whole');
     await expect(first.store.snapshot()).rejects.toThrow(JournalCorruptError);
@@ -142,11 +139,7 @@ describe('DurableStore', () => {
   });
 
   it('drops a torn last record with a warning and keeps everything before it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ulc-store-'));
-    const clock = new FakeClock();
-    const first = await session(dir, clock);
-    await driveSomeTrading(first.engine, first.store, clock, 'a');
-    const expected = digest(first.engine);
+    const { dir, clock, expected } = await tradedStore();
     const last = join(dir, segments(dir).at(-1)!);
     // Half a record: a length that promises more bytes than the file has.
     appendFileSync(last, Buffer.from([200, 0, 0, 0, 1, 2, 3, 4, 0x7b]));
@@ -160,11 +153,7 @@ describe('DurableStore', () => {
   });
 
   it('drops the zeros a crash can leave past the last write, with a warning', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ulc-store-'));
-    const clock = new FakeClock();
-    const first = await session(dir, clock);
-    await driveSomeTrading(first.engine, first.store, clock, 'a');
-    const expected = digest(first.engine);
+    const { dir, clock, expected } = await tradedStore();
     const last = join(dir, segments(dir).at(-1)!);
     const size = statSync(last).size;
     // The file grew but its last blocks were never written: they read as zeros.
