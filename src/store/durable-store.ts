@@ -1,6 +1,7 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EngineConfig, LimitEngine } from '../domain/engine.js';
+import { JournalCorruptError } from './journal-format.js';
 import { JournalWriter, segmentName } from './journal-writer.js';
 import type { Durability } from './journal-writer.js';
 import { recover, SEGMENT, SNAPSHOT } from './recovery.js';
@@ -38,6 +39,8 @@ const MAX_REPLICA_RESTARTS = 3;
 export class DurableStore {
   private readonly timer: NodeJS.Timeout;
   private lastSnapshotAt = Date.now();
+  /** The seq of the newest snapshot known whole (read back), if any. */
+  private lastSnapshotSeq: number | undefined;
   private snapshotting: Promise<void> | undefined;
   private isClosing = false;
   private replicaRestarts = 0;
@@ -51,6 +54,7 @@ export class DurableStore {
     /** The writer feeds whatever replica this holds; a new one replaces one that was let go. */
     private readonly replicas: { current: SnapshotReplica | undefined },
   ) {
+    this.lastSnapshotSeq = recovery.snapshotSeq;
     this.timer = setInterval(() => this.maintain(), Math.min(MAINTENANCE_MS, options.snapshotIntervalMs));
     this.timer.unref();
   }
@@ -132,6 +136,13 @@ export class DurableStore {
 
   private async takeSnapshot(): Promise<void> {
     const seq = this.writer.lastSeq;
+    // Nothing changed since the last one (an idle service, or a shutdown right after one): it
+    // stands. Writing the same seq again would replace the one snapshot there is, with nothing
+    // else left to start from if the new file then turned out bad.
+    if (seq === this.lastSnapshotSeq) {
+      this.lastSnapshotAt = Date.now();
+      return;
+    }
     const replica = this.replicas.current?.isHealthy === true ? this.replicas.current : undefined;
     // Without the worker, captured synchronously, so it holds exactly the events up to lastSeq.
     const state = replica === undefined ? this.engine.captureState() : undefined;
@@ -140,6 +151,7 @@ export class DurableStore {
     await this.writer.rotate();
     const name = state !== undefined ? await writeSnapshot(this.options.dataDir, seq, state) : await this.snapshotByReplica(replica!, seq);
     await this.checkWhole(name);
+    this.lastSnapshotSeq = seq;
     const files = await readdir(this.options.dataDir);
     const current = segmentName(seq + 1);
     for (const file of files) {
@@ -157,14 +169,15 @@ export class DurableStore {
    * whose parse would hold the event loop for about a second at a million positions (see
    * verifySnapshot). writeSnapshot read its file back before naming it, but what the deletion
    * relies on is the file under that name now, which this thread did not write if the worker did.
-   * One that is not whole goes instead: the next start would refuse it, and the older snapshot
-   * and the journal still hold all it held.
+   * One found not whole goes instead: the next start would refuse it, and the older snapshot
+   * and the journal still hold all it held. One that could not be read (EIO, EMFILE) stays: it
+   * may be whole, and nothing it covers is deleted either way.
    */
   private async checkWhole(name: string): Promise<void> {
     try {
       await verifySnapshot(this.options.dataDir, name);
     } catch (error) {
-      await rm(join(this.options.dataDir, name), { force: true });
+      if (error instanceof JournalCorruptError) await rm(join(this.options.dataDir, name), { force: true });
       throw error;
     }
   }

@@ -77,6 +77,19 @@ async function halveLargeWrites(dir: string, reported: 'honestly' | 'as whole'):
   });
 }
 
+/** From the `nth` on, a file read from byte 0 fails with EIO (what reading a snapshot back starts with). */
+async function failReadsFrom(dir: string, nth: number): Promise<void> {
+  const probe = await open(join(dir, 'probe'), 'w');
+  await probe.close();
+  const proto = Object.getPrototypeOf(probe) as { read: (...args: unknown[]) => Promise<unknown> };
+  const realRead = proto.read;
+  let reads = 0;
+  vi.spyOn(proto, 'read').mockImplementation(function (this: unknown, ...args: unknown[]) {
+    if (args[3] === 0 && ++reads >= nth) return Promise.reject(Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' }));
+    return realRead.apply(this, args);
+  });
+}
+
 afterEach(() => {
   vi.restoreAllMocks();
 });
@@ -134,6 +147,36 @@ describe('DurableStore', () => {
     vi.restoreAllMocks();
     expect(segments(dir)).toEqual(expect.arrayContaining(before));
     expect(readdirSync(dir).filter((f) => f.startsWith('snapshot-'))).toEqual([]);
+    const second = await session(dir, clock);
+    expect(digest(second.engine)).toBe(expected);
+  });
+
+  it('takes no second snapshot of the same seq: an idle one leaves the one snapshot there is alone', async () => {
+    const { dir, clock, first, expected } = await tradedStore();
+    await first.store.snapshot();
+    const snapshots = readdirSync(dir).filter((f) => f.startsWith('snapshot-'));
+    const { mtimeMs } = statSync(join(dir, snapshots[0]!));
+    await failReadsFrom(dir, 1);
+    await first.store.snapshot();
+    vi.restoreAllMocks();
+    expect(readdirSync(dir).filter((f) => f.startsWith('snapshot-'))).toEqual(snapshots);
+    expect(statSync(join(dir, snapshots[0]!)).mtimeMs).toBe(mtimeMs);
+    const second = await session(dir, clock);
+    expect(digest(second.engine)).toBe(expected);
+  });
+
+  it('keeps a snapshot it could not read back (an I/O error is not a bad file), and deletes nothing it covers', async () => {
+    const { dir, clock, first } = await tradedStore();
+    await first.store.snapshot();
+    await driveSomeTrading(first.engine, first.store, clock, 'b');
+    const expected = digest(first.engine);
+    const before = readdirSync(dir);
+    // The first read at 0 is writeSnapshot's own check before the rename, the second the store's before deleting.
+    await failReadsFrom(dir, 2);
+    await expect(first.store.snapshot()).rejects.toThrow('EIO');
+    vi.restoreAllMocks();
+    expect(readdirSync(dir)).toEqual(expect.arrayContaining(before));
+    expect(readdirSync(dir).filter((f) => f.startsWith('snapshot-'))).toHaveLength(2);
     const second = await session(dir, clock);
     expect(digest(second.engine)).toBe(expected);
   });
