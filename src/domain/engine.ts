@@ -134,6 +134,8 @@ export class UnknownLimitError extends Error {
 }
 
 const NO_REASONS: readonly ReasonCode[] = Object.freeze([]);
+/** Orders per batch_rolled_back event: ~0.3 MB with a few windowed limits each. */
+export const ROLLBACK_RECORD_ORDERS = 1_000;
 const NO_VIOLATIONS: readonly OrderViolation[] = Object.freeze([]);
 
 interface Breach {
@@ -361,7 +363,10 @@ export class LimitEngine {
       this.takeBack(taken, now);
       orders.push(taken);
     }
-    if (orders.length > 0) this.emit({ type: 'batch_rolled_back', at: now, orders });
+    // In records of a bounded size: a large batch's rollback in one would outgrow what a journal record may hold.
+    for (let from = 0; from < orders.length; from += ROLLBACK_RECORD_ORDERS) {
+      this.emit({ type: 'batch_rolled_back', at: now, orders: orders.slice(from, from + ROLLBACK_RECORD_ORDERS) });
+    }
     for (let i = 0; i < failedAt; i++) {
       const result = results[i]!;
       results[i] = { ...result, decision: 'REJECT', reasons: ['BATCH_REJECTED'] };

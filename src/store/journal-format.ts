@@ -10,7 +10,7 @@ export const FORMAT_VERSION = 1;
 export const HEADER_BYTES = 16;
 export const RECORD_HEADER_BYTES = 8;
 /** A record longer than this is not a record: the length field itself is garbage. */
-const MAX_RECORD_BYTES = 64 * 1024 * 1024;
+export const MAX_RECORD_BYTES = 64 * 1024 * 1024;
 
 export class JournalCorruptError extends Error {
   constructor(

@@ -3,7 +3,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StateEvent } from '../domain/events.js';
 import { fsyncDirectory, writeFully } from './file-writes.js';
-import { decodeSegment, encodeHeader, frameRecord, HEADER_BYTES, JournalCorruptError, RECORD_HEADER_BYTES } from './journal-format.js';
+import { decodeSegment, encodeHeader, frameRecord, HEADER_BYTES, JournalCorruptError, MAX_RECORD_BYTES, RECORD_HEADER_BYTES } from './journal-format.js';
 import { encodeRecordPayload } from './record-encoding.js';
 
 export type Durability = 'fsync' | 'async';
@@ -146,6 +146,10 @@ export class JournalWriter {
 
   /** Frames one record (length, CRC-32, payload; see journal-format) into the current chunk. */
   private put(payload: string): void {
+    // Recovery takes a longer length field for garbage: such a record could never be read back.
+    if (payload.length > MAX_RECORD_BYTES / 3 && Buffer.byteLength(payload, 'utf8') > MAX_RECORD_BYTES) {
+      throw new Error(`journal: a record of ${Buffer.byteLength(payload, 'utf8')} bytes is over the ${MAX_RECORD_BYTES} a record may hold`);
+    }
     // UTF-8 takes at most 3 bytes per UTF-16 unit; a long payload is measured rather than over-allocated.
     const bound = RECORD_HEADER_BYTES + (payload.length <= 4096 ? 3 * payload.length : Buffer.byteLength(payload, 'utf8'));
     if (this.chunk.length - this.used < bound) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EngineConfig, EngineSnapshot } from '../../src/domain/engine.js';
-import { LimitEngine } from '../../src/domain/engine.js';
+import { LimitEngine, ROLLBACK_RECORD_ORDERS } from '../../src/domain/engine.js';
 import { StateEventSchema } from '../../src/domain/events.js';
 import type { StateEvent } from '../../src/domain/events.js';
 import { order, testConfig } from '../support/engine-fixtures.js';
@@ -53,6 +53,18 @@ describe('recovery: what the engine journals', () => {
     });
     expect(engine.ledger.openOrderCount).toBe(0);
     expect(digest(replayed([quantity, rate], events, clock))).toBe(digest(engine));
+  });
+
+  it('journals a large rollback in records of at most ROLLBACK_RECORD_ORDERS orders, newest first', () => {
+    const { engine, clock, events } = recorded([quantity]);
+    const orders = Array.from({ length: 2 * ROLLBACK_RECORD_ORDERS + 500 }, (_, i) => order({ orderId: `o-${i}`, quantity: 1, accountId: `ACC-${i % 7}` }));
+    orders.push(order({ orderId: 'too-big', quantity: 500 }));
+    expect(engine.checkBatch(orders, { atomic: true }).summary.accepted).toBe(0);
+    const rollbacks = events.filter((e) => e.type === 'batch_rolled_back');
+    expect(rollbacks.map((e) => e.orders.length)).toEqual([ROLLBACK_RECORD_ORDERS, ROLLBACK_RECORD_ORDERS, 500]);
+    expect(rollbacks.flatMap((e) => e.orders.map((o) => o.order.orderId))).toEqual(orders.slice(0, -1).map((o) => o.orderId).reverse());
+    expect(engine.ledger.openOrderCount).toBe(0);
+    expect(digest(replayed([quantity], events, clock))).toBe(digest(engine));
   });
 
   it('journals the reservations of an atomic batch as they are made, in order', () => {

@@ -89,6 +89,19 @@ describe('JournalWriter', () => {
     expect(journal.writes).toBe(1);
     await journal.close();
   });
+  it('fails the journal rather than write a record longer than recovery reads as a record', async () => {
+    const journal = writer('fsync');
+    await journal.rotate();
+    journal.append({ type: 'session_reset', at: 1 });
+    await journal.settled();
+    const rows = [{ accountId: 'A'.repeat(64), symbol: 'S', quantity: 1, avgPrice: 1 }];
+    // 1.1 M rows of ~110 bytes: over the 64 MiB a record may hold.
+    journal.append({ type: 'positions', at: 2, rows: Array.from({ length: 1_100_000 }, () => rows[0]!), replace: false });
+    expect(journal.isHealthy).toBe(false);
+    await expect(journal.settled()).rejects.toThrow(/over the 67108864 a record may hold/);
+    expect(journal.lastSeq).toBe(2);
+  });
+
   it('hands the snapshot replica only what is synced: a write whose fsync fails never reaches it', async () => {
     const handed: number[] = [];
     const journal = writer('fsync', (bytes) => handed.push(bytes.length));
