@@ -191,11 +191,19 @@ export class JournalWriter {
     if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
     if (this.syncTimer !== undefined) clearInterval(this.syncTimer);
     this.flushNow(true);
-    await this.enqueue(async () => {
-      await this.segment?.sync();
-      await this.segment?.close();
+    try {
+      await this.enqueue(async () => {
+        await this.segment?.sync();
+        await this.segment?.close();
+        this.segment = undefined;
+      });
+    } finally {
+      // A failed journal runs nothing it is queued (see enqueue): its file is let go here, after
+      // every operation before this one has ended, and the failure is what close() reports.
+      const segment = this.segment;
       this.segment = undefined;
-    });
+      await segment?.close().catch(() => undefined);
+    }
   }
 
   /** Resolves once every record appended so far is written (and synced). */
