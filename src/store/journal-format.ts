@@ -68,7 +68,12 @@ export function decodeSegment(file: string, bytes: Buffer): DecodedSegment {
     }
     throw new JournalCorruptError(file, 0, 'not a journal segment');
   }
-  if (!bytes.subarray(0, 4).equals(MAGIC)) throw new JournalCorruptError(file, 0, 'not a journal segment (bad magic)');
+  if (!bytes.subarray(0, 4).equals(MAGIC)) {
+    // A new segment whose size reached the disk before its header did reads as zeros: torn, as any
+    // other first write cut short, unless whole records follow (then something else is wrong).
+    if (isZero(bytes.subarray(0, HEADER_BYTES)) && !hasRecordAfter(bytes, 0)) return { firstSeq: 0, records: [], tornAt: 0 };
+    throw new JournalCorruptError(file, 0, 'not a journal segment (bad magic)');
+  }
   const version = bytes.readUInt16LE(4);
   if (version !== FORMAT_VERSION) throw new JournalCorruptError(file, 4, `format version ${version}, this build reads ${FORMAT_VERSION}`);
   const firstSeq = Number(bytes.readBigUInt64LE(8));
@@ -129,6 +134,8 @@ function hasRecordAfter(bytes: Buffer, offset: number): boolean {
   for (let at = offset + 1; at + RECORD_HEADER_BYTES < bytes.length; at++) if (typeof recordEnd(bytes, at) === 'number') return true;
   return false;
 }
+
+const isZero = (bytes: Buffer): boolean => bytes.every((byte) => byte === 0);
 
 const payloadOf = (bytes: Buffer, offset: number, end: number): string => bytes.toString('utf8', offset + RECORD_HEADER_BYTES, end);
 

@@ -94,6 +94,11 @@ describe('decodeSegment', () => {
     );
   });
 
+  it('takes a segment of zeros (its size on disk before its header) as torn, but not one with whole records after', () => {
+    expect(decodeSegment('seg', Buffer.alloc(4096))).toEqual({ firstSeq: 0, records: [], tornAt: 0 });
+    expect(corruption(() => decodeSegment('seg', Buffer.concat([Buffer.alloc(HEADER_BYTES), records()])))).toMatch(/bad magic/);
+  });
+
   it('takes a header cut short as holding nothing, and a foreign file as corruption', () => {
     expect(decodeSegment('seg', segment().subarray(0, 6))).toEqual({ firstSeq: 0, records: [], tornAt: 0 });
     expect(corruption(() => decodeSegment('seg', Buffer.from('{"not":"a journal"}')))).toMatch(/bad magic/);
