@@ -67,6 +67,20 @@ describe('recovery: what the engine journals', () => {
     expect(digest(replayed([quantity], events, clock))).toBe(digest(engine));
   });
 
+  it('does not take back a later order that reused the id of a batch order cancelled between slices', () => {
+    const { engine, clock, events } = recorded([quantity]);
+    const run = engine.beginBatch([order({ orderId: 'x', quantity: 10 }), order({ orderId: 'y', quantity: 500 })], { atomic: true });
+    engine.advanceBatch(run, 1);
+    engine.applyExecutions([{ type: 'CANCEL', accountId: 'ACC-1', orderId: 'x' }]);
+    clock.advance(1);
+    expect(engine.checkOrder(order({ orderId: 'x', quantity: 20 })).decision).toBe('ACCEPT');
+    engine.advanceBatch(run, 10);
+    expect(run.result.summary.accepted).toBe(0);
+    // The gateway was told ACCEPT for the second x: it stays reserved, live and replayed.
+    expect(accountExposure(engine)?.openBuy).toBe(20);
+    expect(digest(replayed([quantity], events, clock))).toBe(digest(engine));
+  });
+
   it('journals the reservations of an atomic batch as they are made, in order', () => {
     const { engine, events } = recorded([quantity]);
     const orders = [order({ quantity: 10 }), order({ quantity: 20 })];

@@ -161,6 +161,46 @@ describe('violation book: active pages', () => {
     expect(keysOf(book.activePage({ pageSize: 10, cursor: 0 }))).toEqual([]);
   });
 
+  it('remembers at most 1,024 cursors, and pages right from every one after older ones were forgotten and their violations moved', () => {
+    const keys = Array.from({ length: 1_100 }, (_, i) => `k${i}`);
+    const book = newBook({ maxActive: 2_000 });
+    const latest = new Map<string, number>();
+    const touch = (key: string, at: number) => latest.set(key, breach(book, at, { key }).seq);
+    keys.forEach((key, i) => touch(key, i + 1));
+    const cursors: number[] = [];
+    for (let cursor: number | undefined, page = 0; page < 1_099; page++) {
+      cursor = book.activePage({ pageSize: 1, cursor }).nextCursor;
+      cursors.push(cursor!);
+    }
+    const marks = (book as unknown as { recency: { marks: Map<number, unknown> } }).recency.marks;
+    expect(marks.size).toBe(1_024);
+    // Every page start moves (its violation breaches again), remembered or not: each cursor still
+    // answers what lies below it now, as a walk from the newest would.
+    for (let i = 0; i < keys.length; i += 3) touch(keys[i]!, 2_000 + i);
+    const walk = (cursor: number) => book.active({}).filter((v) => latest.get(v.key)! < cursor).slice(0, 2).map((v) => v.key);
+    for (const cursor of cursors) expect(keysOf(book.activePage({ pageSize: 2, cursor })), `cursor ${cursor}`).toEqual(walk(cursor));
+  });
+
+  it('keeps paging right from a cursor whose mark moved onto another cursor’s, after that one was forgotten', () => {
+    const book = newBook({ maxActive: 2_000 });
+    const latest = new Map<string, number>();
+    const touch = (key: string, at: number) => latest.set(key, breach(book, at, { key }).seq);
+    const filler = Array.from({ length: 1_100 }, (_, i) => `z${i}`);
+    [...filler, 'a', 'b', 'c', 'd', 'e'].forEach((key, i) => touch(key, i + 1));
+    const first = book.activePage({ pageSize: 2 }).nextCursor!; // e, d: the next page starts at c
+    touch('f', 2_000);
+    const second = book.activePage({ pageSize: 1 }).nextCursor!; // f: the next page starts at e
+    touch('e', 2_001); // the second cursor's start moves down to d ...
+    touch('d', 2_002); // ... and onto c, beside the first cursor's
+    // 1,022 more cursors fill the 1,024 (z0's page is the last, with none); one more forgets the oldest, the first.
+    for (const key of filler.slice(0, 1_024)) book.activePage({ pageSize: 1, cursor: latest.get(key)! + 1 });
+    expect((book as unknown as { recency: { marks: Map<number, unknown> } }).recency.marks.has(first)).toBe(false);
+    touch('c', 2_003); // c leaves its place: the second cursor's next page now starts at b
+    const below = (cursor: number) => book.active({}).filter((v) => latest.get(v.key)! < cursor).map((v) => v.key);
+    expect(keysOf(book.activePage({ pageSize: 3, cursor: second }))).toEqual(below(second).slice(0, 3));
+    expect(keysOf(book.activePage({ pageSize: 3, cursor: first }))).toEqual(below(first).slice(0, 3));
+  });
+
   it('filters pages by limit and minimum severity, with the cursor counting only what matched', () => {
     const book = newBook();
     breach(book, 1, { limitId: 'L1', key: 'a', severity: 'CRITICAL' });
