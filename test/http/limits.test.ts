@@ -29,6 +29,19 @@ describe('reading the book', () => {
   });
 });
 
+describe('a full book (capacity.maxLimits)', () => {
+  it('refuses one more limit, by POST or PUT, with the capacity problem, and changes nothing', async () => {
+    const { server, engine } = await start({ capacity: { maxLimits: 2 } });
+    const extra = { id: 'extra', kind: 'order_quantity', thresholds: { hard: 1 } };
+    const problem = expectProblem(await call(server, 'POST', '/v1/limits', 'admin', extra), 507);
+    expect(problem.type).toMatch(/capacity$/);
+    expectProblem(await call(server, 'PUT', '/v1/limits/extra', 'admin', extra), 507);
+    expect(engine.book.version).toBe(1);
+    // Replacing one that is there is fine.
+    expect((await call(server, 'PUT', '/v1/limits/max-qty', 'admin', { ...MAX_QTY, thresholds: { hard: 900 } })).statusCode).toBe(200);
+  });
+});
+
 describe('changing the book', () => {
   it('POST adds a limit (201), bumps the version and puts it in force at once', async () => {
     const { server, engine } = await start();
