@@ -6,7 +6,7 @@ import { NOT_APPLICABLE, severityRankOf, thresholdAt } from './compiled-limit.js
 import { isRejectingAction, SEVERITIES } from './enums.js';
 import type { Action, Aggregation, LimitKind, ReasonCode, Severity, TradingState } from './enums.js';
 import { CapacityError, ExposureLedger } from './exposure-ledger.js';
-import type { LedgerSnapshot, OpenOrder } from './exposure-ledger.js';
+import type { LedgerSnapshot } from './exposure-ledger.js';
 import { accountExposureView } from './exposure-view.js';
 import type { AccountExposure } from './exposure-view.js';
 import { isScopeId, scopeKey, scopeKeyOf } from './keys.js';
@@ -93,6 +93,16 @@ export interface EngineSnapshot {
   violations: ViolationBookSnapshot;
   tradingStates: TradingStateEntry[];
   expiredOrders: number;
+  /** Atomic batches neither committed nor rolled back yet, with what each reserved (absent in older snapshots). */
+  openBatches?: OpenBatch[];
+  /** Atomic batches numbered so far (absent in older snapshots). */
+  batches?: number;
+}
+
+/** An atomic batch in progress: its id and its reservations so far, in order. */
+export interface OpenBatch {
+  batch: string;
+  orders: RolledBackOrder[];
 }
 
 /** A batch in progress: see LimitEngine.beginBatch. */
@@ -100,11 +110,12 @@ export class BatchRun {
   readonly results: CheckResult[];
   next = 0;
   accepted = 0;
+  /** An atomic batch's id, from its first reservation on (its reservations are kept under it until it stands). */
+  batch: string | undefined;
 
   constructor(
     readonly orders: readonly Order[],
-    /** Reservations to take back if an atomic batch rejects; undefined when not atomic. */
-    readonly undo: Reservation[] | undefined,
+    readonly isAtomic: boolean,
     readonly deadline: number,
   ) {
     this.results = new Array<CheckResult>(orders.length);
@@ -144,14 +155,6 @@ interface Breach {
   rank: number;
 }
 
-/** What an atomic batch must take back if a later order rejects. */
-interface Reservation {
-  order: OpenOrder;
-  /** The order as checked: what its windows are keyed by. */
-  checked: Order;
-  windows: CountedWindow[];
-}
-
 /**
  * The pre-trade limit engine: checks an order against every applicable limit and, on ACCEPT,
  * reserves its exposure in the same synchronous call, so check-and-reserve is atomic by
@@ -167,6 +170,10 @@ export class LimitEngine {
   private readonly applicable: CompiledLimit[] = [];
   private readonly clean: CompiledLimit[] = [];
   private readonly breaches: Breach[] = [];
+  /** Atomic batches in progress (live) or not yet ended in the journal (replay), by id: see keepForBatch. */
+  private readonly openBatches = new Map<string, RolledBackOrder[]>();
+  /** Atomic batches numbered so far (ids b1, b2, ...), live and replayed alike, and kept in snapshots. */
+  private batches = 0;
   /** Where state changes go (the journal); undefined when nothing records them. */
   private sink: EventSink | undefined;
   expiredOrders = 0;
@@ -239,43 +246,47 @@ export class LimitEngine {
    * loop for long: between slices other requests run and see the batch's reservations so far.
    */
   beginBatch(orders: readonly Order[], options: { atomic?: boolean; deadline?: number } = {}): BatchRun {
-    return new BatchRun(orders, options.atomic === true ? [] : undefined, options.deadline ?? NO_DEADLINE);
+    return new BatchRun(orders, options.atomic === true, options.deadline ?? NO_DEADLINE);
   }
 
   /** Checks up to `maxOrders` more orders of the batch (one clock read); returns whether it is done. */
   advanceBatch(run: BatchRun, maxOrders: number): boolean {
     const now = this.clock.now();
     this.expire(now);
-    const { orders, results, undo } = run;
+    const { orders, results } = run;
+    const atomic = run.isAtomic ? run : undefined;
     const end = Math.min(orders.length, run.next + maxOrders);
     for (; run.next < end; run.next++) {
       const i = run.next;
-      const result = this.checkAt(orders[i]!, now, run.deadline, undo);
+      const result = this.checkAt(orders[i]!, now, run.deadline, atomic);
       results[i] = result;
       if (result.decision === 'ACCEPT') {
         run.accepted++;
-      } else if (undo !== undefined) {
-        this.rollBack(undo, results, i, now);
+      } else if (atomic !== undefined) {
+        this.rollBack(run.batch, results, i, now);
         for (let j = i + 1; j < orders.length; j++) results[j] = this.rejection(orders[j]!, 'BATCH_REJECTED', 0);
         run.accepted = 0;
         run.next = orders.length;
       }
     }
-    return run.next >= orders.length;
+    const isDone = run.next >= orders.length;
+    const batch = run.batch;
+    if (isDone && batch !== undefined && this.openBatches.delete(batch)) this.emit({ type: 'batch_committed', at: now, batch });
+    return isDone;
   }
 
   /** Ends a batch early: the rest are rejected with `reason`; an atomic batch takes back what it reserved. */
   abortBatch(run: BatchRun, reason: ReasonCode): void {
     if (run.next >= run.orders.length) return;
-    if (run.undo !== undefined) {
-      this.rollBack(run.undo, run.results, run.next, this.clock.now());
+    if (run.isAtomic) {
+      this.rollBack(run.batch, run.results, run.next, this.clock.now());
       run.accepted = 0;
     }
     for (let j = run.next; j < run.orders.length; j++) run.results[j] = this.rejection(run.orders[j]!, reason, 0);
     run.next = run.orders.length;
   }
 
-  private checkAt(order: Order, now: number, deadline: number, undo: Reservation[] | undefined): CheckResult {
+  private checkAt(order: Order, now: number, deadline: number, atomic: BatchRun | undefined): CheckResult {
     if (deadline !== NO_DEADLINE && this.clock.monotonic() >= deadline) return this.rejection(order, 'DEADLINE_EXCEEDED', 0);
     const ctx = this.ctx;
     ctx.prepare(order, now);
@@ -324,7 +335,7 @@ export class LimitEngine {
       this.resolve(limit.id, scopeKey(limit.per, order), now);
     }
     const reasons = reasonsOf(isBlocked, lacksPrice, lacksCapacity);
-    if (reasons === NO_REASONS) this.reserve(order, now, undo);
+    if (reasons === NO_REASONS) this.reserve(order, now, atomic);
     return {
       orderId: order.orderId,
       decision: reasons === NO_REASONS ? 'ACCEPT' : 'REJECT',
@@ -335,42 +346,72 @@ export class LimitEngine {
     };
   }
 
-  private reserve(order: Order, now: number, undo: Reservation[] | undefined): void {
+  private reserve(order: Order, now: number, atomic: BatchRun | undefined): void {
     const ctx = this.ctx;
     const price = firstFinite(ctx.effectivePrice, ctx.markPrice, 0);
     // Nothing changed the ledger since the context looked the order's exposures up.
-    const open = this.ledger.reserve(order.orderId, order.accountId, order.strategyId, order.symbol, order.side, order.quantity, price, now, ctx);
-    const reservation: Reservation | undefined = undo === undefined ? undefined : { order: open, checked: order, windows: [] };
+    this.ledger.reserve(order.orderId, order.accountId, order.strategyId, order.symbol, order.side, order.quantity, price, now, ctx);
+    const windows: CountedWindow[] | undefined = atomic === undefined ? undefined : [];
     for (let i = 0; i < ctx.windowCount; i++) {
       const owner = ctx.windowOwners[i]!;
       const found = ctx.windowRings[i];
       // Not found at the check, so not there now: nothing runs between the check and this.
       (found ?? owner.windows.create(order)).push(now);
-      reservation?.windows.push({ limitId: owner.id, isNew: found === undefined });
+      windows?.push({ limitId: owner.id, isNew: found === undefined });
     }
     // Journalled at once, an atomic batch's too: a batch checked in slices lets other requests
     // run in between, and the journal must hold their changes in the order they were made.
-    if (this.sink !== undefined) this.emit({ type: 'order_accepted', at: now, order, price });
-    if (reservation !== undefined) undo!.push(reservation);
+    if (atomic === undefined) {
+      if (this.sink !== undefined) this.emit({ type: 'order_accepted', at: now, order, price });
+      return;
+    }
+    // Numbered at its first reservation, so replay (which sees only reservations) numbers alike.
+    const batch = (atomic.batch ??= `b${++this.batches}`);
+    this.keepForBatch(batch, { order, acceptedAt: now, windows: windows! });
+    this.emit({ type: 'order_accepted', at: now, order, price, batch });
+  }
+
+  /**
+   * An atomic batch's reservation, kept until the batch stands (batch_committed) or is taken back
+   * (batch_rolled_back). Replay keeps them alike, from the journal, so a restart that finds a batch
+   * neither committed nor rolled back (the service stopped between its slices) can take it back.
+   */
+  private keepForBatch(batch: string, taken: RolledBackOrder): void {
+    const orders = this.openBatches.get(batch);
+    if (orders === undefined) this.openBatches.set(batch, [taken]);
+    else orders.push(taken);
   }
 
   /** Takes back an atomic batch's reservations, newest first, and journals that it did. */
-  private rollBack(undo: Reservation[], results: CheckResult[], failedAt: number, now: number): void {
-    const orders: RolledBackOrder[] = [];
-    for (let i = undo.length - 1; i >= 0; i--) {
-      const { order, checked, windows } = undo[i]!;
-      const taken: RolledBackOrder = { order: checked, acceptedAt: order.acceptedAt, windows };
-      this.takeBack(taken, now);
-      orders.push(taken);
-    }
-    // In records of a bounded size: a large batch's rollback in one would outgrow what a journal record may hold.
-    for (let from = 0; from < orders.length; from += ROLLBACK_RECORD_ORDERS) {
-      this.emit({ type: 'batch_rolled_back', at: now, orders: orders.slice(from, from + ROLLBACK_RECORD_ORDERS) });
-    }
+  private rollBack(batch: string | undefined, results: CheckResult[], failedAt: number, now: number): void {
+    if (batch !== undefined) this.takeBackBatch(batch, now);
     for (let i = 0; i < failedAt; i++) {
       const result = results[i]!;
       results[i] = { ...result, decision: 'REJECT', reasons: ['BATCH_REJECTED'] };
     }
+  }
+
+  private takeBackBatch(batch: string, now: number): void {
+    const orders = this.openBatches.get(batch);
+    if (orders === undefined) return;
+    this.openBatches.delete(batch);
+    orders.reverse();
+    for (const taken of orders) this.takeBack(taken, now);
+    // In records of a bounded size: a large batch's rollback in one would outgrow what a journal record may hold.
+    for (let from = 0; from < orders.length; from += ROLLBACK_RECORD_ORDERS) {
+      this.emit({ type: 'batch_rolled_back', at: now, batch, orders: orders.slice(from, from + ROLLBACK_RECORD_ORDERS) });
+    }
+  }
+
+  /**
+   * After recovery: atomic batches the journal holds neither a commit nor a rollback of (the
+   * service stopped between their slices, and no client was told they stood) are taken back, and
+   * that is journalled, so all-or-none holds across the restart. Call with the journal attached.
+   */
+  abandonOpenBatches(): void {
+    if (this.openBatches.size === 0) return;
+    const now = this.clock.now();
+    for (const batch of [...this.openBatches.keys()]) this.takeBackBatch(batch, now);
   }
 
   /**
@@ -622,9 +663,13 @@ export class LimitEngine {
   replay(event: StateEvent): void {
     switch (event.type) {
       case 'order_accepted':
-        return this.replayAccepted(event.order, event.price, event.at);
+        return this.replayAccepted(event.order, event.price, event.at, event.batch);
       case 'batch_rolled_back':
+        this.openBatches.delete(event.batch);
         for (const taken of event.orders) this.takeBack(taken, event.at);
+        return;
+      case 'batch_committed':
+        this.openBatches.delete(event.batch);
         return;
       case 'execution':
         this.execute(event.event, event.at);
@@ -672,6 +717,8 @@ export class LimitEngine {
       violations: this.violations.capture(),
       tradingStates: this.tradingStates.list(),
       expiredOrders: this.expiredOrders,
+      openBatches: Array.from(this.openBatches, ([batch, orders]) => ({ batch, orders: [...orders] })),
+      batches: this.batches,
     };
   }
 
@@ -690,16 +737,26 @@ export class LimitEngine {
     this.tradingStates.clear();
     for (const entry of snapshot.tradingStates) this.tradingStates.restore(entry);
     this.expiredOrders = snapshot.expiredOrders;
+    this.openBatches.clear();
+    for (const { batch, orders } of snapshot.openBatches ?? []) this.openBatches.set(batch, [...orders]);
+    this.batches = snapshot.batches ?? 0;
   }
 
-  private replayAccepted(order: Order, price: number, at: number): void {
+  private replayAccepted(order: Order, price: number, at: number, batch: string | undefined): void {
     const applicable = this.applicable;
     const count = this.currentBook.collectApplicable(order, applicable);
+    const windows: CountedWindow[] = [];
     for (let i = 0; i < count; i++) {
       const limit = applicable[i]!;
-      if (limit.kind === 'order_rate' || limit.kind === 'duplicate_order') (limit.windows.find(order) ?? limit.windows.create(order)).push(at);
+      if (limit.kind !== 'order_rate' && limit.kind !== 'duplicate_order') continue;
+      const found = limit.windows.find(order);
+      (found ?? limit.windows.create(order)).push(at);
+      windows.push({ limitId: limit.id, isNew: found === undefined });
     }
     this.ledger.reserve(order.orderId, order.accountId, order.strategyId, order.symbol, order.side, order.quantity, price, at);
+    if (batch === undefined) return;
+    this.keepForBatch(batch, { order, acceptedAt: at, windows });
+    this.batches = Math.max(this.batches, Number(batch.slice(1)) || 0);
   }
 }
 

@@ -9,7 +9,9 @@ import { ExecutionEventSchema, OrderSchema, PositionRowSchema } from './orders.j
  * Market data is deliberately absent: stale prices must not come back after a restart.
  */
 export const StateEventSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('order_accepted'), at: z.number(), order: OrderSchema, price: z.number() }),
+  /** `batch`: the atomic batch it belongs to, kept until batch_committed or batch_rolled_back names it. */
+  z.object({ type: z.literal('order_accepted'), at: z.number(), order: OrderSchema, price: z.number(), batch: z.string().optional() }),
+  z.object({ type: z.literal('batch_committed'), at: z.number(), batch: z.string() }),
   /**
    * An atomic batch rejected after some of its orders were reserved (and journalled): they are
    * taken back, newest first, with the windows each counted in (`isNew`: its reservation made the key).
@@ -17,6 +19,7 @@ export const StateEventSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('batch_rolled_back'),
     at: z.number(),
+    batch: z.string(),
     orders: z.array(
       z.object({ order: OrderSchema, acceptedAt: z.number(), windows: z.array(z.object({ limitId: z.string(), isNew: z.boolean() })) }),
     ),

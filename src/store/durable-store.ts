@@ -84,6 +84,8 @@ export class DurableStore {
       throw error;
     }
     engine.recordEventsTo((event) => writer.append(event));
+    // An atomic batch the service stopped in the middle of was never answered: all of it goes (journalled).
+    engine.abandonOpenBatches();
     log.info({ ...recovery, dropped: recovery.dropped.length }, 'state recovered');
     return new DurableStore(options, engine, writer, log, recovery, replicas);
   }

@@ -22,7 +22,8 @@ export function encodeRecordPayload(seq: number, event: StateEvent): string {
 }
 
 function encodeOrderAccepted(seq: number, event: OrderAccepted): string {
-  return `{"s":${number(seq)},"e":{"type":"order_accepted","at":${number(event.at)},"order":${encodeOrder(event.order)},"price":${number(event.price)}}}`;
+  const batch = event.batch === undefined ? '' : `,"batch":${text(event.batch)}`;
+  return `{"s":${number(seq)},"e":{"type":"order_accepted","at":${number(event.at)},"order":${encodeOrder(event.order)},"price":${number(event.price)}${batch}}}`;
 }
 
 /**

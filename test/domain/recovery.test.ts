@@ -81,11 +81,36 @@ describe('recovery: what the engine journals', () => {
     expect(digest(replayed([quantity], events, clock))).toBe(digest(engine));
   });
 
-  it('journals the reservations of an atomic batch as they are made, in order', () => {
+  it('journals the reservations of an atomic batch as they are made, in order, then that it stands', () => {
     const { engine, events } = recorded([quantity]);
     const orders = [order({ quantity: 10 }), order({ quantity: 20 })];
     engine.checkBatch(orders, { atomic: true });
-    expect(events.map((e) => (e.type === 'order_accepted' ? e.order.orderId : e.type))).toEqual(orders.map((o) => o.orderId));
+    expect(events.map((e) => (e.type === 'order_accepted' ? `${e.order.orderId} ${e.batch}` : `${e.type} ${'batch' in e ? e.batch : ''}`))).toEqual([
+      `${orders[0]!.orderId} b1`,
+      `${orders[1]!.orderId} b1`,
+      'batch_committed b1',
+    ]);
+  });
+
+  it('takes back, after a restart, an atomic batch the journal holds neither a commit nor a rollback of, and journals that', () => {
+    const { engine, clock, events } = recorded([quantity, rate]);
+    engine.checkOrder(order({ orderId: 'before' }));
+    const run = engine.beginBatch([order({ orderId: 'b-1' }), order({ orderId: 'b-2' }), order({ orderId: 'b-3' })], { atomic: true });
+    engine.advanceBatch(run, 2);
+    // The service stops here, between slices: the journal holds b-1 and b-2, and nothing ends the batch.
+    const restarted = replayed([quantity, rate], events, clock);
+    const afterRestart: StateEvent[] = [];
+    restarted.recordEventsTo((event) => afterRestart.push(event));
+    restarted.abandonOpenBatches();
+    expect(afterRestart.map((e) => e.type)).toEqual(['batch_rolled_back']);
+    expect(restarted.ledger.openOrderCount).toBe(1);
+    // As if the batch had never been: the same state as an engine that only saw the first order
+    // (but for the count of batches numbered, which goes on from b1).
+    const never = recorded([quantity, rate]);
+    never.engine.checkOrder(order({ orderId: 'before' }));
+    expect({ ...restarted.captureState(), batches: 0 }).toEqual({ ...never.engine.captureState(), batches: 0 });
+    // And the next restart, which replays the rollback too, agrees.
+    expect(digest(replayed([quantity, rate], [...events, ...afterRestart], clock))).toBe(digest(restarted));
   });
 
   it('journals an atomic batch checked in slices in the order its changes were made, other requests’ in between', () => {

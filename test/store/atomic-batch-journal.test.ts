@@ -67,3 +67,41 @@ describe('an atomic batch checked in slices, with a main-thread snapshot between
     await live.store.close();
   });
 });
+
+describe('an atomic batch the service stopped between slices (kill -9)', () => {
+  it('is taken back whole at the next start, and that start is journalled, so the one after agrees', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ulc-atomic-'));
+    const clock = new FakeClock();
+    const live = await open(dir, clock);
+    live.engine.checkOrder(order({ orderId: 'first', quantity: 1 }));
+    const run = live.engine.beginBatch(batch(300, 'k'), { atomic: true });
+    live.engine.advanceBatch(run, 256);
+    await live.store.settled();
+    expect(live.engine.ledger.openOrderCount).toBe(257);
+    const restarted = await open(dir, clock);
+    expect(restarted.engine.ledger.openOrderCount).toBe(1);
+    await restarted.store.settled();
+    const again = await open(dir, clock);
+    expect(state(again.engine)).toEqual(state(restarted.engine));
+    // The gateway's retry of the same batch is not refused as duplicate order ids.
+    expect(again.engine.checkBatch(batch(300, 'k'), { atomic: true }).summary.accepted).toBe(300);
+    await again.store.close();
+    await restarted.store.close();
+    await live.store.close();
+  });
+
+  it('is taken back whole from a snapshot taken between its slices too', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ulc-atomic-'));
+    const clock = new FakeClock();
+    const live = await open(dir, clock);
+    live.engine.checkOrder(order({ orderId: 'first', quantity: 1 }));
+    const run = live.engine.beginBatch(batch(300, 's'), { atomic: true });
+    live.engine.advanceBatch(run, 256);
+    await live.store.snapshot();
+    const restarted = await open(dir, clock);
+    expect(restarted.store.recovery).toMatchObject({ snapshotSeq: expect.any(Number) as number, replayed: 0 });
+    expect(restarted.engine.ledger.openOrderCount).toBe(1);
+    await restarted.store.close();
+    await live.store.close();
+  });
+});

@@ -60,14 +60,21 @@ describe('journal record payloads', () => {
     expect(Object.keys(encoded.e.order)).toEqual(Object.keys(OrderSchema.shape));
   });
 
-  it('encode order_accepted to exactly what JSON.stringify writes for the same record', () => {
+  it('encode order_accepted to exactly what JSON.stringify writes for the same record, its batch id included', () => {
     fc.assert(
-      fc.property(fc.nat(), orders, numberLike, numberLike, (seq, order, at, price) => {
-        const event = accepted(order, at, price);
+      fc.property(fc.nat(), orders, numberLike, numberLike, fc.option(fc.string(), { nil: undefined }), (seq, order, at, price, batch) => {
+        const event: StateEvent = batch === undefined ? accepted(order, at, price) : { type: 'order_accepted', at, order, price, batch };
         expect(encodeRecordPayload(seq, event)).toBe(JSON.stringify({ s: seq, e: event }));
       }),
       { numRuns: 2_000 },
     );
+  });
+
+  it('know every field order_accepted may have: a field added to its schema must be added to the encoder', () => {
+    const event: StateEvent = { type: 'order_accepted', at: 1, order: { orderId: 'o', accountId: 'A', strategyId: 'S', symbol: 'X', side: 'BUY', quantity: 1, orderType: 'MARKET' }, price: 2, batch: 'b1' };
+    const shape = StateEventSchema.options.find((o) => o.shape.type.value === 'order_accepted')!.shape;
+    expect(Object.keys(event)).toEqual(Object.keys(shape));
+    expect(JSON.parse(encodeRecordPayload(1, event))).toEqual({ s: 1, e: event });
   });
 
   it('encode an order whose keys came in another order to the same JSON value', () => {
