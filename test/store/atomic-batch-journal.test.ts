@@ -24,15 +24,21 @@ async function open(dir: string, clock: FakeClock) {
   return { engine, store };
 }
 
+/** A store in a fresh directory that has accepted one order before the batch. */
+async function started() {
+  const dir = mkdtempSync(join(tmpdir(), 'ulc-atomic-'));
+  const clock = new FakeClock();
+  const live = await open(dir, clock);
+  live.engine.checkOrder(order({ orderId: 'first', quantity: 1 }));
+  return { dir, clock, live };
+}
+
 const batch = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => order({ orderId: `${prefix}-${i}`, quantity: 1 }));
 const state = (engine: LimitEngine) => ({ open: engine.ledger.openOrderCount, exposure: engine.exposure('ACC-1') });
 
 describe('an atomic batch checked in slices, with a main-thread snapshot between them', () => {
   it('comes back after a restart with each reservation once when the batch stands', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ulc-atomic-'));
-    const clock = new FakeClock();
-    const live = await open(dir, clock);
-    live.engine.checkOrder(order({ orderId: 'first', quantity: 1 }));
+    const { dir, clock, live } = await started();
     const run = live.engine.beginBatch(batch(300, 'b'), { atomic: true });
     live.engine.advanceBatch(run, 256);
     await live.store.snapshot();
@@ -47,10 +53,7 @@ describe('an atomic batch checked in slices, with a main-thread snapshot between
   });
 
   it('comes back after a restart without the reservations when the batch rolls back', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ulc-atomic-'));
-    const clock = new FakeClock();
-    const live = await open(dir, clock);
-    live.engine.checkOrder(order({ orderId: 'first', quantity: 1 }));
+    const { dir, clock, live } = await started();
     const orders = batch(300, 'r');
     // A repeated order id: the batch rejects as a whole in its second slice.
     orders[290] = order({ orderId: 'r-0', quantity: 1 });
@@ -70,10 +73,7 @@ describe('an atomic batch checked in slices, with a main-thread snapshot between
 
 describe('an atomic batch the service stopped between slices (kill -9)', () => {
   it('is taken back whole at the next start, and that start is journalled, so the one after agrees', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ulc-atomic-'));
-    const clock = new FakeClock();
-    const live = await open(dir, clock);
-    live.engine.checkOrder(order({ orderId: 'first', quantity: 1 }));
+    const { dir, clock, live } = await started();
     const run = live.engine.beginBatch(batch(300, 'k'), { atomic: true });
     live.engine.advanceBatch(run, 256);
     await live.store.settled();
@@ -91,10 +91,7 @@ describe('an atomic batch the service stopped between slices (kill -9)', () => {
   });
 
   it('is taken back whole from a snapshot taken between its slices too', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ulc-atomic-'));
-    const clock = new FakeClock();
-    const live = await open(dir, clock);
-    live.engine.checkOrder(order({ orderId: 'first', quantity: 1 }));
+    const { dir, clock, live } = await started();
     const run = live.engine.beginBatch(batch(300, 's'), { atomic: true });
     live.engine.advanceBatch(run, 256);
     await live.store.snapshot();
