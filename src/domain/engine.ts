@@ -350,7 +350,7 @@ export class LimitEngine {
     const ctx = this.ctx;
     const price = firstFinite(ctx.effectivePrice, ctx.markPrice, 0);
     // Nothing changed the ledger since the context looked the order's exposures up.
-    this.ledger.reserve(order.orderId, order.accountId, order.strategyId, order.symbol, order.side, order.quantity, price, now, ctx);
+    const open = this.ledger.reserve(order.orderId, order.accountId, order.strategyId, order.symbol, order.side, order.quantity, price, now, ctx);
     const windows: CountedWindow[] | undefined = atomic === undefined ? undefined : [];
     for (let i = 0; i < ctx.windowCount; i++) {
       const owner = ctx.windowOwners[i]!;
@@ -367,6 +367,7 @@ export class LimitEngine {
     }
     // Numbered at its first reservation, so replay (which sees only reservations) numbers alike.
     const batch = (atomic.batch ??= `b${++this.batches}`);
+    open.batch = batch;
     this.keepForBatch(batch, { order, acceptedAt: now, windows: windows! });
     this.emit({ type: 'order_accepted', at: now, order, price, batch });
   }
@@ -396,7 +397,7 @@ export class LimitEngine {
     if (orders === undefined) return;
     this.openBatches.delete(batch);
     orders.reverse();
-    for (const taken of orders) this.takeBack(taken, now);
+    for (const taken of orders) this.takeBack(batch, taken, now);
     // In records of a bounded size: a large batch's rollback in one would outgrow what a journal record may hold.
     for (let from = 0; from < orders.length; from += ROLLBACK_RECORD_ORDERS) {
       this.emit({ type: 'batch_rolled_back', at: now, batch, orders: orders.slice(from, from + ROLLBACK_RECORD_ORDERS) });
@@ -416,15 +417,16 @@ export class LimitEngine {
 
   /**
    * Takes one reservation back at `now`, live or replayed alike, so that both end the same: the
-   * open order by its id (unless another request closed it between the batch's slices), and the
-   * order's entry in each window it counted in. Each window is first trimmed to its length, as a
+   * open order by its id, if this batch still holds it (another request may have closed it
+   * between the batch's slices, and even reused its id), and the order's entry in each window it
+   * counted in. Each window is first trimmed to its length, as a
    * check would: live checks trim as they count, replay never does, and what is left must not
    * depend on that. A key the reservation made goes with it if that leaves it empty (it would
    * count against maxWindowKeys until the next sweep); one that was there before stays.
    */
-  private takeBack({ order, acceptedAt, windows }: RolledBackOrder, now: number): void {
+  private takeBack(batch: string, { order, acceptedAt, windows }: RolledBackOrder, now: number): void {
     const open = this.ledger.openOrder(order.accountId, order.orderId);
-    if (open !== undefined && open.acceptedAt === acceptedAt) this.ledger.unreserve(open);
+    if (open !== undefined && open.batch === batch && open.acceptedAt === acceptedAt) this.ledger.unreserve(open);
     for (const { limitId, isNew } of windows) {
       const limit = this.currentBook.byId.get(limitId);
       const ring = limit?.windows.find(order);
@@ -666,7 +668,7 @@ export class LimitEngine {
         return this.replayAccepted(event.order, event.price, event.at, event.batch);
       case 'batch_rolled_back':
         this.openBatches.delete(event.batch);
-        for (const taken of event.orders) this.takeBack(taken, event.at);
+        for (const taken of event.orders) this.takeBack(event.batch, taken, event.at);
         return;
       case 'batch_committed':
         this.openBatches.delete(event.batch);
@@ -753,8 +755,9 @@ export class LimitEngine {
       (found ?? limit.windows.create(order)).push(at);
       windows.push({ limitId: limit.id, isNew: found === undefined });
     }
-    this.ledger.reserve(order.orderId, order.accountId, order.strategyId, order.symbol, order.side, order.quantity, price, at);
+    const open = this.ledger.reserve(order.orderId, order.accountId, order.strategyId, order.symbol, order.side, order.quantity, price, at);
     if (batch === undefined) return;
+    open.batch = batch;
     this.keepForBatch(batch, { order, acceptedAt: at, windows });
     this.batches = Math.max(this.batches, Number(batch.slice(1)) || 0);
   }

@@ -305,6 +305,8 @@ export class OpenOrder {
   ) {}
 
   isClosed = false;
+  /** The atomic batch that reserved it, if one did: only that batch's rollback takes it back. */
+  batch: string | undefined = undefined;
   /** Links of the ledger's queue by last activity (see ActivityQueue). */
   olderActive: OpenOrder | undefined = undefined;
   newerActive: OpenOrder | undefined = undefined;
@@ -466,6 +468,8 @@ interface OpenOrderSnapshot {
   remaining: number;
   acceptedAt: number;
   lastActivityAt: number;
+  /** Absent when no atomic batch reserved it (and in older snapshots). */
+  batch?: string;
 }
 
 /** Everything the ledger holds except reference prices (market data is never persisted). */
@@ -725,6 +729,7 @@ export class ExposureLedger {
         remaining: o.remaining,
         acceptedAt: o.acceptedAt,
         lastActivityAt: o.lastActivityAt,
+        ...(o.batch === undefined ? {} : { batch: o.batch }),
       })),
       closed: [...this.closed],
     };
@@ -749,6 +754,7 @@ export class ExposureLedger {
       const firm = this.firm.bySymbol.get(o.symbol);
       if (account === undefined || strategy === undefined || firm === undefined) throw new RangeError(`snapshot: open order ${o.orderId} has no exposure`);
       const order = new OpenOrder(o.orderId, o.accountId, o.strategyId, o.symbol, o.side, o.price, o.remaining, o.acceptedAt, o.lastActivityAt, account, strategy, firm);
+      order.batch = o.batch;
       account.trackOrder(order);
       if (this.tracksStrategyOrders) strategy.trackOrder(order);
       if (this.tracksFirmOrders) firm.trackOrder(order);
