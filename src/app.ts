@@ -1,3 +1,4 @@
+import { refuseRepeatedKeys } from './http/repeated-keys.js';
 import './http/schema-docs.js';
 import { Ajv } from 'ajv';
 import Fastify, { LogController } from 'fastify';
@@ -119,6 +120,8 @@ export async function buildApp(config: AppConfig, options: AppOptions = {}): Pro
   server.setValidatorCompiler(validatorCompiler());
   // Fastify parses text/plain by default; this API takes JSON only, so anything else is a 415.
   server.removeContentTypeParser('text/plain');
+  // A JSON body with a key twice in one object is refused (see repeated-keys.ts), in every route.
+  refuseRepeatedKeys(server);
   const routes = recordRoutes(server);
 
   await server.register(errorsPlugin);

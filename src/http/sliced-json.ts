@@ -1,4 +1,19 @@
 import secureJson from 'secure-json-parse';
+import { repeatedKey, repeatedKeyError } from './repeated-keys.js';
+
+/**
+ * `value`, unless its text repeats a key in one object (see repeatedKey). A run of items is
+ * parsed as an array of its own: its item `i` is the batch's item `firstItem + i` under `key`.
+ */
+function refuseRepeated(value: unknown, text: string, key: string, firstItem = 0): unknown {
+  const repeated = repeatedKey(text);
+  if (repeated === undefined) return value;
+  if (key === '') throw repeatedKeyError(repeated);
+  const [index, ...rest] = repeated.split('.');
+  throw repeatedKeyError([key, String(Number(index) + firstItem), ...rest].join('.'));
+}
+
+const keep = (value: unknown): unknown => value;
 
 /** As Fastify's default JSON parser: `__proto__` and `constructor.prototype` keys are refused. */
 const POISONING = { protoAction: 'error', constructorAction: 'error' } as const;
@@ -170,18 +185,25 @@ class ItemScanner {
  * array's items are exactly those values. A text the scanner does not follow is parsed whole,
  * and so is one whose array holds more than `maxItems` items: the caller refuses those anyway,
  * and two numbers kept per item would otherwise grow with the body (a body of `0,` items held
- * about six times what a whole parse does).
+ * about six times what a whole parse does). With `refusesRepeatedKeys`, each part is also checked
+ * for a key twice in one object (repeated-keys.ts), which throws a problem naming it.
  */
 export async function parseInSlices(
   text: string,
   key: string,
   yieldTurn: () => Promise<void>,
-  { maxItems = Number.POSITIVE_INFINITY, sliceChars = SLICE_CHARS }: { maxItems?: number; sliceChars?: number } = {},
+  {
+    maxItems = Number.POSITIVE_INFINITY,
+    sliceChars = SLICE_CHARS,
+    refusesRepeatedKeys = false,
+  }: { maxItems?: number; sliceChars?: number; refusesRepeatedKeys?: boolean } = {},
 ): Promise<unknown> {
+  const check = refusesRepeatedKeys ? refuseRepeated : keep;
   const scanner = new ItemScanner(text, key, maxItems);
   for (scanner.advance(sliceChars); !scanner.isDone; scanner.advance(sliceChars)) await yieldTurn();
-  if (!scanner.isPlain) return parseJson(text);
-  const envelope = parseJson(text.slice(0, scanner.open + 1) + text.slice(scanner.close)) as Record<string, unknown>;
+  if (!scanner.isPlain) return check(parseJson(text), text, '');
+  const envelopeText = text.slice(0, scanner.open + 1) + text.slice(scanner.close);
+  const envelope = check(parseJson(envelopeText), envelopeText, '') as Record<string, unknown>;
   const { bounds } = scanner;
   const items: unknown[] = [];
   // Items are parsed a run at a time, as an array of their own: the text from the first's start
@@ -189,7 +211,8 @@ export async function parseInSlices(
   for (let first = 0; first < bounds.length; ) {
     let last = first;
     while (last + 2 < bounds.length && bounds[last + 1]! - bounds[first]! < sliceChars) last += 2;
-    const run = parseJson(`[${text.slice(bounds[first], bounds[last + 1])}]`) as unknown[];
+    const runText = `[${text.slice(bounds[first], bounds[last + 1])}]`;
+    const run = check(parseJson(runText), runText, key, first / 2) as unknown[];
     // A run of one empty item (`[1,]`'s last) parses as `[]`: it is not a value.
     if (run.length !== (last - first) / 2 + 1) throw new SyntaxError(`empty item in the array at position ${bounds[first]}`);
     for (const item of run) items.push(item);

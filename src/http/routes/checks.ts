@@ -11,6 +11,7 @@ import { ProblemError } from '../problems.js';
 import { jsonSchemaOf } from '../json-schema.js';
 import { BatchBodyValidation, newBodyAjv } from '../body-validation.js';
 import { parseInSlices } from '../sliced-json.js';
+import { repeatedKeyProblem } from '../repeated-keys.js';
 import { BatchResponseSerializer, SERIALIZE_SLICE } from '../batch-response.js';
 import { CheckRateLimit } from '../plugins/rate-limit.js';
 import { BATCH_CEILING, BatchRequestSchema, BatchResponseSchema, CheckRequestSchema, CheckResultSchema, NoQuerySchema } from '../schemas.js';
@@ -65,10 +66,15 @@ export async function checkBatchRoute(app: FastifyInstance, deps: RouteDeps): Pr
     const parseWhole = scope.getDefaultJsonParser('error', 'error');
     scope.removeContentTypeParser('application/json');
     scope.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, parsed) => {
-      if (body.length <= SLICED_PARSE_CHARS) return parseWhole(request, body as string, parsed);
-      parseInSlices(body as string, 'orders', nextTurn, { maxItems: BATCH_CEILING }).then(
+      if (body.length <= SLICED_PARSE_CHARS) {
+        return parseWhole(request, body as string, (error, value: unknown) => {
+          const problem = error === null ? repeatedKeyProblem(body as string) : undefined;
+          return error !== null || problem !== undefined ? parsed(error ?? problem!, undefined) : parsed(null, value);
+        });
+      }
+      parseInSlices(body as string, 'orders', nextTurn, { maxItems: BATCH_CEILING, refusesRepeatedKeys: true }).then(
         (value) => parsed(null, value),
-        () => parsed(new errorCodes.FST_ERR_CTP_INVALID_JSON_BODY(), undefined),
+        (error: unknown) => parsed(error instanceof ProblemError ? error : new errorCodes.FST_ERR_CTP_INVALID_JSON_BODY(), undefined),
       );
     });
     batchRoute(scope, deps);

@@ -1,0 +1,104 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ProblemError } from './problems.js';
+
+/**
+ * A key that appears twice in one object of a JSON text, with where it is (`orders.3.quantity`),
+ * or undefined. JSON.parse keeps the last value silently, so `{"quantity":5000000,…,"quantity":1}`
+ * would be checked as 1 while a venue or log that reads the first copy sees five million: an
+ * order that means two things is refused instead. For text JSON.parse has accepted (it does not
+ * check the syntax); about 0.65 µs for a 180-character order here.
+ */
+export function repeatedKey(text: string): string | undefined {
+  // Per open container: its path, and the keys seen so far (undefined for an array, with its index).
+  const paths: string[] = [];
+  const keys: (string[] | undefined)[] = [];
+  const indexes: number[] = [];
+  let isKeyNext = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      const end = stringEnd(text, i);
+      const depth = keys.length - 1;
+      const seen = keys[depth];
+      if (seen !== undefined && isKeyNext) {
+        const raw = text.slice(i + 1, end);
+        const key = raw.includes('\\') ? (JSON.parse(text.slice(i, end + 1)) as string) : raw;
+        if (seen.includes(key)) return joinPath(paths[depth]!, key);
+        seen.push(key);
+        isKeyNext = false;
+      }
+      i = end;
+    } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+      paths.push(childPath(paths, keys, indexes));
+      keys.push(c === OPEN_OBJECT ? [] : undefined);
+      indexes.push(0);
+      isKeyNext = c === OPEN_OBJECT;
+    } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
+      paths.pop();
+      keys.pop();
+      indexes.pop();
+    } else if (c === COMMA) {
+      const depth = keys.length - 1;
+      isKeyNext = keys[depth] !== undefined;
+      if (!isKeyNext) indexes[depth]!++;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Makes every JSON body parsed in `app`'s scope refuse a repeated key, with Fastify's own parser
+ * (its errors, its prototype-poisoning checks) doing the parsing.
+ */
+export function refuseRepeatedKeys(app: FastifyInstance): void {
+  const parse = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request: FastifyRequest, body: string | Buffer, done) =>
+    parse(request, body as string, (error, value: unknown) => {
+      if (error !== null) return done(error, undefined);
+      const problem = repeatedKeyProblem(body as string);
+      return problem === undefined ? done(null, value) : done(problem, undefined);
+    }),
+  );
+}
+
+/** The 400 for a body with a repeated key, naming it; undefined when it has none. */
+export function repeatedKeyProblem(text: string): ProblemError | undefined {
+  const key = repeatedKey(text);
+  return key === undefined ? undefined : repeatedKeyError(key);
+}
+
+/** The 400 for a repeated key at `field` (a path such as `orders.3.quantity`). */
+export function repeatedKeyError(field: string): ProblemError {
+  return new ProblemError('validation', `${field} appears twice in one object: a request that means two things is refused`, [{ field, message: 'appears twice' }]);
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
+const COMMA = 0x2c;
+
+/** Where the string opened at `start` closes. */
+function stringEnd(text: string, start: number): number {
+  let i = start + 1;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (c === BACKSLASH) i += 2;
+    else if (c === QUOTE) return i;
+    else i++;
+  }
+  return i;
+}
+
+/** The path of a container opening inside the innermost open one (the root's is ''). */
+function childPath(paths: readonly string[], keys: readonly (string[] | undefined)[], indexes: readonly number[]): string {
+  const depth = keys.length - 1;
+  if (depth < 0) return '';
+  const seen = keys[depth];
+  return joinPath(paths[depth]!, seen === undefined ? String(indexes[depth]) : seen[seen.length - 1]!);
+}
+
+const joinPath = (parent: string, key: string): string => (parent === '' ? key : `${parent}.${key}`);
