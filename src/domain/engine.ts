@@ -13,7 +13,7 @@ import { isScopeId, scopeKey, scopeKeyOf } from './keys.js';
 import { LimitBook, LimitBookError } from './limit-book.js';
 import type { SeverityActions } from './limit-book.js';
 import type { LimitDefinition } from './limit-definition.js';
-import type { CountedWindow, EventSink, RolledBackOrder, StateEvent } from './events.js';
+import type { EventSink, StateEvent } from './events.js';
 import type { ExecutionEvent, Order, PositionRow, ReferencePrice } from './orders.js';
 import { TradingStates } from './trading-states.js';
 import type { TradingStateEntry } from './trading-states.js';
@@ -102,7 +102,21 @@ export interface EngineSnapshot {
 /** An atomic batch in progress: its id and its reservations so far, in order. */
 export interface OpenBatch {
   batch: string;
-  orders: RolledBackOrder[];
+  orders: BatchReservation[];
+}
+
+/** One reservation of an atomic batch, as much as taking it back needs. */
+export interface BatchReservation {
+  /** The order as checked: what its windows are keyed by. */
+  order: Order;
+  acceptedAt: number;
+  windows: CountedWindow[];
+}
+
+/** A window an order counted in: its limit, and whether the order made the key. */
+export interface CountedWindow {
+  limitId: string;
+  isNew: boolean;
 }
 
 /** A batch in progress: see LimitEngine.beginBatch. */
@@ -145,8 +159,6 @@ export class UnknownLimitError extends Error {
 }
 
 const NO_REASONS: readonly ReasonCode[] = Object.freeze([]);
-/** Orders per batch_rolled_back event: ~0.3 MB with a few windowed limits each. */
-export const ROLLBACK_RECORD_ORDERS = 1_000;
 const NO_VIOLATIONS: readonly OrderViolation[] = Object.freeze([]);
 
 interface Breach {
@@ -171,7 +183,7 @@ export class LimitEngine {
   private readonly clean: CompiledLimit[] = [];
   private readonly breaches: Breach[] = [];
   /** Atomic batches in progress (live) or not yet ended in the journal (replay), by id: see keepForBatch. */
-  private readonly openBatches = new Map<string, RolledBackOrder[]>();
+  private readonly openBatches = new Map<string, BatchReservation[]>();
   /** Atomic batches numbered so far (ids b1, b2, ...), live and replayed alike, and kept in snapshots. */
   private batches = 0;
   /** Where state changes go (the journal); undefined when nothing records them. */
@@ -377,7 +389,7 @@ export class LimitEngine {
    * (batch_rolled_back). Replay keeps them alike, from the journal, so a restart that finds a batch
    * neither committed nor rolled back (the service stopped between its slices) can take it back.
    */
-  private keepForBatch(batch: string, taken: RolledBackOrder): void {
+  private keepForBatch(batch: string, taken: BatchReservation): void {
     const orders = this.openBatches.get(batch);
     if (orders === undefined) this.openBatches.set(batch, [taken]);
     else orders.push(taken);
@@ -393,15 +405,16 @@ export class LimitEngine {
   }
 
   private takeBackBatch(batch: string, now: number): void {
+    if (this.takeBackKept(batch, now)) this.emit({ type: 'batch_rolled_back', at: now, batch });
+  }
+
+  /** Takes back what the batch reserved, newest first; false when it holds nothing. */
+  private takeBackKept(batch: string, now: number): boolean {
     const orders = this.openBatches.get(batch);
-    if (orders === undefined) return;
+    if (orders === undefined) return false;
     this.openBatches.delete(batch);
-    orders.reverse();
-    for (const taken of orders) this.takeBack(batch, taken, now);
-    // In records of a bounded size: a large batch's rollback in one would outgrow what a journal record may hold.
-    for (let from = 0; from < orders.length; from += ROLLBACK_RECORD_ORDERS) {
-      this.emit({ type: 'batch_rolled_back', at: now, batch, orders: orders.slice(from, from + ROLLBACK_RECORD_ORDERS) });
-    }
+    for (let i = orders.length - 1; i >= 0; i--) this.takeBack(batch, orders[i]!, now);
+    return true;
   }
 
   /**
@@ -424,7 +437,7 @@ export class LimitEngine {
    * depend on that. A key the reservation made goes with it if that leaves it empty (it would
    * count against maxWindowKeys until the next sweep); one that was there before stays.
    */
-  private takeBack(batch: string, { order, acceptedAt, windows }: RolledBackOrder, now: number): void {
+  private takeBack(batch: string, { order, acceptedAt, windows }: BatchReservation, now: number): void {
     const open = this.ledger.openOrder(order.accountId, order.orderId);
     if (open !== undefined && open.batch === batch && open.acceptedAt === acceptedAt) this.ledger.unreserve(open);
     for (const { limitId, isNew } of windows) {
@@ -667,8 +680,7 @@ export class LimitEngine {
       case 'order_accepted':
         return this.replayAccepted(event.order, event.price, event.at, event.batch);
       case 'batch_rolled_back':
-        this.openBatches.delete(event.batch);
-        for (const taken of event.orders) this.takeBack(event.batch, taken, event.at);
+        this.takeBackKept(event.batch, event.at);
         return;
       case 'batch_committed':
         this.openBatches.delete(event.batch);

@@ -13,17 +13,12 @@ export const StateEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('order_accepted'), at: z.number(), order: OrderSchema, price: z.number(), batch: z.string().optional() }),
   z.object({ type: z.literal('batch_committed'), at: z.number(), batch: z.string() }),
   /**
-   * An atomic batch rejected after some of its orders were reserved (and journalled): they are
-   * taken back, newest first, with the windows each counted in (`isNew`: its reservation made the key).
+   * An atomic batch rejected after some of its orders were reserved (and journalled), or left
+   * unfinished by a stop: every order it reserved is taken back, newest first. Which they were,
+   * and the windows each counted in, the engine has kept since their order_accepted (in
+   * snapshots too), so the record names the batch only and is all-or-none by itself.
    */
-  z.object({
-    type: z.literal('batch_rolled_back'),
-    at: z.number(),
-    batch: z.string(),
-    orders: z.array(
-      z.object({ order: OrderSchema, acceptedAt: z.number(), windows: z.array(z.object({ limitId: z.string(), isNew: z.boolean() })) }),
-    ),
-  }),
+  z.object({ type: z.literal('batch_rolled_back'), at: z.number(), batch: z.string() }),
   z.object({ type: z.literal('execution'), at: z.number(), event: ExecutionEventSchema }),
   z.object({ type: z.literal('positions'), at: z.number(), rows: z.array(PositionRowSchema), replace: z.boolean() }),
   z.object({ type: z.literal('book'), at: z.number(), version: z.number().int(), limits: z.array(z.unknown()) }),
@@ -58,10 +53,7 @@ export const StateEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('sweep'), at: z.number() }),
 ]);
 export type StateEvent = z.infer<typeof StateEventSchema>;
-/** One order an atomic batch took back (see `batch_rolled_back`). */
-export type RolledBackOrder = Extract<StateEvent, { type: 'batch_rolled_back' }>['orders'][number];
-/** A window an order counted in: its limit, and whether the order made the key. */
-export type CountedWindow = RolledBackOrder['windows'][number];
+
 
 /** Where the engine hands its events; it must only buffer (the hot path calls it). */
 export type EventSink = (event: StateEvent) => void;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EngineConfig, EngineSnapshot } from '../../src/domain/engine.js';
-import { LimitEngine, ROLLBACK_RECORD_ORDERS } from '../../src/domain/engine.js';
+import { LimitEngine } from '../../src/domain/engine.js';
 import { StateEventSchema } from '../../src/domain/events.js';
 import type { StateEvent } from '../../src/domain/events.js';
 import { order, testConfig } from '../support/engine-fixtures.js';
@@ -44,27 +44,27 @@ describe('recovery: what the engine journals', () => {
     expect(summary.accepted).toBe(0);
     expect(events.map((e) => e.type)).toEqual(['order_accepted', 'order_accepted', 'violation', 'batch_rolled_back']);
     expect(events[2]).toMatchObject({ breach: { limitId: 'qty', severity: 'HARD_BREACH', action: 'BLOCK' } });
-    // Newest first, each with the window it made (the rate limit's key, made by the first order).
-    expect(events[3]).toMatchObject({
-      orders: [
-        { order: { orderId: orders[1]!.orderId }, windows: [{ limitId: 'rate', isNew: false }] },
-        { order: { orderId: orders[0]!.orderId }, windows: [{ limitId: 'rate', isNew: true }] },
-      ],
-    });
+    // The record names the batch only: which orders it reserved, replay has kept since their order_accepted.
+    expect(events[3]).toEqual({ type: 'batch_rolled_back', at: clock.now(), batch: 'b1' });
+    // The rate limit's key, made by the first order, goes with it; replay takes it back alike.
+    expect(engine.captureState().windows).toEqual({});
     expect(engine.ledger.openOrderCount).toBe(0);
     expect(digest(replayed([quantity, rate], events, clock))).toBe(digest(engine));
   });
 
-  it('journals a large rollback in records of at most ROLLBACK_RECORD_ORDERS orders, newest first', () => {
-    const { engine, clock, events } = recorded([quantity]);
-    const orders = Array.from({ length: 2 * ROLLBACK_RECORD_ORDERS + 500 }, (_, i) => order({ orderId: `o-${i}`, quantity: 1, accountId: `ACC-${i % 7}` }));
+  it('journals a large rollback as one small record, all-or-none by itself, and replay takes every order back', () => {
+    const wide = { ...rate, thresholds: { hard: 9_000 } };
+    const config = { capacity: { ...testConfig().capacity, maxWindowEntries: 10_000 } };
+    const { engine, clock, events } = recorded([quantity, wide], config);
+    const orders = Array.from({ length: 2_500 }, (_, i) => order({ orderId: `o-${i}`, quantity: 1, accountId: `ACC-${i % 7}` }));
     orders.push(order({ orderId: 'too-big', quantity: 500 }));
     expect(engine.checkBatch(orders, { atomic: true }).summary.accepted).toBe(0);
     const rollbacks = events.filter((e) => e.type === 'batch_rolled_back');
-    expect(rollbacks.map((e) => e.orders.length)).toEqual([ROLLBACK_RECORD_ORDERS, ROLLBACK_RECORD_ORDERS, 500]);
-    expect(rollbacks.flatMap((e) => e.orders.map((o) => o.order.orderId))).toEqual(orders.slice(0, -1).map((o) => o.orderId).reverse());
+    expect(rollbacks).toHaveLength(1);
+    expect(JSON.stringify(rollbacks[0]).length).toBeLessThan(100);
+    expect(events.filter((e) => e.type === 'order_accepted')).toHaveLength(2_500);
     expect(engine.ledger.openOrderCount).toBe(0);
-    expect(digest(replayed([quantity], events, clock))).toBe(digest(engine));
+    expect(digest(replayed([quantity, wide], events, clock, config))).toBe(digest(engine));
   });
 
   it('does not take back a later order that reused the id of a batch order cancelled between slices', () => {
