@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COMMA, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './json-chars.js';
 import { ProblemError } from './problems.js';
 
 /**
@@ -28,12 +29,12 @@ export function repeatedKey(text: string): string | undefined {
         isKeyNext = false;
       }
       i = end;
-    } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
       paths.push(childPath(paths, keys, indexes));
-      keys.push(c === OPEN_OBJECT ? [] : undefined);
+      keys.push(c === OPEN_BRACE ? [] : undefined);
       indexes.push(0);
-      isKeyNext = c === OPEN_OBJECT;
-    } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
+      isKeyNext = c === OPEN_BRACE;
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
       paths.pop();
       keys.pop();
       indexes.pop();
@@ -72,14 +73,6 @@ export function repeatedKeyProblem(text: string): ProblemError | undefined {
 export function repeatedKeyError(field: string): ProblemError {
   return new ProblemError('validation', `${field} appears twice in one object: a request that means two things is refused`, [{ field, message: 'appears twice' }]);
 }
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_OBJECT = 0x7b;
-const CLOSE_OBJECT = 0x7d;
-const OPEN_ARRAY = 0x5b;
-const CLOSE_ARRAY = 0x5d;
-const COMMA = 0x2c;
 
 /** Where the string opened at `start` closes. */
 function stringEnd(text: string, start: number): number {

@@ -1,4 +1,5 @@
 import secureJson from 'secure-json-parse';
+import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './json-chars.js';
 import { repeatedKey, repeatedKeyError } from './repeated-keys.js';
 
 /**
@@ -22,15 +23,6 @@ export const parseJson = (text: string): unknown => secureJson.parse(text, null,
 
 /** Characters scanned, or of items parsed, per step: about a millisecond of work. */
 const SLICE_CHARS = 128 * 1024;
-
-const QUOTE = 34;
-const BACKSLASH = 92;
-const COMMA = 44;
-const COLON = 58;
-const OPEN_BRACE = 123;
-const CLOSE_BRACE = 125;
-const OPEN_BRACKET = 91;
-const CLOSE_BRACKET = 93;
 
 const isWhitespace = (c: number): boolean => c === 32 || c === 10 || c === 13 || c === 9;
 
