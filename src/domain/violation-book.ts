@@ -368,13 +368,17 @@ interface RecencyNode {
   seq: number;
   older: RecencyNode | undefined;
   newer: RecencyNode | undefined;
-  /** The cursors whose next page starts here; almost always none. */
-  cursors: CursorMark[] | undefined;
+  /** Where the cursors whose next page starts here point; almost always none. */
+  anchor: Anchor | undefined;
 }
 
-/** Where the page after a cursor starts: the newest violation last breached before the cursor's seq. */
-interface CursorMark {
-  start: RecencyNode | undefined;
+/**
+ * A start shared by cursors: `node`, or, once merged into an older anchor, wherever that one
+ * is (`parent`). Moving every cursor at a node down is then one assignment, however many there are.
+ */
+interface Anchor {
+  node: RecencyNode | undefined;
+  parent: Anchor | undefined;
 }
 
 /** Cursors remembered for O(page) paging; an older one still works, by a walk from the newest. */
@@ -384,12 +388,13 @@ const MAX_CURSORS = 1_024;
  * Active violations in the order of their latest breach (its seq), oldest first, as a doubly
  * linked list: touching (a repeat breach moves one to the front), deleting and evicting the
  * oldest are O(1) on the check path. Seqs only grow, so nothing is ever inserted below a
- * cursor: a cursor's mark moves down to the next older violation when the one it names leaves,
+ * cursor: a cursor's start moves down to the next older violation when the one it names leaves,
  * and stays right without being searched for.
  */
 class RecencyList {
   private readonly nodes = new Map<ActiveViolation, RecencyNode>();
-  private readonly marks = new Map<number, CursorMark>();
+  /** By cursor (the seq a page ended on): where the next page starts. */
+  private readonly marks = new Map<number, Anchor>();
   oldest: RecencyNode | undefined;
   newest: RecencyNode | undefined;
 
@@ -401,7 +406,7 @@ class RecencyList {
   touch(violation: ActiveViolation, seq: number): void {
     let node = this.nodes.get(violation);
     if (node === undefined) {
-      node = { violation, seq, older: undefined, newer: undefined, cursors: undefined };
+      node = { violation, seq, older: undefined, newer: undefined, anchor: undefined };
       this.nodes.set(violation, node);
     } else {
       this.unlink(node);
@@ -437,7 +442,7 @@ class RecencyList {
   /** The newest violation last breached before `cursor`. */
   below(cursor: number): RecencyNode | undefined {
     const mark = this.marks.get(cursor);
-    if (mark !== undefined) return mark.start;
+    if (mark !== undefined) return rootOf(mark).node;
     let node = this.newest;
     while (node !== undefined && node.seq >= cursor) node = node.older;
     return node;
@@ -446,35 +451,45 @@ class RecencyList {
   /** The cursor of a page that ended at `last`, remembered so that the next page starts in O(1). */
   cursorAfter(last: RecencyNode): number {
     if (!this.marks.has(last.seq)) {
-      if (this.marks.size === MAX_CURSORS) this.forgetOldestMark();
-      const mark: CursorMark = { start: last.older };
-      this.marks.set(last.seq, mark);
-      if (mark.start !== undefined) (mark.start.cursors ??= []).push(mark);
+      // Forgetting the oldest leaves its anchor to the node: at most one per violation.
+      if (this.marks.size === MAX_CURSORS) this.marks.delete(this.marks.keys().next().value!);
+      const start = last.older;
+      this.marks.set(last.seq, start === undefined ? { node: undefined, parent: undefined } : (start.anchor ??= { node: start, parent: undefined }));
     }
     return last.seq;
   }
 
   private unlink(node: RecencyNode): void {
-    if (node.cursors !== undefined) this.moveMarksDown(node);
+    if (node.anchor !== undefined) moveDown(node);
     if (node.older === undefined) this.oldest = node.newer;
     else node.older.newer = node.newer;
     if (node.newer === undefined) this.newest = node.older;
     else node.newer.older = node.older;
   }
+}
 
-  private moveMarksDown(node: RecencyNode): void {
-    const older = node.older;
-    for (const mark of node.cursors!) mark.start = older;
-    if (older !== undefined) older.cursors = older.cursors === undefined ? node.cursors : older.cursors.concat(node.cursors!);
-    node.cursors = undefined;
+/** A leaving node's anchor moves to the next older node, or joins the anchor already there. */
+function moveDown(node: RecencyNode): void {
+  const anchor = node.anchor!;
+  node.anchor = undefined;
+  const older = node.older;
+  if (older === undefined || older.anchor === undefined) {
+    anchor.node = older;
+    if (older !== undefined) older.anchor = anchor;
+  } else {
+    anchor.node = undefined;
+    anchor.parent = older.anchor;
   }
+}
 
-  private forgetOldestMark(): void {
-    const [seq, mark] = this.marks.entries().next().value!;
-    this.marks.delete(seq);
-    const cursors = mark.start?.cursors;
-    if (cursors === undefined) return;
-    cursors.splice(cursors.indexOf(mark), 1);
-    if (cursors.length === 0) mark.start!.cursors = undefined;
+/** The anchor that holds the start, shortening the path for the next lookup. */
+function rootOf(anchor: Anchor): Anchor {
+  let root = anchor;
+  while (root.parent !== undefined) root = root.parent;
+  for (let a = anchor; a.parent !== undefined; ) {
+    const next: Anchor = a.parent;
+    a.parent = root;
+    a = next;
   }
+  return root;
 }
