@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COMMA, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './json-chars.js';
 import { ProblemError } from './problems.js';
 
@@ -52,26 +52,28 @@ export function repeatedKey(text: string): string | undefined {
   return undefined;
 }
 
+/** A JSON body parser of Fastify's: the text, and a callback for the value or the error. */
+type JsonParser = ReturnType<FastifyInstance['getDefaultJsonParser']>;
+
 /**
- * Makes every JSON body parsed in `app`'s scope refuse a repeated key, with Fastify's own parser
- * (its errors, its prototype-poisoning checks) doing the parsing.
+ * Fastify's own JSON parser (its errors, its prototype-poisoning checks) that also refuses a
+ * repeated key in a body it accepted.
  */
-export function refuseRepeatedKeys(app: FastifyInstance): void {
+export function jsonParserRefusingRepeatedKeys(app: FastifyInstance): JsonParser {
   const parse = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request: FastifyRequest, body: string | Buffer, done) =>
-    parse(request, body as string, (error, value: unknown) => {
+  return (request, body, done) =>
+    parse(request, body, (error, value: unknown) => {
       if (error !== null) return done(error, undefined);
-      const problem = repeatedKeyProblem(body as string);
-      return problem === undefined ? done(null, value) : done(problem, undefined);
-    }),
-  );
+      const key = repeatedKey(body);
+      return key === undefined ? done(null, value) : done(repeatedKeyError(key), undefined);
+    });
 }
 
-/** The 400 for a body with a repeated key, naming it; undefined when it has none. */
-export function repeatedKeyProblem(text: string): ProblemError | undefined {
-  const key = repeatedKey(text);
-  return key === undefined ? undefined : repeatedKeyError(key);
+/** Makes every JSON body parsed in `app`'s scope refuse a repeated key. */
+export function refuseRepeatedKeys(app: FastifyInstance): void {
+  const parse = jsonParserRefusingRepeatedKeys(app);
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => parse(request, body as string, done));
 }
 
 /** The 400 for a repeated key at `field` (a path such as `orders.3.quantity`). */

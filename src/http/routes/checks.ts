@@ -11,7 +11,7 @@ import { ProblemError } from '../problems.js';
 import { jsonSchemaOf } from '../json-schema.js';
 import { BatchBodyValidation, newBodyAjv } from '../body-validation.js';
 import { parseInSlices } from '../sliced-json.js';
-import { repeatedKeyProblem } from '../repeated-keys.js';
+import { jsonParserRefusingRepeatedKeys } from '../repeated-keys.js';
 import { BatchResponseSerializer, SERIALIZE_SLICE } from '../batch-response.js';
 import { CheckRateLimit } from '../plugins/rate-limit.js';
 import { BATCH_CEILING, BatchRequestSchema, BatchResponseSchema, CheckRequestSchema, CheckResultSchema, NoQuerySchema } from '../schemas.js';
@@ -63,15 +63,10 @@ export function checkRoutes(app: FastifyInstance, { engine, config, telemetry, t
 export async function checkBatchRoute(app: FastifyInstance, deps: RouteDeps): Promise<void> {
   await app.register((scope, _options, done) => {
     // Fastify's own parser (same poisoning options, same errors) for all but a large body.
-    const parseWhole = scope.getDefaultJsonParser('error', 'error');
+    const parseWhole = jsonParserRefusingRepeatedKeys(scope);
     scope.removeContentTypeParser('application/json');
     scope.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, parsed) => {
-      if (body.length <= SLICED_PARSE_CHARS) {
-        return parseWhole(request, body as string, (error, value: unknown) => {
-          const problem = error === null ? repeatedKeyProblem(body as string) : undefined;
-          return error !== null || problem !== undefined ? parsed(error ?? problem!, undefined) : parsed(null, value);
-        });
-      }
+      if (body.length <= SLICED_PARSE_CHARS) return parseWhole(request, body as string, parsed);
       parseInSlices(body as string, 'orders', nextTurn, { maxItems: BATCH_CEILING, refusesRepeatedKeys: true }).then(
         (value) => parsed(null, value),
         (error: unknown) => parsed(error instanceof ProblemError ? error : new errorCodes.FST_ERR_CTP_INVALID_JSON_BODY(), undefined),
