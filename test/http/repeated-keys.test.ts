@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { BatchResult } from '../../src/domain/engine.js';
-import { repeatedKey } from '../../src/http/repeated-keys.js';
+import { repeatedKey, repeatedKeyIn } from '../../src/http/repeated-keys.js';
 import { SLICED_PARSE_CHARS } from '../../src/http/routes/checks.js';
 import { anOrder, appPerTest, call, check, expectProblem, namesField, stateOf } from './http-helpers.js';
 
@@ -21,6 +22,35 @@ describe('repeatedKey', () => {
     expect(repeatedKey('{"a":"a","b":"\\"a\\":1,","c":"{\\"d\\":1,\\"d\\":2}"}')).toBeUndefined();
     expect(repeatedKey('[{"a":1},{"a":1}]')).toBeUndefined();
     expect(repeatedKey('{}')).toBeUndefined();
+  });
+});
+
+describe('repeatedKeyIn (the parsed value beside its text)', () => {
+  const scan = (text: string) => repeatedKeyIn(text, JSON.parse(text));
+
+  it('finds nothing in any JSON value, however it is spaced', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.constantFrom(undefined, 1, '\t'), (value, space) => {
+        expect(scan(JSON.stringify(value, null, space))).toBeUndefined();
+      }),
+    );
+  });
+
+  it('finds a repeated key anywhere in any JSON value, and says where', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.jsonValue(), (a, b) => {
+        const [ja, jb] = [JSON.stringify(a), JSON.stringify(b)];
+        expect(scan(`{"k":${ja},"k":${jb}}`)).toBe('k');
+        expect(scan(`[${ja},{"x":${jb},"k:":${ja},"k:":1}]`)).toBe('1.k:');
+      }),
+    );
+  });
+
+  it('is not misled by colons, quotes and backslashes inside strings', () => {
+    expect(scan('{"a:":":","b":"\\\\","c":"\\":"}')).toBeUndefined();
+    expect(scan('{"a":"\\\\","a":1}')).toBe('a');
+    expect(scan('{"a":"x\\":1,\\"a\\":2","b":{}}')).toBeUndefined();
+    expect(scan('{"a":{},"b":[{},[]],"a":[]}')).toBe('a');
   });
 });
 
