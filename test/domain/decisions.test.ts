@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EngineCapacity } from '../../src/domain/engine.js';
 import { makeEngine, order, testConfig } from '../support/engine-fixtures.js';
-import { accepted, cancel, fill } from '../support/engine-actions.js';
+import { accepted, cancel, fill, setReference } from '../support/engine-actions.js';
 
 const qty = { id: 'qty', kind: 'order_quantity', thresholds: { warn: 10, hard: 100 } };
 
@@ -59,7 +59,9 @@ describe('check decisions', () => {
       ],
       { maxWindowKeys: 1 },
     );
-    accepted(engine, { accountId: 'ACC-2', orderType: 'MARKET', price: undefined });
+    // ACC-2 takes the rate limit's one window key, in a symbol the collar has a reference for.
+    setReference(engine, { MSFT: 100 });
+    accepted(engine, { accountId: 'ACC-2', symbol: 'MSFT', price: 100 });
     expect(engine.checkOrder(order({ quantity: 101 })).reasons).toEqual(['LIMIT_BREACH', 'NO_REFERENCE_PRICE', 'CAPACITY_EXCEEDED']);
   });
 

@@ -338,9 +338,9 @@ export class ReferenceModel {
         return Number.isNaN(price) ? NO_PRICE : o.quantity * price;
       }
       case 'price_deviation': {
-        if (o.price === undefined) return 0;
         const ref = this.freshReference(o.symbol, now);
         if (Number.isNaN(ref)) return limit.missingReference === 'allow' ? 0 : NO_PRICE;
+        if (o.price === undefined) return 0;
         return (Math.abs(o.price - ref) / ref) * 10_000;
       }
       case 'position': {

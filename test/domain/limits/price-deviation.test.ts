@@ -32,9 +32,21 @@ describe('price_deviation limit', () => {
     expect(engine.checkOrder(order({ price: 99 })).violations[0]?.value).toBe(100);
   });
 
-  it('scores a MARKET order without a price as zero deviation even with no reference', () => {
+  it('scores a MARKET order without a price as zero deviation from a fresh reference', () => {
     const { engine } = makeEngine([{ ...collar, thresholds: { warn: 0, hard: 0 } }]);
+    setReference(engine, { AAPL: 100 });
     expect(engine.checkOrder(order({ orderType: 'MARKET', price: undefined }))).toMatchObject({ decision: 'ACCEPT', violations: [], evaluated: 1 });
+  });
+
+  it('rejects a MARKET order without a price when the reference is missing or stale, unless told to allow it', () => {
+    const market = order({ orderType: 'MARKET', price: undefined });
+    const { engine, clock } = makeEngine([collar]);
+    expect(engine.checkOrder(market)).toMatchObject({ decision: 'REJECT', reasons: ['NO_REFERENCE_PRICE'], violations: [] });
+    setReference(engine, { AAPL: 100 });
+    clock.advance(5_001);
+    expect(engine.checkOrder(market)).toMatchObject({ decision: 'REJECT', reasons: ['NO_REFERENCE_PRICE'] });
+    const allowing = makeEngine([{ ...collar, missingReference: 'allow' }]).engine;
+    expect(allowing.checkOrder(market)).toMatchObject({ decision: 'ACCEPT', evaluated: 1 });
   });
 
   it('collars a MARKET order that carries a price', () => {
@@ -56,8 +68,9 @@ describe('price_deviation limit', () => {
   });
 
   it('does not treat the last fill price as a reference', () => {
-    const { engine } = makeEngine([collar]);
+    const { engine } = makeEngine([{ ...collar, missingReference: 'allow' }]);
     traded(engine, { quantity: 1, orderType: 'MARKET', price: undefined }, 100);
+    engine.upsertLimit(collar);
     expect(engine.checkOrder(order({ price: 100 })).reasons).toEqual(['NO_REFERENCE_PRICE']);
   });
 
