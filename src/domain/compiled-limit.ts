@@ -30,6 +30,11 @@ export interface CompiledLimit {
   readonly soft: number;
   readonly hard: number;
   readonly critical: number;
+  /** The same bounds with a rounding tolerance (see breachBound): what a value is compared with. */
+  readonly warnBound: number;
+  readonly softBound: number;
+  readonly hardBound: number;
+  readonly criticalBound: number;
   /** Action by severity rank 0..4. */
   readonly actions: readonly Action[];
   readonly windowMs: number;
@@ -42,12 +47,24 @@ export interface CompiledLimit {
 
 /** Severity rank of a value: the highest band it is strictly above (0 = INFO, clean). */
 export function severityRankOf(limit: CompiledLimit, value: number): number {
-  if (value > limit.critical) return 4;
-  if (value > limit.hard) return 3;
-  if (value > limit.soft) return 2;
-  if (value > limit.warn) return 1;
+  if (value > limit.criticalBound) return 4;
+  if (value > limit.hardBound) return 3;
+  if (value > limit.softBound) return 2;
+  if (value > limit.warnBound) return 1;
   return 0;
 }
+
+/**
+ * Relative rounding a value may carry and still equal its threshold. Binary floating point
+ * puts 100 × 1.10 at 110.00000000000001 and 0.1 + 0.2 at 0.30000000000000004, so an order
+ * exactly at a limit on paper would breach it by one unit in the last place; the walks add up
+ * to a hundred such terms. A trillionth of the threshold covers that and no real excess (a
+ * thousandth of a cent on a billion).
+ */
+export const THRESHOLD_TOLERANCE = 1e-12;
+
+/** The largest value that still counts as equal to `threshold`. */
+export const breachBound = (threshold: number): number => threshold + Math.abs(threshold) * THRESHOLD_TOLERANCE;
 
 export function thresholdAt(limit: CompiledLimit, rank: number): number {
   switch (rank) {

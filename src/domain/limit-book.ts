@@ -1,6 +1,7 @@
 import { SEVERITIES } from './enums.js';
 import type { Action, Severity } from './enums.js';
 import type { CompiledLimit } from './compiled-limit.js';
+import { breachBound } from './compiled-limit.js';
 import { DEFAULT_PER, LimitDefinitionSchema } from './limit-definition.js';
 import type { LimitDefinition } from './limit-definition.js';
 import { EVALUATORS } from './limits/index.js';
@@ -169,6 +170,10 @@ function compileLimit(definition: LimitDefinition, ordinal: number, options: Com
     soft: t.soft ?? Number.POSITIVE_INFINITY,
     hard: t.hard,
     critical: t.critical ?? Number.POSITIVE_INFINITY,
+    warnBound: breachBound(t.warn ?? Number.POSITIVE_INFINITY),
+    softBound: breachBound(t.soft ?? Number.POSITIVE_INFINITY),
+    hardBound: breachBound(t.hard),
+    criticalBound: breachBound(t.critical ?? Number.POSITIVE_INFINITY),
     actions: Object.freeze(actions),
     windowMs: definition.windowMs ?? 0,
     allowsMissingReference: definition.missingReference === 'allow',

@@ -65,6 +65,25 @@ describe('check decisions', () => {
     expect(engine.checkOrder(order({ quantity: 101 })).reasons).toEqual(['LIMIT_BREACH', 'NO_REFERENCE_PRICE', 'CAPACITY_EXCEEDED']);
   });
 
+  it('takes a value equal to its threshold on paper as equal, whatever binary rounding added', () => {
+    const notional = makeEngine([{ id: 'n', kind: 'order_notional', thresholds: { hard: 110 } }]).engine;
+    expect(100 * 1.1).toBeGreaterThan(110);
+    expect(notional.checkOrder(order({ quantity: 100, price: 1.1 }))).toMatchObject({ decision: 'ACCEPT', violations: [] });
+    const collar = makeEngine([{ id: 'c', kind: 'price_deviation', thresholds: { hard: 1_000 } }]).engine;
+    setReference(collar, { AAPL: 1 });
+    expect(collar.checkOrder(order({ quantity: 1, price: 1.1 }))).toMatchObject({ decision: 'ACCEPT', violations: [] });
+    const position = makeEngine([{ id: 'p', kind: 'position', thresholds: { hard: 0.3 } }]).engine;
+    accepted(position, { quantity: 0.1 });
+    expect(position.checkOrder(order({ quantity: 0.2 }))).toMatchObject({ decision: 'ACCEPT', violations: [] });
+  });
+
+  it('still breaches on any real excess over the threshold', () => {
+    const { engine } = makeEngine([{ id: 'n', kind: 'order_notional', thresholds: { hard: 110 } }]);
+    expect(engine.checkOrder(order({ quantity: 100, price: 1.1000001 })).violations[0]).toMatchObject({ severity: 'HARD_BREACH', threshold: 110 });
+    const tiny = makeEngine([{ id: 'n', kind: 'order_notional', thresholds: { hard: 1e9 } }]).engine;
+    expect(tiny.checkOrder(order({ quantity: 1, price: 1e9 + 0.01 })).decision).toBe('REJECT');
+  });
+
   it('rejects an order id already open for the account with DUPLICATE_ORDER_ID and nothing evaluated', () => {
     const { engine } = makeEngine([qty]);
     const o = accepted(engine);

@@ -166,7 +166,8 @@ function severityOf(limit: LimitDefinition, value: number): { severity: Severity
     ['WARNING', t.warn],
   ];
   for (const [severity, threshold] of bands) {
-    if (threshold !== undefined && value > threshold) return { severity, threshold };
+    // Equal on paper counts as equal: a trillionth of the threshold absorbs binary rounding.
+    if (threshold !== undefined && value > threshold + Math.abs(threshold) * 1e-12) return { severity, threshold };
   }
   return { severity: 'INFO', threshold: Number.NaN };
 }
