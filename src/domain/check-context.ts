@@ -131,6 +131,17 @@ export class CheckContext {
   }
 
   /**
+   * The fresh reference for an exposure's symbol, else NaN: what unrealized P&L is marked at
+   * (DESIGN §3: P × (ref − avg cost)). Not the notional chain of markOf: a last fill can be
+   * hours old and the order's own price is the trader's to choose, and either would hide a
+   * loss the reference shows; without a fresh reference the loss is unknown.
+   */
+  referenceOf(market: SymbolMarket): number {
+    if (market === this.market) return this.reference;
+    return this.now - market.refAt <= this.maxReferenceAgeMs ? market.refPrice : Number.NaN;
+  }
+
+  /**
    * Whether the order can only bring the account's position in this symbol towards flat,
    * even if every open order on its side fills too (reduce-only never allows a flip).
    */

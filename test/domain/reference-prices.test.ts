@@ -60,13 +60,14 @@ describe('missing and stale reference prices', () => {
     expect(engine.checkOrder(order()).reasons).toEqual(['NO_REFERENCE_PRICE']);
   });
 
-  it('marks a held symbol with a stale reference at its last fill for daily loss', () => {
+  it('fails daily loss closed when a held symbol has only a stale reference and a last fill', () => {
     const { engine, clock } = makeEngine([{ ...loss, thresholds: { hard: 50 } }]);
+    setReference(engine, { MSFT: 100 });
     traded(engine, { symbol: 'MSFT', quantity: 10, price: 100 });
     traded(engine, { symbol: 'MSFT', quantity: 10, price: 90 });
     setReference(engine, { MSFT: 200 });
     clock.advance(5_001);
-    expect(engine.checkOrder(order()).violations[0]?.value).toBe(100);
+    expect(engine.checkOrder(order())).toMatchObject({ decision: 'REJECT', reasons: ['NO_REFERENCE_PRICE'], violations: [] });
   });
 
   it('does not need a mark for a flat symbol that only carries realized P&L', () => {

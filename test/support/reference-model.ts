@@ -388,7 +388,7 @@ export class ReferenceModel {
             pnl += b.realized;
             continue;
           }
-          const mark = this.mark(symbol, o, now);
+          const mark = this.freshReference(symbol, now);
           if (Number.isNaN(mark)) return NO_PRICE;
           if (symbol !== o.symbol) this.note('daily_loss marks another symbol');
           pnl += b.realized + b.position * (mark - b.avgCost);

@@ -7,7 +7,8 @@ import type { ExposureGroup, SymbolMarket } from '../exposure-ledger.js';
 import { AVG_COST, POSITION, REALIZED, STRIDE } from '../exposure-ledger.js';
 
 /**
- * Loss since the session start, realized plus unrealized at the mark, as a positive number.
+ * Loss since the session start, realized plus unrealized at the fresh reference, as a positive
+ * number; a held position without a fresh reference fails closed (CheckContext.referenceOf).
  * It stops only orders that add to the position: cutting risk is always allowed.
  */
 export const evaluateDailyLoss: Evaluator = (limit, ctx) => {
@@ -40,7 +41,7 @@ function groupPnl(group: ExposureGroup, ctx: CheckContext): number {
       pnl += rows[base + REALIZED]!;
       continue;
     }
-    const mark = ctx.markOf(markets[slot]!);
+    const mark = ctx.referenceOf(markets[slot]!);
     if (mark !== mark) return ctx.fail('NO_REFERENCE_PRICE');
     pnl += rows[base + REALIZED]! + position * (mark - rows[base + AVG_COST]!);
   }
@@ -49,7 +50,7 @@ function groupPnl(group: ExposureGroup, ctx: CheckContext): number {
 
 function positionPnl(position: number, avgCost: number, realized: number, market: SymbolMarket, ctx: CheckContext): number {
   if (position === 0) return realized;
-  const mark = ctx.markOf(market);
+  const mark = ctx.referenceOf(market);
   if (mark !== mark) return ctx.fail('NO_REFERENCE_PRICE');
   return realized + position * (mark - avgCost);
 }

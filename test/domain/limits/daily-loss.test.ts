@@ -83,10 +83,29 @@ describe('daily_loss limit', () => {
     expect(engine.checkOrder(order({ quantity: 1, price: 110 }))).toMatchObject({ decision: 'ACCEPT', violations: [], evaluated: 1 });
   });
 
-  it("marks the order's own symbol at the order's price when it has no reference and no fill", () => {
+  it("does not mark a position at the order's own price: without a reference the loss is unknown", () => {
     const { engine } = makeEngine([loss]);
     engine.applyPositions([long100], false);
-    expect(engine.checkOrder(order({ quantity: 1, price: 89.5 })).violations[0]?.value).toBe(1_050);
+    // Marked at 110 the position would show a gain; marked at 89.5, a loss over hard.
+    for (const price of [110, 89.5]) {
+      expect(engine.checkOrder(order({ quantity: 1, price }))).toMatchObject({ decision: 'REJECT', reasons: ['NO_REFERENCE_PRICE'], violations: [] });
+    }
+  });
+
+  it('does not mark a position at its last fill once the reference is stale: the loss the reference showed stays', () => {
+    const { engine, clock } = makeEngine([loss]);
+    traded(engine, { quantity: 100, price: 100 });
+    setReference(engine, { AAPL: 50 });
+    expect(engine.checkOrder(order({ quantity: 1, price: 50 })).violations[0]?.value).toBe(5_000);
+    clock.advance(5_001);
+    expect(engine.checkOrder(order({ quantity: 1, price: 50 }))).toMatchObject({ decision: 'REJECT', reasons: ['NO_REFERENCE_PRICE'], violations: [] });
+  });
+
+  it('needs no reference for a flat position: its realized P&L alone counts', () => {
+    const { engine } = makeEngine([loss]);
+    traded(engine, { quantity: 100, price: 100 });
+    traded(engine, { side: 'SELL', quantity: 100, price: 95 });
+    expect(engine.checkOrder(order({ quantity: 1, price: 95 }))).toMatchObject({ decision: 'ACCEPT', evaluated: 1 });
   });
 
   it('rejects with NO_REFERENCE_PRICE when another held symbol has no mark', () => {
@@ -151,7 +170,7 @@ describe('daily_loss limit', () => {
     const { engine } = makeEngine([{ ...loss, id: 'loss-warn', thresholds: { warn: 500, hard: 1e9 } }, loss]);
     engine.applyPositions([long100, { ...long100, symbol: 'MSFT', quantity: 10, avgPrice: 10 }], false);
     setReference(engine, { AAPL: 94, MSFT: 10 });
-    const marks = vi.spyOn(CheckContext.prototype, 'markOf');
+    const marks = vi.spyOn(CheckContext.prototype, 'referenceOf');
     engine.checkOrder(order({ quantity: 1, price: 94 }));
     // The walk reads the MSFT row's mark once for both limits (the order's own AAPL is marked apart).
     const perOrder = marks.mock.calls.filter(([market]) => market.symbol === 'MSFT').length;
