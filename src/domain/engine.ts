@@ -623,7 +623,8 @@ export class LimitEngine {
     for (const limit of previous.limits) {
       const successor = next.byId.get(limit.id);
       // A changed key makes the old keys' violations unresolvable: they end with the old limit.
-      if (successor === undefined || !successor.isEnabled || successor.per !== limit.per) this.violations.resolveAllOf(limit.id, now);
+      if (successor === undefined) this.violations.forgetLimit(limit.id, now);
+      else if (!successor.isEnabled || successor.per !== limit.per) this.violations.resolveAllOf(limit.id, now);
     }
     this.emit({ type: 'book', at: now, version: next.version, limits: next.definitions });
     return next;

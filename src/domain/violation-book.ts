@@ -206,6 +206,21 @@ export class ViolationBook {
     for (const key of [...byKey.keys()]) this.resolve(limitId, key, at);
   }
 
+  /**
+   * A limit left the book for good: its active violations are resolved and its table dropped,
+   * so a book that keeps changing ids does not leave a table per id behind. (A limit that stays
+   * keeps its table: its compiled form holds it.)
+   */
+  forgetLimit(limitId: string, at: number): void {
+    this.resolveAllOf(limitId, at);
+    this.activeByLimit.delete(limitId);
+  }
+
+  /** Limits with an active-violation table: at most the book's limits. */
+  get limitTables(): number {
+    return this.activeByLimit.size;
+  }
+
   /** All of them, most recently updated first (a whole-table read: for tests and tools, not for requests). */
   active(query: { limitId?: string | undefined; severity?: Severity | undefined }): ActiveViolation[] {
     return this.activePage({ ...query, pageSize: Number.POSITIVE_INFINITY }).items;

@@ -196,6 +196,22 @@ describe('bounds: trading states, violations and subscribers', () => {
     expect(engine.book.definitions.map((d) => d.id)).toEqual(['x', 'y']);
   });
 
+  it('keeps an active-violation table only for limits in the book, however many ids come and go', () => {
+    const limit = (id: string) => ({ id, kind: 'order_quantity', thresholds: { hard: 100 } });
+    const { engine } = withCapacity([limit('kept')], { maxLimits: 2 });
+    engine.checkOrder(order({ quantity: 101 }));
+    for (let i = 0; i < 50; i++) {
+      engine.upsertLimit(limit(`tmp-${i}`));
+      engine.checkOrder(order({ quantity: 101 }));
+      engine.deleteLimit(`tmp-${i}`);
+    }
+    expect(engine.violations.limitTables).toBe(1);
+    // The limit that stayed still resolves its violation when its key checks clean.
+    expect(engine.violations.active({}).map((v) => v.limitId)).toEqual(['kept']);
+    engine.checkOrder(order({ quantity: 1 }));
+    expect(engine.violations.active({})).toEqual([]);
+  });
+
   it('refuses a subscriber beyond maxSubscribers', () => {
     const { engine } = withCapacity([], { maxSubscribers: 2 });
     engine.violations.subscribe(() => undefined);
