@@ -362,7 +362,7 @@ export class LimitEngine {
     const ctx = this.ctx;
     const price = firstFinite(ctx.effectivePrice, ctx.markPrice, 0);
     // Nothing changed the ledger since the context looked the order's exposures up.
-    const open = this.ledger.reserve(order.orderId, order.accountId, order.strategyId, order.symbol, order.side, order.quantity, price, now, ctx);
+    const open = this.ledger.reserve(order.orderId, order.accountId, order.strategyId, order.symbol, order.side, order.quantity, price, order.orderType === 'MARKET', now, ctx);
     const windows: CountedWindow[] | undefined = atomic === undefined ? undefined : [];
     for (let i = 0; i < ctx.windowCount; i++) {
       const owner = ctx.windowOwners[i]!;
@@ -768,7 +768,7 @@ export class LimitEngine {
       (found ?? limit.windows.create(order)).push(at);
       windows.push({ limitId: limit.id, isNew: found === undefined });
     }
-    const open = this.ledger.reserve(order.orderId, order.accountId, order.strategyId, order.symbol, order.side, order.quantity, price, at);
+    const open = this.ledger.reserve(order.orderId, order.accountId, order.strategyId, order.symbol, order.side, order.quantity, price, order.orderType === 'MARKET', at);
     if (batch === undefined) return;
     open.batch = batch;
     this.keepForBatch(batch, { order, acceptedAt: at, windows });

@@ -1,4 +1,4 @@
-import type { Side } from './enums.js';
+import type { OrderType, Side } from './enums.js';
 import type { PositionRow } from './orders.js';
 
 /** Market data for one symbol: the reference price with its time, and the last fill seen. */
@@ -129,8 +129,8 @@ export class Exposure {
     this.firstOrder = order;
     const best = this.best;
     if (best === undefined) return;
-    if (order.side === 'BUY') best.buy = Math.max(best.buy, order.price);
-    else best.sell = Math.min(best.sell, order.price);
+    if (order.side === 'BUY') best.buy = Math.max(best.buy, order.crossingPrice);
+    else best.sell = Math.min(best.sell, order.crossingPrice);
   }
 
   untrackOrder(order: OpenOrder): void {
@@ -143,7 +143,7 @@ export class Exposure {
     if (next !== undefined) next.setPrevIn(level, prev);
     order.unlinkIn(level);
     const best = this.best;
-    if (best !== undefined && (order.side === 'BUY' ? order.price >= best.buy : order.price <= best.sell)) this.best = undefined;
+    if (best !== undefined && (order.side === 'BUY' ? order.crossingPrice >= best.buy : order.crossingPrice <= best.sell)) this.best = undefined;
   }
 
   /** Forgets every tracked order (tracking switched off at this level). */
@@ -158,12 +158,12 @@ export class Exposure {
     this.best = undefined;
   }
 
-  /** -Infinity when no BUY is open. */
+  /** -Infinity when no BUY is open; +Infinity while a MARKET BUY is (see OpenOrder.crossingPrice). */
   get highestOpenBuy(): number {
     return (this.best ?? this.refreshBest()).buy;
   }
 
-  /** +Infinity when no SELL is open. */
+  /** +Infinity when no SELL is open; -Infinity while a MARKET SELL is. */
   get lowestOpenSell(): number {
     return (this.best ?? this.refreshBest()).sell;
   }
@@ -173,8 +173,8 @@ export class Exposure {
     let bestSell = Number.POSITIVE_INFINITY;
     const level = this.group.level;
     for (let order = this.firstOrder; order !== undefined; order = order.nextIn(level)) {
-      if (order.side === 'BUY') bestBuy = Math.max(bestBuy, order.price);
-      else bestSell = Math.min(bestSell, order.price);
+      if (order.side === 'BUY') bestBuy = Math.max(bestBuy, order.crossingPrice);
+      else bestSell = Math.min(bestSell, order.crossingPrice);
     }
     this.best = { buy: bestBuy, sell: bestSell };
     return this.best;
@@ -296,13 +296,24 @@ export class OpenOrder {
     readonly side: Side,
     /** The price reserved against: the order's own, or the reference price for MARKET. */
     readonly price: number,
+    readonly isMarket: boolean,
     public remaining: number,
     readonly acceptedAt: number,
     public lastActivityAt: number,
     readonly account: Exposure,
     readonly strategy: Exposure,
     readonly firm: Exposure,
-  ) {}
+  ) {
+    this.crossingPrice = isMarket ? (side === 'BUY' ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY) : price;
+  }
+
+  /**
+   * The price self_trade compares against. A LIMIT order rests at its price; a MARKET order
+   * executes at whatever the other side offers, so while it rests it crosses every order on the
+   * other side: a BUY counts as +Infinity, a SELL as -Infinity. Its reservation (`price`, the
+   * notional) is not affected.
+   */
+  readonly crossingPrice: number;
 
   isClosed = false;
   /** The atomic batch that reserved it, if one did: only that batch's rollback takes it back. */
@@ -465,6 +476,8 @@ interface OpenOrderSnapshot {
   symbol: string;
   side: Side;
   price: number;
+  /** 'MARKET' for a MARKET order; absent for a LIMIT order (and in older snapshots, which read as LIMIT). */
+  orderType?: OrderType;
   remaining: number;
   acceptedAt: number;
   lastActivityAt: number;
@@ -589,6 +602,7 @@ export class ExposureLedger {
     side: Side,
     quantity: number,
     price: number,
+    isMarket: boolean,
     now: number,
     found?: FoundExposures,
   ): OpenOrder {
@@ -596,7 +610,7 @@ export class ExposureLedger {
     const account = found?.accountExposure ?? this.exposureIn(found?.account ?? this.accountGroup(accountId), market, true);
     const strategy = found?.strategyExposure ?? this.exposureIn(found?.strategy ?? this.strategyGroup(strategyId), market, false);
     const firm = found?.firmExposure ?? this.exposureIn(this.firm, market, false);
-    const order = new OpenOrder(orderId, accountId, strategyId, symbol, side, price, quantity, now, now, account, strategy, firm);
+    const order = new OpenOrder(orderId, accountId, strategyId, symbol, side, price, isMarket, quantity, now, now, account, strategy, firm);
     (account.group.openById ??= new Map()).set(orderId, order);
     if (this.byActivity.size === 0) this.nextExpiryAt = now + this.openOrderTtlMs;
     this.byActivity.push(order);
@@ -726,6 +740,7 @@ export class ExposureLedger {
         symbol: o.symbol,
         side: o.side,
         price: o.price,
+        ...(o.isMarket ? { orderType: 'MARKET' as const } : {}),
         remaining: o.remaining,
         acceptedAt: o.acceptedAt,
         lastActivityAt: o.lastActivityAt,
@@ -753,7 +768,7 @@ export class ExposureLedger {
       const strategy = this.strategies.get(o.strategyId)?.bySymbol.get(o.symbol);
       const firm = this.firm.bySymbol.get(o.symbol);
       if (account === undefined || strategy === undefined || firm === undefined) throw new RangeError(`snapshot: open order ${o.orderId} has no exposure`);
-      const order = new OpenOrder(o.orderId, o.accountId, o.strategyId, o.symbol, o.side, o.price, o.remaining, o.acceptedAt, o.lastActivityAt, account, strategy, firm);
+      const order = new OpenOrder(o.orderId, o.accountId, o.strategyId, o.symbol, o.side, o.price, o.orderType === 'MARKET', o.remaining, o.acceptedAt, o.lastActivityAt, account, strategy, firm);
       order.batch = o.batch;
       account.trackOrder(order);
       if (this.tracksStrategyOrders) strategy.trackOrder(order);

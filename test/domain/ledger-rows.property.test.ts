@@ -3,8 +3,8 @@
  * every operation of a random stream — every held exposure points at its group's current rows
  * and cold arrays at a slot whose market is its own, slots past the last are zero, every open
  * order's exposures are still attached (never a detached copy being written to), the per-level
- * lists hold exactly the open orders, best prices match a scan, and capture → restore → capture
- * is the identity.
+ * lists hold exactly the open orders, best prices match a scan (a resting MARKET order at
+ * ±Infinity), and capture → restore → capture is the identity.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -17,7 +17,7 @@ const STRATEGIES = ['T0', 'T1'];
 const TTL = 100;
 
 type Op =
-  | { op: 'reserve'; a: number; t: number; s: number; buy: boolean; q: number; p: number }
+  | { op: 'reserve'; a: number; t: number; s: number; buy: boolean; q: number; p: number; market: boolean }
   | { op: 'fill'; pick: number; q: number; p: number }
   | { op: 'release'; pick: number }
   | { op: 'positions'; a: number; t: number | undefined; s: number; q: number; replace: boolean }
@@ -27,7 +27,7 @@ type Op =
   | { op: 'restore' };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ op: fc.constant('reserve' as const), a: fc.nat(2), t: fc.nat(1), s: fc.nat(9), buy: fc.boolean(), q: fc.integer({ min: 1, max: 5 }), p: fc.integer({ min: 1, max: 9 }) }) },
+  { weight: 6, arbitrary: fc.record({ op: fc.constant('reserve' as const), a: fc.nat(2), t: fc.nat(1), s: fc.nat(9), buy: fc.boolean(), q: fc.integer({ min: 1, max: 5 }), p: fc.integer({ min: 1, max: 9 }), market: fc.nat(3).map((n) => n === 0) }) },
   { weight: 4, arbitrary: fc.record({ op: fc.constant('fill' as const), pick: fc.nat(), q: fc.integer({ min: 1, max: 6 }), p: fc.integer({ min: 1, max: 9 }) }) },
   { weight: 3, arbitrary: fc.record({ op: fc.constant('release' as const), pick: fc.nat() }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('positions' as const), a: fc.nat(2), t: fc.option(fc.nat(1), { nil: undefined }), s: fc.nat(9), q: fc.integer({ min: -3, max: 3 }), replace: fc.boolean() }) },
@@ -97,8 +97,9 @@ function check(ledger: ExposureLedger, tracks: { strategy: boolean; firm: boolea
         expect(e.openBuy).toBeCloseTo(buys.reduce((n, o) => n + o.remaining, 0), 9);
         expect(e.openSell).toBeCloseTo(sells.reduce((n, o) => n + o.remaining, 0), 9);
         if (tracked) {
-          expect(e.highestOpenBuy).toBe(Math.max(Number.NEGATIVE_INFINITY, ...buys.map((o) => o.price)));
-          expect(e.lowestOpenSell).toBe(Math.min(Number.POSITIVE_INFINITY, ...sells.map((o) => o.price)));
+          // A resting MARKET order crosses everything on the other side.
+          expect(e.highestOpenBuy).toBe(Math.max(Number.NEGATIVE_INFINITY, ...buys.map((o) => (o.isMarket ? Number.POSITIVE_INFINITY : o.price))));
+          expect(e.lowestOpenSell).toBe(Math.min(Number.POSITIVE_INFINITY, ...sells.map((o) => (o.isMarket ? Number.NEGATIVE_INFINITY : o.price))));
         }
       }
     }
@@ -116,7 +117,7 @@ describe('packed exposure rows and threaded order lists', () => {
         for (const op of ops) {
           switch (op.op) {
             case 'reserve':
-              ledger.reserve(`o${next++}`, ACCOUNTS[op.a]!, STRATEGIES[op.t]!, SYMBOLS[op.s]!, op.buy ? 'BUY' : 'SELL', op.q, op.p, now);
+              ledger.reserve(`o${next++}`, ACCOUNTS[op.a]!, STRATEGIES[op.t]!, SYMBOLS[op.s]!, op.buy ? 'BUY' : 'SELL', op.q, op.p, op.market, now);
               break;
             case 'fill': {
               const open = [...ledger.allOpenOrders()];

@@ -188,6 +188,42 @@ describe('recovery: what the engine journals', () => {
   });
 });
 
+describe('recovery: resting MARKET orders', () => {
+  const selfTrade = { id: 'wash', kind: 'self_trade', thresholds: { hard: 0 } };
+
+  it('keeps that an open order is a MARKET order through a snapshot and the journal, so self_trade still sees it cross', () => {
+    const { engine, clock, events } = recorded([selfTrade]);
+    setReference(engine, { AAPL: 100 });
+    accepted(engine, { orderId: 'mkt', side: 'BUY', orderType: 'MARKET', price: undefined });
+    accepted(engine, { orderId: 'lmt', side: 'BUY', price: 90 });
+    const snapshot = JSON.stringify(engine.captureState());
+    const open = (JSON.parse(snapshot) as EngineSnapshot).ledger.openOrders;
+    expect(open.map((o) => [o.orderId, o.price, o.orderType])).toEqual([
+      ['mkt', 100, 'MARKET'],
+      ['lmt', 90, undefined],
+    ]);
+    expect(Object.keys(open[1]!)).not.toContain('orderType');
+
+    const sell = (): ReturnType<typeof order> => order({ orderId: 'sell', side: 'SELL', price: 150 });
+    for (const recovered of [restored(snapshot, clock), replayed([selfTrade], events, clock)]) {
+      expect(digest(recovered)).toBe(digest(engine));
+      expect(recovered.checkOrder(sell()).decision).toBe('REJECT');
+    }
+    expect(engine.checkOrder(sell()).decision).toBe('REJECT');
+  });
+
+  it('reads an open order of an older snapshot, which has no orderType, as a LIMIT order at its reserved price', () => {
+    const { engine, clock } = recorded([selfTrade]);
+    setReference(engine, { AAPL: 100 });
+    accepted(engine, { orderId: 'mkt', side: 'BUY', orderType: 'MARKET', price: undefined });
+    const older = JSON.parse(JSON.stringify(engine.captureState())) as EngineSnapshot;
+    for (const o of older.ledger.openOrders) delete o.orderType;
+    const recovered = restored(JSON.stringify(older), clock);
+    expect(recovered.checkOrder(order({ side: 'SELL', price: 101 })).decision).toBe('ACCEPT');
+    expect(recovered.checkOrder(order({ side: 'SELL', price: 100 })).decision).toBe('REJECT');
+  });
+});
+
 describe('recovery regressions found by the property', () => {
   it('journals forgetting a closed order, so a restored engine keeps the same closed orders as the live one', () => {
     const { engine, clock, events } = recorded([]);

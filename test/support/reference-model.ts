@@ -42,6 +42,8 @@ export interface ModelOpenOrder {
   side: Side;
   /** The price the reservation was made at. */
   price: number;
+  /** A MARKET order executes at any price: resting, it crosses every order on the other side. */
+  isMarket: boolean;
   remaining: number;
   lastActivityAt: number;
 }
@@ -399,7 +401,9 @@ export class ReferenceModel {
         return 1;
       case 'self_trade': {
         const opposite = this.openOrders.filter((open) => open.side !== o.side && sameKey(per, o, open));
-        const crosses = opposite.some((open) => o.price === undefined || (o.side === 'BUY' ? o.price >= open.price : o.price <= open.price));
+        const crosses = opposite.some(
+          (open) => o.price === undefined || open.isMarket || (o.side === 'BUY' ? o.price >= open.price : o.price <= open.price),
+        );
         if (crosses) this.note('self trade');
         return crosses ? 1 : 0;
       }
@@ -524,6 +528,7 @@ export class ReferenceModel {
       symbol: o.symbol,
       side: o.side,
       price,
+      isMarket: o.orderType === 'MARKET',
       remaining: o.quantity,
       lastActivityAt: now,
     };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { makeEngine, order } from '../../support/engine-fixtures.js';
-import { accepted, cancel, setReference } from '../../support/engine-actions.js';
+import { accepted, accountExposure, cancel, setReference } from '../../support/engine-actions.js';
 
 const selfTrade = { id: 'wash', kind: 'self_trade', thresholds: { hard: 0 } };
 
@@ -56,12 +56,51 @@ describe('self_trade limit', () => {
     expect(engine.checkOrder(order({ side: 'BUY', orderType: 'MARKET', price: undefined })).decision).toBe('ACCEPT');
   });
 
-  it('compares against a resting MARKET sell at the reference price it was reserved at', () => {
+  it('treats a resting MARKET sell as crossing every buy, whatever price it was reserved at', () => {
     const { engine } = makeEngine([selfTrade]);
     setReference(engine, { AAPL: 100 });
     accepted(engine, { side: 'SELL', orderType: 'MARKET', price: undefined });
-    expect(engine.checkOrder(order({ side: 'BUY', price: 99 })).decision).toBe('ACCEPT');
-    expect(engine.checkOrder(order({ side: 'BUY', price: 100 })).decision).toBe('REJECT');
+    expect(engine.checkOrder(order({ side: 'BUY', price: 99 })).decision).toBe('REJECT');
+    expect(engine.checkOrder(order({ side: 'BUY', price: 0.01 })).decision).toBe('REJECT');
+    // Its reservation is still at the reference price.
+    expect(accountExposure(engine)?.openSellNotional).toBe(10_000);
+  });
+
+  it("rejects a sell against the account's own resting MARKET buy accepted without any price", () => {
+    const { engine } = makeEngine([selfTrade]);
+    accepted(engine, { side: 'BUY', orderType: 'MARKET', price: undefined });
+    expect(engine.checkOrder(order({ side: 'SELL', price: 100 })).decision).toBe('REJECT');
+  });
+
+  it('rejects a sell above the reference a resting MARKET buy was reserved at', () => {
+    const { engine } = makeEngine([selfTrade]);
+    setReference(engine, { AAPL: 100 });
+    accepted(engine, { side: 'BUY', orderType: 'MARKET', price: undefined });
+    expect(engine.checkOrder(order({ side: 'SELL', price: 101 })).decision).toBe('REJECT');
+    expect(accountExposure(engine)?.openBuyNotional).toBe(10_000);
+  });
+
+  it('treats a resting MARKET order that carried a price as crossing every order on the other side', () => {
+    const { engine } = makeEngine([selfTrade]);
+    accepted(engine, { side: 'BUY', orderType: 'MARKET', price: 100 });
+    expect(engine.checkOrder(order({ side: 'SELL', price: 150 })).decision).toBe('REJECT');
+  });
+
+  it('no longer crosses once a resting MARKET buy is cancelled, and a LIMIT buy beside it is compared at its price again', () => {
+    const { engine } = makeEngine([selfTrade]);
+    const market = accepted(engine, { side: 'BUY', orderType: 'MARKET', price: undefined });
+    accepted(engine, { side: 'BUY', price: 100 });
+    expect(engine.checkOrder(order({ side: 'SELL', price: 101 })).decision).toBe('REJECT');
+    cancel(engine, market);
+    expect(engine.checkOrder(order({ side: 'SELL', price: 101 })).decision).toBe('ACCEPT');
+    expect(engine.checkOrder(order({ side: 'SELL', price: 100 })).decision).toBe('REJECT');
+  });
+
+  it('sees a resting MARKET order of another account when per is symbol', () => {
+    const { engine } = makeEngine([{ ...selfTrade, per: 'symbol' }]);
+    setReference(engine, { AAPL: 100 });
+    accepted(engine, { accountId: 'ACC-2', strategyId: 'STRAT-2', side: 'SELL', orderType: 'MARKET', price: undefined });
+    expect(engine.checkOrder(order({ side: 'BUY', price: 99 })).violations[0]?.key).toBe('symbol:AAPL');
   });
 
   it('no longer crosses an open sell once it is cancelled', () => {
