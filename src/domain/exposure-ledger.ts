@@ -796,17 +796,25 @@ export class ExposureLedger {
     }
   }
 
+  /**
+   * A snapshot row restates the account's position and average cost. At the firm (and the named
+   * strategy) it replaces the account's contribution: the account's old position and cost basis
+   * (position × avgCost) come out, the new ones go in, and the average cost is what the resulting
+   * cost basis gives (see restate).
+   */
   private setPosition(row: PositionRow): void {
     const market = this.marketFor(row.symbol);
     const account = this.exposureIn(this.accountGroup(row.accountId), market, true);
+    const avgCost = row.quantity === 0 ? 0 : row.avgPrice;
     const dPosition = row.quantity - account.position;
+    const dCost = row.quantity * avgCost - account.position * account.avgCost;
     account.position = row.quantity;
-    account.avgCost = row.quantity === 0 ? 0 : row.avgPrice;
+    account.avgCost = avgCost;
     const firm = this.exposureIn(this.firm, market, false);
-    adjustPosition(firm, dPosition, row.avgPrice);
+    restate(firm, dPosition, dCost);
     if (row.strategyId !== undefined) {
       const strategy = this.exposureIn(this.strategyGroup(row.strategyId), market, false);
-      adjustPosition(strategy, dPosition, row.avgPrice);
+      restate(strategy, dPosition, dCost);
       this.pruneIfEmpty(strategy, this.strategies);
     }
     this.pruneIfEmpty(firm, undefined);
@@ -984,20 +992,27 @@ function applyAverageCost(exposure: Exposure, signed: number, price: number): vo
 }
 
 /**
- * A snapshot moves an aggregate level by the account's change without a trade: nothing is
- * realized; added quantity blends into the average cost, a flip starts at the snapshot's price.
+ * A snapshot row moves an aggregate level (strategy or firm) by the account's change of position
+ * and of cost basis (position × avgCost), without a trade: nothing is realized, and the new
+ * average cost is the resulting cost basis over the resulting position (0 when flat). Built from
+ * snapshot rows alone, an aggregate's cost basis is the sum of its accounts', so its average is
+ * their position-weighted blend, and restating a row to what it already says changes nothing.
+ *
+ * An aggregate that fills have moved keeps its own average-cost book, and its cost basis is then
+ * not the sum of its accounts' (a fill that reduces realizes at the aggregate's average, not the
+ * account's). The account's own old cost basis is still what comes out, not a share at the
+ * aggregate's average: that moves the aggregate's total P&L (realized + position × (mark −
+ * avgCost)), which is all daily_loss reads of it, by exactly as much as the account's, and keeps
+ * a restatement to the current values a no-op. The price of that choice: where the books have
+ * diverged, or accounts offset each other (one long, one short), the average cost is only the
+ * number that makes the P&L add up, and can lie outside any traded price (even below 0). When
+ * the aggregate ends flat what is left of its cost basis is dropped, as a flat book has none.
  */
-function adjustPosition(exposure: Exposure, delta: number, avgPrice: number): void {
-  const position = exposure.position;
-  const next = position + delta;
-  if (position === 0 || Math.sign(position) === Math.sign(delta)) {
-    const size = Math.abs(next);
-    exposure.avgCost = size === 0 ? 0 : (Math.abs(position) * exposure.avgCost + Math.abs(delta) * avgPrice) / size;
-  } else if (Math.sign(next) !== Math.sign(position) && next !== 0) {
-    exposure.avgCost = avgPrice;
-  }
-  exposure.position = next;
-  if (next === 0) exposure.avgCost = 0;
+function restate(exposure: Exposure, dPosition: number, dCost: number): void {
+  const position = exposure.position + dPosition;
+  const cost = exposure.position * exposure.avgCost + dCost;
+  exposure.position = position;
+  exposure.avgCost = position === 0 ? 0 : cost / position;
 }
 
 function flatten(exposure: Exposure, family: Map<string, ExposureGroup> | undefined, ledger: ExposureLedger): void {

@@ -307,6 +307,66 @@ describe('exposure ledger: position snapshots and sessions', () => {
     expect(pnl(strategyExposure(engine, 'STRAT-7'))).toEqual({ position: 100, avgCost: 10, realized: 0 });
   });
 
+  it('restates the firm average cost when a snapshot restates the same position at another cost, so a per-global daily_loss sees the loss', () => {
+    const { engine } = makeEngine([{ id: 'dl-firm', kind: 'daily_loss', per: 'global', thresholds: { hard: 500 } }]);
+    engine.applyPositions([{ accountId: 'ACC-1', symbol: 'AAPL', quantity: 100, avgPrice: 50 }], false);
+    engine.applyPositions([{ accountId: 'ACC-1', symbol: 'AAPL', quantity: 100, avgPrice: 60 }], false);
+    setReference(engine, { AAPL: 50 });
+    expect(engine.exposure('ACC-1').unrealizedPnl).toBe(-1_000);
+    expect(pnl(firmExposure(engine))).toEqual({ position: 100, avgCost: 60, realized: 0 });
+    expect(engine.checkOrder(order({ quantity: 1, price: 50 })).decision).toBe('REJECT');
+  });
+
+  it('restates the strategy and firm average cost when a snapshot restates a smaller position', () => {
+    const { engine } = makeEngine([]);
+    engine.applyPositions([{ accountId: 'ACC-1', strategyId: 'STRAT-1', symbol: 'AAPL', quantity: 100, avgPrice: 50 }], false);
+    engine.applyPositions([{ accountId: 'ACC-1', strategyId: 'STRAT-1', symbol: 'AAPL', quantity: 50, avgPrice: 60 }], false);
+    expect(pnl(firmExposure(engine))).toEqual({ position: 50, avgCost: 60, realized: 0 });
+    expect(pnl(strategyExposure(engine))).toEqual({ position: 50, avgCost: 60, realized: 0 });
+  });
+
+  it('keeps a strategy of two accounts at their position-weighted average cost when one of them is restated', () => {
+    const { engine } = makeEngine([]);
+    engine.applyPositions(
+      [
+        { accountId: 'ACC-1', strategyId: 'STRAT-1', symbol: 'AAPL', quantity: 100, avgPrice: 50 },
+        { accountId: 'ACC-2', strategyId: 'STRAT-1', symbol: 'AAPL', quantity: 300, avgPrice: 70 },
+      ],
+      false,
+    );
+    expect(pnl(strategyExposure(engine))).toEqual({ position: 400, avgCost: 65, realized: 0 });
+    engine.applyPositions([{ accountId: 'ACC-1', strategyId: 'STRAT-1', symbol: 'AAPL', quantity: 100, avgPrice: 90 }], false);
+    expect(pnl(strategyExposure(engine))).toEqual({ position: 400, avgCost: 75, realized: 0 });
+    engine.applyPositions([{ accountId: 'ACC-1', strategyId: 'STRAT-1', symbol: 'AAPL', quantity: 200, avgPrice: 40 }], false);
+    expect(pnl(strategyExposure(engine))).toEqual({ position: 500, avgCost: 58, realized: 0 });
+    expect(pnl(firmExposure(engine))).toEqual({ position: 500, avgCost: 58, realized: 0 });
+    // Flat again, the strategy keeps no cost of the account that left.
+    engine.applyPositions([{ accountId: 'ACC-2', strategyId: 'STRAT-1', symbol: 'AAPL', quantity: 0, avgPrice: 0 }], false);
+    expect(pnl(strategyExposure(engine))).toEqual({ position: 200, avgCost: 40, realized: 0 });
+  });
+
+  it('moves a firm book built by fills by exactly the account’s change of P&L, and not at all for a restatement of what the account holds', () => {
+    const { engine } = makeEngine([]);
+    traded(engine, { quantity: 100, price: 50 });
+    traded(engine, { accountId: 'ACC-2', quantity: 100, price: 70 });
+    traded(engine, { side: 'SELL', quantity: 50, price: 80 });
+    // The firm's own book: 200 at 60, then 50 sold at 80 realizes 1,000 against 60 (the account realized 1,500 against 50).
+    expect(pnl(firmExposure(engine))).toEqual({ position: 150, avgCost: 60, realized: 1_000 });
+    expect(pnl(accountExposure(engine))).toEqual({ position: 50, avgCost: 50, realized: 1_500 });
+
+    engine.applyPositions([{ accountId: 'ACC-1', symbol: 'AAPL', quantity: 50, avgPrice: 50 }], false);
+    expect(pnl(firmExposure(engine))).toEqual({ position: 150, avgCost: 60, realized: 1_000 });
+
+    const total = (e: { position: number; avgCost: number; realized: number } | undefined, mark: number) =>
+      e === undefined ? 0 : e.realized + e.position * (mark - e.avgCost);
+    const firmBefore = total(firmExposure(engine), 75);
+    const accountBefore = total(accountExposure(engine), 75);
+    engine.applyPositions([{ accountId: 'ACC-1', symbol: 'AAPL', quantity: 80, avgPrice: 40 }], false);
+    expect(firmExposure(engine)?.position).toBe(180);
+    expect(total(firmExposure(engine), 75) - firmBefore).toBeCloseTo(total(accountExposure(engine), 75) - accountBefore, 9);
+    expect(firmExposure(engine)?.avgCost).toBeCloseTo((150 * 60 - 50 * 50 + 80 * 40) / 180, 12);
+  });
+
   it('removes a position set to zero by a snapshot', () => {
     const { engine } = makeEngine([]);
     engine.applyPositions([{ accountId: 'ACC-1', symbol: 'AAPL', quantity: 100, avgPrice: 10 }], false);

@@ -192,17 +192,16 @@ function trade(book: PositionBook, signed: number, price: number): void {
   if (book.position === 0) book.avgCost = 0;
 }
 
-/** A snapshot moves an aggregate level without trading: added size blends, a flip starts at the snapshot price. */
-function shift(book: PositionBook, delta: number, avgPrice: number): void {
-  const p = book.position;
-  const next = p + delta;
-  if (delta !== 0 && (p === 0 || (p > 0) === (delta > 0))) {
-    book.avgCost = (Math.abs(p) * book.avgCost + Math.abs(delta) * avgPrice) / Math.abs(next);
-  } else if (next !== 0 && (next > 0) !== (p > 0)) {
-    book.avgCost = avgPrice;
-  }
+/**
+ * A snapshot row replaces the account's contribution to an aggregate level without trading: its
+ * old position and cost basis (position × avg cost) come out and the new ones go in; the average
+ * cost is the resulting cost basis over the resulting position, 0 when flat.
+ */
+function shift(book: PositionBook, delta: number, deltaCost: number): void {
+  const next = book.position + delta;
+  const cost = book.position * book.avgCost + deltaCost;
   book.position = next;
-  if (next === 0) book.avgCost = 0;
+  book.avgCost = next === 0 ? 0 : cost / next;
 }
 
 export class ReferenceModel {
@@ -260,11 +259,13 @@ export class ReferenceModel {
         }
         for (const row of event.rows) {
           const account = at(bookKey('account', row.accountId, row.symbol));
+          const avgCost = row.quantity === 0 ? 0 : row.avgPrice;
           const delta = row.quantity - account.position;
+          const deltaCost = row.quantity * avgCost - account.position * account.avgCost;
           account.position = row.quantity;
-          account.avgCost = row.quantity === 0 ? 0 : row.avgPrice;
-          shift(at(bookKey('firm', '', row.symbol)), delta, row.avgPrice);
-          if (row.strategyId !== undefined) shift(at(bookKey('strategy', row.strategyId, row.symbol)), delta, row.avgPrice);
+          account.avgCost = avgCost;
+          shift(at(bookKey('firm', '', row.symbol)), delta, deltaCost);
+          if (row.strategyId !== undefined) shift(at(bookKey('strategy', row.strategyId, row.symbol)), delta, deltaCost);
         }
       }
     }
