@@ -504,7 +504,7 @@ export class LimitEngine {
 
   private execute(event: ExecutionEvent, now: number): ExecutionOutcome['outcome'] {
     if (event.type === 'FILL') return this.ledger.fill(event.accountId, event.orderId, event.quantity!, event.price!, now);
-    return this.ledger.release(event.accountId, event.orderId) ? 'applied' : 'unknown_order';
+    return this.ledger.release(event.accountId, event.orderId, now) ? 'applied' : 'unknown_order';
   }
 
   applyPositions(rows: readonly PositionRow[], replace: boolean): void {

@@ -414,7 +414,7 @@ class ActivityQueue {
   }
 }
 
-/** Who a late fill belongs to after its open order expired. */
+/** Who a late fill belongs to after its open order closed (expired, cancelled, rejected). */
 interface ClosedOrder {
   readonly strategyId: string;
   readonly symbol: string;
@@ -506,7 +506,11 @@ export class ExposureLedger {
   readonly markets = new Map<string, SymbolMarket>();
   /** Open orders in order of last activity, oldest first: expiry sweeps from the front. */
   private readonly byActivity = new ActivityQueue();
-  /** Recently expired orders, so that a fill arriving after expiry still moves the position. */
+  /**
+   * Recently closed orders (expired, or released by a CANCEL, REJECT or EXPIRE), so that a fill
+   * arriving after the close still moves the position. Not those an atomic batch took back:
+   * they were never accepted.
+   */
   private readonly closed = new Map<string, ClosedOrder>();
   private accountExposureCount = 0;
   /** Whether strategy- and firm-level exposures keep their open orders (only self_trade reads them). */
@@ -625,11 +629,17 @@ export class ExposureLedger {
     this.releaseRemaining(order);
   }
 
-  /** CANCEL, REJECT and EXPIRE: the rest of the order will never trade. */
-  release(accountId: string, orderId: string): boolean {
+  /**
+   * CANCEL, REJECT and EXPIRE: the rest of the order will never trade. The order is remembered
+   * as closed at `now` (the execution's time, so replay remembers it alike), as an expired one
+   * is: a fill the venue made before it processed the cancel can still arrive after it, and must
+   * move the position.
+   */
+  release(accountId: string, orderId: string, now: number): boolean {
     const order = this.openOrder(accountId, orderId);
     if (order === undefined) return false;
     this.releaseRemaining(order);
+    this.remember(order, now);
     return true;
   }
 

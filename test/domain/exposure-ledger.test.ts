@@ -108,6 +108,46 @@ describe('exposure ledger: fills and releases', () => {
     expect(engine.ledger.openOrderCount).toBe(0);
   });
 
+  it.each(['CANCEL', 'REJECT', 'EXPIRE'] as const)("still applies a fill that arrives after the order's %s (a cancel/fill race at the venue)", (type) => {
+    const { engine } = makeEngine([]);
+    const o = accepted(engine, { quantity: 100 });
+    expect(cancel(engine, o, type).outcome).toBe('applied');
+    expect(fill(engine, o, 100, 100).outcome).toBe('applied');
+    expect([accountExposure(engine)?.position, strategyExposure(engine)?.position, firmExposure(engine)?.position]).toEqual([100, 100, 100]);
+    expect(accountExposure(engine)).toMatchObject({ avgCost: 100, openBuy: 0, openBuyNotional: 0, openCount: 0 });
+    expect(engine.ledger.openOrderCount).toBe(0);
+  });
+
+  it('counts a fill after a cancel against later orders', () => {
+    const { engine } = makeEngine([{ id: 'pos', kind: 'position', thresholds: { hard: 150 } }]);
+    const o = accepted(engine, { quantity: 100 });
+    cancel(engine, o);
+    fill(engine, o, 60, 100);
+    fill(engine, o, 40, 101);
+    expect(accountExposure(engine)?.position).toBe(100);
+    expect(engine.checkOrder(order({ quantity: 100 })).decision).toBe('REJECT');
+  });
+
+  it('answers unknown_order to a fill arriving a full TTL after the order was cancelled', () => {
+    const { engine, clock } = makeEngine([]);
+    const o = accepted(engine, { quantity: 100 });
+    cancel(engine, o);
+    clock.advance(59_999);
+    expect(fill(engine, o, 10, 100).outcome).toBe('applied');
+    clock.advance(1);
+    expect(fill(engine, o, 10, 100).outcome).toBe('unknown_order');
+    expect(accountExposure(engine)?.position).toBe(10);
+  });
+
+  it('answers unknown_order to a fill of an order an atomic batch took back: it was never accepted', () => {
+    const { engine } = makeEngine([{ id: 'qty', kind: 'order_quantity', thresholds: { hard: 100 } }]);
+    const first = order({ quantity: 10 });
+    expect(engine.checkBatch([first, order({ quantity: 500 })], { atomic: true }).summary.accepted).toBe(0);
+    expect(fill(engine, first, 10, 100).outcome).toBe('unknown_order');
+    expect(engine.ledger.positionCount).toBe(0);
+    expect(engine.ledger.closedOrderCount).toBe(0);
+  });
+
   it('answers unknown_order to a cancel of an order it does not hold', () => {
     const { engine } = makeEngine([]);
     expect(cancel(engine, order()).outcome).toBe('unknown_order');

@@ -130,7 +130,7 @@ describe('packed exposure rows and threaded order lists', () => {
               const open = [...ledger.allOpenOrders()];
               if (open.length === 0) break;
               const o = open[op.pick % open.length]!;
-              ledger.release(o.accountId, o.orderId);
+              ledger.release(o.accountId, o.orderId, now);
               break;
             }
             case 'positions': {

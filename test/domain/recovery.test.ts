@@ -4,7 +4,7 @@ import { LimitEngine } from '../../src/domain/engine.js';
 import { StateEventSchema } from '../../src/domain/events.js';
 import type { StateEvent } from '../../src/domain/events.js';
 import { order, testConfig } from '../support/engine-fixtures.js';
-import { accepted, accountExposure, fill, setReference, traded } from '../support/engine-actions.js';
+import { accepted, accountExposure, cancel, fill, setReference, traded } from '../support/engine-actions.js';
 import { FakeClock } from '../support/fake-clock.js';
 
 const TTL = testConfig().openOrderTtlMs;
@@ -184,6 +184,39 @@ describe('recovery: what the engine journals', () => {
     const journalled = events.length;
     expect(fill(engine, o, 1, 101).outcome).toBe('unknown_order');
     expect(events.slice(journalled).map((e) => e.type)).toEqual(['expire']);
+    expect(digest(replayed([], events, clock))).toBe(digest(engine));
+  });
+});
+
+describe('recovery: fills after a cancel', () => {
+  it('replays a fill that follows a cancel identically, from the start and from a snapshot taken between them', () => {
+    const { engine, clock, events } = recorded([]);
+    const o = accepted(engine, { quantity: 10, price: 100 });
+    clock.advance(1_000);
+    expect(cancel(engine, o).outcome).toBe('applied');
+    expect(engine.ledger.closedOrderCount).toBe(1);
+    const between = { snapshot: JSON.stringify(engine.captureState()), events: events.length };
+    clock.advance(TTL / 2);
+    expect(fill(engine, o, 4, 101).outcome).toBe('applied');
+    expect(events.map((e) => e.type)).toEqual(['order_accepted', 'execution', 'execution']);
+    expect(accountExposure(engine)).toMatchObject({ position: 4, avgCost: 101, openBuy: 0 });
+
+    expect(digest(replayed([], events, clock))).toBe(digest(engine));
+    const recovered = restored(between.snapshot, clock);
+    for (const event of events.slice(between.events)) recovered.replay(event);
+    expect(digest(recovered)).toBe(digest(engine));
+
+    // Restored from between the two, the engine takes the late fill itself.
+    const live = restored(between.snapshot, clock);
+    expect(fill(live, o, 4, 101).outcome).toBe('applied');
+    expect(digest(live)).toBe(digest(engine));
+
+    // A TTL after the cancel (the execution's time, not the replay's) the order is forgotten, and that is journalled.
+    clock.advance(TTL / 2);
+    const journalled = events.length;
+    expect(fill(engine, o, 1, 101).outcome).toBe('unknown_order');
+    expect(events.slice(journalled).map((e) => e.type)).toEqual(['expire']);
+    expect(engine.ledger.closedOrderCount).toBe(0);
     expect(digest(replayed([], events, clock))).toBe(digest(engine));
   });
 });

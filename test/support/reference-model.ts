@@ -48,13 +48,15 @@ export interface ModelOpenOrder {
   lastActivityAt: number;
 }
 
-interface ExpiredOrder {
+/** An order closed by TTL expiry or by a CANCEL, REJECT or EXPIRE: a late fill still moves the position. */
+interface ClosedOrder {
   accountId: string;
   orderId: string;
   strategyId: string;
   symbol: string;
   side: Side;
-  expiredAt: number;
+  closedAt: number;
+  by: 'TTL' | 'CANCEL' | 'REJECT' | 'EXPIRE';
 }
 
 type LedgerEvent =
@@ -208,7 +210,7 @@ export class ReferenceModel {
   openOrders: ModelOpenOrder[] = [];
   /** Every order ever accepted (and not rolled back), for executions and id reuse. */
   readonly everAccepted: { accountId: string; orderId: string }[] = [];
-  private expired: ExpiredOrder[] = [];
+  private closed: ClosedOrder[] = [];
   /** Accepted orders of this session with their acceptance time: the rate and duplicate windows. */
   private accepted: { at: number; order: Order }[] = [];
   private ledgerEvents: LedgerEvent[] = [];
@@ -429,7 +431,7 @@ export class ReferenceModel {
   expire(now: number): void {
     const stale = this.openOrders.filter((o) => now - o.lastActivityAt >= this.config.openOrderTtlMs);
     this.openOrders = this.openOrders.filter((o) => !stale.includes(o));
-    for (const o of stale) this.expired.push({ ...o, expiredAt: now });
+    for (const o of stale) this.closed.push({ ...o, closedAt: now, by: 'TTL' });
     if (stale.length > 0) this.note('ttl expiry');
   }
 
@@ -550,20 +552,24 @@ export class ReferenceModel {
       if (event.type !== 'FILL') {
         if (open === undefined) return 'unknown_order';
         this.openOrders = this.openOrders.filter((o) => o !== open);
+        this.closed.push({ ...open, closedAt: now, by: event.type });
         return 'applied';
       }
       const quantity = event.quantity!;
       const price = event.price!;
-      const owner: { strategyId: string; symbol: string; side: Side } | undefined =
-        open ??
-        // A fill for an order that expired within the last TTL still moves the position.
-        this.expired.findLast(
-          (o) => o.accountId === event.accountId && o.orderId === event.orderId && now - o.expiredAt < this.config.openOrderTtlMs,
-        );
+      // A fill for an order that closed (expired, or was cancelled or rejected: the venue may have
+      // filled it before it saw the cancel) within the last TTL still moves the position.
+      const closed =
+        open === undefined
+          ? this.closed.findLast(
+              (o) => o.accountId === event.accountId && o.orderId === event.orderId && now - o.closedAt < this.config.openOrderTtlMs,
+            )
+          : undefined;
+      const owner: { strategyId: string; symbol: string; side: Side } | undefined = open ?? closed;
       if (owner === undefined) return 'unknown_order';
-      if (open === undefined) this.note('late fill after expiry');
-      else if (quantity > open.remaining) this.note('over-fill');
+      if (closed !== undefined) this.note(`late fill after ${closed.by}`);
       if (open !== undefined) {
+        if (quantity > open.remaining) this.note('over-fill');
         open.remaining -= Math.min(quantity, open.remaining);
         open.lastActivityAt = now;
         if (open.remaining <= 0) this.openOrders = this.openOrders.filter((o) => o !== open);
