@@ -8,7 +8,10 @@ import type { Durability } from './world.js';
 /**
  * `node dist-load/load-tests/cli.js [scenario ...|all] [--duration S] [--rate N] [--sustained-s S]
  * [--concurrency-s S] [--soak-s S] [--soak-rate N] [--soak-sample-s S] [--durability fsync|async|off]
- * [--service-dist DIR] [--profile] [--out DIR]`
+ * [--service-dist DIR] [--service-node-flags "FLAGS"] [--profile] [--out DIR]`
+ *
+ * `--service-node-flags "--max-semi-space-size=8"` starts the service processes with those Node
+ * flags, for an A/B of runtime settings against the plain `node dist/server.js` that npm start runs.
  */
 const isScenario = (name: string): name is ScenarioName => (SCENARIOS as readonly string[]).includes(name);
 
@@ -32,6 +35,7 @@ async function main(): Promise<void> {
       profile: { type: 'boolean', default: false },
       durability: { type: 'string' },
       'service-dist': { type: 'string' },
+      'service-node-flags': { type: 'string' },
     },
   });
   const names = positionals.length === 0 || positionals.includes('all') ? [...SCENARIOS] : positionals;
@@ -61,6 +65,7 @@ async function main(): Promise<void> {
     ...(values.durability === undefined ? {} : { durability: durability(values.durability) }),
     ...(values.out === undefined ? {} : { outDir: values.out }),
     ...(values['service-dist'] === undefined ? {} : { serviceDist: values['service-dist'] }),
+    ...(values['service-node-flags'] === undefined ? {} : { serviceNodeFlags: values['service-node-flags'].split(/\s+/).filter((f) => f !== '') }),
   });
   process.stdout.write('\nbudgets:\n');
   for (const b of report.budgets) process.stdout.write(`  ${b.isMet === false ? 'MISSED' : 'met   '} ${b.name}: ${String(b.value)} (${b.limit})\n`);

@@ -139,6 +139,8 @@ export interface ServiceOptions {
   durability?: Durability;
   /** Another build of the service (a folder like dist/) to measure, e.g. before a change. */
   dist?: string;
+  /** Node flags for the service process (none, as npm start, when not given): for an A/B of runtime settings. */
+  nodeFlags?: readonly string[];
 }
 
 /**
@@ -159,7 +161,8 @@ export async function startService(options: ServiceOptions): Promise<ServiceTarg
   writeFileSync(configPath, JSON.stringify({ ...config, storage: { ...config.storage, dataDir: join(dir, 'data') } }));
   const started = performance.now();
   const profile = options.cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`];
-  const { child, url, output } = await spawnAndWait([...profile, join(dist, 'server.js'), '--config', configPath], /Server listening at (http:\/\/127\.0\.0\.1:\d+)/, {
+  const flags = options.nodeFlags ?? [];
+  const { child, url, output } = await spawnAndWait([...flags, ...profile, join(dist, 'server.js'), '--config', configPath], /Server listening at (http:\/\/127\.0\.0\.1:\d+)/, {
     HOST: '127.0.0.1',
     PORT: '0',
   });

@@ -24,6 +24,8 @@ export interface Report {
   durability: string;
   /** The build of the service that was measured. */
   serviceDist: string;
+  /** The service processes' Node flags. */
+  serviceNodeFlags: string[];
   service: {
     startMs: number;
     firstChecks: { ms: number; status: number; decision: string; reasons: string[] }[];
@@ -84,7 +86,7 @@ export function markdown(report: Report): string {
     `# Load test report — ${report.startedAt}`,
     '',
     `Scenarios: ${report.scenarios.join(', ')}. Node ${report.machine.node}, ${report.machine.cpus} × ${report.machine.cpuModel}, load average at start ${report.machine.loadAverage.map((n) => n.toFixed(2)).join(' ')}.`,
-    `Service: generated book (~1,000 limits, 100 accounts, 50 symbols), production defaults (metrics and rate limits on, no access log, tracing off), journal durability ${report.durability}, build \`${report.serviceDist}\`.`,
+    `Service: generated book (~1,000 limits, 100 accounts, 50 symbols), production defaults (metrics and rate limits on, no access log, tracing off), journal durability ${report.durability}, build \`${report.serviceDist}\`, Node flags \`${report.serviceNodeFlags.join(' ') || '(none)'}\`.`,
     'Every service figure sits next to the bare Fastify baseline (same body, same JSON Schema validation, echoed) measured in the same run.',
     '',
     '## Budgets (DESIGN §6)',

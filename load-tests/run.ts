@@ -22,6 +22,8 @@ export interface SuiteOptions {
   serviceDist?: string;
   /** Journal durability of the service; the config default (async) when not given. */
   durability?: Durability;
+  /** Node flags of the service processes; none (as npm start) when not given. */
+  serviceNodeFlags?: readonly string[];
   /** Skip the un-measured warm-up load (only for the CI smoke). */
   skipWarmUp?: boolean;
   log?: (line: string) => void;
@@ -53,6 +55,7 @@ export async function runSuite(options: SuiteOptions): Promise<{ dir: string; re
       ...(cpuProfileDir === undefined ? {} : { cpuProfileDir }),
       ...(durability === undefined ? {} : { durability }),
       ...(options.serviceDist === undefined ? {} : { dist: options.serviceDist }),
+      ...(options.serviceNodeFlags === undefined ? {} : { nodeFlags: options.serviceNodeFlags }),
     });
     log(`service ready in ${Math.round(service.startMs)} ms at ${service.url}; first checks ${service.firstChecks.map((c) => c.ms.toFixed(1)).join(' ')} ms; baseline at ${baseline.url}`);
     const tag = Math.random().toString(36).slice(2, 8);
@@ -64,6 +67,7 @@ export async function runSuite(options: SuiteOptions): Promise<{ dir: string; re
       flows: { service: new OrderFlow(world, `${tag}-`), baseline: new OrderFlow(world, `${tag}-b-`) },
       retiredUpTo: 0,
       durability,
+      serviceNodeFlags: options.serviceNodeFlags,
       log,
     };
     if (needsShared && options.skipWarmUp !== true) await warmUp(ctx);
@@ -82,6 +86,7 @@ export async function runSuite(options: SuiteOptions): Promise<{ dir: string; re
       durations,
       durability: options.durability ?? 'async (config default)',
       serviceDist: options.serviceDist ?? 'dist',
+      serviceNodeFlags: [...(options.serviceNodeFlags ?? [])],
       service: { startMs: service.startMs, firstChecks: service.firstChecks, decisions: metrics.decisions(), rateLimited: metrics.value('ulc_rate_limited_total') },
       baseline: { startMs: baseline.startMs },
       results,

@@ -43,6 +43,7 @@ export interface Context {
   readonly flows: { service: OrderFlow; baseline: OrderFlow };
   retiredUpTo: number;
   readonly durability: Durability | undefined;
+  readonly serviceNodeFlags: readonly string[] | undefined;
   readonly log: (line: string) => void;
 }
 
@@ -309,7 +310,12 @@ export async function soakScenario(ctx: Context): Promise<ScenarioResult> {
   const { soakS, soakRate, soakSampleS } = ctx.durations;
   // Closed order ids are remembered for one TTL (late fills), so memory can only level off after it.
   const ttlS = Math.max(5, Math.round(soakS / 6));
-  const service = await startService({ world: ctx.world, openOrderTtlMs: ttlS * 1_000, ...(ctx.durability === undefined ? {} : { durability: ctx.durability }) });
+  const service = await startService({
+    world: ctx.world,
+    openOrderTtlMs: ttlS * 1_000,
+    ...(ctx.durability === undefined ? {} : { durability: ctx.durability }),
+    ...(ctx.serviceNodeFlags === undefined ? {} : { nodeFlags: ctx.serviceNodeFlags }),
+  });
   try {
     const flow = new OrderFlow(ctx.world, `${ctx.flows.service.prefix}soak-`);
     const samples: MemorySample[] = [];
@@ -408,7 +414,7 @@ export async function durabilityScenario(ctx: Context): Promise<ScenarioResult> 
   const bares: Pair[] = [await bare('before off')];
   const measured: { mode: Durability; startMs: number; pair: Pair }[] = [];
   for (const [i, mode] of DURABILITIES.entries()) {
-    const service = await startService({ world: ctx.world, durability: mode });
+    const service = await startService({ world: ctx.world, durability: mode, ...(ctx.serviceNodeFlags === undefined ? {} : { nodeFlags: ctx.serviceNodeFlags }) });
     try {
       const flow = new OrderFlow(ctx.world, `${ctx.flows.service.prefix}dur-${mode}-`);
       let retiredUpTo = 0;
