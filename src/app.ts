@@ -111,6 +111,8 @@ export async function buildApp(config: AppConfig, options: AppOptions = {}): Pro
   const server = Fastify({
     logger,
     bodyLimit: config.server.bodyLimitBytes,
+    // A client that sends its body slowly (or never) cannot hold a connection forever.
+    requestTimeout: config.server.requestTimeoutMs,
     logController: new LogController({ disableRequestLogging: !config.server.accessLog }),
     childLoggerFactory: lazyRequestLogger,
     // Our own 503 while closing is problem+json (errors plugin).

@@ -27,8 +27,19 @@ async function main(): Promise<void> {
     if (isClosing) return;
     isClosing = true;
     server.log.info({ signal }, 'shutting down: finishing in-flight requests');
+    // A client stuck mid-request must not hold the shutdown forever: after the bound its
+    // connection is closed, and the close goes on (last snapshot, trace flush) as usual.
+    const drainTimeoutMs = config.server.shutdownTimeoutMs;
+    const drainBound = setTimeout(() => {
+      server.log.warn({ shutdownTimeoutMs: drainTimeoutMs }, 'shutting down: closing the connections still open');
+      server.server.closeAllConnections();
+    }, drainTimeoutMs);
+    drainBound.unref();
     server.close().then(
-      () => process.exit(0),
+      () => {
+        clearTimeout(drainBound);
+        process.exit(0);
+      },
       (error: unknown) => {
         server.log.error({ err: error }, 'shutdown failed');
         process.exit(1);

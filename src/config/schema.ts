@@ -27,6 +27,13 @@ const ServerSchema = z.strictObject({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Extra log paths to redact (pino paths), for fields this firm treats as sensitive. */
   redactPaths: z.array(z.string().min(1).max(200)).max(100).default([]),
+  /**
+   * On SIGTERM, how long in-flight requests get to finish; then the connections still open are
+   * closed, so the last snapshot and the trace flush still run and the process exits.
+   */
+  shutdownTimeoutMs: positiveInt(300_000).default(10_000),
+  /** A request whose headers and body have not all arrived after this long is answered 408. */
+  requestTimeoutMs: positiveInt(600_000).default(30_000),
 });
 
 const TokenSchema = z.strictObject({

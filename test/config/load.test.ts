@@ -44,6 +44,11 @@ describe('the embedded default (config/default.yaml)', () => {
     expect(config.capacity.maxSubscribers).toBe(64);
   });
 
+  it('bounds shutdown and slow requests by default (10 s drain, 30 s to receive a request)', () => {
+    expect(config.server.shutdownTimeoutMs).toBe(10_000);
+    expect(config.server.requestTimeoutMs).toBe(30_000);
+  });
+
   it('is frozen all the way down', () => {
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.server)).toBe(true);
@@ -112,6 +117,11 @@ limits:
     const error = errorOf(() => loadConfigFile(file('schemaVersion: 1\nserver: { port: "8080" }\n')));
     expect(error.message).toContain('server.port');
     expect(error.message).toContain(dir);
+  });
+
+  it('an unbounded shutdown or request timeout (0) is refused, naming the field', () => {
+    expect(errorOf(() => loadConfigFile(file('schemaVersion: 1\nserver: { shutdownTimeoutMs: 0 }\n'))).message).toContain('server.shutdownTimeoutMs');
+    expect(errorOf(() => loadConfigFile(file('schemaVersion: 1\nserver: { requestTimeoutMs: 0 }\n'))).message).toContain('server.requestTimeoutMs');
   });
 
   it('an unknown key is refused, naming it', () => {

@@ -52,4 +52,10 @@ describe('while the service shuts down', () => {
     // B was turned away before the engine saw it.
     expect(app.engine.ledger.openOrderCount).toBe(1);
   });
+
+  it('gives a request server.requestTimeoutMs to arrive, so a slow body cannot hold its connection forever', async () => {
+    const app = await testApp({ server: { requestTimeoutMs: 2_500 } });
+    expect(app.server.server.requestTimeout).toBe(2_500);
+    await app.server.close();
+  });
 });
