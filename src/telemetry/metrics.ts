@@ -184,6 +184,17 @@ export class Telemetry {
     this.checkDuration.observe(elapsedMs / 1000);
   }
 
+  /** A check refused before the engine saw it (the journal is down): counted, with no engine time. */
+  recordRefusedCheck(result: CheckResult): void {
+    this.countResult(result);
+  }
+
+  /** A batch refused before the engine saw it (the journal is down): counted, with no engine time. */
+  recordRefusedBatch(batch: BatchResult): void {
+    for (const result of batch.results) this.countResult(result);
+    this.batchSize.observe(batch.results.length);
+  }
+
   private countResult(result: CheckResult): void {
     const reason = result.reasons[0] ?? 'NONE';
     cellOf(this.checkCells, this.checkCellOrder, result.decision, reason, checkLabels).pending++;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BatchResult, CheckResult } from '../../src/domain/engine.js';
+import { failJournal, journalledTestApp } from '../support/app-fixtures.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { anOrder, appPerTest, call, check } from './http-helpers.js';
 import type { TestApp } from './http-helpers.js';
@@ -98,6 +99,32 @@ describe('POST /v1/checks/batch', () => {
     const body = (await batch(server, { orders: [anOrder(), anOrder({ symbol: 'MSFT' })], atomic: true })).json<BatchResult>();
     expect(body.summary).toEqual({ total: 2, accepted: 2, rejected: 0 });
     expect(engine.ledger.openOrderCount).toBe(2);
+  });
+});
+
+describe('when the journal has failed', () => {
+  it('rejects checks and batches with DEPENDENCY_UNAVAILABLE, counts them in ulc_checks_total and logs them', async () => {
+    const app = await journalledTestApp();
+    const restore = failJournal(app);
+    try {
+      const single = (await check(app.server, anOrder({ orderId: 'down-1' }))).json<CheckResult>();
+      const body = (await batch(app.server, { orders: [anOrder({ orderId: 'down-2' }), anOrder({ orderId: 'down-3' })] })).json<BatchResult>();
+      expect(single.reasons).toEqual(['DEPENDENCY_UNAVAILABLE']);
+      expect(body.summary).toEqual({ total: 2, accepted: 0, rejected: 2 });
+      const metrics = (await call(app.server, 'GET', '/metrics', undefined)).body;
+      expect(metrics).toContain('ulc_checks_total{decision="REJECT",reason="DEPENDENCY_UNAVAILABLE"} 3');
+      expect(metrics).toMatch(/^ulc_batch_size_count 1$/m);
+      const rejections = app.logs.lines.map((line) => JSON.parse(line) as { msg: string; reasons?: string[]; order?: { orderId: string } }).filter((l) => l.msg === 'order rejected');
+      expect(rejections.map((l) => [l.order?.orderId, l.reasons])).toEqual([
+        ['down-1', ['DEPENDENCY_UNAVAILABLE']],
+        ['down-2', ['DEPENDENCY_UNAVAILABLE']],
+        ['down-3', ['DEPENDENCY_UNAVAILABLE']],
+      ]);
+      expect(app.engine.ledger.openOrderCount).toBe(0);
+    } finally {
+      restore();
+      await app.server.close();
+    }
   });
 });
 

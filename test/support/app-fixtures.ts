@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { buildApp } from '../../src/app.js';
 import type { App } from '../../src/app.js';
@@ -48,4 +51,23 @@ export async function testApp(overrides: Partial<AppConfigInput> = {}, clock = n
   const app = await buildApp(testAppConfig(overrides), { clock, logStream: logs, defaultMetrics: false });
   await app.server.ready();
   return { ...app, clock, logs };
+}
+
+/** A test app whose state goes to a journal in a fresh temporary directory (snapshots on the main thread). */
+export function journalledTestApp(overrides: Partial<AppConfigInput> = {}, clock = new FakeClock()) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ulc-journal-'));
+  return testApp({ storage: { durability: 'async', dataDir, snapshotsIn: 'main' }, ...overrides }, clock);
+}
+
+/**
+ * Makes the app's journal report itself failed, as it does after a write error or a full disk,
+ * until the returned function is called (call it before closing the app, so the last snapshot is taken).
+ */
+export function failJournal(app: App): () => void {
+  const store = app.store;
+  if (store === undefined) throw new Error('the app has no journal (storage.durability: off)');
+  Object.defineProperty(store, 'isHealthy', { configurable: true, get: () => false });
+  return () => {
+    delete (store as { isHealthy?: boolean }).isHealthy;
+  };
 }

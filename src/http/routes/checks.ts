@@ -41,7 +41,12 @@ export function checkRoutes(app: FastifyInstance, { engine, config, telemetry, t
       singleLimit?.admit(request, reply);
       const order = request.body as Order;
       const { engine, telemetry, tracing, isWarmUp } = warmUp.owns(request) ? warmUp.target : live;
-      if (!store.isHealthy) return reply.send(dependencyUnavailable(order, engine.book.version));
+      if (!store.isHealthy) {
+        const refused = dependencyUnavailable(order, engine.book.version);
+        telemetry.recordRefusedCheck(refused);
+        if (!isWarmUp) logRejection(request.log, order, refused);
+        return reply.send(refused);
+      }
       const span = tracing.isEnabled ? tracing.startSpan('ulc.check', request.headers, { 'ulc.order_id': order.orderId }) : undefined;
       const started = performance.now();
       const result = span === undefined ? engine.checkOrder(order, request.deadlineAt) : traced(tracing, span, () => engine.checkOrder(order, request.deadlineAt));
@@ -97,7 +102,10 @@ function batchRoute(app: FastifyInstance, { engine, config, telemetry, tracing, 
     if (!store.isHealthy) {
       const version = engine.book.version;
       const results = body.orders.map((order) => dependencyUnavailable(order, version));
-      return reply.send({ results, summary: { total: results.length, accepted: 0, rejected: results.length } });
+      const refused: BatchResult = { results, summary: { total: results.length, accepted: 0, rejected: results.length } };
+      telemetry.recordRefusedBatch(refused);
+      if (!isWarmUp) logBatchRejections(request, body.orders, refused);
+      return reply.send(refused);
     }
     const span = tracing.isEnabled ? tracing.startSpan('ulc.check_batch', request.headers, { 'ulc.batch.size': body.orders.length }) : undefined;
     const finish = (result: BatchResult, engineMs: number) => {
