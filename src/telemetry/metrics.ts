@@ -5,8 +5,12 @@ import type { TradingState } from '../domain/enums.js';
 import { RecordedHistogram } from './recorded-histogram.js';
 import type { HistogramCell } from './recorded-histogram.js';
 
-/** Sub-millisecond resolution: the engine answers in microseconds, HTTP in tens of them. */
-const LATENCY_BUCKETS = [2e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 5e-2];
+/**
+ * Sub-millisecond resolution: the engine answers in microseconds, HTTP in tens of them. The
+ * coarse tail up to 10 s keeps what is slow (a maximal batch, a GC pause, a snapshot stall)
+ * visible to histogram_quantile, which cannot report more than the highest finite bucket.
+ */
+export const LATENCY_BUCKETS = [2e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 5e-2, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /** A counter's label set and what it counted since the last scrape. */
 interface CounterCell<L extends string> {

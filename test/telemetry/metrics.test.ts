@@ -22,6 +22,27 @@ describe('/metrics', () => {
     await app.server.close();
   });
 
+  it('has finite latency buckets up to 10 s, so histogram_quantile sees a slow request or batch, and few of them', async () => {
+    const app = await testApp();
+    app.telemetry.recordHttp('POST', '/v1/checks/batch', 200, 7_000);
+    app.telemetry.recordBatch({ results: [], summary: { total: 0, accepted: 0, rejected: 0 } }, 3_000);
+    const text = (await app.server.inject({ method: 'GET', url: '/metrics' })).body;
+    const bounds = (name: string) => [...text.matchAll(new RegExp(`^${name}_bucket\\{[^}]*le="([^"]+)"[^}]*\\} (\\d+)$`, 'gm'))]
+      .filter((m) => m[0].includes('/v1/checks/batch') || !m[0].includes('route='))
+      .map((m) => [m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2])] as const);
+    for (const [name, seconds] of [['ulc_http_request_duration_seconds', 7], ['ulc_check_duration_seconds', 3]] as const) {
+      const buckets = bounds(name);
+      const finite = buckets.filter(([le]) => Number.isFinite(le));
+      expect(Math.max(...finite.map(([le]) => le))).toBeGreaterThanOrEqual(10);
+      expect(finite.length).toBeLessThanOrEqual(24);
+      // The observation lands in a finite bucket, not only in +Inf.
+      const firstHolding = finite.find(([, count]) => count > 0);
+      expect(firstHolding?.[0]).toBeGreaterThanOrEqual(seconds);
+      expect(firstHolding?.[0]).toBeLessThanOrEqual(seconds * 2);
+    }
+    await app.server.close();
+  });
+
   it('never puts an order, account, strategy or symbol id into a label', async () => {
     const app = await testApp();
     await app.server.inject({ method: 'POST', url: '/v1/checks', headers: bearer('gateway'), payload: order('m-secret-id', 5000) });

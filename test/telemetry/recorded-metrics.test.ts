@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../src/domain/engine.js';
 import { LimitEngine } from '../../src/domain/engine.js';
 import { RecordedHistogram } from '../../src/telemetry/recorded-histogram.js';
-import { Telemetry } from '../../src/telemetry/metrics.js';
+import { LATENCY_BUCKETS, Telemetry } from '../../src/telemetry/metrics.js';
 import { testAppConfig } from '../support/app-fixtures.js';
 import { engineConfigOf } from '../../src/app.js';
 
@@ -85,7 +85,7 @@ describe('Telemetry recording', () => {
     const checkDuration = new Histogram({
       name: 'ulc_check_duration_seconds',
       help: 'Engine time per check request (one order, or one whole batch)',
-      buckets: [2e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 5e-2],
+      buckets: [...LATENCY_BUCKETS],
       registers,
     });
     const batchSize = new Histogram({ name: 'ulc_batch_size', help: 'Orders per batch request', buckets: [1, 10, 50, 100, 250, 500, 1000, 5000, 10000], registers });
@@ -95,7 +95,7 @@ describe('Telemetry recording', () => {
       name: 'ulc_http_request_duration_seconds',
       help: 'HTTP request duration from arrival to response, by route pattern',
       labelNames: ['method', 'route', 'status_class'],
-      buckets: [2e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 5e-2],
+      buckets: [...LATENCY_BUCKETS],
       registers,
     });
     const names = ['ulc_checks_total', 'ulc_check_duration_seconds', 'ulc_batch_size', 'ulc_violations_total', 'ulc_deadline_exceeded_total', 'ulc_http_request_duration_seconds'];
