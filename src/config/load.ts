@@ -1,6 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { LimitBook, LimitBookError } from '../domain/limit-book.js';
+import { ViolationBook } from '../domain/violation-book.js';
 import { ConfigV0Schema, migrateV0 } from './migrations.js';
 import { AppConfigSchema, CURRENT_SCHEMA_VERSION } from './schema.js';
 import type { AppConfig } from './schema.js';
@@ -35,7 +39,52 @@ export function parseConfig(document: unknown, env: NodeJS.ProcessEnv = {}, sour
   const overridden = applyEnvironment(current, env, source);
   const result = AppConfigSchema.safeParse(overridden);
   if (!result.success) throw new ConfigError(`${source}: ${describe(result.error)}`);
+  checkRedactPaths(result.data.server.redactPaths, source);
+  checkSeedBook(result.data, source);
   return deepFreeze(result.data);
+}
+
+/** Each extra redaction path must be one pino accepts, or the logger (and the start) would fail. */
+function checkRedactPaths(paths: readonly string[], source: string): void {
+  paths.forEach((path, index) => {
+    try {
+      pino({ redact: { paths: [path] } }, DISCARD);
+    } catch (error) {
+      throw new ConfigError(`${source}: server.redactPaths[${index}]: ${JSON.stringify(path)} is not a pino redaction path (${(error as Error).message})`);
+    }
+  });
+}
+
+const DISCARD = new Writable({
+  write(_chunk, _encoding, callback) {
+    callback();
+  },
+});
+
+/**
+ * The seed book compiles as the engine compiles it at start (duplicate ids, windowed thresholds
+ * within capacity.maxWindowEntries): what the engine would refuse, the config refuses, naming the field.
+ */
+function checkSeedBook(config: AppConfig, source: string): void {
+  const violations = new ViolationBook({ historyCapacity: 1, retentionMs: 1, maxActive: 1, maxSubscribers: 1 });
+  try {
+    LimitBook.compile(config.limits, { version: 1, severityActions: config.severityActions, maxWindowEntries: config.capacity.maxWindowEntries, violations });
+  } catch (error) {
+    if (!(error instanceof LimitBookError)) throw error;
+    throw new ConfigError(`${source}: ${describeBookError(config, error)}`);
+  }
+}
+
+/** `limits[1].id: duplicate limit id a`: the field first, the engine's message without its own prefix. */
+function describeBookError(config: AppConfig, error: LimitBookError): string {
+  const [index, ...rest] = error.path;
+  if (typeof index !== 'number') return `limits: ${error.message}`;
+  const field = `limits[${index}]${rest.map((part) => (typeof part === 'number' ? `[${part}]` : `.${part}`)).join('')}`;
+  let detail = error.message;
+  for (const prefix of [`${field}: `, `limit ${config.limits[index]?.id}: ${rest.join('.')}: `]) {
+    if (detail.startsWith(prefix)) detail = detail.slice(prefix.length);
+  }
+  return `${field}: ${detail}`;
 }
 
 function migrate(document: unknown, source: string): unknown {

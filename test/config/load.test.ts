@@ -113,6 +113,24 @@ limits:
     expect(errorOf(() => loadConfigFile(path)).message).toMatch(/limits.*2 limits exceed capacity\.maxLimits 1/s);
   });
 
+  it('a duplicate limit id is refused, naming limits[1].id', () => {
+    const path = file('schemaVersion: 1\nlimits:\n  - { id: a, kind: position, thresholds: { hard: 1 } }\n  - { id: a, kind: order_quantity, thresholds: { hard: 1 } }\n');
+    expect(errorOf(() => loadConfigFile(path)).message).toBe(`${path}: limits[1].id: duplicate limit id a`);
+  });
+
+  it('a windowed threshold the windows cannot hold (capacity.maxWindowEntries - 1) is refused, naming limits[0].thresholds', () => {
+    const path = file('schemaVersion: 1\ncapacity: { maxWindowEntries: 100 }\nlimits:\n  - { id: r, kind: order_rate, windowMs: 1000, thresholds: { hard: 99 } }\n');
+    expect(errorOf(() => loadConfigFile(path)).message).toBe(`${path}: limits[0].thresholds: 99 must stay below maxWindowEntries (100) - 1`);
+    const fits = file('schemaVersion: 1\ncapacity: { maxWindowEntries: 100 }\nlimits:\n  - { id: r, kind: order_rate, windowMs: 1000, thresholds: { hard: 98 } }\n');
+    expect(loadConfigFile(fits).limits).toHaveLength(1);
+  });
+
+  it('a redaction path pino cannot use is refused, naming server.redactPaths[1]', () => {
+    const error = errorOf(() => loadConfigFile(file('schemaVersion: 1\nserver: { redactPaths: [order.price, "a..b"] }\n')));
+    expect(error.message).toMatch(/server\.redactPaths\[1\]: "a\.\.b" is not a pino redaction path/);
+    expect(loadConfigFile(file('schemaVersion: 1\nserver: { redactPaths: [order.price, "req.headers[\\"x-desk\\"]", "*.accountId"] }\n')).server.redactPaths).toHaveLength(3);
+  });
+
   it('a wrong type names its path', () => {
     const error = errorOf(() => loadConfigFile(file('schemaVersion: 1\nserver: { port: "8080" }\n')));
     expect(error.message).toContain('server.port');

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,5 +32,22 @@ describe('--print-config', () => {
         { id: 'rate-1', kind: 'order_rate', windowMs: 1000, thresholds: { hard: 100 } },
       ],
     });
+  });
+
+  it.each([
+    ['a duplicate limit id', 'limits:\n  - { id: a, kind: position, thresholds: { hard: 1 } }\n  - { id: a, kind: position, thresholds: { hard: 2 } }\n', 'limits[1].id'],
+    ['a redaction path pino refuses', 'server: { redactPaths: [order.price, "a..b"] }\n', 'server.redactPaths[1]'],
+    ['a rate threshold over capacity.maxWindowEntries - 1', 'capacity: { maxWindowEntries: 10 }\nlimits:\n  - { id: r, kind: order_rate, windowMs: 1000, thresholds: { hard: 20 } }\n', 'limits[0].thresholds'],
+  ])('refuses %s with exit code 1 and one line naming the field, printing or starting', (_what, body, field) => {
+    const dir = mkdtempSync(join(tmpdir(), 'ulc-print-'));
+    const path = join(dir, 'bad.yaml');
+    writeFileSync(path, `schemaVersion: 1\nstorage: { durability: 'off' }\n${body}`);
+    for (const args of [['--print-config'], []]) {
+      const run = spawnSync(process.execPath, ['dist/server.js', '--config', path, ...args], { encoding: 'utf8', env: { ...process.env, PORT: '0' }, timeout: 15_000 });
+      expect(run.status).toBe(1);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toContain(`${path}: ${field}: `);
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+    }
   });
 });
