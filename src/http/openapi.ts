@@ -30,6 +30,8 @@ const PROBLEM_SCHEMA: JsonSchema = {
   },
 };
 
+const SUCCESS_DESCRIPTIONS: Record<string, string> = { 200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No Content' };
+
 /** Records every route as it is added, so the spec is generated from the real route table. */
 export function recordRoutes(app: FastifyInstance): RecordedRoute[] {
   const routes: RecordedRoute[] = [];
@@ -59,7 +61,14 @@ function parameters(schema: JsonSchema | undefined, where: 'path' | 'query'): un
 function operation(route: RecordedRoute): Record<string, unknown> {
   const schema = route.schema ?? {};
   const response = (schema.response ?? {}) as Record<string, JsonSchema>;
-  const ok = response[200];
+  // The success statuses the route declares (POST /v1/limits answers 201); 200 when it declares none.
+  const declared = Object.keys(response).filter((status) => /^2\d\d$/.test(status));
+  const successes = Object.fromEntries(
+    (declared.length === 0 ? ['200'] : declared).map((status) => {
+      const body = response[status];
+      return [status, { description: SUCCESS_DESCRIPTIONS[status] ?? 'Success', ...(body === undefined ? {} : { content: { 'application/json': { schema: body } } }) }];
+    }),
+  );
   const statuses = route.role === undefined ? [] : ['400', '401', '403', '429'];
   const errors = Object.fromEntries(statuses.map((s) => [s, { $ref: '#/components/responses/Problem' }]));
   return {
@@ -69,7 +78,7 @@ function operation(route: RecordedRoute): Record<string, unknown> {
     parameters: [...parameters(schema.params as JsonSchema | undefined, 'path'), ...parameters(schema.querystring as JsonSchema | undefined, 'query')],
     ...(schema.body === undefined ? {} : { requestBody: { required: !route.isBodyOptional, content: { 'application/json': { schema: schema.body } } } }),
     responses: {
-      200: { description: 'OK', ...(ok === undefined ? {} : { content: { 'application/json': { schema: ok } } }) },
+      ...successes,
       ...errors,
       default: { $ref: '#/components/responses/Problem' },
     },

@@ -4,6 +4,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfigFile } from '../../src/config/load.js';
+import { bearer, testApp } from '../support/app-fixtures.js';
 
 async function generated(): Promise<string> {
   const config = loadConfigFile('config/default.yaml');
@@ -31,5 +32,17 @@ describe('openapi.yaml', () => {
     );
     expect(document.paths['/v1/checks']?.post?.['x-required-role']).toBe('gateway');
     expect(document.paths['/v1/trading-state']?.put?.['x-required-role']).toBe('admin');
+  });
+
+  it('documents the success status a route answers with (POST /v1/limits: 201 Created, not 200)', async () => {
+    const document = parse(readFileSync('openapi.yaml', 'utf8')) as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+    const app = await testApp();
+    const created = await app.server.inject({ method: 'POST', url: '/v1/limits', headers: bearer('admin'), payload: { id: 'new-one', kind: 'order_quantity', thresholds: { hard: 5 } } });
+    await app.server.close();
+    expect(created.statusCode).toBe(201);
+    const documented = Object.keys(document.paths['/v1/limits']!.post!.responses).filter((status) => /^2/.test(status));
+    expect(documented).toEqual(['201']);
+    expect(document.paths['/v1/limits']!.post!.responses['201']).toMatchObject({ description: 'Created', content: { 'application/json': { schema: { required: ['version', 'limit'] } } } });
+    expect(Object.keys(document.paths['/v1/limits']!.get!.responses)).toContain('200');
   });
 });

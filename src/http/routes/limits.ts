@@ -45,7 +45,10 @@ export function limitRoutes(app: FastifyInstance, { engine, config, store }: Rou
 
   app.post(
     '/v1/limits',
-    { schema: { summary: 'Add a limit', tags: ['limits'], querystring, body: jsonSchemaOf(LimitWriteSchema) }, config: { role: 'admin', rateLimit } },
+    {
+      schema: { summary: 'Add a limit', tags: ['limits'], querystring, body: jsonSchemaOf(LimitWriteSchema), response: { 201: jsonSchemaOf(LimitResponseSchema, 'output') } },
+      config: { role: 'admin', rateLimit },
+    },
     (request, reply) => {
       const definition = request.body as { id: string };
       const version = expectedVersion(request);
