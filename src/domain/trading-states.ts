@@ -1,5 +1,6 @@
 import { AggregationSchema, TRADING_STATE_RANK } from './enums.js';
 import type { Aggregation, TradingState } from './enums.js';
+import { CapacityError } from './exposure-ledger.js';
 import { localKey } from './keys.js';
 import type { KeyParts } from './keys.js';
 
@@ -52,25 +53,27 @@ export class TradingStates {
     return [...this.entries.values()];
   }
 
-  /** Sets a state as an operator would: it may loosen as well as tighten. */
+  /**
+   * Sets a state as an operator would: it may loosen as well as tighten. A new scope in a full
+   * table is refused (CapacityError) and nothing changes: the operator asked for that scope,
+   * not for the whole firm.
+   */
   set(scope: string, state: TradingState, reason: string, setAt: number, source: string): TradingStateEntry {
-    const entry: TradingStateEntry = { scope, state, reason, setAt, source };
-    if (state === 'ACTIVE') {
-      this.remove(scope);
-      return entry;
+    if (state !== 'ACTIVE' && this.isFullFor(scope)) {
+      throw new CapacityError(`trading states: ${scope} would exceed maxTradingStates ${this.maxEntries}`);
     }
-    if (!this.entries.has(scope) && this.entries.size >= this.maxEntries) {
-      return this.escalate(entry);
-    }
-    this.put(entry);
-    return entry;
+    return this.apply({ scope, state, reason, setAt, source });
   }
 
-  /** A limit's action only ever tightens: it never lifts a HALT to REDUCE_ONLY. */
+  /**
+   * A limit's action only ever tightens: it never lifts a HALT to REDUCE_ONLY. With the table
+   * full it fails closed: the state goes on the global scope instead (see escalate).
+   */
   tighten(scope: string, state: TradingState, reason: string, setAt: number, source: string): TradingStateEntry | undefined {
     const current = this.entries.get(scope);
     if (current !== undefined && TRADING_STATE_RANK[current.state] >= TRADING_STATE_RANK[state]) return undefined;
-    return this.set(scope, state, reason, setAt, source);
+    const entry: TradingStateEntry = { scope, state, reason, setAt, source };
+    return this.isFullFor(scope) ? this.escalate(entry) : this.apply(entry);
   }
 
   clear(): void {
@@ -82,6 +85,16 @@ export class TradingStates {
   restore(entry: TradingStateEntry): void {
     if (entry.state === 'ACTIVE') this.remove(entry.scope);
     else this.put(entry);
+  }
+
+  private isFullFor(scope: string): boolean {
+    return !this.entries.has(scope) && this.entries.size >= this.maxEntries;
+  }
+
+  private apply(entry: TradingStateEntry): TradingStateEntry {
+    if (entry.state === 'ACTIVE') this.remove(entry.scope);
+    else this.put(entry);
+    return entry;
   }
 
   private put(entry: TradingStateEntry): void {
@@ -103,8 +116,8 @@ export class TradingStates {
   }
 
   /**
-   * The table is full and a new scope must be restricted: failing open is not an option, so
-   * the state goes on the global scope instead (loud, and an operator lifts it).
+   * The table is full and a limit's action must restrict a new scope: failing open is not an
+   * option, so the state goes on the global scope instead (loud, and an operator lifts it).
    */
   private escalate(entry: TradingStateEntry): TradingStateEntry {
     const current = this.entries.get('global');

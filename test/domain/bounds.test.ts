@@ -146,14 +146,24 @@ describe('bounds: rate and duplicate windows', () => {
 });
 
 describe('bounds: trading states, violations and subscribers', () => {
-  it('escalates a new restricted scope to global when the trading-state table is full', () => {
+  it('refuses an operator\'s new restricted scope when the trading-state table is full, changing nothing', () => {
     const { engine } = withCapacity([], { maxTradingStates: 2 });
     engine.setTradingState('account', 'ACC-1', 'HALTED', 'ops');
     engine.setTradingState('account', 'ACC-2', 'HALTED', 'ops');
-    const entry = engine.setTradingState('account', 'ACC-3', 'HALTED', 'ops');
-    expect(entry.scope).toBe('global');
-    expect(entry.reason).toContain('account:ACC-3');
-    expect(engine.checkOrder(order({ accountId: 'ACC-9' })).reasons).toEqual(['HALTED']);
+    const events: unknown[] = [];
+    engine.recordEventsTo((event) => events.push(event));
+    expect(() => engine.setTradingState('account', 'ACC-3', 'HALTED', 'ops')).toThrow(CapacityError);
+    expect(events).toEqual([]);
+    expect(engine.tradingStates.list().map((e) => e.scope)).toEqual(['account:ACC-1', 'account:ACC-2']);
+    expect(engine.checkOrder(order({ accountId: 'ACC-9' })).decision).toBe('ACCEPT');
+  });
+
+  it('escalates a limit\'s REDUCE_ONLY action to global when the table is full (fails closed)', () => {
+    const { engine } = withCapacity([{ ...qty, actions: { HARD_BREACH: 'REDUCE_ONLY' } }], { maxTradingStates: 1 });
+    engine.setTradingState('account', 'ACC-2', 'HALTED', 'ops');
+    engine.checkOrder(order({ accountId: 'ACC-1', quantity: 101 }));
+    expect(engine.tradingStates.get('global')).toMatchObject({ state: 'REDUCE_ONLY', source: 'limit:qty' });
+    expect(engine.tradingStates.get('global')?.reason).toContain('account:ACC-1');
   });
 
   it('still updates a scope it already holds when the table is full', () => {
@@ -171,9 +181,10 @@ describe('bounds: trading states, violations and subscribers', () => {
   });
 
   it('does not loosen a global halt when escalating a reduce-only', () => {
-    const { engine } = withCapacity([], { maxTradingStates: 1 });
+    const { engine } = withCapacity([{ ...qty, actions: { HARD_BREACH: 'REDUCE_ONLY' } }], { maxTradingStates: 1 });
     engine.setTradingState('global', undefined, 'HALTED', 'ops');
-    expect(engine.setTradingState('account', 'ACC-1', 'REDUCE_ONLY', 'ops')).toMatchObject({ scope: 'global', state: 'HALTED' });
+    engine.checkOrder(order({ accountId: 'ACC-1', quantity: 101 }));
+    expect(engine.tradingStates.list()).toEqual([expect.objectContaining({ scope: 'global', state: 'HALTED', source: 'api' })]);
   });
 
   it('evicts the least recently updated active violation when maxActiveViolations is reached', () => {

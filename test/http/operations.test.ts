@@ -64,6 +64,21 @@ describe('GET/PUT /v1/trading-state', () => {
     }
     expect(engine.tradingStates.size).toBe(0);
   });
+
+  it('refuses a new scope with the capacity problem (507) when the table is full, and changes nothing (no escalation to global)', async () => {
+    const { server, engine } = await start({ capacity: { maxTradingStates: 2 } });
+    for (const id of ['ACC-1', 'ACC-2']) expect((await setState(server, { type: 'account', id }, 'REDUCE_ONLY')).statusCode).toBe(200);
+    const before = engine.tradingStates.list();
+    const problem = expectProblem(await setState(server, { type: 'account', id: 'ACC-3' }, 'HALTED'), 507);
+    expect(problem).toMatchObject({ type: '/problems/capacity' });
+    expect(problem.detail).toContain('maxTradingStates 2');
+    expect(engine.tradingStates.list()).toEqual(before);
+    expect((await decision(server, { accountId: 'ACC-9' })).decision).toBe('ACCEPT');
+    // A scope the table holds can still change, and one can be lifted to make room.
+    expect((await setState(server, { type: 'account', id: 'ACC-1' }, 'HALTED')).statusCode).toBe(200);
+    expect((await setState(server, { type: 'account', id: 'ACC-2' }, 'ACTIVE')).statusCode).toBe(200);
+    expect((await setState(server, { type: 'account', id: 'ACC-3' }, 'HALTED')).json()).toMatchObject({ scope: 'account:ACC-3', state: 'HALTED' });
+  });
 });
 
 describe('POST /v1/sessions/reset', () => {
