@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../src/domain/engine.js';
 import type { AccountExposure } from '../../src/domain/exposure-view.js';
+import { failJournal, journalledTestApp } from '../support/app-fixtures.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { anOrder, appPerTest, call, check, expectProblem, namesField } from './http-helpers.js';
 import type { TestApp } from './http-helpers.js';
@@ -78,6 +79,32 @@ describe('GET/PUT /v1/trading-state', () => {
     expect((await setState(server, { type: 'account', id: 'ACC-1' }, 'HALTED')).statusCode).toBe(200);
     expect((await setState(server, { type: 'account', id: 'ACC-2' }, 'ACTIVE')).statusCode).toBe(200);
     expect((await setState(server, { type: 'account', id: 'ACC-3' }, 'HALTED')).json()).toMatchObject({ scope: 'account:ACC-3', state: 'HALTED' });
+  });
+});
+
+describe('the trading-state audit line', () => {
+  const changes = (app: TestApp) => app.logs.lines.filter((line) => line.includes('trading state changed')).map((line) => JSON.parse(line) as Record<string, unknown>);
+
+  it('is logged for a change made, naming the scope, the state and who set it', async () => {
+    const app = await start();
+    expect((await setState(app.server, { type: 'account', id: 'ACC-1' }, 'HALTED')).statusCode).toBe(200);
+    expect(changes(app)).toEqual([expect.objectContaining({ scope: { type: 'account', id: 'ACC-1' }, state: 'HALTED', by: 'admin' })]);
+  });
+
+  it('is not logged for a change refused because the journal has failed (503) or the table is full (507)', async () => {
+    const app = await journalledTestApp({ capacity: { maxTradingStates: 1 } });
+    try {
+      expect((await setState(app.server, { type: 'account', id: 'ACC-1' }, 'HALTED')).statusCode).toBe(200);
+      expectProblem(await setState(app.server, { type: 'account', id: 'ACC-2' }, 'HALTED'), 507);
+      const restore = failJournal(app);
+      const refused = await setState(app.server, { type: 'account', id: 'ACC-1' }, 'ACTIVE', 'runaway algo');
+      restore();
+      expectProblem(refused, 503);
+      expect(app.engine.tradingStates.list().map((e) => [e.scope, e.state])).toEqual([['account:ACC-1', 'HALTED']]);
+      expect(changes(app).map((line) => line.scope)).toEqual([{ type: 'account', id: 'ACC-1' }]);
+    } finally {
+      await app.server.close();
+    }
   });
 });
 

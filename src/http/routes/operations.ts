@@ -35,9 +35,11 @@ export function operationRoutes(app: FastifyInstance, { engine, config, clock, s
       if (id !== undefined && !isScopeId(type, id)) {
         throw new ProblemError('validation', `scope.id for ${type} is ${type.includes('+') ? '<id>|<symbol>' : 'a single id'}`, [{ field: 'scope.id', message: 'has the wrong form' }]);
       }
-      request.log.info({ scope: body.scope, state: body.state, by: request.principal?.name }, 'trading state changed');
       assertWritable(store);
-      return sendDurably(reply, store, engine.setTradingState(type, id, body.state, body.reason));
+      const entry = engine.setTradingState(type, id, body.state, body.reason);
+      // The audit line only for a change that was made (not one refused: journal down, table full).
+      request.log.info({ scope: body.scope, state: body.state, by: request.principal?.name }, 'trading state changed');
+      return sendDurably(reply, store, entry);
     },
   );
 
