@@ -69,7 +69,7 @@ export class Telemetry {
     const violationCells = this.violationCellOrder;
     this.violations = new Counter({
       name: 'ulc_violations_total',
-      help: 'Limit violations raised on orders, by kind and severity',
+      help: 'Limit violations raised on orders and on values fed to value limits, by kind and severity',
       labelNames: ['kind', 'severity'],
       registers,
       collect() {
@@ -197,6 +197,11 @@ export class Telemetry {
   recordRefusedBatch(batch: BatchResult): void {
     for (const result of batch.results) this.countResult(result);
     this.batchSize.observe(batch.results.length);
+  }
+
+  /** A violation raised by a value fed to a value limit (POST /v1/limits/{id}/evaluate). */
+  recordViolation(violation: { readonly kind: string; readonly severity: string }): void {
+    cellOf(this.violationCells, this.violationCellOrder, violation.kind, violation.severity, violationLabels).pending++;
   }
 
   private countResult(result: CheckResult): void {

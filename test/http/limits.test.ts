@@ -169,6 +169,14 @@ describe('POST /v1/limits/{id}/evaluate', () => {
     expect(engine.violations.activeCount).toBe(0);
   });
 
+  it('counts the violations it raises in ulc_violations_total (kind="value"), and nothing for a clean value', async () => {
+    const { server } = await start({ limits: [VAR] });
+    for (const value of [25, 5, 25, 5]) await call(server, 'POST', '/v1/limits/var/evaluate', 'gateway', { value, scopeId: 'ACC-1' });
+    const metrics = (await call(server, 'GET', '/metrics', undefined)).body;
+    expect(metrics).toMatch(/^ulc_violations_total\{kind="value",severity="HARD_BREACH"\} 2$/m);
+    expect(metrics.match(/^ulc_violations_total\{/gm)).toHaveLength(1);
+  });
+
   it('refuses an unknown limit (404), a non-value limit (400 naming kind) and a missing scope id (400 naming scopeId)', async () => {
     const { server, engine } = await start({ limits: [VAR, MAX_QTY] });
     expectProblem(await call(server, 'POST', '/v1/limits/nope/evaluate', 'gateway', { value: 1 }), 404);

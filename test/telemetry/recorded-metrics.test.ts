@@ -89,7 +89,7 @@ describe('Telemetry recording', () => {
       registers,
     });
     const batchSize = new Histogram({ name: 'ulc_batch_size', help: 'Orders per batch request', buckets: [1, 10, 50, 100, 250, 500, 1000, 5000, 10000], registers });
-    const violations = new Counter({ name: 'ulc_violations_total', help: 'Limit violations raised on orders, by kind and severity', labelNames: ['kind', 'severity'], registers });
+    const violations = new Counter({ name: 'ulc_violations_total', help: 'Limit violations raised on orders and on values fed to value limits, by kind and severity', labelNames: ['kind', 'severity'], registers });
     const deadline = new Counter({ name: 'ulc_deadline_exceeded_total', help: 'Orders rejected because their deadline was spent', registers });
     const http = new Histogram({
       name: 'ulc_http_request_duration_seconds',

@@ -32,7 +32,7 @@ function expectedVersion(request: FastifyRequest): number | undefined {
 const withVersion = (reply: FastifyReply, book: LimitBook): FastifyReply => reply.header('etag', `"${book.version}"`);
 
 /** The limit book: ops read it, admins change it; every write compiles a new book and swaps it in. */
-export function limitRoutes(app: FastifyInstance, { engine, config, store }: RouteDeps): void {
+export function limitRoutes(app: FastifyInstance, { engine, config, store, telemetry }: RouteDeps): void {
   const rateLimit = perToken(config.rateLimit);
   const params = jsonSchemaOf(LimitIdParamsSchema);
   const querystring = jsonSchemaOf(NoQuerySchema);
@@ -108,7 +108,9 @@ export function limitRoutes(app: FastifyInstance, { engine, config, store }: Rou
       const { id } = request.params as { id: string };
       const body = request.body as { value: number; scopeId?: string };
       assertWritable(store);
-      return sendDurably(reply, store, engine.evaluateValue(id, body.value, body.scopeId));
+      const evaluation = engine.evaluateValue(id, body.value, body.scopeId);
+      if (evaluation.violation !== undefined) telemetry.recordViolation(evaluation.violation);
+      return sendDurably(reply, store, evaluation);
     },
   );
 }
