@@ -27,11 +27,15 @@ export const disabledTracing: Tracing = {
   shutdown: () => Promise.resolve(),
 };
 
+const DEFAULT_SERVICE_NAME = 'unified-limit-checker';
+
 export function startTracing(env: NodeJS.ProcessEnv = process.env): Tracing {
   const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT;
-  if (endpoint === undefined || endpoint === '' || env.OTEL_SDK_DISABLED === 'true') return disabledTracing;
+  // Booleans in OTEL_* variables are case-insensitive (the specification's "true", "TRUE", ...).
+  if (endpoint === undefined || endpoint === '' || env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return disabledTracing;
+  const serviceName = serviceNameOf(env);
   const sdk = new NodeSDK({
-    serviceName: env.OTEL_SERVICE_NAME ?? 'unified-limit-checker',
+    ...(serviceName === undefined ? {} : { serviceName }),
     metricReaders: [],
     logRecordProcessors: [],
     instrumentations: [],
@@ -54,4 +58,18 @@ export function startTracing(env: NodeJS.ProcessEnv = process.env): Tracing {
     },
     shutdown: () => sdk.shutdown(),
   };
+}
+
+/**
+ * OTEL_SERVICE_NAME, else undefined when OTEL_RESOURCE_ATTRIBUTES names a service.name (the SDK
+ * reads it there; a name given here would override it), else this service's default name.
+ */
+export function serviceNameOf(env: NodeJS.ProcessEnv): string | undefined {
+  if (env.OTEL_SERVICE_NAME !== undefined && env.OTEL_SERVICE_NAME.trim() !== '') return env.OTEL_SERVICE_NAME;
+  const attributes = (env.OTEL_RESOURCE_ATTRIBUTES ?? '').split(',');
+  const named = attributes.some((pair) => {
+    const [key, value] = pair.split('=');
+    return key?.trim() === 'service.name' && value !== undefined && value.trim() !== '';
+  });
+  return named ? undefined : DEFAULT_SERVICE_NAME;
 }
