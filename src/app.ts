@@ -140,7 +140,7 @@ export async function buildApp(config: AppConfig, options: AppOptions = {}): Pro
 
   let isReady = false;
   const deps: RouteDeps = { engine, config, telemetry, clock, tracing: options.tracing ?? disabledTracing, store: store ?? NO_STORE, warmUp: httpWarmUp };
-  healthRoutes(server, { telemetry, isReady: () => isReady && (store?.isHealthy ?? true) });
+  healthRoutes(server, { telemetry, readiness: { isStarted: () => isReady, isJournalHealthy: () => store?.isHealthy ?? true } });
   checkRoutes(server, deps);
   await checkBatchRoute(server, deps);
   feedRoutes(server, deps);
