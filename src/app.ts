@@ -117,7 +117,11 @@ export async function buildApp(config: AppConfig, options: AppOptions = {}): Pro
     childLoggerFactory: lazyRequestLogger,
     // Our own 503 while closing is problem+json (errors plugin).
     return503OnClosing: false,
-    frameworkErrors: frameworkErrorHandler,
+    // Answered before routing, so no route hook (onResponse included) runs: counted here, under `unmatched`.
+    frameworkErrors: (error, request, reply) => {
+      reply.raw.once('finish', () => telemetry.recordHttp(request.method, undefined, reply.statusCode, reply.elapsedTime));
+      frameworkErrorHandler(error, request, reply);
+    },
   });
   server.setValidatorCompiler(validatorCompiler());
   // Fastify parses text/plain by default; this API takes JSON only, so anything else is a 415.

@@ -43,6 +43,17 @@ describe('/metrics', () => {
     await app.server.close();
   });
 
+  it('counts requests the router refuses (an undecodable URL) and unknown routes under route="unmatched"', async () => {
+    const app = await testApp();
+    expect((await app.server.inject({ method: 'GET', url: '/v1/limits/%zz', headers: bearer('ops') })).statusCode).toBe(400);
+    expect((await app.server.inject({ method: 'GET', url: '/v1/limits/%zz?x=1' })).statusCode).toBe(400);
+    expect((await app.server.inject({ method: 'GET', url: '/v2/nothing' })).statusCode).toBe(404);
+    const text = (await app.server.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(text).toMatch(/^ulc_http_request_duration_seconds_count\{method="GET",route="unmatched",status_class="4xx"\} 3$/m);
+    expect(text).not.toContain('%zz');
+    await app.server.close();
+  });
+
   it('never puts an order, account, strategy or symbol id into a label', async () => {
     const app = await testApp();
     await app.server.inject({ method: 'POST', url: '/v1/checks', headers: bearer('gateway'), payload: order('m-secret-id', 5000) });
