@@ -1,6 +1,7 @@
 # Unified Limit Checker: build with the dev toolchain, run with production dependencies only.
 #   docker build -t unified-limit-checker .
-#   docker run --rm -p 8080:8080 unified-limit-checker
+#   docker run --rm -p 8080:8080 -v ulc-data:/app/data unified-limit-checker
+# (the named volume keeps the journal and snapshots; `--rm` deletes an anonymous one)
 # Another config: mount it and pass --config (HOST and PORT from the environment still win):
 #   docker run --rm -p 8080:8080 -v "$PWD/my.yaml:/etc/ulc/config.yaml:ro" \
 #     unified-limit-checker node dist/server.js --config /etc/ulc/config.yaml
@@ -34,11 +35,15 @@ COPY config ./config
 # Code and config stay root-owned and read-only to the service; only its data directory
 # (storage.dataDir, ./data by default) is writable.
 RUN mkdir -p /app/data && chown node:node /app/data
+# The journal and snapshots outlive the container: a volume, which starts as this directory
+# (owned by node). `docker run -v ulc-data:/app/data` names it; `--rm` deletes an anonymous one.
+VOLUME ["/app/data"]
 # `node` (uid 1000) is the unprivileged user of the official Node images.
 USER node
 EXPOSE 8080
 # Liveness: node:24-slim has no curl, so Node's own fetch.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
     CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8080) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# Node is PID 1: dist/server.js handles SIGTERM/SIGINT (drains in-flight requests, flushes traces).
+# Node is PID 1: dist/server.js handles SIGTERM/SIGINT (drains in-flight requests for up to
+# server.shutdownTimeoutMs, writes a last snapshot, flushes traces): give `docker stop -t` more.
 CMD ["node", "dist/server.js"]

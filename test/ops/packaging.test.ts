@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { loadConfigFile } from '../../src/config/load.js';
 import { repoPath } from './service.js';
 
 /**
@@ -103,6 +104,21 @@ describe('Dockerfile', () => {
     expect(all(body, 'CMD')).toEqual(['["node", "dist/server.js"]']);
   });
 
+  it('declares the data directory of the default config (/app/data) a volume, made and owned by the service user first', () => {
+    const body = runtime!.body;
+    const workdir = all(body, 'WORKDIR').at(-1)!;
+    const dataDir = loadConfigFile(repoPath('config/default.yaml')).storage.dataDir;
+    const target = new URL(dataDir, `file://${workdir}/`).pathname.replace(/\/$/, '');
+    expect(target).toBe('/app/data');
+    const volumes = all(body, 'VOLUME');
+    expect(volumes).toHaveLength(1);
+    expect(volumes[0]).toMatch(/^\["\/app\/data"\]$|^\/app\/data$/);
+    // Docker copies the image's directory (and its owner) into a new volume: it must exist, owned by node, by then.
+    const chown = body.findIndex((i) => i.keyword === 'RUN' && /mkdir -p \/app\/data && chown node:node \/app\/data/.test(i.args));
+    expect(chown).toBeGreaterThanOrEqual(0);
+    expect(chown).toBeLessThan(body.findIndex((i) => i.keyword === 'VOLUME'));
+  });
+
   it('has a .dockerignore keeping node_modules, build output and .git out of the context', () => {
     const ignored = readFileSync(repoPath('.dockerignore'), 'utf8')
       .split('\n')
@@ -116,6 +132,7 @@ describe('Dockerfile', () => {
 
 interface ComposeService {
   build?: unknown;
+  stop_grace_period?: string;
   image?: string;
   environment?: Record<string, string>;
   ports?: string[];
@@ -123,7 +140,7 @@ interface ComposeService {
 }
 
 describe('docker-compose.yml', () => {
-  const compose = parseYaml(readFileSync(repoPath('docker-compose.yml'), 'utf8')) as { services: Record<string, ComposeService> };
+  const compose = parseYaml(readFileSync(repoPath('docker-compose.yml'), 'utf8')) as { services: Record<string, ComposeService>; volumes?: Record<string, unknown> };
   const services = compose.services;
   const service = services.ulc!;
   const mounts = (name: string) =>
@@ -136,6 +153,19 @@ describe('docker-compose.yml', () => {
     expect(service.build).toBe('.');
     expect(service.environment?.HOST).toBe('0.0.0.0');
     expect(service.ports).toContain(`${service.environment?.PORT}:8080`);
+  });
+
+  it('keeps the journal and snapshots in a named volume at the data directory, across `down` and rebuilds', () => {
+    const data = mounts('ulc').find((mount) => mount.target === '/app/data');
+    expect(data).toBeDefined();
+    expect(data!.source).toMatch(/^[a-z][\w.-]*$/);
+    expect(Object.keys(compose.volumes ?? {})).toContain(data!.source);
+  });
+
+  it('gives the service a stop grace period longer than its shutdown drain (server.shutdownTimeoutMs), with room for the last snapshot', () => {
+    const grace = durationMs(service.stop_grace_period ?? '10s');
+    const drain = loadConfigFile(repoPath('config/default.yaml')).server.shutdownTimeoutMs;
+    expect(grace).toBeGreaterThanOrEqual(drain + 5_000);
   });
 
   it('sends OTLP/HTTP traces to the Jaeger service', () => {
@@ -182,3 +212,11 @@ describe('docker-compose.yml', () => {
     }
   });
 });
+
+/** A compose duration (`30s`, `1m30s`, `500ms`) in milliseconds. */
+function durationMs(text: string): number {
+  const units: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1_000, ms: 1, us: 0.001 };
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|us)/g)];
+  expect(parts.map((p) => p[0]).join(''), text).toBe(text);
+  return parts.reduce((sum, [, value, unit]) => sum + Number(value) * units[unit!]!, 0);
+}
