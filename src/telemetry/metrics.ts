@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
-import type { BatchResult, CheckResult, LimitEngine } from '../domain/engine.js';
+import type { BatchResult, CheckResult, ExecutionOutcome, LimitEngine } from '../domain/engine.js';
+import type { ExecutionEvent } from '../domain/orders.js';
 import { TRADING_STATE_RANK } from '../domain/enums.js';
 import type { TradingState } from '../domain/enums.js';
 import { RecordedHistogram } from './recorded-histogram.js';
@@ -35,6 +36,7 @@ export class Telemetry {
   private readonly violations: Counter<'kind' | 'severity'>;
   private readonly deadlineExceeded: Counter;
   readonly rateLimited: Counter;
+  private readonly executions: Counter<'type' | 'outcome'>;
   private readonly httpDuration: RecordedHistogram;
   /** Check counts by decision, then first reason ('NONE' when none), in first-use order. */
   private readonly checkCells = new Map<string, Map<string, CounterCell<'decision' | 'reason'>>>();
@@ -91,6 +93,12 @@ export class Telemetry {
       },
     });
     this.rateLimited = new Counter({ name: 'ulc_rate_limited_total', help: 'Requests refused with 429', registers });
+    this.executions = new Counter({
+      name: 'ulc_executions_total',
+      help: 'Executions received, by type and outcome (unknown_order: no open or recently closed order had that id)',
+      labelNames: ['type', 'outcome'],
+      registers,
+    });
     this.httpDuration = new RecordedHistogram(
       'ulc_http_request_duration_seconds',
       'HTTP request duration from arrival to response, by route pattern',
@@ -200,6 +208,10 @@ export class Telemetry {
   }
 
   /** A violation raised by a value fed to a value limit (POST /v1/limits/{id}/evaluate). */
+  recordExecution(type: ExecutionEvent['type'], outcome: ExecutionOutcome['outcome']): void {
+    this.executions.inc({ type, outcome });
+  }
+
   recordViolation(violation: { readonly kind: string; readonly severity: string }): void {
     cellOf(this.violationCells, this.violationCellOrder, violation.kind, violation.severity, violationLabels).pending++;
   }

@@ -52,6 +52,25 @@ describe('POST /v1/executions', () => {
     expect(response.json()).toEqual({ results: [{ orderId: 'ghost', outcome: 'unknown_order' }] });
     expect(engine.exposure('ACC-1').positions).toEqual([]);
   });
+
+  it('counts executions by type and outcome, and warns once per request of the fills that moved nothing', async () => {
+    const { server, logs } = await start();
+    const order = anOrder({ quantity: 100, price: 100 });
+    await check(server, order);
+    const ghosts = Array.from({ length: 25 }, (_, i) => ({ type: 'FILL', accountId: 'ACC-1', orderId: `ghost-${i}`, quantity: 10, price: 10 }));
+    await call(server, 'POST', '/v1/executions', 'gateway', {
+      events: [{ type: 'FILL', accountId: 'ACC-1', orderId: order.orderId, quantity: 40, price: 100 }, { type: 'CANCEL', accountId: 'ACC-1', orderId: 'never-sent' }, ...ghosts],
+    });
+    const metrics = (await call(server, 'GET', '/metrics', undefined)).body;
+    expect(metrics).toContain('ulc_executions_total{type="FILL",outcome="applied"} 1');
+    expect(metrics).toContain('ulc_executions_total{type="FILL",outcome="unknown_order"} 25');
+    expect(metrics).toContain('ulc_executions_total{type="CANCEL",outcome="unknown_order"} 1');
+    const warnings = logs.lines.map((l) => JSON.parse(l) as { level: number; msg: string; unknownFills?: number; fills?: { orderId: string }[] }).filter((l) => l.level === 40);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.unknownFills).toBe(25);
+    expect(warnings[0]?.msg).toContain('fills for unknown orders moved no position');
+    expect(warnings[0]!.fills!.map((f) => f.orderId)).toEqual(ghosts.slice(0, 20).map((g) => g.orderId));
+  });
 });
 
 describe('PUT /v1/positions', () => {

@@ -90,6 +90,7 @@ const KNOWN_VALUES: Record<string, (value: string) => boolean> = {
   severity: (value) => (SEVERITIES as readonly string[]).includes(value),
   state: (value) => ['REDUCE_ONLY', 'HALTED'].includes(value),
   status_class: (value) => /^[1-5]xx$/.test(value),
+  outcome: (value) => ['applied', 'unknown_order'].includes(value),
 };
 
 describe('PromQL reader (test helper)', () => {

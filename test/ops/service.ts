@@ -29,6 +29,12 @@ export async function exercisedApp(): Promise<App> {
   await send('POST', '/v1/checks', { ...order, orderId: 'ops-warn', quantity: 4_000 });
   await send('POST', '/v1/checks', { ...order, orderId: 'ops-reject', quantity: 20_000 });
   await send('POST', '/v1/checks/batch', { atomic: false, orders: [{ ...order, orderId: 'ops-batch-1', quantity: 10 }] });
+  await send('POST', '/v1/executions', {
+    events: [
+      { type: 'FILL', accountId: 'ACC-A', orderId: 'ops-accept', quantity: 100, price: 190 },
+      { type: 'FILL', accountId: 'ACC-A', orderId: 'ops-never-checked', quantity: 1, price: 190 },
+    ],
+  });
   return app;
 }
 
