@@ -8,10 +8,11 @@ import type { Durability } from './world.js';
 /**
  * `node dist-load/load-tests/cli.js [scenario ...|all] [--duration S] [--rate N] [--sustained-s S]
  * [--concurrency-s S] [--soak-s S] [--soak-rate N] [--soak-sample-s S] [--durability fsync|async|off]
- * [--service-dist DIR] [--service-node-flags "FLAGS"] [--profile] [--out DIR]`
+ * [--service-dist DIR] [--service-node-flags=FLAGS] [--profile] [--out DIR]`
  *
- * `--service-node-flags "--max-semi-space-size=8"` starts the service processes with those Node
- * flags, for an A/B of runtime settings against the plain `node dist/server.js` that npm start runs.
+ * `--service-node-flags=--max-semi-space-size=8` (with `=`, as the value starts with a dash)
+ * starts the service processes with those Node flags, for an A/B of runtime settings against
+ * the plain `node dist/server.js` that npm start runs.
  */
 const isScenario = (name: string): name is ScenarioName => (SCENARIOS as readonly string[]).includes(name);
 
