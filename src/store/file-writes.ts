@@ -26,3 +26,17 @@ export async function fsyncDirectory(dir: string): Promise<void> {
     await directory.close();
   }
 }
+
+/**
+ * Cuts a file to `length` bytes and syncs it, so the cut cannot come undone in a power cut:
+ * recovery cuts a torn record off the journal and the service then appends where it ends.
+ */
+export async function truncateDurably(path: string, length: number): Promise<void> {
+  const file = await open(path, 'r+');
+  try {
+    await file.truncate(length);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+}

@@ -1,8 +1,9 @@
-import { readdir, readFile, rm, truncate } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LimitEngine } from '../domain/engine.js';
 import { StateEventSchema } from '../domain/events.js';
 import type { StateEvent } from '../domain/events.js';
+import { fsyncDirectory, truncateDurably } from './file-writes.js';
 import { decodeSegment, HEADER_BYTES, JournalCorruptError } from './journal-format.js';
 import { readSnapshot } from './snapshot-file.js';
 
@@ -58,9 +59,15 @@ export async function recover(dir: string, engine: LimitEngine, log: StoreLog, o
     if (decoded.tornAt !== undefined && !options.readOnly) {
       if (index !== segments.length - 1) throw new JournalCorruptError(path, decoded.tornAt, 'incomplete record before the last segment');
       log.warn({ file: path, offset: decoded.tornAt }, 'dropping a torn last journal record (a write cut short by a crash)');
-      // A segment cut short inside its header holds nothing: it goes, so it cannot sit mid-journal later.
-      if (decoded.tornAt < HEADER_BYTES) await rm(path, { force: true });
-      else await truncate(path, decoded.tornAt);
+      // A segment cut short inside its header holds nothing: it goes, so it cannot sit mid-journal
+      // later. Both mends are synced: undone by a power cut after new records were appended, the
+      // torn record would sit mid-journal and the next start would refuse the journal as corrupt.
+      if (decoded.tornAt < HEADER_BYTES) {
+        await rm(path, { force: true });
+        await fsyncDirectory(dir);
+      } else {
+        await truncateDurably(path, decoded.tornAt);
+      }
       dropped.push({ file: path, offset: decoded.tornAt });
     }
   }
