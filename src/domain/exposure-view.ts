@@ -12,6 +12,7 @@ export interface PositionView {
   /** Reference if fresh, else last fill; null when the symbol has no mark. */
   markPrice: number | null;
   realizedPnl: number;
+  /** At the fresh reference only, as daily_loss counts it; null without one (0 when flat). */
   unrealizedPnl: number | null;
   /** max(|P + B|, |P − S|) × mark, as gross_notional counts it; null without a mark. */
   grossNotional: number | null;
@@ -58,7 +59,7 @@ function positionView(e: Exposure, now: number, maxReferenceAgeMs: number): Posi
     openOrders: e.openCount,
     markPrice: hasMark ? mark : null,
     realizedPnl: e.realized,
-    unrealizedPnl: e.position === 0 ? 0 : hasMark ? e.position * (mark - e.avgCost) : null,
+    unrealizedPnl: e.position === 0 ? 0 : reference === reference ? e.position * (reference - e.avgCost) : null,
     grossNotional: worst === 0 ? 0 : hasMark ? worst * mark : null,
   };
 }

@@ -444,4 +444,17 @@ describe('exposure ledger: position snapshots and sessions', () => {
     expect(view).toMatchObject({ accountId: 'ACC-1', openOrders: 1, realizedPnl: 20, unrealizedPnl: 160, grossNotional: 1_320 });
     expect(view.positions[0]).toMatchObject({ symbol: 'AAPL', quantity: 80, avgPrice: 10, openBuyQuantity: 30, markPrice: 12 });
   });
+
+  it('reports unrealized P&L at the fresh reference only, as daily_loss counts it: unknown once it is stale', () => {
+    const { engine, clock } = makeEngine([{ id: 'loss', kind: 'daily_loss', thresholds: { hard: 1_000 } }]);
+    traded(engine, { quantity: 100, price: 100 });
+    setReference(engine, { AAPL: 80 });
+    expect(engine.exposure('ACC-1').unrealizedPnl).toBe(-2_000);
+    clock.advance(10_000);
+    expect(engine.checkOrder(order({ quantity: 1, price: 80 })).reasons).toEqual(['NO_REFERENCE_PRICE']);
+    const view = engine.exposure('ACC-1');
+    // The notional mark still falls back to the last fill; the P&L does not.
+    expect(view.positions[0]).toMatchObject({ markPrice: 100, unrealizedPnl: null, grossNotional: 10_000 });
+    expect(view.unrealizedPnl).toBeNull();
+  });
 });
