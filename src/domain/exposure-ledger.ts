@@ -24,7 +24,9 @@ export const STRIDE = 5;
 /** Numbers no walk reads live apart, in `cold`, so the walks' rows stay narrow. */
 const OPEN_BUY_NOTIONAL = 0;
 const OPEN_SELL_NOTIONAL = 1;
-const COLD_STRIDE = 2;
+/** Cost basis a flat aggregate still holds (see restate); read by the loss walk for flat rows only. */
+export const FLAT_COST = 2;
+export const COLD_STRIDE = 3;
 
 /**
  * One symbol's exposure inside a group (an account, a strategy, or the whole firm). Every
@@ -116,6 +118,19 @@ export class Exposure {
     this.cold[this.coldBase + OPEN_SELL_NOTIONAL] = value;
   }
 
+  /**
+   * The cost basis (position × avgCost) of a flat strategy or firm level whose accounts still
+   * hold offsetting positions, taken in by position snapshots (see restate): its P&L is then
+   * realized − flatCost. 0 whenever the position is not flat, and at account level always.
+   */
+  get flatCost(): number {
+    return this.cold[this.coldBase + FLAT_COST]!;
+  }
+
+  set flatCost(value: number) {
+    this.cold[this.coldBase + FLAT_COST] = value;
+  }
+
   get hasOrders(): boolean {
     return this.firstOrder !== undefined;
   }
@@ -181,7 +196,7 @@ export class Exposure {
   }
 
   get isEmpty(): boolean {
-    return this.position === 0 && this.realized === 0 && this.openCount === 0;
+    return this.position === 0 && this.realized === 0 && this.openCount === 0 && this.flatCost === 0;
   }
 }
 
@@ -461,6 +476,8 @@ interface ExposureSnapshot {
   openBuyNotional: number;
   openSellNotional: number;
   openCount: number;
+  /** Absent when 0 (and in older snapshots). */
+  flatCost?: number;
 }
 
 interface GroupSnapshot {
@@ -803,6 +820,7 @@ export class ExposureLedger {
       exposure.openBuyNotional = e.openBuyNotional;
       exposure.openSellNotional = e.openSellNotional;
       exposure.openCount = e.openCount;
+      exposure.flatCost = e.flatCost ?? 0;
     }
   }
 
@@ -941,6 +959,7 @@ function captureGroup(group: ExposureGroup): GroupSnapshot {
       openBuyNotional: e.openBuyNotional,
       openSellNotional: e.openSellNotional,
       openCount: e.openCount,
+      ...(e.flatCost === 0 ? {} : { flatCost: e.flatCost }),
     })),
   };
 }
@@ -989,6 +1008,7 @@ function clampZero(value: number): number {
 /** Average-cost accounting: fills that reduce a position realize against the average cost. */
 function applyAverageCost(exposure: Exposure, signed: number, price: number): void {
   const position = exposure.position;
+  const flatCost = position === 0 ? exposure.flatCost : 0;
   if (position === 0 || Math.sign(position) === Math.sign(signed)) {
     const size = Math.abs(position) + Math.abs(signed);
     exposure.avgCost = (Math.abs(position) * exposure.avgCost + Math.abs(signed) * price) / size;
@@ -999,6 +1019,11 @@ function applyAverageCost(exposure: Exposure, signed: number, price: number): vo
   }
   exposure.position = position + signed;
   if (exposure.position === 0) exposure.avgCost = 0;
+  if (flatCost !== 0) {
+    // A flat aggregate's leftover basis goes into the position it opens, so P&L stays whole.
+    exposure.avgCost += flatCost / exposure.position;
+    exposure.flatCost = 0;
+  }
 }
 
 /**
@@ -1015,18 +1040,25 @@ function applyAverageCost(exposure: Exposure, signed: number, price: number): vo
  * avgCost)), which is all daily_loss reads of it, by exactly as much as the account's, and keeps
  * a restatement to the current values a no-op. The price of that choice: where the books have
  * diverged, or accounts offset each other (one long, one short), the average cost is only the
- * number that makes the P&L add up, and can lie outside any traded price (even below 0). When
- * the aggregate ends flat what is left of its cost basis is dropped, as a flat book has none.
+ * number that makes the P&L add up, and can lie outside any traded price (even below 0).
+ *
+ * An aggregate that ends flat while its accounts still hold offsetting positions (one long 100 at
+ * 60, one short 100 at 50) keeps what is left of its cost basis as `flatCost` (1,000 here): its
+ * P&L is then realized − flatCost, the accounts' total, and a later row or fill starts from it.
+ * Dropping it lost that loss for good (then restating the long to flat left the firm short 100
+ * at 60, not 50). It is a basis, not realized P&L, so a session reset keeps it.
  */
 function restate(exposure: Exposure, dPosition: number, dCost: number): void {
   const position = exposure.position + dPosition;
-  const cost = exposure.position * exposure.avgCost + dCost;
+  const cost = exposure.position * exposure.avgCost + exposure.flatCost + dCost;
   exposure.position = position;
   exposure.avgCost = position === 0 ? 0 : cost / position;
+  exposure.flatCost = position === 0 ? cost : 0;
 }
 
 function flatten(exposure: Exposure, family: Map<string, ExposureGroup> | undefined, ledger: ExposureLedger): void {
   exposure.position = 0;
   exposure.avgCost = 0;
+  exposure.flatCost = 0;
   ledger.pruneIfEmpty(exposure, family);
 }

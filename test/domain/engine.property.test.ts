@@ -80,9 +80,10 @@ function compareState(where: string, engine: LimitEngine, model: ReferenceModel)
       if (!close(e?.openBuyNotional ?? 0, buyNotional) || !close(e?.openSellNotional ?? 0, sellNotional)) {
         fail(where, `open notional on ${level} ${id} ${symbol} differs`, [e?.openBuyNotional, e?.openSellNotional], [buyNotional, sellNotional]);
       }
-      const book = books.get(bookKey(level, id, symbol)) ?? { position: 0, avgCost: 0, realized: 0 };
-      const held = { position: e?.position ?? 0, avgCost: e?.avgCost ?? 0, realized: e?.realized ?? 0 };
-      if (!close(held.position, book.position) || !close(held.avgCost, book.avgCost) || !close(held.realized, book.realized)) {
+      const book = books.get(bookKey(level, id, symbol)) ?? { position: 0, avgCost: 0, realized: 0, flatCost: 0 };
+      const held = { position: e?.position ?? 0, avgCost: e?.avgCost ?? 0, realized: e?.realized ?? 0, flatCost: e?.flatCost ?? 0 };
+      const same = (k: keyof typeof held) => close(held[k], book[k]);
+      if (!same('position') || !same('avgCost') || !same('realized') || !same('flatCost')) {
         fail(where, `position on ${level} ${id} ${symbol} differs`, held, book);
       }
     }

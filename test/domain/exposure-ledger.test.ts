@@ -407,6 +407,60 @@ describe('exposure ledger: position snapshots and sessions', () => {
     expect(firmExposure(engine)?.avgCost).toBeCloseTo((150 * 60 - 50 * 50 + 80 * 40) / 180, 12);
   });
 
+  describe('a firm left flat by snapshots while its accounts hold offsetting positions', () => {
+    const firmLoss = { id: 'firm-loss', kind: 'daily_loss', per: 'global', thresholds: { hard: 500 } };
+    /** ACC-A long 100 at 60 and ACC-B short 100 at 50: the firm is flat, its accounts' P&L −1,000 at any mark. */
+    const offsetting = () => {
+      const setup = makeEngine([firmLoss]);
+      setup.engine.applyPositions([{ accountId: 'ACC-A', symbol: 'AAPL', quantity: 100, avgPrice: 60 }], false);
+      setup.engine.applyPositions([{ accountId: 'ACC-B', symbol: 'AAPL', quantity: -100, avgPrice: 50 }], false);
+      setReference(setup.engine, { AAPL: 60 });
+      return setup;
+    };
+
+    it('keeps their cost basis, so the firm loss is the accounts’ total, through a session reset', () => {
+      const { engine } = offsetting();
+      engine.upsertLimit({ ...firmLoss, id: 'symbol-loss', per: 'symbol' });
+      expect(firmExposure(engine)).toMatchObject({ position: 0, realized: 0, flatCost: 1_000 });
+      const increase = order({ accountId: 'ACC-C', strategyId: 'STRAT-C', quantity: 1, price: 60 });
+      const losses = (o: typeof increase) => engine.checkOrder(o).violations.map((v) => [v.limitId, v.key, v.value]);
+      const expected = [
+        ['firm-loss', 'global', 1_000],
+        ['symbol-loss', 'symbol:AAPL', 1_000],
+      ];
+      expect(losses(increase)).toEqual(expected);
+      engine.resetSession();
+      expect(losses({ ...increase, orderId: 'after-reset' })).toEqual(expected);
+    });
+
+    it('starts the next restatement from that basis: the firm is then exactly the account that still holds', () => {
+      const { engine } = offsetting();
+      engine.applyPositions([{ accountId: 'ACC-A', symbol: 'AAPL', quantity: 0, avgPrice: 0 }], false);
+      expect(firmExposure(engine)).toMatchObject({ position: -100, avgCost: 50, flatCost: 0 });
+      const result = engine.checkOrder(order({ accountId: 'ACC-B', side: 'SELL', quantity: 1, price: 60 }));
+      expect(result).toMatchObject({ decision: 'REJECT', violations: [expect.objectContaining({ value: 1_000 })] });
+    });
+
+    it('takes the basis into the position a fill opens from flat, keeping the P&L whole', () => {
+      const { engine } = offsetting();
+      engine.upsertLimit({ ...firmLoss, thresholds: { hard: 1e9 } });
+      traded(engine, { accountId: 'ACC-C', strategyId: 'STRAT-C', quantity: 10, price: 55 }, 55);
+      // Accounts at 60: A 0, B −1,000, C +50.
+      const firm = firmExposure(engine)!;
+      expect(firm.flatCost).toBe(0);
+      expect(firm.realized + firm.position * (60 - firm.avgCost)).toBeCloseTo(-950, 9);
+    });
+
+    it('keeps the basis through a snapshot of the engine; a replacing snapshot starts the firm from its rows alone', () => {
+      const { engine } = offsetting();
+      const restored = makeEngine([firmLoss]).engine;
+      restored.restoreState(structuredClone(engine.captureState()));
+      expect(firmExposure(restored)?.flatCost).toBe(1_000);
+      engine.applyPositions([{ accountId: 'ACC-B', symbol: 'AAPL', quantity: -100, avgPrice: 50 }], true);
+      expect(firmExposure(engine)).toMatchObject({ position: -100, avgCost: 50, flatCost: 0 });
+    });
+  });
+
   it('removes a position set to zero by a snapshot', () => {
     const { engine } = makeEngine([]);
     engine.applyPositions([{ accountId: 'ACC-1', symbol: 'AAPL', quantity: 100, avgPrice: 10 }], false);

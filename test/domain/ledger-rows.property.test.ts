@@ -8,7 +8,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ExposureLedger, STRIDE } from '../../src/domain/exposure-ledger.js';
+import { COLD_STRIDE, ExposureLedger, STRIDE } from '../../src/domain/exposure-ledger.js';
 import type { Exposure, ExposureGroup, LedgerSnapshot, OpenOrder } from '../../src/domain/exposure-ledger.js';
 
 const SYMBOLS = ['S0', 'S1', 'S2', 'S3', 'S4', 'S5', 'S6', 'S7', 'S8', 'S9'];
@@ -45,19 +45,19 @@ function checkGroup(group: ExposureGroup, level: 'account' | 'strategy' | 'firm'
   const slots = (group as unknown as Inner).slots;
   expect(slots.length).toBe(group.bySymbol.size);
   expect(group.markets.length).toBe(group.bySymbol.size);
-  expect(group.rows.length / STRIDE).toBe(group.cold.length / 2);
+  expect(group.rows.length / STRIDE).toBe(group.cold.length / COLD_STRIDE);
   for (const [symbol, e] of group.bySymbol) {
     const slot = e.base / STRIDE;
     expect(e.rows, `${level} ${group.id} ${symbol} rows`).toBe(group.rows);
     expect(e.cold, `${level} ${group.id} ${symbol} cold`).toBe(group.cold);
-    expect(e.coldBase / 2).toBe(slot);
+    expect(e.coldBase / COLD_STRIDE).toBe(slot);
     expect(slots[slot]).toBe(e);
     expect(group.markets[slot]!.symbol).toBe(symbol);
     expect(e.market.symbol).toBe(symbol);
     expect(e.group).toBe(group);
   }
   for (let i = slots.length * STRIDE; i < group.rows.length; i++) expect(group.rows[i]).toBe(0);
-  for (let i = slots.length * 2; i < group.cold.length; i++) expect(group.cold[i]).toBe(0);
+  for (let i = slots.length * COLD_STRIDE; i < group.cold.length; i++) expect(group.cold[i]).toBe(0);
 }
 
 function listOf(e: Exposure, level: 0 | 1 | 2): OpenOrder[] {

@@ -64,11 +64,15 @@ type LedgerEvent =
   | { type: 'snapshot'; rows: readonly PositionRow[]; replace: boolean }
   | { type: 'session' };
 
-/** One level's book for one symbol: net position, average cost, realized P&L. */
+/**
+ * One level's book for one symbol: net position, average cost, realized P&L, and the cost basis
+ * a flat aggregate still holds for its accounts' offsetting positions (P&L = realized − flatCost).
+ */
 export interface PositionBook {
   position: number;
   avgCost: number;
   realized: number;
+  flatCost: number;
 }
 
 export type Level = 'account' | 'strategy' | 'firm';
@@ -181,6 +185,7 @@ const isRejecting = (a: Action): boolean => a === 'BLOCK' || a === 'REDUCE_ONLY'
 /** Average-cost accounting of one trade on one level's book. */
 function trade(book: PositionBook, signed: number, price: number): void {
   const p = book.position;
+  const flatCost = p === 0 ? book.flatCost : 0;
   const adds = p === 0 || (p > 0) === (signed > 0);
   if (adds) {
     book.avgCost = (Math.abs(p) * book.avgCost + Math.abs(signed) * price) / (Math.abs(p) + Math.abs(signed));
@@ -192,18 +197,24 @@ function trade(book: PositionBook, signed: number, price: number): void {
   }
   book.position = p + signed;
   if (book.position === 0) book.avgCost = 0;
+  // Opening from flat takes the leftover basis in: P&L = realized + P × mark − basis stays whole.
+  if (flatCost !== 0) {
+    book.avgCost += flatCost / book.position;
+    book.flatCost = 0;
+  }
 }
 
 /**
  * A snapshot row replaces the account's contribution to an aggregate level without trading: its
  * old position and cost basis (position × avg cost) come out and the new ones go in; the average
- * cost is the resulting cost basis over the resulting position, 0 when flat.
+ * cost is the resulting cost basis over the resulting position; flat, the basis stays as flatCost.
  */
 function shift(book: PositionBook, delta: number, deltaCost: number): void {
   const next = book.position + delta;
-  const cost = book.position * book.avgCost + deltaCost;
+  const cost = book.position * book.avgCost + book.flatCost + deltaCost;
   book.position = next;
   book.avgCost = next === 0 ? 0 : cost / next;
+  book.flatCost = next === 0 ? cost : 0;
 }
 
 export class ReferenceModel {
@@ -239,7 +250,7 @@ export class ReferenceModel {
     const at = (key: string): PositionBook => {
       let book = books.get(key);
       if (book === undefined) {
-        book = { position: 0, avgCost: 0, realized: 0 };
+        book = { position: 0, avgCost: 0, realized: 0, flatCost: 0 };
         books.set(key, book);
       }
       return book;
@@ -257,6 +268,7 @@ export class ReferenceModel {
           for (const book of books.values()) {
             book.position = 0;
             book.avgCost = 0;
+            book.flatCost = 0;
           }
         }
         for (const row of event.rows) {
@@ -335,7 +347,7 @@ export class ReferenceModel {
   private metric(limit: LimitDefinition, o: Order, now: number, books: Map<string, PositionBook>): Metric {
     const per = perOf(limit);
     const book = (level: Level, id: string, symbol: string): PositionBook =>
-      books.get(bookKey(level, id, symbol)) ?? { position: 0, avgCost: 0, realized: 0 };
+      books.get(bookKey(level, id, symbol)) ?? { position: 0, avgCost: 0, realized: 0, flatCost: 0 };
     switch (limit.kind) {
       case 'order_quantity':
         return o.quantity;
@@ -390,7 +402,8 @@ export class ReferenceModel {
           const b = book(level, id, symbol);
           if (b.position === 0) {
             if (b.realized !== 0) this.note('daily_loss counts realized of a flat position');
-            pnl += b.realized;
+            if (b.flatCost !== 0) this.note('daily_loss counts the basis a flat aggregate keeps');
+            pnl += b.realized - b.flatCost;
             continue;
           }
           const mark = this.freshReference(symbol, now);

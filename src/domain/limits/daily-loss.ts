@@ -4,7 +4,7 @@ import type { Aggregation } from '../enums.js';
 import type { Evaluator } from '../compiled-limit.js';
 import { NOT_APPLICABLE } from '../compiled-limit.js';
 import type { ExposureGroup, SymbolMarket } from '../exposure-ledger.js';
-import { AVG_COST, POSITION, REALIZED, STRIDE } from '../exposure-ledger.js';
+import { AVG_COST, COLD_STRIDE, FLAT_COST, POSITION, REALIZED, STRIDE } from '../exposure-ledger.js';
 
 /**
  * Loss since the session start, realized plus unrealized at the fresh reference, as a positive
@@ -16,7 +16,7 @@ export const evaluateDailyLoss: Evaluator = (limit, ctx) => {
   let pnl = 0;
   if (isSymbolLevel(limit.per)) {
     const e = ctx.exposureOf(limit.per);
-    if (e !== undefined) pnl = positionPnl(e.position, e.avgCost, e.realized, e.market, ctx);
+    if (e !== undefined) pnl = positionPnl(e.position, e.avgCost, e.realized, e.flatCost, e.market, ctx);
   } else {
     const group = ctx.groupOf(limit.per);
     if (group !== undefined) pnl = memoisedGroupPnl(limit.per, group, ctx);
@@ -31,14 +31,14 @@ function memoisedGroupPnl(per: Aggregation, group: ExposureGroup, ctx: CheckCont
   return ctx.keepWalkResult(LOSS_WALK, per, groupPnl(group, ctx));
 }
 
-/** A walk over the group's packed rows, as gross_notional's. */
+/** A walk over the group's packed rows, as gross_notional's; a flat row's leftover basis is in `cold`. */
 function groupPnl(group: ExposureGroup, ctx: CheckContext): number {
-  const { rows, markets } = group;
+  const { rows, cold, markets } = group;
   let pnl = 0;
   for (let slot = 0, base = 0; slot < markets.length; slot++, base += STRIDE) {
     const position = rows[base + POSITION]!;
     if (position === 0) {
-      pnl += rows[base + REALIZED]!;
+      pnl += rows[base + REALIZED]! - cold[slot * COLD_STRIDE + FLAT_COST]!;
       continue;
     }
     const mark = ctx.referenceOf(markets[slot]!);
@@ -48,8 +48,8 @@ function groupPnl(group: ExposureGroup, ctx: CheckContext): number {
   return pnl;
 }
 
-function positionPnl(position: number, avgCost: number, realized: number, market: SymbolMarket, ctx: CheckContext): number {
-  if (position === 0) return realized;
+function positionPnl(position: number, avgCost: number, realized: number, flatCost: number, market: SymbolMarket, ctx: CheckContext): number {
+  if (position === 0) return realized - flatCost;
   const mark = ctx.referenceOf(market);
   if (mark !== mark) return ctx.fail('NO_REFERENCE_PRICE');
   return realized + position * (mark - avgCost);
