@@ -3,7 +3,7 @@
 #   docker run --rm -p 8080:8080 -v ulc-data:/app/data unified-limit-checker
 # (the named volume keeps the journal and snapshots; `--rm` deletes an anonymous one)
 # Another config: mount it and pass --config (HOST and PORT from the environment still win):
-#   docker run --rm -p 8080:8080 -v "$PWD/my.yaml:/etc/ulc/config.yaml:ro" \
+#   docker run --rm -p 8080:8080 -v ulc-data:/app/data -v "$PWD/my.yaml:/etc/ulc/config.yaml:ro" \
 #     unified-limit-checker node dist/server.js --config /etc/ulc/config.yaml
 
 # ---- build: TypeScript -> dist/ -------------------------------------------------------
