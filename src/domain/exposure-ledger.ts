@@ -1,3 +1,5 @@
+import { ClosedOrders } from './closed-orders.js';
+import type { ClosedOrder } from './closed-orders.js';
 import type { OrderType, Side } from './enums.js';
 import type { PositionRow } from './orders.js';
 
@@ -429,14 +431,6 @@ class ActivityQueue {
   }
 }
 
-/** Who a late fill belongs to after its open order closed (expired, cancelled, rejected). */
-interface ClosedOrder {
-  readonly strategyId: string;
-  readonly symbol: string;
-  readonly side: Side;
-  readonly closedAt: number;
-}
-
 export interface LedgerCapacity {
   maxOpenOrders: number;
   /** account × symbol exposures (positions and open orders) held at once. */
@@ -528,7 +522,7 @@ export class ExposureLedger {
    * arriving after the close still moves the position. Not those an atomic batch took back:
    * they were never accepted.
    */
-  private readonly closed = new Map<string, ClosedOrder>();
+  private readonly closed: ClosedOrders;
   private accountExposureCount = 0;
   /** Whether strategy- and firm-level exposures keep their open orders (only self_trade reads them). */
   private tracksStrategyOrders = false;
@@ -536,7 +530,7 @@ export class ExposureLedger {
   /** No open order can expire before this time; lets most calls skip the expiry scan. */
   private nextExpiryAt = Number.POSITIVE_INFINITY;
   /**
-   * No closed order is due to be forgotten before this time (never later than the first entry's
+   * No closed order is due to be forgotten before this time (never later than the oldest one's
    * closedAt + TTL): closed orders are forgotten on every call that can, so which ones are kept
    * follows from the calls alone, not from when an open order happened to be due.
    */
@@ -545,7 +539,10 @@ export class ExposureLedger {
   constructor(
     private readonly capacity: LedgerCapacity,
     private readonly openOrderTtlMs: number,
-  ) {}
+  ) {
+    // Bounded as the open orders are: at most maxOpenOrders closed ones, the oldest dropped first.
+    this.closed = new ClosedOrders(capacity.maxOpenOrders);
+  }
 
   /**
    * Keeps (or stops keeping) open orders per exposure at strategy and firm level. Every order
@@ -698,15 +695,15 @@ export class ExposureLedger {
     return expired;
   }
 
-  /** Forgets closed orders a TTL old from the front (a reused id keeps its place with a later time). */
+  /** Forgets closed orders a TTL old, oldest first (an id closed again counts from its last close). */
   private forgetClosed(now: number): void {
     this.forgetClosedAt = Number.POSITIVE_INFINITY;
-    for (const [key, closed] of this.closed) {
-      if (now - closed.closedAt < this.openOrderTtlMs) {
-        this.forgetClosedAt = closed.closedAt + this.openOrderTtlMs;
+    for (let at = this.closed.oldestClosedAt; at !== undefined; at = this.closed.oldestClosedAt) {
+      if (now - at < this.openOrderTtlMs) {
+        this.forgetClosedAt = at + this.openOrderTtlMs;
         break;
       }
-      this.closed.delete(key);
+      this.closed.forgetOldest();
     }
   }
 
@@ -773,7 +770,7 @@ export class ExposureLedger {
         lastActivityAt: o.lastActivityAt,
         ...(o.batch === undefined ? {} : { batch: o.batch }),
       })),
-      closed: [...this.closed],
+      closed: this.closed.entries(),
     };
   }
 
@@ -803,7 +800,7 @@ export class ExposureLedger {
       (account.group.openById ??= new Map()).set(o.orderId, order);
       this.byActivity.push(order);
     }
-    for (const [key, closed] of snapshot.closed) this.closed.set(key, closed);
+    for (const [key, closed] of snapshot.closed) this.closed.remember(key, closed);
     this.nextExpiryAt = Number.NEGATIVE_INFINITY;
     this.forgetClosedAt = Number.NEGATIVE_INFINITY;
   }
@@ -889,19 +886,14 @@ export class ExposureLedger {
   }
 
   private remember(order: OpenOrder, now: number): void {
-    if (this.closed.size >= this.capacity.maxOpenOrders) {
-      const oldest = this.closed.keys().next();
-      if (oldest.done !== true) this.closed.delete(oldest.value);
-      // The new first entry may be older than the one evicted.
-      this.forgetClosedAt = Number.NEGATIVE_INFINITY;
-    }
-    this.closed.set(order.accountId + '|' + order.orderId, {
+    this.closed.remember(order.accountId + '|' + order.orderId, {
       strategyId: order.strategyId,
       symbol: order.symbol,
       side: order.side,
       closedAt: now,
     });
-    if (now + this.openOrderTtlMs < this.forgetClosedAt) this.forgetClosedAt = now + this.openOrderTtlMs;
+    const oldestAt = this.closed.oldestClosedAt;
+    if (oldestAt !== undefined && oldestAt + this.openOrderTtlMs < this.forgetClosedAt) this.forgetClosedAt = oldestAt + this.openOrderTtlMs;
   }
 
   private marketFor(symbol: string): SymbolMarket {

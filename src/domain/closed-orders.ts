@@ -1,0 +1,80 @@
+import type { Side } from './enums.js';
+
+/** Who a late fill belongs to after its open order closed (expired, cancelled, rejected). */
+export interface ClosedOrder {
+  readonly strategyId: string;
+  readonly symbol: string;
+  readonly side: Side;
+  readonly closedAt: number;
+}
+
+interface Entry {
+  readonly key: string;
+  readonly closed: ClosedOrder;
+  older: Entry | undefined;
+  newer: Entry | undefined;
+}
+
+/**
+ * Recently closed orders by `account|order` key, oldest first, at most `capacity`. A list
+ * threaded through the entries keeps the order, so the oldest is reached in O(1): a Map used
+ * as a queue is not, as its iteration steps over the holes its deletes leave at the front
+ * (with cancels remembered, the check path walked tens of thousands of them per order).
+ */
+export class ClosedOrders {
+  private readonly byKey = new Map<string, Entry>();
+  private oldest: Entry | undefined;
+  private newest: Entry | undefined;
+
+  constructor(private readonly capacity: number) {}
+
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  get(key: string): ClosedOrder | undefined {
+    return this.byKey.get(key)?.closed;
+  }
+
+  /** When the oldest closed, or undefined when none is kept. */
+  get oldestClosedAt(): number | undefined {
+    return this.oldest?.closed.closedAt;
+  }
+
+  /** Keeps `closed` as the newest; a key kept already moves to the newest end, and a full table drops its oldest. */
+  remember(key: string, closed: ClosedOrder): void {
+    const known = this.byKey.get(key);
+    if (known !== undefined) this.drop(known);
+    else if (this.byKey.size >= this.capacity && this.oldest !== undefined) this.drop(this.oldest);
+    const entry: Entry = { key, closed, older: this.newest, newer: undefined };
+    if (this.newest === undefined) this.oldest = entry;
+    else this.newest.newer = entry;
+    this.newest = entry;
+    this.byKey.set(key, entry);
+  }
+
+  forgetOldest(): void {
+    if (this.oldest !== undefined) this.drop(this.oldest);
+  }
+
+  /** Oldest first: the order a snapshot keeps them in. */
+  entries(): [string, ClosedOrder][] {
+    const out: [string, ClosedOrder][] = [];
+    for (let entry = this.oldest; entry !== undefined; entry = entry.newer) out.push([entry.key, entry.closed]);
+    return out;
+  }
+
+  clear(): void {
+    this.byKey.clear();
+    this.oldest = undefined;
+    this.newest = undefined;
+  }
+
+  private drop(entry: Entry): void {
+    if (entry.older === undefined) this.oldest = entry.newer;
+    else entry.older.newer = entry.newer;
+    if (entry.newer === undefined) this.newest = entry.older;
+    else entry.newer.older = entry.older;
+    this.byKey.delete(entry.key);
+  }
+}
