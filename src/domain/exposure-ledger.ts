@@ -320,17 +320,18 @@ export class OpenOrder {
     readonly account: Exposure,
     readonly strategy: Exposure,
     readonly firm: Exposure,
-  ) {
-    this.crossingPrice = isMarket ? (side === 'BUY' ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY) : price;
-  }
+  ) {}
 
   /**
    * The price self_trade compares against. A LIMIT order rests at its price; a MARKET order
    * executes at whatever the other side offers, so while it rests it crosses every order on the
    * other side: a BUY counts as +Infinity, a SELL as -Infinity. Its reservation (`price`, the
-   * notional) is not affected.
+   * notional) is not affected. Derived, not stored: one boxed double less per open order.
    */
-  readonly crossingPrice: number;
+  get crossingPrice(): number {
+    if (!this.isMarket) return this.price;
+    return this.side === 'BUY' ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+  }
 
   isClosed = false;
   /** The atomic batch that reserved it, if one did: only that batch's rollback takes it back. */
