@@ -727,12 +727,14 @@ export class ExposureLedger {
       for (const group of [...family.values()]) {
         for (const exposure of [...group.exposures]) {
           exposure.realized = 0;
+          exposure.flatCost = 0;
           this.pruneIfEmpty(exposure, family);
         }
       }
     }
     for (const exposure of [...this.firm.exposures]) {
       exposure.realized = 0;
+      exposure.flatCost = 0;
       this.pruneIfEmpty(exposure, undefined);
     }
   }
@@ -1038,16 +1040,24 @@ function applyAverageCost(exposure: Exposure, signed: number, price: number): vo
  * An aggregate that ends flat while its accounts still hold offsetting positions (one long 100 at
  * 60, one short 100 at 50) keeps what is left of its cost basis as `flatCost` (1,000 here): its
  * P&L is then realized − flatCost, the accounts' total, and a later row or fill starts from it.
- * Dropping it lost that loss for good (then restating the long to flat left the firm short 100
- * at 60, not 50). It is a basis, not realized P&L, so a session reset keeps it.
+ * Dropping it lost that loss (restating the long to flat then left the firm short 100 at 60,
+ * not 50). It lasts the session, as realized P&L does: a leftover can also be P&L the level's
+ * own fills realized apart from its accounts', and once every account is flat a reset must leave
+ * nothing behind. What rounding leaves (1e-17 of the bases moved) counts as none, or a flat row
+ * could never be pruned.
  */
 function restate(exposure: Exposure, dPosition: number, dCost: number): void {
   const position = exposure.position + dPosition;
-  const cost = exposure.position * exposure.avgCost + exposure.flatCost + dCost;
+  const basis = exposure.position * exposure.avgCost + exposure.flatCost;
+  const cost = basis + dCost;
   exposure.position = position;
   exposure.avgCost = position === 0 ? 0 : cost / position;
-  exposure.flatCost = position === 0 ? cost : 0;
+  const isDust = Math.abs(cost) <= (Math.abs(basis) + Math.abs(dCost)) * FLAT_COST_DUST;
+  exposure.flatCost = position === 0 && !isDust ? cost : 0;
 }
+
+/** Relative size of a flat level's leftover basis that is rounding, not money. */
+const FLAT_COST_DUST = 1e-12;
 
 function flatten(exposure: Exposure, family: Map<string, ExposureGroup> | undefined, ledger: ExposureLedger): void {
   exposure.position = 0;

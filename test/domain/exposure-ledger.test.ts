@@ -418,7 +418,7 @@ describe('exposure ledger: position snapshots and sessions', () => {
       return setup;
     };
 
-    it('keeps their cost basis, so the firm loss is the accounts’ total, through a session reset', () => {
+    it('keeps their cost basis, so the firm loss is the accounts’ total, for the rest of the session', () => {
       const { engine } = offsetting();
       engine.upsertLimit({ ...firmLoss, id: 'symbol-loss', per: 'symbol' });
       expect(firmExposure(engine)).toMatchObject({ position: 0, realized: 0, flatCost: 1_000 });
@@ -429,8 +429,37 @@ describe('exposure ledger: position snapshots and sessions', () => {
         ['symbol-loss', 'symbol:AAPL', 1_000],
       ];
       expect(losses(increase)).toEqual(expected);
+      // A reset ends it, as it ends realized P&L: the leftover may be P&L the firm's own book realized.
       engine.resetSession();
-      expect(losses({ ...increase, orderId: 'after-reset' })).toEqual(expected);
+      expect(firmExposure(engine)).toBeUndefined();
+    });
+
+    it('leaves nothing at a firm whose accounts are all flat after a session reset', () => {
+      const { engine } = makeEngine([]);
+      traded(engine, { accountId: 'A', strategyId: 'T', quantity: 100, price: 60 });
+      traded(engine, { accountId: 'B', strategyId: 'T', quantity: 100, price: 40 });
+      traded(engine, { accountId: 'A', strategyId: 'T', side: 'SELL', quantity: 100, price: 70 });
+      engine.applyPositions([{ accountId: 'B', strategyId: 'T', symbol: 'AAPL', quantity: 0, avgPrice: 0 }], false);
+      engine.resetSession();
+      engine.upsertLimit({ ...firmLoss, thresholds: { hard: 0 } });
+      setReference(engine, { MSFT: 10 });
+      expect([firmExposure(engine), engine.ledger.strategies.size]).toEqual([undefined, 0]);
+      expect(engine.checkOrder(order({ accountId: 'C', strategyId: 'U', symbol: 'MSFT', quantity: 1, price: 10 })).decision).toBe('ACCEPT');
+    });
+
+    it('keeps no rounding dust: levels whose accounts were all restated flat are pruned and show no loss', () => {
+      const { engine } = makeEngine([{ ...firmLoss, thresholds: { hard: 0 } }]);
+      const rows = (a: number, b: number, strategyId: string) => [
+        { accountId: 'A', strategyId, symbol: 'AAPL', quantity: a, avgPrice: 0.1 },
+        { accountId: 'B', strategyId, symbol: 'AAPL', quantity: b, avgPrice: 0.1 },
+      ];
+      for (let i = 0; i < 50; i++) {
+        engine.applyPositions(rows(3 + (i % 8), 1, `T${i}`), false);
+        engine.applyPositions(rows(0, 0, `T${i}`), false);
+      }
+      expect([engine.ledger.accounts.size, engine.ledger.firm.bySymbol.size, engine.ledger.strategies.size]).toEqual([0, 0, 0]);
+      setReference(engine, { MSFT: 10 });
+      expect(engine.checkOrder(order({ accountId: 'C', strategyId: 'U', symbol: 'MSFT', quantity: 1, price: 10 })).decision).toBe('ACCEPT');
     });
 
     it('starts the next restatement from that basis: the firm is then exactly the account that still holds', () => {

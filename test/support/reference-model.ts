@@ -207,14 +207,18 @@ function trade(book: PositionBook, signed: number, price: number): void {
 /**
  * A snapshot row replaces the account's contribution to an aggregate level without trading: its
  * old position and cost basis (position × avg cost) come out and the new ones go in; the average
- * cost is the resulting cost basis over the resulting position; flat, the basis stays as flatCost.
+ * cost is the resulting cost basis over the resulting position; flat, the basis stays as flatCost
+ * until the session ends.
  */
 function shift(book: PositionBook, delta: number, deltaCost: number): void {
   const next = book.position + delta;
-  const cost = book.position * book.avgCost + book.flatCost + deltaCost;
+  const basis = book.position * book.avgCost + book.flatCost;
+  const cost = basis + deltaCost;
   book.position = next;
   book.avgCost = next === 0 ? 0 : cost / next;
-  book.flatCost = next === 0 ? cost : 0;
+  // Rounding's leftover (a trillionth of the bases moved) is no basis.
+  const isDust = Math.abs(cost) <= (Math.abs(basis) + Math.abs(deltaCost)) * 1e-12;
+  book.flatCost = next === 0 && !isDust ? cost : 0;
 }
 
 export class ReferenceModel {
@@ -262,7 +266,10 @@ export class ReferenceModel {
         trade(at(bookKey('strategy', event.strategyId, event.symbol)), signed, event.price);
         trade(at(bookKey('firm', '', event.symbol)), signed, event.price);
       } else if (event.type === 'session') {
-        for (const book of books.values()) book.realized = 0;
+        for (const book of books.values()) {
+          book.realized = 0;
+          book.flatCost = 0;
+        }
       } else {
         if (event.replace) {
           for (const book of books.values()) {
