@@ -3,6 +3,7 @@ import type { EngineConfig, EngineSnapshot } from '../../src/domain/engine.js';
 import { LimitEngine } from '../../src/domain/engine.js';
 import { StateEventSchema } from '../../src/domain/events.js';
 import type { StateEvent } from '../../src/domain/events.js';
+import type { Order } from '../../src/domain/orders.js';
 import { order, testConfig } from '../support/engine-fixtures.js';
 import { accepted, accountExposure, cancel, fill, setReference, traded } from '../support/engine-actions.js';
 import { FakeClock } from '../support/fake-clock.js';
@@ -174,19 +175,26 @@ describe('recovery: what the engine journals', () => {
       expect(accountExposure(recovered)).toMatchObject({ position: 4, avgCost: 101 });
     }
 
-    // The engine restored from the snapshot after expiry still takes the late fill itself.
-    const live = restored(after.snapshot, clock);
-    expect(fill(live, o, 4, 101).outcome).toBe('applied');
-    expect(digest(live)).toBe(digest(engine));
-
-    // A TTL after its expiry the order is forgotten: that is journalled, and a fill is unknown.
-    clock.advance(TTL / 2);
-    const journalled = events.length;
-    expect(fill(engine, o, 1, 101).outcome).toBe('unknown_order');
-    expect(events.slice(journalled).map((e) => e.type)).toEqual(['expire']);
-    expect(digest(replayed([], events, clock))).toBe(digest(engine));
+    lateFillThenForgotten({ engine, clock, events }, after.snapshot, o);
   });
 });
+
+/**
+ * An engine restored from `snapshot` (taken after the order closed, before its late fill) takes
+ * the late fill itself, as `engine` did; a TTL after the close the order is forgotten, that is
+ * journalled, a further fill is unknown, and a replay still matches.
+ */
+function lateFillThenForgotten({ engine, clock, events }: ReturnType<typeof recorded>, snapshot: string, o: Order): void {
+  const live = restored(snapshot, clock);
+  expect(fill(live, o, 4, 101).outcome).toBe('applied');
+  expect(digest(live)).toBe(digest(engine));
+  clock.advance(TTL / 2);
+  const journalled = events.length;
+  expect(fill(engine, o, 1, 101).outcome).toBe('unknown_order');
+  expect(events.slice(journalled).map((e) => e.type)).toEqual(['expire']);
+  expect(engine.ledger.closedOrderCount).toBe(0);
+  expect(digest(replayed([], events, clock))).toBe(digest(engine));
+}
 
 describe('recovery: fills after a cancel', () => {
   it('replays a fill that follows a cancel identically, from the start and from a snapshot taken between them', () => {
@@ -206,18 +214,8 @@ describe('recovery: fills after a cancel', () => {
     for (const event of events.slice(between.events)) recovered.replay(event);
     expect(digest(recovered)).toBe(digest(engine));
 
-    // Restored from between the two, the engine takes the late fill itself.
-    const live = restored(between.snapshot, clock);
-    expect(fill(live, o, 4, 101).outcome).toBe('applied');
-    expect(digest(live)).toBe(digest(engine));
-
-    // A TTL after the cancel (the execution's time, not the replay's) the order is forgotten, and that is journalled.
-    clock.advance(TTL / 2);
-    const journalled = events.length;
-    expect(fill(engine, o, 1, 101).outcome).toBe('unknown_order');
-    expect(events.slice(journalled).map((e) => e.type)).toEqual(['expire']);
-    expect(engine.ledger.closedOrderCount).toBe(0);
-    expect(digest(replayed([], events, clock))).toBe(digest(engine));
+    // Forgotten a TTL after the cancel: the execution's time, not the replay's.
+    lateFillThenForgotten({ engine, clock, events }, between.snapshot, o);
   });
 });
 
