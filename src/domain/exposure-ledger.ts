@@ -26,14 +26,15 @@ export const STRIDE = 5;
 /** Numbers no walk reads live apart, in `cold`, so the walks' rows stay narrow. */
 const OPEN_BUY_NOTIONAL = 0;
 const OPEN_SELL_NOTIONAL = 1;
-/** Cost basis a flat aggregate still holds (see restate); read by the loss walk for flat rows only. */
+/** Cost basis a flat aggregate still holds (see addAccountChange); read by the loss walk for flat rows only. */
 export const FLAT_COST = 2;
 export const COLD_STRIDE = 3;
 
 /**
- * One symbol's exposure inside a group (an account, a strategy, or the whole firm). Every
- * level is its own average-cost book: fills that reduce the position realize
- * (price − avgCost) × quantity; unrealized P&L is position × (mark − avgCost).
+ * One symbol's exposure inside a group (an account, a strategy, or the whole firm). An account
+ * is an average-cost book: fills that reduce the position realize (price − avgCost) × quantity;
+ * unrealized P&L is position × (mark − avgCost). A strategy and the firm add up their accounts'
+ * changes (see addAccountChange).
  */
 export class Exposure {
   /** The group's rows while the exposure is held there; a private copy once it was dropped. */
@@ -122,8 +123,8 @@ export class Exposure {
 
   /**
    * The cost basis (position × avgCost) of a flat strategy or firm level whose accounts still
-   * hold offsetting positions, taken in by position snapshots (see restate): its P&L is then
-   * realized − flatCost. 0 whenever the position is not flat, and at account level always.
+   * hold offsetting positions (see addAccountChange): its P&L is then realized − flatCost. 0
+   * whenever the position is not flat, and at account level always.
    */
   get flatCost(): number {
     return this.cold[this.coldBase + FLAT_COST]!;
@@ -727,14 +728,12 @@ export class ExposureLedger {
       for (const group of [...family.values()]) {
         for (const exposure of [...group.exposures]) {
           exposure.realized = 0;
-          exposure.flatCost = 0;
           this.pruneIfEmpty(exposure, family);
         }
       }
     }
     for (const exposure of [...this.firm.exposures]) {
       exposure.realized = 0;
-      exposure.flatCost = 0;
       this.pruneIfEmpty(exposure, undefined);
     }
   }
@@ -825,10 +824,8 @@ export class ExposureLedger {
   }
 
   /**
-   * A snapshot row restates the account's position and average cost. At the firm (and the named
-   * strategy) it replaces the account's contribution: the account's old position and cost basis
-   * (position × avgCost) come out, the new ones go in, and the average cost is what the resulting
-   * cost basis gives (see restate).
+   * A snapshot row restates the account's position and average cost, without realizing
+   * anything; the firm (and the named strategy) move by the account's change (see addAccountChange).
    */
   private setPosition(row: PositionRow): void {
     const market = this.marketFor(row.symbol);
@@ -839,10 +836,10 @@ export class ExposureLedger {
     account.position = row.quantity;
     account.avgCost = avgCost;
     const firm = this.exposureIn(this.firm, market, false);
-    restate(firm, dPosition, dCost);
+    addAccountChange(firm, dPosition, dCost, 0);
     if (row.strategyId !== undefined) {
       const strategy = this.exposureIn(this.strategyGroup(row.strategyId), market, false);
-      restate(strategy, dPosition, dCost);
+      addAccountChange(strategy, dPosition, dCost, 0);
       this.pruneIfEmpty(strategy, this.strategies);
     }
     this.pruneIfEmpty(firm, undefined);
@@ -861,11 +858,19 @@ export class ExposureLedger {
     return 'applied';
   }
 
+  /**
+   * The account's book takes the trade at average cost; its strategy and the firm move by what
+   * the account's position, cost basis and realized P&L moved (see addAccountChange).
+   */
   private applyTrade(account: Exposure, strategy: Exposure, firm: Exposure, side: Side, quantity: number, price: number): void {
     const signed = side === 'BUY' ? quantity : -quantity;
+    const basis = account.position * account.avgCost;
+    const realized = account.realized;
     applyAverageCost(account, signed, price);
-    applyAverageCost(strategy, signed, price);
-    applyAverageCost(firm, signed, price);
+    const dCost = account.position * account.avgCost - basis;
+    const dRealized = account.realized - realized;
+    addAccountChange(strategy, signed, dCost, dRealized);
+    addAccountChange(firm, signed, dCost, dRealized);
     account.market.lastFillPrice = price;
     this.pruneIfEmpty(account, this.accounts);
     this.pruneIfEmpty(strategy, this.strategies);
@@ -1003,7 +1008,6 @@ function clampZero(value: number): number {
 /** Average-cost accounting: fills that reduce a position realize against the average cost. */
 function applyAverageCost(exposure: Exposure, signed: number, price: number): void {
   const position = exposure.position;
-  const flatCost = position === 0 ? exposure.flatCost : 0;
   if (position === 0 || Math.sign(position) === Math.sign(signed)) {
     const size = Math.abs(position) + Math.abs(signed);
     exposure.avgCost = (Math.abs(position) * exposure.avgCost + Math.abs(signed) * price) / size;
@@ -1014,39 +1018,23 @@ function applyAverageCost(exposure: Exposure, signed: number, price: number): vo
   }
   exposure.position = position + signed;
   if (exposure.position === 0) exposure.avgCost = 0;
-  if (flatCost !== 0) {
-    // A flat aggregate's leftover basis goes into the position it opens, so P&L stays whole.
-    exposure.avgCost += flatCost / exposure.position;
-    exposure.flatCost = 0;
-  }
 }
 
 /**
- * A snapshot row moves an aggregate level (strategy or firm) by the account's change of position
- * and of cost basis (position × avgCost), without a trade: nothing is realized, and the new
- * average cost is the resulting cost basis over the resulting position (0 when flat). Built from
- * snapshot rows alone, an aggregate's cost basis is the sum of its accounts', so its average is
- * their position-weighted blend, and restating a row to what it already says changes nothing.
+ * A strategy or the firm adds up its accounts: every fill and every position snapshot row moves
+ * it by exactly what it moved the account (the firm by every account's change, a strategy by its
+ * orders' and its rows'), in position, cost basis (position × avgCost) and realized P&L. So its
+ * P&L is its accounts' total, at any mark and across session resets (they keep positions and
+ * costs; realized restarts at every level), and its average cost is their position-weighted blend.
+ * Books of their own (the firm realizing against its own average) drifted from their accounts:
+ * after a reset the firm of a long and a short account read flat while they held the loss.
  *
- * An aggregate that fills have moved keeps its own average-cost book, and its cost basis is then
- * not the sum of its accounts' (a fill that reduces realizes at the aggregate's average, not the
- * account's). The account's own old cost basis is still what comes out, not a share at the
- * aggregate's average: that moves the aggregate's total P&L (realized + position × (mark −
- * avgCost)), which is all daily_loss reads of it, by exactly as much as the account's, and keeps
- * a restatement to the current values a no-op. The price of that choice: where the books have
- * diverged, or accounts offset each other (one long, one short), the average cost is only the
- * number that makes the P&L add up, and can lie outside any traded price (even below 0).
- *
- * An aggregate that ends flat while its accounts still hold offsetting positions (one long 100 at
- * 60, one short 100 at 50) keeps what is left of its cost basis as `flatCost` (1,000 here): its
- * P&L is then realized − flatCost, the accounts' total, and a later row or fill starts from it.
- * Dropping it lost that loss (restating the long to flat then left the firm short 100 at 60,
- * not 50). It lasts the session, as realized P&L does: a leftover can also be P&L the level's
- * own fills realized apart from its accounts', and once every account is flat a reset must leave
- * nothing behind. What rounding leaves (1e-17 of the bases moved) counts as none, or a flat row
- * could never be pruned.
+ * A level flat while its accounts hold offsetting positions (one long 100 at 60, one short 100
+ * at 50) keeps their cost basis as `flatCost` (1,000 here): its P&L is realized − flatCost, and
+ * the next change starts from it. What rounding leaves (1e-17 of the bases moved) counts as
+ * none, or a flat row could never be pruned.
  */
-function restate(exposure: Exposure, dPosition: number, dCost: number): void {
+function addAccountChange(exposure: Exposure, dPosition: number, dCost: number, dRealized: number): void {
   const position = exposure.position + dPosition;
   const basis = exposure.position * exposure.avgCost + exposure.flatCost;
   const cost = basis + dCost;
@@ -1054,6 +1042,7 @@ function restate(exposure: Exposure, dPosition: number, dCost: number): void {
   exposure.avgCost = position === 0 ? 0 : cost / position;
   const isDust = Math.abs(cost) <= (Math.abs(basis) + Math.abs(dCost)) * FLAT_COST_DUST;
   exposure.flatCost = position === 0 && !isDust ? cost : 0;
+  exposure.realized += dRealized;
 }
 
 /** Relative size of a flat level's leftover basis that is rounding, not money. */

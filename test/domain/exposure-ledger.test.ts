@@ -49,22 +49,25 @@ describe('exposure ledger: netting and average cost', () => {
     expect(pnl(accountExposure(engine))).toEqual({ position: 0, avgCost: 0, realized: 100 });
   });
 
-  it('keeps a separate average-cost book for the strategy and the firm', () => {
+  it('adds up its accounts at the strategy and the firm: positions, cost bases and realized P&L', () => {
     const { engine } = makeEngine([]);
     traded(engine, { accountId: 'ACC-1', quantity: 100, price: 10 });
     traded(engine, { accountId: 'ACC-2', side: 'SELL', quantity: 50, price: 14 });
     expect(pnl(accountExposure(engine, 'ACC-1'))).toEqual({ position: 100, avgCost: 10, realized: 0 });
     expect(pnl(accountExposure(engine, 'ACC-2'))).toEqual({ position: -50, avgCost: 14, realized: 0 });
-    expect(pnl(strategyExposure(engine))).toEqual({ position: 50, avgCost: 10, realized: 200 });
-    expect(pnl(firmExposure(engine))).toEqual({ position: 50, avgCost: 10, realized: 200 });
+    // Bases 1,000 and −700: 50 at 6, nothing realized (the accounts realized nothing).
+    expect(pnl(strategyExposure(engine))).toEqual({ position: 50, avgCost: 6, realized: 0 });
+    expect(pnl(firmExposure(engine))).toEqual({ position: 50, avgCost: 6, realized: 0 });
   });
 
-  it('nets two strategies inside one account', () => {
+  it('nets two strategies inside one account, each moved by what its trades moved the account', () => {
     const { engine } = makeEngine([]);
     traded(engine, { strategyId: 'STRAT-1', quantity: 100, price: 10 });
     traded(engine, { strategyId: 'STRAT-2', side: 'SELL', quantity: 50, price: 14 });
     expect(pnl(accountExposure(engine))).toEqual({ position: 50, avgCost: 10, realized: 200 });
-    expect(pnl(strategyExposure(engine, 'STRAT-2'))).toEqual({ position: -50, avgCost: 14, realized: 0 });
+    // The sell realized 200 against the account's 10 and took 500 of its basis.
+    expect(pnl(strategyExposure(engine, 'STRAT-2'))).toEqual({ position: -50, avgCost: 10, realized: 200 });
+    expect(pnl(strategyExposure(engine, 'STRAT-1'))).toEqual({ position: 100, avgCost: 10, realized: 0 });
   });
 });
 
@@ -385,26 +388,27 @@ describe('exposure ledger: position snapshots and sessions', () => {
     expect(pnl(strategyExposure(engine))).toEqual({ position: 200, avgCost: 40, realized: 0 });
   });
 
-  it('moves a firm book built by fills by exactly the account’s change of P&L, and not at all for a restatement of what the account holds', () => {
+  it('keeps the firm at the sum of its accounts through fills and restatements, and a restatement of what an account holds changes nothing', () => {
     const { engine } = makeEngine([]);
     traded(engine, { quantity: 100, price: 50 });
     traded(engine, { accountId: 'ACC-2', quantity: 100, price: 70 });
     traded(engine, { side: 'SELL', quantity: 50, price: 80 });
-    // The firm's own book: 200 at 60, then 50 sold at 80 realizes 1,000 against 60 (the account realized 1,500 against 50).
-    expect(pnl(firmExposure(engine))).toEqual({ position: 150, avgCost: 60, realized: 1_000 });
+    // ACC-1 realized 1,500 against its own 50; the firm realizes what its accounts realize.
     expect(pnl(accountExposure(engine))).toEqual({ position: 50, avgCost: 50, realized: 1_500 });
-
+    const firmIsTheSum = () => {
+      const accounts = ['ACC-1', 'ACC-2'].map((id) => accountExposure(engine, id)!);
+      const firm = firmExposure(engine)!;
+      expect(firm.position).toBe(accounts.reduce((sum, e) => sum + e.position, 0));
+      expect(firm.realized).toBe(accounts.reduce((sum, e) => sum + e.realized, 0));
+      expect(firm.position * firm.avgCost).toBeCloseTo(accounts.reduce((sum, e) => sum + e.position * e.avgCost, 0), 9);
+    };
+    firmIsTheSum();
+    const before = pnl(firmExposure(engine));
     engine.applyPositions([{ accountId: 'ACC-1', symbol: 'AAPL', quantity: 50, avgPrice: 50 }], false);
-    expect(pnl(firmExposure(engine))).toEqual({ position: 150, avgCost: 60, realized: 1_000 });
-
-    const total = (e: { position: number; avgCost: number; realized: number } | undefined, mark: number) =>
-      e === undefined ? 0 : e.realized + e.position * (mark - e.avgCost);
-    const firmBefore = total(firmExposure(engine), 75);
-    const accountBefore = total(accountExposure(engine), 75);
+    expect(pnl(firmExposure(engine))).toEqual(before);
     engine.applyPositions([{ accountId: 'ACC-1', symbol: 'AAPL', quantity: 80, avgPrice: 40 }], false);
     expect(firmExposure(engine)?.position).toBe(180);
-    expect(total(firmExposure(engine), 75) - firmBefore).toBeCloseTo(total(accountExposure(engine), 75) - accountBefore, 9);
-    expect(firmExposure(engine)?.avgCost).toBeCloseTo((150 * 60 - 50 * 50 + 80 * 40) / 180, 12);
+    firmIsTheSum();
   });
 
   describe('a firm left flat by snapshots while its accounts hold offsetting positions', () => {
@@ -418,7 +422,7 @@ describe('exposure ledger: position snapshots and sessions', () => {
       return setup;
     };
 
-    it('keeps their cost basis, so the firm loss is the accounts’ total, for the rest of the session', () => {
+    it('keeps their cost basis, so the firm loss is the accounts’ total, through a session reset', () => {
       const { engine } = offsetting();
       engine.upsertLimit({ ...firmLoss, id: 'symbol-loss', per: 'symbol' });
       expect(firmExposure(engine)).toMatchObject({ position: 0, realized: 0, flatCost: 1_000 });
@@ -429,9 +433,19 @@ describe('exposure ledger: position snapshots and sessions', () => {
         ['symbol-loss', 'symbol:AAPL', 1_000],
       ];
       expect(losses(increase)).toEqual(expected);
-      // A reset ends it, as it ends realized P&L: the leftover may be P&L the firm's own book realized.
+      // The accounts keep their positions and costs over a reset, and so does the firm.
       engine.resetSession();
-      expect(firmExposure(engine)).toBeUndefined();
+      expect(losses({ ...increase, orderId: 'after-reset' })).toEqual(expected);
+    });
+
+    it('keeps it through a round trip of another account across the flat firm, and a reset', () => {
+      const { engine } = offsetting();
+      engine.upsertLimit({ ...firmLoss, thresholds: { hard: 1e9 } });
+      traded(engine, { accountId: 'ACC-C', strategyId: 'STRAT-C', quantity: 10, price: 55 }, 55);
+      traded(engine, { accountId: 'ACC-C', strategyId: 'STRAT-C', side: 'SELL', quantity: 10, price: 55 }, 55);
+      engine.resetSession();
+      engine.upsertLimit(firmLoss);
+      expect(engine.checkOrder(order({ accountId: 'ACC-C', strategyId: 'STRAT-C', quantity: 1, price: 60 })).violations[0]?.value).toBe(1_000);
     });
 
     it('leaves nothing at a firm whose accounts are all flat after a session reset', () => {

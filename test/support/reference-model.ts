@@ -182,10 +182,9 @@ function severityOf(limit: LimitDefinition, value: number): { severity: Severity
 
 const isRejecting = (a: Action): boolean => a === 'BLOCK' || a === 'REDUCE_ONLY' || a === 'HALT';
 
-/** Average-cost accounting of one trade on one level's book. */
+/** Average-cost accounting of one trade on an account's book. */
 function trade(book: PositionBook, signed: number, price: number): void {
   const p = book.position;
-  const flatCost = p === 0 ? book.flatCost : 0;
   const adds = p === 0 || (p > 0) === (signed > 0);
   if (adds) {
     book.avgCost = (Math.abs(p) * book.avgCost + Math.abs(signed) * price) / (Math.abs(p) + Math.abs(signed));
@@ -197,20 +196,14 @@ function trade(book: PositionBook, signed: number, price: number): void {
   }
   book.position = p + signed;
   if (book.position === 0) book.avgCost = 0;
-  // Opening from flat takes the leftover basis in: P&L = realized + P × mark − basis stays whole.
-  if (flatCost !== 0) {
-    book.avgCost += flatCost / book.position;
-    book.flatCost = 0;
-  }
 }
 
 /**
- * A snapshot row replaces the account's contribution to an aggregate level without trading: its
- * old position and cost basis (position × avg cost) come out and the new ones go in; the average
- * cost is the resulting cost basis over the resulting position; flat, the basis stays as flatCost
- * until the session ends.
+ * A strategy or the firm moves by what a trade or a snapshot row moved the account: position,
+ * cost basis (position × avg cost) and realized P&L. Its average cost is the resulting cost basis
+ * over the resulting position; flat, the basis stays as flatCost.
  */
-function shift(book: PositionBook, delta: number, deltaCost: number): void {
+function shift(book: PositionBook, delta: number, deltaCost: number, deltaRealized = 0): void {
   const next = book.position + delta;
   const basis = book.position * book.avgCost + book.flatCost;
   const cost = basis + deltaCost;
@@ -219,6 +212,7 @@ function shift(book: PositionBook, delta: number, deltaCost: number): void {
   // Rounding's leftover (a trillionth of the bases moved) is no basis.
   const isDust = Math.abs(cost) <= (Math.abs(basis) + Math.abs(deltaCost)) * 1e-12;
   book.flatCost = next === 0 && !isDust ? cost : 0;
+  book.realized += deltaRealized;
 }
 
 export class ReferenceModel {
@@ -262,14 +256,14 @@ export class ReferenceModel {
     for (const event of this.ledgerEvents) {
       if (event.type === 'trade') {
         const signed = event.side === 'BUY' ? event.quantity : -event.quantity;
-        trade(at(bookKey('account', event.accountId, event.symbol)), signed, event.price);
-        trade(at(bookKey('strategy', event.strategyId, event.symbol)), signed, event.price);
-        trade(at(bookKey('firm', '', event.symbol)), signed, event.price);
+        const account = at(bookKey('account', event.accountId, event.symbol));
+        const [basis, realized] = [account.position * account.avgCost, account.realized];
+        trade(account, signed, event.price);
+        const [deltaCost, deltaRealized] = [account.position * account.avgCost - basis, account.realized - realized];
+        shift(at(bookKey('strategy', event.strategyId, event.symbol)), signed, deltaCost, deltaRealized);
+        shift(at(bookKey('firm', '', event.symbol)), signed, deltaCost, deltaRealized);
       } else if (event.type === 'session') {
-        for (const book of books.values()) {
-          book.realized = 0;
-          book.flatCost = 0;
-        }
+        for (const book of books.values()) book.realized = 0;
       } else {
         if (event.replace) {
           for (const book of books.values()) {
