@@ -28,7 +28,9 @@ const OPEN_BUY_NOTIONAL = 0;
 const OPEN_SELL_NOTIONAL = 1;
 /** Cost basis a flat aggregate still holds (see addAccountChange); read by the loss walk for flat rows only. */
 export const FLAT_COST = 2;
-export const COLD_STRIDE = 3;
+/** The largest cost basis an aggregate row held since it was last flat: what its rounding is relative to. */
+const PEAK_BASIS = 3;
+export const COLD_STRIDE = 4;
 
 /**
  * One symbol's exposure inside a group (an account, a strategy, or the whole firm). An account
@@ -132,6 +134,14 @@ export class Exposure {
 
   set flatCost(value: number) {
     this.cold[this.coldBase + FLAT_COST] = value;
+  }
+
+  get peakBasis(): number {
+    return this.cold[this.coldBase + PEAK_BASIS]!;
+  }
+
+  set peakBasis(value: number) {
+    this.cold[this.coldBase + PEAK_BASIS] = value;
   }
 
   get hasOrders(): boolean {
@@ -474,6 +484,7 @@ interface ExposureSnapshot {
   openCount: number;
   /** Absent when 0 (and in older snapshots). */
   flatCost?: number;
+  peakBasis?: number;
 }
 
 interface GroupSnapshot {
@@ -500,6 +511,11 @@ interface OpenOrderSnapshot {
 
 /** Everything the ledger holds except reference prices (market data is never persisted). */
 export interface LedgerSnapshot {
+  /**
+   * Set since strategy and firm rows add up their accounts (see addAccountChange). Without it the
+   * snapshot is older: its firm rows were books of their own and are rebuilt from the accounts.
+   */
+  aggregatesAddUp?: true;
   lastFills: [string, number | null][];
   accounts: GroupSnapshot[];
   strategies: GroupSnapshot[];
@@ -749,6 +765,7 @@ export class ExposureLedger {
 
   capture(): LedgerSnapshot {
     return {
+      aggregatesAddUp: true,
       // Only fills: a market that merely exists (created by a reference price, or by a reservation an
       // atomic batch took back) is market data, which is not journalled. Sorted, so the capture does
       // not depend on the order symbols were first seen in.
@@ -789,6 +806,7 @@ export class ExposureLedger {
     for (const group of snapshot.accounts) this.restoreGroup(groupIn(this.accounts, group.id, ACCOUNT_LEVEL), group, true);
     for (const group of snapshot.strategies) this.restoreGroup(groupIn(this.strategies, group.id, STRATEGY_LEVEL), group, false);
     this.restoreGroup(this.firm, snapshot.firm, false);
+    if (snapshot.aggregatesAddUp !== true) this.rebuildFirmFromAccounts();
     for (const o of snapshot.openOrders) {
       const account = this.accounts.get(o.accountId)?.bySymbol.get(o.symbol);
       const strategy = this.strategies.get(o.strategyId)?.bySymbol.get(o.symbol);
@@ -807,6 +825,30 @@ export class ExposureLedger {
     this.forgetClosedAt = Number.NEGATIVE_INFINITY;
   }
 
+  /**
+   * An older snapshot's firm rows kept their own average-cost books, drifted from their accounts
+   * (left as is, the drift would stay behind as a loss or gain once the accounts are flat). The
+   * firm's position, cost basis and realized P&L are its accounts' sums, so they are rebuilt; its
+   * reservations stay as captured. Strategy rows cannot be: an account row does not say which
+   * strategies its position came through.
+   */
+  private rebuildFirmFromAccounts(): void {
+    for (const exposure of this.firm.exposures) {
+      exposure.position = 0;
+      exposure.avgCost = 0;
+      exposure.realized = 0;
+      exposure.flatCost = 0;
+      exposure.peakBasis = 0;
+    }
+    for (const group of this.accounts.values()) {
+      for (const account of group.exposures) {
+        const firm = this.exposureIn(this.firm, account.market, false);
+        addAccountChange(firm, account.position, account.position * account.avgCost, account.realized);
+      }
+    }
+    for (const exposure of [...this.firm.exposures]) this.pruneIfEmpty(exposure, undefined);
+  }
+
   private restoreGroup(group: ExposureGroup, snapshot: GroupSnapshot, isAccount: boolean): void {
     group.openCount = snapshot.openCount;
     for (const e of snapshot.exposures) {
@@ -820,6 +862,7 @@ export class ExposureLedger {
       exposure.openSellNotional = e.openSellNotional;
       exposure.openCount = e.openCount;
       exposure.flatCost = e.flatCost ?? 0;
+      exposure.peakBasis = e.peakBasis ?? 0;
     }
   }
 
@@ -960,6 +1003,7 @@ function captureGroup(group: ExposureGroup): GroupSnapshot {
       openSellNotional: e.openSellNotional,
       openCount: e.openCount,
       ...(e.flatCost === 0 ? {} : { flatCost: e.flatCost }),
+      ...(e.peakBasis === 0 ? {} : { peakBasis: e.peakBasis }),
     })),
   };
 }
@@ -1031,18 +1075,25 @@ function applyAverageCost(exposure: Exposure, signed: number, price: number): vo
  *
  * A level flat while its accounts hold offsetting positions (one long 100 at 60, one short 100
  * at 50) keeps their cost basis as `flatCost` (1,000 here): its P&L is realized − flatCost, and
- * the next change starts from it. What rounding leaves (1e-17 of the bases moved) counts as
- * none, or a flat row could never be pruned.
+ * the next change starts from it. What rounding leaves (1e-12 of the largest basis the row
+ * held since it was last flat) counts as none, or a flat row could never be pruned.
  */
 function addAccountChange(exposure: Exposure, dPosition: number, dCost: number, dRealized: number): void {
   const position = exposure.position + dPosition;
   const basis = exposure.position * exposure.avgCost + exposure.flatCost;
   const cost = basis + dCost;
+  const peak = Math.max(exposure.peakBasis, Math.abs(basis), Math.abs(dCost));
   exposure.position = position;
   exposure.avgCost = position === 0 ? 0 : cost / position;
-  const isDust = Math.abs(cost) <= (Math.abs(basis) + Math.abs(dCost)) * FLAT_COST_DUST;
-  exposure.flatCost = position === 0 && !isDust ? cost : 0;
   exposure.realized += dRealized;
+  if (position !== 0) {
+    exposure.flatCost = 0;
+    exposure.peakBasis = peak;
+    return;
+  }
+  // Sums of products round to about 1e-16 of the largest basis held on the way: that is dust.
+  exposure.flatCost = Math.abs(cost) <= peak * FLAT_COST_DUST ? 0 : cost;
+  exposure.peakBasis = exposure.flatCost === 0 ? 0 : peak;
 }
 
 /** Relative size of a flat level's leftover basis that is rounding, not money. */
@@ -1052,5 +1103,6 @@ function flatten(exposure: Exposure, family: Map<string, ExposureGroup> | undefi
   exposure.position = 0;
   exposure.avgCost = 0;
   exposure.flatCost = 0;
+  exposure.peakBasis = 0;
   ledger.pruneIfEmpty(exposure, family);
 }

@@ -504,6 +504,46 @@ describe('exposure ledger: position snapshots and sessions', () => {
     });
   });
 
+  describe('strategy and firm rows kept exact enough to be pruned', () => {
+    /** Large bases in and out, through two accounts: the firm's sums round to about 1e-8 on the way. */
+    const roundTrip = (engine: ReturnType<typeof makeEngine>['engine'], strategyId: string) => {
+      traded(engine, { accountId: 'A', strategyId, quantity: 1_000_000, price: 123.4567 });
+      traded(engine, { accountId: 'B', strategyId, quantity: 3, price: 1.1 });
+      traded(engine, { accountId: 'A', strategyId, quantity: 333_333, price: 101.01 });
+      traded(engine, { accountId: 'A', strategyId, side: 'SELL', quantity: 1_333_333, price: 110 });
+      traded(engine, { accountId: 'B', strategyId, side: 'SELL', quantity: 3, price: 1.1 });
+    };
+
+    it('leaves no rounding dust behind fills: the rows go once every account is flat, and show no loss', () => {
+      const { engine } = makeEngine([]);
+      for (let day = 0; day < 5; day++) {
+        roundTrip(engine, `S${day}`);
+        engine.resetSession();
+      }
+      expect([engine.ledger.accounts.size, engine.ledger.strategies.size, firmExposure(engine)]).toEqual([0, 0, undefined]);
+      engine.upsertLimit({ id: 'no-loss', kind: 'daily_loss', per: 'global', thresholds: { hard: 0 } });
+      setReference(engine, { MSFT: 10 });
+      expect(engine.checkOrder(order({ accountId: 'C', strategyId: 'U', symbol: 'MSFT', quantity: 1, price: 10 })).violations).toEqual([]);
+    });
+
+    it('rebuilds the firm rows of an older snapshot (books of their own) from its accounts', () => {
+      // What the previous build captured after ACC-1 bought 100 at 10 and ACC-2 sold 50 at 14: its firm
+      // realized 200 against its own average, where the accounts realized nothing.
+      const older = JSON.parse(
+        '{"book":{"version":1,"limits":[]},"ledger":{"lastFills":[["AAPL",14]],"accounts":[{"id":"ACC-1","openCount":0,"exposures":[{"symbol":"AAPL","position":100,"avgCost":10,"realized":0,"openBuy":0,"openSell":0,"openBuyNotional":0,"openSellNotional":0,"openCount":0}]},{"id":"ACC-2","openCount":0,"exposures":[{"symbol":"AAPL","position":-50,"avgCost":14,"realized":0,"openBuy":0,"openSell":0,"openBuyNotional":0,"openSellNotional":0,"openCount":0}]}],"strategies":[{"id":"STRAT-1","openCount":0,"exposures":[{"symbol":"AAPL","position":50,"avgCost":10,"realized":200,"openBuy":0,"openSell":0,"openBuyNotional":0,"openSellNotional":0,"openCount":0}]}],"firm":{"id":"firm","openCount":0,"exposures":[{"symbol":"AAPL","position":50,"avgCost":10,"realized":200,"openBuy":0,"openSell":0,"openBuyNotional":0,"openSellNotional":0,"openCount":0}]},"openOrders":[],"closed":[]},"windows":{},"violations":{"nextSeq":1,"nextViolation":1,"evictedActive":0,"active":[],"history":[]},"tradingStates":[],"expiredOrders":0,"openBatches":[],"batches":0}',
+      ) as ReturnType<typeof engine.captureState>;
+      const { engine } = makeEngine([]);
+      engine.restoreState(structuredClone(older));
+      const firm = firmExposure(engine)!;
+      expect([firm.position, firm.position * firm.avgCost, firm.realized]).toEqual([50, 300, 0]);
+      traded(engine, { accountId: 'ACC-1', side: 'SELL', quantity: 100, price: 10 });
+      traded(engine, { accountId: 'ACC-2', quantity: 50, price: 14 });
+      engine.resetSession();
+      expect(firmExposure(engine)).toBeUndefined();
+      expect(engine.captureState().ledger.aggregatesAddUp).toBe(true);
+    });
+  });
+
   it('removes a position set to zero by a snapshot', () => {
     const { engine } = makeEngine([]);
     engine.applyPositions([{ accountId: 'ACC-1', symbol: 'AAPL', quantity: 100, avgPrice: 10 }], false);

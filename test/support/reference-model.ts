@@ -73,6 +73,8 @@ export interface PositionBook {
   avgCost: number;
   realized: number;
   flatCost: number;
+  /** The largest cost basis held since last flat: rounding below 1e-12 of it is no basis. */
+  peakBasis: number;
 }
 
 export type Level = 'account' | 'strategy' | 'firm';
@@ -207,12 +209,13 @@ function shift(book: PositionBook, delta: number, deltaCost: number, deltaRealiz
   const next = book.position + delta;
   const basis = book.position * book.avgCost + book.flatCost;
   const cost = basis + deltaCost;
+  const peak = Math.max(book.peakBasis, Math.abs(basis), Math.abs(deltaCost));
   book.position = next;
   book.avgCost = next === 0 ? 0 : cost / next;
-  // Rounding's leftover (a trillionth of the bases moved) is no basis.
-  const isDust = Math.abs(cost) <= (Math.abs(basis) + Math.abs(deltaCost)) * 1e-12;
-  book.flatCost = next === 0 && !isDust ? cost : 0;
   book.realized += deltaRealized;
+  const isDust = next === 0 && Math.abs(cost) <= peak * 1e-12;
+  book.flatCost = next === 0 && !isDust ? cost : 0;
+  book.peakBasis = next !== 0 || !isDust ? peak : 0;
 }
 
 export class ReferenceModel {
@@ -248,7 +251,7 @@ export class ReferenceModel {
     const at = (key: string): PositionBook => {
       let book = books.get(key);
       if (book === undefined) {
-        book = { position: 0, avgCost: 0, realized: 0, flatCost: 0 };
+        book = { position: 0, avgCost: 0, realized: 0, flatCost: 0, peakBasis: 0 };
         books.set(key, book);
       }
       return book;
@@ -270,6 +273,7 @@ export class ReferenceModel {
             book.position = 0;
             book.avgCost = 0;
             book.flatCost = 0;
+            book.peakBasis = 0;
           }
         }
         for (const row of event.rows) {
@@ -348,7 +352,7 @@ export class ReferenceModel {
   private metric(limit: LimitDefinition, o: Order, now: number, books: Map<string, PositionBook>): Metric {
     const per = perOf(limit);
     const book = (level: Level, id: string, symbol: string): PositionBook =>
-      books.get(bookKey(level, id, symbol)) ?? { position: 0, avgCost: 0, realized: 0, flatCost: 0 };
+      books.get(bookKey(level, id, symbol)) ?? { position: 0, avgCost: 0, realized: 0, flatCost: 0, peakBasis: 0 };
     switch (limit.kind) {
       case 'order_quantity':
         return o.quantity;
