@@ -137,8 +137,7 @@ export class CheckContext {
    * loss the reference shows; without a fresh reference the loss is unknown.
    */
   referenceOf(market: SymbolMarket): number {
-    if (market === this.market) return this.reference;
-    return this.now - market.refAt <= this.maxReferenceAgeMs ? market.refPrice : Number.NaN;
+    return market === this.market ? this.reference : this.ledger.freshReference(market, this.now, this.maxReferenceAgeMs);
   }
 
   /**

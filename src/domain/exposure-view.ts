@@ -31,7 +31,7 @@ export interface AccountExposure {
 /** A read model for ops: everything the account's limits see, computed on request. */
 export function accountExposureView(ledger: ExposureLedger, accountId: string, now: number, maxReferenceAgeMs: number): AccountExposure {
   const group = ledger.accounts.get(accountId);
-  const positions = group === undefined ? [] : [...group.bySymbol.values()].map((e) => positionView(e, now, maxReferenceAgeMs));
+  const positions = group === undefined ? [] : [...group.bySymbol.values()].map((e) => positionView(ledger, e, now, maxReferenceAgeMs));
   positions.sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
   return {
     accountId,
@@ -43,8 +43,8 @@ export function accountExposureView(ledger: ExposureLedger, accountId: string, n
   };
 }
 
-function positionView(e: Exposure, now: number, maxReferenceAgeMs: number): PositionView {
-  const reference = ledgerReference(e, now, maxReferenceAgeMs);
+function positionView(ledger: ExposureLedger, e: Exposure, now: number, maxReferenceAgeMs: number): PositionView {
+  const reference = ledger.freshReference(e.market, now, maxReferenceAgeMs);
   const mark = reference === reference ? reference : e.market.lastFillPrice;
   const hasMark = mark === mark;
   const worst = Math.max(Math.abs(e.position + e.openBuy), Math.abs(e.position - e.openSell));
@@ -62,10 +62,6 @@ function positionView(e: Exposure, now: number, maxReferenceAgeMs: number): Posi
     unrealizedPnl: e.position === 0 ? 0 : reference === reference ? e.position * (reference - e.avgCost) : null,
     grossNotional: worst === 0 ? 0 : hasMark ? worst * mark : null,
   };
-}
-
-function ledgerReference(e: Exposure, now: number, maxReferenceAgeMs: number): number {
-  return now - e.market.refAt > maxReferenceAgeMs ? Number.NaN : e.market.refPrice;
 }
 
 function sumOrNull(values: readonly (number | null)[]): number | null {

@@ -92,8 +92,7 @@ export class TradingStates {
   }
 
   private apply(entry: TradingStateEntry): TradingStateEntry {
-    if (entry.state === 'ACTIVE') this.remove(entry.scope);
-    else this.put(entry);
+    this.restore(entry);
     return entry;
   }
 
