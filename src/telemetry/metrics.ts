@@ -43,6 +43,8 @@ export class Telemetry {
   private readonly checkCellOrder: CounterCell<'decision' | 'reason'>[] = [];
   private readonly violationCells = new Map<string, Map<string, CounterCell<'kind' | 'severity'>>>();
   private readonly violationCellOrder: CounterCell<'kind' | 'severity'>[] = [];
+  private readonly executionCells = new Map<string, Map<string, CounterCell<'type' | 'outcome'>>>();
+  private readonly executionCellOrder: CounterCell<'type' | 'outcome'>[] = [];
   private pendingDeadlineExceeded = 0;
   private readonly httpCells: HttpCells = new Map();
   private readonly dependencies = new Map<string, () => boolean>();
@@ -93,11 +95,15 @@ export class Telemetry {
       },
     });
     this.rateLimited = new Counter({ name: 'ulc_rate_limited_total', help: 'Requests refused with 429', registers });
+    const executionCells = this.executionCellOrder;
     this.executions = new Counter({
       name: 'ulc_executions_total',
       help: 'Executions received, by type and outcome (unknown_order: no open or recently closed order had that id)',
       labelNames: ['type', 'outcome'],
       registers,
+      collect() {
+        takeIn(this, executionCells);
+      },
     });
     this.httpDuration = new RecordedHistogram(
       'ulc_http_request_duration_seconds',
@@ -185,33 +191,24 @@ export class Telemetry {
     this.dependencies.set(name, isUp);
   }
 
-  recordCheck(result: CheckResult, elapsedMs: number): void {
+  /** `elapsedMs` undefined: refused before the engine saw it (the journal is down), counted with no engine time. */
+  recordCheck(result: CheckResult, elapsedMs?: number): void {
     this.countResult(result);
-    this.checkDuration.observe(elapsedMs / 1000);
+    if (elapsedMs !== undefined) this.checkDuration.observe(elapsedMs / 1000);
   }
 
-  recordBatch(batch: BatchResult, elapsedMs: number): void {
+  /** As recordCheck, for a whole batch. */
+  recordBatch(batch: BatchResult, elapsedMs?: number): void {
     for (const result of batch.results) this.countResult(result);
     this.batchSize.observe(batch.results.length);
-    this.checkDuration.observe(elapsedMs / 1000);
+    if (elapsedMs !== undefined) this.checkDuration.observe(elapsedMs / 1000);
   }
 
-  /** A check refused before the engine saw it (the journal is down): counted, with no engine time. */
-  recordRefusedCheck(result: CheckResult): void {
-    this.countResult(result);
-  }
-
-  /** A batch refused before the engine saw it (the journal is down): counted, with no engine time. */
-  recordRefusedBatch(batch: BatchResult): void {
-    for (const result of batch.results) this.countResult(result);
-    this.batchSize.observe(batch.results.length);
-  }
-
-  /** A violation raised by a value fed to a value limit (POST /v1/limits/{id}/evaluate). */
   recordExecution(type: ExecutionEvent['type'], outcome: ExecutionOutcome['outcome']): void {
-    this.executions.inc({ type, outcome });
+    cellOf(this.executionCells, this.executionCellOrder, type, outcome, executionLabels).pending++;
   }
 
+  /** A violation, raised on an order or by a value fed to a value limit (POST /v1/limits/{id}/evaluate). */
   recordViolation(violation: { readonly kind: string; readonly severity: string }): void {
     cellOf(this.violationCells, this.violationCellOrder, violation.kind, violation.severity, violationLabels).pending++;
   }
@@ -220,12 +217,13 @@ export class Telemetry {
     const reason = result.reasons[0] ?? 'NONE';
     cellOf(this.checkCells, this.checkCellOrder, result.decision, reason, checkLabels).pending++;
     if (reason === 'DEADLINE_EXCEEDED') this.pendingDeadlineExceeded++;
-    for (const violation of result.violations) cellOf(this.violationCells, this.violationCellOrder, violation.kind, violation.severity, violationLabels).pending++;
+    for (const violation of result.violations) this.recordViolation(violation);
   }
 }
 
 const checkLabels = (decision: string, reason: string) => ({ decision, reason });
 const violationLabels = (kind: string, severity: string) => ({ kind, severity });
+const executionLabels = (type: string, outcome: string) => ({ type, outcome });
 
 /** The counter cell of two label values, made (and appended to `order`) on first use. */
 function cellOf<L extends string>(

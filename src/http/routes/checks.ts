@@ -43,7 +43,7 @@ export function checkRoutes(app: FastifyInstance, { engine, config, telemetry, t
       const { engine, telemetry, tracing, isWarmUp } = warmUp.owns(request) ? warmUp.target : live;
       if (!store.isHealthy) {
         const refused = dependencyUnavailable(order, engine.book.version);
-        telemetry.recordRefusedCheck(refused);
+        telemetry.recordCheck(refused);
         if (!isWarmUp) logRejection(request.log, order, refused);
         return reply.send(refused);
       }
@@ -103,7 +103,7 @@ function batchRoute(app: FastifyInstance, { engine, config, telemetry, tracing, 
       const version = engine.book.version;
       const results = body.orders.map((order) => dependencyUnavailable(order, version));
       const refused: BatchResult = { results, summary: { total: results.length, accepted: 0, rejected: results.length } };
-      telemetry.recordRefusedBatch(refused);
+      telemetry.recordBatch(refused);
       if (!isWarmUp) logBatchRejections(request, body.orders, refused);
       return reply.send(refused);
     }
