@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, isEscaped, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './json-chars.js';
+import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './json-chars.js';
 import { ProblemError } from './problems.js';
 
 /**
@@ -66,7 +66,10 @@ export function repeatedKeyIn(text: string, value: unknown): string | undefined 
   return keyCountOfText(text) === keyCountOfValue(value) ? undefined : repeatedKey(text);
 }
 
-/** Keys in a JSON text: every colon outside a string separates a key from its value. */
+/**
+ * Keys in a JSON text without a backslash (repeatedKeyIn scans any other whole): every colon
+ * outside a string separates a key from its value, and a string ends at the next quote.
+ */
 function keyCountOfText(text: string): number {
   let count = 0;
   let i = 0;
@@ -75,8 +78,7 @@ function keyCountOfText(text: string): number {
     const structureEnd = open < 0 ? text.length : open;
     for (; i < structureEnd; i++) if (text.charCodeAt(i) === COLON) count++;
     if (open < 0) return count;
-    let close = text.indexOf('"', open + 1);
-    while (close > 0 && isEscaped(text, close)) close = text.indexOf('"', close + 1);
+    const close = text.indexOf('"', open + 1);
     if (close < 0) return count;
     i = close + 1;
   }

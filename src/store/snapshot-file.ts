@@ -76,9 +76,11 @@ export async function verifySnapshot(dir: string, name: string): Promise<void> {
     const { header, bodyAt } = parseHeader(path, chunk.subarray(0, first.bytesRead));
     let crc = crc32(chunk.subarray(bodyAt, first.bytesRead));
     let at = first.bytesRead;
-    for (let bytesRead = at; bytesRead > 0; at += bytesRead) {
-      ({ bytesRead } = await file.read(chunk, 0, chunk.length, at));
+    for (;;) {
+      const { bytesRead } = await file.read(chunk, 0, chunk.length, at);
+      if (bytesRead === 0) break;
       crc = crc32(chunk.subarray(0, bytesRead), crc);
+      at += bytesRead;
     }
     checkBody(path, header, bodyAt, at - bodyAt, crc);
   } finally {
