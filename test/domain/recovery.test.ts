@@ -124,7 +124,9 @@ describe('recovery: what the engine journals', () => {
     engine.advanceBatch(run, 2);
     expect(run.result.summary.accepted).toBe(0);
     expect(events.map((e) => (e.type === 'order_accepted' ? e.order.orderId : e.type))).toEqual(['b-1', 'c-1', 'b-2', 'violation', 'batch_rolled_back']);
-    // b-1 expires at its own TTL, c-1 at its own, whatever replays them.
+    // The rollback took back b-1 and b-2; c-1, checked between the slices, stands.
+    expect([...engine.ledger.allOpenOrders()].map((o) => o.orderId)).toEqual(['c-1']);
+    // c-1 is still open just before its own TTL, whatever replays it.
     clock.advance(TTL - 1_500);
     engine.sweep();
     expect(engine.ledger.openOrderCount).toBe(1);

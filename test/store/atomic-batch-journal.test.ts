@@ -36,38 +36,36 @@ async function started() {
 const batch = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => order({ orderId: `${prefix}-${i}`, quantity: 1 }));
 const state = (engine: LimitEngine) => ({ open: engine.ledger.openOrderCount, exposure: engine.exposure('ACC-1') });
 
+/**
+ * Checks `orders` as one atomic batch in two slices with a main-thread snapshot between them,
+ * restarts from the data dir, and expects the restarted engine to hold what the live one does
+ * (`openOrders` in all, the first order included).
+ */
+async function restartAfterSlicedBatch(orders: ReturnType<typeof batch>, accepted: number, openOrders: number): Promise<void> {
+  const { dir, clock, live } = await started();
+  const run = live.engine.beginBatch(orders, { atomic: true });
+  live.engine.advanceBatch(run, 256);
+  await live.store.snapshot();
+  live.engine.advanceBatch(run, 256);
+  expect(run.result.summary.accepted).toBe(accepted);
+  await live.store.settled();
+  const restarted = await open(dir, clock);
+  expect(state(restarted.engine)).toEqual(state(live.engine));
+  expect(restarted.engine.ledger.openOrderCount).toBe(openOrders);
+  await restarted.store.close();
+  await live.store.close();
+}
+
 describe('an atomic batch checked in slices, with a main-thread snapshot between them', () => {
   it('comes back after a restart with each reservation once when the batch stands', async () => {
-    const { dir, clock, live } = await started();
-    const run = live.engine.beginBatch(batch(300, 'b'), { atomic: true });
-    live.engine.advanceBatch(run, 256);
-    await live.store.snapshot();
-    live.engine.advanceBatch(run, 256);
-    expect(run.result.summary.accepted).toBe(300);
-    await live.store.settled();
-    const restarted = await open(dir, clock);
-    expect(state(restarted.engine)).toEqual(state(live.engine));
-    expect(restarted.engine.ledger.openOrderCount).toBe(301);
-    await restarted.store.close();
-    await live.store.close();
+    await restartAfterSlicedBatch(batch(300, 'b'), 300, 301);
   });
 
   it('comes back after a restart without the reservations when the batch rolls back', async () => {
-    const { dir, clock, live } = await started();
     const orders = batch(300, 'r');
     // A repeated order id: the batch rejects as a whole in its second slice.
     orders[290] = order({ orderId: 'r-0', quantity: 1 });
-    const run = live.engine.beginBatch(orders, { atomic: true });
-    live.engine.advanceBatch(run, 256);
-    await live.store.snapshot();
-    live.engine.advanceBatch(run, 256);
-    expect(run.result.summary.accepted).toBe(0);
-    await live.store.settled();
-    const restarted = await open(dir, clock);
-    expect(state(restarted.engine)).toEqual(state(live.engine));
-    expect(restarted.engine.ledger.openOrderCount).toBe(1);
-    await restarted.store.close();
-    await live.store.close();
+    await restartAfterSlicedBatch(orders, 0, 1);
   });
 });
 

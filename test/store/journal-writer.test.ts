@@ -255,9 +255,14 @@ describe('JournalWriter', () => {
       let isSecondSettled = false;
       void second?.then(() => (isSecondSettled = true));
       const writesBefore = journal.writes;
+      // The later flush's fsync is held too, so `second` can only settle early if it was settled wrongly.
+      const secondSync = slowSync(segmentOf(journal));
       sync.release();
       await first;
+      await secondSync.started;
+      await new Promise((resolve) => setImmediate(resolve));
       expect(isSecondSettled).toBe(false);
+      secondSync.release();
       await second;
       expect(journal.writes).toBe(writesBefore + 1);
       await journal.close();
