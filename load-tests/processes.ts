@@ -135,6 +135,7 @@ export interface ServiceOptions {
   /** Write a V8 CPU profile (node --cpu-prof) into this folder when the service exits. */
   cpuProfileDir?: string;
   openOrderTtlMs?: number;
+  lateFillWindowMs?: number;
   /** Journal durability; the config's default (async) when not given. */
   durability?: Durability;
   /** Another build of the service (a folder like dist/) to measure, e.g. before a change. */
@@ -156,6 +157,7 @@ export async function startService(options: ServiceOptions): Promise<ServiceTarg
   const configPath = join(dir, 'config.json');
   const config = world.config({
     ...(options.openOrderTtlMs === undefined ? {} : { openOrderTtlMs: options.openOrderTtlMs }),
+    ...(options.lateFillWindowMs === undefined ? {} : { lateFillWindowMs: options.lateFillWindowMs }),
     ...(options.durability === undefined ? {} : { durability: options.durability }),
   });
   writeFileSync(configPath, JSON.stringify({ ...config, storage: { ...config.storage, dataDir: join(dir, 'data') } }));

@@ -308,11 +308,12 @@ export async function batchScenario(ctx: Context): Promise<ScenarioResult> {
  */
 export async function soakScenario(ctx: Context): Promise<ScenarioResult> {
   const { soakS, soakRate, soakSampleS } = ctx.durations;
-  // Closed order ids are remembered for one TTL (late fills), so memory can only level off after it.
+  // Closed order ids are remembered for the late-fill window, so memory can only level off after it.
   const ttlS = Math.max(5, Math.round(soakS / 6));
   const service = await startService({
     world: ctx.world,
     openOrderTtlMs: ttlS * 1_000,
+    lateFillWindowMs: ttlS * 1_000,
     ...(ctx.durability === undefined ? {} : { durability: ctx.durability }),
     ...(ctx.serviceNodeFlags === undefined ? {} : { nodeFlags: ctx.serviceNodeFlags }),
   });
@@ -382,7 +383,7 @@ export async function soakScenario(ctx: Context): Promise<ScenarioResult> {
       },
       memory: samples,
       notes: [
-        `Fresh service process, openOrderTtlMs ${ttlS * 1_000} (closed ids are remembered one TTL for late fills, so state is flat after about two TTLs). RSS start = mean of the samples in 35–50 % of the run; end = mean of the last 15 %.`,
+        `Fresh service process, openOrderTtlMs and lateFillWindowMs ${ttlS * 1_000} (closed ids are remembered that long for late fills, so state is flat after about two TTLs). RSS start = mean of the samples in 35–50 % of the run; end = mean of the last 15 %.`,
         'Executions: 3 in 4 orders cancelled, 1 in 4 filled, each about 1,000 orders after it was sent.',
       ],
     };

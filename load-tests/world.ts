@@ -63,7 +63,7 @@ export class World {
    * info level, the 50 ms default deadline), with the rate limits and capacities raised so
    * that a load test measures the service rather than its 429s, and batches of 10,000 allowed.
    */
-  config(options: { openOrderTtlMs?: number; durability?: Durability } = {}): AppConfigInput {
+  config(options: { openOrderTtlMs?: number; lateFillWindowMs?: number; durability?: Durability } = {}): AppConfigInput {
     return {
       schemaVersion: 1,
       server: {
@@ -73,6 +73,7 @@ export class World {
         defaultDeadlineMs: 50,
         maxBatchSize: 10_000,
         openOrderTtlMs: options.openOrderTtlMs ?? 300_000,
+        ...(options.lateFillWindowMs === undefined ? {} : { lateFillWindowMs: options.lateFillWindowMs }),
         maxReferenceAgeMs: 60_000,
         accessLog: false,
         logLevel: 'info',

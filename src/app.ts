@@ -74,6 +74,7 @@ export function engineConfigOf(config: AppConfig): EngineConfig {
   return {
     severityActions: config.severityActions,
     openOrderTtlMs: config.server.openOrderTtlMs,
+    lateFillWindowMs: config.server.lateFillWindowMs,
     maxReferenceAgeMs: config.server.maxReferenceAgeMs,
     history: config.history,
     capacity: config.capacity,

@@ -18,6 +18,11 @@ const ServerSchema = z.strictObject({
   maxBatchSize: positiveInt(100_000).default(1_000),
   /** Open orders with no execution for this long are released. */
   openOrderTtlMs: positiveInt(7 * 86_400_000).default(86_400_000),
+  /**
+   * A cancelled, rejected or expired order is remembered this long, so that a fill the venue
+   * made before it saw the cancel still moves the position; later it is an unknown_order.
+   */
+  lateFillWindowMs: positiveInt(7 * 86_400_000).default(300_000),
   /** Reference prices older than this count as missing (price-dependent limits fail closed). */
   maxReferenceAgeMs: positiveInt(86_400_000).default(60_000),
   /** How often expired orders, empty windows and old history are swept. */

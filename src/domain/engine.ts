@@ -38,6 +38,11 @@ export interface EngineCapacity {
 export interface EngineConfig {
   severityActions: SeverityActions;
   openOrderTtlMs: number;
+  /**
+   * How long a closed order (cancelled, rejected, expired) is remembered so a late fill still
+   * moves the position; a TTL when absent.
+   */
+  lateFillWindowMs?: number;
   maxReferenceAgeMs: number;
   history: { capacity: number; retentionMs: number };
   capacity: EngineCapacity;
@@ -199,6 +204,7 @@ export class LimitEngine {
     this.ledger = new ExposureLedger(
       { maxOpenOrders: c.maxOpenOrders, maxPositions: c.maxPositions, maxSymbols: c.maxSymbols },
       config.openOrderTtlMs,
+      config.lateFillWindowMs ?? config.openOrderTtlMs,
     );
     this.violations = new ViolationBook({
       historyCapacity: config.history.capacity,

@@ -557,6 +557,8 @@ export class ExposureLedger {
   constructor(
     private readonly capacity: LedgerCapacity,
     private readonly openOrderTtlMs: number,
+    /** How long a closed order is remembered for a late fill. */
+    private readonly lateFillWindowMs: number,
   ) {
     // Bounded as the open orders are: at most maxOpenOrders closed ones, the oldest dropped first.
     this.closed = new ClosedOrders(capacity.maxOpenOrders);
@@ -713,12 +715,12 @@ export class ExposureLedger {
     return expired;
   }
 
-  /** Forgets closed orders a TTL old, oldest first (an id closed again counts from its last close). */
+  /** Forgets closed orders a late-fill window old, oldest first (an id closed again counts from its last close). */
   private forgetClosed(now: number): void {
     this.forgetClosedAt = Number.POSITIVE_INFINITY;
     for (let at = this.closed.oldestClosedAt; at !== undefined; at = this.closed.oldestClosedAt) {
-      if (now - at < this.openOrderTtlMs) {
-        this.forgetClosedAt = at + this.openOrderTtlMs;
+      if (now - at < this.lateFillWindowMs) {
+        this.forgetClosedAt = at + this.lateFillWindowMs;
         break;
       }
       this.closed.forgetOldest();
@@ -892,7 +894,7 @@ export class ExposureLedger {
   private lateFill(accountId: string, orderId: string, quantity: number, price: number, now: number): FillOutcome {
     const closed = this.closed.get(accountId + '|' + orderId);
     // Pruning runs only when an open order is due to expire, so the age is checked here too.
-    if (closed === undefined || now - closed.closedAt >= this.openOrderTtlMs) return 'unknown_order';
+    if (closed === undefined || now - closed.closedAt >= this.lateFillWindowMs) return 'unknown_order';
     const market = this.marketFor(closed.symbol);
     const account = this.exposureIn(this.accountGroup(accountId), market, true);
     const strategy = this.exposureIn(this.strategyGroup(closed.strategyId), market, false);
@@ -944,7 +946,7 @@ export class ExposureLedger {
       closedAt: now,
     });
     const oldestAt = this.closed.oldestClosedAt;
-    if (oldestAt !== undefined && oldestAt + this.openOrderTtlMs < this.forgetClosedAt) this.forgetClosedAt = oldestAt + this.openOrderTtlMs;
+    if (oldestAt !== undefined && oldestAt + this.lateFillWindowMs < this.forgetClosedAt) this.forgetClosedAt = oldestAt + this.lateFillWindowMs;
   }
 
   private marketFor(symbol: string): SymbolMarket {

@@ -49,6 +49,11 @@ describe('the embedded default (config/default.yaml)', () => {
     expect(config.server.requestTimeoutMs).toBe(30_000);
   });
 
+  it('remembers closed orders for late fills for 5 minutes by default, apart from the day-long open-order TTL', () => {
+    expect(config.server.lateFillWindowMs).toBe(300_000);
+    expect(config.server.openOrderTtlMs).toBe(86_400_000);
+  });
+
   it('is frozen all the way down', () => {
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.server)).toBe(true);

@@ -5,7 +5,7 @@ import { LimitEngine } from '../../src/domain/engine.js';
 import type { Aggregation } from '../../src/domain/enums.js';
 import type { LimitDefinition } from '../../src/domain/limit-definition.js';
 import type { Order } from '../../src/domain/orders.js';
-import { KINDS, MAX_REF_AGE, orderBuilder, OutcomeCounts, printStats, scenarioArb, scopeIdOf, TTL } from '../support/engine-arbitraries.js';
+import { KINDS, LATE_FILL_WINDOW, MAX_REF_AGE, orderBuilder, OutcomeCounts, printStats, scenarioArb, scopeIdOf, TTL } from '../support/engine-arbitraries.js';
 import type { ExecSpec, OrderSpec, Scenario } from '../support/engine-arbitraries.js';
 import { testConfig } from '../support/engine-fixtures.js';
 import { FakeClock } from '../support/fake-clock.js';
@@ -13,7 +13,7 @@ import { bookKey, ReferenceModel } from '../support/reference-model.js';
 import type { Level, ModelResult, Universe } from '../support/reference-model.js';
 
 const NUM_RUNS = Number(process.env.FC_NUM_RUNS ?? 1000);
-const CONFIG = testConfig();
+const CONFIG = testConfig({ lateFillWindowMs: LATE_FILL_WINDOW });
 
 // Scenario shapes and generators live in test/support/engine-arbitraries.ts (shared with the recovery property).
 
@@ -111,7 +111,7 @@ function runScenario(scenario: Scenario): { engine: LimitEngine; model: Referenc
   const clock = new FakeClock();
   const engine = new LimitEngine(CONFIG, clock, scenario.limits);
   const model = new ReferenceModel(
-    { openOrderTtlMs: TTL, maxReferenceAgeMs: MAX_REF_AGE, severityActions: CONFIG.severityActions },
+    { openOrderTtlMs: TTL, lateFillWindowMs: LATE_FILL_WINDOW, maxReferenceAgeMs: MAX_REF_AGE, severityActions: CONFIG.severityActions },
     scenario.limits,
     scenario.universe,
   );

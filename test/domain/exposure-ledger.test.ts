@@ -142,6 +142,21 @@ describe('exposure ledger: fills and releases', () => {
     expect(accountExposure(engine)?.position).toBe(10);
   });
 
+  it('forgets closed orders after lateFillWindowMs, while an open order of the same age still stands', () => {
+    const { engine, clock } = makeEngine([], { lateFillWindowMs: 10_000 });
+    const cancelled = accepted(engine, { quantity: 100 });
+    const resting = accepted(engine, { quantity: 5 });
+    cancel(engine, cancelled);
+    clock.advance(9_999);
+    expect(fill(engine, cancelled, 10, 100).outcome).toBe('applied');
+    expect(engine.ledger.closedOrderCount).toBe(1);
+    clock.advance(1);
+    expect(fill(engine, cancelled, 10, 100).outcome).toBe('unknown_order');
+    expect(engine.ledger.closedOrderCount).toBe(0);
+    expect(fill(engine, resting, 5, 100).outcome).toBe('applied');
+    expect(accountExposure(engine)?.position).toBe(15);
+  });
+
   it('answers unknown_order to a fill of an order an atomic batch took back: it was never accepted', () => {
     const { engine } = makeEngine([{ id: 'qty', kind: 'order_quantity', thresholds: { hard: 100 } }]);
     const first = order({ quantity: 10 });

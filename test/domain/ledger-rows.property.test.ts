@@ -110,7 +110,7 @@ describe('packed exposure rows and threaded order lists', () => {
   it('keep their invariants over random streams, restores included', () => {
     fc.assert(
       fc.property(fc.array(opArb, { maxLength: 120, size: 'max' }), (ops) => {
-        let ledger = new ExposureLedger({ maxOpenOrders: 1_000, maxPositions: 1_000, maxSymbols: 100 }, TTL);
+        let ledger = new ExposureLedger({ maxOpenOrders: 1_000, maxPositions: 1_000, maxSymbols: 100 }, TTL, TTL);
         const tracks = { strategy: false, firm: false };
         let now = 0;
         let next = 0;
@@ -152,7 +152,7 @@ describe('packed exposure rows and threaded order lists', () => {
               break;
             case 'restore': {
               const captured = JSON.parse(JSON.stringify(ledger.capture())) as LedgerSnapshot;
-              const fresh = new ExposureLedger({ maxOpenOrders: 1_000, maxPositions: 1_000, maxSymbols: 100 }, TTL);
+              const fresh = new ExposureLedger({ maxOpenOrders: 1_000, maxPositions: 1_000, maxSymbols: 100 }, TTL, TTL);
               fresh.trackOrders(tracks.strategy, tracks.firm);
               fresh.restore(captured);
               expect(fresh.capture()).toEqual(captured);

@@ -13,7 +13,7 @@ import type { StateEvent } from '../../src/domain/events.js';
 import type { LimitBook } from '../../src/domain/limit-book.js';
 import type { LimitDefinition } from '../../src/domain/limit-definition.js';
 import type { ExecutionEvent, Order, PositionRow, ReferencePrice } from '../../src/domain/orders.js';
-import { limitArb, opArb, orderBuilder, pickFrom, OutcomeCounts, printStats, scopeIdOf, worldArb } from '../support/engine-arbitraries.js';
+import { LATE_FILL_WINDOW, limitArb, opArb, orderBuilder, pickFrom, OutcomeCounts, printStats, scopeIdOf, worldArb } from '../support/engine-arbitraries.js';
 import type { Op, PickSource } from '../support/engine-arbitraries.js';
 import { testConfig } from '../support/engine-fixtures.js';
 import { FakeClock } from '../support/fake-clock.js';
@@ -25,9 +25,11 @@ const CONFIG = testConfig();
  * Small tables, so that eviction and fail-closed paths are journalled and replayed too: closed
  * orders and active violations evicted, trading states escalated to global, window keys and
  * positions at capacity, history dropped by capacity and by retention. Same TTL and reference
- * age as CONFIG (the clock steps are built around them); every symbol of a universe fits.
+ * age as CONFIG (the clock steps are built around them), and a late-fill window shorter than
+ * the TTL; every symbol of a universe fits.
  */
 const TIGHT: EngineConfig = testConfig({
+  lateFillWindowMs: LATE_FILL_WINDOW,
   history: { capacity: 12, retentionMs: 90_000 },
   capacity: {
     ...CONFIG.capacity,

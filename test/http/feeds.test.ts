@@ -53,6 +53,24 @@ describe('POST /v1/executions', () => {
     expect(engine.exposure('ACC-1').positions).toEqual([]);
   });
 
+  it('books a fill that arrives after the cancel within server.lateFillWindowMs, and not one at the window', async () => {
+    const { server, clock } = await start({ server: { logLevel: 'info', defaultDeadlineMs: 1_000, maxBatchSize: 100, lateFillWindowMs: 2_000 } });
+    const order = anOrder({ quantity: 100, price: 100 });
+    await check(server, order);
+    const send = async (type: 'FILL' | 'CANCEL') =>
+      (
+        await call(server, 'POST', '/v1/executions', 'gateway', {
+          events: [type === 'FILL' ? { type, accountId: 'ACC-1', orderId: order.orderId, quantity: 10, price: 100 } : { type, accountId: 'ACC-1', orderId: order.orderId }],
+        })
+      ).json<{ results: { outcome: string }[] }>().results[0]?.outcome;
+    expect(await send('CANCEL')).toBe('applied');
+    clock.advance(1_999);
+    expect(await send('FILL')).toBe('applied');
+    clock.advance(1);
+    expect(await send('FILL')).toBe('unknown_order');
+    expect(positionsOf(await exposure(server, 'ACC-1'))).toEqual({ AAPL: 10 });
+  });
+
   it('counts executions by type and outcome, and warns once per request of the fills that moved nothing', async () => {
     const { server, logs } = await start();
     const order = anOrder({ quantity: 100, price: 100 });

@@ -13,6 +13,8 @@ import type { Universe } from './reference-model.js';
 const CONFIG = testConfig();
 export const TTL = CONFIG.openOrderTtlMs;
 export const MAX_REF_AGE = CONFIG.maxReferenceAgeMs;
+/** Shorter than the TTL, so a late fill can find its order forgotten while open ones still stand. */
+export const LATE_FILL_WINDOW = 20_000;
 
 // ---- scenario shape ---------------------------------------------------------------------------
 
@@ -181,14 +183,14 @@ export const execSpecArb: fc.Arbitrary<ExecSpec> = fc.record({
   price: fc.integer({ min: 90, max: 110 }),
 });
 
-/** Clock steps, biased to the boundaries: reference age, TTL, and the book's own window lengths. */
+/** Clock steps, biased to the boundaries: reference age, TTL, late-fill window, and the book's own window lengths. */
 export const advanceArb = (windows: readonly number[]): fc.Arbitrary<number> =>
   fc.oneof(
     { arbitrary: fc.constantFrom(0, ...windows.flatMap((w) => [w - 1, w])), weight: windows.length === 0 ? 0 : 4 },
     { arbitrary: fc.integer({ min: TTL / 2, max: TTL - 1 }), weight: 1 },
     { arbitrary: fc.integer({ min: 0, max: 2_000 }), weight: 4 },
     { arbitrary: fc.integer({ min: 0, max: 30_000 }), weight: 2 },
-    { arbitrary: fc.constantFrom(MAX_REF_AGE, MAX_REF_AGE + 1, TTL, TTL + 1), weight: 2 },
+    { arbitrary: fc.constantFrom(MAX_REF_AGE, MAX_REF_AGE + 1, TTL, TTL + 1, LATE_FILL_WINDOW - 1, LATE_FILL_WINDOW, LATE_FILL_WINDOW + 1), weight: 2 },
     { arbitrary: fc.constantFrom(1_000, 5_000, 30_000), weight: 1 },
     { arbitrary: fc.integer({ min: MAX_REF_AGE + 1, max: MAX_REF_AGE + 1_000 }), weight: 1 },
     { arbitrary: fc.integer({ min: TTL + 1, max: TTL + 10_000 }), weight: 1 },

@@ -12,6 +12,7 @@ export type BreachSeverity = Exclude<Severity, 'INFO'>;
 
 export interface ModelConfig {
   openOrderTtlMs: number;
+  lateFillWindowMs: number;
   maxReferenceAgeMs: number;
   severityActions: Readonly<Record<BreachSeverity, Action>>;
 }
@@ -576,11 +577,11 @@ export class ReferenceModel {
       const quantity = event.quantity!;
       const price = event.price!;
       // A fill for an order that closed (expired, or was cancelled or rejected: the venue may have
-      // filled it before it saw the cancel) within the last TTL still moves the position.
+      // filled it before it saw the cancel) within the late-fill window still moves the position.
       const closed =
         open === undefined
           ? this.closed.findLast(
-              (o) => o.accountId === event.accountId && o.orderId === event.orderId && now - o.closedAt < this.config.openOrderTtlMs,
+              (o) => o.accountId === event.accountId && o.orderId === event.orderId && now - o.closedAt < this.config.lateFillWindowMs,
             )
           : undefined;
       const owner: { strategyId: string; symbol: string; side: Side } | undefined = open ?? closed;
