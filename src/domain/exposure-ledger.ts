@@ -1048,7 +1048,7 @@ function removeOpen(exposure: Exposure, order: OpenOrder, quantity: number, isCl
 
 /** Floating-point subtraction of what was added can leave dust like 1e-12 below zero. */
 function clampZero(value: number): number {
-  return value < 1e-9 ? 0 : value;
+  return value < QUANTITY_DUST ? 0 : value;
 }
 
 /** Average-cost accounting: fills that reduce a position realize against the average cost. */
@@ -1062,9 +1062,26 @@ function applyAverageCost(exposure: Exposure, signed: number, price: number): vo
     exposure.realized += closing * (price - exposure.avgCost) * Math.sign(position);
     if (Math.abs(signed) > Math.abs(position)) exposure.avgCost = price;
   }
-  exposure.position = position + signed;
+  exposure.position = settledQuantity(position, signed);
   if (exposure.position === 0) exposure.avgCost = 0;
 }
+
+/**
+ * `position + change`, with what binary rounding leaves of a closed position taken as flat:
+ * 0.1 + 0.2 − 0.3 is 5.6e-17, and a "held" symbol would then need a fresh reference for every
+ * gross_notional and daily_loss check of the account, the strategy and the firm (failing closed
+ * on a position nobody holds) and its row could never be pruned. Flat is below a billionth of
+ * a unit (as open quantities, see clampZero: the drift of sums over many accounts' fractional
+ * fills) or below 1e-13 of the numbers added (one addition's rounding at any size).
+ */
+function settledQuantity(position: number, change: number): number {
+  const sum = position + change;
+  const size = Math.abs(sum);
+  return size < QUANTITY_DUST || size <= QUANTITY_ROUNDING * Math.max(Math.abs(position), Math.abs(change)) ? 0 : sum;
+}
+
+const QUANTITY_DUST = 1e-9;
+const QUANTITY_ROUNDING = 1e-13;
 
 /**
  * A strategy or the firm adds up its accounts: every fill and every position snapshot row moves
@@ -1081,7 +1098,7 @@ function applyAverageCost(exposure: Exposure, signed: number, price: number): vo
  * held since it was last flat) counts as none, or a flat row could never be pruned.
  */
 function addAccountChange(exposure: Exposure, dPosition: number, dCost: number, dRealized: number): void {
-  const position = exposure.position + dPosition;
+  const position = settledQuantity(exposure.position, dPosition);
   const basis = exposure.position * exposure.avgCost + exposure.flatCost;
   const cost = basis + dCost;
   const peak = Math.max(exposure.peakBasis, Math.abs(basis), Math.abs(dCost));

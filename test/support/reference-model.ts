@@ -197,9 +197,13 @@ function trade(book: PositionBook, signed: number, price: number): void {
     // What is left after closing the whole position opens the other way at the fill price.
     if (Math.abs(signed) > Math.abs(p)) book.avgCost = price;
   }
-  book.position = p + signed;
+  book.position = flatIfDust(p + signed, p, signed);
   if (book.position === 0) book.avgCost = 0;
 }
+
+/** A position closed up to binary rounding (0.1 + 0.2 − 0.3) is flat: under 1e-9, or 1e-13 of what was added. */
+const flatIfDust = (sum: number, a: number, b: number): number =>
+  Math.abs(sum) < 1e-9 || Math.abs(sum) <= 1e-13 * Math.max(Math.abs(a), Math.abs(b)) ? 0 : sum;
 
 /**
  * A strategy or the firm moves by what a trade or a snapshot row moved the account: position,
@@ -207,7 +211,7 @@ function trade(book: PositionBook, signed: number, price: number): void {
  * over the resulting position; flat, the basis stays as flatCost.
  */
 function shift(book: PositionBook, delta: number, deltaCost: number, deltaRealized = 0): void {
-  const next = book.position + delta;
+  const next = flatIfDust(book.position + delta, book.position, delta);
   const basis = book.position * book.avgCost + book.flatCost;
   const cost = basis + deltaCost;
   const peak = Math.max(book.peakBasis, Math.abs(basis), Math.abs(deltaCost));
