@@ -10,6 +10,7 @@ import { LimitEngine } from './domain/engine.js';
 import type { EngineConfig } from './domain/engine.js';
 import { authPlugin } from './http/plugins/auth.js';
 import { deadlinePlugin } from './http/plugins/deadline.js';
+import { clientErrorHandler } from './http/client-errors.js';
 import { errorsPlugin, frameworkErrorHandler } from './http/plugins/errors.js';
 import { newBodyAjv } from './http/body-validation.js';
 import { openApiYaml, recordRoutes } from './http/openapi.js';
@@ -112,8 +113,16 @@ export async function buildApp(config: AppConfig, options: AppOptions = {}): Pro
   const server = Fastify({
     logger,
     bodyLimit: config.server.bodyLimitBytes,
-    // A client that sends its body slowly (or never) cannot hold a connection forever.
+    // A client that sends its body slowly (or never) cannot hold a connection forever. Node
+    // enforces requestTimeout only while headersTimeout (60 s unless given) is not longer, and
+    // looks for late requests every connectionsCheckingInterval (30 s unless given): so all three.
     requestTimeout: config.server.requestTimeoutMs,
+    http: {
+      requestTimeout: config.server.requestTimeoutMs,
+      headersTimeout: Math.min(60_000, config.server.requestTimeoutMs),
+      connectionsCheckingInterval: Math.min(1_000, config.server.requestTimeoutMs),
+    },
+    clientErrorHandler,
     logController: new LogController({ disableRequestLogging: !config.server.accessLog }),
     childLoggerFactory: lazyRequestLogger,
     // Our own 503 while closing is problem+json (errors plugin).
