@@ -1,6 +1,7 @@
 import type { Aggregation, ReasonCode } from './enums.js';
 import type { Exposure, ExposureGroup, ExposureLedger, SymbolMarket } from './exposure-ledger.js';
 import type { Order } from './orders.js';
+import { isRounding } from './rounding.js';
 import type { TimeRing } from './time-ring.js';
 import type { WindowStore } from './window-store.js';
 
@@ -142,14 +143,23 @@ export class CheckContext {
 
   /**
    * Whether the order can only bring the account's position in this symbol towards flat,
-   * even if every open order on its side fills too (reduce-only never allows a flip).
+   * even if every open order on its side fills too (reduce-only never allows a flip). Landing
+   * on flat up to rounding counts: selling 0.8 from 0.1 + 0.7 (0.7999999999999999) closes it.
    */
   get isReducing(): boolean {
     const e = this.accountExposure;
     if (e === undefined) return false;
-    return this.isBuy
-      ? e.position < 0 && e.position + e.openBuy + this.quantity <= 0
-      : e.position > 0 && e.position - e.openSell - this.quantity >= 0;
+    const position = e.position;
+    if (this.isBuy) {
+      if (!(position < 0)) return false;
+      const adding = e.openBuy + this.quantity;
+      const after = position + adding;
+      return after <= 0 || isRounding(after, Math.max(-position, adding));
+    }
+    if (!(position > 0)) return false;
+    const taking = e.openSell + this.quantity;
+    const after = position - taking;
+    return after >= 0 || isRounding(after, Math.max(position, taking));
   }
 
   /** Remembers a window the order counts in, for the reservation. */

@@ -1,4 +1,5 @@
 import { ClosedOrders } from './closed-orders.js';
+import { isRounding, priceGap } from './rounding.js';
 import type { ClosedOrder } from './closed-orders.js';
 import type { OrderType, Side } from './enums.js';
 import type { PositionRow } from './orders.js';
@@ -30,7 +31,9 @@ const OPEN_SELL_NOTIONAL = 1;
 export const FLAT_COST = 2;
 /** The largest cost basis an aggregate row held since it was last flat: what its rounding is relative to. */
 const PEAK_BASIS = 3;
-export const COLD_STRIDE = 4;
+/** The largest absolute position the row held since it was last flat: what its rounding is relative to. */
+const PEAK_QUANTITY = 4;
+export const COLD_STRIDE = 5;
 
 /**
  * One symbol's exposure inside a group (an account, a strategy, or the whole firm). An account
@@ -142,6 +145,14 @@ export class Exposure {
 
   set peakBasis(value: number) {
     this.cold[this.coldBase + PEAK_BASIS] = value;
+  }
+
+  get peakQuantity(): number {
+    return this.cold[this.coldBase + PEAK_QUANTITY]!;
+  }
+
+  set peakQuantity(value: number) {
+    this.cold[this.coldBase + PEAK_QUANTITY] = value;
   }
 
   get hasOrders(): boolean {
@@ -325,6 +336,8 @@ export class OpenOrder {
     /** The price reserved against: the order's own, or the reference price for MARKET. */
     readonly price: number,
     readonly isMarket: boolean,
+    /** As accepted: what rounding in `remaining` is judged against. */
+    readonly quantity: number,
     public remaining: number,
     readonly acceptedAt: number,
     public lastActivityAt: number,
@@ -485,6 +498,8 @@ interface ExposureSnapshot {
   /** Absent when 0 (and in older snapshots). */
   flatCost?: number;
   peakBasis?: number;
+  /** Absent when it is abs(position) (and in older snapshots). */
+  peakQuantity?: number;
 }
 
 interface GroupSnapshot {
@@ -503,6 +518,8 @@ interface OpenOrderSnapshot {
   /** 'MARKET' for a MARKET order; absent for a LIMIT order (and in older snapshots, which read as LIMIT). */
   orderType?: OrderType;
   remaining: number;
+  /** As accepted; absent when nothing was filled yet (and in older snapshots). */
+  quantity?: number;
   acceptedAt: number;
   lastActivityAt: number;
   /** Absent when no atomic batch reserved it (and in older snapshots). */
@@ -648,7 +665,7 @@ export class ExposureLedger {
     const account = found?.accountExposure ?? this.exposureIn(found?.account ?? this.accountGroup(accountId), market, true);
     const strategy = found?.strategyExposure ?? this.exposureIn(found?.strategy ?? this.strategyGroup(strategyId), market, false);
     const firm = found?.firmExposure ?? this.exposureIn(this.firm, market, false);
-    const order = new OpenOrder(orderId, accountId, strategyId, symbol, side, price, isMarket, quantity, now, now, account, strategy, firm);
+    const order = new OpenOrder(orderId, accountId, strategyId, symbol, side, price, isMarket, quantity, quantity, now, now, account, strategy, firm);
     (account.group.openById ??= new Map()).set(orderId, order);
     if (this.byActivity.size === 0) this.nextExpiryAt = now + this.openOrderTtlMs;
     this.byActivity.push(order);
@@ -684,7 +701,8 @@ export class ExposureLedger {
     removeOpen(order.account, order, released, false);
     removeOpen(order.strategy, order, released, false);
     removeOpen(order.firm, order, released, false);
-    order.remaining -= released;
+    // Fills that add up to the order (0.7 + 0.3 of 1) leave rounding, not an open remainder.
+    order.remaining = isRounding(order.remaining - released, order.quantity) ? 0 : order.remaining - released;
     this.applyTrade(order.account, order.strategy, order.firm, order.side, quantity, price);
     if (order.remaining <= 0) {
       this.releaseRemaining(order);
@@ -787,6 +805,7 @@ export class ExposureLedger {
         price: o.price,
         ...(o.isMarket ? { orderType: 'MARKET' as const } : {}),
         remaining: o.remaining,
+        ...(o.quantity === o.remaining ? {} : { quantity: o.quantity }),
         acceptedAt: o.acceptedAt,
         lastActivityAt: o.lastActivityAt,
         ...(o.batch === undefined ? {} : { batch: o.batch }),
@@ -814,7 +833,22 @@ export class ExposureLedger {
       const strategy = this.strategies.get(o.strategyId)?.bySymbol.get(o.symbol);
       const firm = this.firm.bySymbol.get(o.symbol);
       if (account === undefined || strategy === undefined || firm === undefined) throw new RangeError(`snapshot: open order ${o.orderId} has no exposure`);
-      const order = new OpenOrder(o.orderId, o.accountId, o.strategyId, o.symbol, o.side, o.price, o.orderType === 'MARKET', o.remaining, o.acceptedAt, o.lastActivityAt, account, strategy, firm);
+      const order = new OpenOrder(
+        o.orderId,
+        o.accountId,
+        o.strategyId,
+        o.symbol,
+        o.side,
+        o.price,
+        o.orderType === 'MARKET',
+        o.quantity ?? o.remaining,
+        o.remaining,
+        o.acceptedAt,
+        o.lastActivityAt,
+        account,
+        strategy,
+        firm,
+      );
       order.batch = o.batch;
       account.trackOrder(order);
       if (this.tracksStrategyOrders) strategy.trackOrder(order);
@@ -841,6 +875,7 @@ export class ExposureLedger {
       exposure.realized = 0;
       exposure.flatCost = 0;
       exposure.peakBasis = 0;
+      exposure.peakQuantity = 0;
     }
     for (const group of this.accounts.values()) {
       for (const account of group.exposures) {
@@ -865,6 +900,7 @@ export class ExposureLedger {
       exposure.openCount = e.openCount;
       exposure.flatCost = e.flatCost ?? 0;
       exposure.peakBasis = e.peakBasis ?? 0;
+      exposure.peakQuantity = e.peakQuantity ?? Math.abs(e.position);
     }
   }
 
@@ -879,6 +915,7 @@ export class ExposureLedger {
     const dPosition = row.quantity - account.position;
     const dCost = row.quantity * avgCost - account.position * account.avgCost;
     account.position = row.quantity;
+    account.peakQuantity = Math.abs(row.quantity);
     account.avgCost = avgCost;
     const firm = this.exposureIn(this.firm, market, false);
     addAccountChange(firm, dPosition, dCost, 0);
@@ -1006,6 +1043,7 @@ function captureGroup(group: ExposureGroup): GroupSnapshot {
       openCount: e.openCount,
       ...(e.flatCost === 0 ? {} : { flatCost: e.flatCost }),
       ...(e.peakBasis === 0 ? {} : { peakBasis: e.peakBasis }),
+      ...(e.peakQuantity === Math.abs(e.position) ? {} : { peakQuantity: e.peakQuantity }),
     })),
   };
 }
@@ -1033,22 +1071,30 @@ function addOpen(exposure: Exposure, order: OpenOrder, quantity: number, tracksO
 }
 
 function removeOpen(exposure: Exposure, order: OpenOrder, quantity: number, isClosing: boolean): void {
+  const notional = quantity * order.price;
   if (order.side === 'BUY') {
-    exposure.openBuy = clampZero(exposure.openBuy - quantity);
-    exposure.openBuyNotional = clampZero(exposure.openBuyNotional - quantity * order.price);
+    exposure.openBuy = remainderOf(exposure.openBuy, quantity);
+    exposure.openBuyNotional = remainderOf(exposure.openBuyNotional, notional);
   } else {
-    exposure.openSell = clampZero(exposure.openSell - quantity);
-    exposure.openSellNotional = clampZero(exposure.openSellNotional - quantity * order.price);
+    exposure.openSell = remainderOf(exposure.openSell, quantity);
+    exposure.openSellNotional = remainderOf(exposure.openSellNotional, notional);
   }
   if (!isClosing) return;
   exposure.openCount--;
   exposure.group.openCount--;
   exposure.untrackOrder(order);
+  if (exposure.openCount !== 0) return;
+  // Nothing open: whatever the sums kept is rounding.
+  exposure.openBuy = 0;
+  exposure.openSell = 0;
+  exposure.openBuyNotional = 0;
+  exposure.openSellNotional = 0;
 }
 
-/** Floating-point subtraction of what was added can leave dust like 1e-12 below zero. */
-function clampZero(value: number): number {
-  return value < QUANTITY_DUST ? 0 : value;
+/** `total − part` of a sum that held `part`: never below zero, and 0 when only rounding is left. */
+function remainderOf(total: number, part: number): number {
+  const rest = total - part;
+  return rest <= 0 || isRounding(rest, total) ? 0 : rest;
 }
 
 /** Average-cost accounting: fills that reduce a position realize against the average cost. */
@@ -1059,29 +1105,27 @@ function applyAverageCost(exposure: Exposure, signed: number, price: number): vo
     exposure.avgCost = (Math.abs(position) * exposure.avgCost + Math.abs(signed) * price) / size;
   } else {
     const closing = Math.min(Math.abs(signed), Math.abs(position));
-    exposure.realized += closing * (price - exposure.avgCost) * Math.sign(position);
+    exposure.realized += closing * priceGap(price, exposure.avgCost) * Math.sign(position);
     if (Math.abs(signed) > Math.abs(position)) exposure.avgCost = price;
   }
-  exposure.position = settledQuantity(position, signed);
+  movePosition(exposure, signed);
   if (exposure.position === 0) exposure.avgCost = 0;
 }
 
 /**
- * `position + change`, with what binary rounding leaves of a closed position taken as flat:
- * 0.1 + 0.2 − 0.3 is 5.6e-17, and a "held" symbol would then need a fresh reference for every
- * gross_notional and daily_loss check of the account, the strategy and the firm (failing closed
- * on a position nobody holds) and its row could never be pruned. Flat is below a billionth of
- * a unit (as open quantities, see clampZero: the drift of sums over many accounts' fractional
- * fills) or below 1e-13 of the numbers added (one addition's rounding at any size).
+ * Moves the position by `change`. What rounding leaves of a closed position (see rounding.ts),
+ * judged against the largest position the row held since it was last flat (the sums that
+ * left it may have been that large), is flat.
  */
-function settledQuantity(position: number, change: number): number {
-  const sum = position + change;
-  const size = Math.abs(sum);
-  return size < QUANTITY_DUST || size <= QUANTITY_ROUNDING * Math.max(Math.abs(position), Math.abs(change)) ? 0 : sum;
+function movePosition(exposure: Exposure, change: number): number {
+  const before = exposure.position;
+  const position = before + change;
+  const peak = Math.max(exposure.peakQuantity, Math.abs(before), Math.abs(change), Math.abs(position));
+  const isFlat = isRounding(position, peak);
+  exposure.position = isFlat ? 0 : position;
+  exposure.peakQuantity = isFlat ? 0 : peak;
+  return exposure.position;
 }
-
-const QUANTITY_DUST = 1e-9;
-const QUANTITY_ROUNDING = 1e-13;
 
 /**
  * A strategy or the firm adds up its accounts: every fill and every position snapshot row moves
@@ -1098,11 +1142,10 @@ const QUANTITY_ROUNDING = 1e-13;
  * held since it was last flat) counts as none, or a flat row could never be pruned.
  */
 function addAccountChange(exposure: Exposure, dPosition: number, dCost: number, dRealized: number): void {
-  const position = settledQuantity(exposure.position, dPosition);
   const basis = exposure.position * exposure.avgCost + exposure.flatCost;
+  const position = movePosition(exposure, dPosition);
   const cost = basis + dCost;
   const peak = Math.max(exposure.peakBasis, Math.abs(basis), Math.abs(dCost));
-  exposure.position = position;
   exposure.avgCost = position === 0 ? 0 : cost / position;
   exposure.realized += dRealized;
   if (position !== 0) {
@@ -1123,5 +1166,6 @@ function flatten(exposure: Exposure, family: Map<string, ExposureGroup> | undefi
   exposure.avgCost = 0;
   exposure.flatCost = 0;
   exposure.peakBasis = 0;
+  exposure.peakQuantity = 0;
   ledger.pruneIfEmpty(exposure, family);
 }

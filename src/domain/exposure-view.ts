@@ -1,3 +1,4 @@
+import { priceGap } from './rounding.js';
 import type { Exposure, ExposureLedger } from './exposure-ledger.js';
 
 export interface PositionView {
@@ -59,7 +60,7 @@ function positionView(ledger: ExposureLedger, e: Exposure, now: number, maxRefer
     openOrders: e.openCount,
     markPrice: hasMark ? mark : null,
     realizedPnl: e.realized,
-    unrealizedPnl: e.position === 0 ? 0 : reference === reference ? e.position * (reference - e.avgCost) : null,
+    unrealizedPnl: e.position === 0 ? 0 : reference === reference ? e.position * priceGap(reference, e.avgCost) : null,
     grossNotional: worst === 0 ? 0 : hasMark ? worst * mark : null,
   };
 }

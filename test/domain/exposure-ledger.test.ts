@@ -541,44 +541,6 @@ describe('exposure ledger: position snapshots and sessions', () => {
       expect(engine.checkOrder(order({ accountId: 'C', strategyId: 'U', symbol: 'MSFT', quantity: 1, price: 10 })).violations).toEqual([]);
     });
 
-    it('takes a position closed by fractional fills (0.1 + 0.2 − 0.3) as flat at every level: no reference is needed for it', () => {
-      const { engine, clock } = makeEngine([{ id: 'loss', kind: 'daily_loss', per: 'global', thresholds: { hard: 1e9 } }]);
-      setReference(engine, { AAPL: 100 });
-      traded(engine, { quantity: 0.1, price: 100 });
-      traded(engine, { quantity: 0.2, price: 100 });
-      traded(engine, { side: 'SELL', quantity: 0.3, price: 100 });
-      expect([accountExposure(engine)?.position ?? 0, strategyExposure(engine)?.position ?? 0, firmExposure(engine)?.position ?? 0]).toEqual([0, 0, 0]);
-      clock.advance(5_001);
-      expect(engine.checkOrder(order({ symbol: 'MSFT', quantity: 1, price: 10 })).decision).toBe('ACCEPT');
-    });
-
-    it("takes a firm row as flat when many accounts' fractional round trips leave its sum a rounding error away from zero", () => {
-      const { engine } = makeEngine([]);
-      // 3,000 lots of up to 8 decimals: without a floor, the firm's sum ends 9e-13 from zero.
-      const lots = Array.from({ length: 3_000 }, (_, i) => Math.round((0.001 + ((i * 7919) % 1000) / 997) * 1e8) / 1e8);
-      lots.forEach((quantity, i) => traded(engine, { accountId: `F${i}`, quantity, price: 100 }));
-      lots.forEach((quantity, i) => traded(engine, { accountId: `F${i}`, side: 'SELL', quantity, price: 100 }));
-      expect(firmExposure(engine)?.position ?? 0).toBe(0);
-      engine.resetSession();
-      expect(firmExposure(engine)).toBeUndefined();
-    });
-
-    it('takes as flat what one addition rounds at a large size: 987,654,321.7 + 0.1 − 987,654,321.8 leaves 1.2e-7', () => {
-      const { engine } = makeEngine([]);
-      traded(engine, { quantity: 987_654_321.7, price: 1 });
-      traded(engine, { quantity: 0.1, price: 1 });
-      traded(engine, { side: 'SELL', quantity: 987_654_321.8, price: 1 });
-      expect([accountExposure(engine)?.position ?? 0, firmExposure(engine)?.position ?? 0]).toEqual([0, 0]);
-    });
-
-    it('keeps a real small position: a satoshi left of 10,000 coins', () => {
-      const { engine } = makeEngine([]);
-      traded(engine, { quantity: 10_000, price: 100 });
-      traded(engine, { side: 'SELL', quantity: 9_999.99999999, price: 100 });
-      expect(accountExposure(engine)?.position).toBeCloseTo(1e-8, 10);
-      expect(firmExposure(engine)?.position).toBeCloseTo(1e-8, 10);
-    });
-
     it('rebuilds the firm rows of an older snapshot (books of their own) from its accounts', () => {
       // What the previous build captured after ACC-1 bought 100 at 10 and ACC-2 sold 50 at 14: its firm
       // realized 200 against its own average, where the accounts realized nothing.

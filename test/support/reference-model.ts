@@ -4,6 +4,7 @@
  * plain lists (open orders, accepted orders, a log of trades and position snapshots) and
  * recomputes every metric from scratch on every check by filtering and replaying them.
  */
+import { isRounding, priceGap } from '../../src/domain/rounding.js';
 import type { Action, Aggregation, LimitKind, ReasonCode, Severity, Side, TradingState } from '../../src/domain/enums.js';
 import type { LimitDefinition } from '../../src/domain/limit-definition.js';
 import type { ExecutionEvent, Order, PositionRow } from '../../src/domain/orders.js';
@@ -45,6 +46,7 @@ export interface ModelOpenOrder {
   price: number;
   /** A MARKET order executes at any price: resting, it crosses every order on the other side. */
   isMarket: boolean;
+  quantity: number;
   remaining: number;
   lastActivityAt: number;
 }
@@ -76,6 +78,8 @@ export interface PositionBook {
   flatCost: number;
   /** The largest cost basis held since last flat: rounding below 1e-12 of it is no basis. */
   peakBasis: number;
+  /** The largest absolute position held since last flat: what rounding of the position is judged against. */
+  peakQuantity: number;
 }
 
 export type Level = 'account' | 'strategy' | 'firm';
@@ -193,17 +197,22 @@ function trade(book: PositionBook, signed: number, price: number): void {
     book.avgCost = (Math.abs(p) * book.avgCost + Math.abs(signed) * price) / (Math.abs(p) + Math.abs(signed));
   } else {
     const closed = Math.min(Math.abs(p), Math.abs(signed));
-    book.realized += p > 0 ? closed * (price - book.avgCost) : -closed * (price - book.avgCost);
+    book.realized += p > 0 ? closed * priceGap(price, book.avgCost) : -closed * priceGap(price, book.avgCost);
     // What is left after closing the whole position opens the other way at the fill price.
     if (Math.abs(signed) > Math.abs(p)) book.avgCost = price;
   }
-  book.position = flatIfDust(p + signed, p, signed);
+  move(book, signed);
   if (book.position === 0) book.avgCost = 0;
 }
 
-/** A position closed up to binary rounding (0.1 + 0.2 − 0.3) is flat: under 1e-9, or 1e-13 of what was added. */
-const flatIfDust = (sum: number, a: number, b: number): number =>
-  Math.abs(sum) < 1e-9 || Math.abs(sum) <= 1e-13 * Math.max(Math.abs(a), Math.abs(b)) ? 0 : sum;
+/** A position closed up to rounding (0.1 + 0.2 − 0.3), judged against the largest held since flat, is flat. */
+function move(book: PositionBook, delta: number): number {
+  const next = book.position + delta;
+  const peak = Math.max(book.peakQuantity, Math.abs(book.position), Math.abs(delta), Math.abs(next));
+  book.position = isRounding(next, peak) ? 0 : next;
+  book.peakQuantity = book.position === 0 ? 0 : peak;
+  return book.position;
+}
 
 /**
  * A strategy or the firm moves by what a trade or a snapshot row moved the account: position,
@@ -211,11 +220,10 @@ const flatIfDust = (sum: number, a: number, b: number): number =>
  * over the resulting position; flat, the basis stays as flatCost.
  */
 function shift(book: PositionBook, delta: number, deltaCost: number, deltaRealized = 0): void {
-  const next = flatIfDust(book.position + delta, book.position, delta);
   const basis = book.position * book.avgCost + book.flatCost;
+  const next = move(book, delta);
   const cost = basis + deltaCost;
   const peak = Math.max(book.peakBasis, Math.abs(basis), Math.abs(deltaCost));
-  book.position = next;
   book.avgCost = next === 0 ? 0 : cost / next;
   book.realized += deltaRealized;
   const isDust = next === 0 && Math.abs(cost) <= peak * 1e-12;
@@ -256,7 +264,7 @@ export class ReferenceModel {
     const at = (key: string): PositionBook => {
       let book = books.get(key);
       if (book === undefined) {
-        book = { position: 0, avgCost: 0, realized: 0, flatCost: 0, peakBasis: 0 };
+        book = { position: 0, avgCost: 0, realized: 0, flatCost: 0, peakBasis: 0, peakQuantity: 0 };
         books.set(key, book);
       }
       return book;
@@ -279,6 +287,7 @@ export class ReferenceModel {
             book.avgCost = 0;
             book.flatCost = 0;
             book.peakBasis = 0;
+            book.peakQuantity = 0;
           }
         }
         for (const row of event.rows) {
@@ -287,6 +296,7 @@ export class ReferenceModel {
           const delta = row.quantity - account.position;
           const deltaCost = row.quantity * avgCost - account.position * account.avgCost;
           account.position = row.quantity;
+          account.peakQuantity = Math.abs(row.quantity);
           account.avgCost = avgCost;
           shift(at(bookKey('firm', '', row.symbol)), delta, deltaCost);
           if (row.strategyId !== undefined) shift(at(bookKey('strategy', row.strategyId, row.symbol)), delta, deltaCost);
@@ -337,8 +347,13 @@ export class ReferenceModel {
 
   private isReducing(o: Order, books: Map<string, PositionBook>): boolean {
     const p = books.get(bookKey('account', o.accountId, o.symbol))?.position ?? 0;
-    if (o.side === 'BUY') return p < 0 && p + this.openOn('account+symbol', o, o.symbol, 'BUY') + o.quantity <= 0;
-    return p > 0 && p - this.openOn('account+symbol', o, o.symbol, 'SELL') - o.quantity >= 0;
+    // Landing on flat up to rounding counts as reducing.
+    if (o.side === 'BUY') {
+      const adding = this.openOn('account+symbol', o, o.symbol, 'BUY') + o.quantity;
+      return p < 0 && (p + adding <= 0 || isRounding(p + adding, Math.max(-p, adding)));
+    }
+    const taking = this.openOn('account+symbol', o, o.symbol, 'SELL') + o.quantity;
+    return p > 0 && (p - taking >= 0 || isRounding(p - taking, Math.max(p, taking)));
   }
 
   private windowCount(limit: LimitDefinition, o: Order, now: number, sameOrder: boolean): number {
@@ -357,7 +372,7 @@ export class ReferenceModel {
   private metric(limit: LimitDefinition, o: Order, now: number, books: Map<string, PositionBook>): Metric {
     const per = perOf(limit);
     const book = (level: Level, id: string, symbol: string): PositionBook =>
-      books.get(bookKey(level, id, symbol)) ?? { position: 0, avgCost: 0, realized: 0, flatCost: 0, peakBasis: 0 };
+      books.get(bookKey(level, id, symbol)) ?? { position: 0, avgCost: 0, realized: 0, flatCost: 0, peakBasis: 0, peakQuantity: 0 };
     switch (limit.kind) {
       case 'order_quantity':
         return o.quantity;
@@ -419,7 +434,7 @@ export class ReferenceModel {
           const mark = this.freshReference(symbol, now);
           if (Number.isNaN(mark)) return NO_PRICE;
           if (symbol !== o.symbol) this.note('daily_loss marks another symbol');
-          pnl += b.realized + b.position * (mark - b.avgCost);
+          pnl += b.realized + b.position * priceGap(mark, b.avgCost);
         }
         return Math.max(0, -pnl);
       }
@@ -428,7 +443,8 @@ export class ReferenceModel {
       case 'self_trade': {
         const opposite = this.openOrders.filter((open) => open.side !== o.side && sameKey(per, o, open));
         const crosses = opposite.some(
-          (open) => o.price === undefined || open.isMarket || (o.side === 'BUY' ? o.price >= open.price : o.price <= open.price),
+          (open) =>
+            o.price === undefined || o.orderType === 'MARKET' || open.isMarket || (o.side === 'BUY' ? o.price >= open.price : o.price <= open.price),
         );
         if (crosses) this.note('self trade');
         return crosses ? 1 : 0;
@@ -555,6 +571,7 @@ export class ReferenceModel {
       side: o.side,
       price,
       isMarket: o.orderType === 'MARKET',
+      quantity: o.quantity,
       remaining: o.quantity,
       lastActivityAt: now,
     };
@@ -594,6 +611,7 @@ export class ReferenceModel {
       if (open !== undefined) {
         if (quantity > open.remaining) this.note('over-fill');
         open.remaining -= Math.min(quantity, open.remaining);
+        if (isRounding(open.remaining, open.quantity)) open.remaining = 0;
         open.lastActivityAt = now;
         if (open.remaining <= 0) this.openOrders = this.openOrders.filter((o) => o !== open);
       }

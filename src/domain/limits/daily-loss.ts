@@ -5,6 +5,7 @@ import type { Evaluator } from '../compiled-limit.js';
 import { NOT_APPLICABLE } from '../compiled-limit.js';
 import type { ExposureGroup, SymbolMarket } from '../exposure-ledger.js';
 import { AVG_COST, COLD_STRIDE, FLAT_COST, POSITION, REALIZED, STRIDE } from '../exposure-ledger.js';
+import { priceGap } from '../rounding.js';
 
 /**
  * Loss since the session start, realized plus unrealized at the fresh reference, as a positive
@@ -43,7 +44,7 @@ function groupPnl(group: ExposureGroup, ctx: CheckContext): number {
     }
     const mark = ctx.referenceOf(markets[slot]!);
     if (mark !== mark) return ctx.fail('NO_REFERENCE_PRICE');
-    pnl += rows[base + REALIZED]! + position * (mark - rows[base + AVG_COST]!);
+    pnl += rows[base + REALIZED]! + position * priceGap(mark, rows[base + AVG_COST]!);
   }
   return pnl;
 }
@@ -52,5 +53,5 @@ function positionPnl(position: number, avgCost: number, realized: number, flatCo
   if (position === 0) return realized - flatCost;
   const mark = ctx.referenceOf(market);
   if (mark !== mark) return ctx.fail('NO_REFERENCE_PRICE');
-  return realized + position * (mark - avgCost);
+  return realized + position * priceGap(mark, avgCost);
 }

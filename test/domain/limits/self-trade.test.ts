@@ -50,6 +50,15 @@ describe('self_trade limit', () => {
     expect(engine.checkOrder(order({ side: 'BUY', orderType: 'MARKET', price: undefined })).decision).toBe('REJECT');
   });
 
+  it.each([
+    ['BUY', 'SELL', 90, 100],
+    ['SELL', 'BUY', 110, 100],
+  ] as const)('rejects an incoming MARKET %s that carries a price away from its own resting %s: it executes at any price', (side, restingSide, price, restingPrice) => {
+    const { engine } = makeEngine([selfTrade]);
+    accepted(engine, { side: restingSide, price: restingPrice });
+    expect(engine.checkOrder(order({ side, orderType: 'MARKET', price })).reasons).toEqual(['LIMIT_BREACH']);
+  });
+
   it('accepts a MARKET order without a price when nothing is open on the other side', () => {
     const { engine } = makeEngine([selfTrade]);
     accepted(engine, { side: 'BUY', price: 100 });
