@@ -22,19 +22,27 @@ const request = (body: string) =>
   `POST /v1/checks HTTP/1.1\r\nHost: test\r\nConnection: keep-alive\r\nAuthorization: Bearer ${TOKENS.gateway}\r\n` +
   `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`;
 
+/** Sends raw bytes to a listening test app and reads its first response: head, parsed body, and how long it took. */
+async function exchange(app: Awaited<ReturnType<typeof testApp>>, bytes: string) {
+  const { port } = new URL(await app.server.listen({ host: '127.0.0.1', port: 0 }));
+  const socket = connect(Number(port), '127.0.0.1');
+  await new Promise((resolve) => socket.once('connect', resolve));
+  const started = performance.now();
+  const answered = responses(socket, 1);
+  socket.write(bytes);
+  const text = await answered;
+  socket.destroy();
+  const at = text.indexOf('\r\n\r\n');
+  return { head: text.slice(0, at), body: JSON.parse(text.slice(at + 4)) as unknown, waitedMs: performance.now() - started };
+}
+
 describe('requests the HTTP parser refuses', () => {
   it('answers headers over the size limit with a 431 problem and closes the connection', async () => {
     const app = await testApp();
     try {
-      const { port } = new URL(await app.server.listen({ host: '127.0.0.1', port: 0 }));
-      const socket = connect(Number(port), '127.0.0.1');
-      await new Promise((resolve) => socket.once('connect', resolve));
-      const answered = responses(socket, 1);
-      socket.write(`GET /healthz HTTP/1.1\r\nHost: test\r\nX-Filler: ${'x'.repeat(20_000)}\r\n\r\n`);
-      const text = await answered;
-      socket.destroy();
-      expect(text).toMatch(/^HTTP\/1\.1 431/);
-      expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 431, type: '/problems/headers-too-large' });
+      const { head, body } = await exchange(app, `GET /healthz HTTP/1.1\r\nHost: test\r\nX-Filler: ${'x'.repeat(20_000)}\r\n\r\n`);
+      expect(head).toMatch(/^HTTP\/1\.1 431/);
+      expect(body).toMatchObject({ status: 431, type: '/problems/headers-too-large' });
     } finally {
       await app.server.close();
     }
@@ -43,16 +51,27 @@ describe('requests the HTTP parser refuses', () => {
   it('answers bytes that are not HTTP with a 400 problem', async () => {
     const app = await testApp();
     try {
-      const { port } = new URL(await app.server.listen({ host: '127.0.0.1', port: 0 }));
-      const socket = connect(Number(port), '127.0.0.1');
-      await new Promise((resolve) => socket.once('connect', resolve));
-      const answered = responses(socket, 1);
-      socket.write('HELLO THERE\r\n\r\n');
-      const text = await answered;
-      socket.destroy();
-      expect(text).toMatch(/^HTTP\/1\.1 400/);
-      expect(text).toMatch(/content-type: application\/problem\+json/i);
-      expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 400, type: '/problems/malformed-http' });
+      const { head, body } = await exchange(app, 'HELLO THERE\r\n\r\n');
+      expect(head).toMatch(/^HTTP\/1\.1 400/);
+      expect(head).toMatch(/content-type: application\/problem\+json/i);
+      expect(body).toMatchObject({ status: 400, type: '/problems/malformed-http' });
+    } finally {
+      await app.server.close();
+    }
+  });
+
+  it('answers 408 and closes the connection of a request whose body has not all arrived after server.requestTimeoutMs', { timeout: 10_000 }, async () => {
+    const app = await testApp({ server: { requestTimeoutMs: 300 } });
+    try {
+      const order = JSON.stringify(anOrder({ orderId: 'stalled' }));
+      const { head, body, waitedMs } = await exchange(app, request(order) + order.slice(0, 10));
+      expect(head).toMatch(/^HTTP\/1\.1 408/);
+      expect(head).toMatch(/content-type: application\/problem\+json/i);
+      expect(body).toMatchObject({ status: 408, type: '/problems/request-timeout' });
+      // Within the timeout plus one connection check (every second at most), not Node's default 30 s.
+      expect(waitedMs).toBeGreaterThanOrEqual(300);
+      expect(waitedMs).toBeLessThan(5_000);
+      expect(app.engine.ledger.openOrderCount).toBe(0);
     } finally {
       await app.server.close();
     }
@@ -88,30 +107,5 @@ describe('while the service shuts down', () => {
     expect(JSON.parse(b!.slice(b!.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 503, type: '/problems/unavailable', detail: 'the service is shutting down' });
     // B was turned away before the engine saw it.
     expect(app.engine.ledger.openOrderCount).toBe(1);
-  });
-
-  it('answers 408 and closes the connection of a request whose body has not all arrived after server.requestTimeoutMs', { timeout: 10_000 }, async () => {
-    const app = await testApp({ server: { requestTimeoutMs: 300 } });
-    try {
-      const { port } = new URL(await app.server.listen({ host: '127.0.0.1', port: 0 }));
-      const socket = connect(Number(port), '127.0.0.1');
-      await new Promise((resolve) => socket.once('connect', resolve));
-      const body = JSON.stringify(anOrder({ orderId: 'stalled' }));
-      const started = performance.now();
-      const answered = responses(socket, 1);
-      socket.write(request(body) + body.slice(0, 10));
-      const text = await answered;
-      const waited = performance.now() - started;
-      socket.destroy();
-      expect(text).toMatch(/^HTTP\/1\.1 408/);
-      expect(text).toMatch(/content-type: application\/problem\+json/i);
-      expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 408, type: '/problems/request-timeout' });
-      // Within the timeout plus one connection check (every second at most), not Node's default 30 s.
-      expect(waited).toBeGreaterThanOrEqual(300);
-      expect(waited).toBeLessThan(5_000);
-      expect(app.engine.ledger.openOrderCount).toBe(0);
-    } finally {
-      await app.server.close();
-    }
   });
 });
