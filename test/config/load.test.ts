@@ -293,4 +293,57 @@ limits:
     const path = file('limits:\n  - { limit_id: a, limit_type: ORDER_SIZE, threshold_value: 10, warning_threshold: 20 }\n');
     expect(errorOf(() => loadConfigFile(path)).message).toContain('limits.0.thresholds.hard');
   });
+
+  it('an unknown severity name (HARD_BRECH) is an error naming it, not a HALT dropped for the default BLOCK', () => {
+    const top = errorOf(() => loadConfigFile(file('schema_version: 0\nseverity_action_map:\n  HARD_BRECH: HALT_TRADING\n')));
+    expect(top.message).toContain('severity_action_map.HARD_BRECH');
+    expect(top.message).toMatch(/unknown severity HARD_BRECH/);
+    const inLimit = file('limits:\n  - { limit_id: a, limit_type: ORDER_SIZE, threshold_value: 1, severity_action_map: { CRTICAL: HALT_TRADING } }\n');
+    expect(errorOf(() => loadConfigFile(inLimit)).message).toContain('limits.0.severity_action_map.CRTICAL');
+    const inType = file('limit_type_configs:\n  ORDER_SIZE: { severity_action_map: { SOFT_BRAECH: BLOCK } }\n');
+    expect(errorOf(() => loadConfigFile(inType)).message).toContain('limit_type_configs.ORDER_SIZE.severity_action_map.SOFT_BRAECH');
+  });
+
+  it('a severity written twice (HARD_BREACH and hard_breach) is an error, not whichever came last', () => {
+    const path = file('severity_action_map:\n  HARD_BREACH: HALT_TRADING\n  hard_breach: LOG_ONLY\n');
+    expect(errorOf(() => loadConfigFile(path)).message).toMatch(/severity_action_map\.hard_breach: .*HARD_BREACH/);
+  });
+
+  it('INFO is accepted and has no version-1 counterpart (no band raises it)', () => {
+    expect(loadConfigFile(file('severity_action_map:\n  INFO: HALT_TRADING\n')).severityActions).toEqual({ WARNING: 'ALERT', SOFT_BREACH: 'ALERT', HARD_BREACH: 'BLOCK', CRITICAL: 'HALT' });
+  });
+
+  it('an unknown limit type in limit_type_configs (POSITON_SIZE) is an error naming it, not ignored', () => {
+    const path = file(`limit_type_configs:
+  POSITON_SIZE: { severity_action_map: { HARD_BREACH: HALT_TRADING } }
+limits:
+  - { limit_id: p, limit_type: POSITION_SIZE, threshold_value: 10 }
+`);
+    const error = errorOf(() => loadConfigFile(path));
+    expect(error.message).toContain('limit_type_configs.POSITON_SIZE');
+    expect(error.message).toMatch(/unknown limit type POSITON_SIZE/);
+  });
+
+  it('two limit_type_configs for one kind (POSITION_SIZE and POSITION) are an error, not whichever came last', () => {
+    const path = file('limit_type_configs:\n  POSITION_SIZE: { aggregation: account+symbol }\n  POSITION: { aggregation: symbol }\n');
+    expect(errorOf(() => loadConfigFile(path)).message).toMatch(/limit_type_configs\.POSITION: .*POSITION_SIZE/);
+  });
+
+  it('window_seconds on a limit type without a window is an error naming it, as windowMs is in version 1', () => {
+    const limit = file('limits:\n  - { limit_id: p, limit_type: POSITION_SIZE, threshold_value: 10, window_seconds: 5 }\n');
+    expect(errorOf(() => loadConfigFile(limit)).message).toMatch(/limits\.0\.window_seconds: window_seconds applies only to/);
+    const type = file('limit_type_configs:\n  POSITION_SIZE: { window_seconds: 5 }\n');
+    expect(errorOf(() => loadConfigFile(type)).message).toMatch(/limit_type_configs\.POSITION_SIZE\.window_seconds: window_seconds applies only to/);
+    const rate = file('limits:\n  - { limit_id: r, limit_type: RATE_LIMIT, threshold_value: 10, window_seconds: 5 }\n');
+    expect(loadConfigFile(rate).limits[0]).toMatchObject({ kind: 'order_rate', windowMs: 5000 });
+  });
+
+  it("a limit's own severity_action_map overrides its type's severity by severity, and the type's others still apply", () => {
+    const path = file(`limit_type_configs:
+  POSITION_SIZE: { severity_action_map: { HARD_BREACH: REDUCE_POSITION, CRITICAL: HALT_TRADING } }
+limits:
+  - { limit_id: p, limit_type: POSITION_SIZE, threshold_value: 10, severity_action_map: { HARD_BREACH: BLOCK_TRADE } }
+`);
+    expect(loadConfigFile(path).limits[0]?.actions).toEqual({ HARD_BREACH: 'BLOCK', CRITICAL: 'HALT' });
+  });
 });
