@@ -136,7 +136,7 @@ const CASES: BadCase[] = [
   { name: 'a form', method: 'PUT', url: '/v1/market-data', role: 'gateway', body: 'symbol=AAPL&price=1', headers: { 'content-type': 'application/x-www-form-urlencoded' }, status: 415 },
   // Headers.
   { name: 'x-deadline-ms that is not a number', method: 'POST', url: '/v1/checks', role: 'gateway', body: order(), headers: { 'x-deadline-ms': 'soon' }, status: 400, field: 'headers.x-deadline-ms' },
-  { name: 'x-deadline-ms of 0', method: 'POST', url: '/v1/checks', role: 'gateway', body: order(), headers: { 'x-deadline-ms': '0' }, status: 400, field: 'headers.x-deadline-ms' },
+  { name: 'x-deadline-ms of -0 (0 is a spent budget; a negative one is malformed)', method: 'POST', url: '/v1/checks', role: 'gateway', body: order(), headers: { 'x-deadline-ms': '-0' }, status: 400, field: 'headers.x-deadline-ms' },
   { name: 'a negative x-deadline-ms', method: 'POST', url: '/v1/checks/batch', role: 'gateway', body: { orders: [order()] }, headers: { 'x-deadline-ms': '-5' }, status: 400, field: 'headers.x-deadline-ms' },
   { name: 'x-deadline-ms over a minute', method: 'POST', url: '/v1/checks', role: 'gateway', body: order(), headers: { 'x-deadline-ms': '600000' }, status: 400, field: 'headers.x-deadline-ms' },
   { name: 'an If-Match that is not a version', method: 'PUT', url: '/v1/limits/max-qty', role: 'admin', body: limit({ thresholds: { hard: 1 } }), headers: { 'if-match': 'latest' }, status: 400, field: 'headers.if-match' },

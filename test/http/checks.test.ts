@@ -162,6 +162,41 @@ describe('deadlines (x-deadline-ms)', () => {
     expect(engine.ledger.openOrderCount).toBe(1);
   });
 
+  it('takes x-deadline-ms: 0 (a gateway passing on a spent budget) as spent: REJECT with DEADLINE_EXCEEDED, not a 400, and nothing left behind', async () => {
+    for (const spent of ['0', '0.0', '00']) {
+      const { server, engine } = await start(); // the clock does not move: only the budget of 0 spends it
+      const order = anOrder({ orderId: `late-${spent}`, quantity: 600 }); // a WARNING within any budget
+      const response = await check(server, order, { 'x-deadline-ms': spent });
+      expect(response.statusCode, response.body).toBe(200);
+      expect(response.json()).toEqual({ orderId: order.orderId, decision: 'REJECT', reasons: ['DEADLINE_EXCEEDED'], violations: [], evaluated: 0, bookVersion: 1 });
+      expect(engine.ledger.openOrderCount).toBe(0);
+      expect(engine.violations.historySize).toBe(0);
+      expect((await call(server, 'GET', '/metrics', undefined)).body).toMatch(/^ulc_deadline_exceeded_total 1$/m);
+      await server.close();
+    }
+  });
+
+  it('rejects every order of a batch sent with x-deadline-ms: 0 and reserves nothing (atomic: the first for its deadline, the rest with the batch)', async () => {
+    const { server, engine } = await start();
+    const orders = [anOrder({ orderId: 'b-1' }), anOrder({ orderId: 'b-2' }), anOrder({ orderId: 'b-3', accountId: 'ACC-2' })];
+    const plain = await call(server, 'POST', '/v1/checks/batch', 'gateway', { orders }, { 'x-deadline-ms': '0' });
+    expect(plain.statusCode, plain.body).toBe(200);
+    expect(plain.json<BatchResult>()).toEqual({
+      results: orders.map((o) => ({ orderId: o.orderId, decision: 'REJECT', reasons: ['DEADLINE_EXCEEDED'], violations: [], evaluated: 0, bookVersion: 1 })),
+      summary: { total: 3, accepted: 0, rejected: 3 },
+    });
+    const atomic = await call(server, 'POST', '/v1/checks/batch', 'gateway', { orders, atomic: true }, { 'x-deadline-ms': '0' });
+    expect(atomic.statusCode, atomic.body).toBe(200);
+    expect(atomic.json<BatchResult>().results.map((r) => [r.decision, ...r.reasons])).toEqual([
+      ['REJECT', 'DEADLINE_EXCEEDED'],
+      ['REJECT', 'BATCH_REJECTED'],
+      ['REJECT', 'BATCH_REJECTED'],
+    ]);
+    expect(engine.ledger.openOrderCount).toBe(0);
+    expect(engine.violations.historySize).toBe(0);
+    expect((await call(server, 'GET', '/metrics', undefined)).body).toMatch(/^ulc_deadline_exceeded_total 4$/m);
+  });
+
   it('applies the configured default budget when the header is absent', async () => {
     const { server, engine } = await start({ server: { defaultDeadlineMs: 1 } }, new FakeClock(undefined, 1_000));
     expect((await check(server, anOrder())).json<CheckResult>().reasons).toEqual(['DEADLINE_EXCEEDED']);

@@ -23,6 +23,10 @@ const DECIMAL_MS = /^\d{1,15}(?:\.\d{1,15})?$/;
 /**
  * Deadline propagation: the gateway's `x-deadline-ms` budget (else the configured default)
  * starts when the request arrives, so queueing and parsing time count against it too.
+ * A budget of 0 is a spent one (a gateway passing on what it has left): the request is
+ * answered as any other whose budget ran out, every order rejected with DEADLINE_EXCEEDED and
+ * nothing reserved. A negative budget is malformed (400): what is left of a budget is never
+ * less than nothing, and a gateway that sends one has a bug to see.
  */
 export const deadlinePlugin = fp(
   (app: FastifyInstance, options: { defaultDeadlineMs: number; now: () => number }) => {
@@ -33,10 +37,10 @@ export const deadlinePlugin = fp(
       // Probes (no role) take no budget: a proxy's stray header must not fail a health check.
       if (header !== undefined && request.routeOptions.config.role !== undefined) {
         budget = typeof header === 'string' && DECIMAL_MS.test(header) ? Number(header) : Number.NaN;
-        if (!(budget > 0 && budget <= MAX_BUDGET_MS)) {
+        if (!(budget >= 0 && budget <= MAX_BUDGET_MS)) {
           return done(
-            new ProblemError('validation', `x-deadline-ms must be milliseconds in (0, ${MAX_BUDGET_MS}] as decimal digits, such as 5 or 2.5`, [
-              { field: 'headers.x-deadline-ms', message: `must be decimal milliseconds in (0, ${MAX_BUDGET_MS}]` },
+            new ProblemError('validation', `x-deadline-ms must be milliseconds in [0, ${MAX_BUDGET_MS}] as decimal digits, such as 5 or 2.5`, [
+              { field: 'headers.x-deadline-ms', message: `must be decimal milliseconds in [0, ${MAX_BUDGET_MS}]` },
             ]),
           );
         }
