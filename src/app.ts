@@ -15,7 +15,7 @@ import { errorsPlugin, frameworkErrorHandler } from './http/plugins/errors.js';
 import { newBodyAjv } from './http/body-validation.js';
 import { openApiYaml, recordRoutes } from './http/openapi.js';
 import { registerRateLimit } from './http/plugins/rate-limit.js';
-import { checkBatchRoute, checkRoutes } from './http/routes/checks.js';
+import { checkRoutes } from './http/routes/checks.js';
 import { lazyRequestLogger } from './http/request-logger.js';
 import type { RouteDeps } from './http/routes/deps.js';
 import { feedRoutes } from './http/routes/feeds.js';
@@ -155,8 +155,7 @@ export async function buildApp(config: AppConfig, options: AppOptions = {}): Pro
   let isReady = false;
   const deps: RouteDeps = { engine, config, telemetry, clock, tracing: options.tracing ?? disabledTracing, store: store ?? NO_STORE, warmUp: httpWarmUp };
   healthRoutes(server, { telemetry, readiness: { isStarted: () => isReady, isJournalHealthy: () => store?.isHealthy ?? true } });
-  checkRoutes(server, deps);
-  await checkBatchRoute(server, deps);
+  await checkRoutes(server, deps);
   feedRoutes(server, deps);
   limitRoutes(server, deps);
   violationRoutes(server, deps);

@@ -73,6 +73,7 @@ function operation(route: RecordedRoute): Record<string, unknown> {
   const errors = Object.fromEntries(statuses.map((s) => [s, { $ref: '#/components/responses/Problem' }]));
   return {
     summary: schema.summary,
+    ...(typeof schema.description === 'string' ? { description: schema.description } : {}),
     tags: schema.tags,
     ...(route.role === undefined ? { security: [] } : { security: [{ bearer: [] }], 'x-required-role': route.role }),
     parameters: [...parameters(schema.params as JsonSchema | undefined, 'path'), ...parameters(schema.querystring as JsonSchema | undefined, 'query')],

@@ -84,7 +84,8 @@ export class HttpWarmUp {
         await send('/v1/checks', warmOrder(i, `WARM-STRAT-${Math.floor(i / perStrategy)}`));
       }
       for (let b = 0; b < batches && performance.now() - started < MAX_WARM_UP_MS; b++) {
-        await send('/v1/checks/batch', { orders: Array.from({ length: 50 }, (_, i) => warmOrder(requests + b * 50 + i, `WARM-STRAT-B${b}`)) });
+        // A batch takes a unit per order from each order's strategy: as many strategies as that needs.
+        await send('/v1/checks/batch', { orders: Array.from({ length: 50 }, (_, i) => warmOrder(requests + b * 50 + i, `WARM-STRAT-B${b}-${Math.floor(i / perStrategy)}`)) });
       }
     } catch {
       outcome.failures++;

@@ -109,6 +109,49 @@ describe('CheckRateLimit', () => {
     expect(CheckRateLimit.perToken({ ...config(1, 1, 1), enabled: false }, () => undefined)).toBeUndefined();
   });
 
+  it('admits a batch one unit per order against the same windows, all or none, and says when the refusing window restarts', () => {
+    let now = 1_000_000;
+    let limited = 0;
+    const limit = CheckRateLimit.perStrategy(config(3, 10_000, 100), () => limited++, () => now)!;
+    const batch = (...strategies: string[]) => {
+      const { reply, headers } = fakeExchange(undefined);
+      try {
+        limit.admitOrders(reply, strategies.map((strategyId) => ({ strategyId })));
+        return { ok: true, headers };
+      } catch (error) {
+        expect(error).toBeInstanceOf(ProblemError);
+        return { ok: false, headers, detail: (error as Error).message };
+      }
+    };
+    const single = (strategy: string) => {
+      const { request, reply } = fakeExchange(strategy);
+      try {
+        limit.admit(request, reply);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    expect(batch('A', 'A')).toEqual({ ok: true, headers: {} }); // an admitted batch leaves the headers to the token's limit
+    now += 4_000;
+    expect(batch('B', 'B', 'B').ok).toBe(true); // B's window starts 4 s after A's
+    now += 1_000;
+    expect(batch('A', 'A', 'B')).toEqual({
+      ok: false,
+      // Both A and B are over; B's window restarts last (in 9 s), so that is when to retry.
+      headers: { 'x-ratelimit-limit': 3, 'x-ratelimit-remaining': 0, 'x-ratelimit-reset': 9, 'retry-after': 9 },
+      detail: 'rate limit of 3 per 10 seconds exceeded for strategy B: the batch holds 1 of its orders, 0 can pass now; retry in 9 seconds',
+    });
+    expect(limited).toBe(1);
+    expect(single('A')).toBe(true); // the refused batch took nothing: A still had one unit
+    expect(single('A')).toBe(false);
+    now += 5_000; // A's window has run out: a batch starts a new one
+    expect(batch('A', 'A', 'A').ok).toBe(true);
+    expect(single('A')).toBe(false);
+    expect(batch('C', 'C', 'C', 'C')).toMatchObject({ ok: false, headers: { 'retry-after': 10 } });
+    expect(limited).toBe(4);
+  });
+
   it('words durations as the plugin does', () => {
     expect([500, 1_000, 1_400, 1_500, 45_000, 60_000, 90_000, 3_600_000, 86_400_000 * 2].map(longDuration)).toEqual([
       '500 ms',

@@ -39,7 +39,7 @@ describe('rate limiting (@fastify/rate-limit)', () => {
     expect((await call(server, 'GET', '/v1/limits', 'admin')).statusCode).toBe(200);
   });
 
-  it('limits batches per token, whatever strategies they carry', async () => {
+  it('limits batches per token too, whatever strategies they carry', async () => {
     app = await testApp({ rateLimit: TINY });
     const { server, engine } = app;
     const batch = (strategyId: string) => call(server, 'POST', '/v1/checks/batch', 'gateway', { orders: [anOrder({ strategyId })] });
@@ -57,5 +57,71 @@ describe('rate limiting (@fastify/rate-limit)', () => {
   it('can be switched off', async () => {
     app = await testApp({ rateLimit: { ...TINY, enabled: false } });
     for (let i = 0; i < 4; i++) expect((await check(app.server, anOrder({ strategyId: 'S-1' }))).statusCode).toBe(200);
+  });
+});
+
+describe('the batch route counts every order against its strategy', () => {
+  const PER_STRATEGY = { perStrategy: { max: 3, timeWindowMs: 60_000 }, perToken: { max: 1_000, timeWindowMs: 60_000 } };
+  let ids = 0;
+  const orders = (...strategies: string[]) => strategies.map((strategyId) => anOrder({ orderId: `o-${ids++}`, strategyId, quantity: 1 }));
+  const batch = (server: TestApp['server'], ...strategies: string[]) => call(server, 'POST', '/v1/checks/batch', 'gateway', { orders: orders(...strategies) });
+  const single = (server: TestApp['server'], strategyId: string) => check(server, orders(strategyId)[0]!);
+
+  it('refuses a strategy over its budget on /v1/checks/batch as on /v1/checks, with 429 and retry-after', async () => {
+    app = await testApp({ rateLimit: PER_STRATEGY });
+    const { server, engine } = app;
+    for (let i = 0; i < 3; i++) expect((await single(server, 'MM-1')).statusCode).toBe(200);
+    expectProblem(await single(server, 'MM-1'), 429);
+
+    const limited = await batch(server, ...Array<string>(10).fill('MM-1'));
+    expect(expectProblem(limited, 429).type).toBe('/problems/rate-limited');
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    expect(limited.headers['x-ratelimit-limit']).toBe('3');
+    expect(limited.headers['x-ratelimit-remaining']).toBe('0');
+    expect(engine.ledger.openOrderCount).toBe(3);
+    expect((await call(server, 'GET', '/metrics', undefined)).body).toMatch(/^ulc_rate_limited_total 2$/m);
+  });
+
+  it('takes one unit per order from each strategy in the batch, which the single route then sees', async () => {
+    app = await testApp({ rateLimit: PER_STRATEGY });
+    const { server, engine } = app;
+    expect((await batch(server, 'A', 'A', 'B')).statusCode).toBe(200);
+    expect((await single(server, 'A')).statusCode).toBe(200); // A's third
+    expectProblem(await single(server, 'A'), 429);
+    expect((await batch(server, 'B', 'B')).statusCode).toBe(200); // B's second and third
+    expectProblem(await batch(server, 'B'), 429);
+    expect((await batch(server, 'C', 'C', 'C')).statusCode).toBe(200);
+    expect(engine.ledger.openOrderCount).toBe(9);
+  });
+
+  it('refuses the whole batch when one strategy would go over, before anything is checked, and takes nothing from the others', async () => {
+    app = await testApp({ rateLimit: PER_STRATEGY });
+    const { server, engine } = app;
+    expect((await single(server, 'A')).statusCode).toBe(200);
+    expect((await single(server, 'A')).statusCode).toBe(200);
+    const limited = await batch(server, 'B', 'B', 'A', 'A'); // A would be at 4
+    expect(expectProblem(limited, 429).detail).toMatch(/strategy A/);
+    expect(engine.ledger.openOrderCount).toBe(2); // not even B's orders were checked
+    expect(engine.violations.historySize).toBe(0);
+    // Neither A's units (one left) nor B's (three left) were spent on the refused batch.
+    expect((await batch(server, 'A', 'B', 'B', 'B')).statusCode).toBe(200);
+    expect(engine.ledger.openOrderCount).toBe(6);
+    expectProblem(await batch(server, 'A'), 429);
+    expectProblem(await batch(server, 'B'), 429);
+  });
+
+  it('refuses a batch holding more orders of one strategy than its limit allows in a window, saying so', async () => {
+    app = await testApp({ rateLimit: PER_STRATEGY });
+    const { server, engine } = app;
+    const limited = await batch(server, 'A', 'A', 'A', 'A');
+    expect(expectProblem(limited, 429).detail).toMatch(/4 orders of strategy A.*split/);
+    expect(limited.headers['retry-after']).toBeDefined();
+    expect(engine.ledger.openOrderCount).toBe(0);
+    expect((await batch(server, 'A', 'A', 'A')).statusCode).toBe(200);
+  });
+
+  it('is off with the rest of the rate limits', async () => {
+    app = await testApp({ rateLimit: { ...PER_STRATEGY, enabled: false } });
+    expect((await batch(app.server, 'A', 'A', 'A', 'A', 'A')).statusCode).toBe(200);
   });
 });

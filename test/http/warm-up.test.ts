@@ -36,6 +36,18 @@ describe('HTTP warm-up before readiness', () => {
   });
 });
 
+describe('HTTP warm-up under tight rate limits', () => {
+  it('spreads its checks and its batches orders over strategies, so it reaches no limit and counts no 429', async () => {
+    const app = await testApp({ rateLimit: { perStrategy: { max: 2, timeWindowMs: 60_000 }, perToken: { max: 1_000, timeWindowMs: 60_000 } } });
+    try {
+      expect(app.httpWarmUp.outcome).toEqual({ requests: 204, failures: 0 });
+      expect((await app.server.inject({ method: 'GET', url: '/metrics' })).body).toMatch(/^ulc_rate_limited_total 0$/m);
+    } finally {
+      await app.server.close();
+    }
+  });
+});
+
 describe('transient pass (the warm-up token)', () => {
   const token = 'warm-up-secret';
   const principal: Principal = { name: 'http-warm-up', roles: new Set(['gateway']) };

@@ -13,6 +13,9 @@ import { ProblemError } from '../problems.js';
  * validation, where @fastify/rate-limit's preHandler hook would run), synchronously; every
  * other route uses the plugin. Both count in fixed windows per key and route, answer with the
  * same headers and the same problem, and forget the least recently used key beyond `cacheSize`.
+ * The per-strategy windows are shared by both check routes: a single check takes one unit from
+ * its strategy, a batch one unit per order from each order's strategy (and one from its token's
+ * own per-token window, as a request).
  */
 export async function registerRateLimit(app: FastifyInstance, config: AppConfig['rateLimit'], onLimited: () => void): Promise<void> {
   await app.register(rateLimit, {
@@ -49,6 +52,9 @@ export class CheckRateLimit {
   /** Map order is recency order: a key is moved to the end whenever it is counted. */
   private readonly windows = new Map<string, Window>();
 
+  /** Orders per strategy of the batch being admitted (admitOrders); reused, as admission is synchronous. */
+  private readonly pending = new Map<string, number>();
+
   private constructor(
     private readonly max: number,
     private readonly timeWindowMs: number,
@@ -75,23 +81,8 @@ export class CheckRateLimit {
    * retry-after, and throws the 429 problem.
    */
   admit(request: FastifyRequest, reply: FastifyReply): void {
-    const key = this.keyOf(request);
     const now = this.now();
-    const windows = this.windows;
-    let window = windows.get(key);
-    if (window === undefined) {
-      window = { count: 1, startedAt: now };
-      if (windows.size >= this.capacity) windows.delete(windows.keys().next().value!);
-    } else {
-      windows.delete(key);
-      if (window.startedAt + this.timeWindowMs <= now) {
-        window.count = 1;
-        window.startedAt = now;
-      } else {
-        window.count++;
-      }
-    }
-    windows.set(key, window);
+    const window = this.take(this.keyOf(request), 1, now);
     const resetSeconds = Math.ceil((this.timeWindowMs - (now - window.startedAt)) / 1000);
     if (window.count <= this.max) {
       reply.header('x-ratelimit-limit', this.max);
@@ -107,11 +98,90 @@ export class CheckRateLimit {
     const after = longDuration(resetSeconds * 1000);
     throw limitedProblem(this.max, after);
   }
+
+  /**
+   * Admits a batch against the per-strategy windows: each order takes one unit from its
+   * strategy's window. When that would take any strategy over its limit the whole batch is
+   * refused (429, before any order is checked) and takes nothing from any window; the
+   * x-ratelimit-* and retry-after headers then describe the strategy that refused it (the one
+   * whose window restarts last, if several did). An admitted batch leaves the headers to the
+   * per-token limit. A batch holding more orders of one strategy than `max` can never pass and
+   * is refused with a detail that says so.
+   */
+  admitOrders(reply: FastifyReply, orders: readonly { readonly strategyId: string }[]): void {
+    const pending = this.pending;
+    pending.clear();
+    for (let i = 0; i < orders.length; i++) {
+      const strategyId = orders[i]!.strategyId;
+      pending.set(strategyId, (pending.get(strategyId) ?? 0) + 1);
+    }
+    const now = this.now();
+    const windows = this.windows;
+    let refused: string | undefined;
+    let refusedUsed = 0;
+    let refusedResetMs = -1;
+    for (const [strategyId, count] of pending) {
+      const window = windows.get(strategyKeyOf(strategyId));
+      const isOpen = window !== undefined && window.startedAt + this.timeWindowMs > now;
+      const used = isOpen ? window.count : 0;
+      if (used + count <= this.max) continue;
+      const resetMs = isOpen ? window.startedAt + this.timeWindowMs - now : this.timeWindowMs;
+      if (resetMs > refusedResetMs) {
+        refused = strategyId;
+        refusedUsed = used;
+        refusedResetMs = resetMs;
+      }
+    }
+    if (refused === undefined) {
+      for (const [strategyId, count] of pending) this.take(strategyKeyOf(strategyId), count, now);
+      pending.clear();
+      return;
+    }
+    const count = pending.get(refused)!;
+    pending.clear();
+    this.onLimited();
+    const resetSeconds = Math.ceil(refusedResetMs / 1000);
+    reply.header('x-ratelimit-limit', this.max);
+    reply.header('x-ratelimit-remaining', Math.max(0, this.max - refusedUsed));
+    reply.header('x-ratelimit-reset', resetSeconds);
+    reply.header('retry-after', resetSeconds);
+    const after = longDuration(resetSeconds * 1000);
+    const per = longDuration(this.timeWindowMs);
+    if (count > this.max) {
+      throw new ProblemError('rateLimited', `the batch holds ${count} orders of strategy ${refused}, more than its rate limit of ${this.max} per ${per} allows at once; split the batch`);
+    }
+    throw new ProblemError(
+      'rateLimited',
+      `rate limit of ${this.max} per ${per} exceeded for strategy ${refused}: the batch holds ${count} of its orders, ${Math.max(0, this.max - refusedUsed)} can pass now; retry in ${after}`,
+    );
+  }
+
+  /** Counts `units` against `key`'s window (starting a new one if it has none or it has run out), as most recently used. */
+  private take(key: string, units: number, now: number): Window {
+    const windows = this.windows;
+    let window = windows.get(key);
+    if (window === undefined) {
+      window = { count: units, startedAt: now };
+      if (windows.size >= this.capacity) windows.delete(windows.keys().next().value!);
+    } else {
+      windows.delete(key);
+      if (window.startedAt + this.timeWindowMs <= now) {
+        window.count = units;
+        window.startedAt = now;
+      } else {
+        window.count += units;
+      }
+    }
+    windows.set(key, window);
+    return window;
+  }
 }
+
+const strategyKeyOf = (strategyId: string): string => `strategy:${strategyId}`;
 
 function strategyKey(request: FastifyRequest): string {
   const body = request.body as { strategyId?: unknown } | undefined;
-  return typeof body?.strategyId === 'string' ? `strategy:${body.strategyId}` : tokenKey(request);
+  return typeof body?.strategyId === 'string' ? strategyKeyOf(body.strategyId) : tokenKey(request);
 }
 
 const SECOND = 1_000;

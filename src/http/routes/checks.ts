@@ -20,11 +20,19 @@ import type { RouteDeps } from './deps.js';
 /** Batches log at most this many rejected orders each, so one bad batch cannot flood the log. */
 const MAX_LOGGED_REJECTIONS = 20;
 
+/**
+ * The check routes: one order, and a batch. They share one per-strategy rate limit (DESIGN §5:
+ * per strategy on checks), so an order takes a unit from its strategy whichever route brings it.
+ */
+export async function checkRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
+  const perStrategy = CheckRateLimit.perStrategy(deps.config.rateLimit, () => deps.telemetry.rateLimited.inc());
+  singleCheckRoute(app, deps, perStrategy);
+  await checkBatchRoute(app, deps, perStrategy);
+}
+
 /** The hot route: one order, checked and reserved in one synchronous engine call. */
-export function checkRoutes(app: FastifyInstance, { engine, config, telemetry, tracing, store, warmUp }: RouteDeps): void {
+function singleCheckRoute(app: FastifyInstance, { engine, telemetry, tracing, store, warmUp }: RouteDeps, singleLimit: CheckRateLimit | undefined): void {
   const live: CheckTarget = { engine, telemetry, tracing, isWarmUp: false };
-  const onLimited = (): void => telemetry.rateLimited.inc();
-  const singleLimit = CheckRateLimit.perStrategy(config.rateLimit, onLimited);
   app.post(
     '/v1/checks',
     {
@@ -65,7 +73,7 @@ export function checkRoutes(app: FastifyInstance, { engine, config, telemetry, t
  * (sliced-json.ts: a 10,000-order body took 15 ms to parse whole), and a large answer is
  * serialised in slices too (batch-response.ts).
  */
-export async function checkBatchRoute(app: FastifyInstance, deps: RouteDeps): Promise<void> {
+async function checkBatchRoute(app: FastifyInstance, deps: RouteDeps, perStrategy: CheckRateLimit | undefined): Promise<void> {
   await app.register((scope, _options, done) => {
     // Fastify's own parser (same poisoning options, same errors) for all but a large body.
     const parseWhole = jsonParserRefusingRepeatedKeys(scope);
@@ -77,12 +85,12 @@ export async function checkBatchRoute(app: FastifyInstance, deps: RouteDeps): Pr
         (error: unknown) => parsed(error instanceof ProblemError ? error : new errorCodes.FST_ERR_CTP_INVALID_JSON_BODY(), undefined),
       );
     });
-    batchRoute(scope, deps);
+    batchRoute(scope, deps, perStrategy);
     done();
   });
 }
 
-function batchRoute(app: FastifyInstance, { engine, config, telemetry, tracing, store, warmUp }: RouteDeps): void {
+function batchRoute(app: FastifyInstance, { engine, config, telemetry, tracing, store, warmUp }: RouteDeps, strategyLimit: CheckRateLimit | undefined): void {
   const live: CheckTarget = { engine, telemetry, tracing, isWarmUp: false };
   const onLimited = (): void => telemetry.rateLimited.inc();
   const batchLimit = CheckRateLimit.perToken(config.rateLimit, onLimited);
@@ -98,6 +106,8 @@ function batchRoute(app: FastifyInstance, { engine, config, telemetry, tracing, 
         { field: 'orders', message: `at most ${config.server.maxBatchSize} orders` },
       ]);
     }
+    // One unit per order from each order's strategy, all or none: a refused batch is not checked.
+    strategyLimit?.admitOrders(reply, body.orders);
     const { engine, telemetry, tracing, isWarmUp } = warmUp.owns(request) ? warmUp.target : live;
     if (!store.isHealthy) {
       const version = engine.book.version;
@@ -134,6 +144,9 @@ function batchRoute(app: FastifyInstance, { engine, config, telemetry, tracing, 
     {
       schema: {
         summary: 'Pre-trade check of a batch, in sequence; `atomic` makes it all-or-none',
+        description:
+          'Each order takes one unit from its strategy\'s rate limit, which single checks share. If that would take any strategy ' +
+          'over its limit the whole batch is refused with 429 and retry-after before any order is checked, and takes nothing.',
         tags: ['checks'],
         querystring: noQuerySchema,
         body: batchSchema,
