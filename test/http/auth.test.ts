@@ -72,6 +72,28 @@ describe('401 without a valid token', () => {
       expect(stateOf(app.engine)).toEqual(before);
     });
   }
+
+  it('challenges with WWW-Authenticate: Bearer (RFC 9110 §15.5.2), naming the error only when a bearer token was sent (RFC 6750 §3.1)', async () => {
+    const challenges = [];
+    for (const [what, headers] of badHeaders) {
+      const response = await call(app.server, 'GET', '/v1/limits', undefined, undefined, headers);
+      expect(response.statusCode, what).toBe(401);
+      challenges.push([what, response.headers['www-authenticate']]);
+    }
+    expect(challenges).toEqual([
+      ['no authorization header', 'Bearer'],
+      ['an unknown token', 'Bearer error="invalid_token"'],
+      ['an empty bearer token', 'Bearer'],
+      ['another auth scheme', 'Bearer'],
+      ['a bare token without a scheme', 'Bearer'],
+    ]);
+  });
+
+  it('a 403 carries no challenge: the token is good, its role is not', async () => {
+    const response = await call(app.server, 'GET', '/v1/limits', 'gateway');
+    expect(response.statusCode).toBe(403);
+    expect(response.headers['www-authenticate']).toBeUndefined();
+  });
 });
 
 describe('403 with the wrong role', () => {

@@ -65,7 +65,7 @@ export const authPlugin = fp(
     const transient = options.transient;
     const byConnection = new WeakMap<object, Remembered>();
     app.decorateRequest('principal', undefined);
-    app.addHook('onRequest', (request: FastifyRequest, _reply, done) => {
+    app.addHook('onRequest', (request: FastifyRequest, reply, done) => {
       const needed = request.routeOptions.config.role;
       if (needed === undefined) return done();
       const header = request.headers.authorization;
@@ -85,7 +85,10 @@ export const authPlugin = fp(
           byConnection.set(socket, { header, principal });
         }
       }
-      if (principal === undefined) return done(new ProblemError('unauthorized', 'send authorization: Bearer <token>'));
+      if (principal === undefined) {
+        reply.header('www-authenticate', challenge(header));
+        return done(new ProblemError('unauthorized', 'send authorization: Bearer <token>'));
+      }
       if (!grants(principal.roles, needed)) return done(new ProblemError('forbidden', `this route needs the ${needed} role`));
       request.principal = principal;
       done();
@@ -93,6 +96,16 @@ export const authPlugin = fp(
   },
   { name: 'auth' },
 );
+
+/**
+ * The WWW-Authenticate challenge a 401 must carry (RFC 9110 §15.5.2): the Bearer scheme, with
+ * `error="invalid_token"` when a bearer token was sent and is not one we know (RFC 6750 §3.1;
+ * without credentials, or with another scheme, no error code).
+ */
+function challenge(header: string | undefined): string {
+  const hasBearerToken = header !== undefined && header.length > 7 && header.slice(0, 7).toLowerCase() === 'bearer ' && header.slice(7).trim().length > 0;
+  return hasBearerToken ? 'Bearer error="invalid_token"' : 'Bearer';
+}
 
 function authenticate(header: string | undefined, known: readonly KnownToken[], transient: TransientPass | undefined): Principal | undefined {
   // The auth scheme is case-insensitive (RFC 9110 §11.1): `bearer` and `BEARER` are fine.
