@@ -598,9 +598,10 @@ export class LimitEngine {
     return this.swap(this.compile(next, this.currentBook.version + 1, this.currentBook));
   }
 
+  /** A limit that does not exist is unknown (404) whatever version the caller read: existence is checked first. */
   deleteLimit(limitId: string, expectedVersion?: number): LimitBook {
-    this.assertVersion(expectedVersion);
     if (!this.currentBook.byId.has(limitId)) throw new UnknownLimitError(limitId);
+    this.assertVersion(expectedVersion);
     const next = this.currentBook.definitions.filter((d) => d.id !== limitId);
     return this.swap(this.compile(next, this.currentBook.version + 1, this.currentBook));
   }

@@ -179,6 +179,13 @@ describe('limit book: swaps', () => {
     expect(() => engine.deleteLimit('nope')).toThrow(UnknownLimitError);
   });
 
+  it('refuses to delete an unknown limit as unknown even against a stale version: existence first', () => {
+    const { engine } = makeEngine([qty]);
+    expect(() => engine.deleteLimit('nope', 7)).toThrow(UnknownLimitError);
+    expect(() => engine.deleteLimit('qty', 7)).toThrow(VersionConflictError);
+    expect(engine.book.version).toBe(1);
+  });
+
   it('swaps the whole book on replace', () => {
     const { engine } = makeEngine([qty]);
     engine.replaceLimits([rate]);

@@ -128,6 +128,15 @@ describe('changing the book', () => {
     expectProblem(await call(server, 'DELETE', '/v1/limits/max-qty', 'admin'), 404);
     expect(engine.book.version).toBe(2);
   });
+
+  it('DELETE of a limit that does not exist is 404 whatever If-Match says (existence before version)', async () => {
+    const { server, engine } = await start();
+    expect((await call(server, 'POST', '/v1/limits', 'admin', { id: 'x', kind: 'order_quantity', thresholds: { hard: 1 } })).statusCode).toBe(201); // version 2
+    for (const ifMatch of ['1', '"1"', '2']) {
+      expect(namesField(expectProblem(await call(server, 'DELETE', '/v1/limits/nope', 'admin', undefined, { 'if-match': ifMatch }), 404), 'nope')).toBe(true);
+    }
+    expect(engine.book.version).toBe(2);
+  });
 });
 
 describe('DELETE /v1/limits/{id} refuses what it would not honour', () => {
