@@ -1,5 +1,4 @@
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -8,6 +7,7 @@ import { DurableStore } from '../../src/store/durable-store.js';
 import type { StoreLog, StoreOptions } from '../../src/store/durable-store.js';
 import { JournalCorruptError } from '../../src/store/journal-format.js';
 import { order, testConfig } from '../support/engine-fixtures.js';
+import { fileHandlePrototype } from '../support/disk-faults.js';
 import { FakeClock } from '../support/fake-clock.js';
 
 const LIMITS = [
@@ -57,18 +57,13 @@ async function driveSomeTrading(engine: LimitEngine, store: DurableStore, clock:
   await store.settled();
 }
 
-type Write = (data: unknown, ...rest: unknown[]) => Promise<{ bytesWritten: number }>;
-
 /**
  * Writes of more than a snapshot header (the journal's, once settled, are only a new segment's
  * 16-byte header) take half of what they are given; `reported` says whether they say so, as
- * write(2) on a nearly full disk does, or claim all of it. Node's FileHandle class is not
- * exported: its prototype is taken from a handle.
+ * write(2) on a nearly full disk does, or claim all of it.
  */
 async function halveLargeWrites(dir: string, reported: 'honestly' | 'as whole'): Promise<void> {
-  const probe = await open(join(dir, 'probe'), 'w');
-  await probe.close();
-  const proto = Object.getPrototypeOf(probe) as { write: Write };
+  const proto = await fileHandlePrototype(dir);
   const realWrite = proto.write;
   vi.spyOn(proto, 'write').mockImplementation(async function (this: unknown, data: unknown, ...rest: unknown[]) {
     if (!Buffer.isBuffer(data) || data.length <= 1_000 || rest.length > 0) return realWrite.call(this, data, ...rest);
@@ -79,9 +74,7 @@ async function halveLargeWrites(dir: string, reported: 'honestly' | 'as whole'):
 
 /** From the `nth` on, a file read from byte 0 fails with EIO (what reading a snapshot back starts with). */
 async function failReadsFrom(dir: string, nth: number): Promise<void> {
-  const probe = await open(join(dir, 'probe'), 'w');
-  await probe.close();
-  const proto = Object.getPrototypeOf(probe) as { read: (...args: unknown[]) => Promise<unknown> };
+  const proto = await fileHandlePrototype(dir);
   const realRead = proto.read;
   let reads = 0;
   vi.spyOn(proto, 'read').mockImplementation(function (this: unknown, ...args: unknown[]) {

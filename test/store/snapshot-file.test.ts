@@ -1,5 +1,4 @@
 import { mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -7,16 +6,9 @@ import { LimitEngine } from '../../src/domain/engine.js';
 import { JournalCorruptError } from '../../src/store/journal-format.js';
 import { readSnapshot, writeSnapshot } from '../../src/store/snapshot-file.js';
 import { order, testConfig } from '../support/engine-fixtures.js';
+import { ENOSPC, fileHandlePrototype } from '../support/disk-faults.js';
 import { FakeClock } from '../support/fake-clock.js';
 
-type Write = (data: unknown, ...rest: unknown[]) => Promise<{ bytesWritten: number }>;
-
-/** Node's FileHandle class is not exported: its prototype is taken from a handle. */
-async function fileHandlePrototype(dir: string): Promise<{ write: Write; sync: () => Promise<void> }> {
-  const probe = await open(join(dir, 'probe'), 'w');
-  await probe.close();
-  return Object.getPrototypeOf(probe) as { write: Write; sync: () => Promise<void> };
-}
 
 const engineWithOrders = (count: number): LimitEngine => {
   const engine = new LimitEngine(testConfig(), new FakeClock(), []);
@@ -24,7 +16,6 @@ const engineWithOrders = (count: number): LimitEngine => {
   return engine;
 };
 
-const ENOSPC = (): Error => Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
 const temporaryFiles = (dir: string): string[] => readdirSync(dir).filter((f) => f.endsWith('.tmp'));
 
 afterEach(() => {
