@@ -56,6 +56,8 @@ export class JournalWriter {
   /** Writes done (each one fsync with fsync durability): what group commit keeps low. */
   writes = 0;
   private failure: Error | undefined;
+  /** Restarts so far: an operation queued before the latest one never runs (it was for the failed journal). */
+  private restarts = 0;
   private bytesInSegment = 0;
   lastSeq: number;
 
@@ -75,6 +77,44 @@ export class JournalWriter {
 
   get isHealthy(): boolean {
     return this.failure === undefined;
+  }
+
+  /**
+   * Starts a failed journal again. Records up to `seq` are given up: `persist` is to write a
+   * snapshot of the state they made (the caller captures it in the same synchronous step as
+   * this call, so it holds exactly what the journal had been given, and `seq` is past every
+   * number already used) and delete every file it covers. Once it has, a new segment starts at
+   * `seq + 1`. Records appended from this call on are numbered after `seq` and kept meanwhile,
+   * then written to the new segment; if anything fails (persist, the new segment, a backlog)
+   * the journal fails again, as it would at any other time, and the promise rejects.
+   */
+  restart(seq: number, persist: () => Promise<void>): Promise<void> {
+    if (this.failure === undefined) return Promise.reject(new Error('journal: only a failed journal is restarted'));
+    if (seq <= this.lastSeq) return Promise.reject(new Error(`journal: restart at ${seq}, records up to ${this.lastSeq} are numbered`));
+    this.takeEncoded();
+    this.lastSeq = this.durableSeq = seq;
+    this.failure = undefined;
+    this.restarts++;
+    // Behind whatever the failed journal still had queued (each of which ends at once: see
+    // enqueue), so nothing else touches the old segment while it is let go. Flushes of the records appended
+    // meanwhile queue behind this, so they go to the new segment once it is open.
+    const attempt = this.queue.then(async () => {
+      try {
+        const previous = this.segment;
+        this.segment = undefined;
+        // Its bytes are given up (the snapshot holds their effect): an error closing it is not news.
+        await previous?.close().catch(() => undefined);
+        await persist();
+        if (this.failure !== undefined) throw this.failure;
+        this.segment = await this.openSegment(seq + 1);
+        this.segmentFirstSeq = seq + 1;
+      } catch (error) {
+        this.fail(error instanceof Error ? error : new Error(String(error)));
+        throw this.failure ?? error;
+      }
+    });
+    this.queue = attempt.catch(() => undefined);
+    return attempt;
   }
 
   get segmentBytes(): number {
@@ -206,6 +246,11 @@ export class JournalWriter {
     }
   }
 
+  /** Resolves once nothing queued so far is running (a failed journal: nothing touches its files then). */
+  async idle(): Promise<void> {
+    await this.queue;
+  }
+
   /** Resolves once every record appended so far is written (and synced). */
   async drain(): Promise<void> {
     this.flushNow(true);
@@ -295,8 +340,10 @@ export class JournalWriter {
   }
 
   private enqueue(operation: () => Promise<unknown> | undefined): Promise<void> {
+    const restarts = this.restarts;
     const next = this.queue.then(async () => {
       if (this.failure !== undefined) throw this.failure;
+      if (restarts !== this.restarts) throw new Error('journal: restarted after this was queued');
       try {
         await operation();
       } catch (error) {
