@@ -93,11 +93,17 @@ function validatorCompiler() {
     (httpPart === 'body' ? forBodies : forText).compile(schema) as (data: unknown) => boolean;
 }
 
-function openStore(config: AppConfig, engine: LimitEngine, server: FastifyInstance): Promise<DurableStore> {
-  const { dataDir, durability, snapshotIntervalMs, maxSegmentBytes, asyncFlushMs, snapshotsIn } = config.storage;
+function openStore(config: AppConfig, engine: LimitEngine, clock: Clock, server: FastifyInstance): Promise<DurableStore> {
+  const { dataDir, durability, snapshotIntervalMs, maxSegmentBytes, asyncFlushMs, snapshotsIn, recoveryIntervalMs } = config.storage;
   if (durability === 'off') throw new RangeError('storage is off');
   const snapshotWorker = snapshotsIn === 'worker' ? { engineConfig: engineConfigOf(config), limits: config.limits } : undefined;
-  return DurableStore.open({ dataDir, durability, snapshotIntervalMs, maxSegmentBytes, asyncFlushMs, ...(snapshotWorker === undefined ? {} : { snapshotWorker }) }, engine, server.log);
+  // The journal's recovery with fsync durability rebuilds the state from disk in an engine as this one started.
+  const freshEngine = () => new LimitEngine(engineConfigOf(config), clock, config.limits);
+  return DurableStore.open(
+    { dataDir, durability, snapshotIntervalMs, maxSegmentBytes, asyncFlushMs, recoveryIntervalMs, freshEngine, ...(snapshotWorker === undefined ? {} : { snapshotWorker }) },
+    engine,
+    server.log,
+  );
 }
 
 /** The composition root: one engine, its telemetry, and the HTTP API around them. */
@@ -147,8 +153,9 @@ export async function buildApp(config: AppConfig, options: AppOptions = {}): Pro
   await registerRateLimit(server, config.rateLimit, () => telemetry.rateLimited.inc());
 
   // Recovery happens before any route can answer: until then the process does not even listen.
-  const store = config.storage.durability === 'off' ? undefined : await openStore(config, engine, server);
+  const store = config.storage.durability === 'off' ? undefined : await openStore(config, engine, clock, server);
   telemetry.watchDependency('journal', () => store?.isHealthy ?? true);
+  if (store !== undefined) telemetry.watchBreaker('journal', () => store.breakerState);
   // Not fatal (snapshots fall back to the main thread, and stall it), but worth an alert.
   if (store !== undefined && config.storage.snapshotsIn === 'worker') telemetry.watchDependency('snapshot_worker', () => store.snapshotsOffThread);
 

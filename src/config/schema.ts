@@ -104,6 +104,12 @@ const StorageSchema = z.strictObject({
    * the state in memory). main: the service captures and serialises them itself.
    */
   snapshotsIn: z.enum(['worker', 'main']).default('worker'),
+  /**
+   * After the journal fails (disk full, I/O error), how long its circuit breaker stays open
+   * before it tries to recover: a snapshot of the state and a new segment. Until one succeeds,
+   * checks and state changes are refused; a failed attempt waits this long again.
+   */
+  recoveryIntervalMs: z.number().int().min(100).max(600_000).default(5_000),
 });
 
 export const AppConfigSchema = z.strictObject({

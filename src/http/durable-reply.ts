@@ -4,14 +4,16 @@ import { ProblemError } from './problems.js';
 /** What routes need of the durable store: whether it can take changes, and when they are on disk. */
 export interface StoreGate {
   readonly isHealthy: boolean;
+  /** Times the journal failed: a request that spans turns of the event loop sees whether one began meanwhile. */
+  readonly outages: number;
   settled(): Promise<void> | undefined;
 }
 
-export const NO_STORE: StoreGate = { isHealthy: true, settled: () => undefined };
+export const NO_STORE: StoreGate = { isHealthy: true, outages: 0, settled: () => undefined };
 
 /** State cannot be made durable: refuse the change instead of acknowledging what may be lost. */
 export function assertWritable(store: StoreGate): void {
-  if (!store.isHealthy) throw new ProblemError('unavailable', 'the journal cannot be written: state changes are refused until it is repaired');
+  if (!store.isHealthy) throw new ProblemError('unavailable', 'the journal cannot be written: state changes are refused until it recovers');
 }
 
 /**

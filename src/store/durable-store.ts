@@ -1,6 +1,9 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { EngineConfig, LimitEngine } from '../domain/engine.js';
+import type { EngineConfig, EngineSnapshot, LimitEngine } from '../domain/engine.js';
+import { CircuitBreaker } from './circuit-breaker.js';
+import type { BreakerState } from './circuit-breaker.js';
+import { fsyncDirectory } from './file-writes.js';
 import { JournalCorruptError } from './journal-format.js';
 import { JournalWriter, segmentName } from './journal-writer.js';
 import type { Durability } from './journal-writer.js';
@@ -25,6 +28,17 @@ export interface StoreOptions {
    * the same engine config and seed book as the service's engine; without it, on the main thread.
    */
   snapshotWorker?: { engineConfig: EngineConfig; limits: readonly unknown[]; script?: URL; timeoutMs?: number };
+  /**
+   * How long the journal's circuit breaker stays open after a failure before it tries to make
+   * the durable state whole again (see recoverJournal); without it, a failed journal stays
+   * failed until the process restarts.
+   */
+  recoveryIntervalMs?: number;
+  /**
+   * A new engine as the service starts one (same config, seed book and clock): with fsync
+   * durability, recovery rebuilds the state from disk in it. Required for fsync recovery.
+   */
+  freshEngine?: () => LimitEngine;
 }
 
 const MAINTENANCE_MS = 1_000;
@@ -44,6 +58,7 @@ export class DurableStore {
   private snapshotting: Promise<void> | undefined;
   private isClosing = false;
   private replicaRestarts = 0;
+  private readonly breaker: CircuitBreaker | undefined;
 
   private constructor(
     private readonly options: StoreOptions,
@@ -53,7 +68,14 @@ export class DurableStore {
     readonly recovery: RecoveryReport,
     /** The writer feeds whatever replica this holds; a new one replaces one that was let go. */
     private readonly replicas: { current: SnapshotReplica | undefined },
+    /** Told of every journal failure (the writer is made before the store). */
+    failures: { listener: (error: Error) => void },
   ) {
+    if (options.recoveryIntervalMs !== undefined) {
+      const breaker = new CircuitBreaker({ dependency: 'journal', retryAfterMs: options.recoveryIntervalMs, recover: () => this.recoverJournal(), log });
+      this.breaker = breaker;
+      failures.listener = (error) => breaker.trip(error);
+    }
     this.lastSnapshotSeq = recovery.snapshotSeq;
     this.timer = setInterval(() => this.maintain(), Math.min(MAINTENANCE_MS, options.snapshotIntervalMs));
     this.timer.unref();
@@ -65,6 +87,7 @@ export class DurableStore {
     const recovery = await recover(options.dataDir, engine, log, { readOnly: false });
     // Started once recovery has mended the directory: the worker reads it as it now stands.
     const replicas = { current: startReplica(options, log) };
+    const failures = { listener: (_error: Error): void => undefined };
     const writer = new JournalWriter(
       {
         dir: options.dataDir,
@@ -75,7 +98,10 @@ export class DurableStore {
         ...(options.snapshotWorker === undefined ? {} : { onWritten: (bytes: Buffer) => replicas.current?.feed(bytes) }),
       },
       recovery.lastSeq,
-      (error) => log.error({ err: error }, 'journal failed: state changes are refused until restart'),
+      (error) => {
+        log.error({ err: error }, options.recoveryIntervalMs === undefined ? 'journal failed: state changes are refused until restart' : 'journal failed');
+        failures.listener(error);
+      },
     );
     try {
       await writer.rotate();
@@ -87,11 +113,22 @@ export class DurableStore {
     // An atomic batch the service stopped in the middle of was never answered: all of it goes (journalled).
     engine.abandonOpenBatches();
     log.info({ ...recovery, dropped: recovery.dropped.length }, 'state recovered');
-    return new DurableStore(options, engine, writer, log, recovery, replicas);
+    return new DurableStore(options, engine, writer, log, recovery, replicas, failures);
   }
 
+  /** Whether state changes can be journalled: the journal works and its breaker is closed. */
   get isHealthy(): boolean {
-    return this.writer.isHealthy;
+    return this.writer.isHealthy && (this.breaker?.isClosed ?? true);
+  }
+
+  /** The journal's circuit breaker: closed while it works, else open or half-open (recovering). */
+  get breakerState(): BreakerState {
+    return this.breaker?.state ?? (this.writer.isHealthy ? 'closed' : 'open');
+  }
+
+  /** Times the journal failed since the start: two outages with a recovery between them are told apart by it. */
+  get outages(): number {
+    return this.breaker?.opened ?? (this.writer.isHealthy ? 0 : 1);
   }
 
   /** See JournalWriter.settled: what a state-changing request awaits before it answers. */
@@ -111,10 +148,12 @@ export class DurableStore {
   async close(): Promise<void> {
     this.isClosing = true;
     clearInterval(this.timer);
+    // A recovery attempt under way ends first: it may still be writing its snapshot.
+    await this.breaker?.stop();
     this.engine.recordEventsTo(undefined);
     try {
       // A failed journal takes no final snapshot, but one already under way finishes before the writer closes.
-      if (this.writer.isHealthy) await this.snapshot();
+      if (this.isHealthy) await this.snapshot();
       else await this.snapshotting?.catch(() => undefined);
     } finally {
       try {
@@ -132,7 +171,7 @@ export class DurableStore {
 
   private maintain(): void {
     const isDue = Date.now() - this.lastSnapshotAt >= this.options.snapshotIntervalMs || this.writer.segmentBytes >= this.options.maxSegmentBytes;
-    if (!isDue || !this.writer.isHealthy) return;
+    if (!isDue || !this.isHealthy) return;
     this.snapshot().catch((error: unknown) => this.log.error({ err: error }, 'snapshot failed'));
   }
 
@@ -154,13 +193,73 @@ export class DurableStore {
     const name = state !== undefined ? await writeSnapshot(this.options.dataDir, seq, state) : await this.snapshotByReplica(replica!, seq);
     await this.checkWhole(name);
     this.lastSnapshotSeq = seq;
+    await this.deleteCovered(name, seq);
+    this.restartReplicaIfLetGo();
+  }
+
+  /**
+   * The journal breaker's half-open attempt: makes the durable state whole again, then the
+   * journal goes on in a new segment. The journal failed with records it had been given and
+   * never wrote (cut back off the segment, or dropped while it was failed), so the disk no longer
+   * holds what the engine does; the engine's state is written as a snapshot numbered past every
+   * record, which covers (and deletes) everything before it, and the journal starts after it.
+   *
+   * What that state is depends on what requests were told. With async durability every change
+   * was answered before its write: the engine's state stands, acknowledged changes included.
+   * With fsync durability a change is answered once on disk, and the requests whose records the
+   * failed write held were told it failed: the engine goes back to what the disk holds (a
+   * restart's state, rebuilt in a fresh engine; reference prices are kept), so none of them
+   * comes back. Checks and changes are refused throughout (the breaker is not closed), and the
+   * state is captured in the same synchronous step that renumbers the journal, so nothing falls
+   * between the snapshot and the records after it.
+   */
+  private async recoverJournal(): Promise<void> {
+    // A snapshot under way when the journal failed ends first: it writes and deletes files too.
+    await this.snapshotting?.catch(() => undefined);
+    // Its replica holds only what was written: it goes, and a new one starts from the new snapshot.
+    const replica = this.replicas.current;
+    this.replicas.current = undefined;
+    await replica?.close();
+    const onDisk = this.options.durability === 'fsync' ? await this.durableState() : undefined;
+    if (onDisk !== undefined) {
+      const prices = referencePrices(this.engine);
+      this.engine.restoreState(onDisk);
+      for (const { symbol, price, at } of prices) this.engine.ledger.setReferencePrice(symbol, price, at);
+      // As at a start: a batch the disk holds in the middle was never answered as standing.
+      this.engine.abandonOpenBatches();
+    }
+    const seq = this.writer.lastSeq + 1;
+    const state = this.engine.captureState();
+    await this.writer.restart(seq, async () => {
+      const name = await writeSnapshot(this.options.dataDir, seq, state);
+      await this.checkWhole(name);
+      this.lastSnapshotSeq = seq;
+      this.lastSnapshotAt = Date.now();
+      await this.deleteCovered(name, seq);
+      // Synced, so a power cut cannot bring back the failed segment (perhaps with a torn tail) beside the next one.
+      await fsyncDirectory(this.options.dataDir);
+      // Before the new segment exists, so it is fed every record written there.
+      if (!this.isClosing) this.replicas.current = startReplica(this.options, this.log);
+    });
+  }
+
+  /** What the data directory holds, rebuilt in a fresh engine, once nothing is being written to it. */
+  private async durableState(): Promise<EngineSnapshot> {
+    const fresh = this.options.freshEngine?.();
+    if (fresh === undefined) throw new Error('journal: recovery with fsync durability needs a fresh engine to rebuild the state from disk');
+    await this.writer.idle();
+    await recover(this.options.dataDir, fresh, this.log, { readOnly: true });
+    return fresh.captureState();
+  }
+
+  /** Journal segments before `seq + 1` and snapshots older than `name`: what the snapshot `name` covers. */
+  private async deleteCovered(name: string, seq: number): Promise<void> {
     const files = await readdir(this.options.dataDir);
     const current = segmentName(seq + 1);
     for (const file of files) {
       const isCovered = (SEGMENT.test(file) && file < current) || (SNAPSHOT.test(file) && file < name);
       if (isCovered) await rm(join(this.options.dataDir, file), { force: true });
     }
-    this.restartReplicaIfLetGo();
   }
 
   /**
@@ -216,6 +315,13 @@ export class DurableStore {
       return writeSnapshot(this.options.dataDir, lastSeq, state);
     }
   }
+}
+
+/** The engine's reference prices with their times (market data is in no snapshot). */
+function referencePrices(engine: LimitEngine): { symbol: string; price: number; at: number }[] {
+  const prices: { symbol: string; price: number; at: number }[] = [];
+  for (const market of engine.ledger.markets.values()) if (!Number.isNaN(market.refPrice)) prices.push({ symbol: market.symbol, price: market.refPrice, at: market.refAt });
+  return prices;
 }
 
 /** The snapshot worker, if configured; it may hold back as much journal as a segment holds (which triggers a snapshot anyway). */

@@ -3,6 +3,8 @@ import type { BatchResult, CheckResult, ExecutionOutcome, LimitEngine } from '..
 import type { ExecutionEvent } from '../domain/orders.js';
 import { TRADING_STATE_RANK } from '../domain/enums.js';
 import type { TradingState } from '../domain/enums.js';
+import { BREAKER_STATE_VALUE } from '../store/circuit-breaker.js';
+import type { BreakerState } from '../store/circuit-breaker.js';
 import { RecordedHistogram } from './recorded-histogram.js';
 import type { HistogramCell } from './recorded-histogram.js';
 
@@ -48,6 +50,7 @@ export class Telemetry {
   private pendingDeadlineExceeded = 0;
   private readonly httpCells: HttpCells = new Map();
   private readonly dependencies = new Map<string, () => boolean>();
+  private readonly breakers = new Map<string, () => BreakerState>();
 
   constructor(engine: () => LimitEngine, options: { defaultMetrics: boolean }) {
     const registers = [this.registry];
@@ -122,6 +125,16 @@ export class Telemetry {
         for (const [dependency, isUp] of dependencies) this.set({ dependency }, isUp() ? 1 : 0);
       },
     });
+    const breakers = this.breakers;
+    new Gauge({
+      name: 'ulc_dependency_breaker_state',
+      help: "A dependency's circuit breaker: 0 closed (in use), 1 open (failed, refused until a recovery attempt), 2 half-open (recovering)",
+      labelNames: ['dependency'],
+      registers,
+      collect() {
+        for (const [dependency, state] of breakers) this.set({ dependency }, BREAKER_STATE_VALUE[state()]);
+      },
+    });
     new Gauge({
       name: 'ulc_active_violations',
       help: 'Active (unresolved) violations',
@@ -189,6 +202,11 @@ export class Telemetry {
   /** Exports whether a dependency is usable (1) or failed and fenced off (0): the journal, and the snapshot worker. */
   watchDependency(name: string, isUp: () => boolean): void {
     this.dependencies.set(name, isUp);
+  }
+
+  /** Exports a dependency's circuit breaker state (the journal's). */
+  watchBreaker(name: string, state: () => BreakerState): void {
+    this.breakers.set(name, state);
   }
 
   /** `elapsedMs` undefined: refused before the engine saw it (the journal is down), counted with no engine time. */

@@ -64,3 +64,18 @@ describe('/metrics', () => {
     await app.server.close();
   });
 });
+
+describe('ulc_dependency_breaker_state', () => {
+  it('exports each watched breaker as 0 closed, 1 open, 2 half-open', async () => {
+    const app = await testApp();
+    let state: 'closed' | 'open' | 'half_open' = 'closed';
+    app.telemetry.watchBreaker('journal', () => state);
+    const exported = async () => /^ulc_dependency_breaker_state\{dependency="journal"\} (\d)$/m.exec((await app.server.inject({ method: 'GET', url: '/metrics' })).body)?.[1];
+    expect(await exported()).toBe('0');
+    state = 'open';
+    expect(await exported()).toBe('1');
+    state = 'half_open';
+    expect(await exported()).toBe('2');
+    await app.server.close();
+  });
+});

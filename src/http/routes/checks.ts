@@ -182,13 +182,18 @@ const nextTurn = (): Promise<void> => new Promise<void>((resolve) => setImmediat
  */
 export const BATCH_SLICE = 256;
 
-/** A batch in slices, yielding between them; if the journal fails meanwhile the rest is refused. */
+/**
+ * A batch in slices, yielding between them; if the journal fails meanwhile the rest is refused,
+ * even if it has recovered by the next slice (with fsync durability recovery puts the engine
+ * back to what the disk holds, which this batch's earlier slices may not be part of).
+ */
 async function checkInSlices(
   engine: LimitEngine,
   store: StoreGate,
   orders: readonly Order[],
   options: { atomic: boolean; deadline: number },
 ): Promise<{ result: BatchResult; engineMs: number }> {
+  const outages = store.outages;
   const run = engine.beginBatch(orders, options);
   let engineMs = 0;
   for (;;) {
@@ -197,7 +202,7 @@ async function checkInSlices(
     engineMs += performance.now() - started;
     if (isDone) return { result: run.result, engineMs };
     await nextTurn();
-    if (!store.isHealthy) engine.abortBatch(run, 'DEPENDENCY_UNAVAILABLE');
+    if (!store.isHealthy || store.outages !== outages) engine.abortBatch(run, 'DEPENDENCY_UNAVAILABLE');
   }
 }
 

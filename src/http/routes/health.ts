@@ -20,7 +20,7 @@ export function healthRoutes(app: FastifyInstance, { telemetry, readiness }: { t
     { schema: { summary: 'Readiness: the book is compiled, the engine warmed and the journal writable (else a 503 problem saying why)', tags: ['health'] } },
     (request, reply) => {
       if (!readiness.isStarted()) return sendProblem(reply, request, 'unavailable', 'starting: the limit book is being compiled and the engine warmed');
-      if (!readiness.isJournalHealthy()) return sendProblem(reply, request, 'unavailable', 'the journal has failed: state changes and checks are refused until it is repaired');
+      if (!readiness.isJournalHealthy()) return sendProblem(reply, request, 'unavailable', 'the journal has failed: state changes and checks are refused until it recovers');
       return reply.send({ status: 'ready' });
     },
   );
