@@ -1,6 +1,7 @@
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LimitEngine } from '../../src/domain/engine.js';
 import { DurableStore } from '../../src/store/durable-store.js';
@@ -28,7 +29,10 @@ class MemoryLog implements StoreLog {
   }
 }
 
-async function session(dir: string, clock: FakeClock, durability: StoreOptions['durability']) {
+/** The snapshot worker runs as built JavaScript (`npm test` builds first). */
+const BUILT_WORKER = pathToFileURL(join(import.meta.dirname, '../../dist/store/snapshot-worker.js'));
+
+async function session(dir: string, clock: FakeClock, durability: StoreOptions['durability'], overrides: Partial<StoreOptions> = {}) {
   const engine = new LimitEngine(testConfig(), clock, LIMITS);
   const log = new MemoryLog();
   const store = await DurableStore.open(
@@ -40,6 +44,7 @@ async function session(dir: string, clock: FakeClock, durability: StoreOptions['
       asyncFlushMs: 5,
       recoveryIntervalMs: RETRY_MS,
       freshEngine: () => new LimitEngine(testConfig(), clock, LIMITS),
+      ...overrides,
     },
     engine,
     log,
@@ -89,6 +94,35 @@ describe("the journal's circuit breaker", () => {
     expect(openOrders(second.engine)).toEqual(['after', 'before', 'cut-back']);
     expect(JSON.stringify(second.engine.captureState())).toBe(expected);
     expect(second.store.recovery.dropped).toEqual([]);
+    await second.store.close();
+    await store.close();
+  });
+
+  it('with the snapshot worker (the default): a new replica starts from the recovery snapshot and its snapshots hold what came after', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ulc-breaker-'));
+    const clock = new FakeClock();
+    const worker = { snapshotWorker: { engineConfig: testConfig(), limits: LIMITS, script: BUILT_WORKER } };
+    const { engine, store } = await session(dir, clock, 'async', worker);
+    accept(engine, 'before');
+    await settle();
+    const freeDisk = await fillDisk();
+    accept(engine, 'cut-back');
+    await vi.waitFor(() => expect(store.breakerState).toBe('open'), { timeout: 2_000, interval: 5 });
+    freeDisk();
+    await closed(store);
+    expect(store.snapshotsOffThread).toBe(true);
+    accept(engine, 'after');
+    await settle();
+    // Written by the new replica, fed only what the new segment holds.
+    await store.snapshot();
+    expect(store.snapshotsOffThread).toBe(true);
+    const expected = JSON.stringify(engine.captureState());
+    const snapshots = readdirSync(dir).filter((f) => f.startsWith('snapshot-'));
+    expect(snapshots).toHaveLength(1);
+    const second = await session(dir, clock, 'async');
+    expect(second.store.recovery.snapshotSeq).toBeGreaterThan(0);
+    expect(openOrders(second.engine)).toEqual(['after', 'before', 'cut-back']);
+    expect(JSON.stringify(second.engine.captureState())).toBe(expected);
     await second.store.close();
     await store.close();
   });
