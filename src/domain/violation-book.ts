@@ -60,21 +60,23 @@ export interface ViolationBookOptions {
   maxSubscribers: number;
 }
 
-export interface HistoryQuery {
+/** What both the history and the active violations are filtered by. */
+export interface ViolationFilter {
   limitId?: string | undefined;
   /** At least this severity. */
   severity?: Severity | undefined;
+  /** Epoch milliseconds, inclusive: of the event in the history, of the latest breach (`lastAt`) of an active violation. */
   since?: number | undefined;
   until?: number | undefined;
+}
+
+export interface HistoryQuery extends ViolationFilter {
   /** Only events older than this sequence number (the previous page's `nextCursor`). */
   cursor?: number | undefined;
   pageSize: number;
 }
 
-export interface ActiveQuery {
-  limitId?: string | undefined;
-  /** At least this severity. */
-  severity?: Severity | undefined;
+export interface ActiveQuery extends ViolationFilter {
   /** Only violations last updated before this sequence number (the previous page's `nextCursor`). */
   cursor?: number | undefined;
   pageSize: number;
@@ -230,7 +232,8 @@ export class ViolationBook {
    * Most recently updated first, `pageSize` at a time; `nextCursor` is absent on the last page.
    * A page walks the recency list from where the cursor left off: no copy, no sort. One that
    * changes after its page was read moves to the front, so later pages neither repeat nor skip
-   * the others. Filters skip what they do not match, as the history's severity filter does.
+   * the others. Filters skip what they do not match, as the history's filters do; `since` and
+   * `until` bound the latest breach (`lastAt`), the time the list is ordered by.
    */
   activePage(query: ActiveQuery): Page<ActiveViolation> {
     const minRank = query.severity === undefined ? 0 : SEVERITY_RANK[query.severity];
@@ -238,6 +241,9 @@ export class ViolationBook {
     let last: RecencyNode | undefined;
     for (let node = query.cursor === undefined ? this.recency.newest : this.recency.below(query.cursor); node !== undefined; node = node.older) {
       const violation = node.violation;
+      // Newest breach first, as the history: the rest breached before `since` too.
+      if (query.since !== undefined && violation.lastAt < query.since) break;
+      if (query.until !== undefined && violation.lastAt > query.until) continue;
       if (query.limitId !== undefined && violation.limitId !== query.limitId) continue;
       if (SEVERITY_RANK[violation.severity] < minRank) continue;
       if (items.length === query.pageSize) return { items, nextCursor: this.recency.cursorAfter(last!) };

@@ -92,19 +92,16 @@ const CursorSchema = z.string().regex(/^\d{1,15}$/);
 const PageSizeSchema = z.number().int().min(1).max(1_000);
 export const DEFAULT_PAGE_SIZE = 100;
 
+/**
+ * The query of both violation reads, the history and the active ones: `since` and `until`
+ * bound an event's time in the history, an active violation's latest breach (`lastAt`).
+ */
 export const ViolationQuerySchema = z.strictObject({
   limitId: IdentifierSchema.optional(),
   severity: SeveritySchema.optional(),
   /** ISO-8601 time or epoch milliseconds. */
   since: z.string().max(40).optional(),
   until: z.string().max(40).optional(),
-  cursor: CursorSchema.optional(),
-  pageSize: PageSizeSchema.optional(),
-});
-
-export const ActiveViolationQuerySchema = z.strictObject({
-  limitId: IdentifierSchema.optional(),
-  severity: SeveritySchema.optional(),
   cursor: CursorSchema.optional(),
   pageSize: PageSizeSchema.optional(),
 });

@@ -134,6 +134,17 @@ describe('violation book: active pages', () => {
     expect(book.active({}).map((v) => v.key)).toEqual(['e', 'd', 'c', 'b', 'a']);
   });
 
+  it('bounds the latest breach (lastAt) by since and until, inclusive, on every page', () => {
+    const book = bookOf(['a', 'b', 'c', 'd', 'e']); // breached at 1..5
+    breach(book, 6, { key: 'b' }); // b: first at 2, last at 6
+    expect(keysOf(book.activePage({ pageSize: 10, since: 4 }))).toEqual(['b', 'e', 'd']);
+    expect(keysOf(book.activePage({ pageSize: 10, until: 4 }))).toEqual(['d', 'c', 'a']);
+    expect(keysOf(book.activePage({ pageSize: 10, since: 3, until: 5 }))).toEqual(['e', 'd', 'c']);
+    const first = book.activePage({ pageSize: 2, since: 3, until: 5 });
+    expect(keysOf(first)).toEqual(['e', 'd']);
+    expect(keysOf(book.activePage({ pageSize: 2, since: 3, until: 5, cursor: first.nextCursor }))).toEqual(['c']);
+  });
+
   it('continues below the cursor when the violation it ended on, or the next one, changed since', () => {
     const book = bookOf(['a', 'b', 'c', 'd', 'e']);
     const first = book.activePage({ pageSize: 2 });

@@ -51,6 +51,44 @@ describe('GET /v1/violations/active', () => {
     expect((await active(server, '?severity=HARD_BREACH')).map((v) => v.key).sort()).toEqual(['account+symbol:ACC-3|AAPL', 'account:ACC-2']);
     expect((await active(server, '?limitId=max-qty&severity=HARD_BREACH')).map((v) => v.key)).toEqual(['account:ACC-2']);
   });
+
+  it('filters by since and until on the latest breach (lastAt), as the history filters by time', async () => {
+    const clock = new FakeClock(Date.UTC(2026, 0, 5, 9, 0));
+    const { server } = await start({}, clock);
+    await check(server, anOrder({ accountId: 'ACC-1', quantity: 600 }));
+    await check(server, anOrder({ accountId: 'ACC-3', quantity: 600 }));
+    clock.advance(60_000);
+    const middle = clock.now();
+    await check(server, anOrder({ accountId: 'ACC-2', quantity: 600 }));
+    clock.advance(60_000);
+    // ACC-3 first breached before the middle, but breaches again after it.
+    await check(server, anOrder({ accountId: 'ACC-3', quantity: 700 }));
+
+    const keys = async (query: string) => (await active(server, query)).map((v) => v.key);
+    expect(await keys('')).toEqual(['account:ACC-3', 'account:ACC-2', 'account:ACC-1']);
+    expect(await keys(`?since=${middle}`)).toEqual(['account:ACC-3', 'account:ACC-2']);
+    expect(await keys(`?since=${new Date(middle + 1).toISOString()}`)).toEqual(['account:ACC-3']);
+    expect(await keys(`?until=${middle}`)).toEqual(['account:ACC-2', 'account:ACC-1']);
+    expect(await keys(`?until=${new Date(middle - 1).toISOString()}`)).toEqual(['account:ACC-1']);
+    expect(await keys(`?since=${middle}&until=${middle}`)).toEqual(['account:ACC-2']);
+    expect(await keys(`?since=${middle}&limitId=pos`)).toEqual([]);
+  });
+
+  it('pages what since and until select, a page at a time', async () => {
+    const clock = new FakeClock(Date.UTC(2026, 0, 5, 9, 0));
+    const { server } = await start({}, clock);
+    for (let i = 0; i < 5; i++) {
+      await check(server, anOrder({ accountId: `ACC-${i}`, quantity: 600 }));
+      clock.advance(1_000);
+    }
+    const since = Date.UTC(2026, 0, 5, 9, 0, 1);
+    const until = Date.UTC(2026, 0, 5, 9, 0, 3);
+    const first = await call(server, 'GET', `/v1/violations/active?since=${since}&until=${until}&pageSize=2`, 'ops');
+    const page = first.json<{ items: ActiveViolation[]; nextCursor: string | null }>();
+    expect(page.items.map((v) => v.key)).toEqual(['account:ACC-3', 'account:ACC-2']);
+    const rest = await active(server, `?since=${since}&until=${until}&pageSize=2&cursor=${page.nextCursor}`);
+    expect(rest.map((v) => v.key)).toEqual(['account:ACC-1']);
+  });
 });
 
 describe('GET /v1/violations/active pages', () => {
@@ -99,7 +137,10 @@ describe('GET /v1/violations/active pages', () => {
       ['?pageSize=5000', 'querystring.pageSize'],
       ['?cursor=abc', 'querystring.cursor'],
       ['?cursor=-1', 'querystring.cursor'],
-      ['?since=0', 'querystring.since'],
+      ['?since=yesterday', 'querystring.since'],
+      ['?until=1e3', 'querystring.until'],
+      ['?severity=LOUD', 'querystring.severity'],
+      ['?colour=red', 'querystring.colour'],
     ] as const) {
       const problem = expectProblem(await call(server, 'GET', `/v1/violations/active${query}`, 'ops'), 400);
       expect(namesField(problem, field), `${query}: ${JSON.stringify(problem)}`).toBe(true);

@@ -1,11 +1,11 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { Severity } from '../../domain/enums.js';
-import type { ViolationNotice } from '../../domain/violation-book.js';
+import type { Page, ViolationFilter, ViolationNotice } from '../../domain/violation-book.js';
 import { ProblemError } from '../problems.js';
 import { jsonSchemaOf } from '../json-schema.js';
 import { perToken } from '../plugins/rate-limit.js';
-import { ActiveViolationQuerySchema, DEFAULT_PAGE_SIZE, ViolationQuerySchema } from '../schemas.js';
+import { DEFAULT_PAGE_SIZE, ViolationQuerySchema } from '../schemas.js';
 import type { RouteDeps } from './deps.js';
 
 /** A slow stream client may buffer this much before it is dropped: memory stays bounded. */
@@ -19,43 +19,54 @@ function timeOf(value: string | undefined, field: string): number | undefined {
   return ms;
 }
 
+interface ViolationQuery {
+  limitId?: string;
+  severity?: Severity;
+  since?: string;
+  until?: string;
+  cursor?: string;
+  pageSize?: number;
+}
+
+/** A validated query of either read (ViolationQuerySchema), as the violation book takes it. */
+function pageQueryOf(q: ViolationQuery): ViolationFilter & { cursor: number | undefined; pageSize: number } {
+  return {
+    limitId: q.limitId,
+    severity: q.severity,
+    since: timeOf(q.since, 'since'),
+    until: timeOf(q.until, 'until'),
+    cursor: q.cursor === undefined ? undefined : Number(q.cursor),
+    pageSize: q.pageSize ?? DEFAULT_PAGE_SIZE,
+  };
+}
+
+const pageBody = <T>(page: Page<T>): { items: T[]; nextCursor: string | null } => ({
+  items: page.items,
+  nextCursor: page.nextCursor === undefined ? null : String(page.nextCursor),
+});
+
 export function violationRoutes(app: FastifyInstance, { engine, config, clock }: RouteDeps): void {
   const rateLimit = perToken(config.rateLimit);
   const streams = new Set<ServerResponse>();
+  const querystring = jsonSchemaOf(ViolationQuerySchema);
 
   app.get(
     '/v1/violations/active',
-    { schema: { summary: 'Active violations, most recently updated first, in cursor pages', tags: ['violations'], querystring: jsonSchemaOf(ActiveViolationQuerySchema) }, config: { role: 'ops', rateLimit } },
-    (request, reply) => {
-      const q = request.query as { limitId?: string; severity?: Severity; cursor?: string; pageSize?: number };
-      const page = engine.violations.activePage({
-        limitId: q.limitId,
-        severity: q.severity,
-        cursor: q.cursor === undefined ? undefined : Number(q.cursor),
-        pageSize: q.pageSize ?? DEFAULT_PAGE_SIZE,
-      });
-      return reply.send({ items: page.items, nextCursor: page.nextCursor === undefined ? null : String(page.nextCursor) });
+    {
+      schema: {
+        summary: 'Active violations, most recently updated first, in cursor pages; since and until bound the latest breach',
+        tags: ['violations'],
+        querystring,
+      },
+      config: { role: 'ops', rateLimit },
     },
+    (request, reply) => reply.send(pageBody(engine.violations.activePage(pageQueryOf(request.query as ViolationQuery)))),
   );
 
   app.get(
     '/v1/violations',
-    { schema: { summary: 'Violation history, newest first, in cursor pages', tags: ['violations'], querystring: jsonSchemaOf(ViolationQuerySchema) }, config: { role: 'ops', rateLimit } },
-    (request, reply) => {
-      const q = request.query as { limitId?: string; severity?: Severity; since?: string; until?: string; cursor?: string; pageSize?: number };
-      const page = engine.violations.query(
-        {
-          limitId: q.limitId,
-          severity: q.severity,
-          since: timeOf(q.since, 'since'),
-          until: timeOf(q.until, 'until'),
-          cursor: q.cursor === undefined ? undefined : Number(q.cursor),
-          pageSize: q.pageSize ?? DEFAULT_PAGE_SIZE,
-        },
-        clock.now(),
-      );
-      return reply.send({ items: page.items, nextCursor: page.nextCursor === undefined ? null : String(page.nextCursor) });
-    },
+    { schema: { summary: 'Violation history, newest first, in cursor pages', tags: ['violations'], querystring }, config: { role: 'ops', rateLimit } },
+    (request, reply) => reply.send(pageBody(engine.violations.query(pageQueryOf(request.query as ViolationQuery), clock.now()))),
   );
 
   app.get(
