@@ -41,6 +41,14 @@ export function scopeKeyOf(type: Aggregation, id: string | undefined): string {
   return type === 'global' ? 'global' : type + ':' + (id ?? '');
 }
 
+/** A scope key as `type` and `id` (none for `global`): what scopeKeyOf was given. */
+export function scopeOfKey(key: string): { type: Aggregation; id?: string } {
+  if (key === 'global') return { type: 'global' };
+  const colon = key.indexOf(':');
+  // Ids may hold a colon; types never do.
+  return { type: key.slice(0, colon) as Aggregation, id: key.slice(colon + 1) };
+}
+
 /** Whether `id` names a scope of this type: one identifier, or `<id>|<symbol>` for composites. */
 export function isScopeId(type: Aggregation, id: string): boolean {
   const parts = id.split('|');

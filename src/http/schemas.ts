@@ -81,11 +81,26 @@ export const EvaluateRequestSchema = z.strictObject({
   scopeId: z.string().min(1).max(140).optional(),
 });
 
+/** A trading-state scope, as it is written and as it is answered: `id` for all but `global`. */
+const TradingScopeSchema = z.strictObject({ type: AggregationSchema, id: z.string().min(1).max(140).optional() });
+
 export const TradingStateRequestSchema = z.strictObject({
-  scope: z.strictObject({ type: AggregationSchema, id: z.string().min(1).max(140).optional() }),
+  scope: TradingScopeSchema,
   state: TradingStateSchema,
   reason: z.string().min(1).max(500),
 });
+
+/** One scope's state; `scope`, `state` and `reason` can be PUT back as they are. */
+export const TradingStateEntrySchema = z.object({
+  scope: TradingScopeSchema,
+  state: TradingStateSchema,
+  reason: z.string(),
+  /** Epoch milliseconds. */
+  setAt: z.number(),
+  /** `api` for an operator, `limit:<id>` for a limit's HALT or REDUCE_ONLY action. */
+  source: z.string(),
+});
+export const TradingStatesResponseSchema = z.object({ states: z.array(TradingStateEntrySchema) });
 
 /** The previous page's `nextCursor`: a sequence number, as text. */
 const CursorSchema = z.string().regex(/^\d{1,15}$/);

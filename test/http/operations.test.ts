@@ -21,7 +21,7 @@ describe('GET/PUT /v1/trading-state', () => {
 
     const halted = await setState(server, { type: 'account', id: 'ACC-1' }, 'HALTED', 'fat finger investigation');
     expect(halted.statusCode).toBe(200);
-    expect(halted.json()).toEqual({ scope: 'account:ACC-1', state: 'HALTED', reason: 'fat finger investigation', setAt: clock.now(), source: 'api' });
+    expect(halted.json()).toEqual({ scope: { type: 'account', id: 'ACC-1' }, state: 'HALTED', reason: 'fat finger investigation', setAt: clock.now(), source: 'api' });
     expect((await call(server, 'GET', '/v1/trading-state', 'ops')).json()).toEqual({ states: [halted.json()] });
 
     expect(await decision(server, { accountId: 'ACC-1' })).toMatchObject({ decision: 'REJECT', reasons: ['HALTED'], evaluated: 0 });
@@ -35,7 +35,7 @@ describe('GET/PUT /v1/trading-state', () => {
 
   it('the global kill switch rejects every order', async () => {
     const { server } = await start();
-    expect((await setState(server, { type: 'global' }, 'HALTED')).json()).toMatchObject({ scope: 'global', state: 'HALTED' });
+    expect((await setState(server, { type: 'global' }, 'HALTED')).json()).toEqual(expect.objectContaining({ scope: { type: 'global' }, state: 'HALTED' }));
     expect((await decision(server, { accountId: 'ACC-9', symbol: 'ZZZ' })).reasons).toEqual(['HALTED']);
   });
 
@@ -47,6 +47,39 @@ describe('GET/PUT /v1/trading-state', () => {
     expect((await decision(server, { side: 'BUY', quantity: 10 })).reasons).toEqual(['REDUCE_ONLY']);
     expect((await decision(server, { side: 'SELL', quantity: 60 })).reasons).toEqual(['REDUCE_ONLY']);
     expect((await decision(server, { symbol: 'MSFT' })).decision).toBe('ACCEPT');
+  });
+
+  it('answers the scope as it is written, { type, id? }, for every scope type, so what GET lists can be PUT back', async () => {
+    const { server } = await start();
+    const scopes = [
+      { type: 'global' },
+      { type: 'account', id: 'ACC-1' },
+      { type: 'strategy', id: 'MM:1' },
+      { type: 'symbol', id: 'AAPL' },
+      { type: 'account+symbol', id: 'ACC-1|AAPL' },
+      { type: 'strategy+symbol', id: 'MM-1|MSFT' },
+    ];
+    for (const scope of scopes) expect((await setState(server, scope, 'REDUCE_ONLY')).json<{ scope: unknown }>().scope).toEqual(scope);
+
+    const listed = (await call(server, 'GET', '/v1/trading-state', 'ops')).json<{ states: { scope: { type: string; id?: string }; state: string; reason: string }[] }>().states;
+    expect(listed.map((entry) => entry.scope)).toEqual(scopes);
+    // Lift each as it was read.
+    for (const { scope } of listed) {
+      const resumed = await call(server, 'PUT', '/v1/trading-state', 'admin', { scope, state: 'ACTIVE', reason: 'resumed' });
+      expect(resumed.statusCode, resumed.body).toBe(200);
+    }
+    expect((await call(server, 'GET', '/v1/trading-state', 'ops')).json()).toEqual({ states: [] });
+  });
+
+  it('lists a state set by the HALT action of a limit in the same shape, naming the limit as its source', async () => {
+    const clock = new FakeClock();
+    const { server } = await start({ limits: [{ id: 'big', kind: 'order_quantity', thresholds: { hard: 100 }, actions: { HARD_BREACH: 'HALT' } }] }, clock);
+    expect((await decision(server, { accountId: 'ACC-7', quantity: 101 })).decision).toBe('REJECT');
+    const { states } = (await call(server, 'GET', '/v1/trading-state', 'ops')).json<{ states: Record<string, unknown>[] }>();
+    expect(states).toEqual([{ scope: { type: 'account', id: 'ACC-7' }, state: 'HALTED', reason: expect.any(String) as unknown, setAt: clock.now(), source: 'limit:big' }]);
+    const resumed = await call(server, 'PUT', '/v1/trading-state', 'admin', { scope: states[0]!.scope, state: 'ACTIVE', reason: 'checked' });
+    expect(resumed.statusCode, resumed.body).toBe(200);
+    expect((await decision(server, { accountId: 'ACC-7', quantity: 1 })).decision).toBe('ACCEPT');
   });
 
   it('refuses a scope id of the wrong form with 400 naming scope.id, and sets nothing', async () => {
@@ -78,7 +111,7 @@ describe('GET/PUT /v1/trading-state', () => {
     // A scope the table holds can still change, and one can be lifted to make room.
     expect((await setState(server, { type: 'account', id: 'ACC-1' }, 'HALTED')).statusCode).toBe(200);
     expect((await setState(server, { type: 'account', id: 'ACC-2' }, 'ACTIVE')).statusCode).toBe(200);
-    expect((await setState(server, { type: 'account', id: 'ACC-3' }, 'HALTED')).json()).toMatchObject({ scope: 'account:ACC-3', state: 'HALTED' });
+    expect((await setState(server, { type: 'account', id: 'ACC-3' }, 'HALTED')).json()).toMatchObject({ scope: { type: 'account', id: 'ACC-3' }, state: 'HALTED' });
   });
 });
 

@@ -1,18 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import type { Aggregation, TradingState } from '../../domain/enums.js';
-import { isScopeId } from '../../domain/keys.js';
+import { isScopeId, scopeOfKey } from '../../domain/keys.js';
+import type { TradingStateEntry } from '../../domain/trading-states.js';
 import { ProblemError } from '../problems.js';
 import { absentBodyIsEmpty } from '../body-validation.js';
 import { assertWritable, sendDurably } from '../durable-reply.js';
 import { jsonSchemaOf } from '../json-schema.js';
 import { perToken } from '../plugins/rate-limit.js';
-import { AccountIdParamsSchema, EmptyBodySchema, NoQuerySchema, TradingStateRequestSchema } from '../schemas.js';
+import { AccountIdParamsSchema, EmptyBodySchema, NoQuerySchema, TradingStateEntrySchema, TradingStateRequestSchema, TradingStatesResponseSchema } from '../schemas.js';
 import type { RouteDeps } from './deps.js';
 
-/**
- * `ACC` for a single-id scope, `ACC|SYM` for a composite one; every part an identifier as
- * orders carry them, so a halt always lands on a key an order can have.
- */
+/** An entry as the API answers it: the scope as a PUT writes it, `{ type, id? }`, not its key. */
+const entryView = (entry: TradingStateEntry) => ({ ...entry, scope: scopeOfKey(entry.scope) });
+
 /** The ops desk: kill switch and reduce-only, the trading day, and what an account holds. */
 export function operationRoutes(app: FastifyInstance, { engine, config, clock, store }: RouteDeps): void {
   const rateLimit = perToken(config.rateLimit);
@@ -20,13 +20,25 @@ export function operationRoutes(app: FastifyInstance, { engine, config, clock, s
 
   app.get(
     '/v1/trading-state',
-    { schema: { summary: 'Scopes not ACTIVE (kill switches, reduce-only)', tags: ['operations'] }, config: { role: 'ops', rateLimit } },
-    (_request, reply) => reply.send({ states: engine.tradingStates.list() }),
+    {
+      schema: { summary: 'Scopes not ACTIVE (kill switches, reduce-only)', tags: ['operations'], response: { 200: jsonSchemaOf(TradingStatesResponseSchema, 'output') } },
+      config: { role: 'ops', rateLimit },
+    },
+    (_request, reply) => reply.send({ states: engine.tradingStates.list().map(entryView) }),
   );
 
   app.put(
     '/v1/trading-state',
-    { schema: { summary: 'Halt, set reduce-only, or resume a scope', tags: ['operations'], querystring, body: jsonSchemaOf(TradingStateRequestSchema) }, config: { role: 'admin', rateLimit } },
+    {
+      schema: {
+        summary: 'Halt, set reduce-only, or resume a scope',
+        tags: ['operations'],
+        querystring,
+        body: jsonSchemaOf(TradingStateRequestSchema),
+        response: { 200: jsonSchemaOf(TradingStateEntrySchema, 'output') },
+      },
+      config: { role: 'admin', rateLimit },
+    },
     (request, reply) => {
       const body = request.body as { scope: { type: Aggregation; id?: string }; state: TradingState; reason: string };
       const { type, id } = body.scope;
@@ -39,7 +51,7 @@ export function operationRoutes(app: FastifyInstance, { engine, config, clock, s
       const entry = engine.setTradingState(type, id, body.state, body.reason);
       // The audit line only for a change that was made (not one refused: journal down, table full).
       request.log.info({ scope: body.scope, state: body.state, by: request.principal?.name }, 'trading state changed');
-      return sendDurably(reply, store, entry);
+      return sendDurably(reply, store, entryView(entry));
     },
   );
 
