@@ -57,7 +57,40 @@ export const PositionsRequestSchema = z.strictObject({
   replace: z.boolean().optional(),
 });
 
+export const PositionsResponseSchema = z.object({ applied: z.number().int(), replaced: z.boolean() });
+
 export const MarketDataRequestSchema = z.strictObject({ prices: z.array(ReferencePriceSchema).min(1).max(100_000) });
+export const MarketDataResponseSchema = z.object({ updated: z.number().int() });
+
+export const SessionResetResponseSchema = z.object({ reset: z.literal(true), at: z.string() });
+
+const PositionViewSchema = z.object({
+  symbol: z.string(),
+  quantity: z.number(),
+  avgPrice: z.number(),
+  openBuyQuantity: z.number(),
+  openSellQuantity: z.number(),
+  openBuyNotional: z.number(),
+  openSellNotional: z.number(),
+  openOrders: z.number().int(),
+  /** The fresh reference, else the last fill; null when the symbol has no mark. */
+  markPrice: z.number().nullable(),
+  realizedPnl: z.number(),
+  /** At the fresh reference only; null without one (0 when flat). */
+  unrealizedPnl: z.number().nullable(),
+  /** max(|P + B|, |P − S|) × mark; null without a mark. */
+  grossNotional: z.number().nullable(),
+});
+
+export const AccountExposureSchema = z.object({
+  accountId: z.string(),
+  positions: z.array(PositionViewSchema),
+  openOrders: z.number().int(),
+  /** Null when any held symbol has no mark. */
+  grossNotional: z.number().nullable(),
+  realizedPnl: z.number(),
+  unrealizedPnl: z.number().nullable(),
+});
 
 /**
  * The body of a route that needs none (a reset, a delete): absent or `{}`. A field here is
@@ -73,12 +106,24 @@ export const AccountIdParamsSchema = z.strictObject({ id: IdentifierSchema });
 
 export const LimitsResponseSchema = z.object({ version: z.number().int(), limits: z.array(z.looseObject({})) });
 export const LimitResponseSchema = z.object({ version: z.number().int(), limit: z.looseObject({}) });
+export const LimitDeletedResponseSchema = z.object({ version: z.number().int(), deleted: z.string() });
 export const LimitWriteSchema = LimitDefinitionSchema;
 
 export const EvaluateRequestSchema = z.strictObject({
   value: z.number().min(-1e15).max(1e15),
   /** The id on the limit's `per` key: an account id for per: account, `ACC|SYM` for account+symbol; omit for global limits. */
   scopeId: z.string().min(1).max(140).optional(),
+});
+
+/** A value graded against a value limit; `threshold` and `violation` only when it breached one. */
+export const EvaluateResponseSchema = z.object({
+  limitId: z.string(),
+  key: z.string(),
+  value: z.number(),
+  severity: SeveritySchema,
+  action: ActionSchema,
+  threshold: z.number().optional(),
+  violation: OrderViolationSchema.optional(),
 });
 
 /** A trading-state scope, as it is written and as it is answered: `id` for all but `global`. */
@@ -120,3 +165,42 @@ export const ViolationQuerySchema = z.strictObject({
   cursor: CursorSchema.optional(),
   pageSize: PageSizeSchema.optional(),
 });
+
+/** The previous page's last item, for `cursor`; null on the last page. */
+const NextCursorSchema = z.string().nullable();
+
+/** One breach as it happened; times are epoch milliseconds. */
+export const ViolationEventSchema = z.object({
+  seq: z.number().int(),
+  violationId: z.string(),
+  at: z.number(),
+  limitId: z.string(),
+  kind: LimitKindSchema,
+  severity: SeveritySchema,
+  action: ActionSchema,
+  value: z.number(),
+  threshold: z.number(),
+  key: z.string(),
+  /** Absent for a value fed to POST /v1/limits/{id}/evaluate. */
+  orderId: z.string().optional(),
+  message: z.string(),
+});
+export const ViolationPageSchema = z.object({ items: z.array(ViolationEventSchema), nextCursor: NextCursorSchema });
+
+/** A breach of one limit on one key that has not resolved, as of its latest breach. */
+export const ActiveViolationSchema = z.object({
+  violationId: z.string(),
+  limitId: z.string(),
+  kind: LimitKindSchema,
+  key: z.string(),
+  severity: SeveritySchema,
+  action: ActionSchema,
+  value: z.number(),
+  maxValue: z.number(),
+  threshold: z.number(),
+  count: z.number().int(),
+  firstAt: z.number(),
+  lastAt: z.number(),
+  message: z.string(),
+});
+export const ActiveViolationPageSchema = z.object({ items: z.array(ActiveViolationSchema), nextCursor: NextCursorSchema });

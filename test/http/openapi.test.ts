@@ -45,4 +45,19 @@ describe('openapi.yaml', () => {
     expect(document.paths['/v1/limits']!.post!.responses['201']).toMatchObject({ description: 'Created', content: { 'application/json': { schema: { required: ['version', 'limit'] } } } });
     expect(Object.keys(document.paths['/v1/limits']!.get!.responses)).toContain('200');
   });
+
+  it('documents the body of every 2xx JSON answer of the API (all but the event stream)', () => {
+    type Operation = { responses: Record<string, { content?: unknown }> };
+    const document = parse(readFileSync('openapi.yaml', 'utf8')) as { paths: Record<string, Record<string, Operation>> };
+    const undocumented: string[] = [];
+    for (const [path, operations] of Object.entries(document.paths)) {
+      if (!path.startsWith('/v1/') || path === '/v1/violations/stream') continue;
+      for (const [method, operation] of Object.entries(operations)) {
+        for (const [status, response] of Object.entries(operation.responses)) {
+          if (status.startsWith('2') && response.content === undefined) undocumented.push(`${method.toUpperCase()} ${path} ${status}`);
+        }
+      }
+    }
+    expect(undocumented).toEqual([]);
+  });
 });

@@ -5,7 +5,15 @@ import type { Telemetry } from '../../telemetry/metrics.js';
 import { assertWritable, sendDurably } from '../durable-reply.js';
 import { jsonSchemaOf } from '../json-schema.js';
 import { perToken } from '../plugins/rate-limit.js';
-import { ExecutionsRequestSchema, ExecutionsResponseSchema, MarketDataRequestSchema, NoQuerySchema, PositionsRequestSchema } from '../schemas.js';
+import {
+  ExecutionsRequestSchema,
+  ExecutionsResponseSchema,
+  MarketDataRequestSchema,
+  MarketDataResponseSchema,
+  NoQuerySchema,
+  PositionsRequestSchema,
+  PositionsResponseSchema,
+} from '../schemas.js';
 import type { RouteDeps } from './deps.js';
 
 /** What gateways and feeds send back: executions, start-of-day positions, reference prices. */
@@ -41,6 +49,7 @@ export function feedRoutes(app: FastifyInstance, { engine, config, store, teleme
         tags: ['state'],
         querystring,
         body: jsonSchemaOf(PositionsRequestSchema),
+        response: { 200: jsonSchemaOf(PositionsResponseSchema, 'output') },
       },
       config: { role: 'gateway', rateLimit },
     },
@@ -55,7 +64,13 @@ export function feedRoutes(app: FastifyInstance, { engine, config, store, teleme
   app.put(
     '/v1/market-data',
     {
-      schema: { summary: 'Reference prices', tags: ['state'], querystring, body: jsonSchemaOf(MarketDataRequestSchema) },
+      schema: {
+        summary: 'Reference prices',
+        tags: ['state'],
+        querystring,
+        body: jsonSchemaOf(MarketDataRequestSchema),
+        response: { 200: jsonSchemaOf(MarketDataResponseSchema, 'output') },
+      },
       config: { role: 'gateway', rateLimit },
     },
     (request, reply) => {

@@ -6,7 +6,17 @@ import { absentBodyIsEmpty } from '../body-validation.js';
 import { assertWritable, sendDurably } from '../durable-reply.js';
 import { jsonSchemaOf } from '../json-schema.js';
 import { perToken } from '../plugins/rate-limit.js';
-import { EmptyBodySchema, EvaluateRequestSchema, LimitIdParamsSchema, LimitResponseSchema, LimitsResponseSchema, LimitWriteSchema, NoQuerySchema } from '../schemas.js';
+import {
+  EmptyBodySchema,
+  EvaluateRequestSchema,
+  EvaluateResponseSchema,
+  LimitDeletedResponseSchema,
+  LimitIdParamsSchema,
+  LimitResponseSchema,
+  LimitsResponseSchema,
+  LimitWriteSchema,
+  NoQuerySchema,
+} from '../schemas.js';
 import type { RouteDeps } from './deps.js';
 
 /** A book version as the ETag carries it: no sign, no leading zeros. */
@@ -72,7 +82,10 @@ export function limitRoutes(app: FastifyInstance, { engine, config, store, telem
 
   app.put(
     '/v1/limits/:id',
-    { schema: { summary: 'Create or replace a limit', tags: ['limits'], params, querystring, body: jsonSchemaOf(LimitWriteSchema) }, config: { role: 'admin', rateLimit } },
+    {
+      schema: { summary: 'Create or replace a limit', tags: ['limits'], params, querystring, body: jsonSchemaOf(LimitWriteSchema), response: { 200: jsonSchemaOf(LimitResponseSchema, 'output') } },
+      config: { role: 'admin', rateLimit },
+    },
     (request, reply) => {
       const { id } = request.params as { id: string };
       const definition = request.body as { id: string };
@@ -86,7 +99,14 @@ export function limitRoutes(app: FastifyInstance, { engine, config, store, telem
   app.delete(
     '/v1/limits/:id',
     {
-      schema: { summary: 'Remove a limit (its active violations resolve)', tags: ['limits'], params, querystring, body: jsonSchemaOf(EmptyBodySchema) },
+      schema: {
+        summary: 'Remove a limit (its active violations resolve)',
+        tags: ['limits'],
+        params,
+        querystring,
+        body: jsonSchemaOf(EmptyBodySchema),
+        response: { 200: jsonSchemaOf(LimitDeletedResponseSchema, 'output') },
+      },
       preValidation: absentBodyIsEmpty,
       config: { role: 'admin', rateLimit },
     },
@@ -101,7 +121,14 @@ export function limitRoutes(app: FastifyInstance, { engine, config, store, telem
   app.post(
     '/v1/limits/:id/evaluate',
     {
-      schema: { summary: 'Feed a value limit (the review\'s check_limit)', tags: ['limits'], params, querystring, body: jsonSchemaOf(EvaluateRequestSchema) },
+      schema: {
+        summary: 'Feed a value limit (the review\'s check_limit)',
+        tags: ['limits'],
+        params,
+        querystring,
+        body: jsonSchemaOf(EvaluateRequestSchema),
+        response: { 200: jsonSchemaOf(EvaluateResponseSchema, 'output') },
+      },
       config: { role: 'gateway', rateLimit },
     },
     (request, reply) => {

@@ -7,7 +7,16 @@ import { absentBodyIsEmpty } from '../body-validation.js';
 import { assertWritable, sendDurably } from '../durable-reply.js';
 import { jsonSchemaOf } from '../json-schema.js';
 import { perToken } from '../plugins/rate-limit.js';
-import { AccountIdParamsSchema, EmptyBodySchema, NoQuerySchema, TradingStateEntrySchema, TradingStateRequestSchema, TradingStatesResponseSchema } from '../schemas.js';
+import {
+  AccountExposureSchema,
+  AccountIdParamsSchema,
+  EmptyBodySchema,
+  NoQuerySchema,
+  SessionResetResponseSchema,
+  TradingStateEntrySchema,
+  TradingStateRequestSchema,
+  TradingStatesResponseSchema,
+} from '../schemas.js';
 import type { RouteDeps } from './deps.js';
 
 /** An entry as the API answers it: the scope as a PUT writes it, `{ type, id? }`, not its key. */
@@ -58,7 +67,13 @@ export function operationRoutes(app: FastifyInstance, { engine, config, clock, s
   app.post(
     '/v1/sessions/reset',
     {
-      schema: { summary: 'Start a new trading day for the whole firm: realized P&L and rate windows restart', tags: ['operations'], querystring, body: jsonSchemaOf(EmptyBodySchema) },
+      schema: {
+        summary: 'Start a new trading day for the whole firm: realized P&L and rate windows restart',
+        tags: ['operations'],
+        querystring,
+        body: jsonSchemaOf(EmptyBodySchema),
+        response: { 200: jsonSchemaOf(SessionResetResponseSchema, 'output') },
+      },
       preValidation: absentBodyIsEmpty,
       config: { role: 'admin', rateLimit },
     },
@@ -72,7 +87,15 @@ export function operationRoutes(app: FastifyInstance, { engine, config, clock, s
 
   app.get(
     '/v1/accounts/:id/exposure',
-    { schema: { summary: 'Positions, open orders, gross notional and P&L of an account', tags: ['operations'], params: jsonSchemaOf(AccountIdParamsSchema) }, config: { role: 'ops', rateLimit } },
+    {
+      schema: {
+        summary: 'Positions, open orders, gross notional and P&L of an account',
+        tags: ['operations'],
+        params: jsonSchemaOf(AccountIdParamsSchema),
+        response: { 200: jsonSchemaOf(AccountExposureSchema, 'output') },
+      },
+      config: { role: 'ops', rateLimit },
+    },
     (request, reply) => reply.send(engine.exposure((request.params as { id: string }).id)),
   );
 }

@@ -5,7 +5,7 @@ import type { Page, ViolationFilter, ViolationNotice } from '../../domain/violat
 import { ProblemError } from '../problems.js';
 import { jsonSchemaOf } from '../json-schema.js';
 import { perToken } from '../plugins/rate-limit.js';
-import { DEFAULT_PAGE_SIZE, ViolationQuerySchema } from '../schemas.js';
+import { ActiveViolationPageSchema, DEFAULT_PAGE_SIZE, ViolationPageSchema, ViolationQuerySchema } from '../schemas.js';
 import type { RouteDeps } from './deps.js';
 
 /** A slow stream client may buffer this much before it is dropped: memory stays bounded. */
@@ -57,6 +57,7 @@ export function violationRoutes(app: FastifyInstance, { engine, config, clock }:
         summary: 'Active violations, most recently updated first, in cursor pages; since and until bound the latest breach',
         tags: ['violations'],
         querystring,
+        response: { 200: jsonSchemaOf(ActiveViolationPageSchema, 'output') },
       },
       config: { role: 'ops', rateLimit },
     },
@@ -65,7 +66,10 @@ export function violationRoutes(app: FastifyInstance, { engine, config, clock }:
 
   app.get(
     '/v1/violations',
-    { schema: { summary: 'Violation history, newest first, in cursor pages', tags: ['violations'], querystring }, config: { role: 'ops', rateLimit } },
+    {
+      schema: { summary: 'Violation history, newest first, in cursor pages', tags: ['violations'], querystring, response: { 200: jsonSchemaOf(ViolationPageSchema, 'output') } },
+      config: { role: 'ops', rateLimit },
+    },
     (request, reply) => reply.send(pageBody(engine.violations.query(pageQueryOf(request.query as ViolationQuery), clock.now()))),
   );
 
