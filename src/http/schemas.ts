@@ -98,7 +98,7 @@ export const AccountExposureSchema = z.object({
  */
 export const EmptyBodySchema = z.strictObject({});
 
-/** The query of a route that changes state: none; `?dryRun=true` is refused, not ignored. */
+/** The query of a route that takes none (all but the violation reads): `?dryRun=true` is refused, not ignored. */
 export const NoQuerySchema = z.strictObject({});
 
 export const LimitIdParamsSchema = z.strictObject({ id: IdentifierSchema });

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import type { InjectOptions } from 'fastify';
+import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../src/domain/engine.js';
 import { bearer, testApp } from '../support/app-fixtures.js';
@@ -171,6 +173,12 @@ const CASES: BadCase[] = [
   { name: 'a query on a new limit', method: 'POST', url: '/v1/limits?dryRun=1', role: 'admin', body: limit({ id: 'new' }), status: 400, field: 'querystring.dryRun' },
   { name: 'a query on an evaluation', method: 'POST', url: '/v1/limits/var/evaluate?dryRun=1', role: 'gateway', body: { value: 11, scopeId: 'ACC-1' }, status: 400, field: 'querystring.dryRun' },
   { name: 'a query on a trading state', method: 'PUT', url: '/v1/trading-state?dryRun=1', role: 'admin', body: { scope: { type: 'global' }, state: 'HALTED', reason: 'x' }, status: 400, field: 'querystring.dryRun' },
+  // A query on a read that takes none: refused too, not ignored.
+  { name: 'a query on the limit book', method: 'GET', url: '/v1/limits?dryRun=1', role: 'ops', status: 400, field: 'querystring.dryRun' },
+  { name: 'a query on one limit', method: 'GET', url: '/v1/limits/max-qty?version=1', role: 'ops', status: 400, field: 'querystring.version' },
+  { name: 'a filter on the trading states', method: 'GET', url: '/v1/trading-state?scope=account', role: 'ops', status: 400, field: 'querystring.scope' },
+  { name: 'a time on an exposure', method: 'GET', url: '/v1/accounts/ACC-1/exposure?asOf=1', role: 'ops', status: 400, field: 'querystring.asOf' },
+  { name: 'a query on the violation stream', method: 'GET', url: '/v1/violations/stream?since=1', role: 'ops', status: 400, field: 'querystring.since' },
   // Routes that take no body.
   { name: 'a reset with a scope', method: 'POST', url: '/v1/sessions/reset', role: 'admin', body: { scope: { type: 'account', id: 'ACC-9' } }, status: 400, field: 'scope' },
   { name: 'a DELETE with a body', method: 'DELETE', url: '/v1/limits/max-qty', role: 'admin', body: { dryRun: true }, status: 400, field: 'dryRun' },
@@ -217,6 +225,31 @@ describe('bad input is a 4xx problem+json that names the field and changes nothi
       expect(stateOf(app.engine)).toEqual(before);
     });
   }
+});
+
+describe('an unknown query parameter', () => {
+  // Routes that need a body are covered above, each with a valid body (the body is validated first).
+  it('is refused with 400 naming it on every /v1 route that needs no body', async () => {
+    type Operation = { 'x-required-role': Role; requestBody?: { required: boolean } };
+    const document = parse(readFileSync('openapi.yaml', 'utf8')) as { paths: Record<string, Record<string, Operation>> };
+    const tried: string[] = [];
+    const accepted: string[] = [];
+    for (const [path, operations] of Object.entries(document.paths)) {
+      if (!path.startsWith('/v1/')) continue;
+      const url = path.replace('/v1/limits/{id}', '/v1/limits/max-qty').replace('{id}', 'ACC-1') + '?bogus=1';
+      for (const [method, operation] of Object.entries(operations)) {
+        if (operation.requestBody?.required === true) continue;
+        tried.push(`${method.toUpperCase()} ${path}`);
+        const before = stateOf(app.engine);
+        const response = await call(app.server, method.toUpperCase(), url, operation['x-required-role']);
+        const refused = response.statusCode === 400 && namesField(response.json(), 'querystring.bogus');
+        if (!refused) accepted.push(`${method.toUpperCase()} ${url} -> ${response.statusCode}`);
+        expect(stateOf(app.engine)).toEqual(before);
+      }
+    }
+    expect(accepted).toEqual([]);
+    expect(tried).toEqual(expect.arrayContaining(['GET /v1/limits', 'GET /v1/limits/{id}', 'DELETE /v1/limits/{id}', 'GET /v1/trading-state', 'GET /v1/accounts/{id}/exposure', 'GET /v1/violations/stream']));
+  });
 });
 
 describe('garbage in, never a 5xx', () => {

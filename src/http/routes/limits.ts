@@ -49,7 +49,7 @@ export function limitRoutes(app: FastifyInstance, { engine, config, store, telem
 
   app.get(
     '/v1/limits',
-    { schema: { summary: 'The limit book', tags: ['limits'], response: { 200: jsonSchemaOf(LimitsResponseSchema, 'output') } }, config: { role: 'ops', rateLimit } },
+    { schema: { summary: 'The limit book', tags: ['limits'], querystring, response: { 200: jsonSchemaOf(LimitsResponseSchema, 'output') } }, config: { role: 'ops', rateLimit } },
     (_request, reply) => withVersion(reply, engine.book).send({ version: engine.book.version, limits: engine.book.definitions }),
   );
 
@@ -71,7 +71,7 @@ export function limitRoutes(app: FastifyInstance, { engine, config, store, telem
 
   app.get(
     '/v1/limits/:id',
-    { schema: { summary: 'One limit', tags: ['limits'], params, response: { 200: jsonSchemaOf(LimitResponseSchema, 'output') } }, config: { role: 'ops', rateLimit } },
+    { schema: { summary: 'One limit', tags: ['limits'], params, querystring, response: { 200: jsonSchemaOf(LimitResponseSchema, 'output') } }, config: { role: 'ops', rateLimit } },
     (request, reply) => {
       const { id } = request.params as { id: string };
       const limit = engine.book.byId.get(id);

@@ -30,7 +30,7 @@ export function operationRoutes(app: FastifyInstance, { engine, config, clock, s
   app.get(
     '/v1/trading-state',
     {
-      schema: { summary: 'Scopes not ACTIVE (kill switches, reduce-only)', tags: ['operations'], response: { 200: jsonSchemaOf(TradingStatesResponseSchema, 'output') } },
+      schema: { summary: 'Scopes not ACTIVE (kill switches, reduce-only)', tags: ['operations'], querystring, response: { 200: jsonSchemaOf(TradingStatesResponseSchema, 'output') } },
       config: { role: 'ops', rateLimit },
     },
     (_request, reply) => reply.send({ states: engine.tradingStates.list().map(entryView) }),
@@ -92,6 +92,7 @@ export function operationRoutes(app: FastifyInstance, { engine, config, clock, s
         summary: 'Positions, open orders, gross notional and P&L of an account',
         tags: ['operations'],
         params: jsonSchemaOf(AccountIdParamsSchema),
+        querystring,
         response: { 200: jsonSchemaOf(AccountExposureSchema, 'output') },
       },
       config: { role: 'ops', rateLimit },

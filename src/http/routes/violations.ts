@@ -5,7 +5,7 @@ import type { Page, ViolationFilter, ViolationNotice } from '../../domain/violat
 import { ProblemError } from '../problems.js';
 import { jsonSchemaOf } from '../json-schema.js';
 import { perToken } from '../plugins/rate-limit.js';
-import { ActiveViolationPageSchema, DEFAULT_PAGE_SIZE, ViolationPageSchema, ViolationQuerySchema } from '../schemas.js';
+import { ActiveViolationPageSchema, DEFAULT_PAGE_SIZE, NoQuerySchema, ViolationPageSchema, ViolationQuerySchema } from '../schemas.js';
 import type { RouteDeps } from './deps.js';
 
 /** A slow stream client may buffer this much before it is dropped: memory stays bounded. */
@@ -76,7 +76,7 @@ export function violationRoutes(app: FastifyInstance, { engine, config, clock }:
   app.get(
     '/v1/violations/stream',
     {
-      schema: { summary: 'Live violations and resolutions as Server-Sent Events', tags: ['violations'] },
+      schema: { summary: 'Live violations and resolutions as Server-Sent Events', tags: ['violations'], querystring: jsonSchemaOf(NoQuerySchema) },
       config: { role: 'ops', rateLimit },
       // A HEAD would subscribe and hold a stream that never sends a body.
       exposeHeadRoute: false,
