@@ -95,12 +95,29 @@ describe('changing the book', () => {
     expect(engine.book.version).toBe(2);
   });
 
-  it('PUT of a new id creates it', async () => {
+  it('PUT of a new id creates it and answers 201, as POST does; PUT of it again replaces it and answers 200', async () => {
     const { server, engine } = await start();
-    const response = await call(server, 'PUT', '/v1/limits/new-one', 'admin', { id: 'new-one', kind: 'open_orders', thresholds: { hard: 3 } });
-    expect(response.statusCode).toBe(200);
+    const limit = { id: 'new-one', kind: 'open_orders', thresholds: { hard: 3 } };
+    const created = await call(server, 'PUT', '/v1/limits/new-one', 'admin', limit);
+    expect(created.statusCode, created.body).toBe(201);
+    expect(created.headers.etag).toBe('"2"');
+    expect(created.json()).toEqual({ version: 2, limit });
     expect(engine.book.byId.has('new-one')).toBe(true);
     expect(engine.book.version).toBe(2);
+
+    const replaced = await call(server, 'PUT', '/v1/limits/new-one', 'admin', { ...limit, thresholds: { hard: 4 } }, { 'if-match': '"2"' });
+    expect(replaced.statusCode, replaced.body).toBe(200);
+    expect(replaced.json()).toEqual({ version: 3, limit: { ...limit, thresholds: { hard: 4 } } });
+
+    // Deleted, it is new again.
+    expect((await call(server, 'DELETE', '/v1/limits/new-one', 'admin')).statusCode).toBe(200);
+    expect((await call(server, 'PUT', '/v1/limits/new-one', 'admin', limit)).statusCode).toBe(201);
+  });
+
+  it('PUT of a new id refused (stale If-Match) creates nothing and answers no 201', async () => {
+    const { server, engine } = await start();
+    expectProblem(await call(server, 'PUT', '/v1/limits/new-one', 'admin', { id: 'new-one', kind: 'open_orders', thresholds: { hard: 3 } }, { 'if-match': '"7"' }), 412);
+    expect(engine.book.byId.has('new-one')).toBe(false);
   });
 
   it('PUT whose body id differs from the path is 400 naming id', async () => {

@@ -46,6 +46,14 @@ describe('openapi.yaml', () => {
     expect(Object.keys(document.paths['/v1/limits']!.get!.responses)).toContain('200');
   });
 
+  it('documents both answers of PUT /v1/limits/{id}: 201 when it created the limit, 200 when it replaced one', () => {
+    const document = parse(readFileSync('openapi.yaml', 'utf8')) as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+    const responses = document.paths['/v1/limits/{id}']!.put!.responses;
+    expect(Object.keys(responses).filter((status) => /^2/.test(status))).toEqual(['200', '201']);
+    for (const status of ['200', '201']) expect(responses[status]).toMatchObject({ content: { 'application/json': { schema: { required: ['version', 'limit'] } } } });
+    expect(responses['201']).toMatchObject({ description: 'Created' });
+  });
+
   it('documents the body of every 2xx JSON answer of the API (all but the event stream)', () => {
     type Operation = { responses: Record<string, { content?: unknown }> };
     const document = parse(readFileSync('openapi.yaml', 'utf8')) as { paths: Record<string, Record<string, Operation>> };

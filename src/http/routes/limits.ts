@@ -46,6 +46,7 @@ export function limitRoutes(app: FastifyInstance, { engine, config, store, telem
   const rateLimit = perToken(config.rateLimit);
   const params = jsonSchemaOf(LimitIdParamsSchema);
   const querystring = jsonSchemaOf(NoQuerySchema);
+  const limitResponse = jsonSchemaOf(LimitResponseSchema, 'output');
 
   app.get(
     '/v1/limits',
@@ -56,7 +57,7 @@ export function limitRoutes(app: FastifyInstance, { engine, config, store, telem
   app.post(
     '/v1/limits',
     {
-      schema: { summary: 'Add a limit', tags: ['limits'], querystring, body: jsonSchemaOf(LimitWriteSchema), response: { 201: jsonSchemaOf(LimitResponseSchema, 'output') } },
+      schema: { summary: 'Add a limit', tags: ['limits'], querystring, body: jsonSchemaOf(LimitWriteSchema), response: { 201: limitResponse } },
       config: { role: 'admin', rateLimit },
     },
     (request, reply) => {
@@ -71,7 +72,7 @@ export function limitRoutes(app: FastifyInstance, { engine, config, store, telem
 
   app.get(
     '/v1/limits/:id',
-    { schema: { summary: 'One limit', tags: ['limits'], params, querystring, response: { 200: jsonSchemaOf(LimitResponseSchema, 'output') } }, config: { role: 'ops', rateLimit } },
+    { schema: { summary: 'One limit', tags: ['limits'], params, querystring, response: { 200: limitResponse } }, config: { role: 'ops', rateLimit } },
     (request, reply) => {
       const { id } = request.params as { id: string };
       const limit = engine.book.byId.get(id);
@@ -83,7 +84,14 @@ export function limitRoutes(app: FastifyInstance, { engine, config, store, telem
   app.put(
     '/v1/limits/:id',
     {
-      schema: { summary: 'Create or replace a limit', tags: ['limits'], params, querystring, body: jsonSchemaOf(LimitWriteSchema), response: { 200: jsonSchemaOf(LimitResponseSchema, 'output') } },
+      schema: {
+        summary: 'Create (201) or replace (200) a limit',
+        tags: ['limits'],
+        params,
+        querystring,
+        body: jsonSchemaOf(LimitWriteSchema),
+        response: { 200: limitResponse, 201: limitResponse },
+      },
       config: { role: 'admin', rateLimit },
     },
     (request, reply) => {
@@ -91,8 +99,9 @@ export function limitRoutes(app: FastifyInstance, { engine, config, store, telem
       const definition = request.body as { id: string };
       if (definition.id !== id) throw new ProblemError('validation', `body id ${definition.id} differs from the path's ${id}`, [{ field: 'id', message: 'must equal the path id' }]);
       assertWritable(store);
+      const isNew = !engine.book.byId.has(id);
       const book = engine.upsertLimit(definition, expectedVersion(request));
-      return sendDurably(withVersion(reply, book), store, { version: book.version, limit: book.byId.get(id)?.definition });
+      return sendDurably(withVersion(reply, book).code(isNew ? 201 : 200), store, { version: book.version, limit: book.byId.get(id)?.definition });
     },
   );
 
