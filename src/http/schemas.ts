@@ -170,20 +170,11 @@ export const ViolationQuerySchema = z.strictObject({
 const NextCursorSchema = z.string().nullable();
 
 /** One breach as it happened; times are epoch milliseconds. */
-export const ViolationEventSchema = z.object({
+export const ViolationEventSchema = OrderViolationSchema.extend({
   seq: z.number().int(),
-  violationId: z.string(),
   at: z.number(),
-  limitId: z.string(),
-  kind: LimitKindSchema,
-  severity: SeveritySchema,
-  action: ActionSchema,
-  value: z.number(),
-  threshold: z.number(),
-  key: z.string(),
   /** Absent for a value fed to POST /v1/limits/{id}/evaluate. */
   orderId: z.string().optional(),
-  message: z.string(),
 });
 export const ViolationPageSchema = z.object({ items: z.array(ViolationEventSchema), nextCursor: NextCursorSchema });
 

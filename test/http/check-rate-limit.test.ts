@@ -11,6 +11,17 @@ const startApp = appPerTest();
 const RATE_HEADERS = ['x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'retry-after'] as const;
 const rateHeaders = (headers: Record<string, unknown>) => Object.fromEntries(RATE_HEADERS.map((h) => [h, headers[h]]));
 
+/** Whether the limit admits one single check of `strategy` (a refusal throws a 429 problem). */
+function admitsSingle(limit: CheckRateLimit, strategy: string): boolean {
+  const { request, reply } = fakeExchange(strategy);
+  try {
+    limit.admit(request, reply);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 describe('the check routes rate limit', () => {
   it('answers with the same headers, status and problem as the plugin does on every other route', async () => {
     const { server } = await startApp({ rateLimit: TINY });
@@ -82,15 +93,7 @@ describe('CheckRateLimit', () => {
 
   it('forgets the least recently counted key beyond its capacity', () => {
     const limit = CheckRateLimit.perStrategy(config(1, 60_000, 2), () => undefined, () => 0)!;
-    const admits = (strategy: string) => {
-      const { request, reply } = fakeExchange(strategy);
-      try {
-        limit.admit(request, reply);
-        return true;
-      } catch {
-        return false;
-      }
-    };
+    const admits = (strategy: string) => admitsSingle(limit, strategy);
     expect(admits('A')).toBe(true);
     expect(admits('B')).toBe(true);
     expect(admits('A')).toBe(false); // A is now the most recent
@@ -123,15 +126,7 @@ describe('CheckRateLimit', () => {
         return { ok: false, headers, detail: (error as Error).message };
       }
     };
-    const single = (strategy: string) => {
-      const { request, reply } = fakeExchange(strategy);
-      try {
-        limit.admit(request, reply);
-        return true;
-      } catch {
-        return false;
-      }
-    };
+    const single = (strategy: string) => admitsSingle(limit, strategy);
     expect(batch('A', 'A')).toEqual({ ok: true, headers: {} }); // an admitted batch leaves the headers to the token's limit
     now += 4_000;
     expect(batch('B', 'B', 'B').ok).toBe(true); // B's window starts 4 s after A's
