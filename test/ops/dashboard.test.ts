@@ -148,7 +148,7 @@ describe(`Grafana dashboard ${DASHBOARD_FILE}`, () => {
     for (const uid of refs) expect(['${datasource}', 'prometheus']).toContain(uid);
   });
 
-  it('charts throughput by decision, check and HTTP latency, violations, active violations, event-loop lag and trading states', () => {
+  it('charts throughput by decision, check and HTTP latency, violations, active violations, event-loop lag, trading states and the journal breaker', () => {
     const all = queries.map((query) => query.expr).join('\n');
     for (const needle of [
       /sum by \(decision\) \(rate\(ulc_checks_total/,
@@ -158,6 +158,7 @@ describe(`Grafana dashboard ${DASHBOARD_FILE}`, () => {
       /ulc_active_violations/,
       /nodejs_eventloop_lag_p99_seconds/,
       /sum by \(state\) \(ulc_trading_states/,
+      /max by \(dependency\) \(ulc_dependency_breaker_state/,
     ]) {
       expect(all).toMatch(needle);
     }

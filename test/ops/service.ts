@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { buildApp } from '../../src/app.js';
@@ -17,7 +20,9 @@ const GATEWAY = { authorization: 'Bearer demo-gateway-token', 'x-deadline-ms': '
 export async function exercisedApp(): Promise<App> {
   const config = loadConfigFile(repoPath('config/default.yaml'));
   const quiet = new Writable({ write: (_chunk, _encoding, callback) => callback() });
-  const app = await buildApp({ ...config, storage: { ...config.storage, durability: 'off' } }, { defaultMetrics: true, logStream: quiet });
+  // The default durability, journalling to a fresh directory, so the journal's series exist too.
+  const dataDir = mkdtempSync(join(tmpdir(), 'ulc-ops-'));
+  const app = await buildApp({ ...config, storage: { ...config.storage, dataDir, snapshotsIn: 'main' } }, { defaultMetrics: true, logStream: quiet });
   await app.server.ready();
   const send = async (method: 'POST' | 'PUT', url: string, payload: object): Promise<void> => {
     const response = await app.server.inject({ method, url, headers: GATEWAY, payload });
