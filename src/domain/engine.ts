@@ -745,6 +745,22 @@ export class LimitEngine {
   }
 
   /** Replaces the whole state with a snapshot's (recovery). Nothing is journalled. */
+  /**
+   * Goes back to an earlier state of this running engine (a journal recovery with fsync
+   * durability: what the disk holds). Unlike a restore at start, it keeps what is not state:
+   * reference prices (market data is in no snapshot), and what violation subscribers were told
+   * (later breaches are numbered past it; violations that are gone are told as ended). As at a
+   * start, an atomic batch left in the middle is taken back.
+   */
+  rewindTo(snapshot: EngineSnapshot): void {
+    const prices = [...this.ledger.markets.values()].filter((m) => !Number.isNaN(m.refPrice)).map((m) => ({ symbol: m.symbol, price: m.refPrice, at: m.refAt }));
+    const told = this.violations.handOver();
+    this.restoreState(snapshot);
+    for (const { symbol, price, at } of prices) this.ledger.setReferencePrice(symbol, price, at);
+    this.violations.takeOver(told, this.clock.now());
+    this.abandonOpenBatches();
+  }
+
   restoreState(snapshot: EngineSnapshot): void {
     this.currentBook = this.compile(snapshot.book.limits, snapshot.book.version, undefined);
     this.trackOrdersFor(this.currentBook);

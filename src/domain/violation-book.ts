@@ -329,6 +329,24 @@ export class ViolationBook {
     for (const event of snapshot.history) this.append(event);
   }
 
+  /** What subscribers were told so far: the numbering and the active violations (see takeOver). */
+  handOver(): { seq: number; violation: number; active: ActiveViolation[] } {
+    return { seq: this.nextSeq, violation: this.nextViolation, active: this.recency.oldestFirst() };
+  }
+
+  /**
+   * After the book went back to an earlier state in the running service (a journal recovery
+   * with fsync durability): later breaches are numbered past everything subscribers were told,
+   * and they are told that violations active before and gone now ended.
+   */
+  takeOver(before: { seq: number; violation: number; active: readonly ActiveViolation[] }, at: number): void {
+    this.nextSeq = Math.max(this.nextSeq, before.seq);
+    this.nextViolation = Math.max(this.nextViolation, before.violation);
+    for (const violation of before.active) {
+      if (this.activeFor(violation.limitId).get(violation.key)?.violationId !== violation.violationId) this.notify({ type: 'resolved', violation, at });
+    }
+  }
+
   private append(event: ViolationEvent): void {
     const dropped = this.history.push(event);
     if (dropped !== undefined) this.forgetFromIndex(dropped);

@@ -6,10 +6,12 @@ export interface StoreGate {
   readonly isHealthy: boolean;
   /** Times the journal failed: a request that spans turns of the event loop sees whether one began meanwhile. */
   readonly outages: number;
-  settled(): Promise<void> | undefined;
+  /** The last journal record's sequence number, taken right after a change: what settled() is asked about. */
+  readonly lastSeq: number;
+  settled(throughSeq?: number): Promise<void> | undefined;
 }
 
-export const NO_STORE: StoreGate = { isHealthy: true, outages: 0, settled: () => undefined };
+export const NO_STORE: StoreGate = { isHealthy: true, outages: 0, lastSeq: 0, settled: () => undefined };
 
 /** State cannot be made durable: refuse the change instead of acknowledging what may be lost. */
 export function assertWritable(store: StoreGate): void {
@@ -18,10 +20,12 @@ export function assertWritable(store: StoreGate): void {
 
 /**
  * Sends the answer to a state-changing request once its changes are as durable as configured:
- * at once for async durability, after the group-commit fsync for fsync durability.
+ * at once for async durability, after the group-commit fsync for fsync durability. `throughSeq`
+ * is the last record the change appended, taken when it was made (by default now: the request
+ * made it in this same turn).
  */
-export function sendDurably(reply: FastifyReply, store: StoreGate, body: unknown): FastifyReply | Promise<FastifyReply> {
-  const settled = store.settled();
+export function sendDurably(reply: FastifyReply, store: StoreGate, body: unknown, throughSeq = store.lastSeq): FastifyReply | Promise<FastifyReply> {
+  const settled = store.settled(throughSeq);
   if (settled === undefined) return reply.send(body);
   return settled.then(
     () => reply.send(body),

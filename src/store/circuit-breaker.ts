@@ -59,12 +59,16 @@ export class CircuitBreaker {
     this.schedule();
   }
 
-  /** No more attempts (shutdown); resolves once one under way has ended. */
-  async stop(): Promise<void> {
+  /**
+   * No more attempts (shutdown); resolves once one under way has ended. With `tryLast`, a
+   * breaker still open makes one last attempt first: what it would save is otherwise lost.
+   */
+  async stop(tryLast = false): Promise<void> {
     this.isStopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     await this.attempt;
+    if (tryLast && this.current === 'open') await this.halfOpen(true);
   }
 
   private attemptFailure(): Error | undefined {
@@ -82,8 +86,8 @@ export class CircuitBreaker {
     this.timer.unref();
   }
 
-  private async halfOpen(): Promise<void> {
-    if (this.isStopped || this.current !== 'open') return;
+  private async halfOpen(isLast = false): Promise<void> {
+    if ((this.isStopped && !isLast) || this.current !== 'open') return;
     const { dependency, log } = this.options;
     this.current = 'half_open';
     this.failedDuringAttempt = undefined;

@@ -132,8 +132,13 @@ export class DurableStore {
   }
 
   /** See JournalWriter.settled: what a state-changing request awaits before it answers. */
-  settled(): Promise<void> | undefined {
-    return this.writer.settled();
+  settled(throughSeq?: number): Promise<void> | undefined {
+    return this.writer.settled(throughSeq);
+  }
+
+  /** The last record's sequence number: a request takes it right after its change, for settled(). */
+  get lastSeq(): number {
+    return this.writer.lastSeq;
   }
 
   /** Takes a snapshot now (one at a time); afterwards the journal it covers is deleted. */
@@ -148,8 +153,10 @@ export class DurableStore {
   async close(): Promise<void> {
     this.isClosing = true;
     clearInterval(this.timer);
-    // A recovery attempt under way ends first: it may still be writing its snapshot.
-    await this.breaker?.stop();
+    // A recovery attempt under way ends first (it may still be writing its snapshot); a journal
+    // still failed gets one last attempt, or the changes acknowledged since its failure
+    // (async durability) would be lost with the process.
+    await this.breaker?.stop(true);
     this.engine.recordEventsTo(undefined);
     try {
       // A failed journal takes no final snapshot, but one already under way finishes before the writer closes.
@@ -218,16 +225,12 @@ export class DurableStore {
     await this.snapshotting?.catch(() => undefined);
     // Its replica holds only what was written: it goes, and a new one starts from the new snapshot.
     const replica = this.replicas.current;
+    // Replaced afterwards only if it was working: one let go (a hung one is never replaced) stays gone.
+    const wasWorking = replica?.isHealthy === true;
     this.replicas.current = undefined;
     await replica?.close();
     const onDisk = this.options.durability === 'fsync' ? await this.durableState() : undefined;
-    if (onDisk !== undefined) {
-      const prices = referencePrices(this.engine);
-      this.engine.restoreState(onDisk);
-      for (const { symbol, price, at } of prices) this.engine.ledger.setReferencePrice(symbol, price, at);
-      // As at a start: a batch the disk holds in the middle was never answered as standing.
-      this.engine.abandonOpenBatches();
-    }
+    if (onDisk !== undefined) this.engine.rewindTo(onDisk);
     const seq = this.writer.lastSeq + 1;
     const state = this.engine.captureState();
     await this.writer.restart(seq, async () => {
@@ -239,7 +242,7 @@ export class DurableStore {
       // Synced, so a power cut cannot bring back the failed segment (perhaps with a torn tail) beside the next one.
       await fsyncDirectory(this.options.dataDir);
       // Before the new segment exists, so it is fed every record written there.
-      if (!this.isClosing) this.replicas.current = startReplica(this.options, this.log);
+      if (!this.isClosing && wasWorking) this.replicas.current = startReplica(this.options, this.log);
     });
   }
 
@@ -317,12 +320,6 @@ export class DurableStore {
   }
 }
 
-/** The engine's reference prices with their times (market data is in no snapshot). */
-function referencePrices(engine: LimitEngine): { symbol: string; price: number; at: number }[] {
-  const prices: { symbol: string; price: number; at: number }[] = [];
-  for (const market of engine.ledger.markets.values()) if (!Number.isNaN(market.refPrice)) prices.push({ symbol: market.symbol, price: market.refPrice, at: market.refAt });
-  return prices;
-}
 
 /** The snapshot worker, if configured; it may hold back as much journal as a segment holds (which triggers a snapshot anyway). */
 function startReplica(options: StoreOptions, log: StoreLog): SnapshotReplica | undefined {

@@ -23,6 +23,23 @@ export interface JournalWriterOptions {
 
 export const segmentName = (firstSeq: number): string => `journal-${String(firstSeq).padStart(16, '0')}.log`;
 
+/**
+ * What settled() rejects with: records after `durableThrough` are not on disk and never will
+ * be (with fsync durability they are rolled back by the journal's recovery), records up to it are.
+ */
+export class NotDurableError extends Error {
+  constructor(
+    failure: Error,
+    readonly durableThrough: number,
+  ) {
+    super(failure.message, { cause: failure });
+    this.name = 'NotDurableError';
+  }
+}
+
+/** Restarts whose given-up records are remembered for settled(): a request spans a few at most. */
+const LOST_RANGES_KEPT = 64;
+
 /** Bytes of the buffers records are encoded into; a larger record gets a buffer of its own size. */
 const CHUNK_BYTES = 64 * 1024;
 
@@ -46,6 +63,11 @@ export class JournalWriter {
   private durableSeq: number;
   /** settled() callers, in the order of the record each waits for. */
   private waiters: { seq: number; resolve: () => void; reject: (error: Error) => void }[] = [];
+  /**
+   * Records each restart gave up, (after, through]: never written, so a request that asks about
+   * one after the restart (it yielded between its change and its answer) is told it failed.
+   */
+  private readonly lost: { after: number; through: number; failure: Error }[] = [];
   private queue: Promise<void> = Promise.resolve();
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly syncTimer: NodeJS.Timeout | undefined;
@@ -92,6 +114,9 @@ export class JournalWriter {
     if (this.failure === undefined) return Promise.reject(new Error('journal: only a failed journal is restarted'));
     if (seq <= this.lastSeq) return Promise.reject(new Error(`journal: restart at ${seq}, records up to ${this.lastSeq} are numbered`));
     this.takeEncoded();
+    this.rejectWaiters();
+    this.lost.push({ after: this.durableSeq, through: seq, failure: this.failure });
+    if (this.lost.length > LOST_RANGES_KEPT) this.lost.shift();
     this.lastSeq = this.durableSeq = seq;
     this.failure = undefined;
     this.restarts++;
@@ -213,17 +238,26 @@ export class JournalWriter {
   }
 
   /**
-   * With fsync durability: a promise for everything appended so far being on disk, or
-   * undefined when it is already (and always with async durability). Rejects if the write fails.
-   * Records not yet durable are either waiting for a scheduled (or deferred) flush or in one
-   * under way, which may have taken them turns ago: what counts is the last record's seq.
+   * With fsync durability: a promise for the records up to `throughSeq` (by default everything
+   * appended so far) being on disk, or undefined when they are already (and always with async
+   * durability). Rejects with a NotDurableError if they never will be: their write failed, the
+   * journal failed before it, or a restart gave them up. A request passes the last seq its
+   * change appended, taken when it made it: asked later, everything appended so far may hold
+   * other requests' records, and the journal may have failed and restarted in between. Records
+   * in a write under way when the journal fails wait for that write's outcome: it may still land.
    */
-  settled(): Promise<void> | undefined {
+  settled(throughSeq = this.lastSeq): Promise<void> | undefined {
     if (this.options.durability !== 'fsync') return undefined;
-    if (this.failure !== undefined) return Promise.reject(this.failure);
-    const seq = this.lastSeq;
-    if (seq <= this.durableSeq) return undefined;
-    return new Promise<void>((resolve, reject) => this.waiters.push({ seq, resolve, reject }));
+    const lost = this.lost.find((range) => throughSeq > range.after && throughSeq <= range.through);
+    if (lost !== undefined) return Promise.reject(new NotDurableError(lost.failure, lost.after));
+    if (throughSeq <= this.durableSeq) return undefined;
+    if (this.failure !== undefined && this.flushesInFlight === 0) return Promise.reject(new NotDurableError(this.failure, this.durableSeq));
+    return new Promise<void>((resolve, reject) => {
+      const waiters = this.waiters;
+      let at = waiters.length;
+      while (at > 0 && waiters[at - 1]!.seq > throughSeq) at--;
+      waiters.splice(at, 0, { seq: throughSeq, resolve, reject });
+    });
   }
 
   /** Writes and fsyncs everything buffered, then closes the segment. */
@@ -293,10 +327,11 @@ export class JournalWriter {
       // whose request was told it failed. (The chunk's bytes up to here are not written again.)
       this.options.onWritten?.(bytes);
     })
-      // The journal has failed, and fail() has rejected every waiter.
+      // The journal has failed: its waiters are told once no write is under way (see fail).
       .catch(() => undefined)
       .finally(() => {
         this.flushesInFlight--;
+        if (this.flushesInFlight === 0 && this.failure !== undefined) this.rejectWaiters();
         if (this.flushesInFlight === 0 && this.isFlushDeferred) {
           this.isFlushDeferred = false;
           this.flushNow();
@@ -355,13 +390,25 @@ export class JournalWriter {
     return next;
   }
 
+  /**
+   * A write under way may still land (the failure was a backlog, a record too large, or another
+   * write): its records' waiters are answered when it ends, and the rest are told then, with
+   * what the disk holds by that time.
+   */
   private fail(error: Error): void {
     if (this.failure !== undefined) return;
     this.failure = error;
     this.takeEncoded();
-    for (const waiter of this.waiters) waiter.reject(error);
-    this.waiters = [];
+    if (this.flushesInFlight === 0) this.rejectWaiters();
     this.onFailure(error);
+  }
+
+  /** Tells every waiter left that its records will never be on disk. */
+  private rejectWaiters(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    const error = new NotDurableError(this.failure ?? new Error('journal: restarted'), this.durableSeq);
+    for (const waiter of waiters) waiter.reject(error);
   }
 }
 

@@ -1,16 +1,21 @@
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LimitEngine } from '../../src/domain/engine.js';
+import type { ViolationNotice } from '../../src/domain/violation-book.js';
 import { DurableStore } from '../../src/store/durable-store.js';
 import type { StoreLog, StoreOptions } from '../../src/store/durable-store.js';
 import { fileHandlePrototype, fillDisk } from '../support/disk-faults.js';
 import { order, testConfig } from '../support/engine-fixtures.js';
 import { FakeClock } from '../support/fake-clock.js';
 
-const LIMITS = [{ id: 'pos', kind: 'position', thresholds: { hard: 1_000_000 } }];
+const LIMITS = [
+  { id: 'pos', kind: 'position', thresholds: { hard: 1_000_000 } },
+  // A warning (ALERT): the order is accepted and leaves a violation.
+  { id: 'qty', kind: 'order_quantity', thresholds: { warn: 5, hard: 1_000 } },
+];
 const RETRY_MS = 100;
 
 class MemoryLog implements StoreLog {
@@ -53,8 +58,10 @@ async function session(dir: string, clock: FakeClock, durability: StoreOptions['
 }
 
 const openOrders = (engine: LimitEngine) => [...engine.ledger.allOpenOrders()].map((o) => o.orderId).sort();
-const accept = (engine: LimitEngine, orderId: string) => expect(engine.checkOrder(order({ orderId, quantity: 10 })).decision).toBe('ACCEPT');
+const accept = (engine: LimitEngine, orderId: string, fields: Parameters<typeof order>[0] = {}) =>
+  expect(engine.checkOrder(order({ orderId, quantity: 10, ...fields })).decision).toBe('ACCEPT');
 const settle = () => new Promise((resolve) => setTimeout(resolve, 30));
+const turn = () => new Promise((resolve) => setImmediate(resolve));
 const closed = (store: DurableStore) => vi.waitFor(() => expect(store.breakerState).toBe('closed'), { timeout: 5_000, interval: 10 });
 
 afterEach(() => {
@@ -206,5 +213,212 @@ describe("the journal's circuit breaker", () => {
     expect(openOrders(second.engine)).toEqual(['after', 'before']);
     await second.store.close();
     await store.close();
+  });
+});
+
+describe("the journal's circuit breaker: what requests are told, and what the service keeps", () => {
+  it('fsync: settled() asked after a recovery does not call records the recovery dropped durable', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ulc-breaker-'));
+    const clock = new FakeClock();
+    const { engine, store } = await session(dir, clock, 'fsync');
+    const freeDisk = await fillDisk();
+    accept(engine, 'dropped');
+    // Its write fails (the caller has not asked yet: a route that yields before it answers).
+    await vi.waitFor(() => expect(store.breakerState).toBe('open'), { timeout: 2_000, interval: 5 });
+    freeDisk();
+    await closed(store);
+    expect(openOrders(engine)).toEqual([]); // the recovery went back to the disk: 'dropped' is gone
+    // ...so nothing may tell its caller it is durable.
+    const settled = store.settled();
+    expect(settled).not.toBeUndefined();
+    await expect(settled).rejects.toThrow();
+    await store.close();
+  });
+
+  it('fsync: a journal that fails on its backlog while a write is in flight answers that write by its outcome: it landed, so it stands; the records after it are refused and rolled back', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ulc-breaker-'));
+    const clock = new FakeClock();
+    const { engine, store } = await session(dir, clock, 'fsync', { maxPendingEvents: 2 });
+    // A slow disk: writes wait until released.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const proto = await fileHandlePrototype();
+    const write = proto.write;
+    vi.spyOn(proto, 'write').mockImplementation(async function (this: unknown, ...args: unknown[]) {
+      await released;
+      return write.apply(this, args as [unknown]);
+    });
+    const told = (settled: Promise<void> | undefined) => (settled ?? Promise.resolve()).then(() => 'ok', () => '503');
+    accept(engine, 'in-flight');
+    const inFlight = told(store.settled());
+    await turn(); // its group commit starts, and waits for the disk
+    accept(engine, 'b');
+    const b = told(store.settled());
+    accept(engine, 'c');
+    accept(engine, 'd'); // over maxPendingEvents: the journal fails, with the write still under way
+    expect(store.breakerState).toBe('open');
+    release();
+    expect([await inFlight, await b]).toEqual(['ok', '503']);
+    vi.restoreAllMocks();
+    await closed(store);
+    expect(openOrders(engine)).toEqual(['in-flight']);
+    const second = await session(dir, clock, 'fsync');
+    expect(openOrders(second.engine)).toEqual(['in-flight']);
+    await second.store.close();
+    await store.close();
+  });
+
+  it('fsync: after the engine goes back to the disk, violation seqs and ids already streamed to subscribers are not reused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ulc-breaker-'));
+    const clock = new FakeClock();
+    const { engine, store } = await session(dir, clock, 'fsync');
+    const notices: ViolationNotice[] = [];
+    engine.violations.subscribe((n) => notices.push(n));
+    accept(engine, 'before', { accountId: 'ACC-1' });
+    await store.settled();
+    const freeDisk = await fillDisk();
+    accept(engine, 'told-failed', { accountId: 'ACC-2' });
+    await expect(store.settled()).rejects.toThrow('ENOSPC');
+    freeDisk();
+    await closed(store);
+    accept(engine, 'after', { accountId: 'ACC-3' });
+    await store.settled();
+    const events = notices.flatMap((n) => (n.type === 'violation' ? [n.event] : []));
+    // A stream client was told of ACC-2's violation; the engine no longer holds it: it should hear it end.
+    expect(engine.violations.capture().active.map((v) => v.key)).not.toContain(expect.stringContaining('ACC-2'));
+    const resolvedKeys = notices.flatMap((n) => (n.type === 'resolved' ? [n.violation.key] : []));
+    expect({
+      seqs: new Set(events.map((e) => e.seq)).size,
+      ids: new Set(events.map((e) => e.violationId)).size,
+      endOfAcc2Told: resolvedKeys.some((k) => k.includes('ACC-2')),
+    }).toEqual({ seqs: 3, ids: 3, endOfAcc2Told: true });
+    await store.close();
+  });
+
+  it('with the snapshot worker: a recovery does not bring back a worker that was let go for hanging (at most one hung worker per process)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ulc-breaker-'));
+    const clock = new FakeClock();
+    // A worker that never answers a snapshot request within its timeout.
+    const worker = { snapshotWorker: { engineConfig: testConfig(), limits: LIMITS, script: BUILT_WORKER, timeoutMs: 1 } };
+    const { engine, store } = await session(dir, clock, 'async', worker);
+    accept(engine, 'a');
+    await settle();
+    await store.snapshot(); // the worker times out: let go as unresponsive, snapshot taken on the main thread
+    expect(store.snapshotsOffThread).toBe(false);
+    const freeDisk = await fillDisk();
+    accept(engine, 'cut-back');
+    await vi.waitFor(() => expect(store.breakerState).toBe('open'), { timeout: 2_000, interval: 5 });
+    freeDisk();
+    await closed(store);
+    // README: "a worker that hung is not [replaced] ... snapshots stay on the main thread until the service restarts".
+    expect(store.snapshotsOffThread).toBe(false);
+    await store.close();
+  });
+
+  it('async: a graceful close while the breaker is open (the disk works again) keeps the changes acknowledged before the failure', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ulc-breaker-'));
+    const clock = new FakeClock();
+    const { engine, store } = await session(dir, clock, 'async', { recoveryIntervalMs: 60_000 });
+    accept(engine, 'before');
+    await settle();
+    const freeDisk = await fillDisk();
+    accept(engine, 'acknowledged'); // answered 200 at once (async), then its write fails
+    await vi.waitFor(() => expect(store.breakerState).toBe('open'), { timeout: 2_000, interval: 5 });
+    freeDisk();
+    // SIGTERM before the next attempt: close() stops the breaker and takes no final snapshot.
+    await store.close().catch(() => undefined);
+    const second = await session(dir, clock, 'async');
+    expect(openOrders(second.engine)).toEqual(['acknowledged', 'before']);
+    await second.store.close();
+    expect(readdirSync(dir).length).toBeGreaterThan(0);
+  });
+});
+
+/** The directory as a kill -9 right now would leave it (every write so far reached the disk). */
+function copyOf(dir: string): string {
+  const copy = mkdtempSync(join(tmpdir(), 'ulc-breaker-crash-'));
+  cpSync(dir, copy, { recursive: true });
+  return copy;
+}
+
+describe("a kill -9 at any step of the breaker's recovery attempt", () => {
+  for (const durability of ['fsync', 'async'] as const) {
+    it(`${durability}: every directory left behind opens, with no told-failed change and no half of an atomic batch`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'ulc-breaker-'));
+      const clock = new FakeClock();
+      const { engine, store } = await session(dir, clock, durability);
+      accept(engine, 'before');
+      // An atomic batch between its slices: its first reservation is journalled, it is not answered.
+      const run = engine.beginBatch([order({ orderId: 'a1', quantity: 10 }), order({ orderId: 'a2', quantity: 10 })], { atomic: true });
+      engine.advanceBatch(run, 1);
+      await (store.settled() ?? settle());
+      await settle();
+      const freeDisk = await fillDisk();
+      accept(engine, 'cut-back');
+      await (store.settled() ?? Promise.resolve()).catch(() => undefined);
+      await vi.waitFor(() => expect(store.breakerState).toBe('open'), { timeout: 2_000, interval: 5 });
+      freeDisk();
+      const copies: string[] = [];
+      const proto = (await fileHandlePrototype()) as unknown as Record<string, (...args: unknown[]) => unknown>;
+      for (const name of ['write', 'sync', 'read', 'close', 'truncate', 'stat'].filter((n) => Object.hasOwn(proto, n))) {
+        const original = proto[name]!;
+        vi.spyOn(proto as Record<string, (...args: unknown[]) => unknown>, name).mockImplementation(function (this: unknown, ...args: unknown[]) {
+          if (store.breakerState === 'half_open') copies.push(copyOf(dir));
+          return original.apply(this, args);
+        });
+      }
+      await closed(store);
+      vi.restoreAllMocks();
+      copies.push(copyOf(dir));
+      expect(copies.length).toBeGreaterThan(5);
+      const found: string[] = [];
+      for (const copy of copies) {
+        let orders: string;
+        try {
+          const restarted = await session(copy, clock, durability, { recoveryIntervalMs: undefined });
+          orders = openOrders(restarted.engine).join(',');
+          await restarted.store.close();
+        } catch (error) {
+          orders = `unreadable: ${(error as Error).message}`;
+        }
+        found.push(orders);
+      }
+      const allowed = durability === 'fsync' ? ['before'] : ['before', 'before,cut-back'];
+      expect(found.filter((f) => !allowed.includes(f))).toEqual([]);
+      await store.close();
+    });
+  }
+});
+
+describe('close() during the half-open attempt', () => {
+  it('with the snapshot worker: close() waits for the attempt, leaves no worker running, and the directory opens whole', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ulc-breaker-'));
+    const clock = new FakeClock();
+    const worker = { snapshotWorker: { engineConfig: testConfig(), limits: LIMITS, script: BUILT_WORKER } };
+    const { engine, store } = await session(dir, clock, 'async', worker);
+    accept(engine, 'before');
+    await settle();
+    const freeDisk = await fillDisk();
+    accept(engine, 'cut-back');
+    await vi.waitFor(() => expect(store.breakerState).toBe('open'), { timeout: 2_000, interval: 5 });
+    freeDisk();
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const proto = await fileHandlePrototype();
+    const write = proto.write;
+    vi.spyOn(proto, 'write').mockImplementation(async function (this: unknown, ...args: unknown[]) {
+      await released;
+      return write.apply(this, args as [unknown]);
+    });
+    await vi.waitFor(() => expect(store.breakerState).toBe('half_open'), { timeout: 2_000, interval: 2 });
+    const closing = store.close();
+    await settle();
+    release();
+    await closing;
+    vi.restoreAllMocks();
+    expect((store as unknown as { replicas: { current: unknown } }).replicas.current).toBeUndefined();
+    const second = await session(dir, clock, 'async');
+    expect(openOrders(second.engine)).toEqual(['before', 'cut-back']);
+    await second.store.close();
   });
 });

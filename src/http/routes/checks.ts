@@ -118,17 +118,23 @@ function batchRoute(app: FastifyInstance, { engine, config, telemetry, tracing, 
       return reply.send(refused);
     }
     const span = tracing.isEnabled ? tracing.startSpan('ulc.check_batch', request.headers, { 'ulc.batch.size': body.orders.length }) : undefined;
-    const finish = (result: BatchResult, engineMs: number) => {
+    const serialize = (result: BatchResult): Promise<string> | BatchResult =>
+      result.results.length <= SERIALIZE_SLICE ? result : serializer.serialize(result, nextTurn);
+    const finish = (result: BatchResult, engineMs: number, throughSeq: number, slices?: readonly SliceEnd[]) => {
       telemetry.recordBatch(result, engineMs);
       if (span !== undefined) endBatchSpan(tracing, span, result);
       if (result.summary.rejected > 0 && !isWarmUp) logBatchRejections(request, body.orders, result);
-      if (result.results.length <= SERIALIZE_SLICE) return sendDurably(reply, store, result);
-      return serializer.serialize(result, nextTurn).then((text) => sendDurably(reply.type('application/json; charset=utf-8'), store, text));
+      const answer = serialize(result);
+      if (slices === undefined || options.atomic) {
+        if (!(answer instanceof Promise)) return sendDurably(reply, store, answer, throughSeq);
+        return answer.then((text) => sendDurably(reply.type('application/json; charset=utf-8'), store, text, throughSeq));
+      }
+      return answerPartlyDurable(reply, store, { result, answer, throughSeq, slices, orders: body.orders, serialize });
     };
     const options = { atomic: body.atomic === true, deadline: request.deadlineAt };
     if (body.orders.length > BATCH_SLICE) {
       return checkInSlices(engine, store, body.orders, options).then(
-        ({ result, engineMs }) => finish(result, engineMs),
+        ({ result, engineMs, slices }) => finish(result, engineMs, slices[slices.length - 1]!.seq, slices),
         (error: unknown) => {
           if (span !== undefined) tracing.end(span, error);
           throw error;
@@ -137,7 +143,7 @@ function batchRoute(app: FastifyInstance, { engine, config, telemetry, tracing, 
     }
     const started = performance.now();
     const result = span === undefined ? engine.checkBatch(body.orders, options) : traced(tracing, span, () => engine.checkBatch(body.orders, options));
-    return finish(result, performance.now() - started);
+    return finish(result, performance.now() - started, store.lastSeq);
   };
   app.post(
     '/v1/checks/batch',
@@ -192,18 +198,72 @@ async function checkInSlices(
   store: StoreGate,
   orders: readonly Order[],
   options: { atomic: boolean; deadline: number },
-): Promise<{ result: BatchResult; engineMs: number }> {
+): Promise<{ result: BatchResult; engineMs: number; slices: SliceEnd[] }> {
   const outages = store.outages;
   const run = engine.beginBatch(orders, options);
+  const slices: SliceEnd[] = [];
   let engineMs = 0;
   for (;;) {
     const started = performance.now();
     const isDone = engine.advanceBatch(run, BATCH_SLICE);
     engineMs += performance.now() - started;
-    if (isDone) return { result: run.result, engineMs };
+    slices.push({ next: run.next, seq: store.lastSeq });
+    if (isDone) return { result: run.result, engineMs, slices };
     await nextTurn();
     if (!store.isHealthy || store.outages !== outages) engine.abortBatch(run, 'DEPENDENCY_UNAVAILABLE');
   }
+}
+
+/** Where a slice of a batch ended: the next order's index, and the last journal record by then. */
+interface SliceEnd {
+  next: number;
+  seq: number;
+}
+
+/**
+ * Answers a batch checked in slices once it is durable. Each slice's records went to disk in
+ * writes of their own, so if the journal failed after some of them (fsync durability), the
+ * slices up to the last durable record stand (they are on disk, and recovery keeps them) and
+ * the rest do not (recovery rolls them back): those orders are answered DEPENDENCY_UNAVAILABLE
+ * rather than the whole batch 503, which would tell the gateway that orders standing on disk
+ * were refused. An atomic batch is all or none anyway: it is not answered here.
+ */
+async function answerPartlyDurable(
+  reply: FastifyReply,
+  store: StoreGate,
+  batch: {
+    result: BatchResult;
+    answer: Promise<string> | BatchResult;
+    throughSeq: number;
+    slices: readonly SliceEnd[];
+    orders: readonly Order[];
+    serialize: (result: BatchResult) => Promise<string> | BatchResult;
+  },
+): Promise<FastifyReply> {
+  // Handled at once: the answer may take turns to serialise, and the write may fail meanwhile.
+  const failed = store.settled(batch.throughSeq)?.then(
+    () => undefined,
+    (error: unknown) => error as Error,
+  );
+  const answer = await batch.answer;
+  const error = await failed;
+  if (error === undefined) return send(reply, answer);
+  const durableThrough = (error as { durableThrough?: unknown }).durableThrough;
+  let standing = 0;
+  for (const slice of batch.slices) if (typeof durableThrough === 'number' && slice.seq <= durableThrough) standing = slice.next;
+  if (standing === 0) throw new ProblemError('unavailable', `the change could not be made durable: ${error.message}`);
+  return send(reply, await batch.serialize(refusedFrom(batch.result, batch.orders, standing)));
+}
+
+function send(reply: FastifyReply, answer: string | BatchResult): FastifyReply {
+  return typeof answer === 'string' ? reply.type('application/json; charset=utf-8').send(answer) : reply.send(answer);
+}
+
+/** The batch's results with every order from `first` on answered DEPENDENCY_UNAVAILABLE. */
+function refusedFrom(result: BatchResult, orders: readonly Order[], first: number): BatchResult {
+  const results = result.results.map((r, i) => (i < first ? r : dependencyUnavailable(orders[i]!, r.bookVersion)));
+  const accepted = results.filter((r) => r.decision === 'ACCEPT').length;
+  return { results, summary: { total: results.length, accepted, rejected: results.length - accepted } };
 }
 
 /** The journal cannot record a reservation: fail closed without touching the engine. */
