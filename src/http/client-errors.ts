@@ -11,7 +11,7 @@ import { PROBLEM_TYPES, problemBody } from './problems.js';
 export function clientErrorHandler(error: ConnectionError, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   const kind = problemKindOf(error.code);
-  if (socket.writable) {
+  if (socket.writable && mayAnswer(socket)) {
     const body = JSON.stringify(problemBody(kind, detailOf(kind)));
     const { status, title } = PROBLEM_TYPES[kind];
     socket.write(
@@ -31,4 +31,17 @@ function detailOf(kind: ProblemKind): string {
   if (kind === 'requestTimeout') return 'the request did not arrive whole within server.requestTimeoutMs';
   if (kind === 'headersTooLarge') return 'the request headers exceed the size limit';
   return 'the request could not be parsed as HTTP/1.1';
+}
+
+/**
+ * Whether the problem can be this connection's next response. Not while one is under way or
+ * owed to an earlier request (an event stream; a pipelined request still waiting for its
+ * journal write): the problem would land inside it or be taken for it, so the connection just
+ * closes. A request whose body stopped arriving is owed its own answer: that is the 408.
+ */
+function mayAnswer(socket: Socket): boolean {
+  // Node's HTTP server keeps the response a connection owes on the socket.
+  const owed = (socket as Socket & { _httpMessage?: { headersSent: boolean; req?: { complete: boolean } } | null })._httpMessage;
+  if (owed == null) return true;
+  return !owed.headersSent && owed.req?.complete === false;
 }

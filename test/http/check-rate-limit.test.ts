@@ -91,16 +91,22 @@ describe('CheckRateLimit', () => {
     expect(admit('A')).toEqual({ ok: true, headers: { 'x-ratelimit-limit': 2, 'x-ratelimit-remaining': 1, 'x-ratelimit-reset': 1 } });
   });
 
-  it('forgets the least recently counted key beyond its capacity', () => {
-    const limit = CheckRateLimit.perStrategy(config(1, 60_000, 2), () => undefined, () => 0)!;
+  it('keeps at most its capacity of keys, forgetting only windows that ran out, least recently counted first', () => {
+    let now = 0;
+    const limit = CheckRateLimit.perStrategy(config(1, 60_000, 2), () => undefined, () => now)!;
     const admits = (strategy: string) => admitsSingle(limit, strategy);
     expect(admits('A')).toBe(true);
+    now += 30_000;
     expect(admits('B')).toBe(true);
-    expect(admits('A')).toBe(false); // A is now the most recent
-    expect(admits('C')).toBe(true); // evicts B
+    // Full, and both windows still count: forgetting one would reset its limit, so C is refused.
+    expect(admits('C')).toBe(false);
     expect(admits('A')).toBe(false);
-    expect(admits('B')).toBe(true); // forgotten, so counted afresh (evicts C)
-    expect(admits('C')).toBe(true);
+    now += 30_000; // A's window has run out, B's has not
+    expect(admits('C')).toBe(true); // takes A's place, though A was counted (refused) after B
+    expect(admits('B')).toBe(false); // B's window was kept
+    expect(admits('D')).toBe(false); // B and C both still count
+    now += 30_000; // B's has run out
+    expect(admits('D')).toBe(true);
   });
 
   it('keys by token when the body names no strategy, and is absent when rate limits are off', () => {
@@ -143,8 +149,25 @@ describe('CheckRateLimit', () => {
     now += 5_000; // A's window has run out: a batch starts a new one
     expect(batch('A', 'A', 'A').ok).toBe(true);
     expect(single('A')).toBe(false);
-    expect(batch('C', 'C', 'C', 'C')).toMatchObject({ ok: false, headers: { 'retry-after': 10 } });
+    // More of C's orders than its limit allows at all: refused, with nothing to wait for.
+    const tooMany = batch('C', 'C', 'C', 'C');
+    expect(tooMany).toMatchObject({ ok: false, headers: { 'x-ratelimit-remaining': 3 } });
+    expect(tooMany.headers).not.toHaveProperty('retry-after');
     expect(limited).toBe(4);
+  });
+
+  it("cannot be made to forget other strategies' windows by a batch naming new ones while every kept window still counts", () => {
+    let now = 0;
+    const limit = CheckRateLimit.perStrategy(config(1, 60_000, 2), () => undefined, () => now)!;
+    expect(admitsSingle(limit, 'MM-1')).toBe(true);
+    expect(admitsSingle(limit, 'A')).toBe(true);
+    expect(admitsSingle(limit, 'MM-1')).toBe(false);
+    const { reply, headers } = fakeExchange(undefined);
+    expect(() => limit.admitOrders(reply, [{ strategyId: 'X' }, { strategyId: 'Y' }])).toThrow(/rateLimit\.cacheSize/);
+    expect(headers['retry-after']).toBe(60);
+    expect(admitsSingle(limit, 'MM-1')).toBe(false); // still over its limit
+    now += 60_000; // the kept windows have run out: they make room
+    expect(() => limit.admitOrders(fakeExchange(undefined).reply, [{ strategyId: 'X' }])).not.toThrow();
   });
 
   it('words durations as the plugin does', () => {

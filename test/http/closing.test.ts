@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { TOKENS, testApp } from '../support/app-fixtures.js';
 import { anOrder } from './http-helpers.js';
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /** Everything the server writes on `socket` until it has written `count` responses. */
 function responses(socket: Socket, count: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -72,6 +74,31 @@ describe('requests the HTTP parser refuses', () => {
       expect(waitedMs).toBeGreaterThanOrEqual(300);
       expect(waitedMs).toBeLessThan(5_000);
       expect(app.engine.ledger.openOrderCount).toBe(0);
+    } finally {
+      await app.server.close();
+    }
+  });
+});
+
+describe('a parser error on a connection whose response is under way', () => {
+  it('writes no problem into a response already under way (an event stream): it closes the connection', { timeout: 10_000 }, async () => {
+    const app = await testApp();
+    try {
+      const { port } = new URL(await app.server.listen({ host: '127.0.0.1', port: 0 }));
+      const socket = connect(Number(port), '127.0.0.1');
+      await new Promise((resolve) => socket.once('connect', resolve));
+      let text = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => (text += chunk));
+      socket.on('error', () => {});
+      const closed = new Promise((resolve) => socket.on('close', resolve));
+      socket.write(`GET /v1/violations/stream HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer ${TOKENS.ops}\r\n\r\n`);
+      await sleep(200);
+      expect(text).toMatch(/^HTTP\/1\.1 200[^]*: connected/);
+      // Bytes that are not HTTP on the same connection: the parser fails while the stream's response is open.
+      socket.write('HELLO THERE\r\n\r\n');
+      await Promise.race([closed, sleep(2_000)]);
+      expect(text.match(/HTTP\/1\.1 \d{3}/g)).toEqual(['HTTP/1.1 200']);
     } finally {
       await app.server.close();
     }

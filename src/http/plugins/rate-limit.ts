@@ -46,7 +46,8 @@ interface Window {
 /**
  * A fixed-window rate limit of one route, kept in process: the same counting as the plugin's
  * local store (a window starts at a key's first request and lasts `timeWindowMs`; the count
- * restarts after it), with its least recently used keys forgotten beyond `capacity`.
+ * restarts after it), with at most `capacity` keys: windows that ran out are forgotten to make
+ * room, and a new key is refused while every kept window still counts.
  */
 export class CheckRateLimit {
   /** Map order is recency order: a key is moved to the end whenever it is counted. */
@@ -82,7 +83,9 @@ export class CheckRateLimit {
    */
   admit(request: FastifyRequest, reply: FastifyReply): void {
     const now = this.now();
-    const window = this.take(this.keyOf(request), 1, now);
+    const key = this.keyOf(request);
+    if (!this.windows.has(key)) this.makeRoomFor(1, now, reply);
+    const window = this.take(key, 1, now);
     const resetSeconds = Math.ceil((this.timeWindowMs - (now - window.startedAt)) / 1000);
     if (window.count <= this.max) {
       reply.header('x-ratelimit-limit', this.max);
@@ -117,6 +120,16 @@ export class CheckRateLimit {
     }
     const now = this.now();
     const windows = this.windows;
+    let newKeys = 0;
+    for (const strategyId of pending.keys()) if (!windows.has(strategyKeyOf(strategyId))) newKeys++;
+    if (newKeys > 0) {
+      try {
+        this.makeRoomFor(newKeys, now, reply);
+      } catch (error) {
+        pending.clear();
+        throw error;
+      }
+    }
     let refused: string | undefined;
     let refusedUsed = 0;
     let refusedResetMs = -1;
@@ -144,9 +157,10 @@ export class CheckRateLimit {
     reply.header('x-ratelimit-limit', this.max);
     reply.header('x-ratelimit-remaining', Math.max(0, this.max - refusedUsed));
     reply.header('x-ratelimit-reset', resetSeconds);
-    reply.header('retry-after', resetSeconds);
     const after = longDuration(resetSeconds * 1000);
     const per = longDuration(this.timeWindowMs);
+    // No retry-after for a batch that can never pass as it is: sent again, it would be refused again.
+    if (count <= this.max) reply.header('retry-after', resetSeconds);
     if (count > this.max) {
       throw new ProblemError('rateLimited', `the batch holds ${count} orders of strategy ${refused}, more than its rate limit of ${this.max} per ${per} allows at once; split the batch`);
     }
@@ -156,13 +170,42 @@ export class CheckRateLimit {
     );
   }
 
+  /**
+   * Makes room for `newKeys` more keys by forgetting windows that have run out (their counts
+   * would restart anyway), and fails closed if that is not enough: forgetting a window that still
+   * counts resets its limit, so a request naming many strategies (a batch holds up to
+   * maxBatchSize) could otherwise push out every window, those over their limit included.
+   */
+  private makeRoomFor(newKeys: number, now: number, reply: FastifyReply): void {
+    const windows = this.windows;
+    let toForget = windows.size + newKeys - this.capacity;
+    if (toForget <= 0) return;
+    let firstEnd = Number.POSITIVE_INFINITY;
+    for (const [key, window] of windows) {
+      const endsAt = window.startedAt + this.timeWindowMs;
+      if (endsAt > now) {
+        firstEnd = Math.min(firstEnd, endsAt);
+        continue;
+      }
+      windows.delete(key);
+      if (--toForget === 0) return;
+    }
+    this.onLimited();
+    const resetSeconds = Math.ceil((firstEnd - now) / 1000);
+    reply.header('retry-after', resetSeconds);
+    throw new ProblemError(
+      'rateLimited',
+      `rate limits are kept for at most ${this.capacity} keys (rateLimit.cacheSize), all counting now; retry in ${longDuration(resetSeconds * 1000)}`,
+    );
+  }
+
   /** Counts `units` against `key`'s window (starting a new one if it has none or it has run out), as most recently used. */
   private take(key: string, units: number, now: number): Window {
     const windows = this.windows;
     let window = windows.get(key);
     if (window === undefined) {
+      // makeRoomFor has made room.
       window = { count: units, startedAt: now };
-      if (windows.size >= this.capacity) windows.delete(windows.keys().next().value!);
     } else {
       windows.delete(key);
       if (window.startedAt + this.timeWindowMs <= now) {
