@@ -36,6 +36,7 @@ class MemoryLog implements StoreLog {
 
 /** The snapshot worker runs as built JavaScript (`npm test` builds first). */
 const BUILT_WORKER = pathToFileURL(join(import.meta.dirname, '../../dist/store/snapshot-worker.js'));
+const WITH_WORKER = { snapshotWorker: { engineConfig: testConfig(), limits: LIMITS, script: BUILT_WORKER } };
 
 async function session(dir: string, clock: FakeClock, durability: StoreOptions['durability'], overrides: Partial<StoreOptions> = {}) {
   const engine = new LimitEngine(testConfig(), clock, LIMITS);
@@ -63,6 +64,27 @@ const accept = (engine: LimitEngine, orderId: string, fields: Parameters<typeof 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 30));
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 const closed = (store: DurableStore) => vi.waitFor(() => expect(store.breakerState).toBe('closed'), { timeout: 5_000, interval: 10 });
+
+/** Fills the disk, accepts `orderId` (answered at once, its write then fails), waits for the breaker to open, and frees the disk. */
+async function failWrite(engine: LimitEngine, store: DurableStore, orderId = 'cut-back'): Promise<void> {
+  const freeDisk = await fillDisk();
+  accept(engine, orderId);
+  await vi.waitFor(() => expect(store.breakerState).toBe('open'), { timeout: 2_000, interval: 5 });
+  freeDisk();
+}
+
+/** A slow disk: every file write waits until the returned function is called. */
+async function holdWrites(): Promise<() => void> {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const proto = await fileHandlePrototype();
+  const write = proto.write;
+  vi.spyOn(proto, 'write').mockImplementation(async function (this: unknown, ...args: unknown[]) {
+    await released;
+    return write.apply(this, args as [unknown]);
+  });
+  return release;
+}
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -108,14 +130,10 @@ describe("the journal's circuit breaker", () => {
   it('with the snapshot worker (the default): a new replica starts from the recovery snapshot and its snapshots hold what came after', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ulc-breaker-'));
     const clock = new FakeClock();
-    const worker = { snapshotWorker: { engineConfig: testConfig(), limits: LIMITS, script: BUILT_WORKER } };
-    const { engine, store } = await session(dir, clock, 'async', worker);
+    const { engine, store } = await session(dir, clock, 'async', WITH_WORKER);
     accept(engine, 'before');
     await settle();
-    const freeDisk = await fillDisk();
-    accept(engine, 'cut-back');
-    await vi.waitFor(() => expect(store.breakerState).toBe('open'), { timeout: 2_000, interval: 5 });
-    freeDisk();
+    await failWrite(engine, store);
     await closed(store);
     expect(store.snapshotsOffThread).toBe(true);
     accept(engine, 'after');
@@ -162,19 +180,9 @@ describe("the journal's circuit breaker", () => {
     accept(engine, 'expiring');
     await settle();
     clock.advance(30_000);
-    const freeDisk = await fillDisk();
-    accept(engine, 'cut-back');
-    await vi.waitFor(() => expect(store.breakerState).toBe('open'), { timeout: 2_000, interval: 5 });
-    freeDisk();
+    await failWrite(engine, store);
     // The disk works again but is slow: the attempt's writes wait until released.
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    const proto = await fileHandlePrototype();
-    const write = proto.write;
-    vi.spyOn(proto, 'write').mockImplementation(async function (this: unknown, ...args: unknown[]) {
-      await released;
-      return write.apply(this, args as [unknown]);
-    });
+    const release = await holdWrites();
     await vi.waitFor(() => expect(store.breakerState).toBe('half_open'), { timeout: 2_000, interval: 5 });
     expect(store.isHealthy).toBe(false);
     clock.advance(31_000); // 'expiring' is past the open-order TTL (60 s), 'cut-back' is not
@@ -240,14 +248,7 @@ describe("the journal's circuit breaker: what requests are told, and what the se
     const clock = new FakeClock();
     const { engine, store } = await session(dir, clock, 'fsync', { maxPendingEvents: 2 });
     // A slow disk: writes wait until released.
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    const proto = await fileHandlePrototype();
-    const write = proto.write;
-    vi.spyOn(proto, 'write').mockImplementation(async function (this: unknown, ...args: unknown[]) {
-      await released;
-      return write.apply(this, args as [unknown]);
-    });
+    const release = await holdWrites();
     const told = (settled: Promise<void> | undefined) => (settled ?? Promise.resolve()).then(() => 'ok', () => '503');
     accept(engine, 'in-flight');
     const inFlight = told(store.settled());
@@ -299,16 +300,12 @@ describe("the journal's circuit breaker: what requests are told, and what the se
     const dir = mkdtempSync(join(tmpdir(), 'ulc-breaker-'));
     const clock = new FakeClock();
     // A worker that never answers a snapshot request within its timeout.
-    const worker = { snapshotWorker: { engineConfig: testConfig(), limits: LIMITS, script: BUILT_WORKER, timeoutMs: 1 } };
-    const { engine, store } = await session(dir, clock, 'async', worker);
+    const { engine, store } = await session(dir, clock, 'async', { snapshotWorker: { ...WITH_WORKER.snapshotWorker, timeoutMs: 1 } });
     accept(engine, 'a');
     await settle();
     await store.snapshot(); // the worker times out: let go as unresponsive, snapshot taken on the main thread
     expect(store.snapshotsOffThread).toBe(false);
-    const freeDisk = await fillDisk();
-    accept(engine, 'cut-back');
-    await vi.waitFor(() => expect(store.breakerState).toBe('open'), { timeout: 2_000, interval: 5 });
-    freeDisk();
+    await failWrite(engine, store);
     await closed(store);
     // README: "a worker that hung is not [replaced] ... snapshots stay on the main thread until the service restarts".
     expect(store.snapshotsOffThread).toBe(false);
@@ -394,22 +391,11 @@ describe('close() during the half-open attempt', () => {
   it('with the snapshot worker: close() waits for the attempt, leaves no worker running, and the directory opens whole', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ulc-breaker-'));
     const clock = new FakeClock();
-    const worker = { snapshotWorker: { engineConfig: testConfig(), limits: LIMITS, script: BUILT_WORKER } };
-    const { engine, store } = await session(dir, clock, 'async', worker);
+    const { engine, store } = await session(dir, clock, 'async', WITH_WORKER);
     accept(engine, 'before');
     await settle();
-    const freeDisk = await fillDisk();
-    accept(engine, 'cut-back');
-    await vi.waitFor(() => expect(store.breakerState).toBe('open'), { timeout: 2_000, interval: 5 });
-    freeDisk();
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    const proto = await fileHandlePrototype();
-    const write = proto.write;
-    vi.spyOn(proto, 'write').mockImplementation(async function (this: unknown, ...args: unknown[]) {
-      await released;
-      return write.apply(this, args as [unknown]);
-    });
+    await failWrite(engine, store);
+    const release = await holdWrites();
     await vi.waitFor(() => expect(store.breakerState).toBe('half_open'), { timeout: 2_000, interval: 2 });
     const closing = store.close();
     await settle();
