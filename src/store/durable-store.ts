@@ -225,8 +225,8 @@ export class DurableStore {
     await this.snapshotting?.catch(() => undefined);
     // Its replica holds only what was written: it goes, and a new one starts from the new snapshot.
     const replica = this.replicas.current;
-    // Replaced afterwards only if it was working: one let go (a hung one is never replaced) stays gone.
-    const wasWorking = replica?.isHealthy === true;
+    // Replaced afterwards as a restart would (restartReplicaIfLetGo): a worker that hung never is.
+    const isReplaced = replica !== undefined && (replica.isHealthy || (!replica.isUnresponsive && this.replicaRestarts++ < MAX_REPLICA_RESTARTS));
     this.replicas.current = undefined;
     await replica?.close();
     const onDisk = this.options.durability === 'fsync' ? await this.durableState() : undefined;
@@ -242,7 +242,7 @@ export class DurableStore {
       // Synced, so a power cut cannot bring back the failed segment (perhaps with a torn tail) beside the next one.
       await fsyncDirectory(this.options.dataDir);
       // Before the new segment exists, so it is fed every record written there.
-      if (!this.isClosing && wasWorking) this.replicas.current = startReplica(this.options, this.log);
+      if (!this.isClosing && isReplaced) this.replicas.current = startReplica(this.options, this.log);
     });
   }
 

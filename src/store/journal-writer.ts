@@ -115,7 +115,8 @@ export class JournalWriter {
     if (seq <= this.lastSeq) return Promise.reject(new Error(`journal: restart at ${seq}, records up to ${this.lastSeq} are numbered`));
     this.takeEncoded();
     this.rejectWaiters();
-    this.lost.push({ after: this.durableSeq, through: seq, failure: this.failure });
+    // What was appended and never written; `seq` itself numbers no record (the snapshot's).
+    this.lost.push({ after: this.durableSeq, through: this.lastSeq, failure: this.failure });
     if (this.lost.length > LOST_RANGES_KEPT) this.lost.shift();
     this.lastSeq = this.durableSeq = seq;
     this.failure = undefined;

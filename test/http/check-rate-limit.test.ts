@@ -11,6 +11,8 @@ const startApp = appPerTest();
 const RATE_HEADERS = ['x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'retry-after'] as const;
 const rateHeaders = (headers: Record<string, unknown>) => Object.fromEntries(RATE_HEADERS.map((h) => [h, headers[h]]));
 
+const config = (max: number, timeWindowMs: number, cacheSize: number) => testAppConfig({ rateLimit: { perStrategy: { max, timeWindowMs }, cacheSize } }).rateLimit;
+
 /** Whether the limit admits one single check of `strategy` (a refusal throws a 429 problem). */
 function admitsSingle(limit: CheckRateLimit, strategy: string): boolean {
   const { request, reply } = fakeExchange(strategy);
@@ -60,7 +62,6 @@ function fakeExchange(strategyId: string | undefined, principal = 'gw') {
 }
 
 describe('CheckRateLimit', () => {
-  const config = (max: number, timeWindowMs: number, cacheSize: number) => testAppConfig({ rateLimit: { perStrategy: { max, timeWindowMs }, cacheSize } }).rateLimit;
 
   it('counts in a fixed window that starts at the first request of a key, and restarts after it', () => {
     let now = 1_000_000;
@@ -182,5 +183,46 @@ describe('CheckRateLimit', () => {
       '1 hour',
       '2 days',
     ]);
+  });
+});
+
+describe('what a batch names against the per-strategy table', () => {
+  const admitBatch = (limit: CheckRateLimit, ...strategies: string[]) => {
+    const { reply, headers } = fakeExchange(undefined);
+    try {
+      limit.admitOrders(reply, strategies.map((strategyId) => ({ strategyId })));
+      return { ok: true, headers, detail: undefined as string | undefined };
+    } catch (error) {
+      return { ok: false, headers, detail: (error as Error).message };
+    }
+  };
+
+  it('refuses a batch that can never pass without retry-after, even when another of its strategies would pass later', () => {
+    let now = 1_000_000;
+    const limit = CheckRateLimit.perStrategy(config(3, 10_000, 100), () => undefined, () => now)!;
+    expect(admitBatch(limit, 'S1').ok).toBe(true);
+    now += 4_000;
+    expect(admitBatch(limit, 'S2', 'S2', 'S2').ok).toBe(true);
+    now += 1_000;
+    // 4 orders of S1 (limit 3): no wait makes it pass; S2 (full, restarting later) does not decide.
+    const refused = admitBatch(limit, 'S1', 'S1', 'S1', 'S1', 'S2');
+    expect({ ok: refused.ok, retryAfter: refused.headers['retry-after'], saysSplit: /split the batch/.test(refused.detail ?? '') }).toEqual({ ok: false, retryAfter: undefined, saysSplit: true });
+  });
+
+  it('refuses a batch naming more strategies than the table keeps, without retry-after', () => {
+    const limit = CheckRateLimit.perStrategy(config(10, 60_000, 2), () => undefined, () => 0)!;
+    const refused = admitBatch(limit, 'X', 'Y', 'Z');
+    expect({ ok: refused.ok, retryAfter: refused.headers['retry-after'] }).toEqual({ ok: false, retryAfter: undefined });
+    expect(refused.detail).toMatch(/names 3 strategies.*split the batch/);
+  });
+
+  it("keeps the batch's own run-out window in place, so the table stays within its capacity", () => {
+    let now = 0;
+    const limit = CheckRateLimit.perStrategy(config(10, 1_000, 2), () => undefined, () => now)!;
+    expect(admitBatch(limit, 'A').ok).toBe(true);
+    expect(admitBatch(limit, 'B').ok).toBe(true);
+    now += 1_000; // both windows have run out
+    expect(admitBatch(limit, 'A', 'C').ok).toBe(true); // B makes room for C; A restarts in place
+    expect((limit as unknown as { windows: Map<string, unknown> }).windows.size).toBe(2);
   });
 });

@@ -37,11 +37,13 @@ describe('HTTP warm-up before readiness', () => {
 });
 
 describe('HTTP warm-up under tight rate limits', () => {
-  it('spreads its checks and its batches orders over strategies, so it reaches no limit and counts no 429', async () => {
-    const app = await testApp({ rateLimit: { perStrategy: { max: 2, timeWindowMs: 60_000 }, perToken: { max: 1_000, timeWindowMs: 60_000 } } });
+  it('takes no row of the per-strategy table and counts no 429: a live strategy is admitted right after, in a table of one', async () => {
+    const app = await testApp({ rateLimit: { perStrategy: { max: 2, timeWindowMs: 60_000 }, perToken: { max: 1_000, timeWindowMs: 60_000 }, cacheSize: 1 } });
     try {
       expect(app.httpWarmUp.outcome).toEqual({ requests: 204, failures: 0 });
       expect((await app.server.inject({ method: 'GET', url: '/metrics' })).body).toMatch(/^ulc_rate_limited_total 0$/m);
+      const live = await app.server.inject({ method: 'POST', url: '/v1/checks', headers: bearer('gateway'), payload: anOrder({ orderId: 'first-live', strategyId: 'MM-1' }) });
+      expect(live.statusCode).toBe(200);
     } finally {
       await app.server.close();
     }

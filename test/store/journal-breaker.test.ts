@@ -225,21 +225,27 @@ describe("the journal's circuit breaker", () => {
 });
 
 describe("the journal's circuit breaker: what requests are told, and what the service keeps", () => {
-  it('fsync: settled() asked after a recovery does not call records the recovery dropped durable', async () => {
+  it('fsync: settled() asked after a recovery does not call records the recovery dropped durable, and a request that wrote nothing is answered', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ulc-breaker-'));
     const clock = new FakeClock();
     const { engine, store } = await session(dir, clock, 'fsync');
+    accept(engine, 'kept');
+    await store.settled();
     const freeDisk = await fillDisk();
     accept(engine, 'dropped');
+    // The last record its change appended, taken when it made it.
+    const droppedSeq = store.lastSeq;
     // Its write fails (the caller has not asked yet: a route that yields before it answers).
     await vi.waitFor(() => expect(store.breakerState).toBe('open'), { timeout: 2_000, interval: 5 });
     freeDisk();
     await closed(store);
-    expect(openOrders(engine)).toEqual([]); // the recovery went back to the disk: 'dropped' is gone
+    expect(openOrders(engine)).toEqual(['kept']); // the recovery went back to the disk: 'dropped' is gone
     // ...so nothing may tell its caller it is durable.
-    const settled = store.settled();
-    expect(settled).not.toBeUndefined();
-    await expect(settled).rejects.toThrow();
+    await expect(store.settled(droppedSeq)).rejects.toThrow();
+    // A request after the recovery that appended nothing (a duplicate order id, a cancel of an
+    // unknown order) asks about the last record there is: durable.
+    expect(engine.checkOrder(order({ orderId: 'kept', quantity: 10 })).reasons).toEqual(['DUPLICATE_ORDER_ID']);
+    expect(store.settled()).toBeUndefined();
     await store.close();
   });
 
@@ -309,6 +315,20 @@ describe("the journal's circuit breaker: what requests are told, and what the se
     await closed(store);
     // README: "a worker that hung is not [replaced] ... snapshots stay on the main thread until the service restarts".
     expect(store.snapshotsOffThread).toBe(false);
+    await store.close();
+  });
+
+  it('with the snapshot worker: one let go for falling behind (not hanging) is replaced by the recovery', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ulc-breaker-'));
+    const clock = new FakeClock();
+    const { engine, store } = await session(dir, clock, 'async', { ...WITH_WORKER, maxSegmentBytes: 16_384 });
+    expect(store.snapshotsOffThread).toBe(true);
+    // One flush of well over 16 KiB: more than the worker may have waiting, so it is let go (fell behind).
+    for (let i = 0; i < 200; i++) accept(engine, `o-${i}`, { quantity: 1 });
+    await vi.waitFor(() => expect(store.snapshotsOffThread).toBe(false), { timeout: 2_000, interval: 5 });
+    await failWrite(engine, store);
+    await closed(store);
+    expect(store.snapshotsOffThread).toBe(true);
     await store.close();
   });
 

@@ -120,25 +120,18 @@ export class CheckRateLimit {
     }
     const now = this.now();
     const windows = this.windows;
-    let newKeys = 0;
-    for (const strategyId of pending.keys()) if (!windows.has(strategyKeyOf(strategyId))) newKeys++;
-    if (newKeys > 0) {
-      try {
-        this.makeRoomFor(newKeys, now, reply);
-      } catch (error) {
-        pending.clear();
-        throw error;
-      }
-    }
     let refused: string | undefined;
     let refusedUsed = 0;
     let refusedResetMs = -1;
+    let newKeys = 0;
     for (const [strategyId, count] of pending) {
       const window = windows.get(strategyKeyOf(strategyId));
+      if (window === undefined) newKeys++;
       const isOpen = window !== undefined && window.startedAt + this.timeWindowMs > now;
       const used = isOpen ? window.count : 0;
       if (used + count <= this.max) continue;
-      const resetMs = isOpen ? window.startedAt + this.timeWindowMs - now : this.timeWindowMs;
+      // A strategy with more orders here than its limit allows at all refuses the batch for good.
+      const resetMs = count > this.max ? Number.POSITIVE_INFINITY : isOpen ? window.startedAt + this.timeWindowMs - now : this.timeWindowMs;
       if (resetMs > refusedResetMs) {
         refused = strategyId;
         refusedUsed = used;
@@ -146,6 +139,12 @@ export class CheckRateLimit {
       }
     }
     if (refused === undefined) {
+      try {
+        if (newKeys > 0) this.makeRoomFor(newKeys, now, reply, pending);
+      } catch (error) {
+        pending.clear();
+        throw error;
+      }
       for (const [strategyId, count] of pending) this.take(strategyKeyOf(strategyId), count, now);
       pending.clear();
       return;
@@ -153,7 +152,8 @@ export class CheckRateLimit {
     const count = pending.get(refused)!;
     pending.clear();
     this.onLimited();
-    const resetSeconds = Math.ceil(refusedResetMs / 1000);
+    const window = windows.get(strategyKeyOf(refused));
+    const resetSeconds = Math.ceil((window !== undefined && window.startedAt + this.timeWindowMs > now ? window.startedAt + this.timeWindowMs - now : this.timeWindowMs) / 1000);
     reply.header('x-ratelimit-limit', this.max);
     reply.header('x-ratelimit-remaining', Math.max(0, this.max - refusedUsed));
     reply.header('x-ratelimit-reset', resetSeconds);
@@ -176,10 +176,15 @@ export class CheckRateLimit {
    * counts resets its limit, so a request naming many strategies (a batch holds up to
    * maxBatchSize) could otherwise push out every window, those over their limit included.
    */
-  private makeRoomFor(newKeys: number, now: number, reply: FastifyReply): void {
+  private makeRoomFor(newKeys: number, now: number, reply: FastifyReply, batch?: ReadonlyMap<string, number>): void {
     const windows = this.windows;
     let toForget = windows.size + newKeys - this.capacity;
     if (toForget <= 0) return;
+    const strategies = batch?.size ?? newKeys;
+    if (strategies > this.capacity) {
+      this.onLimited();
+      throw new ProblemError('rateLimited', `the batch names ${strategies} strategies, more than rate limits are kept for (rateLimit.cacheSize ${this.capacity}); split the batch`);
+    }
     let firstEnd = Number.POSITIVE_INFINITY;
     for (const [key, window] of windows) {
       const endsAt = window.startedAt + this.timeWindowMs;
@@ -187,6 +192,8 @@ export class CheckRateLimit {
         firstEnd = Math.min(firstEnd, endsAt);
         continue;
       }
+      // The batch's own strategies keep their rows: a run-out window restarts in place (take).
+      if (batch?.has(key.slice(STRATEGY_PREFIX.length)) === true) continue;
       windows.delete(key);
       if (--toForget === 0) return;
     }
@@ -220,7 +227,8 @@ export class CheckRateLimit {
   }
 }
 
-const strategyKeyOf = (strategyId: string): string => `strategy:${strategyId}`;
+const STRATEGY_PREFIX = 'strategy:';
+const strategyKeyOf = (strategyId: string): string => STRATEGY_PREFIX + strategyId;
 
 function strategyKey(request: FastifyRequest): string {
   const body = request.body as { strategyId?: unknown } | undefined;

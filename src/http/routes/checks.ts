@@ -46,7 +46,8 @@ function singleCheckRoute(app: FastifyInstance, { engine, telemetry, tracing, st
       config: { role: 'gateway' },
     },
     (request, reply) => {
-      singleLimit?.admit(request, reply);
+      // The start-up warm-up is not a strategy: it takes no row of the live tables.
+      if (!warmUp.owns(request)) singleLimit?.admit(request, reply);
       const order = request.body as Order;
       const { engine, telemetry, tracing, isWarmUp } = warmUp.owns(request) ? warmUp.target : live;
       if (!store.isHealthy) {
@@ -107,7 +108,7 @@ function batchRoute(app: FastifyInstance, { engine, config, telemetry, tracing, 
       ]);
     }
     // One unit per order from each order's strategy, all or none: a refused batch is not checked.
-    strategyLimit?.admitOrders(reply, body.orders);
+    if (!warmUp.owns(request)) strategyLimit?.admitOrders(reply, body.orders);
     const { engine, telemetry, tracing, isWarmUp } = warmUp.owns(request) ? warmUp.target : live;
     if (!store.isHealthy) {
       const version = engine.book.version;
