@@ -58,6 +58,8 @@ export class DurableStore {
   private snapshotting: Promise<void> | undefined;
   private isClosing = false;
   private replicaRestarts = 0;
+  /** Whether a journal recovery starts a new snapshot worker (see recoverJournal). */
+  private wantsReplica = false;
   private readonly breaker: CircuitBreaker | undefined;
 
   private constructor(
@@ -225,10 +227,13 @@ export class DurableStore {
     await this.snapshotting?.catch(() => undefined);
     // Its replica holds only what was written: it goes, and a new one starts from the new snapshot.
     const replica = this.replicas.current;
-    // Replaced afterwards as a restart would (restartReplicaIfLetGo): a worker that hung never is.
-    const isReplaced = replica !== undefined && (replica.isHealthy || (!replica.isUnresponsive && this.replicaRestarts++ < MAX_REPLICA_RESTARTS));
-    this.replicas.current = undefined;
-    await replica?.close();
+    if (replica !== undefined) {
+      // Replaced once the journal recovers, as a restart would (restartReplicaIfLetGo): a worker
+      // that hung never is. Decided at the outage's first attempt, for all of them.
+      this.wantsReplica = replica.isHealthy || (!replica.isUnresponsive && this.replicaRestarts++ < MAX_REPLICA_RESTARTS);
+      this.replicas.current = undefined;
+      await replica.close();
+    }
     const onDisk = this.options.durability === 'fsync' ? await this.durableState() : undefined;
     if (onDisk !== undefined) this.engine.rewindTo(onDisk);
     const seq = this.writer.lastSeq + 1;
@@ -242,7 +247,7 @@ export class DurableStore {
       // Synced, so a power cut cannot bring back the failed segment (perhaps with a torn tail) beside the next one.
       await fsyncDirectory(this.options.dataDir);
       // Before the new segment exists, so it is fed every record written there.
-      if (!this.isClosing && isReplaced) this.replicas.current = startReplica(this.options, this.log);
+      if (!this.isClosing && this.wantsReplica) this.replicas.current = startReplica(this.options, this.log);
     });
   }
 

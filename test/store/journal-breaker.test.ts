@@ -318,6 +318,20 @@ describe("the journal's circuit breaker: what requests are told, and what the se
     await store.close();
   });
 
+  it('with the snapshot worker: a recovery that succeeds after a failed attempt still starts a new worker', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ulc-breaker-'));
+    const clock = new FakeClock();
+    const { engine, store, log } = await session(dir, clock, 'async', WITH_WORKER);
+    expect(store.snapshotsOffThread).toBe(true);
+    const freeDisk = await fillDisk();
+    accept(engine, 'cut-back');
+    await vi.waitFor(() => expect(log.messages('circuit breaker open again')).toHaveLength(1), { timeout: 2_000, interval: 5 });
+    freeDisk();
+    await closed(store);
+    expect(store.snapshotsOffThread).toBe(true);
+    await store.close();
+  });
+
   it('with the snapshot worker: one let go for falling behind (not hanging) is replaced by the recovery', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ulc-breaker-'));
     const clock = new FakeClock();
