@@ -247,8 +247,18 @@ export class DurableStore {
       // Synced, so a power cut cannot bring back the failed segment (perhaps with a torn tail) beside the next one.
       await fsyncDirectory(this.options.dataDir);
       // Before the new segment exists, so it is fed every record written there.
-      if (!this.isClosing && this.wantsReplica) this.replicas.current = startReplica(this.options, this.log);
+      if (!this.isClosing && this.wantsReplica) this.replicas.current = this.startReplicaOrNot();
     });
+  }
+
+  /** A new snapshot worker, or none if it cannot start: snapshots are then taken here, and the journal goes on. */
+  private startReplicaOrNot(): SnapshotReplica | undefined {
+    try {
+      return startReplica(this.options, this.log);
+    } catch (error) {
+      this.log.error({ err: error }, 'snapshot worker could not start: snapshots are taken on the main thread');
+      return undefined;
+    }
   }
 
   /** What the data directory holds, rebuilt in a fresh engine, once nothing is being written to it. */
@@ -256,7 +266,9 @@ export class DurableStore {
     const fresh = this.options.freshEngine?.();
     if (fresh === undefined) throw new Error('journal: recovery with fsync durability needs a fresh engine to rebuild the state from disk');
     await this.writer.idle();
-    await recover(this.options.dataDir, fresh, this.log, { readOnly: true });
+    // Only what requests were told is durable: a failed write whose cut-back failed too may have
+    // left whole records behind it, and their requests were told they failed.
+    await recover(this.options.dataDir, fresh, this.log, { readOnly: true, throughSeq: this.writer.durableThrough });
     return fresh.captureState();
   }
 

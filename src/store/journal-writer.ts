@@ -101,6 +101,11 @@ export class JournalWriter {
     return this.failure === undefined;
   }
 
+  /** The last record acknowledged as written (and synced, with fsync durability). */
+  get durableThrough(): number {
+    return this.durableSeq;
+  }
+
   /**
    * Starts a failed journal again. Records up to `seq` are given up: `persist` is to write a
    * snapshot of the state they made (the caller captures it in the same synchronous step as
@@ -115,8 +120,9 @@ export class JournalWriter {
     if (seq <= this.lastSeq) return Promise.reject(new Error(`journal: restart at ${seq}, records up to ${this.lastSeq} are numbered`));
     this.takeEncoded();
     this.rejectWaiters();
-    // What was appended and never written; `seq` itself numbers no record (the snapshot's).
-    this.lost.push({ after: this.durableSeq, through: this.lastSeq, failure: this.failure });
+    // What was appended and never written; `seq` itself numbers no record (the snapshot's). An
+    // attempt after a failed one gives up nothing more: only ranges that hold records are kept.
+    if (this.lastSeq > this.durableSeq) this.lost.push({ after: this.durableSeq, through: this.lastSeq, failure: this.failure });
     if (this.lost.length > LOST_RANGES_KEPT) this.lost.shift();
     this.lastSeq = this.durableSeq = seq;
     this.failure = undefined;

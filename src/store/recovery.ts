@@ -29,8 +29,10 @@ export const SNAPSHOT = /^snapshot-\d{16}\.json$/;
  * The service's own recovery (not `readOnly`) also mends what a crash leaves: temporary
  * files go and a torn last record is cut off. A read-only reader (the snapshot worker, which
  * reads while the service appends) takes an incomplete last record as not written yet.
+ * `throughSeq` stops the replay after that record (what the journal had acknowledged).
  */
-export async function recover(dir: string, engine: LimitEngine, log: StoreLog, options: { readOnly: boolean }): Promise<RecoveryReport> {
+export async function recover(dir: string, engine: LimitEngine, log: StoreLog, options: { readOnly: boolean; throughSeq?: number }): Promise<RecoveryReport> {
+  const throughSeq = options.throughSeq ?? Number.POSITIVE_INFINITY;
   const files = (await readdir(dir)).sort();
   if (!options.readOnly) for (const file of files) if (file.endsWith('.tmp')) await rm(join(dir, file), { force: true });
   const snapshots = files.filter((f) => SNAPSHOT.test(f));
@@ -51,6 +53,7 @@ export async function recover(dir: string, engine: LimitEngine, log: StoreLog, o
     for (const { offset, payload } of decoded.records) {
       const record = parseRecord(path, offset, payload);
       if (record.s <= seq) continue;
+      if (record.s > throughSeq) break;
       if (record.s !== seq + 1) throw new JournalCorruptError(path, offset, `record ${record.s} follows ${seq}: records are missing`);
       engine.replay(record.e);
       seq = record.s;

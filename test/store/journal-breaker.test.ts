@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LimitEngine } from '../../src/domain/engine.js';
 import type { ViolationNotice } from '../../src/domain/violation-book.js';
 import { DurableStore } from '../../src/store/durable-store.js';
+import { SnapshotReplica } from '../../src/store/snapshot-replica.js';
 import type { StoreLog, StoreOptions } from '../../src/store/durable-store.js';
 import { fileHandlePrototype, fillDisk } from '../support/disk-faults.js';
 import { order, testConfig } from '../support/engine-fixtures.js';
@@ -314,6 +315,47 @@ describe("the journal's circuit breaker: what requests are told, and what the se
     await failWrite(engine, store);
     await closed(store);
     // README: "a worker that hung is not [replaced] ... snapshots stay on the main thread until the service restarts".
+    expect(store.snapshotsOffThread).toBe(false);
+    await store.close();
+  });
+
+  it('fsync: a change whose fsync failed (told 503) does not come back when cutting the write back failed too', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ulc-breaker-'));
+    const clock = new FakeClock();
+    const { engine, store } = await session(dir, clock, 'fsync');
+    accept(engine, 'before');
+    await store.settled();
+    const proto = (await fileHandlePrototype()) as unknown as Record<'sync' | 'truncate', (...args: unknown[]) => Promise<unknown>>;
+    const eio = () => Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
+    for (const name of ['sync', 'truncate'] as const) {
+      const original = proto[name];
+      let fails = 1;
+      vi.spyOn(proto, name).mockImplementation(function (this: unknown, ...args: unknown[]) {
+        return fails-- > 0 ? Promise.reject(eio()) : original.apply(this, args);
+      });
+    }
+    accept(engine, 'told-failed');
+    await expect(store.settled()).rejects.toThrow('EIO');
+    vi.restoreAllMocks();
+    await closed(store);
+    expect(openOrders(engine)).toEqual(['before']);
+    await store.close();
+    const second = await session(dir, clock, 'fsync');
+    expect(openOrders(second.engine)).toEqual(['before']);
+    await second.store.close();
+  });
+
+  it('with the snapshot worker: a worker that cannot be started does not keep the breaker open; snapshots go to the main thread', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ulc-breaker-'));
+    const clock = new FakeClock();
+    const { engine, store } = await session(dir, clock, 'async', WITH_WORKER);
+    accept(engine, 'before');
+    await settle();
+    vi.spyOn(SnapshotReplica, 'start').mockImplementation(() => {
+      throw Object.assign(new Error('ERR_WORKER_INIT_FAILED'), { code: 'ERR_WORKER_INIT_FAILED' });
+    });
+    await failWrite(engine, store);
+    await closed(store);
     expect(store.snapshotsOffThread).toBe(false);
     await store.close();
   });
