@@ -59,6 +59,13 @@ async function session(dir: string, clock: FakeClock, durability: StoreOptions['
   return { engine, store, log };
 }
 
+/** A store on a new data directory, with its own clock. */
+async function freshSession(durability: StoreOptions['durability'], overrides: Partial<StoreOptions> = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'ulc-breaker-'));
+  const clock = new FakeClock();
+  return { dir, clock, ...(await session(dir, clock, durability, overrides)) };
+}
+
 const openOrders = (engine: LimitEngine) => [...engine.ledger.allOpenOrders()].map((o) => o.orderId).sort();
 const accept = (engine: LimitEngine, orderId: string, fields: Parameters<typeof order>[0] = {}) =>
   expect(engine.checkOrder(order({ orderId, quantity: 10, ...fields })).decision).toBe('ACCEPT');
@@ -93,9 +100,7 @@ afterEach(() => {
 
 describe("the journal's circuit breaker", () => {
   it('async: opens on a failed write, recovers once the disk works, and a restart finds every change acknowledged, before and after', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ulc-breaker-'));
-    const clock = new FakeClock();
-    const { engine, store, log } = await session(dir, clock, 'async');
+    const { dir, clock, engine, store, log } = await freshSession('async');
     accept(engine, 'before');
     await settle();
     const freeDisk = await fillDisk();
@@ -129,9 +134,7 @@ describe("the journal's circuit breaker", () => {
   });
 
   it('with the snapshot worker (the default): a new replica starts from the recovery snapshot and its snapshots hold what came after', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ulc-breaker-'));
-    const clock = new FakeClock();
-    const { engine, store } = await session(dir, clock, 'async', WITH_WORKER);
+    const { dir, clock, engine, store } = await freshSession('async', WITH_WORKER);
     accept(engine, 'before');
     await settle();
     await failWrite(engine, store);
@@ -154,9 +157,7 @@ describe("the journal's circuit breaker", () => {
   });
 
   it('opens again when the half-open attempt fails (the disk is still full), and closes at a later one', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ulc-breaker-'));
-    const clock = new FakeClock();
-    const { engine, store, log } = await session(dir, clock, 'async');
+    const { dir, clock, engine, store, log } = await freshSession('async');
     const freeDisk = await fillDisk();
     accept(engine, 'cut-back');
     await vi.waitFor(() => expect(log.messages('circuit breaker open again')).toHaveLength(1), { timeout: 2_000, interval: 5 });
@@ -175,9 +176,7 @@ describe("the journal's circuit breaker", () => {
   });
 
   it('refuses changes while half-open; what the engine does meanwhile (an expiry) is journalled after the snapshot', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ulc-breaker-'));
-    const clock = new FakeClock();
-    const { engine, store } = await session(dir, clock, 'async');
+    const { dir, clock, engine, store } = await freshSession('async');
     accept(engine, 'expiring');
     await settle();
     clock.advance(30_000);
@@ -201,9 +200,7 @@ describe("the journal's circuit breaker", () => {
   });
 
   it('fsync: a change its request was told failed does not come back; the engine goes back to what the disk holds, prices kept', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ulc-breaker-'));
-    const clock = new FakeClock();
-    const { engine, store } = await session(dir, clock, 'fsync');
+    const { dir, clock, engine, store } = await freshSession('fsync');
     engine.setReferencePrices([{ symbol: 'AAPL', price: 100 }]);
     accept(engine, 'before');
     await store.settled();
@@ -227,9 +224,7 @@ describe("the journal's circuit breaker", () => {
 
 describe("the journal's circuit breaker: what requests are told, and what the service keeps", () => {
   it('fsync: settled() asked after a recovery does not call records the recovery dropped durable, and a request that wrote nothing is answered', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ulc-breaker-'));
-    const clock = new FakeClock();
-    const { engine, store } = await session(dir, clock, 'fsync');
+    const { engine, store } = await freshSession('fsync');
     accept(engine, 'kept');
     await store.settled();
     const freeDisk = await fillDisk();
@@ -251,9 +246,7 @@ describe("the journal's circuit breaker: what requests are told, and what the se
   });
 
   it('fsync: a journal that fails on its backlog while a write is in flight answers that write by its outcome: it landed, so it stands; the records after it are refused and rolled back', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ulc-breaker-'));
-    const clock = new FakeClock();
-    const { engine, store } = await session(dir, clock, 'fsync', { maxPendingEvents: 2 });
+    const { dir, clock, engine, store } = await freshSession('fsync', { maxPendingEvents: 2 });
     // A slow disk: writes wait until released.
     const release = await holdWrites();
     const told = (settled: Promise<void> | undefined) => (settled ?? Promise.resolve()).then(() => 'ok', () => '503');
@@ -277,9 +270,7 @@ describe("the journal's circuit breaker: what requests are told, and what the se
   });
 
   it('fsync: after the engine goes back to the disk, violation seqs and ids already streamed to subscribers are not reused', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ulc-breaker-'));
-    const clock = new FakeClock();
-    const { engine, store } = await session(dir, clock, 'fsync');
+    const { engine, store } = await freshSession('fsync');
     const notices: ViolationNotice[] = [];
     engine.violations.subscribe((n) => notices.push(n));
     accept(engine, 'before', { accountId: 'ACC-1' });
@@ -320,9 +311,7 @@ describe("the journal's circuit breaker: what requests are told, and what the se
   });
 
   it('fsync: a change whose fsync failed (told 503) does not come back when cutting the write back failed too', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ulc-breaker-'));
-    const clock = new FakeClock();
-    const { engine, store } = await session(dir, clock, 'fsync');
+    const { dir, clock, engine, store } = await freshSession('fsync');
     accept(engine, 'before');
     await store.settled();
     const proto = (await fileHandlePrototype()) as unknown as Record<'sync' | 'truncate', (...args: unknown[]) => Promise<unknown>>;
@@ -346,9 +335,7 @@ describe("the journal's circuit breaker: what requests are told, and what the se
   });
 
   it('with the snapshot worker: a worker that cannot be started does not keep the breaker open; snapshots go to the main thread', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ulc-breaker-'));
-    const clock = new FakeClock();
-    const { engine, store } = await session(dir, clock, 'async', WITH_WORKER);
+    const { engine, store } = await freshSession('async', WITH_WORKER);
     accept(engine, 'before');
     await settle();
     vi.spyOn(SnapshotReplica, 'start').mockImplementation(() => {
@@ -361,9 +348,7 @@ describe("the journal's circuit breaker: what requests are told, and what the se
   });
 
   it('with the snapshot worker: a recovery that succeeds after a failed attempt still starts a new worker', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ulc-breaker-'));
-    const clock = new FakeClock();
-    const { engine, store, log } = await session(dir, clock, 'async', WITH_WORKER);
+    const { engine, store, log } = await freshSession('async', WITH_WORKER);
     expect(store.snapshotsOffThread).toBe(true);
     const freeDisk = await fillDisk();
     accept(engine, 'cut-back');
@@ -375,9 +360,7 @@ describe("the journal's circuit breaker: what requests are told, and what the se
   });
 
   it('with the snapshot worker: one let go for falling behind (not hanging) is replaced by the recovery', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ulc-breaker-'));
-    const clock = new FakeClock();
-    const { engine, store } = await session(dir, clock, 'async', { ...WITH_WORKER, maxSegmentBytes: 16_384 });
+    const { engine, store } = await freshSession('async', { ...WITH_WORKER, maxSegmentBytes: 16_384 });
     expect(store.snapshotsOffThread).toBe(true);
     // One flush of well over 16 KiB: more than the worker may have waiting, so it is let go (fell behind).
     for (let i = 0; i < 200; i++) accept(engine, `o-${i}`, { quantity: 1 });
@@ -389,9 +372,7 @@ describe("the journal's circuit breaker: what requests are told, and what the se
   });
 
   it('async: a graceful close while the breaker is open (the disk works again) keeps the changes acknowledged before the failure', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ulc-breaker-'));
-    const clock = new FakeClock();
-    const { engine, store } = await session(dir, clock, 'async', { recoveryIntervalMs: 60_000 });
+    const { dir, clock, engine, store } = await freshSession('async', { recoveryIntervalMs: 60_000 });
     accept(engine, 'before');
     await settle();
     const freeDisk = await fillDisk();
@@ -417,9 +398,7 @@ function copyOf(dir: string): string {
 describe("a kill -9 at any step of the breaker's recovery attempt", () => {
   for (const durability of ['fsync', 'async'] as const) {
     it(`${durability}: every directory left behind opens, with no told-failed change and no half of an atomic batch`, async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'ulc-breaker-'));
-      const clock = new FakeClock();
-      const { engine, store } = await session(dir, clock, durability);
+      const { dir, clock, engine, store } = await freshSession(durability);
       accept(engine, 'before');
       // An atomic batch between its slices: its first reservation is journalled, it is not answered.
       const run = engine.beginBatch([order({ orderId: 'a1', quantity: 10 }), order({ orderId: 'a2', quantity: 10 })], { atomic: true });
@@ -465,9 +444,7 @@ describe("a kill -9 at any step of the breaker's recovery attempt", () => {
 
 describe('close() during the half-open attempt', () => {
   it('with the snapshot worker: close() waits for the attempt, leaves no worker running, and the directory opens whole', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ulc-breaker-'));
-    const clock = new FakeClock();
-    const { engine, store } = await session(dir, clock, 'async', WITH_WORKER);
+    const { dir, clock, engine, store } = await freshSession('async', WITH_WORKER);
     accept(engine, 'before');
     await settle();
     await failWrite(engine, store);
