@@ -32,13 +32,10 @@ type HttpCells = Map<string, Map<string, (HistogramCell | undefined)[]>>;
  */
 export class Telemetry {
   readonly registry = new Registry();
-  private readonly checks: Counter<'decision' | 'reason'>;
   private readonly checkDuration: HistogramCell;
   private readonly batchSize: HistogramCell;
-  private readonly violations: Counter<'kind' | 'severity'>;
   private readonly deadlineExceeded: Counter;
   readonly rateLimited: Counter;
-  private readonly executions: Counter<'type' | 'outcome'>;
   private readonly httpDuration: RecordedHistogram;
   /** Check counts by decision, then first reason ('NONE' when none), in first-use order. */
   private readonly checkCells = new Map<string, Map<string, CounterCell<'decision' | 'reason'>>>();
@@ -55,16 +52,7 @@ export class Telemetry {
   constructor(engine: () => LimitEngine, options: { defaultMetrics: boolean }) {
     const registers = [this.registry];
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
-    const checkCells = this.checkCellOrder;
-    this.checks = new Counter({
-      name: 'ulc_checks_total',
-      help: 'Orders checked, by decision and first reason',
-      labelNames: ['decision', 'reason'],
-      registers,
-      collect() {
-        takeIn(this, checkCells);
-      },
-    });
+    cellCounter(this.registry, 'ulc_checks_total', 'Orders checked, by decision and first reason', ['decision', 'reason'], this.checkCellOrder);
     this.checkDuration = new RecordedHistogram(
       'ulc_check_duration_seconds',
       'Engine time per check request (one order, or one whole batch)',
@@ -73,16 +61,13 @@ export class Telemetry {
       false,
     ).cell();
     this.batchSize = new RecordedHistogram('ulc_batch_size', 'Orders per batch request', [1, 10, 50, 100, 250, 500, 1000, 5000, 10000], this.registry, false).cell();
-    const violationCells = this.violationCellOrder;
-    this.violations = new Counter({
-      name: 'ulc_violations_total',
-      help: 'Limit violations raised on orders and on values fed to value limits, by kind and severity',
-      labelNames: ['kind', 'severity'],
-      registers,
-      collect() {
-        takeIn(this, violationCells);
-      },
-    });
+    cellCounter(
+      this.registry,
+      'ulc_violations_total',
+      'Limit violations raised on orders and on values fed to value limits, by kind and severity',
+      ['kind', 'severity'],
+      this.violationCellOrder,
+    );
     const pendingDeadlineExceeded = (): number => {
       const pending = this.pendingDeadlineExceeded;
       this.pendingDeadlineExceeded = 0;
@@ -98,16 +83,13 @@ export class Telemetry {
       },
     });
     this.rateLimited = new Counter({ name: 'ulc_rate_limited_total', help: 'Requests refused with 429', registers });
-    const executionCells = this.executionCellOrder;
-    this.executions = new Counter({
-      name: 'ulc_executions_total',
-      help: 'Executions received, by type and outcome (unknown_order: no open or recently closed order had that id)',
-      labelNames: ['type', 'outcome'],
-      registers,
-      collect() {
-        takeIn(this, executionCells);
-      },
-    });
+    cellCounter(
+      this.registry,
+      'ulc_executions_total',
+      'Executions received, by type and outcome (unknown_order: no open or recently closed order had that id)',
+      ['type', 'outcome'],
+      this.executionCellOrder,
+    );
     this.httpDuration = new RecordedHistogram(
       'ulc_http_request_duration_seconds',
       'HTTP request duration from arrival to response, by route pattern',
@@ -266,6 +248,19 @@ function cellOf<L extends string>(
 }
 
 /** At scrape time: adds what each cell counted since the last scrape to the counter. */
+/** A labelled counter fed by cells (counted on the hot path without prom-client), taken in at each scrape. */
+function cellCounter<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[], cells: readonly CounterCell<L>[]): void {
+  new Counter<L>({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect() {
+      takeIn(this, cells);
+    },
+  });
+}
+
 function takeIn<L extends string>(counter: Counter<L>, cells: readonly CounterCell<L>[]): void {
   for (const cell of cells) {
     if (cell.pending === 0) continue;
