@@ -46,10 +46,10 @@ function singleCheckRoute(app: FastifyInstance, { engine, telemetry, tracing, st
       config: { role: 'gateway' },
     },
     (request, reply) => {
-      // The start-up warm-up is not a strategy: it takes no row of the live tables.
-      if (!warmUp.owns(request)) singleLimit?.admit(request, reply);
-      const order = request.body as Order;
       const { engine, telemetry, tracing, isWarmUp } = warmUp.owns(request) ? warmUp.target : live;
+      // The start-up warm-up is not a strategy: it takes no row of the live tables.
+      if (!isWarmUp) singleLimit?.admit(request, reply);
+      const order = request.body as Order;
       if (!store.isHealthy) {
         const refused = dependencyUnavailable(order, engine.book.version);
         telemetry.recordCheck(refused);
@@ -107,9 +107,9 @@ function batchRoute(app: FastifyInstance, { engine, config, telemetry, tracing, 
         { field: 'orders', message: `at most ${config.server.maxBatchSize} orders` },
       ]);
     }
-    // One unit per order from each order's strategy, all or none: a refused batch is not checked.
-    if (!warmUp.owns(request)) strategyLimit?.admitOrders(reply, body.orders);
     const { engine, telemetry, tracing, isWarmUp } = warmUp.owns(request) ? warmUp.target : live;
+    // One unit per order from each order's strategy, all or none: a refused batch is not checked.
+    if (!isWarmUp) strategyLimit?.admitOrders(reply, body.orders);
     if (!store.isHealthy) {
       const version = engine.book.version;
       const results = body.orders.map((order) => dependencyUnavailable(order, version));
