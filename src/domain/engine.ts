@@ -744,7 +744,6 @@ export class LimitEngine {
     };
   }
 
-  /** Replaces the whole state with a snapshot's (recovery). Nothing is journalled. */
   /**
    * Goes back to an earlier state of this running engine (a journal recovery with fsync
    * durability: what the disk holds). Unlike a restore at start, it keeps what is not state:
@@ -761,7 +760,9 @@ export class LimitEngine {
     this.abandonOpenBatches();
   }
 
+  /** Replaces the whole state with a snapshot's (recovery). Nothing is journalled. */
   restoreState(snapshot: EngineSnapshot): void {
+    const previous = this.currentBook;
     this.currentBook = this.compile(snapshot.book.limits, snapshot.book.version, undefined);
     this.trackOrdersFor(this.currentBook);
     this.releaseScratch();
@@ -772,6 +773,8 @@ export class LimitEngine {
       for (const [key, times] of entries) limit.windows.restore(key, times);
     }
     this.violations.restore(snapshot.violations);
+    // Limits the snapshot's book lacks keep no active-violation table (the restore emptied them: nothing resolves).
+    for (const limit of previous.limits) if (!this.currentBook.byId.has(limit.id)) this.violations.forgetLimit(limit.id, this.clock.now());
     this.tradingStates.clear();
     for (const entry of snapshot.tradingStates) this.tradingStates.restore(entry);
     this.expiredOrders = snapshot.expiredOrders;

@@ -343,7 +343,8 @@ export class ViolationBook {
     this.nextSeq = Math.max(this.nextSeq, before.seq);
     this.nextViolation = Math.max(this.nextViolation, before.violation);
     for (const violation of before.active) {
-      if (this.activeFor(violation.limitId).get(violation.key)?.violationId !== violation.violationId) this.notify({ type: 'resolved', violation, at });
+      // A plain lookup: activeFor would leave a table behind for a limit the rewound book lacks.
+      if (this.activeByLimit.get(violation.limitId)?.get(violation.key)?.violationId !== violation.violationId) this.notify({ type: 'resolved', violation, at });
     }
   }
 

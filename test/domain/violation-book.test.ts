@@ -382,3 +382,17 @@ describe('violation book: subscribers', () => {
     expect([notices.length, engine.violations.historySize]).toEqual([1, 1]);
   });
 });
+
+describe('a rewind to an earlier state (journal recovery with fsync durability)', () => {
+  it('tells subscribers a violation it removed ended, and leaves no table behind for a limit the earlier book lacks', () => {
+    const { engine } = makeEngine([]);
+    const before = engine.captureState();
+    engine.upsertLimit({ id: 'qty', kind: 'order_quantity', thresholds: { warn: 5, hard: 1_000 } });
+    expect(engine.checkOrder(order({ quantity: 10 })).violations).toHaveLength(1);
+    const notices: ViolationNotice[] = [];
+    engine.violations.subscribe((notice) => notices.push(notice));
+    engine.rewindTo(before);
+    expect(notices.map((n) => n.type)).toEqual(['resolved']);
+    expect(engine.violations.limitTables).toBe(0);
+  });
+});
