@@ -1,7 +1,7 @@
 import { AggregationSchema, TRADING_STATE_RANK } from './enums.js';
 import type { Aggregation, TradingState } from './enums.js';
 import { CapacityError } from './exposure-ledger.js';
-import { localKey } from './keys.js';
+import { localKey, scopeOfKey } from './keys.js';
 import type { KeyParts } from './keys.js';
 
 export interface TradingStateEntry {
@@ -98,7 +98,7 @@ export class TradingStates {
 
   private put(entry: TradingStateEntry): void {
     this.entries.set(entry.scope, entry);
-    const [type, id] = splitScope(entry.scope);
+    const { type, id = '' } = scopeOfKey(entry.scope);
     let ofType = this.byType.get(type);
     if (ofType === undefined) {
       ofType = new Map();
@@ -109,7 +109,7 @@ export class TradingStates {
 
   private remove(scope: string): void {
     if (!this.entries.delete(scope)) return;
-    const [type, id] = splitScope(scope);
+    const { type, id = '' } = scopeOfKey(scope);
     const ofType = this.byType.get(type);
     if (ofType?.delete(id) === true && ofType.size === 0) this.byType.delete(type);
   }
@@ -129,10 +129,4 @@ export class TradingStates {
     this.put(global);
     return global;
   }
-}
-
-/** `account:ACC-1` → [`account`, `ACC-1`]; `global` → [`global`, ``] (its local key, as localKey gives it). */
-function splitScope(scope: string): [string, string] {
-  const colon = scope.indexOf(':');
-  return colon < 0 ? [scope, ''] : [scope.slice(0, colon), scope.slice(colon + 1)];
 }
