@@ -61,7 +61,7 @@ export function severityRankOf(limit: CompiledLimit, value: number): number {
  * to a hundred such terms. A trillionth of the threshold covers that and no real excess (a
  * thousandth of a cent on a billion).
  */
-export const THRESHOLD_TOLERANCE = 1e-12;
+const THRESHOLD_TOLERANCE = 1e-12;
 
 /** The largest value that still counts as equal to `threshold`. */
 export const breachBound = (threshold: number): number => threshold + Math.abs(threshold) * THRESHOLD_TOLERANCE;

@@ -71,6 +71,7 @@ export class CircuitBreaker {
     if (tryLast && this.current === 'open') await this.halfOpen(true);
   }
 
+  /** Read through a method: TypeScript would take the field, cleared before the attempt's await, as still unset after it. */
   private attemptFailure(): Error | undefined {
     return this.failedDuringAttempt;
   }

@@ -255,8 +255,7 @@ export class JournalWriter {
    */
   settled(throughSeq = this.lastSeq): Promise<void> | undefined {
     if (this.options.durability !== 'fsync') return undefined;
-    const lost = this.lost.find((range) => throughSeq > range.after && throughSeq <= range.through);
-    if (lost !== undefined) return Promise.reject(new NotDurableError(lost.failure, lost.after));
+    for (const lost of this.lost) if (throughSeq > lost.after && throughSeq <= lost.through) return Promise.reject(new NotDurableError(lost.failure, lost.after));
     if (throughSeq <= this.durableSeq) return undefined;
     if (this.failure !== undefined && this.flushesInFlight === 0) return Promise.reject(new NotDurableError(this.failure, this.durableSeq));
     return new Promise<void>((resolve, reject) => {

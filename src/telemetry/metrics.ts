@@ -247,7 +247,6 @@ function cellOf<L extends string>(
   return cell;
 }
 
-/** At scrape time: adds what each cell counted since the last scrape to the counter. */
 /** A labelled counter fed by cells (counted on the hot path without prom-client), taken in at each scrape. */
 function cellCounter<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[], cells: readonly CounterCell<L>[]): void {
   new Counter<L>({
@@ -261,6 +260,7 @@ function cellCounter<L extends string>(registry: Registry, name: string, help: s
   });
 }
 
+/** At scrape time: adds what each cell counted since the last scrape to the counter. */
 function takeIn<L extends string>(counter: Counter<L>, cells: readonly CounterCell<L>[]): void {
   for (const cell of cells) {
     if (cell.pending === 0) continue;

@@ -12,7 +12,9 @@ import { ProblemError } from '../problems.js';
  * The check routes use `CheckRateLimit` below, called at the start of their handlers (after
  * validation, where @fastify/rate-limit's preHandler hook would run), synchronously; every
  * other route uses the plugin. Both count in fixed windows per key and route, answer with the
- * same headers and the same problem, and forget the least recently used key beyond `cacheSize`.
+ * same headers and the same problem. The plugin forgets its least recently used key beyond
+ * `cacheSize`; CheckRateLimit forgets only windows that have run out and refuses a new key
+ * while every kept one still counts (see makeRoomFor).
  * The per-strategy windows are shared by both check routes: a single check takes one unit from
  * its strategy, a batch one unit per order from each order's strategy (and one from its token's
  * own per-token window, as a request).
