@@ -183,11 +183,7 @@ export async function buildApp(config: AppConfig, options: AppOptions = {}): Pro
   // pay for compiling them (they did: tens of ms, over the default deadline on a loaded host).
   server.addHook('onReady', async () => {
     warmUp(engineConfigOf(config), config.limits);
-    const limits = config.rateLimit;
-    const outcome = await httpWarmUp.run(server, options.httpWarmUpRequests ?? DEFAULT_HTTP_WARM_UP_REQUESTS, {
-      perStrategyMax: limits.enabled ? limits.perStrategy.max : Number.POSITIVE_INFINITY,
-      perTokenMax: limits.enabled ? limits.perToken.max : Number.POSITIVE_INFINITY,
-    });
+    const outcome = await httpWarmUp.run(server, options.httpWarmUpRequests ?? DEFAULT_HTTP_WARM_UP_REQUESTS);
     if (outcome.failures > 0) server.log.warn(outcome, 'some HTTP warm-up requests failed');
     isReady = true;
   });

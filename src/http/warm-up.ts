@@ -58,10 +58,10 @@ export class HttpWarmUp {
   /**
    * Sends `requests` single checks and a few batches to the app's own router over a temporary
    * loopback listener (so Node's HTTP parser and socket path warm up too; `inject` cannot run
-   * before the app is ready), spread over strategies so no rate limit is reached, then retires
-   * the token for good.
+   * before the app is ready), then retires the token for good. The routes keep its requests out
+   * of the live rate limiters, so no limit setting can refuse them.
    */
-  async run(server: FastifyInstance, requests: number, rateLimit: { perStrategyMax: number; perTokenMax: number }): Promise<WarmUpOutcome> {
+  async run(server: FastifyInstance, requests: number): Promise<WarmUpOutcome> {
     const listener = createServer((req, res) => server.routing(req, res));
     await new Promise<void>((resolve, reject) => {
       listener.once('error', reject);
@@ -69,8 +69,7 @@ export class HttpWarmUp {
     });
     const url = `http://127.0.0.1:${(listener.address() as AddressInfo).port}`;
     const headers = { authorization: `Bearer ${this.token}`, 'content-type': 'application/json', 'x-deadline-ms': '60000' };
-    const perStrategy = Math.max(1, rateLimit.perStrategyMax - 1);
-    const batches = Math.min(Math.max(1, Math.floor(requests / 50)), Math.max(0, rateLimit.perTokenMax - 1));
+    const batches = Math.max(1, Math.floor(requests / 50));
     const outcome: WarmUpOutcome = { requests: 0, failures: 0 };
     const started = performance.now();
     const send = async (path: string, body: unknown): Promise<void> => {
@@ -81,11 +80,10 @@ export class HttpWarmUp {
     };
     try {
       for (let i = 0; i < requests && performance.now() - started < MAX_WARM_UP_MS; i++) {
-        await send('/v1/checks', warmOrder(i, `WARM-STRAT-${Math.floor(i / perStrategy)}`));
+        await send('/v1/checks', warmOrder(i));
       }
       for (let b = 0; b < batches && performance.now() - started < MAX_WARM_UP_MS; b++) {
-        // A batch takes a unit per order from each order's strategy: as many strategies as that needs.
-        await send('/v1/checks/batch', { orders: Array.from({ length: 50 }, (_, i) => warmOrder(requests + b * 50 + i, `WARM-STRAT-B${b}-${Math.floor(i / perStrategy)}`)) });
+        await send('/v1/checks/batch', { orders: Array.from({ length: 50 }, (_, i) => warmOrder(requests + b * 50 + i)) });
       }
     } catch {
       outcome.failures++;
@@ -108,10 +106,10 @@ export interface WarmUpOutcome {
 const MAX_WARM_UP_MS = 2_000;
 const WARM_SYMBOL = 'WARM-SYM';
 
-const warmOrder = (i: number, strategyId: string) => ({
+const warmOrder = (i: number) => ({
   orderId: `warm-http-${i}`,
   accountId: `WARM-ACC-${i % 8}`,
-  strategyId,
+  strategyId: 'WARM-STRAT',
   symbol: WARM_SYMBOL,
   side: i % 2 === 0 ? 'BUY' : 'SELL',
   // Passive prices and varied sizes: no self-cross, no duplicate, nothing near a limit.

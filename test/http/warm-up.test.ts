@@ -44,6 +44,9 @@ describe('HTTP warm-up under tight rate limits', () => {
       expect((await app.server.inject({ method: 'GET', url: '/metrics' })).body).toMatch(/^ulc_rate_limited_total 0$/m);
       const live = await app.server.inject({ method: 'POST', url: '/v1/checks', headers: bearer('gateway'), payload: anOrder({ orderId: 'first-live', strategyId: 'MM-1' }) });
       expect(live.statusCode).toBe(200);
+      // Nor of the per-token batch table: the first live batch gets the table's one row.
+      const batch = await app.server.inject({ method: 'POST', url: '/v1/checks/batch', headers: bearer('gateway'), payload: { orders: [anOrder({ orderId: 'first-batch', strategyId: 'MM-1' })] } });
+      expect(batch.statusCode).toBe(200);
     } finally {
       await app.server.close();
     }

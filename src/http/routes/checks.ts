@@ -101,13 +101,14 @@ function batchRoute(app: FastifyInstance, { engine, config, telemetry, tracing, 
   const noQuery = newBodyAjv().compile(noQuerySchema);
   const serializer = new BatchResponseSerializer();
   const checkBatch = (request: FastifyRequest, reply: FastifyReply, body: BatchBody) => {
-    batchLimit?.admit(request, reply);
+    const { engine, telemetry, tracing, isWarmUp } = warmUp.owns(request) ? warmUp.target : live;
+    // The start-up warm-up is not a client: it takes no row of the live tables.
+    if (!isWarmUp) batchLimit?.admit(request, reply);
     if (body.orders.length > config.server.maxBatchSize) {
       throw new ProblemError('payloadTooLarge', `batch of ${body.orders.length} orders exceeds maxBatchSize ${config.server.maxBatchSize}`, [
         { field: 'orders', message: `at most ${config.server.maxBatchSize} orders` },
       ]);
     }
-    const { engine, telemetry, tracing, isWarmUp } = warmUp.owns(request) ? warmUp.target : live;
     // One unit per order from each order's strategy, all or none: a refused batch is not checked.
     if (!isWarmUp) strategyLimit?.admitOrders(reply, body.orders);
     if (!store.isHealthy) {
