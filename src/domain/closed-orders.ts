@@ -1,4 +1,5 @@
 import type { Side } from './enums.js';
+import { ShardedMap } from './sharded-map.js';
 
 /** Who a late fill belongs to after its open order closed (expired, cancelled, rejected). */
 export interface ClosedOrder {
@@ -22,7 +23,8 @@ interface Entry {
  * (with cancels remembered, the check path walked tens of thousands of them per order).
  */
 export class ClosedOrders {
-  private readonly byKey = new Map<string, Entry>();
+  /** Sharded: up to maxOpenOrders keys churning at the cancel rate (see ShardedMap). */
+  private readonly byKey = new ShardedMap<string, Entry>();
   private oldest: Entry | undefined;
   private newest: Entry | undefined;
 

@@ -1,5 +1,7 @@
 import { ClosedOrders } from './closed-orders.js';
 import { isRounding, priceGap } from './rounding.js';
+import { ShardedMap } from './sharded-map.js';
+import type { GrowingMap } from './sharded-map.js';
 import type { ClosedOrder } from './closed-orders.js';
 import type { OrderType, Side } from './enums.js';
 import type { PositionRow } from './orders.js';
@@ -236,8 +238,8 @@ export class ExposureGroup {
   readonly markets: SymbolMarket[] = [];
   private readonly slots: Exposure[] = [];
   openCount = 0;
-  /** Open orders by id; kept on account groups only. */
-  openById: Map<string, OpenOrder> | undefined;
+  /** Open orders by id; kept on account groups only. A market maker's can hold hundreds of thousands (see ShardedMap.grown). */
+  openById: GrowingMap<string, OpenOrder> | undefined;
   constructor(
     readonly id: string,
     readonly level: Level,
@@ -666,7 +668,7 @@ export class ExposureLedger {
     const strategy = found?.strategyExposure ?? this.exposureIn(found?.strategy ?? this.strategyGroup(strategyId), market, false);
     const firm = found?.firmExposure ?? this.exposureIn(this.firm, market, false);
     const order = new OpenOrder(orderId, accountId, strategyId, symbol, side, price, isMarket, quantity, quantity, now, now, account, strategy, firm);
-    (account.group.openById ??= new Map()).set(orderId, order);
+    addOpenById(account.group, orderId, order);
     if (this.byActivity.size === 0) this.nextExpiryAt = now + this.openOrderTtlMs;
     this.byActivity.push(order);
     addOpen(account, order, quantity, true);
@@ -853,7 +855,7 @@ export class ExposureLedger {
       account.trackOrder(order);
       if (this.tracksStrategyOrders) strategy.trackOrder(order);
       if (this.tracksFirmOrders) firm.trackOrder(order);
-      (account.group.openById ??= new Map()).set(o.orderId, order);
+      addOpenById(account.group, o.orderId, order);
       this.byActivity.push(order);
     }
     for (const [key, closed] of snapshot.closed) this.closed.remember(key, closed);
@@ -1055,6 +1057,12 @@ function groupIn(family: Map<string, ExposureGroup>, id: string, level: Level): 
     family.set(id, group);
   }
   return group;
+}
+
+function addOpenById(account: ExposureGroup, orderId: string, order: OpenOrder): void {
+  const byId = account.openById ?? new Map<string, OpenOrder>();
+  byId.set(orderId, order);
+  account.openById = ShardedMap.grown(byId);
 }
 
 function addOpen(exposure: Exposure, order: OpenOrder, quantity: number, tracksOrder: boolean): void {

@@ -1,6 +1,8 @@
 import type { Aggregation, Side } from './enums.js';
 import { localKey } from './keys.js';
 import type { Order } from './orders.js';
+import { ShardedMap } from './sharded-map.js';
+import type { GrowingMap } from './sharded-map.js';
 import { TimeRing } from './time-ring.js';
 
 /**
@@ -32,7 +34,8 @@ export function windowStoreFor(kind: string, per: Aggregation, maxEntries: numbe
 
 /** order_rate: one window per aggregation key (an id, or `id|symbol`). */
 export class KeyedWindows implements WindowStore {
-  private readonly rings = new Map<string, TimeRing>();
+  /** Up to maxWindowKeys keys, dropped by the sweeper and made again: see ShardedMap.grown. */
+  private rings: GrowingMap<string, TimeRing> = new Map();
 
   constructor(
     private readonly per: Aggregation,
@@ -50,6 +53,7 @@ export class KeyedWindows implements WindowStore {
   create(order: Order): TimeRing {
     const ring = new TimeRing(this.maxEntries);
     this.rings.set(localKey(this.per, order), ring);
+    this.rings = ShardedMap.grown(this.rings);
     return ring;
   }
 
@@ -74,6 +78,7 @@ export class KeyedWindows implements WindowStore {
 
   restore(key: string, times: readonly number[]): void {
     this.rings.set(key, TimeRing.from(times, this.maxEntries));
+    this.rings = ShardedMap.grown(this.rings);
   }
 
   clear(): void {
@@ -114,7 +119,8 @@ class SignatureRing extends TimeRing {
  * the ring instead, with the fields compared to settle collisions.
  */
 export class SignatureWindows implements WindowStore {
-  private readonly rings = new Map<number, SignatureRing>();
+  /** Nearly a key per order in the window: the map that churns most (see ShardedMap.grown). */
+  private rings: GrowingMap<number, SignatureRing> = new Map();
   private count = 0;
 
   constructor(
@@ -186,6 +192,7 @@ export class SignatureWindows implements WindowStore {
     const head = this.rings.get(hash);
     if (head === undefined) {
       this.rings.set(hash, ring);
+      this.rings = ShardedMap.grown(this.rings);
     } else {
       let tail = head;
       while (tail.next !== undefined) tail = tail.next;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { makeEngine, order } from '../support/engine-fixtures.js';
+import { KEYS_PER_SHARD } from '../../src/domain/sharded-map.js';
+import { makeEngine, order, testConfig } from '../support/engine-fixtures.js';
 import { accepted, accountExposure, cancel, fill, firmExposure, setReference, strategyExposure, traded } from '../support/engine-actions.js';
 
 const pnl = (e: { position: number; avgCost: number; realized: number } | undefined) =>
@@ -140,6 +141,20 @@ describe('exposure ledger: fills and releases', () => {
     clock.advance(1);
     expect(fill(engine, o, 10, 100).outcome).toBe('unknown_order');
     expect(accountExposure(engine)?.position).toBe(10);
+  });
+
+  it('finds every order of an account holding more open and closed orders than one map shard, by id', () => {
+    const count = KEYS_PER_SHARD * 2 + 1;
+    const { engine } = makeEngine([], { capacity: { ...testConfig().capacity, maxOpenOrders: 3 * count } });
+    const orders = Array.from({ length: count }, (_, i) => accepted(engine, { orderId: `mm-${i}`, quantity: 1 }));
+    expect(engine.ledger.openOrderCount).toBe(count);
+    // The account's index and the closed-order table both span several shards now.
+    expect(engine.checkOrder(order({ orderId: 'mm-0', quantity: 1 })).reasons).toEqual(['DUPLICATE_ORDER_ID']);
+    for (const o of orders) expect(cancel(engine, o).outcome).toBe('applied');
+    expect(engine.ledger.openOrderCount).toBe(0);
+    expect(engine.ledger.closedOrderCount).toBe(count);
+    for (const o of orders.filter((_, i) => i % 101 === 0)) expect(fill(engine, o, 1, 100).outcome).toBe('applied');
+    expect(accountExposure(engine)?.position).toBe(Math.ceil(count / 101));
   });
 
   it('forgets closed orders after lateFillWindowMs, while an open order of the same age still stands', () => {

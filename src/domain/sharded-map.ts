@@ -1,0 +1,131 @@
+/**
+ * A Map split into parts ("shards") of at most a few thousand keys each, for maps that grow
+ * large and churn (closed orders, open orders by id). V8 rebuilds a Map's whole hash table in
+ * one synchronous step whenever inserts have used up the room that deletes left, which under
+ * steady churn is every (capacity − size) inserts: at half a million keys that stalled the
+ * event loop for 70–440 ms here (bench/map-stall.bench.ts), every few minutes of cancels. A
+ * shard's rebuild is a fraction of a millisecond.
+ *
+ * Linear hashing: the map starts as one shard (no hashing at all while it stays small) and
+ * grows one shard at a time, each split moving the keys of a single shard, so growing never
+ * stalls either. Shards are never merged back; an emptied Map gives its table back on its own.
+ */
+export class ShardedMap<K extends string | number, V> {
+  private readonly shards: Map<K, V>[] = [new Map<K, V>()];
+  /** Shards 0..splitAt−1 of this round are split already: they use one more hash bit. */
+  private splitAt = 0;
+  /** Shards at the start of this round of splits (a power of two). */
+  private roundSize = 1;
+  private count = 0;
+
+  constructor(private readonly keysPerShard: number = KEYS_PER_SHARD) {}
+
+  /**
+   * For maps that are nearly always small and sit on the check path: a plain Map (one load
+   * less per lookup) until it outgrows a shard, then a ShardedMap holding its keys. Call after
+   * each insert; the one-time move is of a single shard's keys.
+   */
+  static grown<K extends string | number, V>(map: GrowingMap<K, V>, keysPerShard: number = KEYS_PER_SHARD): GrowingMap<K, V> {
+    if (!(map instanceof Map) || map.size <= keysPerShard) return map;
+    const sharded = new ShardedMap<K, V>(keysPerShard);
+    for (const [key, value] of map) sharded.set(key, value);
+    return sharded;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Shards in use (for tests and metrics: growth is visible). */
+  get shardCount(): number {
+    return this.shards.length;
+  }
+
+  /** The size of the largest shard: what one V8 table rebuild costs at most. */
+  get largestShard(): number {
+    let largest = 0;
+    for (const shard of this.shards) largest = Math.max(largest, shard.size);
+    return largest;
+  }
+
+  get(key: K): V | undefined {
+    return this.shardOf(key).get(key);
+  }
+
+  has(key: K): boolean {
+    return this.shardOf(key).has(key);
+  }
+
+  set(key: K, value: V): this {
+    const shard = this.shardOf(key);
+    const before = shard.size;
+    shard.set(key, value);
+    if (shard.size !== before && ++this.count > this.shards.length * this.keysPerShard) this.split();
+    return this;
+  }
+
+  delete(key: K): boolean {
+    const isDeleted = this.shardOf(key).delete(key);
+    if (isDeleted) this.count--;
+    return isDeleted;
+  }
+
+  clear(): void {
+    for (const shard of this.shards) shard.clear();
+    this.count = 0;
+  }
+
+  *entries(): IterableIterator<[K, V]> {
+    for (const shard of this.shards) yield* shard.entries();
+  }
+
+  *values(): IterableIterator<V> {
+    for (const shard of this.shards) yield* shard.values();
+  }
+
+  [Symbol.iterator](): IterableIterator<[K, V]> {
+    return this.entries();
+  }
+
+  private shardOf(key: K): Map<K, V> {
+    const shards = this.shards;
+    if (shards.length === 1) return shards[0]!;
+    const hash = hashOf(key);
+    const index = hash & (this.roundSize - 1);
+    return shards[index < this.splitAt ? hash & (2 * this.roundSize - 1) : index]!;
+  }
+
+  /** Splits the next shard of the round in two, by the next hash bit: its keys alone move. */
+  private split(): void {
+    const from = this.shards[this.splitAt]!;
+    const to = new Map<K, V>();
+    const bit = this.roundSize;
+    for (const [key, value] of from) {
+      if ((hashOf(key) & bit) === 0) continue;
+      to.set(key, value);
+      from.delete(key);
+    }
+    this.shards.push(to);
+    if (++this.splitAt === this.roundSize) {
+      this.roundSize *= 2;
+      this.splitAt = 0;
+    }
+  }
+}
+
+/** A map that is a plain Map while small (see ShardedMap.grown). */
+export type GrowingMap<K extends string | number, V> = Map<K, V> | ShardedMap<K, V>;
+
+/** Keys per shard on average before the map grows a shard: a table rebuild of this size is ~0.1 ms. */
+export const KEYS_PER_SHARD = 4_096;
+
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+/** FNV-1a over a string's code units; a number key (already a hash, or a counter) is mixed once. */
+function hashOf(key: string | number): number {
+  if (typeof key === 'number') return Math.imul(key ^ (key >>> 16), 0x45d9f3b) >>> 0;
+  let h = FNV_OFFSET;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), FNV_PRIME);
+  return h >>> 0;
+}

@@ -1,0 +1,88 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { KEYS_PER_SHARD, ShardedMap } from '../../src/domain/sharded-map.js';
+
+type Op = { type: 'set'; key: string; value: number } | { type: 'delete'; key: string } | { type: 'clear' };
+
+const opArb = (keys: fc.Arbitrary<string>): fc.Arbitrary<Op> =>
+  fc.oneof(
+    { weight: 6, arbitrary: fc.record({ type: fc.constant('set' as const), key: keys, value: fc.integer() }) },
+    { weight: 3, arbitrary: fc.record({ type: fc.constant('delete' as const), key: keys }) },
+    { weight: 1, arbitrary: fc.constant({ type: 'clear' as const }) },
+  );
+
+describe('ShardedMap', () => {
+  it('answers as a Map does through any sequence of sets, deletes and clears, across many splits', () => {
+    // Four keys a shard: a few dozen keys split it many times over.
+    const keys = fc.oneof(fc.string({ maxLength: 6 }), fc.nat(200).map((n) => `ACC-${n % 7}|ORD-${n}`));
+    fc.assert(
+      fc.property(fc.array(opArb(keys), { maxLength: 300 }), (ops) => {
+        const sharded = new ShardedMap<string, number>(4);
+        const plain = new Map<string, number>();
+        for (const op of ops) {
+          if (op.type === 'set') {
+            expect(sharded.set(op.key, op.value)).toBe(sharded);
+            plain.set(op.key, op.value);
+          } else if (op.type === 'delete') {
+            expect(sharded.delete(op.key)).toBe(plain.delete(op.key));
+          } else {
+            sharded.clear();
+            plain.clear();
+          }
+          expect(sharded.size).toBe(plain.size);
+        }
+        for (const key of plain.keys()) expect(sharded.get(key)).toBe(plain.get(key));
+        expect(new Map(sharded.entries())).toEqual(plain);
+        expect([...sharded.values()].sort()).toEqual([...plain.values()].sort());
+        expect(sharded.has('never set')).toBe(false);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keeps every shard small as it grows, one shard at a time', () => {
+    const map = new ShardedMap<string, number>(256);
+    let shards = 1;
+    for (let i = 0; i < 100_000; i++) {
+      map.set(`ACC-${i % 10_000}|ORD-${i}`, i);
+      // A split happens only once the average passes the bound, and adds exactly one shard.
+      expect(map.shardCount - shards).toBeLessThanOrEqual(1);
+      shards = map.shardCount;
+    }
+    expect(map.shardCount).toBe(Math.ceil(100_000 / 256));
+    // Linear hashing: a shard not yet split this round holds about twice a split one.
+    expect(map.largestShard).toBeLessThanOrEqual(3 * 256);
+    for (let i = 0; i < 100_000; i += 997) expect(map.get(`ACC-${i % 10_000}|ORD-${i}`)).toBe(i);
+  });
+
+  it('stays a single shard while it holds no more than a shard’s worth of keys', () => {
+    const map = new ShardedMap<number, string>(KEYS_PER_SHARD);
+    for (let i = 0; i < KEYS_PER_SHARD; i++) map.set(i * 7919, 'x');
+    expect(map.shardCount).toBe(1);
+    map.set(-1, 'one more');
+    expect(map.shardCount).toBe(2);
+    expect(map.get(-1)).toBe('one more');
+    expect(map.get(7919)).toBe('x');
+  });
+
+  it('spreads number keys too (a signature hash, a counter)', () => {
+    const map = new ShardedMap<number, number>(64);
+    for (let i = 0; i < 50_000; i++) map.set(i, i);
+    expect(map.largestShard).toBeLessThanOrEqual(3 * 64);
+    expect(map.get(49_999)).toBe(49_999);
+  });
+
+  it('grown: a plain Map is kept until it outgrows a shard, then its keys move into a ShardedMap', () => {
+    const small = new Map([['a', 1]]);
+    expect(ShardedMap.grown(small, 2)).toBe(small);
+    const full = new Map([
+      ['a', 1],
+      ['b', 2],
+      ['c', 3],
+    ]);
+    const grown = ShardedMap.grown(full, 2);
+    expect(grown).toBeInstanceOf(ShardedMap);
+    expect(new Map(grown.entries())).toEqual(full);
+    expect(ShardedMap.grown(grown, 2)).toBe(grown);
+  });
+});
