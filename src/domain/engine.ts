@@ -748,8 +748,9 @@ export class LimitEngine {
    * Goes back to an earlier state of this running engine (a journal recovery with fsync
    * durability: what the disk holds). Unlike a restore at start, it keeps what is not state:
    * reference prices (market data is in no snapshot), and what violation subscribers were told
-   * (later breaches are numbered past it; violations that are gone are told as ended). As at a
-   * start, an atomic batch left in the middle is taken back.
+   * (later breaches are numbered past it; violations that are gone are told as ended, and ones
+   * it brings back or changes are told again). As at a start, an atomic batch left in the
+   * middle is taken back.
    */
   rewindTo(snapshot: EngineSnapshot): void {
     const prices = [...this.ledger.markets.values()].filter((m) => !Number.isNaN(m.refPrice)).map((m) => ({ symbol: m.symbol, price: m.refPrice, at: m.refAt }));

@@ -336,8 +336,9 @@ export class ViolationBook {
 
   /**
    * After the book went back to an earlier state in the running service (a journal recovery
-   * with fsync durability): later breaches are numbered past everything subscribers were told,
-   * and they are told that violations active before and gone now ended.
+   * with fsync durability): later breaches are numbered past everything subscribers were told;
+   * they are told that violations active before and gone now ended, then that violations the
+   * rollback brought back or changed (a lost resolution or repeat) stand as the book now holds them.
    */
   takeOver(before: { seq: number; violation: number; active: readonly ActiveViolation[] }, at: number): void {
     this.nextSeq = Math.max(this.nextSeq, before.seq);
@@ -346,6 +347,27 @@ export class ViolationBook {
       // A plain lookup: activeFor would leave a table behind for a limit the rewound book lacks.
       if (this.activeByLimit.get(violation.limitId)?.get(violation.key)?.violationId !== violation.violationId) this.notify({ type: 'resolved', violation, at });
     }
+    this.announceChangedSince(before.active);
+  }
+
+  /**
+   * Tells subscribers of each active violation they last heard of otherwise (its resolution or a
+   * repeat breach was rolled back), as a violation event of the breach in force. Its seq is a new
+   * one, so seqs on the stream keep growing; it joins no history, which holds that breach
+   * already. Counts only grow, so a violation whose count is what subscribers saw is unchanged.
+   */
+  private announceChangedSince(told: readonly ActiveViolation[]): void {
+    const countById = new Map(told.map((violation) => [violation.violationId, violation.count]));
+    for (const violation of this.recency.oldestFirst()) {
+      if (countById.get(violation.violationId) === violation.count) continue;
+      this.notify({ type: 'violation', event: this.standingEvent(violation) });
+    }
+  }
+
+  /** The breach an active violation stands at (the order that made it is not kept with it). */
+  private standingEvent(violation: ActiveViolation): ViolationEvent {
+    const { violationId, lastAt, limitId, kind, severity, action, value, threshold, key, message } = violation;
+    return { seq: this.nextSeq++, violationId, at: lastAt, limitId, kind, severity, action, value, threshold, key, orderId: undefined, message };
   }
 
   private append(event: ViolationEvent): void {

@@ -383,6 +383,13 @@ describe('violation book: subscribers', () => {
   });
 });
 
+/** What a subscriber of the engine's violations is told, from now on. */
+function subscribed(engine: ReturnType<typeof makeEngine>['engine']) {
+  const notices: ViolationNotice[] = [];
+  engine.violations.subscribe((notice) => notices.push(notice));
+  return { notices, violations: () => notices.flatMap((n) => (n.type === 'violation' ? [n.event] : [])) };
+}
+
 describe('a rewind to an earlier state (journal recovery with fsync durability)', () => {
   it('tells subscribers a violation it removed ended, and leaves no table behind for a limit the earlier book lacks', () => {
     const { engine } = makeEngine([]);
@@ -394,5 +401,37 @@ describe('a rewind to an earlier state (journal recovery with fsync durability)'
     engine.rewindTo(before);
     expect(notices.map((n) => n.type)).toEqual(['resolved']);
     expect(engine.violations.limitTables).toBe(0);
+  });
+
+  it('tells subscribers a violation it brought back (its resolution was dropped) stands, numbered past every seq sent, and only that one', () => {
+    const { engine, clock } = makeEngine([qty]);
+    const events = subscribed(engine);
+    engine.checkOrder(order({ accountId: 'ACC-1', quantity: 60 }));
+    engine.checkOrder(order({ accountId: 'ACC-3', quantity: 60 }));
+    const before = engine.captureState();
+    clock.advance(1_000);
+    engine.checkOrder(order({ accountId: 'ACC-2', quantity: 60 }));
+    engine.checkOrder(order({ accountId: 'ACC-1', quantity: 1 })); // resolves ACC-1's
+    const [brought, , removed] = events.violations();
+    engine.rewindTo(before);
+    expect(events.notices.slice(4)).toEqual([
+      { type: 'resolved', violation: expect.objectContaining({ violationId: removed!.violationId }) as unknown, at: clock.now() },
+      { type: 'violation', event: { ...brought!, seq: removed!.seq + 1, orderId: undefined } },
+    ]);
+    expect(engine.violations.active({}).map((v) => v.violationId)).toContain(brought!.violationId);
+    engine.checkOrder(order({ accountId: 'ACC-4', quantity: 60 }));
+    expect(events.violations().at(-1)?.seq).toBe(removed!.seq + 2);
+  });
+
+  it('tells subscribers the state a violation went back to when a repeat breach was dropped', () => {
+    const { engine } = makeEngine([qty]);
+    const events = subscribed(engine);
+    engine.checkOrder(order({ quantity: 60 }));
+    const before = engine.captureState();
+    engine.checkOrder(order({ quantity: 150 }));
+    const [kept, dropped] = events.violations();
+    engine.rewindTo(before);
+    expect(events.notices.slice(2)).toEqual([{ type: 'violation', event: { ...kept!, seq: dropped!.seq + 1, orderId: undefined } }]);
+    expect(engine.violations.active({})).toEqual([expect.objectContaining({ violationId: kept!.violationId, severity: 'WARNING', value: 60, count: 1 })]);
   });
 });

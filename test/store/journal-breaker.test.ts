@@ -294,6 +294,32 @@ describe("the journal's circuit breaker: what requests are told, and what the se
     await store.close();
   });
 
+  it('fsync: a violation whose resolution the recovery rolled back is announced again, numbered past every seq sent; a restart holds the same violations', async () => {
+    const { dir, clock, engine, store } = await freshSession('fsync');
+    const notices: ViolationNotice[] = [];
+    engine.violations.subscribe((n) => notices.push(n));
+    accept(engine, 'breach'); // over qty's warning threshold: a violation on ACC-1
+    await store.settled();
+    const freeDisk = await fillDisk();
+    accept(engine, 'clean', { quantity: 1 }); // resolves it; the write fails
+    await expect(store.settled()).rejects.toThrow('ENOSPC');
+    freeDisk();
+    await closed(store);
+    const breach = (notices[0] as Extract<ViolationNotice, { type: 'violation' }>).event;
+    expect(notices.slice(1)).toEqual([
+      { type: 'resolved', violation: expect.objectContaining({ violationId: breach.violationId }) as unknown, at: clock.now() },
+      { type: 'violation', event: { ...breach, seq: breach.seq + 1, orderId: undefined } },
+    ]);
+    expect(engine.violations.active({}).map((v) => v.violationId)).toEqual([breach.violationId]);
+    accept(engine, 'after', { accountId: 'ACC-2' });
+    await store.settled();
+    expect(notices.at(-1)).toMatchObject({ type: 'violation', event: { seq: breach.seq + 2 } });
+    const second = await session(dir, clock, 'fsync');
+    expect(second.engine.violations.capture()).toEqual(engine.violations.capture());
+    await second.store.close();
+    await store.close();
+  });
+
   it('with the snapshot worker: a recovery does not bring back a worker that was let go for hanging (at most one hung worker per process)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ulc-breaker-'));
     const clock = new FakeClock();
