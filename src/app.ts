@@ -157,7 +157,7 @@ export async function buildApp(config: AppConfig, options: AppOptions = {}): Pro
   telemetry.watchDependency('journal', () => store?.isHealthy ?? true);
   if (store !== undefined) telemetry.watchBreaker('journal', () => store.breakerState);
   // Not fatal (snapshots fall back to the main thread, and stall it), but worth an alert.
-  if (store !== undefined && config.storage.snapshotsIn === 'worker') telemetry.watchDependency('snapshot_worker', () => store.snapshotsOffThread);
+  if (store !== undefined && config.storage.snapshotsIn === 'worker') telemetry.watchDependency('snapshot_worker', () => store.isSnapshotWorkerUp);
 
   let isReady = false;
   const deps: RouteDeps = { engine, config, telemetry, clock, tracing: options.tracing ?? disabledTracing, store: store ?? NO_STORE, warmUp: httpWarmUp };

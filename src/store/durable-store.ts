@@ -60,6 +60,8 @@ export class DurableStore {
   private replicaRestarts = 0;
   /** Whether a journal recovery starts a new snapshot worker (see recoverJournal). */
   private wantsReplica = false;
+  /** A working snapshot worker was stopped for a journal outage, and the recovery has not yet started its successor. */
+  private isReplicaPaused = false;
   private readonly breaker: CircuitBreaker | undefined;
 
   private constructor(
@@ -178,6 +180,16 @@ export class DurableStore {
     return this.replicas.current?.isHealthy === true;
   }
 
+  /**
+   * Whether the snapshot worker works, as ops are told (ulc_dependency_up): a working one paused
+   * for a journal outage counts, since nothing is wrong with it and the recovery starts its
+   * successor; the journal's own gauges tell of the outage. One that failed, or whose successor
+   * could not start, does not.
+   */
+  get isSnapshotWorkerUp(): boolean {
+    return this.snapshotsOffThread || this.isReplicaPaused;
+  }
+
   private maintain(): void {
     const isDue = Date.now() - this.lastSnapshotAt >= this.options.snapshotIntervalMs || this.writer.segmentBytes >= this.options.maxSegmentBytes;
     if (!isDue || !this.isHealthy) return;
@@ -231,6 +243,7 @@ export class DurableStore {
       // Replaced once the journal recovers, as a restart would (restartReplicaIfLetGo): a worker
       // that hung never is. Decided at the outage's first attempt, for all of them.
       this.wantsReplica = replica.isHealthy || (!replica.isUnresponsive && this.replicaRestarts++ < MAX_REPLICA_RESTARTS);
+      this.isReplicaPaused = replica.isHealthy;
       this.replicas.current = undefined;
       await replica.close();
     }
@@ -248,6 +261,7 @@ export class DurableStore {
       await fsyncDirectory(this.options.dataDir);
       // Before the new segment exists, so it is fed every record written there.
       if (!this.isClosing && this.wantsReplica) this.replicas.current = this.startReplicaOrNot();
+      this.isReplicaPaused = false;
     });
   }
 

@@ -1,8 +1,10 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { CheckResult } from '../../src/domain/engine.js';
+import { SnapshotReplica } from '../../src/store/snapshot-replica.js';
 import { testApp } from '../support/app-fixtures.js';
 import { fillDisk } from '../support/disk-faults.js';
 import { anOrder, call, check, expectProblem } from './http-helpers.js';
@@ -13,7 +15,8 @@ const appOn = (dataDir: string) => testApp({ storage: { durability: 'async', dat
 
 const decisionOf = async (app: TestApp, orderId: string) => (await check(app.server, anOrder({ orderId, quantity: 10 }))).json<CheckResult>();
 const breakerMetric = async (app: TestApp) => /^ulc_dependency_breaker_state\{dependency="journal"\} (\d)$/m.exec((await call(app.server, 'GET', '/metrics', undefined)).body)?.[1];
-const upMetric = async (app: TestApp) => /^ulc_dependency_up\{dependency="journal"\} (\d)$/m.exec((await call(app.server, 'GET', '/metrics', undefined)).body)?.[1];
+const upMetric = async (app: TestApp, dependency = 'journal') =>
+  new RegExp(`^ulc_dependency_up\\{dependency="${dependency}"\\} (\\d)$`, 'm').exec((await call(app.server, 'GET', '/metrics', undefined)).body)?.[1];
 const haltAccount = (app: TestApp) => call(app.server, 'PUT', '/v1/trading-state', 'admin', { scope: { type: 'account', id: 'ACC-1' }, state: 'HALTED', reason: 'test' });
 const flushed = () => new Promise((resolve) => setTimeout(resolve, 50));
 const logged = (app: TestApp, message: string) => app.logs.lines.map((line) => JSON.parse(line) as { level: number; msg: string }).filter((l) => l.msg.startsWith(message));
@@ -59,6 +62,24 @@ describe('the journal breaker over HTTP', () => {
     apps.push(restarted);
     expect([...restarted.engine.ledger.allOpenOrders()].map((o) => o.orderId).sort()).toEqual(['after', 'before', 'cut-back']);
     expect(restarted.engine.tradingStates.list().map((e) => [e.scope, e.state])).toEqual([['account:ACC-1', 'HALTED']]);
+  });
+
+  it('keeps ulc_dependency_up{dependency="snapshot_worker"} at 1 while a journal outage keeps a working worker stopped', async () => {
+    // The app runs from sources: its worker is the built one (`npm test` builds first).
+    const builtWorker = pathToFileURL(join(import.meta.dirname, '../../dist/store/snapshot-worker.js'));
+    const start = SnapshotReplica.start.bind(SnapshotReplica);
+    vi.spyOn(SnapshotReplica, 'start').mockImplementation((setup, log, limits) => start(setup, log, limits, builtWorker));
+    const app = await testApp({ storage: { durability: 'async', dataDir: mkdtempSync(join(tmpdir(), 'ulc-breaker-http-')), snapshotsIn: 'worker', recoveryIntervalMs: 100 } });
+    apps.push(app);
+    expect(await upMetric(app, 'snapshot_worker')).toBe('1');
+    const freeDisk = await fillDisk();
+    expect((await decisionOf(app, 'cut-back')).decision).toBe('ACCEPT');
+    // Past a failed attempt (the disk is still full), which stopped the worker.
+    await vi.waitFor(() => expect(logged(app, 'circuit breaker open again')).toHaveLength(1), { timeout: 2_000, interval: 5 });
+    expect({ journal: await upMetric(app), worker: await upMetric(app, 'snapshot_worker'), offThread: app.store?.snapshotsOffThread }).toEqual({ journal: '0', worker: '1', offThread: false });
+    freeDisk();
+    await vi.waitFor(() => expect(app.store?.breakerState).toBe('closed'), { timeout: 5_000, interval: 10 });
+    expect({ worker: await upMetric(app, 'snapshot_worker'), offThread: app.store?.snapshotsOffThread }).toEqual({ worker: '1', offThread: true });
   });
 
   it('logs the half-open attempt, opens again when it fails, and closes once the disk works', async () => {

@@ -81,6 +81,14 @@ async function failWrite(engine: LimitEngine, store: DurableStore, orderId = 'cu
   freeDisk();
 }
 
+/** Fills the disk and accepts `cut-back`, whose write fails; returns once a recovery attempt failed too, with the function that frees the disk. */
+async function outlastAnAttempt(engine: LimitEngine, log: MemoryLog): Promise<() => void> {
+  const freeDisk = await fillDisk();
+  accept(engine, 'cut-back');
+  await vi.waitFor(() => expect(log.messages('circuit breaker open again')).toHaveLength(1), { timeout: 2_000, interval: 5 });
+  return freeDisk;
+}
+
 /** A slow disk: every file write waits until the returned function is called. */
 async function holdWrites(): Promise<() => void> {
   let release!: () => void;
@@ -369,7 +377,30 @@ describe("the journal's circuit breaker: what requests are told, and what the se
     });
     await failWrite(engine, store);
     await closed(store);
-    expect(store.snapshotsOffThread).toBe(false);
+    expect({ offThread: store.snapshotsOffThread, workerUp: store.isSnapshotWorkerUp }).toEqual({ offThread: false, workerUp: false });
+    await store.close();
+  });
+
+  it('with the snapshot worker: one that worked counts as up while a journal outage keeps it stopped (its successor starts with the recovery)', async () => {
+    const { engine, store, log } = await freshSession('async', WITH_WORKER);
+    const freeDisk = await outlastAnAttempt(engine, log);
+    expect({ offThread: store.snapshotsOffThread, workerUp: store.isSnapshotWorkerUp }).toEqual({ offThread: false, workerUp: true });
+    freeDisk();
+    await closed(store);
+    expect({ offThread: store.snapshotsOffThread, workerUp: store.isSnapshotWorkerUp }).toEqual({ offThread: true, workerUp: true });
+    await store.close();
+  });
+
+  it('with the snapshot worker: one let go for hanging before a journal outage counts as down throughout it', async () => {
+    const { engine, store, log } = await freshSession('async', { snapshotWorker: { ...WITH_WORKER.snapshotWorker, timeoutMs: 1 } });
+    accept(engine, 'a');
+    await settle();
+    await store.snapshot(); // times out: let go as unresponsive
+    const freeDisk = await outlastAnAttempt(engine, log);
+    expect(store.isSnapshotWorkerUp).toBe(false);
+    freeDisk();
+    await closed(store);
+    expect(store.isSnapshotWorkerUp).toBe(false);
     await store.close();
   });
 
