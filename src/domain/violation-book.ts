@@ -109,6 +109,13 @@ export class ViolationBook {
   private readonly recency = new RecencyList();
   private readonly history: Ring<ViolationEvent>;
   private readonly historyByLimit = new Map<string, Ring<ViolationEvent>>();
+  /** The latest `at` appended to the history: the wall clock's high-water mark as the history saw it. */
+  private historyLatest = Number.NEGATIVE_INFINITY;
+  /**
+   * Events appended while the wall clock stood behind `historyLatest` (it stepped back: an NTP
+   * correction), with `historyLatest` then. Empty while the clock only moves forward.
+   */
+  private readonly appendedBehind = new Map<ViolationEvent, number>();
   private readonly listeners = new Set<ViolationListener>();
   private nextSeq = 1;
   private nextViolation = 1;
@@ -163,7 +170,7 @@ export class ViolationBook {
       byKey.set(input.key, active);
     }
     const seq = this.nextSeq++;
-    this.recency.touch(active, seq);
+    this.recency.touch(active, seq, at);
     active.severity = input.severity;
     active.action = input.action;
     active.value = input.value;
@@ -233,7 +240,9 @@ export class ViolationBook {
    * A page walks the recency list from where the cursor left off: no copy, no sort. One that
    * changes after its page was read moves to the front, so later pages neither repeat nor skip
    * the others. Filters skip what they do not match, as the history's filters do; `since` and
-   * `until` bound the latest breach (`lastAt`), the time the list is ordered by.
+   * `until` bound the latest breach (`lastAt`). The list is in breach order, which is time order
+   * only while the wall clock never steps back, so the walk stops at a violation older than
+   * `since` only when no older one breached later (see RecencyNode.latestUpTo).
    */
   activePage(query: ActiveQuery): Page<ActiveViolation> {
     const minRank = query.severity === undefined ? 0 : SEVERITY_RANK[query.severity];
@@ -241,8 +250,10 @@ export class ViolationBook {
     let last: RecencyNode | undefined;
     for (let node = query.cursor === undefined ? this.recency.newest : this.recency.below(query.cursor); node !== undefined; node = node.older) {
       const violation = node.violation;
-      // Newest breach first, as the history: the rest breached before `since` too.
-      if (query.since !== undefined && violation.lastAt < query.since) break;
+      if (query.since !== undefined && violation.lastAt < query.since) {
+        if (node.latestUpTo < query.since) break;
+        continue;
+      }
       if (query.until !== undefined && violation.lastAt > query.until) continue;
       if (query.limitId !== undefined && violation.limitId !== query.limitId) continue;
       if (SEVERITY_RANK[violation.severity] < minRank) continue;
@@ -253,7 +264,10 @@ export class ViolationBook {
     return { items, nextCursor: undefined };
   }
 
-  /** Newest first, `pageSize` at a time; `nextCursor` is absent on the last page. */
+  /**
+   * Newest first, `pageSize` at a time; `nextCursor` is absent on the last page. The walk stops
+   * at an event older than `since` only when no older event is newer (see latestUpTo).
+   */
   query(query: HistoryQuery, now: number): Page<ViolationEvent> {
     // Reads never change state (deleting is the sweeper's, so the journal sees it): events past
     // the retention are only hidden here.
@@ -266,7 +280,10 @@ export class ViolationBook {
     let index = query.cursor === undefined ? ring.length - 1 : lastIndexBelow(ring, query.cursor);
     for (; index >= 0; index--) {
       const event = ring.at(index);
-      if (event.at < since) break;
+      if (event.at < since) {
+        if (this.latestUpTo(event) < since) break;
+        continue;
+      }
       if (query.until !== undefined && event.at > query.until) continue;
       if (SEVERITY_RANK[event.severity] < minRank) continue;
       if (items.length === query.pageSize) return { items, nextCursor: items[items.length - 1]!.seq };
@@ -280,7 +297,7 @@ export class ViolationBook {
     const cutoff = now - this.options.retentionMs;
     for (let oldest = this.history.peekOldest(); oldest !== undefined && oldest.at < cutoff; oldest = this.history.peekOldest()) {
       this.history.shift();
-      this.forgetFromIndex(oldest);
+      this.forget(oldest);
     }
   }
 
@@ -299,6 +316,8 @@ export class ViolationBook {
     this.recency.clear();
     this.history.clear();
     this.historyByLimit.clear();
+    this.historyLatest = Number.NEGATIVE_INFINITY;
+    this.appendedBehind.clear();
   }
 
   capture(): ViolationBookSnapshot {
@@ -324,7 +343,7 @@ export class ViolationBook {
     for (const violation of snapshot.active) {
       const active = { ...violation };
       this.activeFor(active.limitId).set(active.key, active);
-      this.recency.touch(active, seq++);
+      this.recency.touch(active, seq++, active.lastAt);
     }
     for (const event of snapshot.history) this.append(event);
   }
@@ -372,7 +391,9 @@ export class ViolationBook {
 
   private append(event: ViolationEvent): void {
     const dropped = this.history.push(event);
-    if (dropped !== undefined) this.forgetFromIndex(dropped);
+    if (dropped !== undefined) this.forget(dropped);
+    if (event.at < this.historyLatest) this.appendedBehind.set(event, this.historyLatest);
+    else this.historyLatest = event.at;
     let byLimit = this.historyByLimit.get(event.limitId);
     if (byLimit === undefined) {
       byLimit = new Ring(this.options.historyCapacity);
@@ -381,7 +402,18 @@ export class ViolationBook {
     byLimit.push(event);
   }
 
-  private forgetFromIndex(event: ViolationEvent): void {
+  /**
+   * The latest `at` of `event` and every event appended before it: a newest-first walk past
+   * `event` finds nothing at or after a time later than this. It is `event.at` unless the wall
+   * clock had stepped back behind an earlier event.
+   */
+  private latestUpTo(event: ViolationEvent): number {
+    return this.appendedBehind.get(event) ?? event.at;
+  }
+
+  /** An event left the history: its per-limit index and the clock-step table let it go too. */
+  private forget(event: ViolationEvent): void {
+    this.appendedBehind.delete(event);
     const byLimit = this.historyByLimit.get(event.limitId);
     if (byLimit === undefined) return;
     if (byLimit.peekOldest() === event) byLimit.shift();
@@ -428,6 +460,12 @@ function lastIndexBelow(ring: Ring<ViolationEvent>, cursor: number): number {
 interface RecencyNode {
   readonly violation: ActiveViolation;
   seq: number;
+  /**
+   * The latest `lastAt` of this violation and every one older in the list when it was last
+   * touched: none older breached later, whatever the wall clock did (deleting one older keeps
+   * this true). Equal to `lastAt` while the clock only moves forward.
+   */
+  latestUpTo: number;
   older: RecencyNode | undefined;
   newer: RecencyNode | undefined;
   /** Where the cursors whose next page starts here point; almost always none. */
@@ -464,16 +502,17 @@ class RecencyList {
     return this.nodes.size;
   }
 
-  /** Puts `violation` at the front with `seq`, larger than every seq in the list. */
-  touch(violation: ActiveViolation, seq: number): void {
+  /** Puts `violation` at the front with `seq`, larger than every seq in the list, breached `at`. */
+  touch(violation: ActiveViolation, seq: number, at: number): void {
     let node = this.nodes.get(violation);
     if (node === undefined) {
-      node = { violation, seq, older: undefined, newer: undefined, anchor: undefined };
+      node = { violation, seq, latestUpTo: at, older: undefined, newer: undefined, anchor: undefined };
       this.nodes.set(violation, node);
     } else {
       this.unlink(node);
       node.seq = seq;
     }
+    node.latestUpTo = this.newest === undefined ? at : Math.max(at, this.newest.latestUpTo);
     node.older = this.newest;
     node.newer = undefined;
     if (this.newest === undefined) this.oldest = node;

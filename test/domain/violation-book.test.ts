@@ -235,6 +235,20 @@ describe('violation book: active pages', () => {
     expect(keysOf(restored.activePage({ pageSize: 10 }))).toEqual(['b', 'a', 'c']);
   });
 
+  it('bounds by since after the wall clock stepped back, and still after a snapshot and a restore', () => {
+    const book = bookOf(['a', 'b']); // breached at 1 and 2
+    breach(book, 20, { key: 'b' });
+    breach(book, 5, { key: 'c' }); // the clock stepped back: the latest breach is not the latest time
+    expect(keysOf(book.activePage({ pageSize: 10, since: 10 }))).toEqual(['b']);
+    expect(book.query({ since: 10, pageSize: 10 }, 20).items.map((e) => e.at)).toEqual([20]);
+    const restored = newBook();
+    restored.restore(book.capture());
+    expect(keysOf(restored.activePage({ pageSize: 10, since: 10 }))).toEqual(['b']);
+    expect(restored.query({ since: 10, pageSize: 10 }, 20).items.map((e) => e.at)).toEqual([20]);
+    restored.resolve('L1', 'b', 21);
+    expect(keysOf(restored.activePage({ pageSize: 10, since: 3 }))).toEqual(['c']);
+  });
+
   it('still evicts the least recently updated one at capacity', () => {
     const book = newBook({ maxActive: 2 });
     breach(book, 1, { key: 'a' });

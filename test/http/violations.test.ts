@@ -26,6 +26,24 @@ const active = async (server: TestApp['server'], query = ''): Promise<ActiveViol
   return response.json<{ items: ActiveViolation[] }>().items;
 };
 
+const SINCE = Date.UTC(2026, 0, 5, 9, 0);
+
+/**
+ * Three breaches of max-qty, one account each: ACC-0 (600) a second before SINCE, ACC-1 (650)
+ * 10 s after it; then the wall clock steps back a minute and ACC-2 (701), the latest breach,
+ * comes 50 s before SINCE.
+ */
+async function steppedBack(): Promise<TestApp['server']> {
+  const clock = new FakeClock(SINCE - 1_000);
+  const { server } = await start({}, clock);
+  await check(server, anOrder({ accountId: 'ACC-0', quantity: 600 }));
+  clock.advance(11_000);
+  await check(server, anOrder({ accountId: 'ACC-1', quantity: 650 }));
+  clock.wall -= 60_000; // the wall clock only: monotonic time never steps back
+  await check(server, anOrder({ accountId: 'ACC-2', quantity: 701 }));
+  return server;
+}
+
 describe('GET /v1/violations/active', () => {
   it('keeps one active violation per limit and key, updated on repeats and resolved by a clean check', async () => {
     const { server } = await start();
@@ -88,6 +106,20 @@ describe('GET /v1/violations/active', () => {
     expect(page.items.map((v) => v.key)).toEqual(['account:ACC-3', 'account:ACC-2']);
     const rest = await active(server, `?since=${since}&until=${until}&pageSize=2&cursor=${page.nextCursor}`);
     expect(rest.map((v) => v.key)).toEqual(['account:ACC-1']);
+  });
+
+  it('finds every violation since selects after the wall clock stepped back (an NTP correction)', async () => {
+    const server = await steppedBack();
+    const keys = async (query: string) => (await active(server, query)).map((v) => v.key);
+    // ACC-2 is the latest breach but before SINCE; ACC-1, older in the list, is not.
+    expect(await keys(`?since=${SINCE}`)).toEqual(['account:ACC-1']);
+    expect(await keys(`?since=${SINCE}&limitId=max-qty&severity=WARNING`)).toEqual(['account:ACC-1']);
+    expect(await keys(`?since=${SINCE - 60_000}`)).toEqual(['account:ACC-2', 'account:ACC-1', 'account:ACC-0']);
+    expect(await keys(`?since=${SINCE - 50_000}&until=${SINCE - 50_000}`)).toEqual(['account:ACC-2']);
+    const first = await call(server, 'GET', `/v1/violations/active?since=${SINCE - 1_000}&pageSize=1`, 'ops');
+    const page = first.json<{ items: ActiveViolation[]; nextCursor: string | null }>();
+    expect(page.items.map((v) => v.key)).toEqual(['account:ACC-1']);
+    expect(await keys(`?since=${SINCE - 1_000}&pageSize=1&cursor=${page.nextCursor}`)).toEqual(['account:ACC-0']);
   });
 });
 
@@ -187,6 +219,16 @@ describe('GET /v1/violations', () => {
     expect((await history(server, `?since=${new Date(middle).toISOString()}`)).items.map((e) => e.value)).toEqual([6_001, 1_500]);
     expect((await history(server, `?until=${middle}`)).items.map((e) => e.value)).toEqual([1_500, 600]);
     expect((await history(server, `?since=${middle}&until=${middle}`)).items.map((e) => e.value)).toEqual([1_500]);
+  });
+
+  it('finds every event since selects after the wall clock stepped back (an NTP correction)', async () => {
+    const server = await steppedBack();
+    const values = async (query: string) => (await history(server, query)).items.map((e) => e.value);
+    // The newest event (701) is before SINCE; the one before it (650) is not.
+    expect(await values(`?since=${SINCE}`)).toEqual([650]);
+    expect(await values(`?since=${SINCE}&limitId=max-qty`)).toEqual([650]);
+    expect(await values(`?since=${SINCE - 60_000}`)).toEqual([701, 650, 600]);
+    expect(await values(`?since=${SINCE - 50_000}&until=${SINCE - 50_000}`)).toEqual([701]);
   });
 
   it('uses the engine clock, not the wall clock, for retention', async () => {
