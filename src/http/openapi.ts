@@ -103,7 +103,8 @@ export function openApiDocument(routes: readonly RecordedRoute[], version: strin
         'Pre-trade risk checks. Errors are RFC 9457 problem+json; problem types: ' +
         Object.keys(PROBLEM_TYPES).join(', ') +
         `. Send \`x-deadline-ms\` with checks to bound their latency: milliseconds in [0, ${MAX_BUDGET_MS}] as decimal digits (\`5\`, \`2.5\`); 0 is a spent budget: every order is rejected with DEADLINE_EXCEEDED. ` +
-        'Limit writes may carry `If-Match` with the book version they read (`7` or `"7"`; 412 when stale, and for a weak `W/"7"`).',
+        'Limit writes may carry `If-Match` with the book version they read (`7` or `"7"`; 412 when stale, and for a weak `W/"7"`, which never matches). ' +
+        'A 404 (DELETE of an unknown limit) or 409 (POST of an existing id) comes before any 412.',
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },

@@ -60,6 +60,10 @@ describe('changing the book', () => {
     const { server, engine } = await start();
     const response = await call(server, 'POST', '/v1/limits', 'admin', { ...MAX_QTY, thresholds: { hard: 1 } });
     expect(namesField(expectProblem(response, 409), 'max-qty')).toBe(true);
+    // Whatever If-Match says: 409 comes before 412, for a weak tag as for a stale one.
+    for (const ifMatch of ['"7"', 'W/"1"']) {
+      expectProblem(await call(server, 'POST', '/v1/limits', 'admin', { ...MAX_QTY, thresholds: { hard: 1 } }, { 'if-match': ifMatch }), 409);
+    }
     expect(engine.book.version).toBe(1);
     expect(engine.book.byId.get('max-qty')?.definition).toEqual(MAX_QTY);
   });
@@ -90,6 +94,10 @@ describe('changing the book', () => {
     const weak = await call(server, 'PUT', '/v1/limits/max-qty', 'admin', MAX_QTY, { 'if-match': 'W/"1"' });
     expectProblem(weak, 412);
     expect(engine.book.version).toBe(1);
+    expectProblem(await call(server, 'DELETE', '/v1/limits/max-qty', 'admin', undefined, { 'if-match': 'W/"1"' }), 412);
+    expectProblem(await call(server, 'POST', '/v1/limits', 'admin', { id: 'new-one', kind: 'open_orders', thresholds: { hard: 3 } }, { 'if-match': 'W/"1"' }), 412);
+    expect(engine.book.version).toBe(1);
+    expect(engine.book.byId.has('max-qty')).toBe(true);
     const any = await call(server, 'PUT', '/v1/limits/max-qty', 'admin', MAX_QTY, { 'if-match': '*' });
     expect(any.statusCode).toBe(200);
     expect(engine.book.version).toBe(2);
@@ -149,7 +157,7 @@ describe('changing the book', () => {
   it('DELETE of a limit that does not exist is 404 whatever If-Match says (existence before version)', async () => {
     const { server, engine } = await start();
     expect((await call(server, 'POST', '/v1/limits', 'admin', { id: 'x', kind: 'order_quantity', thresholds: { hard: 1 } })).statusCode).toBe(201); // version 2
-    for (const ifMatch of ['1', '"1"', '2']) {
+    for (const ifMatch of ['1', '"1"', '2', 'W/"1"', 'W/"2"']) {
       expect(namesField(expectProblem(await call(server, 'DELETE', '/v1/limits/nope', 'admin', undefined, { 'if-match': ifMatch }), 404), 'nope')).toBe(true);
     }
     expect(engine.book.version).toBe(2);

@@ -24,19 +24,31 @@ const VERSION = '(?:0|[1-9]\\d{0,14})';
 /** Bare or as an entity-tag, quotes balanced: `7`, `"7"`, `W/"7"`. */
 const IF_MATCH = z.string().regex(new RegExp(`^(?:${VERSION}|"${VERSION}"|W/"${VERSION}")$`));
 
+/** A parsed If-Match: none (absent or `*`), the book version the writer read, or a weak tag. */
+type IfMatch = undefined | number | 'weak';
+
 /**
  * `If-Match: 7` or `"7"`: the book version the writer last read. Absent or `*`: unconditional
- * (the book always exists). If-Match compares strongly (RFC 9110 §13.1.1), so a weak `W/"7"`
- * never matches: 412. Anything else (`"7`, `"07"`, a list) is a 400, never read as a version.
+ * (the book always exists). Anything else (`"7`, `"07"`, a list) is a 400, never read as a
+ * version. A weak `W/"7"` is well formed but never matches (see expectedVersion).
  */
-function expectedVersion(request: FastifyRequest): number | undefined {
+function ifMatchOf(request: FastifyRequest): IfMatch {
   const header = request.headers['if-match'];
   if (header === undefined || header.trim() === '*') return undefined;
   if (!IF_MATCH.safeParse(header).success) {
     throw new ProblemError('validation', 'If-Match must be a book version such as 7 or "7"', [{ field: 'headers.if-match', message: 'is not a version' }]);
   }
-  if (header.startsWith('W/')) throw new ProblemError('preconditionFailed', 'a weak validator never matches If-Match: send the version as "7"');
-  return Number(header.replace(/\D/g, ''));
+  return header.startsWith('W/') ? 'weak' : Number(header.replace(/\D/g, ''));
+}
+
+/**
+ * The version a write must find. If-Match compares strongly (RFC 9110 §13.1.1), so a weak tag
+ * never matches: 412. Called only once the route knows it would otherwise succeed, as a 404 or
+ * 409 comes before any 412 (RFC 9110 §13.2.1), for weak tags as for strong ones.
+ */
+function expectedVersion(ifMatch: IfMatch): number | undefined {
+  if (ifMatch === 'weak') throw new ProblemError('preconditionFailed', 'a weak validator never matches If-Match: send the version as "7"');
+  return ifMatch;
 }
 
 const withVersion = (reply: FastifyReply, book: LimitBook): FastifyReply => reply.header('etag', `"${book.version}"`);
@@ -62,10 +74,10 @@ export function limitRoutes(app: FastifyInstance, { engine, config, store, telem
     },
     (request, reply) => {
       const definition = request.body as { id: string };
-      const version = expectedVersion(request);
+      const ifMatch = ifMatchOf(request);
       if (engine.book.byId.has(definition.id)) throw new ProblemError('conflict', `limit ${definition.id} exists: PUT /v1/limits/${definition.id} to change it`);
       assertWritable(store);
-      const book = engine.upsertLimit(definition, version);
+      const book = engine.upsertLimit(definition, expectedVersion(ifMatch));
       return sendDurably(withVersion(reply, book).code(201), store, { version: book.version, limit: book.byId.get(definition.id)?.definition });
     },
   );
@@ -100,7 +112,7 @@ export function limitRoutes(app: FastifyInstance, { engine, config, store, telem
       if (definition.id !== id) throw new ProblemError('validation', `body id ${definition.id} differs from the path's ${id}`, [{ field: 'id', message: 'must equal the path id' }]);
       assertWritable(store);
       const isNew = !engine.book.byId.has(id);
-      const book = engine.upsertLimit(definition, expectedVersion(request));
+      const book = engine.upsertLimit(definition, expectedVersion(ifMatchOf(request)));
       return sendDurably(withVersion(reply, book).code(isNew ? 201 : 200), store, { version: book.version, limit: book.byId.get(id)?.definition });
     },
   );
@@ -122,7 +134,10 @@ export function limitRoutes(app: FastifyInstance, { engine, config, store, telem
     (request, reply) => {
       const { id } = request.params as { id: string };
       assertWritable(store);
-      const book = engine.deleteLimit(id, expectedVersion(request));
+      const ifMatch = ifMatchOf(request);
+      // Checked here, not only by the engine: a weak tag's 412 must not come before the 404.
+      if (!engine.book.byId.has(id)) throw new ProblemError('notFound', `no limit ${id}`);
+      const book = engine.deleteLimit(id, expectedVersion(ifMatch));
       return sendDurably(withVersion(reply, book), store, { version: book.version, deleted: id });
     },
   );
