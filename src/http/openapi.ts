@@ -1,9 +1,12 @@
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { stringify } from 'yaml';
 import { absentBodyIsEmpty } from './body-validation.js';
+import { UNAUTHORIZED_HEADERS } from './plugins/auth.js';
 import { MAX_BUDGET_MS } from './plugins/deadline.js';
+import { RATE_LIMITED_HEADERS } from './plugins/rate-limit.js';
 import type { JsonSchema } from './json-schema.js';
 import { PROBLEM_TYPES } from './problems.js';
+import type { ResponseHeaders } from './schema-docs.js';
 
 interface RecordedRoute {
   method: string;
@@ -29,6 +32,15 @@ const PROBLEM_SCHEMA: JsonSchema = {
     },
   },
 };
+
+const problemResponse = (description: string, headers?: ResponseHeaders): Record<string, unknown> => ({
+  description,
+  ...(headers === undefined ? {} : { headers }),
+  content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+});
+
+/** The problems every route with a role may answer, by status; 401 and 429 carry headers a client reads. */
+const ROLE_PROBLEMS: Record<string, string> = { 400: 'Problem', 401: 'Unauthorized', 403: 'Problem', 429: 'RateLimited' };
 
 const SUCCESS_DESCRIPTIONS: Record<string, string> = { 200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No Content' };
 
@@ -66,11 +78,17 @@ function operation(route: RecordedRoute): Record<string, unknown> {
   const successes = Object.fromEntries(
     (declared.length === 0 ? ['200'] : declared).map((status) => {
       const body = response[status];
-      return [status, { description: SUCCESS_DESCRIPTIONS[status] ?? 'Success', ...(body === undefined ? {} : { content: { 'application/json': { schema: body } } }) }];
+      return [
+        status,
+        {
+          description: SUCCESS_DESCRIPTIONS[status] ?? 'Success',
+          ...(schema.successHeaders === undefined ? {} : { headers: schema.successHeaders }),
+          ...(body === undefined ? {} : { content: { 'application/json': { schema: body } } }),
+        },
+      ];
     }),
   );
-  const statuses = route.role === undefined ? [] : ['400', '401', '403', '429'];
-  const errors = Object.fromEntries(statuses.map((s) => [s, { $ref: '#/components/responses/Problem' }]));
+  const errors = route.role === undefined ? {} : Object.fromEntries(Object.entries(ROLE_PROBLEMS).map(([status, name]) => [status, { $ref: `#/components/responses/${name}` }]));
   return {
     summary: schema.summary,
     ...(typeof schema.description === 'string' ? { description: schema.description } : {}),
@@ -108,7 +126,12 @@ export function openApiDocument(routes: readonly RecordedRoute[], version: strin
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
-      responses: { Problem: { description: 'RFC 9457 problem', content: { 'application/problem+json': { schema: PROBLEM_SCHEMA } } } },
+      schemas: { Problem: PROBLEM_SCHEMA },
+      responses: {
+        Problem: problemResponse('RFC 9457 problem'),
+        Unauthorized: problemResponse('No valid bearer token (RFC 9457 problem)', UNAUTHORIZED_HEADERS),
+        RateLimited: problemResponse('Over a rate limit (RFC 9457 problem)', RATE_LIMITED_HEADERS),
+      },
     },
     paths,
   };

@@ -69,3 +69,83 @@ describe('openapi.yaml', () => {
     expect(undocumented).toEqual([]);
   });
 });
+
+describe('openapi.yaml response headers', () => {
+  interface Response {
+    $ref?: string;
+    headers?: Record<string, { required?: boolean }>;
+  }
+  interface Document {
+    components: { responses: Record<string, Response> };
+    paths: Record<string, Record<string, { 'x-required-role'?: string; responses: Record<string, Response> }>>;
+  }
+  const document = (): Document => parse(readFileSync('openapi.yaml', 'utf8')) as Document;
+
+  /** The headers a response declares, by lower-case name (as HTTP/1.1 carries them), through its $ref. */
+  function headersOf(doc: Document, response: Response | undefined): Map<string, boolean> {
+    const resolved = response?.$ref === undefined ? response : doc.components.responses[response.$ref.replace('#/components/responses/', '')];
+    return new Map(Object.entries(resolved?.headers ?? {}).map(([name, header]) => [name.toLowerCase(), header.required === true]));
+  }
+
+  const LIMIT_ROUTES = [
+    ['get', '/v1/limits'],
+    ['post', '/v1/limits'],
+    ['get', '/v1/limits/{id}'],
+    ['put', '/v1/limits/{id}'],
+    ['delete', '/v1/limits/{id}'],
+  ] as const;
+
+  it('declares WWW-Authenticate on every 401 and Retry-After on every 429', () => {
+    const doc = document();
+    const missing: string[] = [];
+    for (const [path, operations] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        if (operation['x-required-role'] === undefined) continue;
+        if (headersOf(doc, operation.responses['401']).get('www-authenticate') !== true) missing.push(`${method} ${path} 401 WWW-Authenticate`);
+        if (!headersOf(doc, operation.responses['429']).has('retry-after')) missing.push(`${method} ${path} 429 Retry-After`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it('declares ETag on every 2xx of the limit reads and writes', () => {
+    const doc = document();
+    for (const [method, path] of LIMIT_ROUTES) {
+      const responses = doc.paths[path]![method]!.responses;
+      for (const status of Object.keys(responses).filter((s) => s.startsWith('2'))) {
+        expect(headersOf(doc, responses[status]).get('etag'), `${method} ${path} ${status}`).toBe(true);
+      }
+    }
+  });
+
+  it('sends the headers it declares: WWW-Authenticate on a 401, Retry-After on a 429, ETag on limit reads and writes', async () => {
+    const doc = document();
+    // Two requests per token and route: the third GET /v1/limits by ops is refused.
+    const app = await testApp({ rateLimit: { perToken: { max: 2, timeWindowMs: 60_000 } } });
+    try {
+      const inject = (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, role?: 'ops' | 'admin', payload?: object) =>
+        app.server.inject({ method, url, headers: role === undefined ? {} : bearer(role), ...(payload === undefined ? {} : { payload }) });
+      const sent = [
+        ['get', '/v1/limits', await inject('GET', '/v1/limits', 'ops')],
+        ['get', '/v1/limits/{id}', await inject('GET', '/v1/limits/max-qty', 'ops')],
+        ['post', '/v1/limits', await inject('POST', '/v1/limits', 'admin', { id: 'new-one', kind: 'order_quantity', thresholds: { hard: 5 } })],
+        ['put', '/v1/limits/{id}', await inject('PUT', '/v1/limits/new-one', 'admin', { id: 'new-one', kind: 'order_quantity', thresholds: { hard: 6 } })],
+        ['delete', '/v1/limits/{id}', await inject('DELETE', '/v1/limits/new-one', 'admin')],
+        ['get', '/v1/limits', await inject('GET', '/v1/limits')],
+        ['get', '/v1/limits', await inject('GET', '/v1/limits', 'ops')],
+        ['get', '/v1/limits', await inject('GET', '/v1/limits', 'ops')],
+      ] as const;
+      expect(sent.map(([, , response]) => response.statusCode)).toEqual([200, 200, 201, 200, 200, 401, 200, 429]);
+      for (const [method, path, response] of sent) {
+        const declared = headersOf(doc, doc.paths[path]![method]!.responses[String(response.statusCode)]);
+        const expected = [...declared].filter(([, isRequired]) => isRequired).map(([name]) => name);
+        // Retry-After is optional on a 429 (not every one can be retried), but this one can.
+        if (response.statusCode === 429) expected.push('retry-after');
+        const notSent = expected.filter((name) => response.headers[name] === undefined);
+        expect({ notDeclared: expected.filter((name) => !declared.has(name)), notSent }, `${method} ${path} ${response.statusCode}`).toEqual({ notDeclared: [], notSent: [] });
+      }
+    } finally {
+      await app.server.close();
+    }
+  });
+});

@@ -1,8 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { z } from 'zod';
 import type { Role } from '../../config/schema.js';
+import { jsonSchemaOf } from '../json-schema.js';
 import { ProblemError } from '../problems.js';
+import type { ResponseHeaders } from '../schema-docs.js';
 
 export interface TokenConfig {
   readonly name: string;
@@ -96,6 +99,15 @@ export const authPlugin = fp(
   },
   { name: 'auth' },
 );
+
+/** What every 401 carries (see challenge), for openapi.yaml: a client learns from it how to authenticate. */
+export const UNAUTHORIZED_HEADERS: ResponseHeaders = {
+  'WWW-Authenticate': {
+    description: 'The Bearer challenge: `Bearer`, or `Bearer error="invalid_token"` when the bearer token sent is not one the service knows',
+    required: true,
+    schema: jsonSchemaOf(z.string()),
+  },
+};
 
 /**
  * The WWW-Authenticate challenge a 401 must carry (RFC 9110 §15.5.2): the Bearer scheme, with

@@ -1,8 +1,11 @@
 import rateLimit from '@fastify/rate-limit';
 import type { RateLimitOptions } from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import type { AppConfig } from '../../config/schema.js';
+import { jsonSchemaOf } from '../json-schema.js';
 import { ProblemError } from '../problems.js';
+import type { ResponseHeaders } from '../schema-docs.js';
 
 /**
  * Protects the service, not the market (the order_rate limit kind is the risk control):
@@ -28,6 +31,20 @@ export async function registerRateLimit(app: FastifyInstance, config: AppConfig[
     errorResponseBuilder: (_request, context) => limitedProblem(context.max, context.after),
   });
 }
+
+const COUNT = jsonSchemaOf(z.int().min(0));
+
+/**
+ * What a 429 may carry, for openapi.yaml. None is on every 429: a request that can never pass
+ * as sent (a batch with more orders of one strategy than its limit) gets no retry-after, and
+ * one refused because every kept window still counts gets retry-after alone.
+ */
+export const RATE_LIMITED_HEADERS: ResponseHeaders = {
+  'Retry-After': { description: 'Seconds until the request may pass; absent when sending it again as it is cannot help', required: false, schema: COUNT },
+  'X-RateLimit-Limit': { description: 'Requests (for a batch, orders of the strategy that refused it) a window allows', required: false, schema: COUNT },
+  'X-RateLimit-Remaining': { description: 'What the window still allows', required: false, schema: COUNT },
+  'X-RateLimit-Reset': { description: 'Seconds until the window restarts', required: false, schema: COUNT },
+};
 
 const limitedProblem = (max: number, after: string): ProblemError =>
   new ProblemError('rateLimited', `rate limit of ${max} per ${after} exceeded; retry in ${after}`);

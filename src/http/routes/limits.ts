@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { LimitBook } from '../../domain/limit-book.js';
 import { ProblemError } from '../problems.js';
+import type { ResponseHeaders } from '../schema-docs.js';
 import { absentBodyIsEmpty } from '../body-validation.js';
 import { assertWritable, sendDurably } from '../durable-reply.js';
 import { jsonSchemaOf } from '../json-schema.js';
@@ -53,6 +54,15 @@ function expectedVersion(ifMatch: IfMatch): number | undefined {
 
 const withVersion = (reply: FastifyReply, book: LimitBook): FastifyReply => reply.header('etag', `"${book.version}"`);
 
+/** What every answer withVersion makes carries, for openapi.yaml: the version a later write sends as If-Match. */
+const VERSION_HEADERS: ResponseHeaders = {
+  ETag: {
+    description: 'The book version the answer reflects, as a strong entity-tag (`"7"`): send it as If-Match with the next write',
+    required: true,
+    schema: jsonSchemaOf(z.string().regex(new RegExp(`^"${VERSION}"$`))),
+  },
+};
+
 /** The limit book: ops read it, admins change it; every write compiles a new book and swaps it in. */
 export function limitRoutes(app: FastifyInstance, { engine, config, store, telemetry }: RouteDeps): void {
   const rateLimit = perToken(config.rateLimit);
@@ -62,14 +72,17 @@ export function limitRoutes(app: FastifyInstance, { engine, config, store, telem
 
   app.get(
     '/v1/limits',
-    { schema: { summary: 'The limit book', tags: ['limits'], querystring, response: { 200: jsonSchemaOf(LimitsResponseSchema, 'output') } }, config: { role: 'ops', rateLimit } },
+    {
+      schema: { summary: 'The limit book', tags: ['limits'], querystring, response: { 200: jsonSchemaOf(LimitsResponseSchema, 'output') }, successHeaders: VERSION_HEADERS },
+      config: { role: 'ops', rateLimit },
+    },
     (_request, reply) => withVersion(reply, engine.book).send({ version: engine.book.version, limits: engine.book.definitions }),
   );
 
   app.post(
     '/v1/limits',
     {
-      schema: { summary: 'Add a limit', tags: ['limits'], querystring, body: jsonSchemaOf(LimitWriteSchema), response: { 201: limitResponse } },
+      schema: { summary: 'Add a limit', tags: ['limits'], querystring, body: jsonSchemaOf(LimitWriteSchema), response: { 201: limitResponse }, successHeaders: VERSION_HEADERS },
       config: { role: 'admin', rateLimit },
     },
     (request, reply) => {
@@ -84,7 +97,10 @@ export function limitRoutes(app: FastifyInstance, { engine, config, store, telem
 
   app.get(
     '/v1/limits/:id',
-    { schema: { summary: 'One limit', tags: ['limits'], params, querystring, response: { 200: limitResponse } }, config: { role: 'ops', rateLimit } },
+    {
+      schema: { summary: 'One limit', tags: ['limits'], params, querystring, response: { 200: limitResponse }, successHeaders: VERSION_HEADERS },
+      config: { role: 'ops', rateLimit },
+    },
     (request, reply) => {
       const { id } = request.params as { id: string };
       const limit = engine.book.byId.get(id);
@@ -103,6 +119,7 @@ export function limitRoutes(app: FastifyInstance, { engine, config, store, telem
         querystring,
         body: jsonSchemaOf(LimitWriteSchema),
         response: { 200: limitResponse, 201: limitResponse },
+        successHeaders: VERSION_HEADERS,
       },
       config: { role: 'admin', rateLimit },
     },
@@ -127,6 +144,7 @@ export function limitRoutes(app: FastifyInstance, { engine, config, store, telem
         querystring,
         body: jsonSchemaOf(EmptyBodySchema),
         response: { 200: jsonSchemaOf(LimitDeletedResponseSchema, 'output') },
+        successHeaders: VERSION_HEADERS,
       },
       preValidation: absentBodyIsEmpty,
       config: { role: 'admin', rateLimit },
