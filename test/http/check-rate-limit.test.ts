@@ -1,28 +1,14 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { CheckRateLimit, longDuration } from '../../src/http/plugins/rate-limit.js';
 import { ProblemError } from '../../src/http/problems.js';
-import { testAppConfig } from '../support/app-fixtures.js';
 import { anOrder, appPerTest, call, check, expectProblem } from './http-helpers.js';
+import { admitsSingle, batch as admitBatch, fakeExchange, limitConfig as config } from './limiter-exchange.js';
 
 const TINY = { perStrategy: { max: 2, timeWindowMs: 60_000 }, perToken: { max: 2, timeWindowMs: 60_000 } };
 const startApp = appPerTest();
 
 const RATE_HEADERS = ['x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'retry-after'] as const;
 const rateHeaders = (headers: Record<string, unknown>) => Object.fromEntries(RATE_HEADERS.map((h) => [h, headers[h]]));
-
-const config = (max: number, timeWindowMs: number, cacheSize: number) => testAppConfig({ rateLimit: { perStrategy: { max, timeWindowMs }, cacheSize } }).rateLimit;
-
-/** Whether the limit admits one single check of `strategy` (a refusal throws a 429 problem). */
-function admitsSingle(limit: CheckRateLimit, strategy: string): boolean {
-  const { request, reply } = fakeExchange(strategy);
-  try {
-    limit.admit(request, reply);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('the check routes rate limit', () => {
   it('answers with the same headers, status and problem as the plugin does on every other route', async () => {
@@ -47,19 +33,6 @@ describe('the check routes rate limit', () => {
     expect(limited.headers['retry-after']).toBe('60');
   });
 });
-
-/** Just enough of a request and reply for the limiter. */
-function fakeExchange(strategyId: string | undefined, principal = 'gw') {
-  const headers: Record<string, unknown> = {};
-  const request = { body: strategyId === undefined ? {} : { strategyId }, principal: { name: principal }, ip: '127.0.0.1' } as unknown as FastifyRequest;
-  const reply = {
-    header(name: string, value: unknown) {
-      headers[name] = value;
-      return reply;
-    },
-  } as unknown as FastifyReply;
-  return { request, reply, headers };
-}
 
 describe('CheckRateLimit', () => {
 
@@ -187,16 +160,6 @@ describe('CheckRateLimit', () => {
 });
 
 describe('what a batch names against the per-strategy table', () => {
-  const admitBatch = (limit: CheckRateLimit, ...strategies: string[]) => {
-    const { reply, headers } = fakeExchange(undefined);
-    try {
-      limit.admitOrders(reply, strategies.map((strategyId) => ({ strategyId })));
-      return { ok: true, headers, detail: undefined as string | undefined };
-    } catch (error) {
-      return { ok: false, headers, detail: (error as Error).message };
-    }
-  };
-
   it('refuses a batch that can never pass without retry-after, even when another of its strategies would pass later', () => {
     let now = 1_000_000;
     const limit = CheckRateLimit.perStrategy(config(3, 10_000, 100), () => undefined, () => now)!;
