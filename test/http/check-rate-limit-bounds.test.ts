@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CheckRateLimit } from '../../src/http/plugins/rate-limit.js';
+import { RateWindow } from '../../src/http/plugins/rate-windows.js';
 import { batch, limitConfig, single } from './limiter-exchange.js';
 
 const WINDOW_MS = 10_000;
@@ -97,5 +98,25 @@ describe('the per-strategy table at its bounds', () => {
     expect(batch(limit, 'B', 'C').ok).toBe(false); // A's new window counts until 20 s
     expect(batch(limit, 'B', 'B').ok).toBe(true);
     expect(tableSize(limit)).toBe(2);
+  });
+});
+
+describe('a flood of new strategies while every kept window counts', () => {
+  const looks = vi.spyOn(RateWindow.prototype, 'hasRunOut');
+  afterEach(() => looks.mockClear());
+
+  it('costs each refused request one look at the table, however many strategies it keeps', () => {
+    for (const cacheSize of [10, 2_000]) {
+      const { limit, clock } = limitOn(cacheSize);
+      for (let i = 0; i < cacheSize; i++) expect(single(limit, `kept-${i}`).ok).toBe(true);
+      clock.now = WINDOW_MS - 1;
+      looks.mockClear();
+      for (let i = 0; i < 50; i++) {
+        expect(single(limit, `flood-${i}`)).toMatchObject({ ok: false, headers: { 'retry-after': 1 } });
+        expect(batch(limit, `flood-batch-${i}`, `flood-batch-${i}`).ok).toBe(false);
+      }
+      expect(looks).toHaveBeenCalledTimes(100);
+      expect(tableSize(limit)).toBe(cacheSize);
+    }
   });
 });

@@ -65,7 +65,7 @@ describe('CheckRateLimit', () => {
     expect(admit('A')).toEqual({ ok: true, headers: { 'x-ratelimit-limit': 2, 'x-ratelimit-remaining': 1, 'x-ratelimit-reset': 1 } });
   });
 
-  it('keeps at most its capacity of keys, forgetting only windows that ran out, least recently counted first', () => {
+  it('keeps at most its capacity of keys, forgetting only windows that ran out, the first to run out first', () => {
     let now = 0;
     const limit = CheckRateLimit.perStrategy(config(1, 60_000, 2), () => undefined, () => now)!;
     const admits = (strategy: string) => admitsSingle(limit, strategy);
@@ -179,7 +179,7 @@ describe('what a batch names against the per-strategy table', () => {
     expect(refused.detail).toMatch(/names 3 strategies.*split the batch/);
   });
 
-  it("keeps the batch's own run-out window in place, so the table stays within its capacity", () => {
+  it("restarts the batch's own run-out window in one row, so the table stays within its capacity", () => {
     let now = 0;
     const limit = CheckRateLimit.perStrategy(config(10, 1_000, 2), () => undefined, () => now)!;
     expect(admitBatch(limit, 'A').ok).toBe(true);

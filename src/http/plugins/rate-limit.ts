@@ -6,6 +6,7 @@ import type { AppConfig } from '../../config/schema.js';
 import { jsonSchemaOf } from '../json-schema.js';
 import { ProblemError } from '../problems.js';
 import type { ResponseHeaders } from '../schema-docs.js';
+import { RateWindows } from './rate-windows.js';
 
 /**
  * Protects the service, not the market (the order_rate limit kind is the risk control):
@@ -17,7 +18,7 @@ import type { ResponseHeaders } from '../schema-docs.js';
  * other route uses the plugin. Both count in fixed windows per key and route, answer with the
  * same headers and the same problem. The plugin forgets its least recently used key beyond
  * `cacheSize`; CheckRateLimit forgets only windows that have run out and refuses a new key
- * while every kept one still counts (see makeRoomFor).
+ * while every kept one still counts (see RateWindows.makeRoom).
  * The per-strategy windows are shared by both check routes: a single check takes one unit from
  * its strategy, a batch one unit per order from each order's strategy (and one from its token's
  * own per-token window, as a request).
@@ -56,12 +57,6 @@ export function perToken(config: AppConfig['rateLimit']): RateLimitOptions | fal
   return { max: config.perToken.max, timeWindow: config.perToken.timeWindowMs, hook: 'preHandler', keyGenerator: tokenKey };
 }
 
-/** One key's fixed window: requests counted since it started. */
-interface Window {
-  count: number;
-  startedAt: number;
-}
-
 /**
  * A fixed-window rate limit of one route, kept in process: the same counting as the plugin's
  * local store (a window starts at a key's first request and lasts `timeWindowMs`; the count
@@ -69,8 +64,7 @@ interface Window {
  * room, and a new key is refused while every kept window still counts.
  */
 export class CheckRateLimit {
-  /** Map order is recency order: a key is moved to the end whenever it is counted. */
-  private readonly windows = new Map<string, Window>();
+  private readonly windows: RateWindows;
 
   /** Orders per strategy of the batch being admitted (admitOrders); reused, as admission is synchronous. */
   private readonly pending = new Map<string, number>();
@@ -78,11 +72,13 @@ export class CheckRateLimit {
   private constructor(
     private readonly max: number,
     private readonly timeWindowMs: number,
-    private readonly capacity: number,
+    capacity: number,
     private readonly keyOf: (request: FastifyRequest) => string,
     private readonly onLimited: () => void,
     private readonly now: () => number,
-  ) {}
+  ) {
+    this.windows = new RateWindows(timeWindowMs, capacity);
+  }
 
   /** Per strategy (from the validated body; per token if it had none); undefined when rate limits are off. */
   static perStrategy(config: AppConfig['rateLimit'], onLimited: () => void, now: () => number = Date.now): CheckRateLimit | undefined {
@@ -103,9 +99,9 @@ export class CheckRateLimit {
   admit(request: FastifyRequest, reply: FastifyReply): void {
     const now = this.now();
     const key = this.keyOf(request);
-    if (!this.windows.has(key)) this.makeRoomFor(1, now, reply);
-    const window = this.take(key, 1, now);
-    const resetSeconds = Math.ceil((this.timeWindowMs - (now - window.startedAt)) / 1000);
+    if (this.windows.get(key) === undefined) this.makeRoomFor(1, now, reply);
+    const window = this.windows.take(key, 1, now);
+    const resetSeconds = Math.ceil((window.endsAt - now) / 1000);
     if (window.count <= this.max) {
       reply.header('x-ratelimit-limit', this.max);
       reply.header('x-ratelimit-remaining', this.max - window.count);
@@ -145,12 +141,13 @@ export class CheckRateLimit {
     let newKeys = 0;
     for (const [strategyId, count] of pending) {
       const window = windows.get(strategyKeyOf(strategyId));
-      if (window === undefined) newKeys++;
-      const isOpen = window !== undefined && window.startedAt + this.timeWindowMs > now;
+      const isOpen = window !== undefined && !window.hasRunOut(now);
+      // A run-out window needs a row as much as a missing one: it may be the one forgotten to make room.
+      if (!isOpen) newKeys++;
       const used = isOpen ? window.count : 0;
       if (used + count <= this.max) continue;
       // A strategy with more orders here than its limit allows at all refuses the batch for good.
-      const resetMs = count > this.max ? Number.POSITIVE_INFINITY : isOpen ? window.startedAt + this.timeWindowMs - now : this.timeWindowMs;
+      const resetMs = count > this.max ? Number.POSITIVE_INFINITY : isOpen ? window.endsAt - now : this.timeWindowMs;
       if (resetMs > refusedResetMs) {
         refused = strategyId;
         refusedUsed = used;
@@ -159,12 +156,12 @@ export class CheckRateLimit {
     }
     if (refused === undefined) {
       try {
-        if (newKeys > 0) this.makeRoomFor(newKeys, now, reply, pending);
+        if (newKeys > 0) this.makeRoomFor(newKeys, now, reply, pending.size);
       } catch (error) {
         pending.clear();
         throw error;
       }
-      for (const [strategyId, count] of pending) this.take(strategyKeyOf(strategyId), count, now);
+      for (const [strategyId, count] of pending) windows.take(strategyKeyOf(strategyId), count, now);
       pending.clear();
       return;
     }
@@ -172,7 +169,7 @@ export class CheckRateLimit {
     pending.clear();
     this.onLimited();
     const window = windows.get(strategyKeyOf(refused));
-    const resetSeconds = Math.ceil((window !== undefined && window.startedAt + this.timeWindowMs > now ? window.startedAt + this.timeWindowMs - now : this.timeWindowMs) / 1000);
+    const resetSeconds = Math.ceil((window !== undefined && !window.hasRunOut(now) ? window.endsAt - now : this.timeWindowMs) / 1000);
     reply.header('x-ratelimit-limit', this.max);
     reply.header('x-ratelimit-remaining', Math.max(0, this.max - refusedUsed));
     reply.header('x-ratelimit-reset', resetSeconds);
@@ -190,59 +187,25 @@ export class CheckRateLimit {
   }
 
   /**
-   * Makes room for `newKeys` more keys by forgetting windows that have run out (their counts
-   * would restart anyway), and fails closed if that is not enough: forgetting a window that still
-   * counts resets its limit, so a request naming many strategies (a batch holds up to
-   * maxBatchSize) could otherwise push out every window, those over their limit included.
+   * Makes room for `newKeys` more keys, or refuses the request (429) when every kept window
+   * still counts. A request naming more strategies than the table keeps (a batch holds up to
+   * maxBatchSize) could never be admitted, and is refused for good.
    */
-  private makeRoomFor(newKeys: number, now: number, reply: FastifyReply, batch?: ReadonlyMap<string, number>): void {
-    const windows = this.windows;
-    let toForget = windows.size + newKeys - this.capacity;
-    if (toForget <= 0) return;
-    const strategies = batch?.size ?? newKeys;
-    if (strategies > this.capacity) {
+  private makeRoomFor(newKeys: number, now: number, reply: FastifyReply, strategies = newKeys): void {
+    const capacity = this.windows.capacity;
+    if (strategies > capacity) {
       this.onLimited();
-      throw new ProblemError('rateLimited', `the batch names ${strategies} strategies, more than rate limits are kept for (rateLimit.cacheSize ${this.capacity}); split the batch`);
+      throw new ProblemError('rateLimited', `the batch names ${strategies} strategies, more than rate limits are kept for (rateLimit.cacheSize ${capacity}); split the batch`);
     }
-    let firstEnd = Number.POSITIVE_INFINITY;
-    for (const [key, window] of windows) {
-      const endsAt = window.startedAt + this.timeWindowMs;
-      if (endsAt > now) {
-        firstEnd = Math.min(firstEnd, endsAt);
-        continue;
-      }
-      // The batch's own strategies keep their rows: a run-out window restarts in place (take).
-      if (batch?.has(key.slice(STRATEGY_PREFIX.length)) === true) continue;
-      windows.delete(key);
-      if (--toForget === 0) return;
-    }
+    const roomAt = this.windows.makeRoom(newKeys, now);
+    if (roomAt === undefined) return;
     this.onLimited();
-    const resetSeconds = Math.ceil((firstEnd - now) / 1000);
+    const resetSeconds = Math.ceil((roomAt - now) / 1000);
     reply.header('retry-after', resetSeconds);
     throw new ProblemError(
       'rateLimited',
-      `rate limits are kept for at most ${this.capacity} keys (rateLimit.cacheSize), all counting now; retry in ${longDuration(resetSeconds * 1000)}`,
+      `rate limits are kept for at most ${capacity} keys (rateLimit.cacheSize), all counting now; retry in ${longDuration(resetSeconds * 1000)}`,
     );
-  }
-
-  /** Counts `units` against `key`'s window (starting a new one if it has none or it has run out), as most recently used. */
-  private take(key: string, units: number, now: number): Window {
-    const windows = this.windows;
-    let window = windows.get(key);
-    if (window === undefined) {
-      // makeRoomFor has made room.
-      window = { count: units, startedAt: now };
-    } else {
-      windows.delete(key);
-      if (window.startedAt + this.timeWindowMs <= now) {
-        window.count = units;
-        window.startedAt = now;
-      } else {
-        window.count += units;
-      }
-    }
-    windows.set(key, window);
-    return window;
   }
 }
 

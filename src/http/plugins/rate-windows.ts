@@ -1,0 +1,107 @@
+/** One key's fixed window: the requests counted in it, and when it runs out. */
+export class RateWindow {
+  /** The neighbours in RateWindows' list, which only RateWindows links. */
+  older: RateWindow | undefined = undefined;
+  newer: RateWindow | undefined = undefined;
+
+  constructor(
+    readonly key: string,
+    public count: number,
+    public endsAt: number,
+  ) {}
+
+  hasRunOut(now: number): boolean {
+    return this.endsAt <= now;
+  }
+}
+
+/**
+ * Fixed rate windows per key (a window starts at a key's first request and lasts
+ * `timeWindowMs`; the count restarts after it), at most `capacity` keys, kept in the order they
+ * run out.
+ *
+ * Making room must cost the same however many windows are kept: while every kept window still
+ * counts, each request naming a new key is refused, and a walk over the table per refusal would
+ * make a flood of new keys a cheap way to burn the CPU. All windows last as long, so a window
+ * moved to the newest end whenever it (re)starts keeps the list in the order windows run out
+ * (given a clock that does not go back), and only the oldest ever needs looking at. The order is
+ * a linked list rather than a Map's insertion order: V8 steps over the holes that deletions leave
+ * in a Map, so even finding a Map's first entry can cost as much as the walk.
+ */
+export class RateWindows {
+  private readonly byKey = new Map<string, RateWindow>();
+  private oldest: RateWindow | undefined;
+  private newest: RateWindow | undefined;
+
+  constructor(
+    private readonly timeWindowMs: number,
+    readonly capacity: number,
+  ) {}
+
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  /** The key's window, whether it still counts or has run out. */
+  get(key: string): RateWindow | undefined {
+    return this.byKey.get(key);
+  }
+
+  /**
+   * Counts `units` against `key`'s window, starting a new one if it has none or it has run out.
+   * A key the table lacks needs room first (makeRoom).
+   */
+  take(key: string, units: number, now: number): RateWindow {
+    const window = this.byKey.get(key);
+    if (window === undefined) {
+      const started = new RateWindow(key, units, now + this.timeWindowMs);
+      this.byKey.set(key, started);
+      this.append(started);
+      return started;
+    }
+    if (window.hasRunOut(now)) {
+      window.count = units;
+      window.endsAt = now + this.timeWindowMs;
+      this.unlink(window);
+      this.append(window);
+    } else {
+      window.count += units;
+    }
+    return window;
+  }
+
+  /**
+   * Makes room for `newKeys` (at most `capacity`) more keys by forgetting windows that have run
+   * out, oldest first; a run-out window would restart its count anyway. A window that still
+   * counts is never forgotten, as that would reset its limit. Answers undefined when there is
+   * room, else when the oldest kept window runs out (the earliest there can be room).
+   */
+  makeRoom(newKeys: number, now: number): number | undefined {
+    let toForget = this.byKey.size + newKeys - this.capacity;
+    for (; toForget > 0; toForget--) {
+      const oldest = this.oldest;
+      if (oldest === undefined) return Number.POSITIVE_INFINITY;
+      if (!oldest.hasRunOut(now)) return oldest.endsAt;
+      this.unlink(oldest);
+      this.byKey.delete(oldest.key);
+    }
+    return undefined;
+  }
+
+  private append(window: RateWindow): void {
+    window.older = this.newest;
+    if (this.newest === undefined) this.oldest = window;
+    else this.newest.newer = window;
+    this.newest = window;
+  }
+
+  private unlink(window: RateWindow): void {
+    const { older, newer } = window;
+    if (older === undefined) this.oldest = newer;
+    else older.newer = newer;
+    if (newer === undefined) this.newest = older;
+    else newer.older = older;
+    window.older = undefined;
+    window.newer = undefined;
+  }
+}
