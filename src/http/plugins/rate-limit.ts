@@ -66,8 +66,8 @@ export function perToken(config: AppConfig['rateLimit']): RateLimitOptions | fal
 export class CheckRateLimit {
   private readonly windows: RateWindows;
 
-  /** Orders per strategy of the batch being admitted (admitOrders); reused, as admission is synchronous. */
-  private readonly pending = new Map<string, number>();
+  /** The batch being admitted (admitOrders), by strategy id; reused, as admission is synchronous. */
+  private readonly pending = new Map<string, BatchStrategy>();
 
   private constructor(
     private readonly max: number,
@@ -127,62 +127,72 @@ export class CheckRateLimit {
    * is refused with a detail that says so.
    */
   admitOrders(reply: FastifyReply, orders: readonly { readonly strategyId: string }[]): void {
+    try {
+      this.tallyByStrategy(orders);
+      this.admitTallied(reply);
+    } finally {
+      // Not kept past the request: the next batch starts afresh.
+      this.pending.clear();
+    }
+  }
+
+  /** Counts the batch's orders per strategy into `pending`, building each strategy's table key once. */
+  private tallyByStrategy(orders: readonly { readonly strategyId: string }[]): void {
     const pending = this.pending;
-    pending.clear();
     for (let i = 0; i < orders.length; i++) {
       const strategyId = orders[i]!.strategyId;
-      pending.set(strategyId, (pending.get(strategyId) ?? 0) + 1);
+      const strategy = pending.get(strategyId);
+      if (strategy === undefined) pending.set(strategyId, { strategyId, key: strategyKeyOf(strategyId), orders: 1 });
+      else strategy.orders++;
     }
+  }
+
+  private admitTallied(reply: FastifyReply): void {
     const now = this.now();
     const windows = this.windows;
-    let refused: string | undefined;
+    let refused: BatchStrategy | undefined;
     let refusedUsed = 0;
     let refusedResetMs = -1;
     let newKeys = 0;
-    for (const [strategyId, count] of pending) {
-      const window = windows.get(strategyKeyOf(strategyId));
+    for (const strategy of this.pending.values()) {
+      const window = windows.get(strategy.key);
       const isOpen = window !== undefined && !window.hasRunOut(now);
       // A run-out window needs a row as much as a missing one: it may be the one forgotten to make room.
       if (!isOpen) newKeys++;
       const used = isOpen ? window.count : 0;
-      if (used + count <= this.max) continue;
+      if (used + strategy.orders <= this.max) continue;
       // A strategy with more orders here than its limit allows at all refuses the batch for good.
-      const resetMs = count > this.max ? Number.POSITIVE_INFINITY : isOpen ? window.endsAt - now : this.timeWindowMs;
+      const resetMs = strategy.orders > this.max ? Number.POSITIVE_INFINITY : isOpen ? window.endsAt - now : this.timeWindowMs;
       if (resetMs > refusedResetMs) {
-        refused = strategyId;
+        refused = strategy;
         refusedUsed = used;
         refusedResetMs = resetMs;
       }
     }
-    if (refused === undefined) {
-      try {
-        if (newKeys > 0) this.makeRoomFor(newKeys, now, reply, pending.size);
-      } catch (error) {
-        pending.clear();
-        throw error;
-      }
-      for (const [strategyId, count] of pending) windows.take(strategyKeyOf(strategyId), count, now);
-      pending.clear();
-      return;
-    }
-    const count = pending.get(refused)!;
-    pending.clear();
+    if (refused !== undefined) this.refuseBatch(reply, refused, refusedUsed, now);
+    if (newKeys > 0) this.makeRoomFor(newKeys, now, reply, this.pending.size);
+    for (const strategy of this.pending.values()) windows.take(strategy.key, strategy.orders, now);
+  }
+
+  /** Throws the 429 for a batch that `refused`'s window (`used` units of it counted) cannot take. */
+  private refuseBatch(reply: FastifyReply, refused: BatchStrategy, used: number, now: number): never {
+    const { strategyId, orders: count } = refused;
     this.onLimited();
-    const window = windows.get(strategyKeyOf(refused));
+    const window = this.windows.get(refused.key);
     const resetSeconds = Math.ceil((window !== undefined && !window.hasRunOut(now) ? window.endsAt - now : this.timeWindowMs) / 1000);
     reply.header('x-ratelimit-limit', this.max);
-    reply.header('x-ratelimit-remaining', Math.max(0, this.max - refusedUsed));
+    reply.header('x-ratelimit-remaining', Math.max(0, this.max - used));
     reply.header('x-ratelimit-reset', resetSeconds);
     const after = longDuration(resetSeconds * 1000);
     const per = longDuration(this.timeWindowMs);
     // No retry-after for a batch that can never pass as it is: sent again, it would be refused again.
     if (count <= this.max) reply.header('retry-after', resetSeconds);
     if (count > this.max) {
-      throw new ProblemError('rateLimited', `the batch holds ${count} orders of strategy ${refused}, more than its rate limit of ${this.max} per ${per} allows at once; split the batch`);
+      throw new ProblemError('rateLimited', `the batch holds ${count} orders of strategy ${strategyId}, more than its rate limit of ${this.max} per ${per} allows at once; split the batch`);
     }
     throw new ProblemError(
       'rateLimited',
-      `rate limit of ${this.max} per ${per} exceeded for strategy ${refused}: the batch holds ${count} of its orders, ${Math.max(0, this.max - refusedUsed)} can pass now; retry in ${after}`,
+      `rate limit of ${this.max} per ${per} exceeded for strategy ${strategyId}: the batch holds ${count} of its orders, ${Math.max(0, this.max - used)} can pass now; retry in ${after}`,
     );
   }
 
@@ -207,6 +217,13 @@ export class CheckRateLimit {
       `rate limits are kept for at most ${capacity} keys (rateLimit.cacheSize), all counting now; retry in ${longDuration(resetSeconds * 1000)}`,
     );
   }
+}
+
+/** A batch's orders of one strategy, and the strategy's key in the table. */
+interface BatchStrategy {
+  readonly strategyId: string;
+  readonly key: string;
+  orders: number;
 }
 
 const STRATEGY_PREFIX = 'strategy:';
