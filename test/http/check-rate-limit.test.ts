@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CheckRateLimit, longDuration } from '../../src/http/plugins/rate-limit.js';
 import { ProblemError } from '../../src/http/problems.js';
 import { anOrder, appPerTest, call, check, expectProblem } from './http-helpers.js';
@@ -35,6 +35,21 @@ describe('the check routes rate limit', () => {
 });
 
 describe('CheckRateLimit', () => {
+  it('times its windows on the monotonic clock: a wall clock stepped an hour forward or back changes nothing', () => {
+    let wall = Date.now();
+    const spy = vi.spyOn(Date, 'now').mockImplementation(() => wall);
+    try {
+      const limit = CheckRateLimit.perStrategy(config(2, 60_000, 100), () => undefined)!;
+      expect([admitsSingle(limit, 'A'), admitsSingle(limit, 'A')]).toEqual([true, true]);
+      wall += 3_600_000;
+      expect(admitsSingle(limit, 'A')).toBe(false);
+      wall -= 7_200_000;
+      expect(admitsSingle(limit, 'A')).toBe(false);
+      expect(admitsSingle(limit, 'B')).toBe(true);
+    } finally {
+      spy.mockRestore();
+    }
+  });
 
   it('counts in a fixed window that starts at the first request of a key, and restarts after it', () => {
     let now = 1_000_000;

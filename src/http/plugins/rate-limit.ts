@@ -47,6 +47,13 @@ export const RATE_LIMITED_HEADERS: ResponseHeaders = {
   'X-RateLimit-Reset': { description: 'Seconds until the window restarts', required: false, schema: COUNT },
 };
 
+/**
+ * Windows are durations, so they are timed on the monotonic clock: a wall clock that NTP steps
+ * forward would end every window at once (letting a burst through), one stepped back would
+ * keep them all counting and refuse new strategies for as long as the step.
+ */
+const monotonicNow = (): number => performance.now();
+
 const limitedProblem = (max: number, after: string): ProblemError =>
   new ProblemError('rateLimited', `rate limit of ${max} per ${after} exceeded; retry in ${after}`);
 
@@ -81,13 +88,13 @@ export class CheckRateLimit {
   }
 
   /** Per strategy (from the validated body; per token if it had none); undefined when rate limits are off. */
-  static perStrategy(config: AppConfig['rateLimit'], onLimited: () => void, now: () => number = Date.now): CheckRateLimit | undefined {
+  static perStrategy(config: AppConfig['rateLimit'], onLimited: () => void, now: () => number = monotonicNow): CheckRateLimit | undefined {
     if (!config.enabled) return undefined;
     return new CheckRateLimit(config.perStrategy.max, config.perStrategy.timeWindowMs, config.cacheSize, strategyKey, onLimited, now);
   }
 
   /** Per token; undefined when rate limits are off. */
-  static perToken(config: AppConfig['rateLimit'], onLimited: () => void, now: () => number = Date.now): CheckRateLimit | undefined {
+  static perToken(config: AppConfig['rateLimit'], onLimited: () => void, now: () => number = monotonicNow): CheckRateLimit | undefined {
     if (!config.enabled) return undefined;
     return new CheckRateLimit(config.perToken.max, config.perToken.timeWindowMs, config.cacheSize, tokenKey, onLimited, now);
   }
