@@ -29,6 +29,7 @@ import { NO_STORE } from './http/durable-reply.js';
 import { Telemetry } from './telemetry/metrics.js';
 import { disabledTracing } from './telemetry/tracing.js';
 import type { Tracing } from './telemetry/tracing.js';
+import { startSweeper } from './sweeper.js';
 import { warmUp } from './warm-up.js';
 
 export interface AppOptions {
@@ -173,10 +174,9 @@ export async function buildApp(config: AppConfig, options: AppOptions = {}): Pro
     done();
   });
 
-  const sweeper = setInterval(() => engine.sweep(), config.server.sweepIntervalMs);
-  sweeper.unref();
+  const sweeper = startSweeper(engine, config.server.sweepIntervalMs);
   server.addHook('onClose', async () => {
-    clearInterval(sweeper);
+    sweeper.stop();
     await store?.close();
   });
   // Ready only once the engine and the HTTP path are warm: the first gateway orders must not

@@ -165,6 +165,8 @@ export class UnknownLimitError extends Error {
 
 const NO_REASONS: readonly ReasonCode[] = Object.freeze([]);
 const NO_VIOLATIONS: readonly OrderViolation[] = Object.freeze([]);
+/** Window keys one sweep drops at most, over all limits: about a millisecond of work. */
+export const SWEEP_BUDGET = 4_096;
 
 interface Breach {
   limit: CompiledLimit;
@@ -651,21 +653,31 @@ export class LimitEngine {
   // ---- housekeeping -----------------------------------------------------------------------
 
   /** Expires idle orders, drops empty windows and old history; run on a timer, off the hot path. */
-  sweep(): void {
+  /**
+   * Drops what has aged out (window keys, history); returns whether more window keys are due
+   * than one sweep drops (SWEEP_BUDGET): the caller sweeps again on its next turn, so no sweep
+   * holds the event loop for long however many keys a burst left behind.
+   */
+  sweep(): boolean {
     const now = this.clock.now();
     this.expire(now);
-    if (this.sweepAt(now)) this.emit({ type: 'sweep', at: now });
+    const { isChanged, isDone } = this.sweepAt(now);
+    if (isChanged) this.emit({ type: 'sweep', at: now });
+    return !isDone;
   }
 
-  /** Returns whether anything changed. */
-  private sweepAt(now: number): boolean {
-    let isChanged = false;
+  /**
+   * Replay runs it for each journalled sweep: the same budget over the same push order drops
+   * the same keys (a different budget in another version only moves when an empty key goes).
+   */
+  private sweepAt(now: number): { isChanged: boolean; isDone: boolean } {
+    let budget = SWEEP_BUDGET;
     for (const limit of this.currentBook.limits) {
-      if (limit.windows.size !== 0 && limit.windows.sweep(now - limit.windowMs)) isChanged = true;
+      if (limit.windows.size !== 0 && budget > 0) budget -= limit.windows.sweep(now - limit.windowMs, budget);
     }
     const historySize = this.violations.historySize;
     this.violations.prune(now);
-    return isChanged || historySize !== this.violations.historySize;
+    return { isChanged: budget < SWEEP_BUDGET || historySize !== this.violations.historySize, isDone: budget > 0 };
   }
 
   private expire(now: number): void {

@@ -1,3 +1,5 @@
+import type { PushOrder } from './push-order.js';
+
 /**
  * Timestamps of accepted orders in arrival order, for trailing-window counts. The first entry
  * is held inline: most duplicate-order keys see one order and are swept, and sparing them a
@@ -13,6 +15,10 @@ export class TimeRing {
   private buffer: Float64Array | undefined;
   private head = 0;
   private count = 0;
+  /** The store's push order this ring is kept in, and its neighbours there (see PushOrder). */
+  order: PushOrder | undefined;
+  older: TimeRing | undefined;
+  newer: TimeRing | undefined;
 
   constructor(private readonly maxEntries: number) {}
 
@@ -35,6 +41,7 @@ export class TimeRing {
   }
 
   push(at: number): void {
+    this.order?.touch(this);
     let buffer = this.buffer;
     if (buffer === undefined) {
       if (this.count === 0 || this.maxEntries === 1) {

@@ -1,6 +1,7 @@
 import type { Aggregation, Side } from './enums.js';
 import { localKey } from './keys.js';
 import type { Order } from './orders.js';
+import { PushOrder } from './push-order.js';
 import { ShardedMap } from './sharded-map.js';
 import type { GrowingMap } from './sharded-map.js';
 import { TimeRing } from './time-ring.js';
@@ -19,9 +20,12 @@ export interface WindowStore {
   create(order: Order): TimeRing;
   /** Drops the order's key if `ring` is still its ring (an atomic batch taking back a key it made). */
   drop(order: Order, ring: TimeRing): void;
-  /** Drops the keys with no entry after `cutoff`; returns whether any went. */
-  sweep(cutoff: number): boolean;
-  /** [key, ring] in a stable order, for snapshots. */
+  /**
+   * Drops keys with no entry after `cutoff`, oldest push first, at most `budget` of them;
+   * returns how many went. It stops at the first key still counting (see PushOrder).
+   */
+  sweep(cutoff: number, budget: number): number;
+  /** [key, ring] in push order, oldest first, for snapshots: restoring them in it rebuilds that order. */
   entries(): Iterable<readonly [string, TimeRing]>;
   /** Puts back a key from a snapshot. */
   restore(key: string, times: readonly number[]): void;
@@ -32,10 +36,21 @@ export function windowStoreFor(kind: string, per: Aggregation, maxEntries: numbe
   return kind === 'duplicate_order' ? new SignatureWindows(per, maxEntries) : new KeyedWindows(per, maxEntries);
 }
 
+/** An order_rate window and the key it counts. */
+class KeyedRing extends TimeRing {
+  constructor(
+    maxEntries: number,
+    readonly key: string,
+  ) {
+    super(maxEntries);
+  }
+}
+
 /** order_rate: one window per aggregation key (an id, or `id|symbol`). */
 export class KeyedWindows implements WindowStore {
   /** Up to maxWindowKeys keys, dropped by the sweeper and made again: see ShardedMap.grown. */
-  private rings: GrowingMap<string, TimeRing> = new Map();
+  private rings: GrowingMap<string, KeyedRing> = new Map();
+  private readonly pushOrder = new PushOrder();
 
   constructor(
     private readonly per: Aggregation,
@@ -51,38 +66,49 @@ export class KeyedWindows implements WindowStore {
   }
 
   create(order: Order): TimeRing {
-    const ring = new TimeRing(this.maxEntries);
-    this.rings.set(localKey(this.per, order), ring);
-    this.rings = ShardedMap.grown(this.rings);
-    return ring;
+    return this.add(localKey(this.per, order));
   }
 
   drop(order: Order, ring: TimeRing): void {
     const key = localKey(this.per, order);
-    if (this.rings.get(key) === ring) this.rings.delete(key);
+    if (this.rings.get(key) === ring) this.remove(ring as KeyedRing);
   }
 
-  sweep(cutoff: number): boolean {
-    let isChanged = false;
-    for (const [key, ring] of this.rings) {
-      if (ring.countAfter(cutoff) !== 0) continue;
-      this.rings.delete(key);
-      isChanged = true;
+  sweep(cutoff: number, budget: number): number {
+    let dropped = 0;
+    for (let ring = this.pushOrder.oldest as KeyedRing | undefined; ring !== undefined && dropped < budget; ring = this.pushOrder.oldest as KeyedRing | undefined) {
+      if (ring.countAfter(cutoff) !== 0) break;
+      this.remove(ring);
+      dropped++;
     }
-    return isChanged;
+    return dropped;
   }
 
-  entries(): Iterable<readonly [string, TimeRing]> {
-    return this.rings.entries();
+  *entries(): Iterable<readonly [string, TimeRing]> {
+    for (const ring of this.pushOrder.oldestFirst()) yield [(ring as KeyedRing).key, ring];
   }
 
   restore(key: string, times: readonly number[]): void {
-    this.rings.set(key, TimeRing.from(times, this.maxEntries));
-    this.rings = ShardedMap.grown(this.rings);
+    const ring = this.add(key);
+    for (const at of times) ring.push(at);
   }
 
   clear(): void {
     this.rings.clear();
+    this.pushOrder.clear();
+  }
+
+  private add(key: string): KeyedRing {
+    const ring = new KeyedRing(this.maxEntries, key);
+    this.rings.set(key, ring);
+    this.rings = ShardedMap.grown(this.rings);
+    this.pushOrder.add(ring);
+    return ring;
+  }
+
+  private remove(ring: KeyedRing): void {
+    this.rings.delete(ring.key);
+    this.pushOrder.remove(ring);
   }
 }
 
@@ -121,6 +147,7 @@ class SignatureRing extends TimeRing {
 export class SignatureWindows implements WindowStore {
   /** Nearly a key per order in the window: the map that churns most (see ShardedMap.grown). */
   private rings: GrowingMap<number, SignatureRing> = new Map();
+  private readonly pushOrder = new PushOrder();
   private count = 0;
 
   constructor(
@@ -147,26 +174,18 @@ export class SignatureWindows implements WindowStore {
     if (this.find(order) === ring) this.remove(ring as SignatureRing);
   }
 
-  sweep(cutoff: number): boolean {
-    let isChanged = false;
-    for (const head of [...this.rings.values()]) {
-      let ring: SignatureRing | undefined = head;
-      while (ring !== undefined) {
-        const next: SignatureRing | undefined = ring.next;
-        if (ring.countAfter(cutoff) === 0) {
-          this.remove(ring);
-          isChanged = true;
-        }
-        ring = next;
-      }
+  sweep(cutoff: number, budget: number): number {
+    let dropped = 0;
+    for (let ring = this.pushOrder.oldest as SignatureRing | undefined; ring !== undefined && dropped < budget; ring = this.pushOrder.oldest as SignatureRing | undefined) {
+      if (ring.countAfter(cutoff) !== 0) break;
+      this.remove(ring);
+      dropped++;
     }
-    return isChanged;
+    return dropped;
   }
 
   *entries(): Iterable<readonly [string, TimeRing]> {
-    for (const head of this.rings.values()) {
-      for (let ring: SignatureRing | undefined = head; ring !== undefined; ring = ring.next) yield [ring.name, ring];
-    }
+    for (const ring of this.pushOrder.oldestFirst()) yield [(ring as SignatureRing).name, ring];
   }
 
   /** Reads a key as `name` wrote it: `<key>|<symbol>|<side>|<quantity>|<price or MKT>`, the key itself may hold `|`. */
@@ -183,6 +202,7 @@ export class SignatureWindows implements WindowStore {
 
   clear(): void {
     this.rings.clear();
+    this.pushOrder.clear();
     this.count = 0;
   }
 
@@ -198,6 +218,7 @@ export class SignatureWindows implements WindowStore {
       while (tail.next !== undefined) tail = tail.next;
       tail.next = ring;
     }
+    this.pushOrder.add(ring);
     this.count++;
     return ring;
   }
@@ -214,6 +235,7 @@ export class SignatureWindows implements WindowStore {
       before.next = ring.next;
     }
     ring.next = undefined;
+    this.pushOrder.remove(ring);
     this.count--;
   }
 }

@@ -13,11 +13,11 @@ const ACCOUNTS = ['ACC-36679', 'ACC-1877440', 'ACC-4643004'] as const;
 const base: Partial<Order> = { symbol: 'AAPL', side: 'BUY', quantity: 100, price: 10 };
 const of = (accountId: string): Order => order({ ...base, accountId });
 
-/** A store holding the chain of three, each ring with one timestamp (`times`, in chain order). */
+/** A store holding the chain of three, each ring with one timestamp (`times`, in chain order), pushed in time order. */
 function chainWith(times: readonly number[]) {
   const store = new SignatureWindows('account', 10);
   const rings = ACCOUNTS.map((a) => store.create(of(a)));
-  times.forEach((t, i) => rings[i]!.push(t));
+  [...times.keys()].sort((a, b) => times[a]! - times[b]!).forEach((i) => rings[i]!.push(times[i]!));
   return { store, rings };
 }
 
@@ -41,13 +41,13 @@ describe('SignatureWindows collision chains of three', () => {
 
   it('sweep() takes out middle and tail in one pass, and head and middle in another', () => {
     const { store, rings } = chainWith([10, 1, 2]);
-    expect(store.sweep(5)).toBe(true);
+    expect(store.sweep(5, 10)).toBe(2);
     expect([store.size, ...ACCOUNTS.map((a) => store.find(of(a)))]).toEqual([1, rings[0], undefined, undefined]);
 
     const { store: second, rings: r2 } = chainWith([1, 2, 10]);
-    expect(second.sweep(5)).toBe(true);
+    expect(second.sweep(5, 10)).toBe(2);
     expect([second.size, ...ACCOUNTS.map((a) => second.find(of(a)))]).toEqual([1, undefined, undefined, r2[2]]);
-    expect(second.sweep(20)).toBe(true);
+    expect(second.sweep(20, 10)).toBe(1);
     expect([second.size, [...second.entries()].length]).toEqual([0, 0]);
   });
 

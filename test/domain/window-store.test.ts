@@ -39,7 +39,7 @@ describe('SignatureWindows (duplicate_order)', () => {
     b.push(5);
     expect([store.find(order({ ...base, accountId: first })), store.find(order({ ...base, accountId: second }))]).toEqual([a, b]);
     expect(store.size).toBe(2);
-    expect(store.sweep(1)).toBe(true);
+    expect(store.sweep(1, 10)).toBe(1);
     expect([store.find(order({ ...base, accountId: first })), store.find(order({ ...base, accountId: second }))]).toEqual([undefined, b]);
     const c = store.create(order({ ...base, accountId: first }));
     store.drop(order({ ...base, accountId: first }), b);
@@ -78,6 +78,6 @@ describe('KeyedWindows (order_rate)', () => {
     expect(store.find(order({ strategyId: 'S-1', accountId: 'ACC-9' }))).toBe(ring);
     store.drop(order({ strategyId: 'S-1' }), store.create(order({ strategyId: 'S-2' })));
     expect(names(store)).toEqual([['S-1', [1]], ['S-2', []]]);
-    expect([store.sweep(1), names(store)]).toEqual([true, []]);
+    expect([store.sweep(1, 10), names(store)]).toEqual([2, []]);
   });
 });

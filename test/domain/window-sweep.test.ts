@@ -1,0 +1,99 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { LimitEngine, SWEEP_BUDGET } from '../../src/domain/engine.js';
+import { StateEventSchema } from '../../src/domain/events.js';
+import type { StateEvent } from '../../src/domain/events.js';
+import { TimeRing } from '../../src/domain/time-ring.js';
+import { KeyedWindows, SignatureWindows } from '../../src/domain/window-store.js';
+import type { WindowStore } from '../../src/domain/window-store.js';
+import { order, testConfig } from '../support/engine-fixtures.js';
+import { FakeClock } from '../support/fake-clock.js';
+
+const stores = (): [string, () => WindowStore][] => [
+  ['KeyedWindows', () => new KeyedWindows('account', 10)],
+  ['SignatureWindows', () => new SignatureWindows('account', 10)],
+];
+const keyed = (i: number) => order({ accountId: `ACC-${i}` });
+const names = (store: WindowStore) => [...store.entries()].map(([name]) => name.split('|')[0]);
+
+afterEach(() => vi.restoreAllMocks());
+
+describe.each(stores())('%s sweep', (_, make) => {
+  it('visits only the keys it drops and the first one still counting, however many it holds', () => {
+    const store = make();
+    for (let i = 0; i < 3; i++) store.create(keyed(i)).push(i);
+    for (let i = 3; i < 10_000; i++) store.create(keyed(i)).push(1_000 + i);
+    const visits = vi.spyOn(TimeRing.prototype, 'countAfter');
+    expect(store.sweep(500, Number.POSITIVE_INFINITY)).toBe(3);
+    expect(visits).toHaveBeenCalledTimes(4);
+    expect(store.size).toBe(9_997);
+  });
+
+  it('drops at most its budget, oldest push first, and the rest on the next sweeps', () => {
+    const store = make();
+    for (let i = 0; i < 10; i++) store.create(keyed(i)).push(i);
+    expect([store.sweep(100, 4), store.sweep(100, 4), store.sweep(100, 4), store.sweep(100, 4)]).toEqual([4, 4, 2, 0]);
+    expect(store.size).toBe(0);
+  });
+
+  it('keeps a key pushed again at the newest end: it outlives keys pushed once after it was made', () => {
+    const store = make();
+    const a = store.create(keyed(1));
+    a.push(1);
+    store.create(keyed(2)).push(2);
+    a.push(3);
+    expect(names(store)).toEqual(['ACC-2', 'ACC-1']);
+    expect(store.sweep(2.5, 10)).toBe(1);
+    expect(names(store)).toEqual(['ACC-1']);
+  });
+
+  it('lists keys oldest push first, and a restore of that list sweeps as the original does', () => {
+    const store = make();
+    const rings = [3, 1, 2].map((i) => store.create(keyed(i)));
+    rings[1]!.push(10);
+    rings[2]!.push(20);
+    rings[0]!.push(30);
+    const restored = make();
+    for (const [name, ring] of store.entries()) restored.restore(name, ring.toArray());
+    expect(names(restored)).toEqual(['ACC-1', 'ACC-2', 'ACC-3']);
+    expect([restored.sweep(25, 10), store.sweep(25, 10)]).toEqual([2, 2]);
+    expect(names(restored)).toEqual(names(store));
+  });
+});
+
+describe('engine sweep', () => {
+  const dup = { id: 'dup', kind: 'duplicate_order', windowMs: 1_000, thresholds: { hard: 5 } };
+
+  function withKeys(count: number) {
+    const clock = new FakeClock();
+    const capacity = { ...testConfig().capacity, maxWindowKeys: 3 * SWEEP_BUDGET, maxOpenOrders: 3 * SWEEP_BUDGET };
+    const engine = new LimitEngine(testConfig({ capacity }), clock, [dup]);
+    const events: StateEvent[] = [];
+    engine.recordEventsTo((event) => events.push(StateEventSchema.parse(JSON.parse(JSON.stringify(event)))));
+    for (let i = 0; i < count; i++) expect(engine.checkOrder(order({ quantity: i + 1 })).decision).toBe('ACCEPT');
+    return { engine, clock, events };
+  }
+
+  it('drops at most SWEEP_BUDGET keys a sweep, says more are due, and replay drops the same', () => {
+    const { engine, clock, events } = withKeys(SWEEP_BUDGET + 10);
+    clock.advance(1_000);
+    expect(engine.sweep()).toBe(true);
+    const dupWindows = () => engine.book.byId.get('dup')!.windows;
+    expect(dupWindows().size).toBe(10);
+    const replayed = new LimitEngine(testConfig({ capacity: { ...testConfig().capacity, maxWindowKeys: 3 * SWEEP_BUDGET, maxOpenOrders: 3 * SWEEP_BUDGET } }), clock, [dup]);
+    for (const event of events) replayed.replay(event);
+    expect(replayed.book.byId.get('dup')!.windows.size).toBe(10);
+    expect(replayed.captureState().windows).toEqual(engine.captureState().windows);
+    expect(engine.sweep()).toBe(false);
+    expect(dupWindows().size).toBe(0);
+  });
+
+  it('says nothing more is due when the keys due fit in one sweep', () => {
+    const { engine, clock } = withKeys(3);
+    clock.advance(999);
+    expect(engine.sweep()).toBe(false);
+    expect(engine.book.byId.get('dup')!.windows.size).toBe(3);
+    clock.advance(1);
+    expect(engine.sweep()).toBe(false);
+    expect(engine.book.byId.get('dup')!.windows.size).toBe(0);
+  });
+});
