@@ -4,7 +4,6 @@
  * plain lists (open orders, accepted orders, a log of trades and position snapshots) and
  * recomputes every metric from scratch on every check by filtering and replaying them.
  */
-import { isRounding, priceGap } from '../../src/domain/rounding.js';
 import type { Action, Aggregation, LimitKind, ReasonCode, Severity, Side, TradingState } from '../../src/domain/enums.js';
 import type { LimitDefinition } from '../../src/domain/limit-definition.js';
 import type { ExecutionEvent, Order, PositionRow } from '../../src/domain/orders.js';
@@ -187,6 +186,23 @@ function severityOf(limit: LimitDefinition, value: number): { severity: Severity
   return { severity: 'INFO', threshold: Number.NaN };
 }
 
+/**
+ * What counts as rounding, restated from DESIGN §3 and src/domain/rounding.ts rather than imported,
+ * so that a change to the engine's rule shows up as a disagreement: one binary addition is off by
+ * at most half a unit in the last place of the largest number involved, so a result within 64 such
+ * units (2^-46) of the largest of them is what rounding left, not a quantity or price anyone traded.
+ */
+const ROUNDING_ULPS = 2 ** -46;
+
+function isRoundingOf(value: number, ...involved: number[]): boolean {
+  return Math.abs(value) <= ROUNDING_ULPS * Math.max(...involved.map(Math.abs));
+}
+
+/** price − cost, 0 for prices equal up to rounding: 0.1 and 0.7 bought at 100.1 cost 100.10000000000001 each. */
+function gapOf(price: number, cost: number): number {
+  return isRoundingOf(price - cost, price, cost) ? 0 : price - cost;
+}
+
 const isRejecting = (a: Action): boolean => a === 'BLOCK' || a === 'REDUCE_ONLY' || a === 'HALT';
 
 /** Average-cost accounting of one trade on an account's book. */
@@ -197,7 +213,7 @@ function trade(book: PositionBook, signed: number, price: number): void {
     book.avgCost = (Math.abs(p) * book.avgCost + Math.abs(signed) * price) / (Math.abs(p) + Math.abs(signed));
   } else {
     const closed = Math.min(Math.abs(p), Math.abs(signed));
-    book.realized += p > 0 ? closed * priceGap(price, book.avgCost) : -closed * priceGap(price, book.avgCost);
+    book.realized += p > 0 ? closed * gapOf(price, book.avgCost) : -closed * gapOf(price, book.avgCost);
     // What is left after closing the whole position opens the other way at the fill price.
     if (Math.abs(signed) > Math.abs(p)) book.avgCost = price;
   }
@@ -205,12 +221,16 @@ function trade(book: PositionBook, signed: number, price: number): void {
   if (book.position === 0) book.avgCost = 0;
 }
 
-/** A position closed up to rounding (0.1 + 0.2 − 0.3), judged against the largest held since flat, is flat. */
+/**
+ * A position closed up to rounding (0.1 + 0.2 − 0.3) is flat. The sums that left it may have been
+ * as large as any position held since it was last flat, so that is what the rounding is judged against.
+ */
 function move(book: PositionBook, delta: number): number {
-  const next = book.position + delta;
-  const peak = Math.max(book.peakQuantity, Math.abs(book.position), Math.abs(delta), Math.abs(next));
-  book.position = isRounding(next, peak) ? 0 : next;
-  book.peakQuantity = book.position === 0 ? 0 : peak;
+  const before = book.position;
+  const next = before + delta;
+  const isFlat = isRoundingOf(next, book.peakQuantity, before, delta);
+  book.position = isFlat ? 0 : next;
+  book.peakQuantity = isFlat ? 0 : Math.max(book.peakQuantity, Math.abs(before), Math.abs(delta), Math.abs(next));
   return book.position;
 }
 
@@ -345,15 +365,19 @@ export class ReferenceModel {
     }
   }
 
+  /**
+   * Whether the order, with every open order on its side filled too, moves the account's position
+   * towards flat without passing it. Passing flat by rounding only (selling 0.8 of 0.1 + 0.7) lands on it.
+   */
   private isReducing(o: Order, books: Map<string, PositionBook>): boolean {
     const p = books.get(bookKey('account', o.accountId, o.symbol))?.position ?? 0;
-    // Landing on flat up to rounding counts as reducing.
-    if (o.side === 'BUY') {
-      const adding = this.openOn('account+symbol', o, o.symbol, 'BUY') + o.quantity;
-      return p < 0 && (p + adding <= 0 || isRounding(p + adding, Math.max(-p, adding)));
-    }
-    const taking = this.openOn('account+symbol', o, o.symbol, 'SELL') + o.quantity;
-    return p > 0 && (p - taking >= 0 || isRounding(p - taking, Math.max(p, taking)));
+    const flow = o.side === 'BUY' ? this.openOn('account+symbol', o, o.symbol, 'BUY') + o.quantity : -(this.openOn('account+symbol', o, o.symbol, 'SELL') + o.quantity);
+    if (p === 0 || p > 0 === flow > 0) return false;
+    const after = p + flow;
+    if (after === 0 || Math.sign(after) === Math.sign(p)) return true;
+    if (!isRoundingOf(after, p, flow)) return false;
+    this.note('reducing only up to rounding');
+    return true;
   }
 
   private windowCount(limit: LimitDefinition, o: Order, now: number, sameOrder: boolean): number {
@@ -434,7 +458,7 @@ export class ReferenceModel {
           const mark = this.freshReference(symbol, now);
           if (Number.isNaN(mark)) return NO_PRICE;
           if (symbol !== o.symbol) this.note('daily_loss marks another symbol');
-          pnl += b.realized + b.position * priceGap(mark, b.avgCost);
+          pnl += b.realized + b.position * gapOf(mark, b.avgCost);
         }
         return Math.max(0, -pnl);
       }
@@ -611,7 +635,10 @@ export class ReferenceModel {
       if (open !== undefined) {
         if (quantity > open.remaining) this.note('over-fill');
         open.remaining -= Math.min(quantity, open.remaining);
-        if (isRounding(open.remaining, open.quantity)) open.remaining = 0;
+        if (open.remaining !== 0 && isRoundingOf(open.remaining, open.quantity)) {
+          this.note('order filled up to rounding');
+          open.remaining = 0;
+        }
         open.lastActivityAt = now;
         if (open.remaining <= 0) this.openOrders = this.openOrders.filter((o) => o !== open);
       }
