@@ -13,6 +13,8 @@ import { bookKey, ReferenceModel } from '../support/reference-model.js';
 import type { Level, ModelResult, Universe } from '../support/reference-model.js';
 
 const NUM_RUNS = Number(process.env.FC_NUM_RUNS ?? 1000);
+/** FC_SEED replays one run (fast-check prints the seed of a failure) or varies long runs. */
+const SEED = process.env.FC_SEED === undefined ? {} : { seed: Number(process.env.FC_SEED) };
 const CONFIG = testConfig({ lateFillWindowMs: LATE_FILL_WINDOW });
 
 // Scenario shapes and generators live in test/support/engine-arbitraries.ts (shared with the recovery property).
@@ -20,6 +22,16 @@ const CONFIG = testConfig({ lateFillWindowMs: LATE_FILL_WINDOW });
 // ---- running a scenario through the engine and the model ----------------------------------------
 
 const close = (a: number, b: number): boolean => a === b || Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(a), Math.abs(b));
+
+/**
+ * Open quantities and positions. The engine keeps running sums where the model adds up afresh, so
+ * the two may differ by rounding, but never in whether anything is left: 0 against a satoshi
+ * (1e-8) is a position or an open order one of them lost or made up.
+ */
+const sameQuantity = (a: number, b: number): boolean => (a === 0) === (b === 0) && Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(a), Math.abs(b));
+
+/** Open notional: as `close`, and likewise never 0 against something left. */
+const sameAmount = (a: number, b: number): boolean => (a === 0) === (b === 0) && close(a, b);
 
 function fail(where: string, what: string, engine: unknown, model: unknown): never {
   throw new Error(`${where}\n${what}\n  engine: ${JSON.stringify(engine)}\n  model:  ${JSON.stringify(model)}`);
@@ -76,14 +88,16 @@ function compareState(where: string, engine: LimitEngine, model: ReferenceModel)
       const mine = { buy: e?.openBuy ?? 0, sell: e?.openSell ?? 0, count: e?.openCount ?? 0 };
       const { buyNotional, sellNotional, ...theirs } = model.openAt(level, id, symbol);
       groupOpen += theirs.count;
-      if (JSON.stringify(mine) !== JSON.stringify(theirs)) fail(where, `open orders on ${level} ${id} ${symbol} differ`, mine, theirs);
-      if (!close(e?.openBuyNotional ?? 0, buyNotional) || !close(e?.openSellNotional ?? 0, sellNotional)) {
+      if (mine.count !== theirs.count || !sameQuantity(mine.buy, theirs.buy) || !sameQuantity(mine.sell, theirs.sell)) {
+        fail(where, `open orders on ${level} ${id} ${symbol} differ`, mine, theirs);
+      }
+      if (!sameAmount(e?.openBuyNotional ?? 0, buyNotional) || !sameAmount(e?.openSellNotional ?? 0, sellNotional)) {
         fail(where, `open notional on ${level} ${id} ${symbol} differs`, [e?.openBuyNotional, e?.openSellNotional], [buyNotional, sellNotional]);
       }
       const book = books.get(bookKey(level, id, symbol)) ?? { position: 0, avgCost: 0, realized: 0, flatCost: 0 };
       const held = { position: e?.position ?? 0, avgCost: e?.avgCost ?? 0, realized: e?.realized ?? 0, flatCost: e?.flatCost ?? 0 };
       const same = (k: keyof typeof held) => close(held[k], book[k]);
-      if (!same('position') || !same('avgCost') || !same('realized') || !same('flatCost')) {
+      if (!sameQuantity(held.position, book.position) || !same('avgCost') || !same('realized') || !same('flatCost')) {
         fail(where, `position on ${level} ${id} ${symbol} differs`, held, book);
       }
     }
@@ -186,6 +200,7 @@ function runScenario(scenario: Scenario): { engine: LimitEngine; model: Referenc
     compareState(where, engine, model);
   });
   for (const [what, n] of model.seen) stats.count(what, n);
+  for (const book of model.books().values()) stats.count('rounding taken as flat or as no price gap', book.roundedAway);
   return { engine, model, outcomes };
 }
 
@@ -199,7 +214,7 @@ describe('LimitEngine against a reference model', () => {
         fc.property(scenarioArb, (scenario) => {
           runScenario(scenario);
         }),
-        { numRuns: NUM_RUNS },
+        { numRuns: NUM_RUNS, ...SEED },
       );
       printStats(stats);
     },
@@ -213,6 +228,21 @@ describe('LimitEngine against a reference model', () => {
     const ops = new Set(samples.flatMap((s) => s.ops.map((o) => o.op)));
     expect([...kinds].sort()).toEqual([...KINDS, 'value'].sort());
     expect(ops.size).toBe(10);
+  });
+
+  it('the generators write decimal quantities, prices and snapshots in a share of scenarios, down to 1e-8', () => {
+    const samples = fc.sample(scenarioArb, { numRuns: 200, seed: 7 });
+    const orders = (s: Scenario) => s.ops.flatMap((o) => (o.op === 'check' ? [o.order] : o.op === 'batch' ? o.orders : []));
+    const decimal = samples.filter((s) => orders(s).some((o) => !Number.isInteger(o.quantity)));
+    expect(decimal.length).toBeGreaterThan(60);
+    expect(decimal.length).toBeLessThan(140);
+    const all = decimal.flatMap(orders);
+    expect(all.some((o) => !Number.isInteger(o.price))).toBe(true);
+    expect(all.some((o) => o.quantity !== Number(o.quantity.toFixed(3)))).toBe(true);
+    const rows = decimal.flatMap((s) => s.ops.flatMap((o) => (o.op === 'positions' ? o.rows : [])));
+    expect(rows.some((r) => !Number.isInteger(r.quantity))).toBe(true);
+    const events = decimal.flatMap((s) => s.ops.flatMap((o) => (o.op === 'exec' ? o.events : [])));
+    expect(events.some((e) => e.target === 'newest' && e.size === 'partial')).toBe(true);
   });
 });
 
@@ -232,7 +262,7 @@ const spec = (fields: Partial<OrderSpec> = {}): OrderSpec => ({
   pick: 0,
   ...fields,
 });
-const fillOf = (target: ExecSpec['target'], pick: number): ExecSpec => ({ type: 'FILL', target, pick, size: 'partial', n: 1, price: 94 });
+const fillOf = (target: ExecSpec['target'], pick: number): ExecSpec => ({ type: 'FILL', target, pick, size: 'partial', n: 1, price: 94, lot: 1, alone: undefined });
 const QUANTITY_LIMIT: LimitDefinition = { id: 'L0', kind: 'order_quantity', thresholds: { hard: 5 } };
 
 describe('LimitEngine regressions found by the property', () => {

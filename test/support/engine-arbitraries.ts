@@ -40,12 +40,17 @@ export interface OrderSpec {
 
 export interface ExecSpec {
   type: ExecutionEvent['type'];
-  target: 'open' | 'past' | 'unknown';
+  /** An open order picked at random, the newest open one, an order ever accepted, or an id never used. */
+  target: 'open' | 'newest' | 'past' | 'unknown';
   pick: number;
   /** FILL size relative to what is left of an open order. */
   size: 'partial' | 'full' | 'over';
   n: number;
   price: number;
+  /** The quantity step the venue reports in: 1 for whole lots, else a decimal one (0.1, 1e-8). */
+  lot: number;
+  /** A FILL's size when it targets no open order (a late or unknown fill); n when absent. */
+  alone: number | undefined;
 }
 
 export type Op =
@@ -159,29 +164,143 @@ export function limitArb(universe: Universe, index: number, valueWeight = 1): fc
   });
 }
 
-export function orderSpecArb(u: Universe): fc.Arbitrary<OrderSpec> {
+/**
+ * How a scenario writes its numbers: whole lots at whole prices (thresholds on the grid are met
+ * exactly), or decimal lots at decimal ticks, as coins and FX trade. Decimals are what a gateway
+ * sends (0.3, not 0.1 + 0.2), and their sums carry binary rounding: 0.1 + 0.2 − 0.3 is 5.6e-17,
+ * 0.7 filled of 1 leaves 0.30000000000000004. The engine must take what rounding leaves as no
+ * quantity and no P&L, and keep a real remainder, however small (src/domain/rounding.ts).
+ */
+export interface NumberStyle {
+  /** Quantities are written with its decimal places: 1, 0.1, 0.25, 0.001, 1e-8. */
+  lot: number;
+  /** Prices are multiples of it, as decimals: 1, 0.01, 0.05, 0.25. */
+  tick: number;
+  /**
+   * The sizes the scenario trades most, so that fills and positions add up to each other (buys
+   * of 0.1 and 0.2 closed by a sell of 0.3) and what is left is rounding or a real remainder.
+   */
+  sizes: readonly number[];
+}
+
+const WHOLE: NumberStyle = { lot: 1, tick: 1, sizes: [1, 5, 10] };
+
+/** Places after the point `step` is written with: 0.25 → 2, 1e-8 → 8. */
+const placesOf = (step: number): number => {
+  let places = 0;
+  while (Number(step.toFixed(places)) !== step) places++;
+  return places;
+};
+
+/** `x` as the decimal with `step`'s places a venue would write for it (0.30000000000000004 → 0.3). */
+const asDecimal = (x: number, step: number): number => Number(x.toFixed(placesOf(step)));
+
+/** k steps, written as a decimal: 3 × 0.1 is 0.3, not 0.30000000000000004. */
+const steps = (k: number, step: number): number => asDecimal(k * step, step);
+
+/** Sizes whose sums round in binary (0.1 + 0.2, 0.1 + 0.7, 1.1 + 2.2), and mixed magnitudes (a satoshi on 1). */
+const DECIMAL_SIZES = [0.1, 0.2, 0.3, 0.7, 0.8, 1.1, 2.2, 3.3, 0.001, 0.003, 0.25, 0.75, 1e-8, 3e-8, 1.00000001, 0.12345678] as const;
+
+/** The sizes a lot can write (0.25 is no multiple of 0.1), with one, three and eleven lots. */
+function sizesFor(lot: number): number[] {
+  const written = DECIMAL_SIZES.filter((q) => q >= lot && steps(Math.round(q / lot), lot) === q);
+  return [...new Set([...written, lot, steps(3, lot), steps(11, lot)])];
+}
+
+const decimalStyleArb: fc.Arbitrary<NumberStyle> = fc
+  .record({ lot: fc.constantFrom(0.1, 0.25, 0.01, 0.001, 1e-8), tick: fc.constantFrom(1, 0.01, 0.05, 0.25) })
+  .chain(({ lot, tick }) => {
+    const sizes = sizesFor(lot);
+    return fc.shuffledSubarray(sizes, { minLength: 2, maxLength: Math.min(4, sizes.length) }).map((chosen) => ({ lot, tick, sizes: chosen }));
+  });
+
+/** Half the scenarios in whole numbers, which meet the grid's thresholds exactly; half in decimals. */
+export const numberStyleArb: fc.Arbitrary<NumberStyle> = fc.oneof({ arbitrary: fc.constant(WHOLE), weight: 1 }, { arbitrary: decimalStyleArb, weight: 1 });
+
+/** A positive order (or position) size up to about 20 units, mostly one of the style's sizes. */
+function quantityArb(style: NumberStyle): fc.Arbitrary<number> {
+  if (style.lot === 1) return fc.oneof(fc.constantFrom(...style.sizes), fc.integer({ min: 1, max: 20 }));
+  const { lot } = style;
+  return fc.oneof(
+    { arbitrary: fc.constantFrom(...style.sizes), weight: 6 },
+    { arbitrary: fc.integer({ min: 1, max: Math.round(20 / lot) }).map((k) => steps(k, lot)), weight: 1 },
+    { arbitrary: fc.integer({ min: 1, max: 12 }).map((k) => steps(k, lot)), weight: 1 },
+    { arbitrary: fc.integer({ min: 1, max: 20 }), weight: 1 },
+  );
+}
+
+/** A price between `min` and `max`, on the style's tick; `common` ones (and their neighbours) are likelier. */
+function priceArb(style: NumberStyle, min: number, max: number, common: readonly number[] = []): fc.Arbitrary<number> {
+  const { tick } = style;
+  const onTick = fc.integer({ min: Math.ceil(min / tick), max: Math.floor(max / tick) }).map((k) => steps(k, tick));
+  if (common.length === 0) return onTick;
+  const near = tick === 1 ? common : common.flatMap((p) => [p, steps(Math.round(p / tick) + 1, tick), steps(Math.round(p / tick) - 1, tick)]);
+  return fc.oneof(fc.constantFrom(...near), onTick);
+}
+
+/**
+ * An account or symbol. Decimal scenarios trade mostly the first, so that their fills meet on one
+ * position (buys of 0.1 and 0.2, a sell of 0.3) often enough to close it, up to rounding or not.
+ */
+function pickArb(names: readonly string[], style: NumberStyle): fc.Arbitrary<string> {
+  if (style.lot === 1) return fc.constantFrom(...names);
+  return fc.oneof({ arbitrary: fc.constant(names[0]!), weight: 2 }, { arbitrary: fc.constantFrom(...names), weight: 1 });
+}
+
+export function orderSpecArb(u: Universe, style: NumberStyle = WHOLE): fc.Arbitrary<OrderSpec> {
   return fc.record({
-    accountId: fc.constantFrom(...u.accounts),
+    accountId: pickArb(u.accounts, style),
     strategyId: fc.constantFrom(...u.strategies),
-    symbol: fc.constantFrom(...u.symbols),
+    symbol: pickArb(u.symbols, style),
     side: fc.constantFrom<Side>('BUY', 'SELL'),
-    quantity: fc.oneof(fc.constantFrom(1, 5, 10), fc.integer({ min: 1, max: 20 })),
+    quantity: quantityArb(style),
     type: fc.constantFrom<OrderSpec['type']>('LIMIT', 'LIMIT', 'LIMIT', 'LIMIT', 'MARKET_PRICED', 'MARKET'),
-    price: fc.oneof(fc.constantFrom(95, 100, 105), fc.integer({ min: 94, max: 106 })),
+    price: priceArb(style, 94, 106, [95, 100, 105]),
     venue: optional(fc.constantFrom(...VENUES)),
     reuse: fc.constantFrom<Reuse>('fresh', 'fresh', 'fresh', 'fresh', 'fresh', 'fresh', 'fresh', 'open', 'past', 'batch', 'openIdOnly'),
     pick: fc.nat(),
   });
 }
 
-export const execSpecArb: fc.Arbitrary<ExecSpec> = fc.record({
-  type: fc.constantFrom<ExecSpec['type']>('FILL', 'FILL', 'FILL', 'FILL', 'FILL', 'CANCEL', 'CANCEL', 'EXPIRE', 'REJECT'),
-  target: fc.constantFrom<ExecSpec['target']>('open', 'open', 'open', 'open', 'past', 'past', 'unknown'),
-  pick: fc.nat(),
-  size: fc.constantFrom<ExecSpec['size']>('partial', 'partial', 'full', 'full', 'over'),
-  n: fc.integer({ min: 1, max: 10 }),
-  price: fc.integer({ min: 90, max: 110 }),
-});
+/**
+ * Decimal scenarios aim half their executions at the newest open order, so one order is filled
+ * in parts that add up to it (0.7, then the 0.3 left), or cancelled after a part was filled.
+ */
+const targetArb = (style: NumberStyle): fc.Arbitrary<ExecSpec['target']> =>
+  style.lot === 1
+    ? fc.constantFrom('open', 'open', 'open', 'open', 'past', 'past', 'unknown')
+    : fc.constantFrom('open', 'open', 'newest', 'newest', 'newest', 'newest', 'past', 'past', 'unknown');
+
+export function execSpecArb(style: NumberStyle = WHOLE): fc.Arbitrary<ExecSpec> {
+  return fc.record({
+    type: fc.constantFrom<ExecSpec['type']>('FILL', 'FILL', 'FILL', 'FILL', 'FILL', 'CANCEL', 'CANCEL', 'EXPIRE', 'REJECT'),
+    target: targetArb(style),
+    pick: fc.nat(),
+    size: fc.constantFrom<ExecSpec['size']>('partial', 'partial', 'full', 'full', 'over'),
+    n: fc.integer({ min: 1, max: 10 }),
+    price: priceArb(style, 90, 110),
+    lot: fc.constant(style.lot),
+    alone: style.lot === 1 ? fc.constant(undefined) : quantityArb(style),
+  });
+}
+
+/**
+ * The newest open order filled in decimal parts, then filled up (the venue writing what is left
+ * as a decimal: 0.3 of the 0.30000000000000004 that 1 − 0.7 leaves) or cancelled.
+ */
+const splitArb = (style: NumberStyle): fc.Arbitrary<Op> =>
+  fc
+    .tuple(fc.array(execSpecArb(style), { minLength: 1, maxLength: 3 }), execSpecArb(style), fc.constantFrom<ExecSpec['type']>('FILL', 'FILL', 'CANCEL'))
+    .map(([parts, last, type]): Op => ({
+      op: 'exec',
+      events: [...parts.map((p): ExecSpec => ({ ...p, type: 'FILL', target: 'newest', size: 'partial' })), { ...last, type, target: 'newest', size: 'full' }],
+    }));
+
+/** A position snapshot row's signed size: flat, long or short. */
+const signedQuantityArb = (style: NumberStyle): fc.Arbitrary<number> =>
+  style.lot === 1
+    ? fc.oneof(fc.constant(0), fc.integer({ min: -20, max: 20 }))
+    : fc.oneof(fc.constant(0), fc.tuple(quantityArb(style), fc.boolean()).map(([q, short]) => (short ? -q : q)));
 
 /** Clock steps, biased to the boundaries: reference age, TTL, late-fill window, and the book's own window lengths. */
 export const advanceArb = (windows: readonly number[]): fc.Arbitrary<number> =>
@@ -196,18 +315,19 @@ export const advanceArb = (windows: readonly number[]): fc.Arbitrary<number> =>
     { arbitrary: fc.integer({ min: TTL + 1, max: TTL + 10_000 }), weight: 1 },
   );
 
-export function opArb(u: Universe, windows: readonly number[]): fc.Arbitrary<Op> {
-  const order = orderSpecArb(u);
+export function opArb(u: Universe, windows: readonly number[], style: NumberStyle = WHOLE): fc.Arbitrary<Op> {
+  const order = orderSpecArb(u, style);
   return fc.oneof(
     { arbitrary: order.map((o): Op => ({ op: 'check', order: o })), weight: 30 },
     {
       arbitrary: fc.record({ orders: fc.array(order, { minLength: 1, maxLength: 4 }), atomic: fc.constantFrom(true, true, false) }).map((b): Op => ({ op: 'batch', ...b })),
       weight: 10,
     },
-    { arbitrary: fc.array(execSpecArb, { minLength: 1, maxLength: 3 }).map((events): Op => ({ op: 'exec', events })), weight: 16 },
+    { arbitrary: fc.array(execSpecArb(style), { minLength: 1, maxLength: 3 }).map((events): Op => ({ op: 'exec', events })), weight: 16 },
+    { arbitrary: splitArb(style), weight: style.lot === 1 ? 0 : 8 },
     {
       arbitrary: fc
-        .array(fc.record({ symbol: fc.constantFrom(...u.symbols), price: fc.integer({ min: 95, max: 105 }) }), { minLength: 1, maxLength: 3 })
+        .array(fc.record({ symbol: fc.constantFrom(...u.symbols), price: priceArb(style, 95, 105) }), { minLength: 1, maxLength: 3 })
         .map((prices): Op => ({ op: 'refs', prices })),
       weight: 8,
     },
@@ -217,11 +337,11 @@ export function opArb(u: Universe, windows: readonly number[]): fc.Arbitrary<Op>
           rows: fc.array(
             fc
               .record({
-                accountId: fc.constantFrom(...u.accounts),
+                accountId: pickArb(u.accounts, style),
                 strategyId: optional(fc.constantFrom(...u.strategies), 3),
-                symbol: fc.constantFrom(...u.symbols),
-                quantity: fc.oneof(fc.constant(0), fc.integer({ min: -20, max: 20 })),
-                avgPrice: fc.integer({ min: 95, max: 105 }),
+                symbol: pickArb(u.symbols, style),
+                quantity: signedQuantityArb(style),
+                avgPrice: priceArb(style, 95, 105),
               })
               .map((row) => compact(row)),
             { minLength: 1, maxLength: 3 },
@@ -274,11 +394,11 @@ export function worldArb(valueWeight = 1): fc.Arbitrary<World> {
     });
 }
 
-export const scenarioArb: fc.Arbitrary<Scenario> = worldArb().chain(({ universe, limits, windows }) =>
+export const scenarioArb: fc.Arbitrary<Scenario> = fc.tuple(worldArb(), numberStyleArb).chain(([{ universe, limits, windows }, style]) =>
   fc.record({
     universe: fc.constant(universe),
     limits: fc.constant(limits),
-    ops: fc.array(opArb(universe, windows), { minLength: 1, maxLength: 60, size: 'max' }),
+    ops: fc.array(opArb(universe, windows, style), { minLength: 1, maxLength: 60, size: 'max' }),
   }),
 );
 
@@ -347,13 +467,14 @@ export function orderBuilder(source: PickSource): { toOrder: (spec: OrderSpec, b
     return o;
   };
   const toEvent = (spec: ExecSpec): ExecutionEvent => {
-    const open = spec.target === 'open' ? pickFrom(source.openOrders, spec.pick) : undefined;
+    const open = spec.target === 'open' ? pickFrom(source.openOrders, spec.pick) : spec.target === 'newest' ? source.openOrders.at(-1) : undefined;
     const past = spec.target === 'unknown' ? undefined : pickFrom(source.everAccepted, spec.pick);
     const { accountId, orderId } = open ?? past ?? { accountId: 'A1', orderId: `unknown-${spec.pick % 5}` };
     if (spec.type !== 'FILL') return { type: spec.type, accountId, orderId };
     const left = open?.remaining;
     const quantity =
-      left === undefined ? spec.n
+      left === undefined ? (spec.alone ?? spec.n)
+      : spec.lot !== 1 ? decimalFill(spec, left)
       : spec.size === 'full' ? left
       : spec.size === 'over' ? left + spec.n
       : left > 1 ? 1 + (spec.n % (left - 1))
@@ -361,4 +482,18 @@ export function orderBuilder(source: PickSource): { toOrder: (spec: OrderSpec, b
     return { type: 'FILL', accountId, orderId, quantity, price: spec.price };
   };
   return { toOrder, toEvent };
+}
+
+/**
+ * A fill of an order with `left` open, as a venue reports it in decimals. The rest is mostly
+ * written as a decimal (0.3 of the 0.30000000000000004 that 1 − 0.7 leaves), sometimes as the very
+ * double left; a partial fill is about n/11 of the rest, at least one lot short of it.
+ */
+function decimalFill(spec: ExecSpec, left: number): number {
+  const { lot, n } = spec;
+  const rest = asDecimal(left, lot);
+  if (spec.size === 'full') return n % 3 === 0 ? left : rest;
+  if (spec.size === 'over') return asDecimal(left + steps(n, lot), lot);
+  const part = Math.min(asDecimal((rest * n) / 11, lot), asDecimal(rest - lot, lot));
+  return part > 0 ? part : rest;
 }

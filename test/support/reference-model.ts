@@ -79,6 +79,8 @@ export interface PositionBook {
   peakBasis: number;
   /** The largest absolute position held since last flat: what rounding of the position is judged against. */
   peakQuantity: number;
+  /** How often rounding was taken for flat or for no price difference: shows the generators reach it (FC_STATS). */
+  roundedAway: number;
 }
 
 export type Level = 'account' | 'strategy' | 'firm';
@@ -213,7 +215,9 @@ function trade(book: PositionBook, signed: number, price: number): void {
     book.avgCost = (Math.abs(p) * book.avgCost + Math.abs(signed) * price) / (Math.abs(p) + Math.abs(signed));
   } else {
     const closed = Math.min(Math.abs(p), Math.abs(signed));
-    book.realized += p > 0 ? closed * gapOf(price, book.avgCost) : -closed * gapOf(price, book.avgCost);
+    const gap = gapOf(price, book.avgCost);
+    if (gap === 0 && price !== book.avgCost) book.roundedAway++;
+    book.realized += p > 0 ? closed * gap : -closed * gap;
     // What is left after closing the whole position opens the other way at the fill price.
     if (Math.abs(signed) > Math.abs(p)) book.avgCost = price;
   }
@@ -229,6 +233,7 @@ function move(book: PositionBook, delta: number): number {
   const before = book.position;
   const next = before + delta;
   const isFlat = isRoundingOf(next, book.peakQuantity, before, delta);
+  if (isFlat && next !== 0) book.roundedAway++;
   book.position = isFlat ? 0 : next;
   book.peakQuantity = isFlat ? 0 : Math.max(book.peakQuantity, Math.abs(before), Math.abs(delta), Math.abs(next));
   return book.position;
@@ -284,7 +289,7 @@ export class ReferenceModel {
     const at = (key: string): PositionBook => {
       let book = books.get(key);
       if (book === undefined) {
-        book = { position: 0, avgCost: 0, realized: 0, flatCost: 0, peakBasis: 0, peakQuantity: 0 };
+        book = { position: 0, avgCost: 0, realized: 0, flatCost: 0, peakBasis: 0, peakQuantity: 0, roundedAway: 0 };
         books.set(key, book);
       }
       return book;
@@ -396,7 +401,7 @@ export class ReferenceModel {
   private metric(limit: LimitDefinition, o: Order, now: number, books: Map<string, PositionBook>): Metric {
     const per = perOf(limit);
     const book = (level: Level, id: string, symbol: string): PositionBook =>
-      books.get(bookKey(level, id, symbol)) ?? { position: 0, avgCost: 0, realized: 0, flatCost: 0, peakBasis: 0, peakQuantity: 0 };
+      books.get(bookKey(level, id, symbol)) ?? { position: 0, avgCost: 0, realized: 0, flatCost: 0, peakBasis: 0, peakQuantity: 0, roundedAway: 0 };
     switch (limit.kind) {
       case 'order_quantity':
         return o.quantity;
