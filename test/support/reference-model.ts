@@ -418,9 +418,14 @@ export class ReferenceModel {
       case 'position': {
         const { level, id } = this.exposureScope(per, o);
         const p = book(level, id, o.symbol).position;
-        return o.side === 'BUY'
-          ? Math.abs(p + this.openOn(per, o, o.symbol, 'BUY') + o.quantity)
-          : Math.abs(p - this.openOn(per, o, o.symbol, 'SELL') - o.quantity);
+        const flow = o.quantity + this.openOn(per, o, o.symbol, o.side);
+        const after = o.side === 'BUY' ? p + flow : p - flow;
+        // Landing on flat up to rounding (covering a short of 0.1 + 0.2 with 0.3) is flat, as for REDUCE_ONLY.
+        if (after !== 0 && isRoundingOf(after, p, flow)) {
+          this.note('position lands on flat up to rounding');
+          return 0;
+        }
+        return Math.abs(after);
       }
       case 'gross_notional': {
         const { level, id, symbols } = this.exposureScope(per, o);
