@@ -30,7 +30,7 @@ const close = (a: number, b: number): boolean => a === b || Math.abs(a - b) <= 1
  */
 const sameQuantity = (a: number, b: number): boolean => (a === 0) === (b === 0) && Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(a), Math.abs(b));
 
-/** Open notional: as `close`, and likewise never 0 against something left. */
+/** Open notional, cost and P&L: as `close`, and likewise never 0 against something (a P&L of 1e-14 is a fill at the average cost realizing rounding). */
 const sameAmount = (a: number, b: number): boolean => (a === 0) === (b === 0) && close(a, b);
 
 function fail(where: string, what: string, engine: unknown, model: unknown): never {
@@ -96,7 +96,7 @@ function compareState(where: string, engine: LimitEngine, model: ReferenceModel)
       }
       const book = books.get(bookKey(level, id, symbol)) ?? { position: 0, avgCost: 0, realized: 0, flatCost: 0 };
       const held = { position: e?.position ?? 0, avgCost: e?.avgCost ?? 0, realized: e?.realized ?? 0, flatCost: e?.flatCost ?? 0 };
-      const same = (k: keyof typeof held) => close(held[k], book[k]);
+      const same = (k: keyof typeof held) => sameAmount(held[k], book[k]);
       if (!sameQuantity(held.position, book.position) || !same('avgCost') || !same('realized') || !same('flatCost')) {
         fail(where, `position on ${level} ${id} ${symbol} differs`, held, book);
       }

@@ -229,12 +229,12 @@ function quantityArb(style: NumberStyle): fc.Arbitrary<number> {
   );
 }
 
-/** A price between `min` and `max`, on the style's tick; `common` ones (and their neighbours) are likelier. */
+/** A price between `min` and `max`, on the style's tick; `common` ones (on the tick, and their neighbours) are likelier. */
 function priceArb(style: NumberStyle, min: number, max: number, common: readonly number[] = []): fc.Arbitrary<number> {
   const { tick } = style;
   const onTick = fc.integer({ min: Math.ceil(min / tick), max: Math.floor(max / tick) }).map((k) => steps(k, tick));
   if (common.length === 0) return onTick;
-  const near = tick === 1 ? common : common.flatMap((p) => [p, steps(Math.round(p / tick) + 1, tick), steps(Math.round(p / tick) - 1, tick)]);
+  const near = tick === 1 ? common : common.flatMap((p) => [-1, 0, 0, 1].map((d) => steps(Math.round(p / tick) + d, tick)));
   return fc.oneof(fc.constantFrom(...near), onTick);
 }
 
@@ -271,6 +271,12 @@ const targetArb = (style: NumberStyle): fc.Arbitrary<ExecSpec['target']> =>
     ? fc.constantFrom('open', 'open', 'open', 'open', 'past', 'past', 'unknown')
     : fc.constantFrom('open', 'open', 'newest', 'newest', 'newest', 'newest', 'past', 'past', 'unknown');
 
+/**
+ * Decimal fills come mostly at a few prices, so that one position is bought and sold at the same
+ * price: 0.1 and 0.7 bought at 100.1 average 100.10000000000001, and selling at 100.1 realizes nothing.
+ */
+const FILL_PRICES = [95, 100.1, 105] as const;
+
 export function execSpecArb(style: NumberStyle = WHOLE): fc.Arbitrary<ExecSpec> {
   return fc.record({
     type: fc.constantFrom<ExecSpec['type']>('FILL', 'FILL', 'FILL', 'FILL', 'FILL', 'CANCEL', 'CANCEL', 'EXPIRE', 'REJECT'),
@@ -278,7 +284,7 @@ export function execSpecArb(style: NumberStyle = WHOLE): fc.Arbitrary<ExecSpec> 
     pick: fc.nat(),
     size: fc.constantFrom<ExecSpec['size']>('partial', 'partial', 'full', 'full', 'over'),
     n: fc.integer({ min: 1, max: 10 }),
-    price: priceArb(style, 90, 110),
+    price: priceArb(style, 90, 110, style.lot === 1 ? [] : FILL_PRICES),
     lot: fc.constant(style.lot),
     alone: style.lot === 1 ? fc.constant(undefined) : quantityArb(style),
   });
@@ -286,15 +292,22 @@ export function execSpecArb(style: NumberStyle = WHOLE): fc.Arbitrary<ExecSpec> 
 
 /**
  * The newest open order filled in decimal parts, then filled up (the venue writing what is left
- * as a decimal: 0.3 of the 0.30000000000000004 that 1 − 0.7 leaves) or cancelled.
+ * as a decimal: 0.3 of the 0.30000000000000004 that 1 − 0.7 leaves) or cancelled. Half the time
+ * every part is at one price, whose average over the parts is that price up to rounding.
  */
 const splitArb = (style: NumberStyle): fc.Arbitrary<Op> =>
   fc
-    .tuple(fc.array(execSpecArb(style), { minLength: 1, maxLength: 3 }), execSpecArb(style), fc.constantFrom<ExecSpec['type']>('FILL', 'FILL', 'CANCEL'))
-    .map(([parts, last, type]): Op => ({
-      op: 'exec',
-      events: [...parts.map((p): ExecSpec => ({ ...p, type: 'FILL', target: 'newest', size: 'partial' })), { ...last, type, target: 'newest', size: 'full' }],
-    }));
+    .tuple(fc.array(execSpecArb(style), { minLength: 1, maxLength: 3 }), execSpecArb(style), fc.constantFrom<ExecSpec['type']>('FILL', 'FILL', 'CANCEL'), fc.boolean())
+    .map(([parts, last, type, onePrice]): Op => {
+      const price = (p: ExecSpec): number => (onePrice ? last.price : p.price);
+      return {
+        op: 'exec',
+        events: [
+          ...parts.map((p): ExecSpec => ({ ...p, type: 'FILL', target: 'newest', size: 'partial', price: price(p) })),
+          { ...last, type, target: 'newest', size: 'full' },
+        ],
+      };
+    });
 
 /** A position snapshot row's signed size: flat, long or short. */
 const signedQuantityArb = (style: NumberStyle): fc.Arbitrary<number> =>
