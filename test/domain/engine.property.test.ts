@@ -25,10 +25,31 @@ const close = (a: number, b: number): boolean => a === b || Math.abs(a - b) <= 1
 
 /**
  * Open quantities and positions. The engine keeps running sums where the model adds up afresh, so
- * the two may differ by rounding, but never in whether anything is left: 0 against a satoshi
- * (1e-8) is a position or an open order one of them lost or made up.
+ * the two may differ by rounding of the largest quantity the sums held (`scale`: 1e-8 left of a sum
+ * that held 10,000 may read 1.0000262e-8), but never in whether anything is left: 0 against a
+ * satoshi is a position or an open order one of them lost or made up.
  */
-const sameQuantity = (a: number, b: number): boolean => (a === 0) === (b === 0) && Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(a), Math.abs(b));
+const sameQuantity = (a: number, b: number, scale: number): boolean =>
+  (a === 0) === (b === 0) && Math.abs(a - b) <= 1e-13 * Math.max(1, scale, Math.abs(a), Math.abs(b));
+
+/** The largest quantity a scenario's orders, fills and snapshot rows name: what its sums' rounding is relative to. */
+function largestQuantity(scenario: Scenario): number {
+  const sizes = scenario.ops.flatMap((op) => {
+    switch (op.op) {
+      case 'check':
+        return [op.order.quantity];
+      case 'batch':
+        return op.orders.map((o) => o.quantity);
+      case 'exec':
+        return op.events.map((e) => e.alone ?? e.n);
+      case 'positions':
+        return op.rows.map((r) => Math.abs(r.quantity));
+      default:
+        return [];
+    }
+  });
+  return Math.max(1, ...sizes);
+}
 
 /** Open notional, cost and P&L: as `close`, and likewise never 0 against something (a P&L of 1e-14 is a fill at the average cost realizing rounding). */
 const sameAmount = (a: number, b: number): boolean => (a === 0) === (b === 0) && close(a, b);
@@ -59,7 +80,7 @@ function compareResult(where: string, engine: CheckResult, model: ModelResult): 
 }
 
 /** Reservations never negative; open quantities, positions, states and active violations agree. */
-function compareState(where: string, engine: LimitEngine, model: ReferenceModel): void {
+function compareState(where: string, engine: LimitEngine, model: ReferenceModel, scale: number): void {
   const ledger = engine.ledger;
   const groups: [Level, string, typeof ledger.firm][] = [
     ...[...ledger.accounts].map(([id, g]): [Level, string, typeof g] => ['account', id, g]),
@@ -88,7 +109,7 @@ function compareState(where: string, engine: LimitEngine, model: ReferenceModel)
       const mine = { buy: e?.openBuy ?? 0, sell: e?.openSell ?? 0, count: e?.openCount ?? 0 };
       const { buyNotional, sellNotional, ...theirs } = model.openAt(level, id, symbol);
       groupOpen += theirs.count;
-      if (mine.count !== theirs.count || !sameQuantity(mine.buy, theirs.buy) || !sameQuantity(mine.sell, theirs.sell)) {
+      if (mine.count !== theirs.count || !sameQuantity(mine.buy, theirs.buy, scale) || !sameQuantity(mine.sell, theirs.sell, scale)) {
         fail(where, `open orders on ${level} ${id} ${symbol} differ`, mine, theirs);
       }
       if (!sameAmount(e?.openBuyNotional ?? 0, buyNotional) || !sameAmount(e?.openSellNotional ?? 0, sellNotional)) {
@@ -97,7 +118,7 @@ function compareState(where: string, engine: LimitEngine, model: ReferenceModel)
       const book = books.get(bookKey(level, id, symbol)) ?? { position: 0, avgCost: 0, realized: 0, flatCost: 0 };
       const held = { position: e?.position ?? 0, avgCost: e?.avgCost ?? 0, realized: e?.realized ?? 0, flatCost: e?.flatCost ?? 0 };
       const same = (k: keyof typeof held) => sameAmount(held[k], book[k]);
-      if (!sameQuantity(held.position, book.position) || !same('avgCost') || !same('realized') || !same('flatCost')) {
+      if (!sameQuantity(held.position, book.position, scale) || !same('avgCost') || !same('realized') || !same('flatCost')) {
         fail(where, `position on ${level} ${id} ${symbol} differs`, held, book);
       }
     }
@@ -132,6 +153,7 @@ function runScenario(scenario: Scenario): { engine: LimitEngine; model: Referenc
   const start = clock.now();
   const outcomes: string[][] = [];
   const { toOrder, toEvent } = orderBuilder(model);
+  const scale = largestQuantity(scenario);
 
   scenario.ops.forEach((op, index) => {
     const where = `op #${index} at t+${clock.now() - start}: ${JSON.stringify(op)}`;
@@ -197,7 +219,7 @@ function runScenario(scenario: Scenario): { engine: LimitEngine; model: Referenc
         model.expire(clock.now());
         break;
     }
-    compareState(where, engine, model);
+    compareState(where, engine, model, scale);
   });
   for (const [what, n] of model.seen) stats.count(what, n);
   for (const book of model.books().values()) stats.count('rounding taken as flat or as no price gap', book.roundedAway);
@@ -260,6 +282,7 @@ const spec = (fields: Partial<OrderSpec> = {}): OrderSpec => ({
   venue: undefined,
   reuse: 'fresh',
   pick: 0,
+  flattenIn: undefined,
   ...fields,
 });
 const fillOf = (target: ExecSpec['target'], pick: number): ExecSpec => ({ type: 'FILL', target, pick, size: 'partial', n: 1, price: 94, lot: 1, alone: undefined });

@@ -36,6 +36,8 @@ export interface OrderSpec {
   venue: string | undefined;
   reuse: Reuse;
   pick: number;
+  /** When set, the order flattens the account's position instead, written in this lot: 0.8 for the 0.7999999999999999 of 0.1 + 0.7. */
+  flattenIn: number | undefined;
 }
 
 export interface ExecSpec {
@@ -198,8 +200,12 @@ const asDecimal = (x: number, step: number): number => Number(x.toFixed(placesOf
 /** k steps, written as a decimal: 3 × 0.1 is 0.3, not 0.30000000000000004. */
 const steps = (k: number, step: number): number => asDecimal(k * step, step);
 
-/** Sizes whose sums round in binary (0.1 + 0.2, 0.1 + 0.7, 1.1 + 2.2), and mixed magnitudes (a satoshi on 1). */
-const DECIMAL_SIZES = [0.1, 0.2, 0.3, 0.7, 0.8, 1.1, 2.2, 3.3, 0.001, 0.003, 0.25, 0.75, 1e-8, 3e-8, 1.00000001, 0.12345678] as const;
+/**
+ * Sizes whose sums round in binary (0.1 + 0.2, 0.1 + 0.7, 1.1 + 2.2), and mixed magnitudes: a
+ * satoshi on 1, and two on 10,000 coins (2e-12 of them, the smallest real remainder here: what
+ * keeps the rounding rule from growing unnoticed).
+ */
+const DECIMAL_SIZES = [0.1, 0.2, 0.3, 0.7, 0.8, 1.1, 2.2, 3.3, 0.001, 0.003, 0.25, 0.75, 1e-8, 3e-8, 1.00000001, 0.12345678, 10_000.00000001, 9_999.99999999] as const;
 
 /** The sizes a lot can write (0.25 is no multiple of 0.1), with one, three and eleven lots. */
 function sizesFor(lot: number): number[] {
@@ -259,6 +265,7 @@ export function orderSpecArb(u: Universe, style: NumberStyle = WHOLE): fc.Arbitr
     venue: optional(fc.constantFrom(...VENUES)),
     reuse: fc.constantFrom<Reuse>('fresh', 'fresh', 'fresh', 'fresh', 'fresh', 'fresh', 'fresh', 'open', 'past', 'batch', 'openIdOnly'),
     pick: fc.nat(),
+    flattenIn: style.lot === 1 ? fc.constant(undefined) : fc.oneof({ arbitrary: fc.constant(undefined), weight: 4 }, { arbitrary: fc.constant(style.lot), weight: 1 }),
   });
 }
 
@@ -452,6 +459,8 @@ export function scopeIdOf(op: { type: Aggregation; accountId: string; strategyId
 export interface PickSource {
   readonly openOrders: readonly { readonly accountId: string; readonly orderId: string; readonly remaining: number }[];
   readonly everAccepted: readonly { readonly accountId: string; readonly orderId: string }[];
+  /** The account's net position in the symbol, for orders that flatten it; without it they are ordinary orders. */
+  positionOf?(accountId: string, symbol: string): number;
 }
 
 export const pickFrom = <T>(list: readonly T[], pick: number): T | undefined => (list.length === 0 ? undefined : list[pick % list.length]);
@@ -466,13 +475,15 @@ export function orderBuilder(source: PickSource): { toOrder: (spec: OrderSpec, b
       : spec.reuse === 'past' ? pickFrom(source.everAccepted, spec.pick)
       : spec.reuse === 'batch' ? pickFrom(batch, spec.pick)
       : undefined;
+    const accountId = reused?.accountId ?? spec.accountId;
+    const flattening = flatteningOf(spec, source.positionOf?.(accountId, spec.symbol) ?? 0);
     const o: Order = {
       orderId: reused?.orderId ?? `o${nextId++}`,
-      accountId: reused?.accountId ?? spec.accountId,
+      accountId,
       strategyId: spec.strategyId,
       symbol: spec.symbol,
-      side: spec.side,
-      quantity: spec.quantity,
+      side: flattening?.side ?? spec.side,
+      quantity: flattening?.quantity ?? spec.quantity,
       orderType: spec.type === 'LIMIT' ? 'LIMIT' : 'MARKET',
     };
     if (spec.type !== 'MARKET') o.price = spec.price;
@@ -495,6 +506,13 @@ export function orderBuilder(source: PickSource): { toOrder: (spec: OrderSpec, b
     return { type: 'FILL', accountId, orderId, quantity, price: spec.price };
   };
   return { toOrder, toEvent };
+}
+
+/** The side and size that flatten a position of `held`, as a gateway writes them; undefined when not asked or flat. */
+function flatteningOf(spec: OrderSpec, held: number): { side: Side; quantity: number } | undefined {
+  if (spec.flattenIn === undefined) return undefined;
+  const quantity = asDecimal(Math.abs(held), spec.flattenIn);
+  return quantity > 0 ? { side: held > 0 ? 'SELL' : 'BUY', quantity } : undefined;
 }
 
 /**

@@ -331,6 +331,11 @@ export class ReferenceModel {
     return books;
   }
 
+  /** The account's net position in the symbol (for orders that flatten it). */
+  positionOf(accountId: string, symbol: string): number {
+    return this.books().get(bookKey('account', accountId, symbol))?.position ?? 0;
+  }
+
   private freshReference(symbol: string, now: number): number {
     const ref = this.references.get(symbol);
     return ref !== undefined && now - ref.at <= this.config.maxReferenceAgeMs ? ref.price : Number.NaN;
