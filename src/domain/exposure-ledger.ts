@@ -35,7 +35,10 @@ export const FLAT_COST = 2;
 const PEAK_BASIS = 3;
 /** The largest absolute position the row held since it was last flat: what its rounding is relative to. */
 const PEAK_QUANTITY = 4;
-export const COLD_STRIDE = 5;
+/** The largest open buy (sell) quantity since it was last 0: what its rounding is relative to. */
+const PEAK_OPEN_BUY = 5;
+const PEAK_OPEN_SELL = 6;
+export const COLD_STRIDE = 7;
 
 /**
  * One symbol's exposure inside a group (an account, a strategy, or the whole firm). An account
@@ -155,6 +158,22 @@ export class Exposure {
 
   set peakQuantity(value: number) {
     this.cold[this.coldBase + PEAK_QUANTITY] = value;
+  }
+
+  get peakOpenBuy(): number {
+    return this.cold[this.coldBase + PEAK_OPEN_BUY]!;
+  }
+
+  set peakOpenBuy(value: number) {
+    this.cold[this.coldBase + PEAK_OPEN_BUY] = value;
+  }
+
+  get peakOpenSell(): number {
+    return this.cold[this.coldBase + PEAK_OPEN_SELL]!;
+  }
+
+  set peakOpenSell(value: number) {
+    this.cold[this.coldBase + PEAK_OPEN_SELL] = value;
   }
 
   get hasOrders(): boolean {
@@ -502,6 +521,9 @@ interface ExposureSnapshot {
   peakBasis?: number;
   /** Absent when it is abs(position) (and in older snapshots). */
   peakQuantity?: number;
+  /** Absent when they are openBuy and openSell (and in older snapshots). */
+  peakOpenBuy?: number;
+  peakOpenSell?: number;
 }
 
 interface GroupSnapshot {
@@ -903,6 +925,8 @@ export class ExposureLedger {
       exposure.flatCost = e.flatCost ?? 0;
       exposure.peakBasis = e.peakBasis ?? 0;
       exposure.peakQuantity = e.peakQuantity ?? Math.abs(e.position);
+      exposure.peakOpenBuy = e.peakOpenBuy ?? e.openBuy;
+      exposure.peakOpenSell = e.peakOpenSell ?? e.openSell;
     }
   }
 
@@ -1046,6 +1070,8 @@ function captureGroup(group: ExposureGroup): GroupSnapshot {
       ...(e.flatCost === 0 ? {} : { flatCost: e.flatCost }),
       ...(e.peakBasis === 0 ? {} : { peakBasis: e.peakBasis }),
       ...(e.peakQuantity === Math.abs(e.position) ? {} : { peakQuantity: e.peakQuantity }),
+      ...(e.peakOpenBuy === e.openBuy ? {} : { peakOpenBuy: e.peakOpenBuy }),
+      ...(e.peakOpenSell === e.openSell ? {} : { peakOpenSell: e.peakOpenSell }),
     })),
   };
 }
@@ -1068,9 +1094,11 @@ function addOpenById(account: ExposureGroup, orderId: string, order: OpenOrder):
 function addOpen(exposure: Exposure, order: OpenOrder, quantity: number, tracksOrder: boolean): void {
   if (order.side === 'BUY') {
     exposure.openBuy += quantity;
+    exposure.peakOpenBuy = Math.max(exposure.peakOpenBuy, exposure.openBuy);
     exposure.openBuyNotional += quantity * order.price;
   } else {
     exposure.openSell += quantity;
+    exposure.peakOpenSell = Math.max(exposure.peakOpenSell, exposure.openSell);
     exposure.openSellNotional += quantity * order.price;
   }
   exposure.openCount++;
@@ -1080,12 +1108,19 @@ function addOpen(exposure: Exposure, order: OpenOrder, quantity: number, tracksO
 
 function removeOpen(exposure: Exposure, order: OpenOrder, quantity: number, isClosing: boolean): void {
   const notional = quantity * order.price;
+  // A sum keeps rounding of the larger orders that made it (0.001 + 4 − 4 − 0.001): judged
+  // against the largest the sum held since it was 0, that is 0; its notional's scale is taken
+  // as that largest quantity at this order's price. No quantity open on a side, no notional.
   if (order.side === 'BUY') {
-    exposure.openBuy = remainderOf(exposure.openBuy, quantity);
-    exposure.openBuyNotional = remainderOf(exposure.openBuyNotional, notional);
+    const peak = exposure.peakOpenBuy;
+    exposure.openBuy = remainderOf(exposure.openBuy, quantity, peak);
+    exposure.openBuyNotional = exposure.openBuy === 0 ? 0 : remainderOf(exposure.openBuyNotional, notional, peak * order.price);
+    if (exposure.openBuy === 0) exposure.peakOpenBuy = 0;
   } else {
-    exposure.openSell = remainderOf(exposure.openSell, quantity);
-    exposure.openSellNotional = remainderOf(exposure.openSellNotional, notional);
+    const peak = exposure.peakOpenSell;
+    exposure.openSell = remainderOf(exposure.openSell, quantity, peak);
+    exposure.openSellNotional = exposure.openSell === 0 ? 0 : remainderOf(exposure.openSellNotional, notional, peak * order.price);
+    if (exposure.openSell === 0) exposure.peakOpenSell = 0;
   }
   if (!isClosing) return;
   exposure.openCount--;
@@ -1097,12 +1132,15 @@ function removeOpen(exposure: Exposure, order: OpenOrder, quantity: number, isCl
   exposure.openSell = 0;
   exposure.openBuyNotional = 0;
   exposure.openSellNotional = 0;
+  exposure.peakOpenBuy = 0;
+  exposure.peakOpenSell = 0;
 }
 
 /** `total − part` of a sum that held `part`: never below zero, and 0 when only rounding is left. */
-function remainderOf(total: number, part: number): number {
+/** `total − part`, 0 when it is rounding of the largest the total has held (`peak`) or of itself. */
+function remainderOf(total: number, part: number, peak: number): number {
   const rest = total - part;
-  return rest <= 0 || isRounding(rest, total) ? 0 : rest;
+  return rest <= 0 || isRounding(rest, Math.max(total, peak)) ? 0 : rest;
 }
 
 /** Average-cost accounting: fills that reduce a position realize against the average cost. */

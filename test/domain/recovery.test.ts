@@ -37,6 +37,10 @@ function restored(snapshot: string, clock: FakeClock, overrides: Partial<EngineC
 
 const digest = (engine: LimitEngine): string => JSON.stringify(engine.captureState());
 
+/** A snapshot without the largest open sums its exposures held (see removeOpen). */
+const withoutOpenPeaks = (snapshot: EngineSnapshot): EngineSnapshot =>
+  JSON.parse(JSON.stringify(snapshot), (key, value: unknown) => (key === 'peakOpenBuy' || key === 'peakOpenSell' ? undefined : value)) as EngineSnapshot;
+
 describe('recovery: what the engine journals', () => {
   it('journals an atomic batch that rolls back as its reservations, the failing order’s violation, then their rollback', () => {
     const { engine, clock, events } = recorded([quantity, rate]);
@@ -106,10 +110,11 @@ describe('recovery: what the engine journals', () => {
     expect(afterRestart.map((e) => e.type)).toEqual(['batch_rolled_back']);
     expect(restarted.ledger.openOrderCount).toBe(1);
     // As if the batch had never been: the same state as an engine that only saw the first order
-    // (but for the count of batches numbered, which goes on from b1).
+    // (but for the count of batches numbered, which goes on from b1, and the largest open sums
+    // held, which the taken-back orders raised: only what rounding is judged against).
     const never = recorded([quantity, rate]);
     never.engine.checkOrder(order({ orderId: 'before' }));
-    expect({ ...restarted.captureState(), batches: 0 }).toEqual({ ...never.engine.captureState(), batches: 0 });
+    expect(withoutOpenPeaks({ ...restarted.captureState(), batches: 0 })).toEqual({ ...never.engine.captureState(), batches: 0 });
     // And the next restart, which replays the rollback too, agrees.
     expect(digest(replayed([quantity, rate], [...events, ...afterRestart], clock))).toBe(digest(restarted));
   });

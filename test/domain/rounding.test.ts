@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { makeEngine, order } from '../support/engine-fixtures.js';
-import { accepted, accountExposure, fill, firmExposure, setReference, strategyExposure, traded } from '../support/engine-actions.js';
+import { accepted, accountExposure, cancel, fill, firmExposure, setReference, strategyExposure, traded } from '../support/engine-actions.js';
 
 /** Fractional quantities (coins, FX lots) and decimal prices: what binary rounding leaves is not traded. */
 describe('positions closed up to rounding are flat', () => {
@@ -159,5 +159,58 @@ describe('prices equal up to rounding make no P&L', () => {
     expect(accountExposure(engine)).toBeUndefined();
     engine.upsertLimit({ id: 'no-loss', kind: 'daily_loss', thresholds: { hard: 0 } });
     expect(engine.checkOrder(order({ quantity: 0.1, price: 100.1 })).reasons).toEqual([]);
+  });
+});
+
+describe('open sums emptied up to rounding are empty', () => {
+  /** Sells of 0.001, 4 and 0.1 cancelled last first: the sum keeps 3.3e-16 of the 4 (0.001 + 4 + 0.1 − 0.1 − 4 − 0.001). */
+  function offeredAndCancelled(engine: ReturnType<typeof makeEngine>['engine']): void {
+    const sells = [0.001, 4, 0.1].map((quantity) => accepted(engine, { side: 'SELL', quantity, price: 101 }));
+    for (const sell of sells.reverse()) cancel(engine, sell);
+  }
+
+  it('keeps no open sell once a 0.001, a 4 and a 0.1 are cancelled, while a buy stays open beside them', () => {
+    const { engine } = makeEngine([]);
+    accepted(engine, { side: 'BUY', quantity: 0.001, price: 100 });
+    offeredAndCancelled(engine);
+    const e = accountExposure(engine)!;
+    expect([e.openSell, e.openSellNotional, e.openBuy]).toEqual([0, 0, 0.001]);
+  });
+
+  it('lets REDUCE_ONLY accept the sell of 0.001 that closes a long of 0.001 after sells were offered and cancelled', () => {
+    const { engine } = makeEngine([]);
+    traded(engine, { side: 'BUY', quantity: 0.001, price: 100 });
+    accepted(engine, { side: 'BUY', quantity: 0.001, price: 99 });
+    offeredAndCancelled(engine);
+    engine.setTradingState('account', 'ACC-1', 'REDUCE_ONLY', 'test');
+    expect(engine.checkOrder(order({ side: 'SELL', quantity: 0.001, price: 101 })).decision).toBe('ACCEPT');
+  });
+});
+
+describe('open sums after a restart', () => {
+  it('a snapshot keeps what an open sum is judged against: the last cancel empties it on the restored engine too', () => {
+    const { engine } = makeEngine([]);
+    accepted(engine, { side: 'BUY', quantity: 0.001, price: 100 });
+    const sells = [0.001, 4, 0.1].map((quantity) => accepted(engine, { side: 'SELL', quantity, price: 101 }));
+    cancel(engine, sells[2]!);
+    cancel(engine, sells[1]!);
+    const { engine: restored } = makeEngine([]);
+    restored.restoreState(JSON.parse(JSON.stringify(engine.captureState())) as ReturnType<typeof engine.captureState>);
+    for (const e of [engine, restored]) cancel(e, sells[0]!);
+    expect([accountExposure(engine)!.openSell, accountExposure(restored)!.openSell]).toEqual([0, 0]);
+  });
+});
+
+describe('a position limit sees an order landing on flat up to rounding as flat', () => {
+  it('does not stop the buy of 0.3 that covers a short of 0.1 + 0.2 under a flat-only limit (hard 0)', () => {
+    const { engine } = makeEngine([]);
+    traded(engine, { side: 'SELL', quantity: 0.1, price: 100 });
+    traded(engine, { side: 'SELL', quantity: 0.2, price: 100 });
+    expect(accountExposure(engine)!.position).toBe(-0.30000000000000004);
+    engine.replaceLimits([{ id: 'flat-only', kind: 'position', thresholds: { hard: 0 } }]);
+    // A real remainder still counts: 0.2 leaves a short of 0.1.
+    expect(engine.checkOrder(order({ side: 'BUY', quantity: 0.2, price: 100 })).decision).toBe('REJECT');
+    const result = engine.checkOrder(order({ side: 'BUY', quantity: 0.3, price: 100 }));
+    expect([result.decision, result.violations]).toEqual(['ACCEPT', []]);
   });
 });
