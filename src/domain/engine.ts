@@ -167,6 +167,10 @@ const NO_REASONS: readonly ReasonCode[] = Object.freeze([]);
 const NO_VIOLATIONS: readonly OrderViolation[] = Object.freeze([]);
 /** Window keys one sweep drops at most, over all limits: about a millisecond of work. */
 export const SWEEP_BUDGET = 4_096;
+/** Idle orders one sweep expires at most (and closed ones it forgets): a few milliseconds. */
+export const SWEEP_EXPIRY_BUDGET = 1_024;
+/** What a check, a batch slice or an execution request expires at most before its own work. */
+export const CHECK_EXPIRY_BUDGET = 64;
 
 interface Breach {
   limit: CompiledLimit;
@@ -652,18 +656,18 @@ export class LimitEngine {
 
   // ---- housekeeping -----------------------------------------------------------------------
 
-  /** Expires idle orders, drops empty windows and old history; run on a timer, off the hot path. */
   /**
-   * Drops what has aged out (window keys, history); returns whether more window keys are due
-   * than one sweep drops (SWEEP_BUDGET): the caller sweeps again on its next turn, so no sweep
-   * holds the event loop for long however many keys a burst left behind.
+   * Expires idle orders, drops empty windows and old history; run on a timer, off the hot path.
+   * Returns whether more is due than one sweep does (SWEEP_BUDGET keys, SWEEP_EXPIRY_BUDGET
+   * orders): the caller sweeps again on its next turn, so no sweep holds the event loop for
+   * long however much a burst left behind.
    */
   sweep(): boolean {
     const now = this.clock.now();
-    this.expire(now);
+    const isExpiryDone = this.expire(now, SWEEP_EXPIRY_BUDGET);
     const { isChanged, isDone } = this.sweepAt(now);
     if (isChanged) this.emit({ type: 'sweep', at: now });
-    return !isDone;
+    return !isDone || !isExpiryDone;
   }
 
   /**
@@ -680,13 +684,21 @@ export class LimitEngine {
     return { isChanged: budget < SWEEP_BUDGET || historySize !== this.violations.historySize, isDone: budget > 0 };
   }
 
-  private expire(now: number): void {
-    const closed = this.ledger.closedOrderCount;
-    const expired = this.ledger.expireIdle(now);
+  /**
+   * Expires what is due, at most `budget` orders and as many closed ones forgotten (a check
+   * pays for a few, the sweeper for the rest); returns whether all that was due is done.
+   * Orders left due stay reserved until then: more exposure counted, never less.
+   */
+  private expire(now: number, budget = CHECK_EXPIRY_BUDGET): boolean {
+    if (!this.ledger.isExpiryDue(now)) return true;
+    const expired = this.ledger.expireIdle(now, budget);
     // Forgetting closed orders changes what a late fill finds: journalled like an expiry.
-    if (expired === 0 && this.ledger.closedOrderCount === closed) return;
-    this.expiredOrders += expired;
-    this.emit({ type: 'expire', at: now });
+    const forgotten = this.ledger.forgetClosed(now, budget);
+    if (expired !== 0 || forgotten !== 0) {
+      this.expiredOrders += expired;
+      this.emit({ type: 'expire', at: now, expired, forgotten });
+    }
+    return !this.ledger.isExpiryDue(now);
   }
 
   // ---- recovery ---------------------------------------------------------------------------
@@ -724,7 +736,8 @@ export class LimitEngine {
         this.violations.resolve(event.limitId, event.key, event.at);
         return;
       case 'expire':
-        this.expiredOrders += this.ledger.expireIdle(event.at);
+        this.expiredOrders += this.ledger.expireIdle(event.at, event.expired ?? Number.POSITIVE_INFINITY);
+        this.ledger.forgetClosed(event.at, event.forgotten ?? Number.POSITIVE_INFINITY);
         return;
       case 'sweep':
         this.sweepAt(event.at);

@@ -47,8 +47,12 @@ export const StateEventSchema = z.discriminatedUnion('type', [
     }),
   }),
   z.object({ type: z.literal('resolved'), at: z.number(), limitId: z.string(), key: z.string() }),
-  /** Open orders expired, or closed ones were forgotten, at this time (by a check, an execution or the sweeper). */
-  z.object({ type: z.literal('expire'), at: z.number() }),
+  /**
+   * Open orders expired, or closed ones were forgotten, at this time (by a check, an execution or
+   * the sweeper): how many of each, the oldest first (one call does a bounded number). Absent in
+   * older journals, whose replay does all that were due.
+   */
+  z.object({ type: z.literal('expire'), at: z.number(), expired: z.int().min(0).optional(), forgotten: z.int().min(0).optional() }),
   /** The sweeper dropped empty windows and old history at this time. */
   z.object({ type: z.literal('sweep'), at: z.number() }),
 ]);

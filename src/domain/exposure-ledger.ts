@@ -737,36 +737,48 @@ export class ExposureLedger {
     return 'applied';
   }
 
-  /** Expires open orders idle for the TTL; returns them so the caller can report each. */
-  expireIdle(now: number, onExpired?: (order: OpenOrder) => void): number {
+  /** Whether open orders are due to expire, or closed ones to be forgotten, at `now`. */
+  isExpiryDue(now: number): boolean {
+    return now >= this.nextExpiryAt || now >= this.forgetClosedAt;
+  }
+
+  /**
+   * Expires open orders idle for the TTL, oldest first, at most `budget` of them (the rest stay
+   * due, and reserved, until the next call); returns how many.
+   */
+  expireIdle(now: number, budget: number): number {
+    if (now < this.nextExpiryAt) return 0;
     let expired = 0;
-    if (now >= this.nextExpiryAt) {
-      this.nextExpiryAt = Number.POSITIVE_INFINITY;
-      for (let order = this.byActivity.oldest; order !== undefined; order = this.byActivity.oldest) {
-        if (now - order.lastActivityAt < this.openOrderTtlMs) {
-          this.nextExpiryAt = order.lastActivityAt + this.openOrderTtlMs;
-          break;
-        }
-        this.releaseRemaining(order);
-        this.remember(order, now);
-        onExpired?.(order);
-        expired++;
+    this.nextExpiryAt = Number.POSITIVE_INFINITY;
+    for (let order = this.byActivity.oldest; order !== undefined; order = this.byActivity.oldest) {
+      if (now - order.lastActivityAt < this.openOrderTtlMs || expired === budget) {
+        this.nextExpiryAt = order.lastActivityAt + this.openOrderTtlMs;
+        break;
       }
+      this.releaseRemaining(order);
+      this.remember(order, now);
+      expired++;
     }
-    if (now >= this.forgetClosedAt) this.forgetClosed(now);
     return expired;
   }
 
-  /** Forgets closed orders a late-fill window old, oldest first (an id closed again counts from its last close). */
-  private forgetClosed(now: number): void {
+  /**
+   * Forgets closed orders a late-fill window old, oldest first (an id closed again counts from
+   * its last close), at most `budget` of them; returns how many.
+   */
+  forgetClosed(now: number, budget: number): number {
+    if (now < this.forgetClosedAt) return 0;
+    let forgotten = 0;
     this.forgetClosedAt = Number.POSITIVE_INFINITY;
     for (let at = this.closed.oldestClosedAt; at !== undefined; at = this.closed.oldestClosedAt) {
-      if (now - at < this.lateFillWindowMs) {
+      if (now - at < this.lateFillWindowMs || forgotten === budget) {
         this.forgetClosedAt = at + this.lateFillWindowMs;
         break;
       }
       this.closed.forgetOldest();
+      forgotten++;
     }
+    return forgotten;
   }
 
   /** Start-of-day (or intraday) position snapshot; `replace` flattens everything not listed. */

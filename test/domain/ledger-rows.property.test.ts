@@ -140,7 +140,8 @@ describe('packed exposure rows and threaded order lists', () => {
             }
             case 'tick':
               now += op.ms;
-              ledger.expireIdle(now);
+              ledger.expireIdle(now, Number.POSITIVE_INFINITY);
+              ledger.forgetClosed(now, Number.POSITIVE_INFINITY);
               break;
             case 'reset':
               ledger.resetSession();
