@@ -2,6 +2,7 @@ import type { Action, Aggregation, LimitKind } from './enums.js';
 import type { CheckContext } from './check-context.js';
 import type { LimitDefinition } from './limit-definition.js';
 import type { WindowStore } from './window-store.js';
+import type { ShardedMap } from './sharded-map.js';
 import type { ActiveViolation } from './violation-book.js';
 
 /**
@@ -42,7 +43,7 @@ export interface CompiledLimit {
   /** Rate or duplicate windows by local key; carried over when the limit is recompiled unchanged. */
   readonly windows: WindowStore;
   /** This limit's active violations by key (owned by the violation book). */
-  readonly active: Map<string, ActiveViolation>;
+  readonly active: ShardedMap<string, ActiveViolation>;
 }
 
 /** Severity rank of a value: the highest band it is strictly above (0 = INFO, clean). */

@@ -1,6 +1,7 @@
 import { SEVERITY_RANK } from './enums.js';
 import type { Action, LimitKind, Severity } from './enums.js';
 import { Ring } from './ring.js';
+import { ShardedMap } from './sharded-map.js';
 
 /** One breach, as it happened: immutable, kept in the bounded history. */
 export interface ViolationEvent {
@@ -104,7 +105,8 @@ export interface ViolationBookSnapshot {
  * per-limit index, so that neither lookups nor filtered queries scan everything.
  */
 export class ViolationBook {
-  private readonly activeByLimit = new Map<string, Map<string, ActiveViolation>>();
+  /** Per limit, by key: sharded, as a per-account limit can hold a violation per account (see ShardedMap). */
+  private readonly activeByLimit = new Map<string, ShardedMap<string, ActiveViolation>>();
   /** Every active violation, ordered by its latest breach, for eviction at capacity and for paging. */
   private readonly recency = new RecencyList();
   private readonly history: Ring<ViolationEvent>;
@@ -138,10 +140,10 @@ export class ViolationBook {
   }
 
   /** The active map of one limit; the same instance for the limit's whole life, so compiled limits hold it. */
-  activeFor(limitId: string): Map<string, ActiveViolation> {
+  activeFor(limitId: string): ShardedMap<string, ActiveViolation> {
     let map = this.activeByLimit.get(limitId);
     if (map === undefined) {
-      map = new Map();
+      map = new ShardedMap();
       this.activeByLimit.set(limitId, map);
     }
     return map;
@@ -212,7 +214,7 @@ export class ViolationBook {
   resolveAllOf(limitId: string, at: number): void {
     const byKey = this.activeByLimit.get(limitId);
     if (byKey === undefined) return;
-    for (const key of [...byKey.keys()]) this.resolve(limitId, key, at);
+    for (const [key] of [...byKey.entries()]) this.resolve(limitId, key, at);
   }
 
   /**
@@ -492,7 +494,8 @@ const MAX_CURSORS = 1_024;
  * and stays right without being searched for.
  */
 class RecencyList {
-  private readonly nodes = new Map<ActiveViolation, RecencyNode>();
+  /** By violation id: as many as there are active violations, churning as they resolve (see ShardedMap). */
+  private readonly nodes = new ShardedMap<string, RecencyNode>();
   /** By cursor (the seq a page ended on): where the next page starts. */
   private readonly marks = new Map<number, Anchor>();
   oldest: RecencyNode | undefined;
@@ -504,10 +507,10 @@ class RecencyList {
 
   /** Puts `violation` at the front with `seq`, larger than every seq in the list, breached `at`. */
   touch(violation: ActiveViolation, seq: number, at: number): void {
-    let node = this.nodes.get(violation);
+    let node = this.nodes.get(violation.violationId);
     if (node === undefined) {
       node = { violation, seq, latestUpTo: at, older: undefined, newer: undefined, anchor: undefined };
-      this.nodes.set(violation, node);
+      this.nodes.set(violation.violationId, node);
     } else {
       this.unlink(node);
       node.seq = seq;
@@ -521,9 +524,9 @@ class RecencyList {
   }
 
   delete(violation: ActiveViolation): void {
-    const node = this.nodes.get(violation);
-    if (node === undefined) return;
-    this.nodes.delete(violation);
+    const node = this.nodes.get(violation.violationId);
+    if (node === undefined || node.violation !== violation) return;
+    this.nodes.delete(violation.violationId);
     this.unlink(node);
   }
 

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Severity } from '../../src/domain/enums.js';
 import { ViolationBook } from '../../src/domain/violation-book.js';
 import type { ViolationNotice } from '../../src/domain/violation-book.js';
-import { makeEngine, order } from '../support/engine-fixtures.js';
+import { KEYS_PER_SHARD } from '../../src/domain/sharded-map.js';
+import { makeEngine, order, testConfig } from '../support/engine-fixtures.js';
 
 const qty = { id: 'qty', kind: 'order_quantity', thresholds: { warn: 50, hard: 100 } };
 
@@ -112,6 +113,24 @@ describe('violation book: active violations', () => {
     breach(book, 3, { key: 'c', severity: 'HARD_BREACH' });
     expect(book.active({}).map((v) => v.key)).toEqual(['c', 'b', 'a']);
     expect(book.active({ severity: 'HARD_BREACH' }).map((v) => v.key)).toEqual(['c', 'b']);
+  });
+});
+
+describe('violation book: more active violations than one map shard', () => {
+  it('keeps, pages and resolves thousands of one limit’s violations, one per account', () => {
+    const capacity = { ...testConfig().capacity, maxActiveViolations: 20_000, maxOpenOrders: 20_000, maxPositions: 20_000 };
+    const { engine } = makeEngine([{ id: 'big-qty', kind: 'order_quantity', per: 'account', thresholds: { warn: 50, hard: 1_000 } }], { capacity });
+    const accounts = 3 * KEYS_PER_SHARD;
+    for (let i = 0; i < accounts; i++) expect(engine.checkOrder(order({ accountId: `ACC-${i}`, quantity: 100 })).decision).toBe('ACCEPT');
+    const active = engine.book.byId.get('big-qty')!.active;
+    expect([engine.violations.activeCount, active.size, active.shardCount > 1]).toEqual([accounts, accounts, true]);
+    for (let i = 0; i < accounts; i += 2) engine.checkOrder(order({ accountId: `ACC-${i}`, quantity: 10 }));
+    const left = engine.violations.activePage({ pageSize: Number.POSITIVE_INFINITY }).items.map((v) => v.key);
+    expect(left.length).toBe(accounts / 2);
+    expect(new Set(left)).toEqual(new Set(Array.from({ length: accounts / 2 }, (_, i) => `account:ACC-${2 * i + 1}`)));
+    // A resolved key breaches again as a new violation, found and paged like the rest.
+    engine.checkOrder(order({ accountId: 'ACC-0', quantity: 100 }));
+    expect(engine.violations.activePage({ pageSize: 1 }).items.map((v) => v.key)).toEqual(['account:ACC-0']);
   });
 });
 
