@@ -177,7 +177,7 @@ function compileLimit(definition: LimitDefinition, ordinal: number, options: Com
     actions: Object.freeze(actions),
     windowMs: definition.windowMs ?? 0,
     allowsMissingReference: definition.missingReference === 'allow',
-    windows: keepsWindows ? previous.windows : windowStoreFor(definition.kind, per, options.maxWindowEntries),
+    windows: keepsWindows ? previous.windows : windowStoreFor(definition.kind, per, options.maxWindowEntries, definition.windowMs ?? 0),
     active: options.violations.activeFor(definition.id),
   });
 }

@@ -26,6 +26,13 @@ export class TimeRing {
     return this.count;
   }
 
+  /** The latest entry pushed and still held, NaN when none is. */
+  get newest(): number {
+    if (this.count === 0) return Number.NaN;
+    const buffer = this.buffer;
+    return buffer === undefined ? this.single : buffer[(this.head + this.count - 1) % buffer.length]!;
+  }
+
   /** Entries strictly newer than `cutoff` (the window is (now − windowMs, now]). */
   countAfter(cutoff: number): number {
     const buffer = this.buffer;
@@ -41,7 +48,8 @@ export class TimeRing {
   }
 
   push(at: number): void {
-    this.order?.touch(this);
+    const order = this.order;
+    if (order !== undefined && order.movesFor(this.newest, at)) order.touch(this);
     let buffer = this.buffer;
     if (buffer === undefined) {
       if (this.count === 0 || this.maxEntries === 1) {

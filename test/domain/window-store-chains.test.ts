@@ -15,7 +15,7 @@ const of = (accountId: string): Order => order({ ...base, accountId });
 
 /** A store holding the chain of three, each ring with one timestamp (`times`, in chain order), pushed in time order. */
 function chainWith(times: readonly number[]) {
-  const store = new SignatureWindows('account', 10);
+  const store = new SignatureWindows('account', 10, 1);
   const rings = ACCOUNTS.map((a) => store.create(of(a)));
   [...times.keys()].sort((a, b) => times[a]! - times[b]!).forEach((i) => rings[i]!.push(times[i]!));
   return { store, rings };
@@ -52,9 +52,9 @@ describe('SignatureWindows collision chains of three', () => {
   });
 
   it('restore() of a snapshot holding all three rebuilds the same chain', () => {
-    const store = new SignatureWindows('account', 10);
+    const store = new SignatureWindows('account', 10, 1);
     ACCOUNTS.forEach((a, i) => store.create(of(a)).push(i + 1));
-    const restored = new SignatureWindows('account', 10);
+    const restored = new SignatureWindows('account', 10, 1);
     for (const [name, ring] of store.entries()) restored.restore(name, ring.toArray());
     expect(ACCOUNTS.map((a) => restored.find(of(a))?.toArray())).toEqual([[1], [2], [3]]);
   });

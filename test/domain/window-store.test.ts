@@ -21,7 +21,7 @@ describe('SignatureWindows (duplicate_order)', () => {
   const base: Partial<Order> = { accountId: 'ACC-1', symbol: 'AAPL', side: 'BUY', quantity: 100, price: 10 };
 
   it('finds the ring of an equal order and no other: every field of the signature counts', () => {
-    const store = new SignatureWindows('account', 10);
+    const store = new SignatureWindows('account', 10, 1);
     store.create(order(base)).push(1);
     expect(store.find(order({ ...base, orderId: 'another-id', venue: 'OTHER' }))?.toArray()).toEqual([1]);
     for (const differs of [{ accountId: 'ACC-2' }, { symbol: 'MSFT' }, { side: 'SELL' as const }, { quantity: 101 }, { price: 10.01 }, { price: undefined }]) {
@@ -32,7 +32,7 @@ describe('SignatureWindows (duplicate_order)', () => {
 
   it('keeps orders whose signatures hash the same apart, and drops either from the chain', () => {
     const [first, second] = collidingAccounts();
-    const store = new SignatureWindows('account', 10);
+    const store = new SignatureWindows('account', 10, 1);
     const a = store.create(order({ ...base, accountId: first }));
     const b = store.create(order({ ...base, accountId: second }));
     a.push(1);
@@ -49,21 +49,21 @@ describe('SignatureWindows (duplicate_order)', () => {
   });
 
   it('names keys as key|symbol|side|quantity|price and reads them back, composite keys and MARKET included', () => {
-    const store = new SignatureWindows('account+symbol', 10);
+    const store = new SignatureWindows('account+symbol', 10, 1);
     store.create(order({ ...base, price: undefined })).push(3);
     store.create(order({ ...base, quantity: 2.5, price: 0.0001 })).push(4);
     expect(names(store)).toEqual([
       ['ACC-1|AAPL|AAPL|BUY|100|MKT', [3]],
       ['ACC-1|AAPL|AAPL|BUY|2.5|0.0001', [4]],
     ]);
-    const restored = new SignatureWindows('account+symbol', 10);
+    const restored = new SignatureWindows('account+symbol', 10, 1);
     for (const [name, times] of names(store)) restored.restore(name, times);
     expect(names(restored)).toEqual(names(store));
     expect(restored.find(order({ ...base, price: undefined }))?.toArray()).toEqual([3]);
   });
 
   it('refuses a malformed key in a snapshot', () => {
-    const store = new SignatureWindows('account', 10);
+    const store = new SignatureWindows('account', 10, 1);
     for (const name of ['ACC-1|AAPL|BUY|100', 'ACC-1|AAPL|HOLD|100|10', 'ACC-1|AAPL|BUY|1e2|10', 'ACC-1|AAPL|BUY|100|']) {
       expect(() => store.restore(name, [1])).toThrow(/malformed/);
     }
@@ -72,7 +72,7 @@ describe('SignatureWindows (duplicate_order)', () => {
 
 describe('KeyedWindows (order_rate)', () => {
   it('keys by the aggregation and drops a key only while the ring given is still its ring', () => {
-    const store = new KeyedWindows('strategy', 10);
+    const store = new KeyedWindows('strategy', 10, 1);
     const ring = store.create(order({ strategyId: 'S-1' }));
     ring.push(1);
     expect(store.find(order({ strategyId: 'S-1', accountId: 'ACC-9' }))).toBe(ring);

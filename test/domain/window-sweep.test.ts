@@ -9,8 +9,8 @@ import { order, testConfig } from '../support/engine-fixtures.js';
 import { FakeClock } from '../support/fake-clock.js';
 
 const stores = (): [string, () => WindowStore][] => [
-  ['KeyedWindows', () => new KeyedWindows('account', 10)],
-  ['SignatureWindows', () => new SignatureWindows('account', 10)],
+  ['KeyedWindows', () => new KeyedWindows('account', 10, 1)],
+  ['SignatureWindows', () => new SignatureWindows('account', 10, 1)],
 ];
 const keyed = (i: number) => order({ accountId: `ACC-${i}` });
 const names = (store: WindowStore) => [...store.entries()].map(([name]) => name.split('|')[0]);
@@ -57,6 +57,33 @@ describe.each(stores())('%s sweep', (_, make) => {
     expect(names(restored)).toEqual(['ACC-1', 'ACC-2', 'ACC-3']);
     expect([restored.sweep(25, 10), store.sweep(25, 10)]).toEqual([2, 2]);
     expect(names(restored)).toEqual(names(store));
+  });
+});
+
+describe.each([
+  ['KeyedWindows', () => new KeyedWindows('account', 10, 1_000)],
+  ['SignatureWindows', () => new SignatureWindows('account', 10, 1_000)],
+] as [string, () => WindowStore][])('%s push order, a 1 s window', (_, make) => {
+  it('moves a ring on a push only into a later half-window than its newest entry', () => {
+    const store = make();
+    const a = store.create(keyed(1));
+    a.push(100);
+    store.create(keyed(2)).push(200);
+    a.push(499);
+    expect(names(store)).toEqual(['ACC-1', 'ACC-2']);
+    a.push(500);
+    expect(names(store)).toEqual(['ACC-2', 'ACC-1']);
+  });
+
+  it('lets a ring pushed again within its half-window hold the sweep back for that half-window at most', () => {
+    const store = make();
+    const a = store.create(keyed(1));
+    a.push(100);
+    store.create(keyed(2)).push(200);
+    a.push(450);
+    // ACC-2 has run out (window (250, 1250]) but stands behind ACC-1, which still counts.
+    expect([store.sweep(1_200 - 1_000, 10), names(store)]).toEqual([0, ['ACC-1', 'ACC-2']]);
+    expect([store.sweep(1_450 - 1_000, 10), names(store)]).toEqual([2, []]);
   });
 });
 
