@@ -3,8 +3,8 @@
  * large and churn (closed orders, open orders by id). V8 rebuilds a Map's whole hash table in
  * one synchronous step whenever inserts have used up the room that deletes left, which under
  * steady churn is every (capacity − size) inserts: at half a million keys that stalled the
- * event loop for 70–440 ms here (bench/map-stall.bench.ts), every few minutes of cancels. A
- * shard's rebuild is a fraction of a millisecond.
+ * event loop for 34 ms on a quiet host and 70–440 ms on a busy one (bench/map-stall.bench.ts),
+ * every few minutes of cancels. A shard's rebuild takes about 2 ms at most.
  *
  * Linear hashing: the map starts as one shard (no hashing at all while it stays small) and
  * grows one shard at a time, each split moving the keys of a single shard, so growing never
@@ -116,7 +116,7 @@ export class ShardedMap<K extends string | number, V> {
 /** A map that is a plain Map while small (see ShardedMap.grown). */
 export type GrowingMap<K extends string | number, V> = Map<K, V> | ShardedMap<K, V>;
 
-/** Keys per shard on average before the map grows a shard: a table rebuild of this size is ~0.1 ms. */
+/** Keys per shard on average before the map grows a shard: a table rebuild of this size is well under a millisecond. */
 export const KEYS_PER_SHARD = 4_096;
 
 const FNV_OFFSET = 0x811c9dc5;
