@@ -30,42 +30,47 @@ export interface ValidationError extends Error {
 /** A body validator as Fastify calls it: errors of the last call on `errors`. */
 export type BodyValidator = ((body: unknown) => boolean) & { errors?: ErrorObject[] | null };
 
-/** Orders a large batch body has validated per step; a step costs well under a millisecond. */
+/** Items of a large body validated per step; a step costs well under a millisecond. */
 export const VALIDATION_SLICE = 1_000;
 
 /**
- * Validation of batch bodies, of which a large one is validated in steps. A body of at most
- * VALIDATION_SLICE orders is validated whole by Fastify, as any other; a larger one is checked
- * by Fastify only down to the orders array (that it is one, of allowed length, with nothing
- * unknown beside it), and `validateOrders` then checks the orders a slice at a time, yielding
- * between slices, before anything else touches the request. It refuses exactly the bodies
- * the whole schema refuses, with the same first error (same path, keyword and message), so
- * the 400 problem is the one Fastify's validation would have answered.
+ * Validation of bodies with one large array member (a batch's `orders`, the `events` of
+ * executions), of which a large one is validated in steps. A body of at most VALIDATION_SLICE
+ * items is validated whole by Fastify, as any other; a larger one is checked by Fastify only
+ * down to the array (that it is one, of allowed length, with nothing unknown beside it), and
+ * `validateItems` then checks the items a slice at a time, yielding between slices, before
+ * anything else touches the request. It refuses exactly the bodies the whole schema refuses,
+ * with the same first error (same path, keyword and message), so the 400 problem is the one
+ * Fastify's validation would have answered.
  */
-export class BatchBodyValidation {
+export class LargeBodyValidation {
   private readonly whole: ValidateFunction;
   private readonly outline: ValidateFunction;
-  private readonly order: ValidateFunction;
+  private readonly item: ValidateFunction;
   private readonly rest: ValidateFunction;
-  /** Bodies that passed the outline and still have their orders to check. */
+  /** Bodies that passed the outline and still have their items to check. */
   private readonly pending = new WeakSet<object>();
 
-  constructor(schema: JsonSchema, ajv: Ajv = newBodyAjv()) {
+  constructor(
+    schema: JsonSchema,
+    private readonly key: string,
+    ajv: Ajv = newBodyAjv(),
+  ) {
     const properties = schema.properties as Record<string, JsonSchema>;
-    const { items, ...ordersArray } = properties.orders!;
+    const { items, ...array } = properties[key]!;
     this.whole = ajv.compile(schema);
-    // The whole schema checks the orders' items before any later property (atomic); the
-    // outline leaves out both, and `rest` checks the later ones once the items have passed.
-    const { orders: _orders, ...later } = properties;
-    this.outline = ajv.compile({ ...schema, properties: { orders: ordersArray, ...Object.fromEntries(Object.keys(later).map((k) => [k, true])) } });
-    this.order = ajv.compile(items as JsonSchema);
+    // The whole schema checks the array's items before any later property (a batch's atomic);
+    // the outline leaves out both, and `rest` checks the later ones once the items have passed.
+    const { [key]: _array, ...later } = properties;
+    this.outline = ajv.compile({ ...schema, properties: { [key]: array, ...Object.fromEntries(Object.keys(later).map((k) => [k, true])) } });
+    this.item = ajv.compile(items as JsonSchema);
     this.rest = ajv.compile({ type: 'object', properties: later });
   }
 
   /** Fastify's validator for the route's body. */
   readonly validator: BodyValidator = (body: unknown): boolean => {
-    const orders = (body as { orders?: unknown } | null)?.orders;
-    const isLarge = Array.isArray(orders) && orders.length > VALIDATION_SLICE;
+    const items = (body as Record<string, unknown> | null)?.[this.key];
+    const isLarge = Array.isArray(items) && items.length > VALIDATION_SLICE;
     const validate = isLarge ? this.outline : this.whole;
     const isValid = validate(body);
     this.validator.errors = validate.errors;
@@ -74,22 +79,22 @@ export class BatchBodyValidation {
   };
 
   /**
-   * Checks the orders of a large body, a slice per `yieldTurn`, and rejects with the validation
-   * error of the first invalid order; undefined for a body Fastify validated whole.
+   * Checks the items of a large body, a slice per `yieldTurn`, and rejects with the validation
+   * error of the first invalid item; undefined for a body Fastify validated whole.
    */
-  validateOrders(body: { orders: unknown[] }, yieldTurn: () => Promise<void>): Promise<void> | undefined {
+  validateItems(body: object, yieldTurn: () => Promise<void>): Promise<void> | undefined {
     if (!this.pending.has(body)) return undefined;
     this.pending.delete(body);
-    return this.validateInSlices(body, yieldTurn);
+    return this.validateInSlices(body as Record<string, unknown[]>, yieldTurn);
   }
 
-  private async validateInSlices(body: { orders: unknown[] }, yieldTurn: () => Promise<void>): Promise<void> {
-    const { orders } = body;
-    for (let from = 0; from < orders.length; from += VALIDATION_SLICE) {
+  private async validateInSlices(body: Record<string, unknown[]>, yieldTurn: () => Promise<void>): Promise<void> {
+    const items = body[this.key]!;
+    for (let from = 0; from < items.length; from += VALIDATION_SLICE) {
       await yieldTurn();
-      const to = Math.min(from + VALIDATION_SLICE, orders.length);
+      const to = Math.min(from + VALIDATION_SLICE, items.length);
       for (let i = from; i < to; i++) {
-        if (!this.order(orders[i])) throw validationError(this.order.errors!.map((e) => ({ ...e, instancePath: `/orders/${i}${e.instancePath}` })));
+        if (!this.item(items[i])) throw validationError(this.item.errors!.map((e) => ({ ...e, instancePath: `/${this.key}/${i}${e.instancePath}` })));
       }
     }
     if (!this.rest(body)) throw validationError(this.rest.errors!);

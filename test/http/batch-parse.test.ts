@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { BatchResult } from '../../src/domain/engine.js';
 import { BatchResponseSerializer } from '../../src/http/batch-response.js';
-import { SLICED_PARSE_CHARS } from '../../src/http/routes/checks.js';
+import { SLICED_PARSE_CHARS } from '../../src/http/sliced-body.js';
 import { bearer } from '../support/app-fixtures.js';
 import { anOrder, appPerTest, batchBesideProbe, expectProblem } from './http-helpers.js';
 

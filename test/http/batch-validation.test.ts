@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { BatchResult } from '../../src/domain/engine.js';
 import { describe, expect, it } from 'vitest';
-import { BatchBodyValidation, newBodyAjv, VALIDATION_SLICE } from '../../src/http/body-validation.js';
+import { LargeBodyValidation, newBodyAjv, VALIDATION_SLICE } from '../../src/http/body-validation.js';
 import { jsonSchemaOf } from '../../src/http/json-schema.js';
 import { BatchRequestSchema } from '../../src/http/schemas.js';
 import { bearer } from '../support/app-fixtures.js';
@@ -32,14 +32,14 @@ function wholeSchemaVerdict(body: unknown) {
 
 /** The first error of validating in slices (outline, then orders), or undefined if the body passes. */
 async function slicedVerdict(body: unknown) {
-  const validation = new BatchBodyValidation(jsonSchemaOf(BatchRequestSchema));
+  const validation = new LargeBodyValidation(jsonSchemaOf(BatchRequestSchema), 'orders');
   const copy = structuredClone(body);
   if (!validation.validator(copy)) {
     const first = validation.validator.errors![0]!;
     return { instancePath: first.instancePath, keyword: first.keyword, message: first.message };
   }
   try {
-    await validation.validateOrders(copy as { orders: unknown[] }, () => Promise.resolve());
+    await validation.validateItems(copy as { orders: unknown[] }, () => Promise.resolve());
     return undefined;
   } catch (error) {
     const first = (error as { validation: { instancePath: string; keyword: string; message?: string }[] }).validation[0]!;
@@ -70,14 +70,14 @@ describe('validating a large batch in slices', () => {
   });
 
   it('checks only the outline of a large body at once, and its orders a slice per turn', async () => {
-    const validation = new BatchBodyValidation(jsonSchemaOf(BatchRequestSchema));
+    const validation = new LargeBodyValidation(jsonSchemaOf(BatchRequestSchema), 'orders');
     const orders: unknown[] = Array.from({ length: LARGE }, (_, i) => anOrder({ orderId: `s-${i}` }));
     orders[LARGE - 1] = { ...(orders[LARGE - 1] as object), quantity: -1 };
     // The last order is bad, yet Fastify's pass accepts the body: only the outline is checked there.
     const body = { orders };
     expect(validation.validator(body)).toBe(true);
     let turns = 0;
-    const verdict = validation.validateOrders(body, () => Promise.resolve(void turns++));
+    const verdict = validation.validateItems(body, () => Promise.resolve(void turns++));
     await expect(verdict).rejects.toMatchObject({ statusCode: 400, validation: [{ instancePath: `/orders/${LARGE - 1}/quantity` }] });
     expect(turns).toBe(Math.ceil(LARGE / VALIDATION_SLICE));
     // A body of one slice or less is validated whole by Fastify's pass, and has nothing left after it.
@@ -86,14 +86,14 @@ describe('validating a large batch in slices', () => {
   });
 
   it('fills in defaults as the whole schema does', async () => {
-    const validation = new BatchBodyValidation(jsonSchemaOf(BatchRequestSchema));
+    const validation = new LargeBodyValidation(jsonSchemaOf(BatchRequestSchema), 'orders');
     const orders = Array.from({ length: LARGE }, (_, i) => {
       const { orderType: _t, ...order } = anOrder({ orderId: `d-${i}` });
       return order;
     });
     const body = { orders };
     expect(validation.validator(body)).toBe(true);
-    await validation.validateOrders(body, () => Promise.resolve());
+    await validation.validateItems(body, () => Promise.resolve());
     expect(body.orders.every((o) => (o as { orderType?: string }).orderType === 'LIMIT')).toBe(true);
   });
 

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { BatchResult } from '../../src/domain/engine.js';
 import { repeatedKey, repeatedKeyIn } from '../../src/http/repeated-keys.js';
-import { SLICED_PARSE_CHARS } from '../../src/http/routes/checks.js';
+import { SLICED_PARSE_CHARS } from '../../src/http/sliced-body.js';
 import { anOrder, appPerTest, call, check, expectProblem, namesField, stateOf } from './http-helpers.js';
 
 describe('repeatedKey', () => {

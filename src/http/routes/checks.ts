@@ -1,4 +1,3 @@
-import { errorCodes } from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Span } from '@opentelemetry/api';
 import type { BatchResult, CheckResult, LimitEngine } from '../../domain/engine.js';
@@ -9,9 +8,9 @@ import { sendDurably } from '../durable-reply.js';
 import type { StoreGate } from '../durable-reply.js';
 import { ProblemError } from '../problems.js';
 import { jsonSchemaOf } from '../json-schema.js';
-import { BatchBodyValidation, newBodyAjv } from '../body-validation.js';
-import { parseInSlices } from '../sliced-json.js';
-import { jsonParserRefusingRepeatedKeys } from '../repeated-keys.js';
+import { LargeBodyValidation, newBodyAjv } from '../body-validation.js';
+import { nextTurn } from '../next-turn.js';
+import { parseLargeBodiesInSlices } from '../sliced-body.js';
 import { BatchResponseSerializer, SERIALIZE_SLICE } from '../batch-response.js';
 import { CheckRateLimit } from '../plugins/rate-limit.js';
 import { BATCH_CEILING, BatchRequestSchema, BatchResponseSchema, CheckRequestSchema, CheckResultSchema, NoQuerySchema } from '../schemas.js';
@@ -71,21 +70,11 @@ function singleCheckRoute(app: FastifyInstance, { engine, telemetry, tracing, st
  * A batch, checked in sequence. A large one is read, validated, checked and answered in slices,
  * with the event loop free in between (DESIGN §6: no request waits over 10 ms for another):
  * the route has its own scope, whose JSON parser reads a large body a slice at a time
- * (sliced-json.ts: a 10,000-order body took 15 ms to parse whole), and a large answer is
- * serialised in slices too (batch-response.ts).
+ * (sliced-body.ts), and a large answer is serialised in slices too (batch-response.ts).
  */
 async function checkBatchRoute(app: FastifyInstance, deps: RouteDeps, perStrategy: CheckRateLimit | undefined): Promise<void> {
   await app.register((scope, _options, done) => {
-    // Fastify's own parser (same poisoning options, same errors) for all but a large body.
-    const parseWhole = jsonParserRefusingRepeatedKeys(scope);
-    scope.removeContentTypeParser('application/json');
-    scope.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, parsed) => {
-      if (body.length <= SLICED_PARSE_CHARS) return parseWhole(request, body as string, parsed);
-      parseInSlices(body as string, 'orders', nextTurn, { maxItems: BATCH_CEILING, refusesRepeatedKeys: true }).then(
-        (value) => parsed(null, value),
-        (error: unknown) => parsed(error instanceof ProblemError ? error : new errorCodes.FST_ERR_CTP_INVALID_JSON_BODY(), undefined),
-      );
-    });
+    parseLargeBodiesInSlices(scope, 'orders', BATCH_CEILING);
     batchRoute(scope, deps, perStrategy);
     done();
   });
@@ -96,7 +85,7 @@ function batchRoute(app: FastifyInstance, { engine, config, telemetry, tracing, 
   const onLimited = (): void => telemetry.rateLimited.inc();
   const batchLimit = CheckRateLimit.perToken(config.rateLimit, onLimited);
   const batchSchema = jsonSchemaOf(BatchRequestSchema);
-  const batchBody = new BatchBodyValidation(batchSchema);
+  const batchBody = new LargeBodyValidation(batchSchema, 'orders');
   const noQuerySchema = jsonSchemaOf(NoQuerySchema);
   const noQuery = newBodyAjv().compile(noQuerySchema);
   const serializer = new BatchResponseSerializer();
@@ -166,21 +155,16 @@ function batchRoute(app: FastifyInstance, { engine, config, telemetry, tracing, 
     },
     (request, reply) => {
       const body = request.body as BatchBody;
-      const validating = batchBody.validateOrders(body, nextTurn);
+      const validating = batchBody.validateItems(body, nextTurn);
       return validating === undefined ? checkBatch(request, reply, body) : validating.then(() => checkBatch(request, reply, body));
     },
   );
 }
 
-/** Bodies longer than this (characters) are parsed in slices; shorter ones at once, as any other. */
-export const SLICED_PARSE_CHARS = 256 * 1024;
-
 interface BatchBody {
   orders: Order[];
   atomic?: boolean;
 }
-
-const nextTurn = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Orders per engine step of a large batch. The event loop gets a turn between slices, so a
