@@ -164,7 +164,7 @@ export async function buildApp(config: AppConfig, options: AppOptions = {}): Pro
   const deps: RouteDeps = { engine, config, telemetry, clock, tracing: options.tracing ?? disabledTracing, store: store ?? NO_STORE, warmUp: httpWarmUp };
   healthRoutes(server, { telemetry, readiness: { isStarted: () => isReady, isJournalHealthy: () => store?.isHealthy ?? true } });
   await checkRoutes(server, deps);
-  feedRoutes(server, deps);
+  await feedRoutes(server, deps);
   limitRoutes(server, deps);
   violationRoutes(server, deps);
   operationRoutes(server, deps);

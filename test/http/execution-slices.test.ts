@@ -1,0 +1,116 @@
+import { describe, expect, it, vi } from 'vitest';
+import type { ExecutionOutcome, LimitEngine } from '../../src/domain/engine.js';
+import type { ExecutionEvent } from '../../src/domain/orders.js';
+import { EXECUTION_SLICE } from '../../src/http/routes/executions.js';
+import { SLICED_PARSE_CHARS } from '../../src/http/sliced-body.js';
+import { bearer, failJournal, journalledTestApp } from '../support/app-fixtures.js';
+import { anOrder, appPerTest, call, expectProblem, namesField, stateOf } from './http-helpers.js';
+import type { TestApp } from './http-helpers.js';
+
+const start = appPerTest();
+const ACCOUNTS = Array.from({ length: 40 }, (_, i) => `ACC-X${i}`);
+const ORDERS = 3_000;
+
+/** Accepts ORDERS orders of 10 over ACCOUNTS, straight through the engine (the route is not under test). */
+function holdOrders(engine: LimitEngine): void {
+  for (let i = 0; i < ORDERS; i++) {
+    const result = engine.checkOrder(anOrder({ orderId: `x-${i}`, accountId: ACCOUNTS[i % ACCOUNTS.length], quantity: 10, price: 100 }));
+    expect(result.decision).toBe('ACCEPT');
+  }
+}
+
+/**
+ * Partial fills, cancels of orders filled in an earlier slice, fills after those cancels, and
+ * events for orders never checked: outcomes that depend on the events before them.
+ */
+function feed(): ExecutionEvent[] {
+  const events: ExecutionEvent[] = [];
+  for (let i = 0; i < ORDERS; i++) events.push({ type: 'FILL', accountId: ACCOUNTS[i % ACCOUNTS.length]!, orderId: `x-${i}`, quantity: 4, price: 100 + (i % 7) });
+  for (let i = 0; i < ORDERS; i += 2) events.push({ type: 'CANCEL', accountId: ACCOUNTS[i % ACCOUNTS.length]!, orderId: `x-${i}` });
+  for (let i = 0; i < ORDERS; i += 3) events.push({ type: 'FILL', accountId: ACCOUNTS[i % ACCOUNTS.length]!, orderId: `x-${i}`, quantity: 6, price: 99 });
+  for (let i = 0; i < 500; i++) events.push({ type: 'CANCEL', accountId: 'ACC-X0', orderId: `never-${i}` });
+  return events;
+}
+
+const post = (app: TestApp, payload: string) =>
+  app.server.inject({ method: 'POST', url: '/v1/executions', headers: { ...bearer('gateway'), 'content-type': 'application/json' }, payload });
+
+describe('a large executions body is read, validated and applied in slices', () => {
+  it('answers and changes state as the engine applying all its events in one go does', async () => {
+    const events = feed();
+    const text = JSON.stringify({ events });
+    expect(text.length).toBeGreaterThan(SLICED_PARSE_CHARS);
+    expect(events.length).toBeGreaterThan(10 * EXECUTION_SLICE);
+    const oneGo = await start();
+    holdOrders(oneGo.engine);
+    const expected = oneGo.engine.applyExecutions(events);
+    const expectedState = stateOf(oneGo.engine, ACCOUNTS);
+    await oneGo.server.close();
+
+    const app = await start();
+    holdOrders(app.engine);
+    const response = await post(app, text);
+    expect(response.statusCode, response.body).toBe(200);
+    expect(response.json<{ results: ExecutionOutcome[] }>().results).toEqual(expected);
+    expect(stateOf(app.engine, ACCOUNTS)).toEqual(expectedState);
+  });
+
+  it('refuses a body with a bad event deep inside as a 400 naming its field, having applied none of it', async () => {
+    const app = await start();
+    holdOrders(app.engine);
+    const before = stateOf(app.engine, ACCOUNTS);
+    const events = feed();
+    events[events.length - 10] = { ...events[events.length - 10]!, quantity: -1 };
+    const problem = expectProblem(await post(app, JSON.stringify({ events })), 400);
+    expect(namesField(problem, `events.${events.length - 10}.quantity`), JSON.stringify(problem)).toBe(true);
+    expect(stateOf(app.engine, ACCOUNTS)).toEqual(before);
+  });
+
+  it('lets other requests in between the slices it applies', async () => {
+    const app = await start();
+    holdOrders(app.engine);
+    const answered: string[] = [];
+    const apply = app.engine.applyExecutions.bind(app.engine);
+    let probe: Promise<unknown> | undefined;
+    vi.spyOn(app.engine, 'applyExecutions').mockImplementation((events) => {
+      answered.push('slice');
+      // Issued as the first slice is applied: it must not wait for the last.
+      probe ??= call(app.server, 'GET', '/v1/accounts/ACC-X0/exposure', 'ops').then((response) => {
+        expect(response.statusCode).toBe(200);
+        answered.push('probe');
+      });
+      return apply(events);
+    });
+    const response = await post(app, JSON.stringify({ events: feed() }));
+    answered.push('executions');
+    await probe;
+    expect(response.statusCode).toBe(200);
+    const slices = Math.ceil(feed().length / EXECUTION_SLICE);
+    expect(answered.filter((a) => a === 'slice')).toHaveLength(slices);
+    // The probe answered while later slices were still to be applied.
+    expect(answered.indexOf('probe')).toBeLessThan(slices - 1);
+  });
+
+  it('applies no slice after the journal fails, and answers 503 naming the first event not applied', async () => {
+    const app = await journalledTestApp();
+    try {
+      holdOrders(app.engine);
+      const apply = app.engine.applyExecutions.bind(app.engine);
+      let recover: (() => void) | undefined;
+      vi.spyOn(app.engine, 'applyExecutions').mockImplementation((events) => {
+        const results = apply(events);
+        recover ??= failJournal(app);
+        return results;
+      });
+      const events = feed();
+      const problem = expectProblem(await post(app, JSON.stringify({ events })), 503);
+      recover?.();
+      expect(problem.errors?.map((e) => e.field)).toEqual([`events.${EXECUTION_SLICE}`]);
+      const fills = events.slice(0, EXECUTION_SLICE).length * 4;
+      const held = ACCOUNTS.reduce((sum, account) => sum + app.engine.exposure(account).positions.reduce((s, p) => s + p.quantity, 0), 0);
+      expect(held).toBe(fills);
+    } finally {
+      await app.server.close();
+    }
+  });
+});

@@ -1,0 +1,54 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { ExecutionEvent } from '../../src/domain/orders.js';
+import { EXECUTION_SLICE } from '../../src/http/routes/executions.js';
+import { testApp } from '../support/app-fixtures.js';
+import { ENOSPC, fileHandlePrototype } from '../support/disk-faults.js';
+import { anOrder, call, expectProblem } from './http-helpers.js';
+import type { TestApp } from './http-helpers.js';
+
+const fsyncAppOn = (dataDir: string) =>
+  testApp({
+    server: { logLevel: 'info', defaultDeadlineMs: 60_000, maxBatchSize: 100 },
+    storage: { durability: 'fsync', dataDir, snapshotsIn: 'main', recoveryIntervalMs: 100 },
+  });
+
+const EVENTS = EXECUTION_SLICE * 3;
+/** The open orders left, by id: an order stays open until it is fully filled. */
+const openIds = (app: TestApp) => [...app.engine.ledger.allOpenOrders()].map((o) => o.orderId).sort();
+
+const apps: TestApp[] = [];
+afterEach(async () => {
+  vi.restoreAllMocks();
+  for (const app of apps.splice(0)) await app.server.close().catch(() => undefined);
+});
+
+describe('fsync: executions in slices across a journal failure', () => {
+  it('answers 503 naming the first event not applied, and only the events before it stand, now and after a restart', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'ulc-breaker-'));
+    const app = await fsyncAppOn(dataDir);
+    apps.push(app);
+    const ids = Array.from({ length: EVENTS }, (_, i) => `f-${String(i).padStart(5, '0')}`);
+    for (const orderId of ids) expect((await call(app.server, 'POST', '/v1/checks', 'gateway', anOrder({ orderId, quantity: 1 }))).statusCode).toBe(200);
+    const events: ExecutionEvent[] = ids.map((orderId) => ({ type: 'FILL', accountId: 'ACC-1', orderId, quantity: 1, price: 100 }));
+    // The first journal write from here on (the first slice's records) succeeds, every later one fails.
+    const proto = await fileHandlePrototype();
+    const write = proto.write;
+    let writes = 0;
+    const spy = vi.spyOn(proto, 'write').mockImplementation(function (this: unknown, ...args: unknown[]) {
+      if (writes++ === 0) return write.apply(this, args as [unknown]);
+      return Promise.reject(ENOSPC());
+    });
+    const response = await call(app.server, 'POST', '/v1/executions', 'gateway', { events });
+    spy.mockRestore();
+    const problem = expectProblem(response, 503);
+    expect(problem.errors).toEqual([{ field: `events.${EXECUTION_SLICE}`, message: expect.any(String) as unknown }]);
+    const unfilled = ids.slice(EXECUTION_SLICE);
+    await vi.waitFor(() => expect(app.store?.breakerState).toBe('closed'), { timeout: 5_000, interval: 5 });
+    const restarted = await fsyncAppOn(dataDir);
+    apps.push(restarted);
+    expect({ openNow: openIds(app), openAfterRestart: openIds(restarted) }).toEqual({ openNow: unfilled, openAfterRestart: unfilled });
+  });
+});
