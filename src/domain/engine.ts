@@ -11,7 +11,7 @@ import { accountExposureView } from './exposure-view.js';
 import type { AccountExposure } from './exposure-view.js';
 import { isScopeId, scopeKey, scopeKeyOf } from './keys.js';
 import { LimitBook, LimitBookError } from './limit-book.js';
-import type { SeverityActions } from './limit-book.js';
+import type { LimitSettings, SeverityActions } from './compile-limit.js';
 import type { LimitDefinition } from './limit-definition.js';
 import type { EventSink, StateEvent } from './events.js';
 import type { ExecutionEvent, Order, PositionRow, ReferencePrice } from './orders.js';
@@ -226,13 +226,7 @@ export class LimitEngine {
 
   /** Open orders are kept per strategy or firm exposure only while a self_trade limit reads them there. */
   private trackOrdersFor(book: LimitBook): void {
-    let strategy = false;
-    let firm = false;
-    for (const limit of book.limits) {
-      if (limit.kind !== 'self_trade' || !limit.isEnabled) continue;
-      if (limit.per === 'strategy+symbol') strategy = true;
-      if (limit.per === 'symbol') firm = true;
-    }
+    const { strategy, firm } = book.selfTradeLevels;
     this.ledger.trackOrders(strategy, firm);
   }
 
@@ -551,7 +545,7 @@ export class LimitEngine {
 
   private restartSession(): void {
     this.ledger.resetSession();
-    for (const limit of this.currentBook.limits) limit.windows.clear();
+    for (const limit of this.currentBook.values()) limit.windows.clear();
   }
 
   // ---- trading states ---------------------------------------------------------------------
@@ -592,24 +586,35 @@ export class LimitEngine {
     return this.swap(this.compile(definitions, this.currentBook.version + 1, this.currentBook));
   }
 
+  /** Adds a limit (last) or replaces one (in its place); costs that limit, not the book. */
   upsertLimit(definition: unknown, expectedVersion?: number): LimitBook {
     this.assertVersion(expectedVersion);
     const id = typeof definition === 'object' && definition !== null && 'id' in definition ? definition.id : undefined;
-    const current = this.currentBook.definitions;
-    const index = current.findIndex((d) => d.id === id);
-    if (index === -1) this.assertRoomFor(current.length + 1);
-    const next: unknown[] = [...current];
-    if (index === -1) next.push(definition);
-    else next[index] = definition;
-    return this.swap(this.compile(next, this.currentBook.version + 1, this.currentBook));
+    if (typeof id !== 'string' || !this.currentBook.byId.has(id)) this.assertRoomFor(this.currentBook.size + 1);
+    return this.putLimit(definition, this.currentBook.version + 1, this.clock.now());
   }
 
   /** A limit that does not exist is unknown (404) whatever version the caller read: existence is checked first. */
   deleteLimit(limitId: string, expectedVersion?: number): LimitBook {
     if (!this.currentBook.byId.has(limitId)) throw new UnknownLimitError(limitId);
     this.assertVersion(expectedVersion);
-    const next = this.currentBook.definitions.filter((d) => d.id !== limitId);
-    return this.swap(this.compile(next, this.currentBook.version + 1, this.currentBook));
+    return this.removeLimit(limitId, this.currentBook.version + 1, this.clock.now());
+  }
+
+  private putLimit(definition: unknown, version: number, now: number): LimitBook {
+    const { book, limit, replaced } = this.currentBook.withLimit(definition, version, this.limitSettings());
+    this.adopt(book);
+    if (replaced !== undefined) this.endViolationsOf(replaced, limit, now);
+    this.emit({ type: 'book', at: now, version, limits: book.definitions });
+    return book;
+  }
+
+  private removeLimit(limitId: string, version: number, now: number): LimitBook {
+    const next = this.currentBook.withoutLimit(limitId, version);
+    this.adopt(next);
+    this.violations.forgetLimit(limitId, now);
+    this.emit({ type: 'book', at: now, version, limits: next.definitions });
+    return next;
   }
 
   /** Checked before anything changes. A book replayed from the journal is not: it was allowed when made. */
@@ -619,28 +624,35 @@ export class LimitEngine {
   }
 
   private compile(definitions: readonly unknown[], version: number, previous: LimitBook | undefined): LimitBook {
-    return LimitBook.compile(definitions, {
-      version,
-      severityActions: this.config.severityActions,
-      maxWindowEntries: this.config.capacity.maxWindowEntries,
-      violations: this.violations,
-      previous,
-    });
+    return LimitBook.compile(definitions, { ...this.limitSettings(), version, previous });
   }
 
+  private limitSettings(): LimitSettings {
+    return { severityActions: this.config.severityActions, maxWindowEntries: this.config.capacity.maxWindowEntries, violations: this.violations };
+  }
+
+  /** Swaps in a whole new book: every limit is compared with its successor, and the book is journalled whole. */
   private swap(next: LimitBook, now = this.clock.now()): LimitBook {
     const previous = this.currentBook;
-    this.currentBook = next;
-    this.releaseScratch();
-    this.trackOrdersFor(next);
-    for (const limit of previous.limits) {
+    this.adopt(next);
+    for (const limit of previous.values()) {
       const successor = next.byId.get(limit.id);
-      // A changed key makes the old keys' violations unresolvable: they end with the old limit.
       if (successor === undefined) this.violations.forgetLimit(limit.id, now);
-      else if (!successor.isEnabled || successor.per !== limit.per) this.violations.resolveAllOf(limit.id, now);
+      else this.endViolationsOf(limit, successor, now);
     }
     this.emit({ type: 'book', at: now, version: next.version, limits: next.definitions });
     return next;
+  }
+
+  private adopt(next: LimitBook): void {
+    this.currentBook = next;
+    this.releaseScratch();
+    this.trackOrdersFor(next);
+  }
+
+  /** A changed key makes the old keys' violations unresolvable: they end with the old limit, as they do when it is disabled. */
+  private endViolationsOf(limit: CompiledLimit, successor: CompiledLimit, now: number): void {
+    if (!successor.isEnabled || successor.per !== limit.per) this.violations.resolveAllOf(limit.id, now);
   }
 
   /** On a new book: the scratch lists' leftovers would hold the old book's limits (and their windows) alive. */
@@ -676,7 +688,7 @@ export class LimitEngine {
    */
   private sweepAt(now: number): { isChanged: boolean; isDone: boolean } {
     let budget = SWEEP_BUDGET;
-    for (const limit of this.currentBook.limits) {
+    for (const limit of this.currentBook.values()) {
       if (limit.windows.size !== 0 && budget > 0) budget -= limit.windows.sweep(now - limit.windowMs, budget);
     }
     const historySize = this.violations.historySize;
@@ -752,7 +764,7 @@ export class LimitEngine {
     const now = this.clock.now();
     // Keyed by limit ids, which may be any name an object already has (`constructor`, `__proto__`).
     const windows = Object.create(null) as Record<string, [string, number[]][]>;
-    for (const limit of this.currentBook.limits) {
+    for (const limit of this.currentBook.values()) {
       if (limit.windows.size === 0) continue;
       const cutoff = now - limit.windowMs;
       windows[limit.id] = Array.from(limit.windows.entries(), ([key, ring]) => [key, ring.toArray().filter((at) => at > cutoff)]);
@@ -793,14 +805,14 @@ export class LimitEngine {
     this.trackOrdersFor(this.currentBook);
     this.releaseScratch();
     this.ledger.restore(snapshot.ledger);
-    for (const limit of this.currentBook.limits) {
+    for (const limit of this.currentBook.values()) {
       limit.windows.clear();
       const entries = Object.hasOwn(snapshot.windows, limit.id) ? snapshot.windows[limit.id]! : [];
       for (const [key, times] of entries) limit.windows.restore(key, times);
     }
     this.violations.restore(snapshot.violations);
     // Limits the snapshot's book lacks keep no active-violation table (the restore emptied them: nothing resolves).
-    for (const limit of previous.limits) if (!this.currentBook.byId.has(limit.id)) this.violations.forgetLimit(limit.id, this.clock.now());
+    for (const limit of previous.values()) if (!this.currentBook.byId.has(limit.id)) this.violations.forgetLimit(limit.id, this.clock.now());
     this.tradingStates.clear();
     for (const entry of snapshot.tradingStates) this.tradingStates.restore(entry);
     this.expiredOrders = snapshot.expiredOrders;

@@ -1,88 +1,137 @@
-import { SEVERITIES } from './enums.js';
-import type { Action, Severity } from './enums.js';
 import type { CompiledLimit } from './compiled-limit.js';
-import { breachBound } from './compiled-limit.js';
-import { DEFAULT_PER, LimitDefinitionSchema } from './limit-definition.js';
+import { compileLimit, LimitBookError, parseDefinition } from './compile-limit.js';
+import type { LimitSettings } from './compile-limit.js';
 import type { LimitDefinition } from './limit-definition.js';
-import { EVALUATORS } from './limits/index.js';
 import type { Order } from './orders.js';
-import type { ViolationBook } from './violation-book.js';
-import { windowStoreFor } from './window-store.js';
+import { ScopeIndex } from './scope-index.js';
 
-export type SeverityActions = Readonly<Record<Exclude<Severity, 'INFO'>, Action>>;
+export { LimitBookError } from './compile-limit.js';
+export type { SeverityActions } from './compile-limit.js';
 
-export class LimitBookError extends Error {
-  constructor(
-    message: string,
-    /** Where the problem is: limit index or id, then the field path. */
-    readonly path: readonly (string | number)[],
-  ) {
-    super(message);
-    this.name = 'LimitBookError';
-  }
-}
-
-export interface CompileOptions {
+export interface CompileOptions extends LimitSettings {
   readonly version: number;
-  readonly severityActions: SeverityActions;
-  /** Entries a rate or duplicate window holds; windowed thresholds must stay below it. */
-  readonly maxWindowEntries: number;
-  readonly violations: ViolationBook;
   /** The book being replaced: unchanged windowed limits keep their windows. */
   readonly previous?: LimitBook | undefined;
 }
 
 /**
- * An immutable, compiled snapshot of the limits. Each limit is indexed under one scope
- * dimension (account, else strategy, else symbol, else venue, else unscoped), so an order
- * visits the limits that can apply to it and never the rest of the book.
+ * What a book is made of. One book owns it at a time: a change of one limit edits it in place
+ * (costing that limit and the index lists it is in, not the book) and hands it to the next
+ * book, and the book it was taken from is superseded.
+ */
+interface BookTables {
+  /** Every limit by id, in book order: a Map iterates in insertion order, and a replaced limit keeps its place. */
+  readonly byId: Map<string, CompiledLimit>;
+  readonly index: ScopeIndex;
+  /** Past every ordinal given so far: a new limit goes last in ordinal order as in book order. */
+  nextOrdinal: number;
+  /** Enabled self_trade limits by the level they add up at (see selfTradeLevels). */
+  selfTradeByStrategy: number;
+  selfTradeFirm: number;
+}
+
+/** A book with one limit added or replaced: the limit as compiled, and the one it replaced. */
+export interface LimitChange {
+  readonly book: LimitBook;
+  readonly limit: CompiledLimit;
+  readonly replaced: CompiledLimit | undefined;
+}
+
+/** Thrown when a book that a change has superseded is read: it no longer holds its limits. */
+export class SupersededBookError extends Error {
+  constructor(version: number) {
+    super(`limit book version ${version} was superseded by a change: read the current book`);
+    this.name = 'SupersededBookError';
+  }
+}
+
+/**
+ * The limits at one version, compiled for the hot path. What a reader gets never changes: a
+ * change of the book makes a new one and leaves the old one either as it was (a whole-book
+ * compile) or superseded (a change of one limit, which moves the tables over), and a superseded
+ * book throws rather than answer with another version's limits.
  */
 export class LimitBook {
-  readonly byId: ReadonlyMap<string, CompiledLimit>;
-  private readonly unscoped: readonly CompiledLimit[];
-  private readonly byAccount: ReadonlyMap<string, readonly CompiledLimit[]>;
-  private readonly byStrategy: ReadonlyMap<string, readonly CompiledLimit[]>;
-  private readonly bySymbol: ReadonlyMap<string, readonly CompiledLimit[]>;
-  private readonly byVenue: ReadonlyMap<string, readonly CompiledLimit[]>;
+  private tables: BookTables | undefined;
 
   private constructor(
     readonly version: number,
-    readonly limits: readonly CompiledLimit[],
+    tables: BookTables,
   ) {
-    this.byId = new Map(limits.map((l) => [l.id, l]));
-    const unscoped: CompiledLimit[] = [];
-    const byAccount = new Map<string, CompiledLimit[]>();
-    const byStrategy = new Map<string, CompiledLimit[]>();
-    const bySymbol = new Map<string, CompiledLimit[]>();
-    const byVenue = new Map<string, CompiledLimit[]>();
-    for (const limit of limits) {
-      if (!limit.isEnabled || limit.kind === 'value') continue;
-      if (limit.accounts !== undefined) addTo(byAccount, limit.accounts, limit);
-      else if (limit.strategies !== undefined) addTo(byStrategy, limit.strategies, limit);
-      else if (limit.symbols !== undefined) addTo(bySymbol, limit.symbols, limit);
-      else if (limit.venues !== undefined) addTo(byVenue, limit.venues, limit);
-      else unscoped.push(limit);
-    }
-    this.unscoped = unscoped;
-    this.byAccount = byAccount;
-    this.byStrategy = byStrategy;
-    this.bySymbol = bySymbol;
-    this.byVenue = byVenue;
+    this.tables = tables;
   }
 
+  /** Validates and compiles every definition: for a whole new book. */
   static compile(definitions: readonly unknown[], options: CompileOptions): LimitBook {
-    const parsed = definitions.map((definition, index) => parseDefinition(definition, index));
+    const parsed = definitions.map((definition, index) => parseDefinition(definition, () => index));
     const seen = new Set<string>();
     parsed.forEach((definition, index) => {
       if (seen.has(definition.id)) throw new LimitBookError(`limits[${index}].id: duplicate limit id ${definition.id}`, [index, 'id']);
       seen.add(definition.id);
     });
-    const compiled = parsed.map((definition, ordinal) => compileLimit(definition, ordinal, options));
-    return new LimitBook(options.version, compiled);
+    const previous = options.previous?.owned().byId;
+    const byId = new Map<string, CompiledLimit>();
+    parsed.forEach((definition, position) => byId.set(definition.id, compileLimit(definition, position, () => position, previous?.get(definition.id), options)));
+    const tables: BookTables = { byId, index: ScopeIndex.of(byId.values()), nextOrdinal: byId.size, selfTradeByStrategy: 0, selfTradeFirm: 0 };
+    for (const limit of byId.values()) countSelfTrade(tables, limit, 1);
+    return new LimitBook(options.version, tables);
+  }
+
+  /**
+   * This book with one limit added (last) or replaced (in its place), as version `version`.
+   * Only that definition is validated and compiled; every other limit stays the same instance.
+   * A definition that does not compile throws and leaves this book as it was; otherwise this
+   * book is superseded.
+   */
+  withLimit(definition: unknown, version: number, settings: LimitSettings): LimitChange {
+    const tables = this.owned();
+    const parsed = parseDefinition(definition, () => this.positionOf(idOf(definition)));
+    const replaced = tables.byId.get(parsed.id);
+    const limit = compileLimit(parsed, replaced?.ordinal ?? tables.nextOrdinal, () => this.positionOf(parsed.id), replaced, settings);
+    if (replaced === undefined) tables.nextOrdinal++;
+    else unfile(tables, replaced);
+    tables.byId.set(limit.id, limit);
+    tables.index.add(limit);
+    countSelfTrade(tables, limit, 1);
+    return { book: this.supersede(version), limit, replaced };
+  }
+
+  /** This book without limit `id` (which it must hold), as version `version`; this book is superseded. */
+  withoutLimit(id: string, version: number): LimitBook {
+    const tables = this.owned();
+    const limit = tables.byId.get(id);
+    if (limit === undefined) throw new LimitBookError(`no limit ${id} in book version ${this.version}`, [id]);
+    unfile(tables, limit);
+    tables.byId.delete(id);
+    return this.supersede(version);
+  }
+
+  get byId(): ReadonlyMap<string, CompiledLimit> {
+    return this.owned().byId;
+  }
+
+  get size(): number {
+    return this.owned().byId.size;
+  }
+
+  /** The limits in book order. */
+  values(): IterableIterator<CompiledLimit> {
+    return this.owned().byId.values();
+  }
+
+  /** A copy of the limits in book order: costs the book, for tests and tools. */
+  get limits(): CompiledLimit[] {
+    return [...this.values()];
   }
 
   get definitions(): LimitDefinition[] {
-    return this.limits.map((l) => l.definition);
+    return Array.from(this.values(), (l) => l.definition);
+  }
+
+  /** Whether an enabled self_trade limit adds up per strategy and symbol, and per symbol (firm-wide). */
+  get selfTradeLevels(): { strategy: boolean; firm: boolean } {
+    const tables = this.owned();
+    return { strategy: tables.selfTradeByStrategy > 0, firm: tables.selfTradeFirm > 0 };
   }
 
   /**
@@ -92,104 +141,41 @@ export class LimitBook {
    * allocated.
    */
   collectApplicable(order: Order, out: CompiledLimit[]): number {
-    let count = 0;
-    for (const limit of this.unscoped) out[count++] = limit;
-    count = pushMatching(this.byAccount.get(order.accountId), order, out, count, BY_ACCOUNT);
-    count = pushMatching(this.byStrategy.get(order.strategyId), order, out, count, BY_STRATEGY);
-    count = pushMatching(this.bySymbol.get(order.symbol), order, out, count, BY_SYMBOL);
-    if (order.venue !== undefined) count = pushMatching(this.byVenue.get(order.venue), order, out, count, BY_VENUE);
-    return count;
+    return this.owned().index.collectApplicable(order, out);
+  }
+
+  private owned(): BookTables {
+    if (this.tables === undefined) throw new SupersededBookError(this.version);
+    return this.tables;
+  }
+
+  private supersede(version: number): LimitBook {
+    const next = new LimitBook(version, this.owned());
+    this.tables = undefined;
+    return next;
+  }
+
+  /** Where a limit stands in the book (its end when absent): for error paths only, as it walks the book. */
+  private positionOf(id: unknown): number {
+    let position = 0;
+    for (const key of this.owned().byId.keys()) {
+      if (key === id) return position;
+      position++;
+    }
+    return position;
   }
 }
 
-function addTo(index: Map<string, CompiledLimit[]>, keys: ReadonlySet<string>, limit: CompiledLimit): void {
-  for (const key of keys) {
-    const list = index.get(key);
-    if (list === undefined) index.set(key, [limit]);
-    else list.push(limit);
-  }
+/** Takes a limit out of the index and the counts (not out of byId). */
+function unfile(tables: BookTables, limit: CompiledLimit): void {
+  tables.index.remove(limit);
+  countSelfTrade(tables, limit, -1);
 }
 
-/** Which scope dimension an index list was found by: that one matches already. */
-const BY_ACCOUNT = 0;
-const BY_STRATEGY = 1;
-const BY_SYMBOL = 2;
-const BY_VENUE = 3;
-
-function pushMatching(candidates: readonly CompiledLimit[] | undefined, order: Order, out: CompiledLimit[], count: number, indexedBy: number): number {
-  if (candidates === undefined) return count;
-  for (const limit of candidates) {
-    if (indexedBy !== BY_ACCOUNT && limit.accounts !== undefined && !limit.accounts.has(order.accountId)) continue;
-    if (indexedBy !== BY_STRATEGY && limit.strategies !== undefined && !limit.strategies.has(order.strategyId)) continue;
-    if (indexedBy !== BY_SYMBOL && limit.symbols !== undefined && !limit.symbols.has(order.symbol)) continue;
-    if (indexedBy !== BY_VENUE && limit.venues !== undefined && (order.venue === undefined || !limit.venues.has(order.venue))) continue;
-    out[count++] = limit;
-  }
-  return count;
+function countSelfTrade(tables: BookTables, limit: CompiledLimit, delta: number): void {
+  if (limit.kind !== 'self_trade' || !limit.isEnabled) return;
+  if (limit.per === 'strategy+symbol') tables.selfTradeByStrategy += delta;
+  if (limit.per === 'symbol') tables.selfTradeFirm += delta;
 }
 
-function parseDefinition(definition: unknown, index: number): LimitDefinition {
-  const result = LimitDefinitionSchema.safeParse(definition);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const id = typeof definition === 'object' && definition !== null && 'id' in definition ? String(definition.id) : `#${index}`;
-  const field = issue.path.map(String).join('.');
-  throw new LimitBookError(`limit ${id}: ${field === '' ? '' : field + ': '}${issue.message}`, [index, ...issue.path.map((p) => (typeof p === 'number' ? p : String(p)))]);
-}
-
-function compileLimit(definition: LimitDefinition, ordinal: number, options: CompileOptions): CompiledLimit {
-  const t = definition.thresholds;
-  const highest = t.critical ?? t.hard;
-  const isWindowed = definition.kind === 'order_rate' || definition.kind === 'duplicate_order';
-  if (isWindowed && highest + 1 >= options.maxWindowEntries) {
-    throw new LimitBookError(
-      `limit ${definition.id}: thresholds: ${highest} must stay below maxWindowEntries (${options.maxWindowEntries}) - 1`,
-      [ordinal, 'thresholds'],
-    );
-  }
-  const per = definition.per ?? DEFAULT_PER[definition.kind];
-  const previous = options.previous?.byId.get(definition.id);
-  const keepsWindows =
-    previous !== undefined && previous.kind === definition.kind && previous.per === per && previous.windowMs === definition.windowMs;
-  const actions: Action[] = SEVERITIES.map((severity) =>
-    severity === 'INFO' ? 'LOG' : (definition.actions?.[severity] ?? options.severityActions[severity]),
-  );
-  return Object.freeze({
-    ordinal,
-    id: definition.id,
-    kind: definition.kind,
-    per,
-    definition: deepFreeze(structuredClone(definition)),
-    isEnabled: definition.enabled !== false,
-    evaluate: definition.kind === 'value' ? () => Number.NaN : EVALUATORS[definition.kind],
-    accounts: toSet(definition.scope?.accounts),
-    strategies: toSet(definition.scope?.strategies),
-    symbols: toSet(definition.scope?.symbols),
-    venues: toSet(definition.scope?.venues),
-    warn: t.warn ?? Number.POSITIVE_INFINITY,
-    soft: t.soft ?? Number.POSITIVE_INFINITY,
-    hard: t.hard,
-    critical: t.critical ?? Number.POSITIVE_INFINITY,
-    warnBound: breachBound(t.warn ?? Number.POSITIVE_INFINITY),
-    softBound: breachBound(t.soft ?? Number.POSITIVE_INFINITY),
-    hardBound: breachBound(t.hard),
-    criticalBound: breachBound(t.critical ?? Number.POSITIVE_INFINITY),
-    actions: Object.freeze(actions),
-    windowMs: definition.windowMs ?? 0,
-    allowsMissingReference: definition.missingReference === 'allow',
-    windows: keepsWindows ? previous.windows : windowStoreFor(definition.kind, per, options.maxWindowEntries, definition.windowMs ?? 0),
-    active: options.violations.activeFor(definition.id),
-  });
-}
-
-function toSet(list: readonly string[] | undefined): ReadonlySet<string> | undefined {
-  return list === undefined ? undefined : new Set(list);
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null) {
-    for (const inner of Object.values(value)) deepFreeze(inner);
-    Object.freeze(value);
-  }
-  return value;
-}
+const idOf = (definition: unknown): unknown => (typeof definition === 'object' && definition !== null && 'id' in definition ? definition.id : undefined);

@@ -146,7 +146,7 @@ export class Telemetry {
       help: 'Limits in the book in force',
       registers,
       collect() {
-        this.set(engine().book.limits.length);
+        this.set(engine().book.size);
       },
     });
     new Gauge({
