@@ -605,7 +605,7 @@ export class LimitEngine {
     const { book, limit, replaced } = this.currentBook.withLimit(definition, version, this.limitSettings());
     this.adopt(book);
     if (replaced !== undefined) this.endViolationsOf(replaced, limit, now);
-    this.emit({ type: 'book', at: now, version, limits: book.definitions });
+    this.emit({ type: 'limit_upserted', at: now, version, limit: limit.definition });
     return book;
   }
 
@@ -613,7 +613,7 @@ export class LimitEngine {
     const next = this.currentBook.withoutLimit(limitId, version);
     this.adopt(next);
     this.violations.forgetLimit(limitId, now);
-    this.emit({ type: 'book', at: now, version, limits: next.definitions });
+    this.emit({ type: 'limit_deleted', at: now, version, limitId });
     return next;
   }
 
@@ -736,6 +736,12 @@ export class LimitEngine {
         return this.ledger.applyPositions(event.rows, event.replace);
       case 'book':
         this.swap(this.compile(event.limits, event.version, this.currentBook), event.at);
+        return;
+      case 'limit_upserted':
+        this.putLimit(event.limit, event.version, event.at);
+        return;
+      case 'limit_deleted':
+        this.removeLimit(event.limitId, event.version, event.at);
         return;
       case 'trading_state':
         return this.tradingStates.restore({ scope: event.scope, state: event.state, reason: event.reason, setAt: event.at, source: event.source });

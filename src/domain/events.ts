@@ -21,7 +21,11 @@ export const StateEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('batch_rolled_back'), at: z.number(), batch: z.string() }),
   z.object({ type: z.literal('execution'), at: z.number(), event: ExecutionEventSchema }),
   z.object({ type: z.literal('positions'), at: z.number(), rows: z.array(PositionRowSchema), replace: z.boolean() }),
+  /** The whole book replaced (and, in older journals, any change of it). */
   z.object({ type: z.literal('book'), at: z.number(), version: z.number().int(), limits: z.array(z.unknown()) }),
+  /** One limit added (last in the book) or replaced (in its place): a change costs the limit, not the book. */
+  z.object({ type: z.literal('limit_upserted'), at: z.number(), version: z.number().int(), limit: z.unknown() }),
+  z.object({ type: z.literal('limit_deleted'), at: z.number(), version: z.number().int(), limitId: z.string() }),
   z.object({
     type: z.literal('trading_state'),
     at: z.number(),
