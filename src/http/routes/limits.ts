@@ -63,7 +63,7 @@ const VERSION_HEADERS: ResponseHeaders = {
   },
 };
 
-/** The limit book: ops read it, admins change it; every write compiles a new book and swaps it in. */
+/** The limit book: ops read it, admins change it; a write of one limit compiles that limit alone, a new book is swapped in either way. */
 export function limitRoutes(app: FastifyInstance, { engine, config, store, telemetry }: RouteDeps): void {
   const rateLimit = perToken(config.rateLimit);
   const params = jsonSchemaOf(LimitIdParamsSchema);
