@@ -70,6 +70,17 @@ describe('SignatureWindows (duplicate_order)', () => {
   });
 });
 
+describe('SignatureWindows at scale', () => {
+  it('spreads 20,000 signatures over its shards, each a sixteenth or so of them, all found', () => {
+    const store = new SignatureWindows('account', 10, 1);
+    const orders = Array.from({ length: 20_000 }, (_, i) => order({ accountId: `ACC-${i % 100}`, quantity: 1 + i }));
+    for (const o of orders) store.create(o).push(1);
+    expect(store.size).toBe(20_000);
+    expect(store.largestShard).toBeLessThan(1.2 * (20_000 / 16));
+    for (const o of orders.filter((_, i) => i % 97 === 0)) expect(store.find(o)?.toArray()).toEqual([1]);
+  });
+});
+
 describe('KeyedWindows (order_rate)', () => {
   it('keys by the aggregation and drops a key only while the ring given is still its ring', () => {
     const store = new KeyedWindows('strategy', 10, 1);
