@@ -42,6 +42,17 @@ export function windowStoreFor(kind: string, per: Aggregation, maxEntries: numbe
  */
 const WINDOW_KEYS_PER_SHARD = 32_768;
 
+/** Drops rings with no entry after `cutoff`, oldest push first, stopping at the first still counting or at `budget`. */
+function sweepInPushOrder(pushOrder: PushOrder, cutoff: number, budget: number, remove: (ring: TimeRing) => void): number {
+  let dropped = 0;
+  for (let ring = pushOrder.oldest; ring !== undefined && dropped < budget; ring = pushOrder.oldest) {
+    if (ring.countAfter(cutoff) !== 0) break;
+    remove(ring);
+    dropped++;
+  }
+  return dropped;
+}
+
 /** An order_rate window and the key it counts. */
 class KeyedRing extends TimeRing {
   constructor(
@@ -84,13 +95,7 @@ export class KeyedWindows implements WindowStore {
   }
 
   sweep(cutoff: number, budget: number): number {
-    let dropped = 0;
-    for (let ring = this.pushOrder.oldest as KeyedRing | undefined; ring !== undefined && dropped < budget; ring = this.pushOrder.oldest as KeyedRing | undefined) {
-      if (ring.countAfter(cutoff) !== 0) break;
-      this.remove(ring);
-      dropped++;
-    }
-    return dropped;
+    return sweepInPushOrder(this.pushOrder, cutoff, budget, (ring) => this.remove(ring as KeyedRing));
   }
 
   *entries(): Iterable<readonly [string, TimeRing]> {
@@ -198,13 +203,7 @@ export class SignatureWindows implements WindowStore {
   }
 
   sweep(cutoff: number, budget: number): number {
-    let dropped = 0;
-    for (let ring = this.pushOrder.oldest as SignatureRing | undefined; ring !== undefined && dropped < budget; ring = this.pushOrder.oldest as SignatureRing | undefined) {
-      if (ring.countAfter(cutoff) !== 0) break;
-      this.remove(ring);
-      dropped++;
-    }
-    return dropped;
+    return sweepInPushOrder(this.pushOrder, cutoff, budget, (ring) => this.remove(ring as SignatureRing));
   }
 
   *entries(): Iterable<readonly [string, TimeRing]> {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { BatchResult } from '../../src/domain/engine.js';
 import { testApp } from '../support/app-fixtures.js';
-import { ENOSPC, fileHandlePrototype } from '../support/disk-faults.js';
+import { fillDiskAfter } from '../support/disk-faults.js';
 import { anOrder, call } from './http-helpers.js';
 import type { TestApp } from './http-helpers.js';
 
@@ -30,15 +30,9 @@ describe('fsync: a batch in slices across a journal failure', () => {
     const app = await fsyncAppOn(dataDir);
     apps.push(app);
     // The first journal write from here on (the first slice's records) succeeds, every later one fails.
-    const proto = await fileHandlePrototype();
-    const write = proto.write;
-    let writes = 0;
-    const spy = vi.spyOn(proto, 'write').mockImplementation(function (this: unknown, ...args: unknown[]) {
-      if (writes++ === 0) return write.apply(this, args as [unknown]);
-      return Promise.reject(ENOSPC());
-    });
+    const restoreDisk = await fillDiskAfter(1);
     const response = await call(app.server, 'POST', '/v1/checks/batch', 'gateway', { orders: batchOf('s', 600) });
-    spy.mockRestore();
+    restoreDisk();
     expect(response.statusCode).toBe(200);
     const results = response.json<BatchResult>().results;
     const accepted = results.filter((r) => r.decision === 'ACCEPT').map((r) => r.orderId).sort();

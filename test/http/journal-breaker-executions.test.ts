@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ExecutionEvent } from '../../src/domain/orders.js';
 import { EXECUTION_SLICE } from '../../src/http/routes/executions.js';
 import { testApp } from '../support/app-fixtures.js';
-import { ENOSPC, fileHandlePrototype } from '../support/disk-faults.js';
+import { fillDiskAfter } from '../support/disk-faults.js';
 import { anOrder, call, expectProblem } from './http-helpers.js';
 import type { TestApp } from './http-helpers.js';
 
@@ -34,15 +34,9 @@ describe('fsync: executions in slices across a journal failure', () => {
     for (const orderId of ids) expect((await call(app.server, 'POST', '/v1/checks', 'gateway', anOrder({ orderId, quantity: 1 }))).statusCode).toBe(200);
     const events: ExecutionEvent[] = ids.map((orderId) => ({ type: 'FILL', accountId: 'ACC-1', orderId, quantity: 1, price: 100 }));
     // The first journal write from here on (the first slice's records) succeeds, every later one fails.
-    const proto = await fileHandlePrototype();
-    const write = proto.write;
-    let writes = 0;
-    const spy = vi.spyOn(proto, 'write').mockImplementation(function (this: unknown, ...args: unknown[]) {
-      if (writes++ === 0) return write.apply(this, args as [unknown]);
-      return Promise.reject(ENOSPC());
-    });
+    const restoreDisk = await fillDiskAfter(1);
     const response = await call(app.server, 'POST', '/v1/executions', 'gateway', { events });
-    spy.mockRestore();
+    restoreDisk();
     const problem = expectProblem(response, 503);
     expect(problem.errors).toEqual([{ field: `events.${EXECUTION_SLICE}`, message: expect.any(String) as unknown }]);
     const unfilled = ids.slice(EXECUTION_SLICE);

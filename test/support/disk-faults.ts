@@ -27,3 +27,18 @@ export async function fillDisk(): Promise<() => void> {
   const spy = vi.spyOn(await fileHandlePrototype(), 'write').mockRejectedValue(ENOSPC());
   return () => spy.mockRestore();
 }
+
+/**
+ * A disk that fills up after `writes` more file writes: those succeed, every later one fails with
+ * ENOSPC until the returned function is called.
+ */
+export async function fillDiskAfter(writes: number): Promise<() => void> {
+  const proto = await fileHandlePrototype();
+  const write = proto.write;
+  let left = writes;
+  const spy = vi.spyOn(proto, 'write').mockImplementation(function (this: unknown, ...args: unknown[]) {
+    if (left-- > 0) return write.apply(this, args as [unknown]);
+    return Promise.reject(ENOSPC());
+  });
+  return () => spy.mockRestore();
+}
