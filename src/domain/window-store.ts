@@ -42,13 +42,25 @@ export function windowStoreFor(kind: string, per: Aggregation, maxEntries: numbe
  */
 const WINDOW_KEYS_PER_SHARD = 32_768;
 
-/** Drops rings with no entry after `cutoff`, oldest push first, stopping at the first still counting or at `budget`. */
-function sweepInPushOrder(pushOrder: PushOrder, cutoff: number, budget: number, remove: (ring: TimeRing) => void): number {
+/**
+ * Drops rings with no entry after `cutoff`, oldest push first, stopping at the first still
+ * counting, having looked at `budget` rings at most. A ring stamped later than the sweep's own
+ * time (`cutoff + windowMs`: the wall clock has stepped back since) would hold back every ring
+ * made after it for as long as the step: it goes to the newest end and the walk goes on. Both
+ * read only the rings' entries and the sweep's time, so a replay of the sweep does the same.
+ */
+function sweepInPushOrder(pushOrder: PushOrder, cutoff: number, windowMs: number, budget: number, remove: (ring: TimeRing) => void): number {
   let dropped = 0;
-  for (let ring = pushOrder.oldest; ring !== undefined && dropped < budget; ring = pushOrder.oldest) {
-    if (ring.countAfter(cutoff) !== 0) break;
-    remove(ring);
-    dropped++;
+  let firstMoved: TimeRing | undefined;
+  for (let looked = 0, ring = pushOrder.oldest; ring !== undefined && looked < budget && ring !== firstMoved; looked++, ring = pushOrder.oldest) {
+    if (ring.countAfter(cutoff) === 0) {
+      remove(ring);
+      dropped++;
+      continue;
+    }
+    if (!(ring.newest > cutoff + windowMs)) break;
+    pushOrder.touch(ring);
+    firstMoved ??= ring;
   }
   return dropped;
 }
@@ -72,7 +84,7 @@ export class KeyedWindows implements WindowStore {
   constructor(
     private readonly per: Aggregation,
     private readonly maxEntries: number,
-    windowMs: number,
+    private readonly windowMs: number,
   ) {
     this.pushOrder = new PushOrder(windowMs / 2);
   }
@@ -95,7 +107,7 @@ export class KeyedWindows implements WindowStore {
   }
 
   sweep(cutoff: number, budget: number): number {
-    return sweepInPushOrder(this.pushOrder, cutoff, budget, (ring) => this.remove(ring as KeyedRing));
+    return sweepInPushOrder(this.pushOrder, cutoff, this.windowMs, budget, (ring) => this.remove(ring as KeyedRing));
   }
 
   *entries(): Iterable<readonly [string, TimeRing]> {
@@ -172,7 +184,7 @@ export class SignatureWindows implements WindowStore {
   constructor(
     private readonly per: Aggregation,
     private readonly maxEntries: number,
-    windowMs: number,
+    private readonly windowMs: number,
   ) {
     this.pushOrder = new PushOrder(windowMs / 2);
   }
@@ -203,7 +215,7 @@ export class SignatureWindows implements WindowStore {
   }
 
   sweep(cutoff: number, budget: number): number {
-    return sweepInPushOrder(this.pushOrder, cutoff, budget, (ring) => this.remove(ring as SignatureRing));
+    return sweepInPushOrder(this.pushOrder, cutoff, this.windowMs, budget, (ring) => this.remove(ring as SignatureRing));
   }
 
   *entries(): Iterable<readonly [string, TimeRing]> {

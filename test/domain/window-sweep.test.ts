@@ -21,11 +21,22 @@ describe.each(stores())('%s sweep', (_, make) => {
   it('visits only the keys it drops and the first one still counting, however many it holds', () => {
     const store = make();
     for (let i = 0; i < 3; i++) store.create(keyed(i)).push(i);
-    for (let i = 3; i < 10_000; i++) store.create(keyed(i)).push(1_000 + i);
+    // Still counting at the sweep's time (cutoff 500 of a 1 ms window: 501), not stamped past it.
+    for (let i = 3; i < 10_000; i++) store.create(keyed(i)).push(501);
     const visits = vi.spyOn(TimeRing.prototype, 'countAfter');
     expect(store.sweep(500, Number.POSITIVE_INFINITY)).toBe(3);
     expect(visits).toHaveBeenCalledTimes(4);
     expect(store.size).toBe(9_997);
+  });
+
+  it('moves rings stamped past the sweep\'s time to the newest end once each, and drops the empty ones behind them', () => {
+    const store = make();
+    store.create(keyed(1)).push(900);
+    store.create(keyed(2)).push(1);
+    store.create(keyed(3)).push(950);
+    // Sweep time 101 (cutoff 100, a 1 ms window): ACC-1 and ACC-3 are stamped past it, ACC-2 is empty.
+    expect(store.sweep(100, Number.POSITIVE_INFINITY)).toBe(1);
+    expect(names(store)).toEqual(['ACC-1', 'ACC-3']);
   });
 
   it('drops at most its budget, oldest push first, and the rest on the next sweeps', () => {
@@ -112,6 +123,24 @@ describe('engine sweep', () => {
     expect(replayed.captureState().windows).toEqual(engine.captureState().windows);
     expect(engine.sweep()).toBe(false);
     expect(dupWindows().size).toBe(0);
+  });
+
+  it('is not held back by a ring stamped while the wall clock ran ahead: later keys still go, and new ones find room', () => {
+    const clock = new FakeClock();
+    const capacity = { ...testConfig().capacity, maxWindowKeys: 100, maxOpenOrders: 10_000 };
+    const engine = new LimitEngine(testConfig({ capacity }), clock, [dup]);
+    const windows = () => engine.book.byId.get('dup')!.windows;
+    // The wall clock runs a minute ahead for one order, then NTP steps it back.
+    clock.wall += 60_000;
+    expect(engine.checkOrder(order({ quantity: 1 })).decision).toBe('ACCEPT');
+    clock.wall -= 60_000;
+    let quantity = 2;
+    for (let second = 0; second < 3; second++) {
+      for (let i = 0; i < 99; i++) expect(engine.checkOrder(order({ quantity: quantity++ })).decision).toBe('ACCEPT');
+      clock.advance(1_001);
+      while (engine.sweep());
+      expect(windows().size, `second ${second}`).toBe(1);
+    }
   });
 
   it('says nothing more is due when the keys due fit in one sweep', () => {
