@@ -1,11 +1,12 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { Severity } from '../../domain/enums.js';
-import type { Page, ViolationFilter, ViolationNotice } from '../../domain/violation-book.js';
+import type { Page, ViolationFilter } from '../../domain/violation-book.js';
 import { ProblemError } from '../problems.js';
 import { jsonSchemaOf } from '../json-schema.js';
 import { perToken } from '../plugins/rate-limit.js';
 import { ActiveViolationPageSchema, DEFAULT_PAGE_SIZE, NoQuerySchema, ViolationPageSchema, ViolationQuerySchema } from '../schemas.js';
+import { NoticeEncoder, ViolationStream } from '../violation-stream.js';
 import type { RouteDeps } from './deps.js';
 
 /** A slow stream client may buffer this much before it is dropped: memory stays bounded. */
@@ -48,6 +49,7 @@ const pageBody = <T>(page: Page<T>): { items: T[]; nextCursor: string | null } =
 export function violationRoutes(app: FastifyInstance, { engine, config, clock }: RouteDeps): void {
   const rateLimit = perToken(config.rateLimit);
   const streams = new Set<ServerResponse>();
+  const encoder = new NoticeEncoder();
   const querystring = jsonSchemaOf(ViolationQuerySchema);
 
   app.get(
@@ -90,15 +92,7 @@ export function violationRoutes(app: FastifyInstance, { engine, config, clock }:
         reply.hijack();
         return;
       }
-      const send = (notice: ViolationNotice): void => {
-        if (raw.writableLength > MAX_STREAM_BUFFER_BYTES) {
-          raw.destroy();
-          return;
-        }
-        const data = notice.type === 'violation' ? notice.event : { ...notice.violation, resolvedAt: notice.at };
-        raw.write(`event: ${notice.type}\ndata: ${JSON.stringify(data)}\n\n`);
-      };
-      const unsubscribe = engine.violations.subscribe(send);
+      const unsubscribe = engine.violations.subscribe(new ViolationStream(raw, encoder, MAX_STREAM_BUFFER_BYTES).send);
       reply.hijack();
       raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
       raw.write(': connected\n\n');
