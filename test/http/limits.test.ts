@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { CheckResult } from '../../src/domain/engine.js';
 import { anOrder, appPerTest, call, check, expectProblem, namesField } from './http-helpers.js';
 
@@ -8,6 +8,19 @@ const MAX_QTY = { id: 'max-qty', kind: 'order_quantity', thresholds: { warn: 500
 const VAR = { id: 'var', kind: 'value', per: 'account', thresholds: { warn: 10, hard: 20 }, actions: { HARD_BREACH: 'REDUCE_ONLY' } } as const;
 
 describe('reading the book', () => {
+  it('GET /v1/limits serialises a book once, however often it is read, and a changed book afresh', async () => {
+    const { server, engine } = await start();
+    const reads = () => call(server, 'GET', '/v1/limits', 'ops');
+    const first = await reads();
+    const definitions = vi.spyOn(engine.book, 'definitions', 'get');
+    expect((await reads()).body).toBe(first.body);
+    expect(definitions).not.toHaveBeenCalled();
+    expect((await call(server, 'PUT', '/v1/limits/tiny', 'admin', { id: 'tiny', kind: 'order_quantity', thresholds: { hard: 1 } })).statusCode).toBe(201);
+    const after = await reads();
+    expect(after.headers.etag).toBe('"2"');
+    expect(after.json<{ limits: { id: string }[] }>().limits.map((l) => l.id)).toContain('tiny');
+  });
+
   it('GET /v1/limits answers the version and every limit, with the version as ETag', async () => {
     const { server } = await start();
     const response = await call(server, 'GET', '/v1/limits', 'ops');
