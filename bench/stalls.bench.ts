@@ -1,0 +1,119 @@
+/**
+ * Event-loop stalls that grow with state (DESIGN §6: never blocked more than 10 ms): the one
+ * synchronous engine call each case makes, timed at N units of the state it scales with, on the
+ * production default config (capacities raised where N passes them). Run it on this build and
+ * on another checkout's (`--against DIR`, its dist-bench built) to compare, in turn per case.
+ *
+ *   npm run bench:stalls [-- --n 100000] [--reps 3] [--against ../before]
+ */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { LimitEngine } from '../src/domain/engine.js';
+import type { Order } from '../src/domain/orders.js';
+import { inapplicableLimits } from './limit-books.js';
+import { stringOption, wholeNumberOption } from './options.js';
+import { SimClock } from './sim-clock.js';
+import { collectGarbage } from './stats.js';
+
+type EngineClass = new (config: unknown, clock: SimClock, limits: readonly unknown[]) => LimitEngine;
+interface Build {
+  name: string;
+  Engine: EngineClass;
+  config: (capacity: Record<string, number>) => unknown;
+}
+
+const START = Date.UTC(2026, 10, 25, 14, 30);
+const TTL_MS = 86_400_000;
+const LATE_FILL_MS = 300_000;
+const BIG = { maxOpenOrders: 100_000_000, maxPositions: 100_000_000, maxSymbols: 10_000_000, maxWindowKeys: 10_000_000, maxActiveViolations: 10_000_000 };
+
+async function load(name: string, dist: string): Promise<Build> {
+  const at = (path: string): string => pathToFileURL(resolve(dist, path)).href;
+  const { LimitEngine: Engine } = (await import(at('src/domain/engine.js'))) as { LimitEngine: EngineClass };
+  const { AppConfigSchema } = (await import(at('src/config/schema.js'))) as { AppConfigSchema: { parse(input: unknown): unknown } };
+  const { engineConfigOf } = (await import(at('src/app.js'))) as { engineConfigOf: (config: unknown) => { capacity: Record<string, number> } };
+  const base = engineConfigOf(AppConfigSchema.parse({ schemaVersion: 1, storage: { durability: 'off' } }));
+  return { name, Engine, config: (capacity) => ({ ...base, capacity: { ...base.capacity, ...capacity } }) };
+}
+
+const order = (i: number, fields: Partial<Order> = {}): Order => ({
+  orderId: `O-${i}`,
+  accountId: `ACC-${i % 10_000}`,
+  strategyId: `S-${i % 50}`,
+  symbol: `SYM-${i % 100}`,
+  side: 'BUY',
+  quantity: 100,
+  price: 10,
+  orderType: 'LIMIT',
+  ...fields,
+});
+
+function timed(call: () => unknown): number {
+  const t0 = performance.now();
+  call();
+  return performance.now() - t0;
+}
+
+/** Each case builds its state untimed and returns the time of the one call that pays for it. */
+const CASES: Record<string, (build: Build, n: number) => number> = {
+  'sweep, N live rate keys': ({ Engine, config }, n) => {
+    const clock = new SimClock(START);
+    const engine = new Engine(config(BIG), clock, [{ id: 'r', kind: 'order_rate', per: 'account', windowMs: 60_000, thresholds: { hard: 1_000 } }]);
+    for (let i = 0; i < n; i++) engine.checkOrder(order(i, { accountId: `ACC-${i}` }));
+    clock.advance(100);
+    return timed(() => engine.sweep());
+  },
+  'sweep, N duplicate keys ageing out together': ({ Engine, config }, n) => {
+    const clock = new SimClock(START);
+    const engine = new Engine(config(BIG), clock, [{ id: 'd', kind: 'duplicate_order', windowMs: 1_000, thresholds: { hard: 5 } }]);
+    for (let i = 0; i < n; i++) engine.checkOrder(order(i, { accountId: `ACC-${i % 1_000}`, quantity: 100 + i }));
+    clock.advance(2_000);
+    return timed(() => engine.sweep());
+  },
+  'check finding N idle orders due to expire': ({ Engine, config }, n) => {
+    const clock = new SimClock(START);
+    const engine = new Engine(config(BIG), clock, []);
+    for (let i = 0; i < n; i++) engine.checkOrder(order(i));
+    clock.advance(TTL_MS + 1);
+    return timed(() => engine.checkOrder(order(n + 1)));
+  },
+  'check finding N closed orders to forget': ({ Engine, config }, n) => {
+    const clock = new SimClock(START);
+    const engine = new Engine(config(BIG), clock, []);
+    for (let i = 0; i < n; i++) engine.checkOrder(order(i));
+    for (let from = 0; from < n; from += 10_000) {
+      const upTo = Math.min(n, from + 10_000);
+      engine.applyExecutions(Array.from({ length: upTo - from }, (_, k) => ({ type: 'CANCEL' as const, accountId: `ACC-${(from + k) % 10_000}`, orderId: `O-${from + k}` })));
+    }
+    clock.advance(LATE_FILL_MS + 1);
+    return timed(() => engine.checkOrder(order(n + 1, { accountId: 'Y' })));
+  },
+  'PUT of one limit in a book of N/10': ({ Engine, config }, n) => {
+    const engine = new Engine(config(BIG), new SimClock(START), inapplicableLimits(Math.floor(n / 10)));
+    engine.recordEventsTo((event) => JSON.stringify(event));
+    return timed(() => engine.upsertLimit({ id: 'new', kind: 'order_quantity', thresholds: { hard: 5 } }));
+  },
+};
+
+async function main(): Promise<void> {
+  const n = wholeNumberOption('n', 100_000);
+  const reps = wholeNumberOption('reps', 3);
+  const against = process.argv.includes('--against') ? stringOption('against') : undefined;
+  const builds = [await load('this', resolve(import.meta.dirname, '..'))];
+  if (against !== undefined) builds.push(await load('other', resolve(against, 'dist-bench')));
+  console.log(`stalls at N = ${n}, median of ${reps} (min-max), ms; node ${process.version}`);
+  for (const [name, run] of Object.entries(CASES)) {
+    const line = builds.map((build) => {
+      const times: number[] = [];
+      for (let r = 0; r < reps; r++) {
+        collectGarbage();
+        times.push(run(build, n));
+      }
+      times.sort((a, b) => a - b);
+      return `${build.name} ${times[Math.floor(reps / 2)]!.toFixed(1)} (${times[0]!.toFixed(1)}-${times[reps - 1]!.toFixed(1)})`;
+    });
+    console.log(`${name.padEnd(46)} ${line.join('   ')}`);
+  }
+}
+
+await main();
