@@ -1,0 +1,75 @@
+/**
+ * The longest event-loop block while a batch of orders that each breach a warning is checked
+ * with violation streams (SSE) open: every breach is a notice to every stream. A 1 ms ticker
+ * measures the loop; the batch goes through `inject`, the streams are real HTTP clients. Run it
+ * on this build and on another checkout's (`--against DIR`, its dist-bench built).
+ *
+ *   npm run bench:stream-stall [-- --streams 64] [--orders 1000] [--against ../before]
+ */
+import { get } from 'node:http';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { stringOption, wholeNumberOption } from './options.js';
+
+interface AppModule {
+  buildApp: (config: unknown, options: { httpWarmUpRequests: number }) => Promise<{ server: FastifyInstance }>;
+}
+interface SchemaModule {
+  AppConfigSchema: { parse: (input: unknown) => unknown };
+}
+
+const REPS = 5;
+
+async function longestBlocks(dist: string, streams: number, orders: number): Promise<number[]> {
+  const at = (path: string): string => pathToFileURL(resolve(dist, path)).href;
+  const { buildApp } = (await import(at('src/app.js'))) as AppModule;
+  const { AppConfigSchema } = (await import(at('src/config/schema.js'))) as SchemaModule;
+  const config = AppConfigSchema.parse({
+    schemaVersion: 1,
+    storage: { durability: 'off' },
+    auth: { enabled: false },
+    rateLimit: { enabled: false },
+    server: { logLevel: 'silent', bodyLimitBytes: 8_388_608, maxBatchSize: 10_000, defaultDeadlineMs: 60_000 },
+    limits: [{ id: 'warn-qty', kind: 'order_quantity', per: 'account', thresholds: { warn: 1, hard: 1e9 } }],
+  });
+  const { server } = await buildApp(config, { httpWarmUpRequests: 20 });
+  const url = await server.listen({ host: '127.0.0.1', port: 0 });
+  for (let i = 0; i < streams; i++) get(`${url}/v1/violations/stream`, (response) => response.resume());
+  await new Promise((done) => setTimeout(done, 500));
+  const blocks: number[] = [];
+  for (let rep = 0; rep < REPS; rep++) {
+    const batch = Array.from({ length: orders }, (_, i) => ({ orderId: `o-${rep}-${i}`, accountId: `A-${i}`, strategyId: 'S', symbol: 'X', side: 'BUY', quantity: 100, price: 10 }));
+    let last = performance.now();
+    let longest = 0;
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      longest = Math.max(longest, now - last);
+      last = now;
+    }, 1);
+    const response = await server.inject({ method: 'POST', url: '/v1/checks/batch', payload: { orders: batch } });
+    await new Promise((done) => setTimeout(done, 50));
+    clearInterval(ticker);
+    if (response.statusCode !== 200) throw new Error(`batch answered ${response.statusCode}: ${response.body.slice(0, 300)}`);
+    blocks.push(longest);
+  }
+  server.server.closeAllConnections();
+  await server.close();
+  return blocks.sort((a, b) => a - b);
+}
+
+async function main(): Promise<void> {
+  const streams = wholeNumberOption('streams', 64);
+  const orders = wholeNumberOption('orders', 1_000);
+  const against = process.argv.includes('--against') ? stringOption('against') : undefined;
+  const builds: [string, string][] = [['this', resolve(import.meta.dirname, '..')]];
+  if (against !== undefined) builds.push(['other', resolve(against, 'dist-bench')]);
+  console.log(`${streams} violation streams, batches of ${orders} orders each breaching a warning; longest event-loop block, ms, of ${REPS} batches`);
+  for (const [name, dist] of builds) {
+    const blocks = await longestBlocks(dist, streams, orders);
+    console.log(`${name.padEnd(6)} median ${blocks[Math.floor(REPS / 2)]!.toFixed(1)} (min ${blocks[0]!.toFixed(1)}, max ${blocks[REPS - 1]!.toFixed(1)})`);
+  }
+  process.exit(0);
+}
+
+await main();
