@@ -39,6 +39,8 @@ const PEAK_QUANTITY = 4;
 const PEAK_OPEN_BUY = 5;
 const PEAK_OPEN_SELL = 6;
 export const COLD_STRIDE = 7;
+/** Account or strategy groups a shard of the ledger's maps holds on average (a rebuild of ~5 ms). */
+const GROUPS_PER_SHARD = 65_536;
 
 /**
  * One symbol's exposure inside a group (an account, a strategy, or the whole firm). An account
@@ -570,8 +572,13 @@ export interface LedgerSnapshot {
  * and the firm. All mutation is synchronous; nothing here reads a clock or does I/O.
  */
 export class ExposureLedger {
-  readonly accounts = new Map<string, ExposureGroup>();
-  readonly strategies = new Map<string, ExposureGroup>();
+  /**
+   * Sharded past GROUPS_PER_SHARD: accounts are pruned when flat with nothing open and come back
+   * with their next order, and a retail book's hundreds of thousands of them would rebuild one
+   * Map in a single step. Below that a single shard: a check pays two hot loads, no hashing.
+   */
+  readonly accounts = new ShardedMap<string, ExposureGroup>(GROUPS_PER_SHARD);
+  readonly strategies = new ShardedMap<string, ExposureGroup>(GROUPS_PER_SHARD);
   readonly firm = new ExposureGroup('firm', FIRM_LEVEL);
   readonly markets = new Map<string, SymbolMarket>();
   /** Open orders in order of last activity, oldest first: expiry sweeps from the front. */
@@ -1054,7 +1061,7 @@ export class ExposureLedger {
     return exposure;
   }
 
-  pruneIfEmpty(exposure: Exposure, family: Map<string, ExposureGroup> | undefined): void {
+  pruneIfEmpty(exposure: Exposure, family: ShardedMap<string, ExposureGroup> | undefined): void {
     if (!exposure.isEmpty) return;
     const group = exposure.group;
     if (group.bySymbol.get(exposure.market.symbol) !== exposure) return;
@@ -1088,7 +1095,7 @@ function captureGroup(group: ExposureGroup): GroupSnapshot {
   };
 }
 
-function groupIn(family: Map<string, ExposureGroup>, id: string, level: Level): ExposureGroup {
+function groupIn(family: ShardedMap<string, ExposureGroup>, id: string, level: Level): ExposureGroup {
   let group = family.get(id);
   if (group === undefined) {
     group = new ExposureGroup(id, level);
@@ -1219,7 +1226,7 @@ function addAccountChange(exposure: Exposure, dPosition: number, dCost: number, 
 /** Relative size of a flat level's leftover basis that is rounding, not money. */
 const FLAT_COST_DUST = 1e-12;
 
-function flatten(exposure: Exposure, family: Map<string, ExposureGroup> | undefined, ledger: ExposureLedger): void {
+function flatten(exposure: Exposure, family: ShardedMap<string, ExposureGroup> | undefined, ledger: ExposureLedger): void {
   exposure.position = 0;
   exposure.avgCost = 0;
   exposure.flatCost = 0;

@@ -143,6 +143,19 @@ describe('exposure ledger: fills and releases', () => {
     expect(accountExposure(engine)?.position).toBe(10);
   });
 
+  it('keeps more accounts than one map shard holds, each found by its orders', () => {
+    const accounts = 70_000;
+    const { engine } = makeEngine([{ id: 'pos', kind: 'position', thresholds: { hard: 150 } }], { capacity: { ...testConfig().capacity, maxPositions: 100_000 } });
+    for (let from = 0; from < accounts; from += 10_000) {
+      engine.applyPositions(Array.from({ length: 10_000 }, (_, i) => ({ accountId: `ACC-${from + i}`, symbol: 'AAPL', quantity: 100, avgPrice: 10 })), false);
+    }
+    expect([engine.ledger.accounts.size, engine.ledger.accounts.shardCount > 1]).toEqual([accounts, true]);
+    for (const i of [0, 33_333, 69_999]) {
+      expect(engine.checkOrder(order({ accountId: `ACC-${i}`, quantity: 50 })).decision).toBe('ACCEPT');
+      expect(engine.checkOrder(order({ accountId: `ACC-${i}`, quantity: 1 })).decision).toBe('REJECT');
+    }
+  });
+
   it('finds every order of an account holding more open and closed orders than one map shard, by id', () => {
     const count = KEYS_PER_SHARD * 2 + 1;
     const { engine } = makeEngine([], { capacity: { ...testConfig().capacity, maxOpenOrders: 3 * count } });
