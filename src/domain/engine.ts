@@ -513,10 +513,15 @@ export class LimitEngine {
     return this.ledger.release(event.accountId, event.orderId, now) ? 'applied' : 'unknown_order';
   }
 
+  /** Refused (a CapacityError, nothing changed) if the rows need more new positions or symbols than capacity allows. */
   applyPositions(rows: readonly PositionRow[], replace: boolean): void {
-    this.ensureSymbolRoom(rows.map((r) => r.symbol));
     this.ledger.applyPositions(rows, replace);
     this.emit({ type: 'positions', at: this.clock.now(), rows: [...rows], replace });
+  }
+
+  /** Why applying `rows` would be refused for capacity, or undefined if they fit; changes nothing. */
+  positionsOverflow(rows: readonly PositionRow[]): CapacityError | undefined {
+    return this.ledger.positionsOverflow(rows);
   }
 
   setReferencePrices(prices: readonly ReferencePrice[]): void {

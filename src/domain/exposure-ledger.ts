@@ -790,15 +790,31 @@ export class ExposureLedger {
 
   /** Start-of-day (or intraday) position snapshot; `replace` flattens everything not listed. */
   applyPositions(rows: readonly PositionRow[], replace: boolean): void {
-    const newPairs = new Set<string>();
-    for (const row of rows) {
-      if (this.accounts.get(row.accountId)?.bySymbol.has(row.symbol) !== true) newPairs.add(row.accountId + '|' + row.symbol);
-    }
-    if (this.accountExposureCount + newPairs.size > this.capacity.maxPositions) {
-      throw new CapacityError(`positions: ${newPairs.size} new account/symbol pairs exceed maxPositions ${this.capacity.maxPositions}`);
-    }
+    const overflow = this.positionsOverflow(rows);
+    if (overflow !== undefined) throw overflow;
     if (replace) this.flattenAll();
     for (const row of rows) this.setPosition(row);
+  }
+
+  /**
+   * Why `rows` would not fit (the error applying them would throw before changing anything), or
+   * undefined if they would: each new symbol and each new account/symbol pair counts once,
+   * however many rows name it. Lets a caller that applies rows in parts refuse them all up front.
+   */
+  positionsOverflow(rows: readonly PositionRow[]): CapacityError | undefined {
+    const newSymbols = new Set<string>();
+    const newPairs = new Set<string>();
+    for (const row of rows) {
+      if (!this.markets.has(row.symbol)) newSymbols.add(row.symbol);
+      if (this.accounts.get(row.accountId)?.bySymbol.has(row.symbol) !== true) newPairs.add(row.accountId + '|' + row.symbol);
+    }
+    if (this.markets.size + newSymbols.size > this.capacity.maxSymbols) {
+      return new CapacityError(`symbols: ${newSymbols.size} new symbols exceed maxSymbols ${this.capacity.maxSymbols}`);
+    }
+    if (this.accountExposureCount + newPairs.size > this.capacity.maxPositions) {
+      return new CapacityError(`positions: ${newPairs.size} new account/symbol pairs exceed maxPositions ${this.capacity.maxPositions}`);
+    }
+    return undefined;
   }
 
   /** New trading day: realized P&L restarts at every level; positions and average costs stay. */

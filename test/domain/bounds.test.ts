@@ -59,6 +59,20 @@ describe('bounds: open orders, positions and symbols', () => {
     expect([accountExposure(engine)?.position, engine.ledger.positionCount]).toEqual([10, 1]);
   });
 
+  it('tells whether position rows fit, counting each new pair and symbol once, without changing anything', () => {
+    const { engine } = withCapacity([], { maxPositions: 3, maxSymbols: 2 });
+    engine.applyPositions([{ accountId: 'ACC-1', symbol: 'AAPL', quantity: 10, avgPrice: 1 }], false);
+    const row = (accountId: string, symbol: string) => ({ accountId, symbol, quantity: 5, avgPrice: 1 });
+    // Two new pairs (one named twice) and one new symbol (named three times): they fit exactly.
+    const fits = [row('ACC-1', 'AAPL'), row('ACC-1', 'MSFT'), row('ACC-1', 'MSFT'), row('ACC-2', 'MSFT')];
+    expect(engine.positionsOverflow(fits)).toBeUndefined();
+    expect(engine.positionsOverflow([...fits, row('ACC-2', 'AAPL')])?.message).toMatch(/^positions: 3 new account\/symbol pairs exceed maxPositions 3/);
+    expect(engine.positionsOverflow([...fits, row('ACC-3', 'IBM')])?.message).toMatch(/^symbols: 2 new symbols exceed maxSymbols 2/);
+    expect([engine.ledger.positionCount, engine.ledger.markets.size, accountExposure(engine)?.position]).toEqual([1, 1, 10]);
+    engine.applyPositions(fits, false);
+    expect(engine.ledger.positionCount).toBe(3);
+  });
+
   it('rejects an order in a new symbol beyond maxSymbols', () => {
     const { engine } = withCapacity([], { maxSymbols: 2 });
     setReference(engine, { AAPL: 1, MSFT: 1 });
