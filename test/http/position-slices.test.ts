@@ -1,0 +1,143 @@
+import { describe, expect, it, vi } from 'vitest';
+import type { LimitEngine } from '../../src/domain/engine.js';
+import type { PositionRow } from '../../src/domain/orders.js';
+import { POSITION_SLICE } from '../../src/http/routes/positions.js';
+import { SLICED_PARSE_CHARS } from '../../src/http/sliced-body.js';
+import { VALIDATION_SLICE } from '../../src/http/body-validation.js';
+import { bearer } from '../support/app-fixtures.js';
+import { appPerTest, call, expectProblem, namesField } from './http-helpers.js';
+import type { TestApp } from './http-helpers.js';
+
+const start = appPerTest();
+const ACCOUNTS = 40;
+const SYMBOLS = 150;
+/** Distinct account/symbol pairs the rows name (each about ten times, in different slices). */
+const PAIRS = 600;
+const ROWS = 6_000;
+
+/** Rows restating the same pairs slice after slice (the last one wins), some flat, some without a strategy. */
+function rows(): PositionRow[] {
+  return Array.from({ length: ROWS }, (_, i) => ({
+    accountId: `ACC-X${i % ACCOUNTS}`,
+    ...(i % 3 === 0 ? {} : { strategyId: `S${i % 5}` }),
+    symbol: `SYM${i % SYMBOLS}`,
+    quantity: i % 11 === 0 ? 0 : (i % 2 === 0 ? 1 : -1) * (i + 1),
+    avgPrice: 100 + (i % 13),
+  }));
+}
+
+/** Positions held before the body: a hundred of the pairs it restates. */
+function holdPositions(engine: LimitEngine): void {
+  engine.applyPositions(rows().slice(0, 100).map((row) => ({ ...row, quantity: 7, avgPrice: 90 })), false);
+}
+
+/** Everything the ledger holds, positions at every level included. */
+const ledgerOf = (app: TestApp) => JSON.stringify(app.engine.ledger.capture());
+
+const put = (app: TestApp, payload: string) =>
+  app.server.inject({ method: 'PUT', url: '/v1/positions', headers: { ...bearer('gateway'), 'content-type': 'application/json' }, payload });
+
+describe('a large positions body is read, validated and merged in slices', () => {
+  it('changes state as the engine applying all its rows in one go does', async () => {
+    const text = JSON.stringify({ positions: rows() });
+    expect(text.length).toBeGreaterThan(SLICED_PARSE_CHARS);
+    expect(ROWS).toBeGreaterThan(5 * Math.max(POSITION_SLICE, VALIDATION_SLICE));
+    const oneGo = await start();
+    holdPositions(oneGo.engine);
+    oneGo.engine.applyPositions(rows(), false);
+    const expected = ledgerOf(oneGo);
+    await oneGo.server.close();
+
+    const app = await start();
+    holdPositions(app.engine);
+    const response = await put(app, text);
+    expect(response.statusCode, response.body).toBe(200);
+    expect(response.json()).toEqual({ applied: ROWS, replaced: false });
+    expect(ledgerOf(app)).toEqual(expected);
+  });
+
+  it('refuses a body with a bad row deep inside as a 400 naming its field, having applied none of it', async () => {
+    const app = await start();
+    holdPositions(app.engine);
+    const before = ledgerOf(app);
+    const positions: unknown[] = rows();
+    const bad = ROWS - 10;
+    positions[bad] = { ...rows()[bad], avgPrice: -1 };
+    const problem = expectProblem(await put(app, JSON.stringify({ positions })), 400);
+    expect(namesField(problem, `positions.${bad}.avgPrice`), JSON.stringify(problem)).toBe(true);
+    expect(ledgerOf(app)).toEqual(before);
+  });
+
+  it.each([
+    { table: 'maxPositions', capacity: { maxPositions: PAIRS }, late: { accountId: 'ACC-NEW', symbol: 'SYM0' }, detail: /^positions: 501 new account\/symbol pairs exceed maxPositions 600/ },
+    { table: 'maxSymbols', capacity: { maxSymbols: SYMBOLS }, late: { accountId: 'ACC-X0', symbol: 'SYM-NEW' }, detail: /^symbols: 51 new symbols exceed maxSymbols 150/ },
+  ])('refuses up front a body over $table by its last row, having applied none of it', async ({ capacity, late, detail }) => {
+    const app = await start({ capacity });
+    holdPositions(app.engine);
+    const before = ledgerOf(app);
+    const positions = [...rows(), { ...late, quantity: 1, avgPrice: 1 }];
+    const problem = expectProblem(await put(app, JSON.stringify({ positions })), 507);
+    expect(problem.detail).toMatch(detail);
+    expect(problem.errors).toBeUndefined();
+    expect(ledgerOf(app)).toEqual(before);
+  });
+
+  it('lets other requests in while it reads a body that turns out not to be JSON, then refuses it as malformed', async () => {
+    const app = await start();
+    const before = ledgerOf(app);
+    const answered: string[] = [];
+    // Broken at the very end: a whole parse would hold the event loop for all of it first.
+    const positions = put(app, `${JSON.stringify({ positions: rows() }).slice(0, -2)},]}`).then((response) => {
+      answered.push('positions');
+      return response;
+    });
+    const probe = new Promise((resolve) => setTimeout(resolve, 0))
+      .then(() => app.server.inject({ method: 'GET', url: '/healthz' }))
+      .then(() => answered.push('health'));
+    const [response] = await Promise.all([positions, probe]);
+    expect(answered).toEqual(['health', 'positions']);
+    expect(expectProblem(response, 400).type).toBe('/problems/malformed-json');
+    expect(ledgerOf(app)).toEqual(before);
+  });
+
+  it('lets other requests in between the slices it applies', async () => {
+    const app = await start();
+    const answered: string[] = [];
+    const apply = app.engine.applyPositions.bind(app.engine);
+    let probe: Promise<unknown> | undefined;
+    vi.spyOn(app.engine, 'applyPositions').mockImplementation((slice, replace) => {
+      answered.push('slice');
+      // Issued as the first slice is applied: it must not wait for the last.
+      probe ??= call(app.server, 'GET', '/v1/accounts/ACC-X0/exposure', 'ops').then((response) => {
+        expect(response.statusCode).toBe(200);
+        answered.push('probe');
+      });
+      apply(slice, replace);
+    });
+    const response = await put(app, JSON.stringify({ positions: rows() }));
+    answered.push('positions');
+    await probe;
+    expect(response.statusCode, response.body).toBe(200);
+    const slices = Math.ceil(ROWS / POSITION_SLICE);
+    expect(answered.filter((a) => a === 'slice')).toHaveLength(slices);
+    // The probe answered while later slices were still to be applied.
+    expect(answered.indexOf('probe')).toBeLessThan(slices - 1);
+  });
+
+  it('applies a large replace in one go, after validating it in slices', async () => {
+    const oneGo = await start();
+    holdPositions(oneGo.engine);
+    oneGo.engine.applyPositions(rows(), true);
+    const expected = ledgerOf(oneGo);
+    await oneGo.server.close();
+
+    const app = await start();
+    holdPositions(app.engine);
+    const applied = vi.spyOn(app.engine, 'applyPositions');
+    const response = await put(app, JSON.stringify({ positions: rows(), replace: true }));
+    expect(response.statusCode, response.body).toBe(200);
+    expect(response.json()).toEqual({ applied: ROWS, replaced: true });
+    expect(applied).toHaveBeenCalledTimes(1);
+    expect(ledgerOf(app)).toEqual(expected);
+  });
+});
