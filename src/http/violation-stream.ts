@@ -35,7 +35,10 @@ export class NoticeEncoder {
  */
 export class ViolationStream {
   private pending: string[] = [];
+  /** Characters held in `pending`: with what the socket holds, what the client has yet to read. */
+  private pendingChars = 0;
   private isScheduled = false;
+  private isDropped = false;
 
   constructor(
     private readonly sink: StreamSink,
@@ -44,7 +47,16 @@ export class ViolationStream {
   ) {}
 
   readonly send = (notice: ViolationNotice): void => {
-    this.pending.push(this.encoder.encode(notice));
+    if (this.isDropped) return;
+    const text = this.encoder.encode(notice);
+    // Checked as each notice is held, not at the write: one step can make 100,000 of them (a
+    // limit deleted with its violations), and a stuck client must not hold them all.
+    this.pendingChars += text.length;
+    if (this.sink.writableLength + this.pendingChars > this.maxBufferedBytes) {
+      this.drop();
+      return;
+    }
+    this.pending.push(text);
     if (this.isScheduled) return;
     this.isScheduled = true;
     setImmediate(() => this.flush());
@@ -54,11 +66,15 @@ export class ViolationStream {
     this.isScheduled = false;
     const chunk = this.pending.join('');
     this.pending = [];
-    if (this.sink.destroyed) return;
-    if (this.sink.writableLength > this.maxBufferedBytes) {
-      this.sink.destroy();
-      return;
-    }
+    this.pendingChars = 0;
+    if (this.isDropped || this.sink.destroyed) return;
     this.sink.write(chunk);
+  }
+
+  private drop(): void {
+    this.isDropped = true;
+    this.pending = [];
+    this.pendingChars = 0;
+    this.sink.destroy();
   }
 }

@@ -45,6 +45,15 @@ describe('violation streams', () => {
     expect(new Set(sinks.map((sink) => sink.writes.join()))).toHaveProperty('size', 1);
   });
 
+  it('drop a client that stops reading as soon as what it has yet to read passes the bound, however many notices one step makes', async () => {
+    const sink = new FakeSink();
+    const stream = new ViolationStream(sink, new NoticeEncoder(), 1024);
+    for (let at = 0; at < 20_000; at++) stream.send(resolved(at));
+    expect(sink.destroyed).toBe(true);
+    await nextTurn();
+    expect(sink.writes).toEqual([]);
+  });
+
   it('drop a client that has not read what it was sent, and write nothing to a closed one', async () => {
     const slow = new FakeSink();
     slow.writableLength = 2048;
