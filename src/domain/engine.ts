@@ -122,7 +122,18 @@ export interface BatchReservation {
 export interface CountedWindow {
   limitId: string;
   isNew: boolean;
+  /**
+   * The window's shape when counted: a limit replaced with another kind, aggregation or length
+   * gets a new store, whose entries are other orders' (absent in older snapshots).
+   */
+  kind?: string;
+  per?: string;
+  windowMs?: number;
 }
+
+/** Whether `limit` still counts in the store an atomic batch's order was counted in. */
+const countsInSameStore = (limit: { kind: string; per: string; windowMs: number }, counted: CountedWindow): boolean =>
+  counted.windowMs === undefined || (limit.windowMs === counted.windowMs && limit.per === counted.per && limit.kind === counted.kind);
 
 /** A batch in progress: see LimitEngine.beginBatch. */
 export class BatchRun {
@@ -375,7 +386,7 @@ export class LimitEngine {
       const found = ctx.windowRings[i];
       // Not found at the check, so not there now: nothing runs between the check and this.
       (found ?? owner.windows.create(order)).push(now);
-      windows?.push({ limitId: owner.id, isNew: found === undefined });
+      windows?.push({ limitId: owner.id, isNew: found === undefined, kind: owner.kind, per: owner.per, windowMs: owner.windowMs });
     }
     // Journalled at once, an atomic batch's too: a batch checked in slices lets other requests
     // run in between, and the journal must hold their changes in the order they were made.
@@ -446,13 +457,14 @@ export class LimitEngine {
   private takeBack(batch: string, { order, acceptedAt, windows }: BatchReservation, now: number): void {
     const open = this.ledger.openOrder(order.accountId, order.orderId);
     if (open !== undefined && open.batch === batch && open.acceptedAt === acceptedAt) this.ledger.unreserve(open);
-    for (const { limitId, isNew } of windows) {
-      const limit = this.currentBook.byId.get(limitId);
-      const ring = limit?.windows.find(order);
+    for (const counted of windows) {
+      const limit = this.currentBook.byId.get(counted.limitId);
+      if (limit === undefined || !countsInSameStore(limit, counted)) continue;
+      const ring = limit.windows.find(order);
       if (ring === undefined) continue;
-      ring.countAfter(now - limit!.windowMs);
+      ring.countAfter(now - limit.windowMs);
       ring.removeNewest(acceptedAt);
-      if (isNew && ring.size === 0) limit!.windows.drop(order, ring);
+      if (counted.isNew && ring.size === 0) limit.windows.drop(order, ring);
     }
   }
 
@@ -841,7 +853,7 @@ export class LimitEngine {
       if (limit.kind !== 'order_rate' && limit.kind !== 'duplicate_order') continue;
       const found = limit.windows.find(order);
       (found ?? limit.windows.create(order)).push(at);
-      windows.push({ limitId: limit.id, isNew: found === undefined });
+      windows.push({ limitId: limit.id, isNew: found === undefined, kind: limit.kind, per: limit.per, windowMs: limit.windowMs });
     }
     const open = this.ledger.reserve(order.orderId, order.accountId, order.strategyId, order.symbol, order.side, order.quantity, price, order.orderType === 'MARKET', at);
     if (batch === undefined) return;

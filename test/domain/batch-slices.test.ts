@@ -48,6 +48,19 @@ describe('batches in slices', () => {
     expect(windows.map(([, ring]) => ring.toArray())).toEqual([[clock.wall]]);
   });
 
+  it('takes nothing back from a window store its limit was given anew between slices (another length): those entries are other orders\'', () => {
+    const { engine } = makeEngine(LIMITS);
+    const run = engine.beginBatch([order({ orderId: 'a-1', quantity: 100 }), order({ orderId: 'a-2', quantity: 5_000 })], { atomic: true });
+    engine.advanceBatch(run, 1);
+    // The rate limit is redefined with another window: a new store; another order counts in it at the same millisecond.
+    engine.upsertLimit({ id: 'rate', kind: 'order_rate', per: 'strategy', windowMs: 30_000, thresholds: { hard: 1_000 } });
+    expect(engine.checkOrder(order({ orderId: 'other', quantity: 100 })).decision).toBe('ACCEPT');
+    engine.advanceBatch(run, 1);
+    expect(run.result.summary.accepted).toBe(0);
+    const ring = engine.book.byId.get('rate')!.windows.find(order({ quantity: 100 }));
+    expect(ring?.size).toBe(1);
+  });
+
   it('aborts a batch between slices: the rest rejected with the reason, an atomic one fully taken back', () => {
     const { engine } = makeEngine(LIMITS);
     const run = engine.beginBatch(Array.from({ length: 6 }, (_, i) => order({ orderId: `x-${i}`, quantity: 10 })), { atomic: true });
