@@ -153,7 +153,7 @@ export class ViolationBook {
     const byKey = this.activeFor(input.limitId);
     let active = byKey.get(input.key);
     if (active === undefined) {
-      if (this.recency.size >= this.options.maxActive) this.evictOldest();
+      if (this.recency.size >= this.options.maxActive) this.evictOldest(at);
       active = {
         violationId: `v-${this.nextViolation++}`,
         limitId: input.limitId,
@@ -422,12 +422,18 @@ export class ViolationBook {
     if (byLimit.length === 0) this.historyByLimit.delete(event.limitId);
   }
 
-  private evictOldest(): void {
+  /**
+   * The table is full (capacity.maxActiveViolations): the least recently updated violation
+   * leaves it. Subscribers are told it as resolved, since it has left the active set they
+   * mirror (else a stream client kept it for good); `evictedActive` counts these.
+   */
+  private evictOldest(at: number): void {
     const oldest = this.recency.oldest?.violation;
     if (oldest === undefined) return;
     this.activeByLimit.get(oldest.limitId)?.delete(oldest.key);
     this.recency.delete(oldest);
     this.evictedActive++;
+    this.notify({ type: 'resolved', violation: oldest, at });
   }
 
   private notify(notice: ViolationNotice): void {

@@ -277,6 +277,16 @@ describe('violation book: active pages', () => {
     expect(keysOf(book.activePage({ pageSize: 10 }))).toEqual(['c', 'a']);
     expect(book.evictedActive).toBe(1);
   });
+
+  it('tells subscribers a violation evicted at capacity as resolved, so what they mirror stays the active set', () => {
+    const book = newBook({ maxActive: 2 });
+    const told: string[] = [];
+    book.subscribe((notice) => told.push(notice.type === 'resolved' ? `resolved ${notice.violation.key}` : `violation ${notice.event.key}`));
+    breach(book, 1, { key: 'a' });
+    breach(book, 2, { key: 'b' });
+    breach(book, 3, { key: 'c' });
+    expect(told).toEqual(['violation a', 'violation b', 'resolved a', 'violation c']);
+  });
 });
 
 describe('violation book: history', () => {
