@@ -7,6 +7,19 @@ const start = appPerTest();
 const MAX_QTY = { id: 'max-qty', kind: 'order_quantity', thresholds: { warn: 500, hard: 1000 } } as const;
 const VAR = { id: 'var', kind: 'value', per: 'account', thresholds: { warn: 10, hard: 20 }, actions: { HARD_BREACH: 'REDUCE_ONLY' } } as const;
 
+describe('where a created limit is', () => {
+  it('answers a POST and a creating PUT with Location: the new limit; a replacing PUT with none', async () => {
+    const { server } = await start();
+    const posted = await call(server, 'POST', '/v1/limits', 'admin', { id: 'new-qty', kind: 'order_quantity', thresholds: { hard: 5 } });
+    expect([posted.statusCode, posted.headers.location]).toEqual([201, '/v1/limits/new-qty']);
+    expect((await call(server, 'GET', posted.headers.location as string, 'ops')).statusCode).toBe(200);
+    const created = await call(server, 'PUT', '/v1/limits/other', 'admin', { id: 'other', kind: 'order_quantity', thresholds: { hard: 5 } });
+    expect([created.statusCode, created.headers.location]).toEqual([201, '/v1/limits/other']);
+    const replaced = await call(server, 'PUT', '/v1/limits/other', 'admin', { id: 'other', kind: 'order_quantity', thresholds: { hard: 6 } });
+    expect([replaced.statusCode, replaced.headers.location]).toEqual([200, undefined]);
+  });
+});
+
 describe('reading the book', () => {
   it('GET /v1/limits serialises a book once, however often it is read, and a changed book afresh', async () => {
     const { server, engine } = await start();

@@ -63,6 +63,16 @@ const VERSION_HEADERS: ResponseHeaders = {
   },
 };
 
+/** Where a limit a write created can be read: RFC 9110 §10.2.2, else a client takes the collection as the new resource. */
+const locationHeader = (required: boolean): ResponseHeaders => ({
+  Location: {
+    description: required ? 'The created limit, as GET /v1/limits/{id}' : 'On 201 only: the created limit, as GET /v1/limits/{id}',
+    required,
+    schema: jsonSchemaOf(z.string()),
+  },
+});
+const limitPath = (id: string): string => `/v1/limits/${encodeURIComponent(id)}`;
+
 /** The limit book: ops read it, admins change it; a write of one limit compiles that limit alone, a new book is swapped in either way. */
 export function limitRoutes(app: FastifyInstance, { engine, config, store, telemetry }: RouteDeps): void {
   const rateLimit = perToken(config.rateLimit);
@@ -93,7 +103,7 @@ export function limitRoutes(app: FastifyInstance, { engine, config, store, telem
   app.post(
     '/v1/limits',
     {
-      schema: { summary: 'Add a limit', tags: ['limits'], querystring, body: jsonSchemaOf(LimitWriteSchema), response: { 201: limitResponse }, successHeaders: VERSION_HEADERS },
+      schema: { summary: 'Add a limit', tags: ['limits'], querystring, body: jsonSchemaOf(LimitWriteSchema), response: { 201: limitResponse }, successHeaders: { ...VERSION_HEADERS, ...locationHeader(true) } },
       config: { role: 'admin', rateLimit },
     },
     (request, reply) => {
@@ -102,7 +112,7 @@ export function limitRoutes(app: FastifyInstance, { engine, config, store, telem
       if (engine.book.byId.has(definition.id)) throw new ProblemError('conflict', `limit ${definition.id} exists: PUT /v1/limits/${definition.id} to change it`);
       assertWritable(store);
       const book = engine.upsertLimit(definition, expectedVersion(ifMatch));
-      return sendDurably(withVersion(reply, book).code(201), store, { version: book.version, limit: book.byId.get(definition.id)?.definition });
+      return sendDurably(withVersion(reply, book).code(201).header('location', limitPath(definition.id)), store, { version: book.version, limit: book.byId.get(definition.id)?.definition });
     },
   );
 
@@ -130,7 +140,7 @@ export function limitRoutes(app: FastifyInstance, { engine, config, store, telem
         querystring,
         body: jsonSchemaOf(LimitWriteSchema),
         response: { 200: limitResponse, 201: limitResponse },
-        successHeaders: VERSION_HEADERS,
+        successHeaders: { ...VERSION_HEADERS, ...locationHeader(false) },
       },
       config: { role: 'admin', rateLimit },
     },
@@ -141,6 +151,7 @@ export function limitRoutes(app: FastifyInstance, { engine, config, store, telem
       assertWritable(store);
       const isNew = !engine.book.byId.has(id);
       const book = engine.upsertLimit(definition, expectedVersion(ifMatchOf(request)));
+      if (isNew) reply.header('location', limitPath(id));
       return sendDurably(withVersion(reply, book).code(isNew ? 201 : 200), store, { version: book.version, limit: book.byId.get(id)?.definition });
     },
   );
