@@ -1,35 +1,21 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ExecutionEvent } from '../../src/domain/orders.js';
 import { EXECUTION_SLICE } from '../../src/http/routes/executions.js';
-import { testApp } from '../support/app-fixtures.js';
 import { fillDiskAfter } from '../support/disk-faults.js';
+import { fsyncApps } from '../support/fsync-apps.js';
 import { anOrder, call, expectProblem } from './http-helpers.js';
 import type { TestApp } from './http-helpers.js';
 
-const fsyncAppOn = (dataDir: string) =>
-  testApp({
-    server: { logLevel: 'info', defaultDeadlineMs: 60_000, maxBatchSize: 100 },
-    storage: { durability: 'fsync', dataDir, snapshotsIn: 'main', recoveryIntervalMs: 100 },
-  });
+const apps = fsyncApps();
 
 const EVENTS = EXECUTION_SLICE * 3;
 /** The open orders left, by id: an order stays open until it is fully filled. */
 const openIds = (app: TestApp) => [...app.engine.ledger.allOpenOrders()].map((o) => o.orderId).sort();
 
-const apps: TestApp[] = [];
-afterEach(async () => {
-  vi.restoreAllMocks();
-  for (const app of apps.splice(0)) await app.server.close().catch(() => undefined);
-});
-
 describe('fsync: executions in slices across a journal failure', () => {
   it('answers 503 naming the first event not applied, and only the events before it stand, now and after a restart', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'ulc-breaker-'));
-    const app = await fsyncAppOn(dataDir);
-    apps.push(app);
+    const dataDir = apps.newDataDir();
+    const app = await apps.open(dataDir);
     const ids = Array.from({ length: EVENTS }, (_, i) => `f-${String(i).padStart(5, '0')}`);
     for (const orderId of ids) expect((await call(app.server, 'POST', '/v1/checks', 'gateway', anOrder({ orderId, quantity: 1 }))).statusCode).toBe(200);
     const events: ExecutionEvent[] = ids.map((orderId) => ({ type: 'FILL', accountId: 'ACC-1', orderId, quantity: 1, price: 100 }));
@@ -41,8 +27,7 @@ describe('fsync: executions in slices across a journal failure', () => {
     expect(problem.errors).toEqual([{ field: `events.${EXECUTION_SLICE}`, message: expect.any(String) as unknown }]);
     const unfilled = ids.slice(EXECUTION_SLICE);
     await vi.waitFor(() => expect(app.store?.breakerState).toBe('closed'), { timeout: 5_000, interval: 5 });
-    const restarted = await fsyncAppOn(dataDir);
-    apps.push(restarted);
+    const restarted = await apps.open(dataDir);
     expect({ openNow: openIds(app), openAfterRestart: openIds(restarted) }).toEqual({ openNow: unfilled, openAfterRestart: unfilled });
   });
 });
