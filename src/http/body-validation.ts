@@ -2,6 +2,7 @@ import { Ajv } from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { preValidationHookHandler } from 'fastify';
 import type { JsonSchema } from './json-schema.js';
+import { nextTurn } from './next-turn.js';
 
 /**
  * Bodies are validated without type coercion ("5" is not a number) and unknown fields are
@@ -82,6 +83,12 @@ export class LargeBodyValidation {
    * Checks the items of a large body, a slice per `yieldTurn`, and rejects with the validation
    * error of the first invalid item; undefined for a body Fastify validated whole.
    */
+  /** Runs `apply` once the body's items are valid: at once for a body Fastify validated whole. */
+  afterItems<T>(body: object, apply: () => T): T | Promise<T> {
+    const validating = this.validateItems(body, nextTurn);
+    return validating === undefined ? apply() : validating.then(apply);
+  }
+
   validateItems(body: object, yieldTurn: () => Promise<void>): Promise<void> | undefined {
     if (!this.pending.has(body)) return undefined;
     this.pending.delete(body);

@@ -155,8 +155,7 @@ function batchRoute(app: FastifyInstance, { engine, config, telemetry, tracing, 
     },
     (request, reply) => {
       const body = request.body as BatchBody;
-      const validating = batchBody.validateItems(body, nextTurn);
-      return validating === undefined ? checkBatch(request, reply, body) : validating.then(() => checkBatch(request, reply, body));
+      return batchBody.afterItems(body, () => checkBatch(request, reply, body));
     },
   );
 }

@@ -5,7 +5,6 @@ import type { Telemetry } from '../../telemetry/metrics.js';
 import { LargeBodyValidation, newBodyAjv } from '../body-validation.js';
 import { assertWritable, sendDurably } from '../durable-reply.js';
 import { jsonSchemaOf } from '../json-schema.js';
-import { nextTurn } from '../next-turn.js';
 import { perToken } from '../plugins/rate-limit.js';
 import { ExecutionsRequestSchema, ExecutionsResponseSchema, NoQuerySchema } from '../schemas.js';
 import { parseLargeBodiesInSlices } from '../sliced-body.js';
@@ -63,8 +62,7 @@ function executionsRoute(app: FastifyInstance, { engine, config, store, telemetr
     },
     (request, reply) => {
       const { events } = request.body as { events: ExecutionEvent[] };
-      const validating = body.validateItems(request.body as object, nextTurn);
-      return validating === undefined ? apply(request, reply, events) : validating.then(() => apply(request, reply, events));
+      return body.afterItems(request.body as object, () => apply(request, reply, events));
     },
   );
 }

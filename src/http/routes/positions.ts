@@ -3,7 +3,6 @@ import type { PositionRow } from '../../domain/orders.js';
 import { LargeBodyValidation, newBodyAjv } from '../body-validation.js';
 import { assertWritable, sendDurably } from '../durable-reply.js';
 import { jsonSchemaOf } from '../json-schema.js';
-import { nextTurn } from '../next-turn.js';
 import { perToken } from '../plugins/rate-limit.js';
 import { NoQuerySchema, PositionsRequestSchema, PositionsResponseSchema } from '../schemas.js';
 import { parseLargeBodiesInSlices } from '../sliced-body.js';
@@ -66,8 +65,7 @@ function positionsRoute(app: FastifyInstance, { engine, config, store }: RouteDe
     },
     (request, reply) => {
       const rows = request.body as PositionsBody;
-      const validating = body.validateItems(rows, nextTurn);
-      return validating === undefined ? apply(reply, rows) : validating.then(() => apply(reply, rows));
+      return body.afterItems(rows, () => apply(reply, rows));
     },
   );
 }
