@@ -537,17 +537,10 @@ export class LimitEngine {
   }
 
   setReferencePrices(prices: readonly ReferencePrice[]): void {
-    this.ensureSymbolRoom(prices.map((p) => p.symbol));
+    const overflow = this.ledger.symbolsOverflow(prices.map((p) => p.symbol));
+    if (overflow !== undefined) throw overflow;
     const now = this.clock.now();
     for (const { symbol, price } of prices) this.ledger.setReferencePrice(symbol, price, now);
-  }
-
-  /** Checked before any change, so a request over capacity changes nothing. */
-  private ensureSymbolRoom(symbols: readonly string[]): void {
-    const fresh = new Set(symbols.filter((s) => !this.ledger.markets.has(s)));
-    if (this.ledger.markets.size + fresh.size > this.config.capacity.maxSymbols) {
-      throw new CapacityError(`symbols: ${fresh.size} new symbols exceed maxSymbols ${this.config.capacity.maxSymbols}`);
-    }
   }
 
   exposure(accountId: string): AccountExposure {

@@ -1,6 +1,6 @@
 import { ClosedOrders } from './closed-orders.js';
 import { isRounding, priceGap } from './rounding.js';
-import { ShardedMap } from './sharded-map.js';
+import { KEYS_PER_SHARD, ShardedMap } from './sharded-map.js';
 import type { GrowingMap } from './sharded-map.js';
 import type { ClosedOrder } from './closed-orders.js';
 import type { OrderType, Side } from './enums.js';
@@ -802,19 +802,23 @@ export class ExposureLedger {
    * however many rows name it. Lets a caller that applies rows in parts refuse them all up front.
    */
   positionsOverflow(rows: readonly PositionRow[]): CapacityError | undefined {
-    const newSymbols = new Set<string>();
     const newPairs = new Set<string>();
     for (const row of rows) {
-      if (!this.markets.has(row.symbol)) newSymbols.add(row.symbol);
       if (this.accounts.get(row.accountId)?.bySymbol.has(row.symbol) !== true) newPairs.add(row.accountId + '|' + row.symbol);
     }
-    if (this.markets.size + newSymbols.size > this.capacity.maxSymbols) {
-      return new CapacityError(`symbols: ${newSymbols.size} new symbols exceed maxSymbols ${this.capacity.maxSymbols}`);
-    }
+    const symbols = this.symbolsOverflow(rows.map((row) => row.symbol));
+    if (symbols !== undefined) return symbols;
     if (this.accountExposureCount + newPairs.size > this.capacity.maxPositions) {
       return new CapacityError(`positions: ${newPairs.size} new account/symbol pairs exceed maxPositions ${this.capacity.maxPositions}`);
     }
     return undefined;
+  }
+
+  /** Why `symbols` would not fit `maxSymbols` (each new one counted once), or undefined if they would. */
+  symbolsOverflow(symbols: readonly string[]): CapacityError | undefined {
+    const fresh = new Set(symbols.filter((symbol) => !this.markets.has(symbol)));
+    if (this.markets.size + fresh.size <= this.capacity.maxSymbols) return undefined;
+    return new CapacityError(`symbols: ${fresh.size} new symbols exceed maxSymbols ${this.capacity.maxSymbols}`);
   }
 
   /** New trading day: realized P&L restarts at every level; positions and average costs stay. */
@@ -1121,9 +1125,9 @@ function groupIn(family: ShardedMap<string, ExposureGroup>, id: string, level: L
 }
 
 function addOpenById(account: ExposureGroup, orderId: string, order: OpenOrder): void {
-  const byId = account.openById ?? new Map<string, OpenOrder>();
+  const byId = (account.openById ??= new Map<string, OpenOrder>());
   byId.set(orderId, order);
-  account.openById = ShardedMap.grown(byId);
+  if (byId instanceof Map && byId.size > KEYS_PER_SHARD) account.openById = ShardedMap.grown(byId);
 }
 
 function addOpen(exposure: Exposure, order: OpenOrder, quantity: number, tracksOrder: boolean): void {
@@ -1171,7 +1175,6 @@ function removeOpen(exposure: Exposure, order: OpenOrder, quantity: number, isCl
   exposure.peakOpenSell = 0;
 }
 
-/** `total − part` of a sum that held `part`: never below zero, and 0 when only rounding is left. */
 /** `total − part`, 0 when it is rounding of the largest the total has held (`peak`) or of itself. */
 function remainderOf(total: number, part: number, peak: number): number {
   const rest = total - part;

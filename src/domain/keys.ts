@@ -45,6 +45,7 @@ export function scopeKeyOf(type: Aggregation, id: string | undefined): string {
 export function scopeOfKey(key: string): { type: Aggregation; id?: string } {
   if (key === 'global') return { type: 'global' };
   const colon = key.indexOf(':');
+  if (colon < 0) return { type: key as Aggregation };
   // Ids may hold a colon; types never do.
   return { type: key.slice(0, colon) as Aggregation, id: key.slice(colon + 1) };
 }

@@ -79,6 +79,10 @@ export class ShardedMap<K extends string | number, V> {
     for (const shard of this.shards) yield* shard.entries();
   }
 
+  *keys(): IterableIterator<K> {
+    for (const shard of this.shards) yield* shard.keys();
+  }
+
   *values(): IterableIterator<V> {
     for (const shard of this.shards) yield* shard.values();
   }

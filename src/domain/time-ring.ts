@@ -107,12 +107,6 @@ export class TimeRing {
     return out;
   }
 
-  static from(values: readonly number[], maxEntries: number): TimeRing {
-    const ring = new TimeRing(maxEntries);
-    for (const value of values) ring.push(value);
-    return ring;
-  }
-
   private grow(buffer: Float64Array): Float64Array {
     const next = new Float64Array(Math.min(buffer.length * 2, this.maxEntries));
     for (let i = 0; i < this.count; i++) next[i] = buffer[(this.head + i) % buffer.length]!;

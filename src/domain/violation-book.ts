@@ -214,7 +214,7 @@ export class ViolationBook {
   resolveAllOf(limitId: string, at: number): void {
     const byKey = this.activeByLimit.get(limitId);
     if (byKey === undefined) return;
-    for (const [key] of [...byKey.entries()]) this.resolve(limitId, key, at);
+    for (const key of [...byKey.keys()]) this.resolve(limitId, key, at);
   }
 
   /**

@@ -127,7 +127,7 @@ export class KeyedWindows implements WindowStore {
   private add(key: string): KeyedRing {
     const ring = new KeyedRing(this.maxEntries, key);
     this.rings.set(key, ring);
-    this.rings = ShardedMap.grown(this.rings, WINDOW_KEYS_PER_SHARD);
+    if (this.rings instanceof Map && this.rings.size > WINDOW_KEYS_PER_SHARD) this.rings = ShardedMap.grown(this.rings, WINDOW_KEYS_PER_SHARD);
     this.pushOrder.add(ring);
     return ring;
   }
