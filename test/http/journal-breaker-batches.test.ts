@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { BatchResult } from '../../src/domain/engine.js';
+import { BATCH_SLICE } from '../../src/http/routes/checks.js';
 import { fillDiskAfter } from '../support/disk-faults.js';
 import { fsyncApps } from '../support/fsync-apps.js';
 import { anOrder, call } from './http-helpers.js';
@@ -21,9 +22,11 @@ describe('fsync: a batch in slices across a journal failure', () => {
     expect(response.statusCode).toBe(200);
     const results = response.json<BatchResult>().results;
     const accepted = results.filter((r) => r.decision === 'ACCEPT').map((r) => r.orderId).sort();
-    // The first slice (256 orders) was on disk before the journal failed; the rest never will be.
-    expect(accepted).toHaveLength(256);
-    expect(results.slice(256).every((r) => r.reasons.join() === 'DEPENDENCY_UNAVAILABLE')).toBe(true);
+    // The first slice was on disk before the journal failed; the rest never will be.
+    expect(results).toHaveLength(600);
+    expect(accepted).toHaveLength(BATCH_SLICE);
+    expect(results.slice(0, BATCH_SLICE).every((r) => r.decision === 'ACCEPT')).toBe(true);
+    expect(results.slice(BATCH_SLICE).every((r) => r.reasons.join() === 'DEPENDENCY_UNAVAILABLE')).toBe(true);
     await vi.waitFor(() => expect(app.store?.breakerState).toBe('closed'), { timeout: 5_000, interval: 5 });
     const restarted = await apps.open(dataDir);
     expect({ heldNow: openIds(app), heldAfterRestart: openIds(restarted) }).toEqual({ heldNow: accepted, heldAfterRestart: accepted });
