@@ -47,13 +47,17 @@ export const BatchResponseSchema = z.object({
   summary: z.object({ total: z.number().int(), accepted: z.number().int(), rejected: z.number().int() }),
 });
 
-export const ExecutionsRequestSchema = z.strictObject({ events: z.array(ExecutionEventSchema).min(1).max(10_000) });
+/** Events one POST /v1/executions takes at most (the sliced parser stops at it too). */
+/** Rows one PUT /v1/positions takes at most (the sliced parser stops at it too). */
+export const POSITIONS_CEILING = 1_000_000;
+export const EXECUTIONS_CEILING = 10_000;
+export const ExecutionsRequestSchema = z.strictObject({ events: z.array(ExecutionEventSchema).min(1).max(EXECUTIONS_CEILING) });
 export const ExecutionsResponseSchema = z.object({
   results: z.array(z.object({ orderId: z.string(), outcome: z.enum(['applied', 'unknown_order']) })),
 });
 
 export const PositionsRequestSchema = z.strictObject({
-  positions: z.array(PositionRowSchema).max(1_000_000),
+  positions: z.array(PositionRowSchema).max(POSITIONS_CEILING),
   replace: z.boolean().optional(),
 });
 

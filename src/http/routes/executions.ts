@@ -6,7 +6,7 @@ import { LargeBodyValidation, newBodyAjv } from '../body-validation.js';
 import { assertWritable, sendDurably } from '../durable-reply.js';
 import { jsonSchemaOf } from '../json-schema.js';
 import { perToken } from '../plugins/rate-limit.js';
-import { ExecutionsRequestSchema, ExecutionsResponseSchema, NoQuerySchema } from '../schemas.js';
+import { EXECUTIONS_CEILING, ExecutionsRequestSchema, ExecutionsResponseSchema, NoQuerySchema } from '../schemas.js';
 import { parseLargeBodiesInSlices } from '../sliced-body.js';
 import { changeInSlices, itemsStanding, partlyApplied } from '../sliced-change.js';
 import type { RouteDeps } from './deps.js';
@@ -18,9 +18,6 @@ import type { RouteDeps } from './deps.js';
  */
 export const EXECUTION_SLICE = 500;
 
-/** Events the route takes at most (the request schema's bound). */
-const MAX_EVENTS = 10_000;
-
 /**
  * Fills, cancels, rejects and expiries. A large body is read, validated and applied in slices,
  * in a scope of its own whose JSON parser reads it a slice at a time; all of it is validated
@@ -28,7 +25,7 @@ const MAX_EVENTS = 10_000;
  */
 export async function executionRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
   await app.register((scope, _options, done) => {
-    parseLargeBodiesInSlices(scope, 'events', MAX_EVENTS);
+    parseLargeBodiesInSlices(scope, 'events', EXECUTIONS_CEILING);
     executionsRoute(scope, deps);
     done();
   });

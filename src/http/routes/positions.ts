@@ -4,7 +4,7 @@ import { LargeBodyValidation, newBodyAjv } from '../body-validation.js';
 import { assertWritable, sendDurably } from '../durable-reply.js';
 import { jsonSchemaOf } from '../json-schema.js';
 import { perToken } from '../plugins/rate-limit.js';
-import { NoQuerySchema, PositionsRequestSchema, PositionsResponseSchema } from '../schemas.js';
+import { NoQuerySchema, POSITIONS_CEILING, PositionsRequestSchema, PositionsResponseSchema } from '../schemas.js';
 import { parseLargeBodiesInSlices } from '../sliced-body.js';
 import { changeInSlices, itemsStanding, partlyApplied } from '../sliced-change.js';
 import type { RouteDeps } from './deps.js';
@@ -15,9 +15,6 @@ import type { RouteDeps } from './deps.js';
  * rows applied so far, as they would had the gateway sent the body as several requests.
  */
 export const POSITION_SLICE = 1_000;
-
-/** Rows the route takes at most (the request schema's bound). */
-const MAX_ROWS = 1_000_000;
 
 interface PositionsBody {
   positions: PositionRow[];
@@ -32,7 +29,7 @@ interface PositionsBody {
  */
 export async function positionRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
   await app.register((scope, _options, done) => {
-    parseLargeBodiesInSlices(scope, 'positions', MAX_ROWS);
+    parseLargeBodiesInSlices(scope, 'positions', POSITIONS_CEILING);
     positionsRoute(scope, deps);
     done();
   });
