@@ -10,6 +10,8 @@ import { ProblemError } from '../problems.js';
 import { jsonSchemaOf } from '../json-schema.js';
 import { LargeBodyValidation, newBodyAjv } from '../body-validation.js';
 import { nextTurn } from '../next-turn.js';
+import { itemsStanding } from '../sliced-change.js';
+import type { SliceEnd } from '../sliced-change.js';
 import { parseLargeBodiesInSlices } from '../sliced-body.js';
 import { BatchResponseSerializer, SERIALIZE_SLICE } from '../batch-response.js';
 import { CheckRateLimit } from '../plugins/rate-limit.js';
@@ -120,7 +122,7 @@ function batchRoute(app: FastifyInstance, { engine, config, telemetry, tracing, 
         if (!(answer instanceof Promise)) return sendDurably(reply, store, answer, throughSeq);
         return answer.then((text) => sendDurably(reply.type('application/json; charset=utf-8'), store, text, throughSeq));
       }
-      return answerPartlyDurable(reply, store, { result, answer, throughSeq, slices, orders: body.orders, serialize });
+      return answerPartlyDurable(reply, store, { result, answer, slices, orders: body.orders, serialize });
     };
     const options = { atomic: body.atomic === true, deadline: request.deadlineAt };
     if (body.orders.length > BATCH_SLICE) {
@@ -199,19 +201,14 @@ async function checkInSlices(
   }
 }
 
-/** Where a slice of a batch ended: the next order's index, and the last journal record by then. */
-interface SliceEnd {
-  next: number;
-  seq: number;
-}
-
 /**
  * Answers a batch checked in slices once it is durable. Each slice's records went to disk in
  * writes of their own, so if the journal failed after some of them (fsync durability), the
  * slices up to the last durable record stand (they are on disk, and recovery keeps them) and
  * the rest do not (recovery rolls them back): those orders are answered DEPENDENCY_UNAVAILABLE
  * rather than the whole batch 503, which would tell the gateway that orders standing on disk
- * were refused. An atomic batch is all or none anyway: it is not answered here.
+ * were refused (itemsStanding throws that 503 when none stand). An atomic batch is all or none
+ * anyway: it is not answered here. The answer serialises while the records are made durable.
  */
 async function answerPartlyDurable(
   reply: FastifyReply,
@@ -219,25 +216,14 @@ async function answerPartlyDurable(
   batch: {
     result: BatchResult;
     answer: Promise<string> | BatchResult;
-    throughSeq: number;
     slices: readonly SliceEnd[];
     orders: readonly Order[];
     serialize: (result: BatchResult) => Promise<string> | BatchResult;
   },
 ): Promise<FastifyReply> {
-  // Handled at once: the answer may take turns to serialise, and the write may fail meanwhile.
-  const failed = store.settled(batch.throughSeq)?.then(
-    () => undefined,
-    (error: unknown) => error as Error,
-  );
-  const answer = await batch.answer;
-  const error = await failed;
-  if (error === undefined) return send(reply, answer);
-  const durableThrough = (error as { durableThrough?: unknown }).durableThrough;
-  let standing = 0;
-  for (const slice of batch.slices) if (typeof durableThrough === 'number' && slice.seq <= durableThrough) standing = slice.next;
-  if (standing === 0) throw new ProblemError('unavailable', `the change could not be made durable: ${error.message}`);
-  return send(reply, await batch.serialize(refusedFrom(batch.result, batch.orders, standing)));
+  const [answer, { items }] = await Promise.all([batch.answer, itemsStanding(store, { slices: [...batch.slices], total: batch.orders.length })]);
+  if (items >= batch.orders.length) return send(reply, answer);
+  return send(reply, await batch.serialize(refusedFrom(batch.result, batch.orders, items)));
 }
 
 function send(reply: FastifyReply, answer: string | BatchResult): FastifyReply {
