@@ -88,6 +88,21 @@ const CASES: Record<string, (build: Build, n: number) => number> = {
     clock.advance(LATE_FILL_MS + 1);
     return timed(() => engine.checkOrder(order(n + 1, { accountId: 'Y' })));
   },
+  'DELETE of a limit holding N active violations, one stream': ({ Engine, config }, n) => {
+    const engine = new Engine(config(BIG), new SimClock(START), [{ id: 'p', kind: 'position', per: 'account+symbol', thresholds: { hard: 1 } }]);
+    for (let i = 0; i < n; i++) {
+      const input = { limitId: 'p', kind: 'position', key: `account+symbol:ACC-${i}|S`, severity: 'HARD_BREACH', action: 'BLOCK', value: 2, threshold: 1, orderId: undefined, message: 'position 2 above 1' } as const;
+      engine.violations.record(input, START);
+    }
+    // What a violation stream does with each notice: encode it.
+    let bytes = 0;
+    engine.violations.subscribe((notice) => {
+      bytes += JSON.stringify(notice).length;
+    });
+    const ms = timed(() => engine.deleteLimit('p'));
+    if (bytes === 0) throw new Error('the stream heard nothing');
+    return ms;
+  },
   'PUT of one limit in a book of N/10': ({ Engine, config }, n) => {
     const engine = new Engine(config(BIG), new SimClock(START), inapplicableLimits(Math.floor(n / 10)));
     engine.recordEventsTo((event) => JSON.stringify(event));

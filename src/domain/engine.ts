@@ -180,6 +180,8 @@ const NO_VIOLATIONS: readonly OrderViolation[] = Object.freeze([]);
 export const SWEEP_BUDGET = 4_096;
 /** Idle orders one sweep expires at most (and closed ones it forgets): a few milliseconds. */
 export const SWEEP_EXPIRY_BUDGET = 1_024;
+/** Violations of deleted (or re-keyed, or disabled) limits one sweep resolves at most, each a notice to every stream. */
+export const SWEEP_END_BUDGET = 2_048;
 /** What a check, a batch slice or an execution request expires at most before its own work. */
 export const CHECK_EXPIRY_BUDGET = 64;
 
@@ -703,7 +705,9 @@ export class LimitEngine {
     }
     const historySize = this.violations.historySize;
     this.violations.prune(now);
-    return { isChanged: budget < SWEEP_BUDGET || historySize !== this.violations.historySize, isDone: budget > 0 };
+    // Not journalled: ending a deleted limit's violations changes nothing replay or a snapshot sees.
+    const isEndingDone = !this.violations.drainEnded(SWEEP_END_BUDGET);
+    return { isChanged: budget < SWEEP_BUDGET || historySize !== this.violations.historySize, isDone: budget > 0 && isEndingDone };
   }
 
   /**

@@ -75,6 +75,22 @@ export class ShardedMap<K extends string | number, V> {
     this.count = 0;
   }
 
+  /**
+   * Moves every entry into a new map, in O(1): this one is left empty and keeps its identity
+   * (whoever holds it keeps holding it), the other can be walked later at leisure.
+   */
+  takeAll(): ShardedMap<K, V> {
+    const taken = new ShardedMap<K, V>(this.keysPerShard);
+    taken.shards.splice(0, 1, ...this.shards.splice(0, this.shards.length, new Map<K, V>()));
+    taken.splitAt = this.splitAt;
+    taken.roundSize = this.roundSize;
+    taken.count = this.count;
+    this.splitAt = 0;
+    this.roundSize = 1;
+    this.count = 0;
+    return taken;
+  }
+
   *entries(): IterableIterator<[K, V]> {
     for (const shard of this.shards) yield* shard.entries();
   }

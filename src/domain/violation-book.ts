@@ -90,6 +90,19 @@ export interface Page<T> {
 
 export class SubscriberLimitError extends Error {}
 
+/**
+ * Resolutions made at once when a limit's violations end together (it left the book, was
+ * disabled, or changed its key); the rest follow a slice at a time (drainEnded), so deleting a
+ * limit that holds a hundred thousand does not hold the event loop for a quarter of a second.
+ */
+export const END_AT_ONCE = 1_024;
+
+/** Violations whose limit ended them, resolved as drainEnded reaches them, all at the time they ended. */
+interface EndedTable {
+  readonly violations: Iterator<ActiveViolation>;
+  readonly at: number;
+}
+
 export interface ViolationBookSnapshot {
   nextSeq: number;
   nextViolation: number;
@@ -119,6 +132,14 @@ export class ViolationBook {
    */
   private readonly appendedBehind = new Map<ViolationEvent, number>();
   private readonly listeners = new Set<ViolationListener>();
+  /**
+   * Tables taken whole from limits that ended their violations, oldest first. Their violations
+   * are out of the per-limit tables already (no check finds them, reads and snapshots skip them)
+   * and leave the recency list, with a notice to subscribers, as drainEnded reaches them.
+   */
+  private readonly ended: EndedTable[] = [];
+  /** Ended violations still in the recency list. */
+  private endedInRecency = 0;
   private nextSeq = 1;
   private nextViolation = 1;
   evictedActive = 0;
@@ -128,7 +149,12 @@ export class ViolationBook {
   }
 
   get activeCount(): number {
-    return this.recency.size;
+    return this.recency.size - this.endedInRecency;
+  }
+
+  /** Violations ended with their limit and not yet resolved to subscribers (drainEnded). */
+  get endingCount(): number {
+    return this.endedInRecency;
   }
 
   get historySize(): number {
@@ -153,7 +179,7 @@ export class ViolationBook {
     const byKey = this.activeFor(input.limitId);
     let active = byKey.get(input.key);
     if (active === undefined) {
-      if (this.recency.size >= this.options.maxActive) this.evictOldest(at);
+      if (this.recency.size >= this.options.maxActive) this.makeRoom(at);
       active = {
         violationId: `v-${this.nextViolation++}`,
         limitId: input.limitId,
@@ -210,11 +236,50 @@ export class ViolationBook {
     return true;
   }
 
-  /** A limit left the book: its active violations go with it; its history stays. */
+  /**
+   * A limit left the book (or can no longer resolve its keys): its active violations end with
+   * it, all at `at`; its history stays. The table is emptied at once; its first END_AT_ONCE
+   * violations are resolved now and the rest by drainEnded, in the same order.
+   */
   resolveAllOf(limitId: string, at: number): void {
     const byKey = this.activeByLimit.get(limitId);
-    if (byKey === undefined) return;
-    for (const key of [...byKey.keys()]) this.resolve(limitId, key, at);
+    if (byKey === undefined || byKey.size === 0) return;
+    const taken = byKey.takeAll();
+    this.ended.push({ violations: taken.values(), at });
+    this.endedInRecency += taken.size;
+    this.drainEnded(END_AT_ONCE);
+  }
+
+  /**
+   * Resolves up to `budget` ended violations (see resolveAllOf), telling subscribers; returns
+   * whether any are left for another call.
+   */
+  drainEnded(budget: number): boolean {
+    while (budget > 0 && this.ended.length > 0) {
+      const table = this.ended[0]!;
+      const next = table.violations.next();
+      if (next.done === true) {
+        this.ended.shift();
+        continue;
+      }
+      budget--;
+      // One evicted meanwhile (makeRoom) has left the list and been told already.
+      if (!this.recency.delete(next.value)) continue;
+      this.endedInRecency--;
+      this.notify({ type: 'resolved', violation: next.value, at: table.at });
+    }
+    return this.ended.length > 0;
+  }
+
+  /** Oldest first, without those ended with their limit. */
+  private liveOldestFirst(): ActiveViolation[] {
+    const all = this.recency.oldestFirst();
+    return this.endedInRecency === 0 ? all : all.filter((violation) => this.isLive(violation));
+  }
+
+  /** Whether a violation in the recency list is still in its limit's table (not ended with the limit). */
+  private isLive(violation: ActiveViolation): boolean {
+    return this.endedInRecency === 0 || this.activeByLimit.get(violation.limitId)?.get(violation.key) === violation;
   }
 
   /**
@@ -259,6 +324,7 @@ export class ViolationBook {
       if (query.until !== undefined && violation.lastAt > query.until) continue;
       if (query.limitId !== undefined && violation.limitId !== query.limitId) continue;
       if (SEVERITY_RANK[violation.severity] < minRank) continue;
+      if (!this.isLive(violation)) continue;
       if (items.length === query.pageSize) return { items, nextCursor: this.recency.cursorAfter(last!) };
       items.push(violation);
       last = node;
@@ -316,6 +382,8 @@ export class ViolationBook {
   clear(): void {
     this.activeByLimit.forEach((map) => map.clear());
     this.recency.clear();
+    this.ended.length = 0;
+    this.endedInRecency = 0;
     this.history.clear();
     this.historyByLimit.clear();
     this.historyLatest = Number.NEGATIVE_INFINITY;
@@ -329,7 +397,7 @@ export class ViolationBook {
       nextSeq: this.nextSeq,
       nextViolation: this.nextViolation,
       evictedActive: this.evictedActive,
-      active: this.recency.oldestFirst().map((v) => ({ ...v })),
+      active: this.liveOldestFirst().map((v) => ({ ...v })),
       history,
     };
   }
@@ -352,7 +420,7 @@ export class ViolationBook {
 
   /** What subscribers were told so far: the numbering and the active violations (see takeOver). */
   handOver(): { seq: number; violation: number; active: ActiveViolation[] } {
-    return { seq: this.nextSeq, violation: this.nextViolation, active: this.recency.oldestFirst() };
+    return { seq: this.nextSeq, violation: this.nextViolation, active: this.liveOldestFirst() };
   }
 
   /**
@@ -379,7 +447,7 @@ export class ViolationBook {
    */
   private announceChangedSince(told: readonly ActiveViolation[]): void {
     const countById = new Map(told.map((violation) => [violation.violationId, violation.count]));
-    for (const violation of this.recency.oldestFirst()) {
+    for (const violation of this.liveOldestFirst()) {
       if (countById.get(violation.violationId) === violation.count) continue;
       this.notify({ type: 'violation', event: this.standingEvent(violation) });
     }
@@ -422,6 +490,12 @@ export class ViolationBook {
     if (byLimit.length === 0) this.historyByLimit.delete(event.limitId);
   }
 
+  /** The table is full: violations ended with their limit leave first (they are going anyway), then evictOldest. */
+  private makeRoom(at: number): void {
+    while (this.recency.size >= this.options.maxActive && this.endedInRecency > 0 && this.ended.length > 0) this.drainEnded(1);
+    if (this.recency.size >= this.options.maxActive) this.evictOldest(at);
+  }
+
   /**
    * The table is full (capacity.maxActiveViolations): the least recently updated violation
    * leaves it. Subscribers are told it as resolved, since it has left the active set they
@@ -430,7 +504,8 @@ export class ViolationBook {
   private evictOldest(at: number): void {
     const oldest = this.recency.oldest?.violation;
     if (oldest === undefined) return;
-    this.activeByLimit.get(oldest.limitId)?.delete(oldest.key);
+    const table = this.activeByLimit.get(oldest.limitId);
+    if (table?.get(oldest.key) === oldest) table.delete(oldest.key);
     this.recency.delete(oldest);
     this.evictedActive++;
     this.notify({ type: 'resolved', violation: oldest, at });
@@ -529,11 +604,13 @@ class RecencyList {
     this.newest = node;
   }
 
-  delete(violation: ActiveViolation): void {
+  /** Whether it was in the list. */
+  delete(violation: ActiveViolation): boolean {
     const node = this.nodes.get(violation.violationId);
-    if (node === undefined || node.violation !== violation) return;
+    if (node === undefined || node.violation !== violation) return false;
     this.nodes.delete(violation.violationId);
     this.unlink(node);
+    return true;
   }
 
   clear(): void {
