@@ -420,7 +420,8 @@ export class ViolationBook {
 
   /** What subscribers were told so far: the numbering and the active violations (see takeOver). */
   handOver(): { seq: number; violation: number; active: ActiveViolation[] } {
-    return { seq: this.nextSeq, violation: this.nextViolation, active: this.liveOldestFirst() };
+    // Ended violations not yet told resolved are, to subscribers, still active.
+    return { seq: this.nextSeq, violation: this.nextViolation, active: this.recency.oldestFirst() };
   }
 
   /**

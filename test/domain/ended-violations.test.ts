@@ -92,6 +92,20 @@ describe('violations ended with their limit', () => {
     expect(book.activeCount).toBe(room + 2);
   });
 
+  it('a rollback (handOver, restore, takeOver) tells subscribers of the ended violations they were not told of yet', () => {
+    const book = newBook();
+    for (let i = 0; i < MANY; i++) breach(book, 'L', `k${i}`);
+    const notices = listen(book);
+    book.resolveAllOf('L', 50);
+    const disk = book.capture();
+    const told = book.handOver();
+    book.restore(disk);
+    book.takeOver(told, 80);
+    expect(book.endingCount).toBe(0);
+    expect(new Set(resolvedKeys(notices).map((k) => k.split('@')[0]))).toEqual(new Set(Array.from({ length: MANY }, (_, i) => `L/k${i}`)));
+    expect(resolvedKeys(notices)).toHaveLength(MANY);
+  });
+
   it('a restored capture holds the live violations only', () => {
     const book = newBook();
     for (let i = 0; i < MANY; i++) breach(book, 'L', `k${i}`);
