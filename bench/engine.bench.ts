@@ -10,6 +10,7 @@ import { OPEN_BUY, POSITION, STRIDE } from '../src/domain/exposure-ledger.js';
 import type { Order } from '../src/domain/orders.js';
 import { ACCOUNTS, checkNext, loadPositions, makeEngine, OrderFlow, SYMBOLS, World } from './engine-fixture.js';
 import { limitBook } from './limit-books.js';
+import { dependentLoadNs } from './memory-latency.js';
 import type { LatencySummary } from './stats.js';
 import { collectGarbage, mib, seededRandom, summarise } from './stats.js';
 
@@ -82,6 +83,7 @@ function main(): void {
       `${engine.ledger.openOrderCount} open orders; rss ${mib(memory.rss)}, heap used ${mib(memory.heapUsed)} of ${mib(memory.heapTotal)}`,
   );
 
+  const missNs = [dependentLoadNs()];
   const baselines: Baseline[] = [measureBaseline(engine, flow)];
   const runs = new Map<number, BookRun[]>(BOOK_SIZES.map((size) => [size, []]));
   for (let round = 0; round < ROUNDS; round++) {
@@ -89,8 +91,9 @@ function main(): void {
     for (const size of sizes) runs.get(size)!.push(measureBook(engine, flow, world, size));
     baselines.push(measureBaseline(engine, flow));
   }
+  missNs.push(dependentLoadNs());
   const rows = BOOK_SIZES.map((size) => combine(size, runs.get(size)!));
-  report(rows, combineBaselines(baselines), engine);
+  report(rows, combineBaselines(baselines), engine, missNs);
   const end = process.memoryUsage();
   console.log(`rss at end ${mib(end.rss)}, heap used ${mib(end.heapUsed)}; total ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
@@ -224,7 +227,7 @@ function combineBaselines(runs: readonly Baseline[]): BaselineFigures {
 const ns = (value: number): string => value.toFixed(0);
 const perSecond = (value: number): string => Math.round(value).toLocaleString('en-US');
 
-function report(rows: readonly BookFigures[], baseline: BaselineFigures, engine: LimitEngine): void {
+function report(rows: readonly BookFigures[], baseline: BaselineFigures, engine: LimitEngine, missNs: readonly number[]): void {
   const base = baseline.single.median;
   const header = ['limits', 'applicable', 'median ns', 'p99 ns', 'mean ns', 'median by round', 'batch100 orders/s', 'median/baseline'];
   const lines: string[][] = rows.map((r) => [
@@ -266,6 +269,11 @@ function report(rows: readonly BookFigures[], baseline: BaselineFigures, engine:
   console.log(
     `median 10,000 / 10 limits: ${growth.toFixed(2)}x (the 10-limit book is half the applicable set); ` +
       `10,000 / 100 limits, both ~20 applicable: ${sameApplicable.toFixed(2)}x`,
+  );
+  const miss = Math.min(...missNs);
+  console.log(
+    `memory: a dependent load at random over 128 MiB costs ${missNs.map(ns).join(' / ')} ns here (before / after); ` +
+      `the median at 1,000 limits is ${(at1k / miss).toFixed(1)} of them, the 2 µs budget ${(BUDGET_MEDIAN_NS / miss).toFixed(1)}`,
   );
   console.log(
     `at end: ${engine.ledger.openOrderCount} open orders, ${engine.ledger.positionCount} positions, ` +
