@@ -19,6 +19,7 @@ import { TradingStates } from './trading-states.js';
 import type { TradingStateEntry } from './trading-states.js';
 import { ViolationBook } from './violation-book.js';
 import type { ViolationBookSnapshot } from './violation-book.js';
+import type { WindowStore } from './window-store.js';
 
 export interface EngineCapacity {
   maxOpenOrders: number;
@@ -131,9 +132,21 @@ export interface CountedWindow {
   windowMs?: number;
 }
 
-/** Whether `limit` still counts in the store an atomic batch's order was counted in. */
+/** Whether `limit` still counts in the store an atomic batch's order was counted in, as far as a snapshot tells. */
 const countsInSameStore = (limit: { kind: string; per: string; windowMs: number }, counted: CountedWindow): boolean =>
   counted.windowMs === undefined || (limit.windowMs === counted.windowMs && limit.per === counted.per && limit.kind === counted.kind);
+
+/** A window an open batch's order counted in, with the very store: the one a take-back may touch. */
+interface KeptWindow extends CountedWindow {
+  store: WindowStore;
+}
+
+/** A reservation kept for an atomic batch (BatchReservation in snapshots). */
+interface KeptReservation {
+  readonly order: Order;
+  readonly acceptedAt: number;
+  readonly windows: readonly KeptWindow[];
+}
 
 /** A batch in progress: see LimitEngine.beginBatch. */
 export class BatchRun {
@@ -207,7 +220,7 @@ export class LimitEngine {
   private readonly clean: CompiledLimit[] = [];
   private readonly breaches: Breach[] = [];
   /** Atomic batches in progress (live) or not yet ended in the journal (replay), by id: see keepForBatch. */
-  private readonly openBatches = new Map<string, BatchReservation[]>();
+  private readonly openBatches = new Map<string, KeptReservation[]>();
   /** Atomic batches numbered so far (ids b1, b2, ...), live and replayed alike, and kept in snapshots. */
   private batches = 0;
   /** Where state changes go (the journal); undefined when nothing records them. */
@@ -382,13 +395,13 @@ export class LimitEngine {
     const price = firstFinite(ctx.effectivePrice, ctx.markPrice, 0);
     // Nothing changed the ledger since the context looked the order's exposures up.
     const open = this.ledger.reserve(order.orderId, order.accountId, order.strategyId, order.symbol, order.side, order.quantity, price, order.orderType === 'MARKET', now, ctx);
-    const windows: CountedWindow[] | undefined = atomic === undefined ? undefined : [];
+    const windows: KeptWindow[] | undefined = atomic === undefined ? undefined : [];
     for (let i = 0; i < ctx.windowCount; i++) {
       const owner = ctx.windowOwners[i]!;
       const found = ctx.windowRings[i];
       // Not found at the check, so not there now: nothing runs between the check and this.
       (found ?? owner.windows.create(order)).push(now);
-      windows?.push({ limitId: owner.id, isNew: found === undefined, kind: owner.kind, per: owner.per, windowMs: owner.windowMs });
+      windows?.push({ limitId: owner.id, isNew: found === undefined, kind: owner.kind, per: owner.per, windowMs: owner.windowMs, store: owner.windows });
     }
     // Journalled at once, an atomic batch's too: a batch checked in slices lets other requests
     // run in between, and the journal must hold their changes in the order they were made.
@@ -408,7 +421,7 @@ export class LimitEngine {
    * (batch_rolled_back). Replay keeps them alike, from the journal, so a restart that finds a batch
    * neither committed nor rolled back (the service stopped between its slices) can take it back.
    */
-  private keepForBatch(batch: string, taken: BatchReservation): void {
+  private keepForBatch(batch: string, taken: KeptReservation): void {
     const orders = this.openBatches.get(batch);
     if (orders === undefined) this.openBatches.set(batch, [taken]);
     else orders.push(taken);
@@ -456,12 +469,12 @@ export class LimitEngine {
    * depend on that. A key the reservation made goes with it if that leaves it empty (it would
    * count against maxWindowKeys until the next sweep); one that was there before stays.
    */
-  private takeBack(batch: string, { order, acceptedAt, windows }: BatchReservation, now: number): void {
+  private takeBack(batch: string, { order, acceptedAt, windows }: KeptReservation, now: number): void {
     const open = this.ledger.openOrder(order.accountId, order.orderId);
     if (open !== undefined && open.batch === batch && open.acceptedAt === acceptedAt) this.ledger.unreserve(open);
     for (const counted of windows) {
       const limit = this.currentBook.byId.get(counted.limitId);
-      if (limit === undefined || !countsInSameStore(limit, counted)) continue;
+      if (limit === undefined || limit.windows !== counted.store) continue;
       const ring = limit.windows.find(order);
       if (ring === undefined) continue;
       ring.countAfter(now - limit.windowMs);
@@ -660,6 +673,24 @@ export class LimitEngine {
     this.currentBook = next;
     this.releaseScratch();
     this.trackOrdersFor(next);
+    if (this.openBatches.size !== 0) this.forgetReplacedWindows(next);
+  }
+
+  /**
+   * An open atomic batch's orders counted in the window stores of the book of their time. A limit
+   * deleted, or given another store, took those entries with it: they are forgotten here, so
+   * that a take-back never reaches into a later store under the same id (a limit deleted and
+   * added again alike between slices), whose entries are other orders'. Replay adopts the same
+   * books, so it forgets the same.
+   */
+  private forgetReplacedWindows(next: LimitBook): void {
+    const stays = (counted: KeptWindow): boolean => next.byId.get(counted.limitId)?.windows === counted.store;
+    for (const orders of this.openBatches.values()) {
+      for (let i = 0; i < orders.length; i++) {
+        const taken = orders[i]!;
+        if (!taken.windows.every(stays)) orders[i] = { ...taken, windows: taken.windows.filter(stays) };
+      }
+    }
   }
 
   /** A changed key makes the old keys' violations unresolvable: they end with the old limit, as they do when it is disabled. */
@@ -796,7 +827,7 @@ export class LimitEngine {
       violations: this.violations.capture(),
       tradingStates: this.tradingStates.list(),
       expiredOrders: this.expiredOrders,
-      openBatches: Array.from(this.openBatches, ([batch, orders]) => ({ batch, orders: [...orders] })),
+      openBatches: Array.from(this.openBatches, ([batch, orders]) => ({ batch, orders: orders.map(reservationSnapshot) })),
       batches: this.batches,
     };
   }
@@ -837,20 +868,30 @@ export class LimitEngine {
     for (const entry of snapshot.tradingStates) this.tradingStates.restore(entry);
     this.expiredOrders = snapshot.expiredOrders;
     this.openBatches.clear();
-    for (const { batch, orders } of snapshot.openBatches ?? []) this.openBatches.set(batch, [...orders]);
+    for (const { batch, orders } of snapshot.openBatches ?? []) this.openBatches.set(batch, orders.map((taken) => this.keptFrom(taken)));
     this.batches = snapshot.batches ?? 0;
+  }
+
+  /** A snapshot's reservation, its windows tied to the stores of the restored book that they name. */
+  private keptFrom({ order, acceptedAt, windows }: BatchReservation): KeptReservation {
+    const kept: KeptWindow[] = [];
+    for (const counted of windows) {
+      const limit = this.currentBook.byId.get(counted.limitId);
+      if (limit !== undefined && countsInSameStore(limit, counted)) kept.push({ ...counted, store: limit.windows });
+    }
+    return { order, acceptedAt, windows: kept };
   }
 
   private replayAccepted(order: Order, price: number, at: number, batch: string | undefined): void {
     const applicable = this.applicable;
     const count = this.currentBook.collectApplicable(order, applicable);
-    const windows: CountedWindow[] = [];
+    const windows: KeptWindow[] = [];
     for (let i = 0; i < count; i++) {
       const limit = applicable[i]!;
       if (limit.kind !== 'order_rate' && limit.kind !== 'duplicate_order') continue;
       const found = limit.windows.find(order);
       (found ?? limit.windows.create(order)).push(at);
-      windows.push({ limitId: limit.id, isNew: found === undefined, kind: limit.kind, per: limit.per, windowMs: limit.windowMs });
+      windows.push({ limitId: limit.id, isNew: found === undefined, kind: limit.kind, per: limit.per, windowMs: limit.windowMs, store: limit.windows });
     }
     const open = this.ledger.reserve(order.orderId, order.accountId, order.strategyId, order.symbol, order.side, order.quantity, price, order.orderType === 'MARKET', at);
     if (batch === undefined) return;
@@ -858,6 +899,11 @@ export class LimitEngine {
     this.keepForBatch(batch, { order, acceptedAt: at, windows });
     this.batches = Math.max(this.batches, Number(batch.slice(1)) || 0);
   }
+}
+
+/** A kept reservation as a snapshot holds it: the windows named, not the stores. */
+function reservationSnapshot({ order, acceptedAt, windows }: KeptReservation): BatchReservation {
+  return { order, acceptedAt, windows: windows.map(({ limitId, isNew, kind, per, windowMs }) => ({ limitId, isNew, kind, per, windowMs })) };
 }
 
 function tradingStateEvent(entry: TradingStateEntry): StateEvent {

@@ -61,6 +61,44 @@ describe('batches in slices', () => {
     expect(ring?.size).toBe(1);
   });
 
+  it('takes nothing back from a store its limit got when deleted and added again alike between slices: those entries are other orders\'', () => {
+    const { engine } = makeEngine(LIMITS);
+    const run = engine.beginBatch([order({ orderId: 'a-1', quantity: 100 }), order({ orderId: 'a-2', quantity: 5_000 })], { atomic: true });
+    engine.advanceBatch(run, 1);
+    engine.deleteLimit('rate');
+    engine.upsertLimit(LIMITS[1]);
+    // Same id, kind, key and length as the store a-1 counted in, and the same millisecond.
+    expect(engine.checkOrder(order({ orderId: 'other', quantity: 100 })).decision).toBe('ACCEPT');
+    engine.advanceBatch(run, 1);
+    expect(run.result.summary.accepted).toBe(0);
+    const ring = engine.book.byId.get('rate')!.windows.find(order({ quantity: 100 }));
+    expect(ring?.toArray()).toHaveLength(1);
+  });
+
+  it('and not after a restart either: a snapshot taken then no longer names that window for the batch', () => {
+    const { engine } = makeEngine(LIMITS);
+    const run = engine.beginBatch([order({ orderId: 'a-1', quantity: 100 }), order({ orderId: 'a-2', quantity: 5_000 })], { atomic: true });
+    engine.advanceBatch(run, 1);
+    engine.deleteLimit('rate');
+    engine.upsertLimit(LIMITS[1]);
+    expect(engine.checkOrder(order({ orderId: 'other', quantity: 100 })).decision).toBe('ACCEPT');
+    const restarted = makeEngine(LIMITS).engine;
+    restarted.restoreState(JSON.parse(JSON.stringify(engine.captureState())) as ReturnType<typeof engine.captureState>);
+    restarted.abandonOpenBatches();
+    expect(restarted.exposure('ACC-1').positions[0]).toMatchObject({ openBuyQuantity: 100, openOrders: 1 });
+    expect(restarted.book.byId.get('rate')!.windows.find(order({ quantity: 100 }))?.toArray()).toHaveLength(1);
+  });
+
+  it('still takes back its entries from a store its limit kept between slices (thresholds changed)', () => {
+    const { engine } = makeEngine(LIMITS);
+    const run = engine.beginBatch([order({ orderId: 'a-1', quantity: 100 }), order({ orderId: 'a-2', quantity: 5_000 })], { atomic: true });
+    engine.advanceBatch(run, 1);
+    engine.upsertLimit({ ...LIMITS[1], thresholds: { hard: 2_000 } });
+    engine.advanceBatch(run, 1);
+    expect(run.result.summary.accepted).toBe(0);
+    expect(engine.book.byId.get('rate')!.windows.find(order({ quantity: 100 }))).toBeUndefined();
+  });
+
   it('aborts a batch between slices: the rest rejected with the reason, an atomic one fully taken back', () => {
     const { engine } = makeEngine(LIMITS);
     const run = engine.beginBatch(Array.from({ length: 6 }, (_, i) => order({ orderId: `x-${i}`, quantity: 10 })), { atomic: true });
