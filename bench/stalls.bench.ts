@@ -103,6 +103,17 @@ const CASES: Record<string, (build: Build, n: number) => number> = {
     if (bytes === 0) throw new Error('the stream heard nothing');
     return ms;
   },
+  'session reset, N positions held': ({ Engine, config }, n) => {
+    const engine = new Engine(config(BIG), new SimClock(START), []);
+    for (let from = 0; from < n; from += 10_000) {
+      const rows = [];
+      for (let i = from; i < Math.min(n, from + 10_000); i++) {
+        rows.push({ accountId: `ACC-${Math.floor(i / 100)}`, strategyId: 'S', symbol: `SYM-${i % 100}`, quantity: 100, avgPrice: 10 });
+      }
+      engine.applyPositions(rows, false);
+    }
+    return timed(() => engine.resetSession());
+  },
   'PUT of one limit in a book of N/10': ({ Engine, config }, n) => {
     const engine = new Engine(config(BIG), new SimClock(START), inapplicableLimits(Math.floor(n / 10)));
     engine.recordEventsTo((event) => JSON.stringify(event));

@@ -824,17 +824,24 @@ export class ExposureLedger {
   /** New trading day: realized P&L restarts at every level; positions and average costs stay. */
   resetSession(): void {
     for (const family of [this.accounts, this.strategies]) {
-      for (const group of [...family.values()]) {
-        for (const exposure of [...group.exposures]) {
-          exposure.realized = 0;
-          this.pruneIfEmpty(exposure, family);
-        }
-      }
+      for (const group of [...family.values()]) this.resetGroup(group, family);
     }
-    for (const exposure of [...this.firm.exposures]) {
-      exposure.realized = 0;
-      this.pruneIfEmpty(exposure, undefined);
+    this.resetGroup(this.firm, undefined);
+  }
+
+  /**
+   * Realized P&L to zero in the group's packed rows, without touching an exposure object: at a
+   * million positions those were 1M scattered reads (26 ms and more of one step). Only a flat
+   * row can have become empty; those are pruned after, in row order, as one at a time would.
+   */
+  private resetGroup(group: ExposureGroup, family: ShardedMap<string, ExposureGroup> | undefined): void {
+    const { rows, exposures } = group;
+    let flat: Exposure[] | undefined;
+    for (let slot = 0, base = 0; slot < exposures.length; slot++, base += STRIDE) {
+      rows[base + REALIZED] = 0;
+      if (rows[base + POSITION] === 0) (flat ??= []).push(exposures[slot]!);
     }
+    if (flat !== undefined) for (const exposure of flat) this.pruneIfEmpty(exposure, family);
   }
 
   private flattenAll(): void {
