@@ -9,6 +9,8 @@ import { CapacityError, ExposureLedger } from './exposure-ledger.js';
 import type { LedgerSnapshot } from './exposure-ledger.js';
 import { accountExposureView } from './exposure-view.js';
 import type { AccountExposure } from './exposure-view.js';
+import { EVERY_KEY } from './key-page.js';
+import type { KeyPageQuery } from './key-page.js';
 import { isScopeId, scopeKey, scopeKeyOf } from './keys.js';
 import { LimitBook, LimitBookError } from './limit-book.js';
 import type { LimitSettings, SeverityActions } from './compile-limit.js';
@@ -558,8 +560,9 @@ export class LimitEngine {
     for (const { symbol, price } of prices) this.ledger.setReferencePrice(symbol, price, now);
   }
 
-  exposure(accountId: string): AccountExposure {
-    return accountExposureView(this.ledger, accountId, this.clock.now(), this.config.maxReferenceAgeMs);
+  /** One page of the account's positions, with totals over all of them; every position without a page (tests, tools). */
+  exposure(accountId: string, page: KeyPageQuery = EVERY_KEY): AccountExposure {
+    return accountExposureView(this.ledger, accountId, this.clock.now(), this.config.maxReferenceAgeMs, page);
   }
 
   /** New trading day: realized P&L, rate and duplicate windows restart; positions stay. */

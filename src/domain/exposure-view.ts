@@ -1,5 +1,8 @@
 import { priceGap } from './rounding.js';
-import type { Exposure, ExposureLedger } from './exposure-ledger.js';
+import { AVG_COST, OPEN_BUY, OPEN_SELL, POSITION, REALIZED, STRIDE } from './exposure-ledger.js';
+import type { Exposure, ExposureGroup, ExposureLedger, SymbolMarket } from './exposure-ledger.js';
+import { pageByKey } from './key-page.js';
+import type { KeyPageQuery } from './key-page.js';
 
 export interface PositionView {
   symbol: string;
@@ -21,7 +24,11 @@ export interface PositionView {
 
 export interface AccountExposure {
   accountId: string;
+  /** One page of the account's positions, in symbol order. */
   positions: PositionView[];
+  /** The page's last symbol, for `cursor`, when more follow; null on the last page. */
+  nextCursor: string | null;
+  /** The totals are over all the account's positions, not the page. */
   openOrders: number;
   /** Null when any held symbol has no mark: the total is then unknown. */
   grossNotional: number | null;
@@ -29,26 +36,52 @@ export interface AccountExposure {
   unrealizedPnl: number | null;
 }
 
-/** A read model for ops: everything the account's limits see, computed on request. */
-export function accountExposureView(ledger: ExposureLedger, accountId: string, now: number, maxReferenceAgeMs: number): AccountExposure {
+/**
+ * A read model for ops: everything the account's limits see, computed on request. Views are
+ * built for the page's positions only, chosen by pageByKey without sorting every symbol; the
+ * totals are one walk over the group's packed rows, in row order as the limits add them.
+ */
+export function accountExposureView(ledger: ExposureLedger, accountId: string, now: number, maxReferenceAgeMs: number, page: KeyPageQuery): AccountExposure {
   const group = ledger.accounts.get(accountId);
-  const positions = group === undefined ? [] : [...group.bySymbol.values()].map((e) => positionView(ledger, e, now, maxReferenceAgeMs));
-  positions.sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
+  if (group === undefined) return { accountId, positions: [], nextCursor: null, openOrders: 0, grossNotional: 0, realizedPnl: 0, unrealizedPnl: 0 };
+  const { items, nextCursor } = pageByKey(group.markets, symbolOf, page);
   return {
     accountId,
-    positions,
-    openOrders: group?.openCount ?? 0,
-    grossNotional: sumOrNull(positions.map((p) => p.grossNotional)),
-    realizedPnl: positions.reduce((sum, p) => sum + p.realizedPnl, 0),
-    unrealizedPnl: sumOrNull(positions.map((p) => p.unrealizedPnl)),
+    positions: items.map((market) => positionView(ledger, group.bySymbol.get(market.symbol)!, now, maxReferenceAgeMs)),
+    nextCursor: nextCursor ?? null,
+    openOrders: group.openCount,
+    ...totals(ledger, group, now, maxReferenceAgeMs),
   };
+}
+
+const symbolOf = (market: SymbolMarket): string => market.symbol;
+
+/** What the views of all the group's positions add up to, without building them; null once a part is unknown. */
+function totals(ledger: ExposureLedger, group: ExposureGroup, now: number, maxReferenceAgeMs: number): Pick<AccountExposure, 'grossNotional' | 'realizedPnl' | 'unrealizedPnl'> {
+  const { rows, markets } = group;
+  let grossNotional: number | null = 0;
+  let realizedPnl = 0;
+  let unrealizedPnl: number | null = 0;
+  for (let slot = 0, base = 0; slot < markets.length; slot++, base += STRIDE) {
+    const market = markets[slot]!;
+    const position = rows[base + POSITION]!;
+    const reference = ledger.freshReference(market, now, maxReferenceAgeMs);
+    realizedPnl += rows[base + REALIZED]!;
+    if (unrealizedPnl !== null) {
+      const unrealized = unrealizedOf(position, rows[base + AVG_COST]!, reference);
+      unrealizedPnl = unrealized === null ? null : unrealizedPnl + unrealized;
+    }
+    if (grossNotional !== null) {
+      const gross = grossOf(position, rows[base + OPEN_BUY]!, rows[base + OPEN_SELL]!, markOf(market, reference));
+      grossNotional = gross === null ? null : grossNotional + gross;
+    }
+  }
+  return { grossNotional, realizedPnl, unrealizedPnl };
 }
 
 function positionView(ledger: ExposureLedger, e: Exposure, now: number, maxReferenceAgeMs: number): PositionView {
   const reference = ledger.freshReference(e.market, now, maxReferenceAgeMs);
-  const mark = reference === reference ? reference : e.market.lastFillPrice;
-  const hasMark = mark === mark;
-  const worst = Math.max(Math.abs(e.position + e.openBuy), Math.abs(e.position - e.openSell));
+  const mark = markOf(e.market, reference);
   return {
     symbol: e.market.symbol,
     quantity: e.position,
@@ -58,18 +91,23 @@ function positionView(ledger: ExposureLedger, e: Exposure, now: number, maxRefer
     openBuyNotional: e.openBuyNotional,
     openSellNotional: e.openSellNotional,
     openOrders: e.openCount,
-    markPrice: hasMark ? mark : null,
+    markPrice: mark === mark ? mark : null,
     realizedPnl: e.realized,
-    unrealizedPnl: e.position === 0 ? 0 : reference === reference ? e.position * priceGap(reference, e.avgCost) : null,
-    grossNotional: worst === 0 ? 0 : hasMark ? worst * mark : null,
+    unrealizedPnl: unrealizedOf(e.position, e.avgCost, reference),
+    grossNotional: grossOf(e.position, e.openBuy, e.openSell, mark),
   };
 }
 
-function sumOrNull(values: readonly (number | null)[]): number | null {
-  let total = 0;
-  for (const value of values) {
-    if (value === null) return null;
-    total += value;
-  }
-  return total;
+/** The fresh reference if there is one, else the last fill; NaN for neither. */
+const markOf = (market: SymbolMarket, reference: number): number => (reference === reference ? reference : market.lastFillPrice);
+
+/** At the fresh reference only; null without one (0 when flat). */
+function unrealizedOf(position: number, avgCost: number, reference: number): number | null {
+  return position === 0 ? 0 : reference === reference ? position * priceGap(reference, avgCost) : null;
+}
+
+/** max(|P + B|, |P − S|) × mark; null without a mark (0 when nothing is held or open). */
+function grossOf(position: number, openBuy: number, openSell: number, mark: number): number | null {
+  const worst = Math.max(Math.abs(position + openBuy), Math.abs(position - openSell));
+  return worst === 0 ? 0 : mark === mark ? worst * mark : null;
 }

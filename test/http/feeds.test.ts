@@ -170,6 +170,7 @@ describe('GET /v1/accounts/{id}/exposure', () => {
     const view = await exposure(server, 'ACC-1');
     expect(view).toEqual({
       accountId: 'ACC-1',
+      nextCursor: null,
       openOrders: 1,
       realizedPnl: 200, // 40 × (95 − 90)
       unrealizedPnl: 600, // 60 × (100 − 90)
@@ -182,6 +183,6 @@ describe('GET /v1/accounts/{id}/exposure', () => {
 
   it('answers an empty view for an account it has never seen', async () => {
     const { server } = await start();
-    expect(await exposure(server, 'NOBODY')).toEqual({ accountId: 'NOBODY', positions: [], openOrders: 0, grossNotional: 0, realizedPnl: 0, unrealizedPnl: 0 });
+    expect(await exposure(server, 'NOBODY')).toEqual({ accountId: 'NOBODY', positions: [], nextCursor: null, openOrders: 0, grossNotional: 0, realizedPnl: 0, unrealizedPnl: 0 });
   });
 });

@@ -241,3 +241,80 @@ describe('public probes', () => {
     expect(limit.headers.allow).toBe('DELETE, GET, HEAD, PUT');
   });
 });
+
+describe('GET /v1/accounts/{id}/exposure pages', () => {
+  const symbols = (n: number): string[] => Array.from({ length: n }, (_, i) => `S${String(i).padStart(4, '0')}`);
+  const exposurePage = async (server: TestApp['server'], query: string): Promise<AccountExposure> => {
+    const response = await call(server, 'GET', `/v1/accounts/ACC-1/exposure${query}`, 'ops');
+    expect(response.statusCode, response.body).toBe(200);
+    return response.json<AccountExposure>();
+  };
+  const totalsOf = ({ openOrders, grossNotional, realizedPnl, unrealizedPnl }: AccountExposure) => ({ openOrders, grossNotional, realizedPnl, unrealizedPnl });
+
+  it('answers positions in symbol order, pageSize a page, the cursor going on with no repeat or skip until nextCursor is null, with totals over all of them on every page', async () => {
+    const { server } = await start();
+    // Sent out of order; each 10 at 100, marked at 100 + its place in symbol order; one open buy of 5 AAPL at 100.
+    const held = ['MSFT', 'AAPL', 'TSLA', 'NVDA', 'AMZN', 'META', 'GOOG'];
+    const sorted = [...held].sort();
+    await call(server, 'PUT', '/v1/positions', 'gateway', { positions: held.map((symbol) => ({ accountId: 'ACC-1', symbol, quantity: 10, avgPrice: 100 })) });
+    await call(server, 'PUT', '/v1/market-data', 'gateway', { prices: sorted.map((symbol, i) => ({ symbol, price: 100 + i })) });
+    expect((await check(server, anOrder({ symbol: 'AAPL', quantity: 5, price: 100 }))).json<CheckResult>().decision).toBe('ACCEPT');
+
+    const pages: AccountExposure[] = [];
+    for (let query = '?pageSize=3'; ; ) {
+      const page = await exposurePage(server, query);
+      pages.push(page);
+      if (page.nextCursor === null) break;
+      expect(page.nextCursor).toBe(page.positions[page.positions.length - 1]!.symbol);
+      query = `?pageSize=3&cursor=${page.nextCursor}`;
+    }
+    expect(pages.map((page) => page.positions.length)).toEqual([3, 3, 1]);
+    expect(pages.flatMap((page) => page.positions.map((p) => p.symbol))).toEqual(sorted);
+    // Gross: 10 × (100 + i) a symbol, AAPL (at 100) 15 with its open buy: 7,710. Unrealized: 10 × i, 210.
+    for (const page of pages) expect(totalsOf(page)).toEqual({ openOrders: 1, grossNotional: 7_710, realizedPnl: 0, unrealizedPnl: 210 });
+    // Six, two full pages: the second is the last (no empty third).
+    const six = await exposurePage(server, `?pageSize=3&cursor=${sorted[0]}`);
+    expect(six.positions.map((p) => p.symbol)).toEqual(sorted.slice(1, 4));
+    expect((await exposurePage(server, `?pageSize=3&cursor=${six.nextCursor}`)).nextCursor).toBeNull();
+  });
+
+  it('goes on after a cursor symbol the account no longer holds', async () => {
+    const { server } = await start();
+    await call(server, 'PUT', '/v1/positions', 'gateway', { positions: symbols(5).map((symbol) => ({ accountId: 'ACC-1', symbol, quantity: 1, avgPrice: 1 })) });
+    const first = await exposurePage(server, '?pageSize=2');
+    expect(first.nextCursor).toBe('S0001');
+    await call(server, 'PUT', '/v1/positions', 'gateway', { positions: [{ accountId: 'ACC-1', symbol: 'S0001', quantity: 0, avgPrice: 1 }] });
+    expect((await exposurePage(server, '?pageSize=2')).positions.map((p) => p.symbol)).toEqual(['S0000', 'S0002']);
+    const rest = await exposurePage(server, `?pageSize=2&cursor=${first.nextCursor}`);
+    expect(rest.positions.map((p) => p.symbol)).toEqual(['S0002', 'S0003']);
+  });
+
+  it('answers 1,000 positions by default: an account that fits sees them all and nextCursor null', async () => {
+    const { server } = await start();
+    await call(server, 'PUT', '/v1/positions', 'gateway', { positions: symbols(1_001).map((symbol) => ({ accountId: 'ACC-1', symbol, quantity: 1, avgPrice: 1 })) });
+    const first = await exposurePage(server, '');
+    expect(first.positions).toHaveLength(1_000);
+    expect(first.nextCursor).toBe('S0999');
+    expect(first.realizedPnl).toBe(0);
+    const rest = await exposurePage(server, `?cursor=${first.nextCursor}`);
+    expect(rest.positions.map((p) => p.symbol)).toEqual(['S1000']);
+    expect(rest.nextCursor).toBeNull();
+  });
+
+  it('refuses a bad pageSize or cursor with 400 naming it', async () => {
+    const { server } = await start();
+    for (const [query, field] of [
+      ['?pageSize=0', 'querystring.pageSize'],
+      ['?pageSize=1001', 'querystring.pageSize'],
+      ['?pageSize=ten', 'querystring.pageSize'],
+      ['?pageSize=2.5', 'querystring.pageSize'],
+      ['?cursor=', 'querystring.cursor'],
+      ['?cursor=A%7CB', 'querystring.cursor'],
+      ['?cursor=A%20B', 'querystring.cursor'],
+      [`?cursor=${'X'.repeat(65)}`, 'querystring.cursor'],
+    ] as const) {
+      const problem = expectProblem(await call(server, 'GET', `/v1/accounts/ACC-1/exposure${query}`, 'ops'), 400);
+      expect(namesField(problem, field), `${query}: ${JSON.stringify(problem)}`).toBe(true);
+    }
+  });
+});

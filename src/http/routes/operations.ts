@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Aggregation, TradingState } from '../../domain/enums.js';
 import { isScopeId, scopeOfKey } from '../../domain/keys.js';
+import type { KeyPageQuery } from '../../domain/key-page.js';
 import type { TradingStateEntry } from '../../domain/trading-states.js';
 import { ProblemError } from '../problems.js';
 import { absentBodyIsEmpty } from '../body-validation.js';
@@ -8,8 +9,10 @@ import { assertWritable, sendDurably } from '../durable-reply.js';
 import { jsonSchemaOf } from '../json-schema.js';
 import { perToken } from '../plugins/rate-limit.js';
 import {
+  AccountExposureQuerySchema,
   AccountExposureSchema,
   AccountIdParamsSchema,
+  DEFAULT_KEY_PAGE_SIZE,
   EmptyBodySchema,
   NoQuerySchema,
   SessionResetResponseSchema,
@@ -21,6 +24,9 @@ import type { RouteDeps } from './deps.js';
 
 /** An entry as the API answers it: the scope as a PUT writes it, `{ type, id? }`, not its key. */
 const entryView = (entry: TradingStateEntry) => ({ ...entry, scope: scopeOfKey(entry.scope) });
+
+/** A validated `cursor` and `pageSize` (AccountExposureQuerySchema), as the domain pages take them. */
+const keyPageOf = (query: { cursor?: string; pageSize?: number }): KeyPageQuery => ({ cursor: query.cursor, pageSize: query.pageSize ?? DEFAULT_KEY_PAGE_SIZE });
 
 /** The ops desk: kill switch and reduce-only, the trading day, and what an account holds. */
 export function operationRoutes(app: FastifyInstance, { engine, config, clock, store }: RouteDeps): void {
@@ -89,14 +95,14 @@ export function operationRoutes(app: FastifyInstance, { engine, config, clock, s
     '/v1/accounts/:id/exposure',
     {
       schema: {
-        summary: 'Positions, open orders, gross notional and P&L of an account',
+        summary: 'Positions of an account in symbol order, in cursor pages, with its open orders, gross notional and P&L over all of them',
         tags: ['operations'],
         params: jsonSchemaOf(AccountIdParamsSchema),
-        querystring,
+        querystring: jsonSchemaOf(AccountExposureQuerySchema),
         response: { 200: jsonSchemaOf(AccountExposureSchema, 'output') },
       },
       config: { role: 'ops', rateLimit },
     },
-    (request, reply) => reply.send(engine.exposure((request.params as { id: string }).id)),
+    (request, reply) => reply.send(engine.exposure((request.params as { id: string }).id, keyPageOf(request.query as { cursor?: string; pageSize?: number }))),
   );
 }
