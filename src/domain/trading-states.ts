@@ -3,6 +3,8 @@ import type { Aggregation, TradingState } from './enums.js';
 import { CapacityError } from './exposure-ledger.js';
 import { localKey, scopeOfKey } from './keys.js';
 import type { KeyParts } from './keys.js';
+import { pageByKey } from './key-page.js';
+import type { KeyPage, KeyPageQuery } from './key-page.js';
 
 export interface TradingStateEntry {
   readonly scope: string;
@@ -12,6 +14,8 @@ export interface TradingStateEntry {
   /** `api` for an operator, `limit:<id>` for a HALT or REDUCE_ONLY action. */
   readonly source: string;
 }
+
+const scopeOf = (entry: TradingStateEntry): string => entry.scope;
 
 /** Scopes an order is checked against: every aggregation, in the schema's order (broadest to narrowest). */
 const ORDER_SCOPES: readonly Aggregation[] = AggregationSchema.options;
@@ -51,6 +55,15 @@ export class TradingStates {
 
   list(): TradingStateEntry[] {
     return [...this.entries.values()];
+  }
+
+  /**
+   * The entries in scope-key order, a page at a time: the next page is the keys after the
+   * cursor (the previous page's last), so one set or lifted between pages is not skipped or
+   * repeated. One pass over the table per page (at most maxTradingStates), no sort of it all.
+   */
+  page(query: KeyPageQuery): KeyPage<TradingStateEntry> {
+    return pageByKey(this.entries.values(), scopeOf, query);
   }
 
   /**

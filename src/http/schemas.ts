@@ -77,14 +77,17 @@ export const DEFAULT_PAGE_SIZE = 100;
 const NextCursorSchema = z.string().nullable();
 
 /**
- * The ops reads paged by key (an account's positions) answer up to the most a page may: an
- * account that fits is answered whole, as before it was paged, and a page of 1,000 out of
- * 10,000 is about a millisecond of the engine's time.
+ * The ops reads paged by key (an account's positions, the trading states) answer up to the most
+ * a page may: an account or a table that fits is answered whole, as before they were paged,
+ * and a page of 1,000 out of 10,000 is about a millisecond of the engine's time.
  */
 export const DEFAULT_KEY_PAGE_SIZE = 1_000;
 
 /** The previous page's last symbol (its `nextCursor`): the next page starts after it. */
 const SymbolCursorSchema = IdentifierSchema;
+
+/** The previous page's last scope key (its `nextCursor`), as violations name keys: `global`, `account:ACC`, `account+symbol:ACC|SYM`, … */
+const ScopeKeyCursorSchema = z.string().regex(/^(global|(account|strategy|symbol):[!-{}~]{1,64}|(account|strategy)\+symbol:[!-{}~]{1,64}\|[!-{}~]{1,64})$/, 'a scope key');
 
 const PositionViewSchema = z.object({
   symbol: z.string(),
@@ -130,7 +133,7 @@ export const AccountExposureSchema = z.object({
  */
 export const EmptyBodySchema = z.strictObject({});
 
-/** The query of a route that takes none (all but the paged reads: violations, exposure): `?dryRun=true` is refused, not ignored. */
+/** The query of a route that takes none (all but the paged reads: violations, exposure, trading states): `?dryRun=true` is refused, not ignored. */
 export const NoQuerySchema = z.strictObject({});
 
 export const LimitIdParamsSchema = z.strictObject({ id: IdentifierSchema });
@@ -177,7 +180,13 @@ export const TradingStateEntrySchema = z.object({
   /** `api` for an operator, `limit:<id>` for a limit's HALT or REDUCE_ONLY action. */
   source: z.string(),
 });
-export const TradingStatesResponseSchema = z.object({ states: z.array(TradingStateEntrySchema) });
+/** A page of the states, in scope-key order. */
+export const TradingStatesQuerySchema = z.strictObject({
+  cursor: ScopeKeyCursorSchema.optional(),
+  pageSize: PageSizeSchema.optional(),
+});
+/** `nextCursor` is the page's last scope key (`account:ACC-1`); null on the last page. */
+export const TradingStatesResponseSchema = z.object({ states: z.array(TradingStateEntrySchema), nextCursor: NextCursorSchema });
 
 /**
  * The query of both violation reads, the history and the active ones: `since` and `until`

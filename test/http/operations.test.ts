@@ -17,19 +17,19 @@ describe('GET/PUT /v1/trading-state', () => {
   it('halts an account: its orders reject with HALTED, others pass; resuming lets them through again', async () => {
     const clock = new FakeClock();
     const { server, engine } = await start({}, clock);
-    expect((await call(server, 'GET', '/v1/trading-state', 'ops')).json()).toEqual({ states: [] });
+    expect((await call(server, 'GET', '/v1/trading-state', 'ops')).json()).toEqual({ states: [], nextCursor: null });
 
     const halted = await setState(server, { type: 'account', id: 'ACC-1' }, 'HALTED', 'fat finger investigation');
     expect(halted.statusCode).toBe(200);
     expect(halted.json()).toEqual({ scope: { type: 'account', id: 'ACC-1' }, state: 'HALTED', reason: 'fat finger investigation', setAt: clock.now(), source: 'api' });
-    expect((await call(server, 'GET', '/v1/trading-state', 'ops')).json()).toEqual({ states: [halted.json()] });
+    expect((await call(server, 'GET', '/v1/trading-state', 'ops')).json()).toEqual({ states: [halted.json()], nextCursor: null });
 
     expect(await decision(server, { accountId: 'ACC-1' })).toMatchObject({ decision: 'REJECT', reasons: ['HALTED'], evaluated: 0 });
     expect((await decision(server, { accountId: 'ACC-2' })).decision).toBe('ACCEPT');
     expect(engine.ledger.openOrderCount).toBe(1);
 
     expect((await setState(server, { type: 'account', id: 'ACC-1' }, 'ACTIVE')).statusCode).toBe(200);
-    expect((await call(server, 'GET', '/v1/trading-state', 'ops')).json()).toEqual({ states: [] });
+    expect((await call(server, 'GET', '/v1/trading-state', 'ops')).json()).toEqual({ states: [], nextCursor: null });
     expect((await decision(server, { accountId: 'ACC-1' })).decision).toBe('ACCEPT');
   });
 
@@ -62,13 +62,14 @@ describe('GET/PUT /v1/trading-state', () => {
     for (const scope of scopes) expect((await setState(server, scope, 'REDUCE_ONLY')).json<{ scope: unknown }>().scope).toEqual(scope);
 
     const listed = (await call(server, 'GET', '/v1/trading-state', 'ops')).json<{ states: { scope: { type: string; id?: string }; state: string; reason: string }[] }>().states;
-    expect(listed.map((entry) => entry.scope)).toEqual(scopes);
+    // In scope-key order: account+symbol:ACC-1|AAPL, account:ACC-1 ('+' sorts before ':'), global, …
+    expect(listed.map((entry) => entry.scope)).toEqual([scopes[4], scopes[1], scopes[0], scopes[5], scopes[2], scopes[3]]);
     // Lift each as it was read.
     for (const { scope } of listed) {
       const resumed = await call(server, 'PUT', '/v1/trading-state', 'admin', { scope, state: 'ACTIVE', reason: 'resumed' });
       expect(resumed.statusCode, resumed.body).toBe(200);
     }
-    expect((await call(server, 'GET', '/v1/trading-state', 'ops')).json()).toEqual({ states: [] });
+    expect((await call(server, 'GET', '/v1/trading-state', 'ops')).json()).toEqual({ states: [], nextCursor: null });
   });
 
   it('lists a state set by the HALT action of a limit in the same shape, naming the limit as its source', async () => {
@@ -316,5 +317,90 @@ describe('GET /v1/accounts/{id}/exposure pages', () => {
       const problem = expectProblem(await call(server, 'GET', `/v1/accounts/ACC-1/exposure${query}`, 'ops'), 400);
       expect(namesField(problem, field), `${query}: ${JSON.stringify(problem)}`).toBe(true);
     }
+  });
+});
+
+describe('GET /v1/trading-state pages', () => {
+  interface StatesPage {
+    states: { scope: { type: string; id?: string }; state: string }[];
+    nextCursor: string | null;
+  }
+  const statesPage = async (server: TestApp['server'], query: string): Promise<StatesPage> => {
+    const response = await call(server, 'GET', `/v1/trading-state${query}`, 'ops');
+    expect(response.statusCode, response.body).toBe(200);
+    return response.json<StatesPage>();
+  };
+  const keyOf = ({ type, id }: { type: string; id?: string }) => (id === undefined ? type : `${type}:${id}`);
+  /** Every page from `query`, following nextCursor (URL-encoded: a scope key may hold '+' and '|'). */
+  const allPages = async (server: TestApp['server'], pageSize: number): Promise<StatesPage[]> => {
+    const pages = [await statesPage(server, `?pageSize=${pageSize}`)];
+    while (pages[pages.length - 1]!.nextCursor !== null) pages.push(await statesPage(server, `?pageSize=${pageSize}&cursor=${encodeURIComponent(pages[pages.length - 1]!.nextCursor!)}`));
+    return pages;
+  };
+
+  it('answers states in scope-key order, pageSize a page, the cursor (the last scope key) going on with no repeat or skip until nextCursor is null', async () => {
+    const { server, engine } = await start();
+    const keys = ['symbol:TSLA', 'account:ACC-2', 'global', 'account+symbol:ACC-1|AAPL', 'strategy:MM-1', 'account:ACC-1', 'strategy+symbol:MM-1|MSFT'];
+    for (const key of keys) {
+      const [type, id] = key.split(/:(.*)/) as ['global' | 'symbol' | 'account' | 'strategy' | 'account+symbol' | 'strategy+symbol', string | undefined];
+      engine.setTradingState(type, id, 'HALTED', 'paged');
+    }
+    const sorted = [...keys].sort();
+    const pages = await allPages(server, 3);
+    expect(pages.map((page) => page.states.length)).toEqual([3, 3, 1]);
+    expect(pages.flatMap((page) => page.states.map((entry) => keyOf(entry.scope)))).toEqual(sorted);
+    expect(pages.map((page) => page.nextCursor)).toEqual([sorted[2], sorted[5], null]);
+    // Six, two full pages: the second is the last (no empty third).
+    engine.setTradingState('symbol', 'TSLA', 'ACTIVE', 'lifted');
+    expect((await allPages(server, 3)).map((page) => page.states.length)).toEqual([3, 3]);
+  });
+
+  it('neither repeats nor skips a state that stayed when others are set or lifted between pages, the cursor\'s own included', async () => {
+    const { server, engine } = await start();
+    for (let i = 0; i < 6; i++) engine.setTradingState('account', `ACC-${i}`, 'REDUCE_ONLY', 'paged');
+    const first = await statesPage(server, '?pageSize=2');
+    expect(first.states.map((entry) => entry.scope.id)).toEqual(['ACC-0', 'ACC-1']);
+    expect(first.nextCursor).toBe('account:ACC-1');
+    engine.setTradingState('account', 'ACC-1', 'ACTIVE', 'lifted');
+    engine.setTradingState('account', 'ACC-2', 'ACTIVE', 'lifted');
+    engine.setTradingState('account', 'ACC-0b', 'HALTED', 'before the cursor');
+    engine.setTradingState('account', 'ACC-3b', 'HALTED', 'after the cursor');
+    const second = await statesPage(server, `?pageSize=2&cursor=${first.nextCursor}`);
+    expect(second.states.map((entry) => entry.scope.id)).toEqual(['ACC-3', 'ACC-3b']);
+    const third = await statesPage(server, `?pageSize=2&cursor=${second.nextCursor}`);
+    expect(third).toEqual({ states: [expect.objectContaining({ scope: { type: 'account', id: 'ACC-4' } }), expect.objectContaining({ scope: { type: 'account', id: 'ACC-5' } })], nextCursor: null });
+  });
+
+  it('answers 1,000 states by default: a table that fits is seen whole with nextCursor null', async () => {
+    const { server, engine } = await start();
+    const ids = Array.from({ length: 1_001 }, (_, i) => `ACC-${String(i).padStart(4, '0')}`);
+    for (const id of ids) engine.setTradingState('account', id, 'HALTED', 'paged');
+    const first = await statesPage(server, '');
+    expect(first.states).toHaveLength(1_000);
+    expect(first.nextCursor).toBe('account:ACC-0999');
+    expect(await statesPage(server, `?cursor=${first.nextCursor}`)).toEqual({ states: [expect.objectContaining({ scope: { type: 'account', id: 'ACC-1000' } })], nextCursor: null });
+  });
+
+  it('refuses a bad pageSize or cursor with 400 naming it', async () => {
+    const { server } = await start();
+    for (const [query, field] of [
+      ['?pageSize=0', 'querystring.pageSize'],
+      ['?pageSize=1001', 'querystring.pageSize'],
+      ['?pageSize=all', 'querystring.pageSize'],
+      ['?cursor=', 'querystring.cursor'],
+      ['?cursor=ACC-1', 'querystring.cursor'],
+      ['?cursor=desk:D-1', 'querystring.cursor'],
+      ['?cursor=account:', 'querystring.cursor'],
+      ['?cursor=global:x', 'querystring.cursor'],
+      ['?cursor=account:ACC-1%7CAAPL', 'querystring.cursor'],
+      ['?cursor=account%2Bsymbol:ACC-1', 'querystring.cursor'],
+      // A '+' not encoded reads as a space.
+      ['?cursor=account+symbol:ACC-1%7CAAPL', 'querystring.cursor'],
+      [`?cursor=account:${'X'.repeat(65)}`, 'querystring.cursor'],
+    ] as const) {
+      const problem = expectProblem(await call(server, 'GET', `/v1/trading-state${query}`, 'ops'), 400);
+      expect(namesField(problem, field), `${query}: ${JSON.stringify(problem)}`).toBe(true);
+    }
+    expect((await statesPage(server, '?cursor=account%2Bsymbol:ACC-1%7CAAPL')).states).toEqual([]);
   });
 });

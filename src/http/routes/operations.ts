@@ -18,6 +18,7 @@ import {
   SessionResetResponseSchema,
   TradingStateEntrySchema,
   TradingStateRequestSchema,
+  TradingStatesQuerySchema,
   TradingStatesResponseSchema,
 } from '../schemas.js';
 import type { RouteDeps } from './deps.js';
@@ -25,7 +26,7 @@ import type { RouteDeps } from './deps.js';
 /** An entry as the API answers it: the scope as a PUT writes it, `{ type, id? }`, not its key. */
 const entryView = (entry: TradingStateEntry) => ({ ...entry, scope: scopeOfKey(entry.scope) });
 
-/** A validated `cursor` and `pageSize` (AccountExposureQuerySchema), as the domain pages take them. */
+/** A validated `cursor` and `pageSize` (AccountExposureQuerySchema, TradingStatesQuerySchema), as the domain pages take them. */
 const keyPageOf = (query: { cursor?: string; pageSize?: number }): KeyPageQuery => ({ cursor: query.cursor, pageSize: query.pageSize ?? DEFAULT_KEY_PAGE_SIZE });
 
 /** The ops desk: kill switch and reduce-only, the trading day, and what an account holds. */
@@ -36,10 +37,18 @@ export function operationRoutes(app: FastifyInstance, { engine, config, clock, s
   app.get(
     '/v1/trading-state',
     {
-      schema: { summary: 'Scopes not ACTIVE (kill switches, reduce-only)', tags: ['operations'], querystring, response: { 200: jsonSchemaOf(TradingStatesResponseSchema, 'output') } },
+      schema: {
+        summary: 'Scopes not ACTIVE (kill switches, reduce-only), in scope-key order, in cursor pages',
+        tags: ['operations'],
+        querystring: jsonSchemaOf(TradingStatesQuerySchema),
+        response: { 200: jsonSchemaOf(TradingStatesResponseSchema, 'output') },
+      },
       config: { role: 'ops', rateLimit },
     },
-    (_request, reply) => reply.send({ states: engine.tradingStates.list().map(entryView) }),
+    (request, reply) => {
+      const page = engine.tradingStates.page(keyPageOf(request.query as { cursor?: string; pageSize?: number }));
+      return reply.send({ states: page.items.map(entryView), nextCursor: page.nextCursor ?? null });
+    },
   );
 
   app.put(
