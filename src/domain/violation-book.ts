@@ -101,6 +101,8 @@ export const END_AT_ONCE = 1_024;
 interface EndedTable {
   readonly violations: Iterator<ActiveViolation>;
   readonly at: number;
+  /** Not yet reached by drainEnded: the table leaves the queue with its last, not a call later. */
+  left: number;
 }
 
 export interface ViolationBookSnapshot {
@@ -245,7 +247,7 @@ export class ViolationBook {
     const byKey = this.activeByLimit.get(limitId);
     if (byKey === undefined || byKey.size === 0) return;
     const taken = byKey.takeAll();
-    this.ended.push({ violations: taken.values(), at });
+    this.ended.push({ violations: taken.values(), at, left: taken.size });
     this.endedInRecency += taken.size;
     this.drainEnded(END_AT_ONCE);
   }
@@ -263,6 +265,7 @@ export class ViolationBook {
         continue;
       }
       budget--;
+      if (--table.left === 0) this.ended.shift();
       // One evicted meanwhile (makeRoom) has left the list and been told already.
       if (!this.recency.delete(next.value)) continue;
       this.endedInRecency--;

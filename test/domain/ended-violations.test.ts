@@ -50,6 +50,14 @@ describe('violations ended with their limit', () => {
     expect(book.drainEnded(10)).toBe(false);
   });
 
+  it('says nothing is left from the call that resolves the last one (the budget ending exactly there)', () => {
+    const book = newBook();
+    for (let i = 0; i < END_AT_ONCE + 10; i++) breach(book, 'L', `k${i}`);
+    book.resolveAllOf('L', 5);
+    expect(book.drainEnded(10)).toBe(false);
+    expect(book.endingCount).toBe(0);
+  });
+
   it('ends a small table within the call, as before', () => {
     const book = newBook();
     for (let i = 0; i < 3; i++) breach(book, 'L', `k${i}`);
@@ -138,6 +146,16 @@ describe('engine: deleting a limit that holds many active violations', () => {
     expect(engine.sweep()).toBe(false);
     expect(resolved.length).toBe(accounts);
     expect(new Set(resolved)).toEqual(new Set([deletedAt]));
+  });
+
+  it('a sweep that resolves the last of them says no more is due', () => {
+    const capacity = { ...testConfig().capacity, maxActiveViolations: 10_000, maxOpenOrders: 10_000, maxPositions: 10_000 };
+    const { engine, clock } = makeEngine([{ id: 'big', kind: 'order_quantity', per: 'account', thresholds: { warn: 50, hard: 1_000 } }], { capacity });
+    for (let i = 0; i < END_AT_ONCE + SWEEP_END_BUDGET; i++) engine.checkOrder(order({ accountId: `ACC-${i}`, quantity: 100 }));
+    engine.deleteLimit('big');
+    clock.advance(1_000);
+    expect(engine.sweep()).toBe(false);
+    expect(engine.violations.endingCount).toBe(0);
   });
 
   it('a limit re-keyed by an upsert ends its violations the same way; a snapshot meanwhile holds none of them', () => {
