@@ -574,6 +574,9 @@ export class LimitEngine {
   private restartSession(): void {
     this.ledger.resetSession();
     for (const limit of this.currentBook.values()) limit.windows.clear();
+    // The entries an open atomic batch counted went with the windows: a take-back must not
+    // find the same store, now holding other orders' entries, and take one of theirs.
+    if (this.openBatches.size !== 0) this.forgetWindows(() => false);
   }
 
   // ---- trading states ---------------------------------------------------------------------
@@ -687,7 +690,11 @@ export class LimitEngine {
    * books, so it forgets the same.
    */
   private forgetReplacedWindows(next: LimitBook): void {
-    const stays = (counted: KeptWindow): boolean => next.byId.get(counted.limitId)?.windows === counted.store;
+    this.forgetWindows((counted) => next.byId.get(counted.limitId)?.windows === counted.store);
+  }
+
+  /** Drops from open atomic batches' reservations the windows that do not `stay` (new objects: a snapshot captured before holds the old). */
+  private forgetWindows(stays: (counted: KeptWindow) => boolean): void {
     for (const orders of this.openBatches.values()) {
       for (let i = 0; i < orders.length; i++) {
         const taken = orders[i]!;

@@ -89,6 +89,17 @@ describe('batches in slices', () => {
     expect(restarted.book.byId.get('rate')!.windows.find(order({ quantity: 100 }))?.toArray()).toHaveLength(1);
   });
 
+  it('takes nothing back from windows a session reset emptied between slices: what they hold now is other orders\'', () => {
+    const { engine } = makeEngine(LIMITS);
+    const run = engine.beginBatch([order({ orderId: 'a-1', quantity: 100 }), order({ orderId: 'a-2', quantity: 5_000 })], { atomic: true });
+    engine.advanceBatch(run, 1);
+    engine.resetSession();
+    expect(engine.checkOrder(order({ orderId: 'other', quantity: 100 })).decision).toBe('ACCEPT');
+    engine.advanceBatch(run, 1);
+    expect(run.result.summary.accepted).toBe(0);
+    expect(engine.book.byId.get('rate')!.windows.find(order({ quantity: 100 }))?.toArray()).toHaveLength(1);
+  });
+
   it('still takes back its entries from a store its limit kept between slices (thresholds changed)', () => {
     const { engine } = makeEngine(LIMITS);
     const run = engine.beginBatch([order({ orderId: 'a-1', quantity: 100 }), order({ orderId: 'a-2', quantity: 5_000 })], { atomic: true });
