@@ -34,6 +34,47 @@ describe('reading the book', () => {
     expect(after.json<{ limits: { id: string }[] }>().limits.map((l) => l.id)).toContain('tiny');
   });
 
+  it('GET /v1/limits after one limit changed writes that limit anew and the others as they were', async () => {
+    const { server, engine } = await start();
+    engine.replaceLimits([MAX_QTY, ...Array.from({ length: 50 }, (_, i) => ({ id: `q-${i}`, kind: 'order_quantity', thresholds: { hard: 100 + i } }))]);
+    await call(server, 'GET', '/v1/limits', 'ops');
+    expect((await call(server, 'PUT', '/v1/limits/q-7', 'admin', { id: 'q-7', kind: 'order_quantity', thresholds: { hard: 7 } })).statusCode).toBe(200);
+    const stringify = vi.spyOn(JSON, 'stringify');
+    const after = await call(server, 'GET', '/v1/limits', 'ops');
+    const limitsWritten = stringify.mock.calls.filter(([value]) => typeof value === 'object' && value !== null && 'kind' in value);
+    stringify.mockRestore();
+    expect(limitsWritten.map(([value]) => (value as { id: string }).id)).toEqual(['q-7']);
+    const body = after.json<{ version: number; limits: { id: string; thresholds: { hard: number } }[] }>();
+    expect(body.limits).toHaveLength(51);
+    expect(body.limits.find((l) => l.id === 'q-7')?.thresholds.hard).toBe(7);
+    expect(body.limits.find((l) => l.id === 'q-8')?.thresholds.hard).toBe(108);
+  });
+
+  it('GET /v1/limits of an empty book is valid JSON', async () => {
+    const { server, engine } = await start();
+    engine.replaceLimits([]);
+    expect((await call(server, 'GET', '/v1/limits', 'ops')).json()).toEqual({ version: 2, limits: [] });
+  });
+
+  it('GET /v1/limits writes every field of a definition as it was given, escapes included', async () => {
+    const { server } = await start();
+    const rich = {
+      id: 'rich-1',
+      name: 'Ünïcode \\ and "quotes"\n',
+      kind: 'order_rate',
+      scope: { accounts: ['ACC-1', 'ACC-2'], venues: ['XNAS'] },
+      per: 'account',
+      windowMs: 1_000,
+      thresholds: { warn: 1, soft: 2, hard: 3, critical: 4 },
+      actions: { WARNING: 'LOG', CRITICAL: 'HALT' },
+      enabled: false,
+    };
+    expect((await call(server, 'POST', '/v1/limits', 'admin', rich)).statusCode).toBe(201);
+    const response = await call(server, 'GET', '/v1/limits', 'ops');
+    expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(response.json<{ limits: unknown[] }>().limits).toContainEqual(rich);
+  });
+
   it('GET /v1/limits answers the version and every limit, with the version as ETag', async () => {
     const { server } = await start();
     const response = await call(server, 'GET', '/v1/limits', 'ops');
