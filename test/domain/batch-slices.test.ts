@@ -1,10 +1,32 @@
 import { describe, expect, it } from 'vitest';
+import type { BatchRun, LimitEngine } from '../../src/domain/engine.js';
 import { makeEngine, order } from '../support/engine-fixtures.js';
 
 const LIMITS = [
   { id: 'pos', kind: 'position', thresholds: { hard: 1_000 } },
   { id: 'rate', kind: 'order_rate', per: 'strategy', windowMs: 60_000, thresholds: { hard: 1_000 } },
 ];
+
+/**
+ * An atomic batch that reserves a-1 in its first slice and fails on a-2 in its second;
+ * `between` runs between the slices, then another order is accepted in the same millisecond.
+ */
+function failAfter(between: (engine: LimitEngine) => void): { engine: LimitEngine; run: BatchRun } {
+  const { engine } = makeEngine(LIMITS);
+  const run = engine.beginBatch([order({ orderId: 'a-1', quantity: 100 }), order({ orderId: 'a-2', quantity: 5_000 })], { atomic: true });
+  engine.advanceBatch(run, 1);
+  between(engine);
+  expect(engine.checkOrder(order({ orderId: 'other', quantity: 100 })).decision).toBe('ACCEPT');
+  return { engine, run };
+}
+
+function deleteAndAddAgain(engine: LimitEngine): void {
+  engine.deleteLimit('rate');
+  engine.upsertLimit(LIMITS[1]);
+}
+
+/** The timestamps in the rate window of the orders above (one key: their strategy). */
+const rateEntries = (engine: LimitEngine): number[] => engine.book.byId.get('rate')!.windows.find(order({ quantity: 100 }))?.toArray() ?? [];
 
 describe('batches in slices', () => {
   it('gives the same results in slices as in one call', () => {
@@ -49,55 +71,34 @@ describe('batches in slices', () => {
   });
 
   it('takes nothing back from a window store its limit was given anew between slices (another length): those entries are other orders\'', () => {
-    const { engine } = makeEngine(LIMITS);
-    const run = engine.beginBatch([order({ orderId: 'a-1', quantity: 100 }), order({ orderId: 'a-2', quantity: 5_000 })], { atomic: true });
-    engine.advanceBatch(run, 1);
-    // The rate limit is redefined with another window: a new store; another order counts in it at the same millisecond.
-    engine.upsertLimit({ id: 'rate', kind: 'order_rate', per: 'strategy', windowMs: 30_000, thresholds: { hard: 1_000 } });
-    expect(engine.checkOrder(order({ orderId: 'other', quantity: 100 })).decision).toBe('ACCEPT');
+    const { engine, run } = failAfter((e) => e.upsertLimit({ ...LIMITS[1], windowMs: 30_000 }));
     engine.advanceBatch(run, 1);
     expect(run.result.summary.accepted).toBe(0);
-    const ring = engine.book.byId.get('rate')!.windows.find(order({ quantity: 100 }));
-    expect(ring?.size).toBe(1);
+    expect(rateEntries(engine)).toHaveLength(1);
   });
 
   it('takes nothing back from a store its limit got when deleted and added again alike between slices: those entries are other orders\'', () => {
-    const { engine } = makeEngine(LIMITS);
-    const run = engine.beginBatch([order({ orderId: 'a-1', quantity: 100 }), order({ orderId: 'a-2', quantity: 5_000 })], { atomic: true });
-    engine.advanceBatch(run, 1);
-    engine.deleteLimit('rate');
-    engine.upsertLimit(LIMITS[1]);
     // Same id, kind, key and length as the store a-1 counted in, and the same millisecond.
-    expect(engine.checkOrder(order({ orderId: 'other', quantity: 100 })).decision).toBe('ACCEPT');
+    const { engine, run } = failAfter(deleteAndAddAgain);
     engine.advanceBatch(run, 1);
     expect(run.result.summary.accepted).toBe(0);
-    const ring = engine.book.byId.get('rate')!.windows.find(order({ quantity: 100 }));
-    expect(ring?.toArray()).toHaveLength(1);
+    expect(rateEntries(engine)).toHaveLength(1);
   });
 
   it('and not after a restart either: a snapshot taken then no longer names that window for the batch', () => {
-    const { engine } = makeEngine(LIMITS);
-    const run = engine.beginBatch([order({ orderId: 'a-1', quantity: 100 }), order({ orderId: 'a-2', quantity: 5_000 })], { atomic: true });
-    engine.advanceBatch(run, 1);
-    engine.deleteLimit('rate');
-    engine.upsertLimit(LIMITS[1]);
-    expect(engine.checkOrder(order({ orderId: 'other', quantity: 100 })).decision).toBe('ACCEPT');
+    const { engine } = failAfter(deleteAndAddAgain);
     const restarted = makeEngine(LIMITS).engine;
     restarted.restoreState(JSON.parse(JSON.stringify(engine.captureState())) as ReturnType<typeof engine.captureState>);
     restarted.abandonOpenBatches();
     expect(restarted.exposure('ACC-1').positions[0]).toMatchObject({ openBuyQuantity: 100, openOrders: 1 });
-    expect(restarted.book.byId.get('rate')!.windows.find(order({ quantity: 100 }))?.toArray()).toHaveLength(1);
+    expect(rateEntries(restarted)).toHaveLength(1);
   });
 
   it('takes nothing back from windows a session reset emptied between slices: what they hold now is other orders\'', () => {
-    const { engine } = makeEngine(LIMITS);
-    const run = engine.beginBatch([order({ orderId: 'a-1', quantity: 100 }), order({ orderId: 'a-2', quantity: 5_000 })], { atomic: true });
-    engine.advanceBatch(run, 1);
-    engine.resetSession();
-    expect(engine.checkOrder(order({ orderId: 'other', quantity: 100 })).decision).toBe('ACCEPT');
+    const { engine, run } = failAfter((e) => e.resetSession());
     engine.advanceBatch(run, 1);
     expect(run.result.summary.accepted).toBe(0);
-    expect(engine.book.byId.get('rate')!.windows.find(order({ quantity: 100 }))?.toArray()).toHaveLength(1);
+    expect(rateEntries(engine)).toHaveLength(1);
   });
 
   it('still takes back its entries from a store its limit kept between slices (thresholds changed)', () => {
