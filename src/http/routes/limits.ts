@@ -78,9 +78,9 @@ const limitPath = (id: string): string => `/v1/limits/${encodeURIComponent(id)}`
  * all the others: a new book's body copies their bytes instead of serialising every limit again.
  * At 10,000 limits a GET after each change held the event loop 18 ms, now about 7 (most of it
  * the answer's own handling; the body takes 2–3 ms). One PUT of a limit is the common change,
- * and dashboards poll the book. Definitions are plain JSON values, parsed from JSON and never
- * changed, so JSON.stringify writes what the route's schema (a loose object per limit) would;
- * entries go with their definitions.
+ * and dashboards poll the book. A compiled limit's definition is a frozen copy of plain JSON
+ * values, so its text never goes stale, and JSON.stringify writes what the route's schema (a
+ * loose object per limit) would; entries go with their definitions.
  */
 const limitJson = new WeakMap<object, Buffer>();
 const COMMA = 0x2c;
