@@ -3,7 +3,7 @@ import { stringify } from 'yaml';
 import { absentBodyIsEmpty } from './body-validation.js';
 import { UNAUTHORIZED_HEADERS } from './plugins/auth.js';
 import { MAX_BUDGET_MS } from './plugins/deadline.js';
-import { RATE_LIMITED_HEADERS } from './plugins/rate-limit.js';
+import { RATE_LIMIT_HEADERS, RATE_LIMITED_HEADERS } from './plugins/rate-limit.js';
 import type { JsonSchema } from './json-schema.js';
 import { PROBLEM_TYPES } from './problems.js';
 import type { ResponseHeaders } from './schema-docs.js';
@@ -75,6 +75,8 @@ function operation(route: RecordedRoute): Record<string, unknown> {
   const response = (schema.response ?? {}) as Record<string, JsonSchema>;
   // The success statuses the route declares (POST /v1/limits answers 201); 200 when it declares none.
   const declared = Object.keys(response).filter((status) => /^2\d\d$/.test(status));
+  // A route that takes a token is rate-limited, and says so in its answers' headers.
+  const headers = route.role === undefined ? schema.successHeaders : { ...(schema.successHeaders as ResponseHeaders | undefined), ...RATE_LIMIT_HEADERS };
   const successes = Object.fromEntries(
     (declared.length === 0 ? ['200'] : declared).map((status) => {
       const body = response[status];
@@ -82,7 +84,7 @@ function operation(route: RecordedRoute): Record<string, unknown> {
         status,
         {
           description: SUCCESS_DESCRIPTIONS[status] ?? 'Success',
-          ...(schema.successHeaders === undefined ? {} : { headers: schema.successHeaders }),
+          ...(headers === undefined ? {} : { headers }),
           ...(body === undefined ? {} : { content: { 'application/json': { schema: body } } }),
         },
       ];

@@ -108,6 +108,21 @@ describe('openapi.yaml response headers', () => {
     expect(missing).toEqual([]);
   });
 
+  it('declares the X-RateLimit headers on every 2xx of a route that takes a token (every such route is rate-limited)', () => {
+    const doc = document();
+    const missing: string[] = [];
+    for (const [path, operations] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        if (operation['x-required-role'] === undefined) continue;
+        for (const status of Object.keys(operation.responses).filter((s) => s.startsWith('2'))) {
+          const declared = headersOf(doc, operation.responses[status]);
+          for (const name of ['x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset']) if (!declared.has(name)) missing.push(`${method} ${path} ${status} ${name}`);
+        }
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
   it('declares ETag on every 2xx of the limit reads and writes', () => {
     const doc = document();
     for (const [method, path] of LIMIT_ROUTES) {
@@ -118,7 +133,7 @@ describe('openapi.yaml response headers', () => {
     }
   });
 
-  it('sends the headers it declares: WWW-Authenticate on a 401, Retry-After on a 429, ETag on limit reads and writes', async () => {
+  it('sends the headers it declares (WWW-Authenticate on a 401, Retry-After on a 429, ETag on limit reads and writes) and declares the rate-limit headers it sends', async () => {
     const doc = document();
     // Two requests per token and route: the third GET /v1/limits by ops is refused.
     const app = await testApp({ rateLimit: { perToken: { max: 2, timeWindowMs: 60_000 } } });
@@ -141,8 +156,10 @@ describe('openapi.yaml response headers', () => {
         const expected = [...declared].filter(([, isRequired]) => isRequired).map(([name]) => name);
         // Retry-After is optional on a 429 (not every one can be retried), but this one can.
         if (response.statusCode === 429) expected.push('retry-after');
+        // And what it sends of the rate-limit headers, it declares.
+        expected.push(...Object.keys(response.headers).filter((name) => name.startsWith('x-ratelimit-') || name === 'retry-after'));
         const notSent = expected.filter((name) => response.headers[name] === undefined);
-        expect({ notDeclared: expected.filter((name) => !declared.has(name)), notSent }, `${method} ${path} ${response.statusCode}`).toEqual({ notDeclared: [], notSent: [] });
+        expect({ notDeclared: [...new Set(expected.filter((name) => !declared.has(name)))], notSent }, `${method} ${path} ${response.statusCode}`).toEqual({ notDeclared: [], notSent: [] });
       }
     } finally {
       await app.server.close();

@@ -36,15 +36,23 @@ export async function registerRateLimit(app: FastifyInstance, config: AppConfig[
 const COUNT = jsonSchemaOf(z.int().min(0));
 
 /**
+ * What a response of a rate-limited route (every route that takes a token) carries while rate
+ * limits are on, a success as well as a 429, for openapi.yaml.
+ */
+export const RATE_LIMIT_HEADERS: ResponseHeaders = {
+  'X-RateLimit-Limit': { description: 'Requests (for a batch, orders of the strategy that refused it) a window allows', required: false, schema: COUNT },
+  'X-RateLimit-Remaining': { description: 'What the window still allows', required: false, schema: COUNT },
+  'X-RateLimit-Reset': { description: 'Seconds until the window restarts', required: false, schema: COUNT },
+};
+
+/**
  * What a 429 may carry, for openapi.yaml. None is on every 429: a request that can never pass
  * as sent (a batch with more orders of one strategy than its limit) gets no retry-after, and
  * one refused because every kept window still counts gets retry-after alone.
  */
 export const RATE_LIMITED_HEADERS: ResponseHeaders = {
   'Retry-After': { description: 'Seconds until the request may pass; absent when sending it again as it is cannot help', required: false, schema: COUNT },
-  'X-RateLimit-Limit': { description: 'Requests (for a batch, orders of the strategy that refused it) a window allows', required: false, schema: COUNT },
-  'X-RateLimit-Remaining': { description: 'What the window still allows', required: false, schema: COUNT },
-  'X-RateLimit-Reset': { description: 'Seconds until the window restarts', required: false, schema: COUNT },
+  ...RATE_LIMIT_HEADERS,
 };
 
 /**
