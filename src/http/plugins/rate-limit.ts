@@ -6,6 +6,7 @@ import type { AppConfig } from '../../config/schema.js';
 import { jsonSchemaOf } from '../json-schema.js';
 import { ProblemError } from '../problems.js';
 import type { ResponseHeaders } from '../schema-docs.js';
+import { monotonicRateStore } from './monotonic-rate-store.js';
 import { RateWindows } from './rate-windows.js';
 
 /**
@@ -15,7 +16,8 @@ import { RateWindows } from './rate-windows.js';
  *
  * The check routes use `CheckRateLimit` below, called at the start of their handlers (after
  * validation, where @fastify/rate-limit's preHandler hook would run), synchronously; every
- * other route uses the plugin. Both count in fixed windows per key and route, answer with the
+ * other route uses the plugin, with a store timed on the monotonic clock too
+ * (monotonic-rate-store.ts). Both count in fixed windows per key and route, answer with the
  * same headers and the same problem. The plugin forgets its least recently used key beyond
  * `cacheSize`; CheckRateLimit forgets only windows that have run out and refuses a new key
  * while every kept one still counts (see RateWindows.makeRoom).
@@ -23,10 +25,10 @@ import { RateWindows } from './rate-windows.js';
  * its strategy, a batch one unit per order from each order's strategy (and one from its token's
  * own per-token window, as a request).
  */
-export async function registerRateLimit(app: FastifyInstance, config: AppConfig['rateLimit'], onLimited: () => void): Promise<void> {
+export async function registerRateLimit(app: FastifyInstance, config: AppConfig['rateLimit'], onLimited: () => void, now: () => number = monotonicNow): Promise<void> {
   await app.register(rateLimit, {
     global: false,
-    cache: config.cacheSize,
+    store: monotonicRateStore(config.cacheSize, now),
     hook: 'preHandler',
     onExceeded: onLimited,
     errorResponseBuilder: (_request, context) => limitedProblem(context.max, context.after),
