@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { CheckResult } from '../../src/domain/engine.js';
+import { bookBody } from '../../src/http/routes/limits.js';
 import { anOrder, appPerTest, call, check, expectProblem, namesField } from './http-helpers.js';
 
 const start = appPerTest();
@@ -48,6 +49,13 @@ describe('reading the book', () => {
     expect(body.limits).toHaveLength(51);
     expect(body.limits.find((l) => l.id === 'q-7')?.thresholds.hard).toBe(7);
     expect(body.limits.find((l) => l.id === 'q-8')?.thresholds.hard).toBe(108);
+  });
+
+  it('keeps a book\'s body in memory of its own size: a small Buffer is a view of a shared pool slab it would hold whole', async () => {
+    const { engine } = await start();
+    const body = bookBody(engine.book);
+    expect(body.buffer.byteLength).toBe(body.length);
+    expect(JSON.parse(body.toString('utf8'))).toEqual({ version: 1, limits: engine.book.definitions });
   });
 
   it('GET /v1/limits of an empty book is valid JSON', async () => {
