@@ -94,6 +94,8 @@ export function violationRoutes(app: FastifyInstance, { engine, config, clock }:
       }
       const unsubscribe = engine.violations.subscribe(new ViolationStream(raw, encoder, MAX_STREAM_BUFFER_BYTES).send);
       reply.hijack();
+      // With what the hooks set on the reply (the rate limit's headers): hijacked, it sends none itself.
+      for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) raw.setHeader(name, value);
       raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
       raw.write(': connected\n\n');
       streams.add(raw);
