@@ -130,7 +130,8 @@ export function openApiDocument(routes: readonly RecordedRoute[], version: strin
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
       schemas: { Problem: PROBLEM_SCHEMA },
       responses: {
-        Problem: problemResponse('RFC 9457 problem'),
+        // A problem answered after the rate limit counted the request (404, 409, 412, 503…) carries its headers too.
+        Problem: problemResponse('RFC 9457 problem', RATE_LIMIT_HEADERS),
         Unauthorized: problemResponse('No valid bearer token (RFC 9457 problem)', UNAUTHORIZED_HEADERS),
         RateLimited: problemResponse('Over a rate limit (RFC 9457 problem)', RATE_LIMITED_HEADERS),
       },

@@ -143,6 +143,7 @@ describe('openapi.yaml response headers', () => {
       const sent = [
         ['get', '/v1/limits', await inject('GET', '/v1/limits', 'ops')],
         ['get', '/v1/limits/{id}', await inject('GET', '/v1/limits/max-qty', 'ops')],
+        ['get', '/v1/limits/{id}', await inject('GET', '/v1/limits/no-such-limit', 'ops')],
         ['post', '/v1/limits', await inject('POST', '/v1/limits', 'admin', { id: 'new-one', kind: 'order_quantity', thresholds: { hard: 5 } })],
         ['put', '/v1/limits/{id}', await inject('PUT', '/v1/limits/new-one', 'admin', { id: 'new-one', kind: 'order_quantity', thresholds: { hard: 6 } })],
         ['delete', '/v1/limits/{id}', await inject('DELETE', '/v1/limits/new-one', 'admin')],
@@ -150,9 +151,10 @@ describe('openapi.yaml response headers', () => {
         ['get', '/v1/limits', await inject('GET', '/v1/limits', 'ops')],
         ['get', '/v1/limits', await inject('GET', '/v1/limits', 'ops')],
       ] as const;
-      expect(sent.map(([, , response]) => response.statusCode)).toEqual([200, 200, 201, 200, 200, 401, 200, 429]);
+      expect(sent.map(([, , response]) => response.statusCode)).toEqual([200, 200, 404, 201, 200, 200, 401, 200, 429]);
       for (const [method, path, response] of sent) {
-        const declared = headersOf(doc, doc.paths[path]![method]!.responses[String(response.statusCode)]);
+        const responses = doc.paths[path]![method]!.responses;
+        const declared = headersOf(doc, responses[String(response.statusCode)] ?? responses.default);
         const expected = [...declared].filter(([, isRequired]) => isRequired).map(([name]) => name);
         // Retry-After is optional on a 429 (not every one can be retried), but this one can.
         if (response.statusCode === 429) expected.push('retry-after');
