@@ -151,7 +151,7 @@ export async function buildApp(config: AppConfig, options: AppOptions = {}): Pro
   const httpWarmUp = new HttpWarmUp(engineConfigOf(config), config.limits);
   await server.register(authPlugin, { ...config.auth, transient: httpWarmUp });
   await server.register(deadlinePlugin, { defaultDeadlineMs: config.server.defaultDeadlineMs, now: () => clock.monotonic() });
-  await registerRateLimit(server, config.rateLimit, () => telemetry.rateLimited.inc());
+  await registerRateLimit(server, config.rateLimit, () => telemetry.rateLimited.inc(), () => clock.monotonic());
 
   // Recovery happens before any route can answer: until then the process does not even listen.
   const store = config.storage.durability === 'off' ? undefined : await openStore(config, engine, clock, server);

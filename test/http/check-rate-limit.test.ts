@@ -39,7 +39,7 @@ describe('CheckRateLimit', () => {
     let wall = Date.now();
     const spy = vi.spyOn(Date, 'now').mockImplementation(() => wall);
     try {
-      const limit = CheckRateLimit.perStrategy(config(2, 60_000, 100), () => undefined)!;
+      const limit = CheckRateLimit.perStrategy(config(2, 60_000, 100), () => undefined, () => performance.now())!;
       expect([admitsSingle(limit, 'A'), admitsSingle(limit, 'A')]).toEqual([true, true]);
       wall += 3_600_000;
       expect(admitsSingle(limit, 'A')).toBe(false);
@@ -103,8 +103,8 @@ describe('CheckRateLimit', () => {
     limit.admit(fakeExchange(undefined, 'gw').request, fakeExchange(undefined, 'gw').reply);
     expect(() => limit.admit(fakeExchange(undefined, 'gw').request, fakeExchange(undefined, 'gw').reply)).toThrow(ProblemError);
     expect(() => limit.admit(fakeExchange('gw').request, fakeExchange('gw').reply)).not.toThrow();
-    expect(CheckRateLimit.perStrategy({ ...config(1, 1, 1), enabled: false }, () => undefined)).toBeUndefined();
-    expect(CheckRateLimit.perToken({ ...config(1, 1, 1), enabled: false }, () => undefined)).toBeUndefined();
+    expect(CheckRateLimit.perStrategy({ ...config(1, 1, 1), enabled: false }, () => undefined, () => 0)).toBeUndefined();
+    expect(CheckRateLimit.perToken({ ...config(1, 1, 1), enabled: false }, () => undefined, () => 0)).toBeUndefined();
   });
 
   it('admits a batch one unit per order against the same windows, all or none, and says when the refusing window restarts', () => {

@@ -29,6 +29,18 @@ describe('rate limiting (@fastify/rate-limit)', () => {
     expect((await call(server, 'GET', '/metrics', undefined)).body).toMatch(/^ulc_rate_limited_total 1$/m);
   });
 
+  it('times every window on the app\'s monotonic clock: a check, a batch and another route pass again once it has run a window on', async () => {
+    app = await testApp({ rateLimit: TINY });
+    const { server, clock } = app;
+    for (let i = 0; i < 2; i++) expect((await check(server, anOrder({ strategyId: 'S-1' }))).statusCode).toBe(200);
+    for (let i = 0; i < 2; i++) expect((await call(server, 'GET', '/v1/limits', 'ops')).statusCode).toBe(200);
+    const batch = () => call(server, 'POST', '/v1/checks/batch', 'gateway', { orders: [anOrder({ strategyId: 'S-2' })] });
+    for (let i = 0; i < 2; i++) expect((await batch()).statusCode).toBe(200);
+    expect([(await check(server, anOrder({ strategyId: 'S-1' }))).statusCode, (await call(server, 'GET', '/v1/limits', 'ops')).statusCode, (await batch()).statusCode]).toEqual([429, 429, 429]);
+    clock.advance(60_000);
+    expect([(await check(server, anOrder({ strategyId: 'S-1' }))).statusCode, (await call(server, 'GET', '/v1/limits', 'ops')).statusCode, (await batch()).statusCode]).toEqual([200, 200, 200]);
+  });
+
   it('limits other routes per token: a third read by one token gets 429, another token still passes', async () => {
     app = await testApp({ rateLimit: TINY });
     const { server } = app;

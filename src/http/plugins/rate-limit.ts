@@ -25,7 +25,12 @@ import { RateWindows } from './rate-windows.js';
  * its strategy, a batch one unit per order from each order's strategy (and one from its token's
  * own per-token window, as a request).
  */
-export async function registerRateLimit(app: FastifyInstance, config: AppConfig['rateLimit'], onLimited: () => void, now: () => number = monotonicNow): Promise<void> {
+/**
+ * `now` (here and in CheckRateLimit) is the app's monotonic clock: windows are durations, and a
+ * wall clock that NTP steps forward would end every window at once (letting a burst through),
+ * one stepped back would keep them all counting for as long as the step.
+ */
+export async function registerRateLimit(app: FastifyInstance, config: AppConfig['rateLimit'], onLimited: () => void, now: () => number): Promise<void> {
   await app.register(rateLimit, {
     global: false,
     store: monotonicRateStore(config.cacheSize, now),
@@ -56,13 +61,6 @@ export const RATE_LIMITED_HEADERS: ResponseHeaders = {
   'Retry-After': { description: 'Seconds until the request may pass; absent when sending it again as it is cannot help', required: false, schema: COUNT },
   ...RATE_LIMIT_HEADERS,
 };
-
-/**
- * Windows are durations, so they are timed on the monotonic clock: a wall clock that NTP steps
- * forward would end every window at once (letting a burst through), one stepped back would
- * keep them all counting and refuse new strategies for as long as the step.
- */
-const monotonicNow = (): number => performance.now();
 
 const limitedProblem = (max: number, after: string): ProblemError =>
   new ProblemError('rateLimited', `rate limit of ${max} per ${after} exceeded; retry in ${after}`);
@@ -98,13 +96,13 @@ export class CheckRateLimit {
   }
 
   /** Per strategy (from the validated body; per token if it had none); undefined when rate limits are off. */
-  static perStrategy(config: AppConfig['rateLimit'], onLimited: () => void, now: () => number = monotonicNow): CheckRateLimit | undefined {
+  static perStrategy(config: AppConfig['rateLimit'], onLimited: () => void, now: () => number): CheckRateLimit | undefined {
     if (!config.enabled) return undefined;
     return new CheckRateLimit(config.perStrategy.max, config.perStrategy.timeWindowMs, config.cacheSize, strategyKey, onLimited, now);
   }
 
   /** Per token; undefined when rate limits are off. */
-  static perToken(config: AppConfig['rateLimit'], onLimited: () => void, now: () => number = monotonicNow): CheckRateLimit | undefined {
+  static perToken(config: AppConfig['rateLimit'], onLimited: () => void, now: () => number): CheckRateLimit | undefined {
     if (!config.enabled) return undefined;
     return new CheckRateLimit(config.perToken.max, config.perToken.timeWindowMs, config.cacheSize, tokenKey, onLimited, now);
   }

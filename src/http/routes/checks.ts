@@ -26,7 +26,7 @@ const MAX_LOGGED_REJECTIONS = 20;
  * per strategy on checks), so an order takes a unit from its strategy whichever route brings it.
  */
 export async function checkRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
-  const perStrategy = CheckRateLimit.perStrategy(deps.config.rateLimit, () => deps.telemetry.rateLimited.inc());
+  const perStrategy = CheckRateLimit.perStrategy(deps.config.rateLimit, () => deps.telemetry.rateLimited.inc(), () => deps.clock.monotonic());
   singleCheckRoute(app, deps, perStrategy);
   await checkBatchRoute(app, deps, perStrategy);
 }
@@ -82,10 +82,10 @@ async function checkBatchRoute(app: FastifyInstance, deps: RouteDeps, perStrateg
   });
 }
 
-function batchRoute(app: FastifyInstance, { engine, config, telemetry, tracing, store, warmUp }: RouteDeps, strategyLimit: CheckRateLimit | undefined): void {
+function batchRoute(app: FastifyInstance, { engine, config, clock, telemetry, tracing, store, warmUp }: RouteDeps, strategyLimit: CheckRateLimit | undefined): void {
   const live: CheckTarget = { engine, telemetry, tracing, isWarmUp: false };
   const onLimited = (): void => telemetry.rateLimited.inc();
-  const batchLimit = CheckRateLimit.perToken(config.rateLimit, onLimited);
+  const batchLimit = CheckRateLimit.perToken(config.rateLimit, onLimited, () => clock.monotonic());
   const batchSchema = jsonSchemaOf(BatchRequestSchema);
   const batchBody = new LargeBodyValidation(batchSchema, 'orders');
   const noQuerySchema = jsonSchemaOf(NoQuerySchema);
