@@ -101,7 +101,7 @@ export const END_AT_ONCE = 1_024;
 interface EndedTable {
   readonly violations: Iterator<ActiveViolation>;
   readonly at: number;
-  /** Not yet reached by drainEnded: the table leaves the queue with its last, not a call later. */
+  /** Not yet reached by drainEnded: the table (and the map it walks) leaves the queue with its last. */
   left: number;
 }
 
@@ -254,24 +254,20 @@ export class ViolationBook {
 
   /**
    * Resolves up to `budget` ended violations (see resolveAllOf), telling subscribers; returns
-   * whether any are left for another call.
+   * whether any are left for another call. Every ended violation stays in the recency list
+   * until this reaches it (makeRoom drains them before it evicts), so `endedInRecency` is what
+   * the queued tables have left.
    */
   drainEnded(budget: number): boolean {
-    while (budget > 0 && this.ended.length > 0) {
+    for (; budget > 0 && this.endedInRecency > 0; budget--) {
       const table = this.ended[0]!;
-      const next = table.violations.next();
-      if (next.done === true) {
-        this.ended.shift();
-        continue;
-      }
-      budget--;
+      const violation = table.violations.next().value as ActiveViolation;
       if (--table.left === 0) this.ended.shift();
-      // One evicted meanwhile (makeRoom) has left the list and been told already.
-      if (!this.recency.delete(next.value)) continue;
+      this.recency.delete(violation);
       this.endedInRecency--;
-      this.notify({ type: 'resolved', violation: next.value, at: table.at });
+      this.notify({ type: 'resolved', violation, at: table.at });
     }
-    return this.ended.length > 0;
+    return this.endedInRecency > 0;
   }
 
   /** Oldest first, without those ended with their limit. */
@@ -496,7 +492,7 @@ export class ViolationBook {
 
   /** The table is full: violations ended with their limit leave first (they are going anyway), then evictOldest. */
   private makeRoom(at: number): void {
-    while (this.recency.size >= this.options.maxActive && this.endedInRecency > 0 && this.ended.length > 0) this.drainEnded(1);
+    while (this.recency.size >= this.options.maxActive && this.endedInRecency > 0) this.drainEnded(1);
     if (this.recency.size >= this.options.maxActive) this.evictOldest(at);
   }
 
@@ -508,8 +504,7 @@ export class ViolationBook {
   private evictOldest(at: number): void {
     const oldest = this.recency.oldest?.violation;
     if (oldest === undefined) return;
-    const table = this.activeByLimit.get(oldest.limitId);
-    if (table?.get(oldest.key) === oldest) table.delete(oldest.key);
+    this.activeByLimit.get(oldest.limitId)?.delete(oldest.key);
     this.recency.delete(oldest);
     this.evictedActive++;
     this.notify({ type: 'resolved', violation: oldest, at });
@@ -608,13 +603,11 @@ class RecencyList {
     this.newest = node;
   }
 
-  /** Whether it was in the list. */
-  delete(violation: ActiveViolation): boolean {
+  delete(violation: ActiveViolation): void {
     const node = this.nodes.get(violation.violationId);
-    if (node === undefined || node.violation !== violation) return false;
+    if (node === undefined || node.violation !== violation) return;
     this.nodes.delete(violation.violationId);
     this.unlink(node);
-    return true;
   }
 
   clear(): void {
