@@ -35,12 +35,16 @@ export interface LimitSettings {
  */
 export type Position = () => number;
 
+/** The `id` a definition not yet checked claims, if it has one. */
+export const idOf = (definition: unknown): unknown => (typeof definition === 'object' && definition !== null && 'id' in definition ? definition.id : undefined);
+
 /** A definition checked against the schema. */
 export function parseDefinition(definition: unknown, position: Position): LimitDefinition {
   const result = LimitDefinitionSchema.safeParse(definition);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  const id = typeof definition === 'object' && definition !== null && 'id' in definition ? String(definition.id) : `#${position()}`;
+  const claimed = idOf(definition);
+  const id = claimed === undefined ? `#${position()}` : typeof claimed === 'string' ? claimed : JSON.stringify(claimed);
   const field = issue.path.map(String).join('.');
   throw new LimitBookError(`limit ${id}: ${field === '' ? '' : field + ': '}${issue.message}`, [position(), ...issue.path.map((p) => (typeof p === 'number' ? p : String(p)))]);
 }

@@ -14,6 +14,7 @@ import type { KeyPageQuery } from './key-page.js';
 import { isScopeId, scopeKey, scopeKeyOf } from './keys.js';
 import { LimitBook, LimitBookError } from './limit-book.js';
 import type { LimitSettings, SeverityActions } from './compile-limit.js';
+import { idOf } from './compile-limit.js';
 import type { LimitDefinition } from './limit-definition.js';
 import type { EventSink, StateEvent } from './events.js';
 import type { ExecutionEvent, Order, PositionRow, ReferencePrice } from './orders.js';
@@ -620,7 +621,7 @@ export class LimitEngine {
   /** Adds a limit (last) or replaces one (in its place); costs that limit, not the book. */
   upsertLimit(definition: unknown, expectedVersion?: number): LimitBook {
     this.assertVersion(expectedVersion);
-    const id = typeof definition === 'object' && definition !== null && 'id' in definition ? definition.id : undefined;
+    const id = idOf(definition);
     if (typeof id !== 'string' || !this.currentBook.byId.has(id)) this.assertRoomFor(this.currentBook.size + 1);
     return this.putLimit(definition, this.currentBook.version + 1, this.clock.now());
   }

@@ -1,5 +1,5 @@
 import type { CompiledLimit } from './compiled-limit.js';
-import { compileLimit, LimitBookError, parseDefinition } from './compile-limit.js';
+import { compileLimit, idOf, LimitBookError, parseDefinition } from './compile-limit.js';
 import type { LimitSettings } from './compile-limit.js';
 import type { LimitDefinition } from './limit-definition.js';
 import type { Order } from './orders.js';
@@ -177,5 +177,3 @@ function countSelfTrade(tables: BookTables, limit: CompiledLimit, delta: number)
   if (limit.per === 'strategy+symbol') tables.selfTradeByStrategy += delta;
   if (limit.per === 'symbol') tables.selfTradeFirm += delta;
 }
-
-const idOf = (definition: unknown): unknown => (typeof definition === 'object' && definition !== null && 'id' in definition ? definition.id : undefined);
