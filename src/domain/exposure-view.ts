@@ -44,17 +44,17 @@ export interface AccountExposure {
 export function accountExposureView(ledger: ExposureLedger, accountId: string, now: number, maxReferenceAgeMs: number, page: KeyPageQuery): AccountExposure {
   const group = ledger.accounts.get(accountId);
   if (group === undefined) return { accountId, positions: [], nextCursor: null, openOrders: 0, grossNotional: 0, realizedPnl: 0, unrealizedPnl: 0 };
-  const { items, nextCursor } = pageByKey(group.markets, symbolOf, page);
+  const { items, nextCursor } = pageByKey(group.exposures, symbolOf, page);
   return {
     accountId,
-    positions: items.map((market) => positionView(ledger, group.bySymbol.get(market.symbol)!, now, maxReferenceAgeMs)),
+    positions: items.map((exposure) => positionView(ledger, exposure, now, maxReferenceAgeMs)),
     nextCursor: nextCursor ?? null,
     openOrders: group.openCount,
     ...totals(ledger, group, now, maxReferenceAgeMs),
   };
 }
 
-const symbolOf = (market: SymbolMarket): string => market.symbol;
+const symbolOf = (exposure: Exposure): string => exposure.market.symbol;
 
 /** What the views of all the group's positions add up to, without building them; null once a part is unknown. */
 function totals(ledger: ExposureLedger, group: ExposureGroup, now: number, maxReferenceAgeMs: number): Pick<AccountExposure, 'grossNotional' | 'realizedPnl' | 'unrealizedPnl'> {
