@@ -107,6 +107,14 @@ describe('limit book: a change of one limit', () => {
     engine.deleteLimit('st2');
     expect(engine.book.selfTradeLevels).toEqual({ strategy: false, firm: false });
   });
+
+  it('sees, once a firm-wide self_trade limit is added one at a time, the orders that were open before it', () => {
+    const { engine } = makeEngine([]);
+    expect(engine.checkOrder(order({ orderId: 'rests', accountId: 'ACC-1', side: 'SELL', price: 100 })).decision).toBe('ACCEPT');
+    engine.upsertLimit({ id: 'st', kind: 'self_trade', per: 'symbol', thresholds: { hard: 0 } });
+    // Another account of the firm buying at the resting sell's price crosses it.
+    expect(engine.checkOrder(order({ orderId: 'crosses', accountId: 'ACC-2', side: 'BUY', price: 100 })).reasons).toEqual(['LIMIT_BREACH']);
+  });
 });
 
 const ACCOUNTS = ['ACC-1', 'ACC-2', 'ACC-3'];
