@@ -55,6 +55,19 @@ describe('a large executions body is read, validated and applied in slices', () 
     expect(stateOf(app.engine, ACCOUNTS)).toEqual(expectedState);
   });
 
+  it('counts every event in ulc_executions_total and warns once of fills for unknown orders, as in one go', async () => {
+    const events = [...feed(), { type: 'FILL' as const, accountId: 'ACC-X1', orderId: 'never-filled', quantity: 3, price: 100 }];
+    const app = await start();
+    holdOrders(app.engine);
+    expect((await post(app, JSON.stringify({ events }))).statusCode).toBe(200);
+    const metrics = (await call(app.server, 'GET', '/metrics', undefined)).body;
+    const counted = [...metrics.matchAll(/^ulc_executions_total\{[^}]*\} (\d+)$/gm)].reduce((sum, [, n]) => sum + Number(n), 0);
+    expect(counted).toBe(events.length);
+    expect(metrics).toContain('ulc_executions_total{type="FILL",outcome="unknown_order"} 1');
+    const warnings = app.logs.lines.map((l) => JSON.parse(l) as { level: number; unknownFills?: number; fills?: { orderId: string }[] }).filter((l) => l.level === 40);
+    expect(warnings).toEqual([expect.objectContaining({ unknownFills: 1, fills: [expect.objectContaining({ orderId: 'never-filled' })] })]);
+  });
+
   it('refuses a body with a bad event deep inside as a 400 naming its field, having applied none of it', async () => {
     const app = await start();
     holdOrders(app.engine);

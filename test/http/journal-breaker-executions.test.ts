@@ -25,6 +25,9 @@ describe('fsync: executions in slices across a journal failure', () => {
     restoreDisk();
     const problem = expectProblem(response, 503);
     expect(problem.errors).toEqual([{ field: `events.${EXECUTION_SLICE}`, message: expect.any(String) as unknown }]);
+    // Counted: the fills that stand, not those of a slice the failure took back.
+    const metrics = (await call(app.server, 'GET', '/metrics', undefined)).body;
+    expect(metrics).toMatch(new RegExp(`^ulc_executions_total\\{type="FILL",outcome="applied"\\} ${EXECUTION_SLICE}$`, 'm'));
     const unfilled = ids.slice(EXECUTION_SLICE);
     await vi.waitFor(() => expect(app.store?.breakerState).toBe('closed'), { timeout: 5_000, interval: 5 });
     const restarted = await apps.open(dataDir);

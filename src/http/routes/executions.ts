@@ -81,8 +81,9 @@ async function applyInSlices(
   const change = await changeInSlices(store, events, EXECUTION_SLICE, (slice) => {
     for (const result of engine.applyExecutions(slice)) results.push(result);
   });
-  recordExecutions(telemetry, log, events.slice(0, results.length), results);
   const standing = await itemsStanding(store, change);
+  // Counted and logged: the events that stand, not those of slices a journal failure took back.
+  recordExecutions(telemetry, log, events, results, standing.items);
   if (standing.items < events.length) throw partlyApplied('events', standing, events.length);
   return reply.send({ results });
 }
@@ -95,10 +96,10 @@ const MAX_LOGGED_UNKNOWN_FILLS = 20;
  * an order the service does not know (never checked, or closed over a TTL ago) leaves the
  * position short of what traded, until a position snapshot restates it.
  */
-function recordExecutions(telemetry: Telemetry, log: FastifyBaseLogger, events: readonly ExecutionEvent[], results: readonly ExecutionOutcome[]): void {
+function recordExecutions(telemetry: Telemetry, log: FastifyBaseLogger, events: readonly ExecutionEvent[], results: readonly ExecutionOutcome[], count = results.length): void {
   const unknownFills: { accountId: string; orderId: string; quantity: number | undefined }[] = [];
   let unknownFillCount = 0;
-  for (let i = 0; i < events.length; i++) {
+  for (let i = 0; i < count; i++) {
     const { type, accountId, orderId, quantity } = events[i]!;
     const outcome = results[i]!.outcome;
     telemetry.recordExecution(type, outcome);
