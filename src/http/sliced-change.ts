@@ -14,7 +14,7 @@ export interface SliceEnd {
 
 /** A change made in slices: where each applied slice ended, and why it stopped early if it did. */
 export interface SlicedChange {
-  slices: SliceEnd[];
+  slices: readonly SliceEnd[];
   total: number;
   /** The error a slice threw, or the journal failing between slices; the slice it stopped at changed nothing. */
   stoppedBy?: Error;

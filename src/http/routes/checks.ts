@@ -221,7 +221,7 @@ async function answerPartlyDurable(
     serialize: (result: BatchResult) => Promise<string> | BatchResult;
   },
 ): Promise<FastifyReply> {
-  const [answer, { items }] = await Promise.all([batch.answer, itemsStanding(store, { slices: [...batch.slices], total: batch.orders.length })]);
+  const [answer, { items }] = await Promise.all([batch.answer, itemsStanding(store, { slices: batch.slices, total: batch.orders.length })]);
   if (items >= batch.orders.length) return send(reply, answer);
   return send(reply, await batch.serialize(refusedFrom(batch.result, batch.orders, items)));
 }
