@@ -192,7 +192,12 @@ export class UnknownLimitError extends Error {
 
 const NO_REASONS: readonly ReasonCode[] = Object.freeze([]);
 const NO_VIOLATIONS: readonly OrderViolation[] = Object.freeze([]);
-/** Window keys one sweep drops at most, over all limits: about a millisecond of work. */
+/**
+ * Window keys one sweep drops at most, over all limits: about a millisecond of work. Keys
+ * stamped ahead of a wall clock stepped back are moved, not dropped, and do not count: each
+ * windowed limit may look at this many of those as well (counting them would let one limit's
+ * moved keys take every sweep's budget, and the limits after it would never be swept).
+ */
 export const SWEEP_BUDGET = 4_096;
 /** Idle orders one sweep expires at most (and closed ones it forgets): a few milliseconds. */
 export const SWEEP_EXPIRY_BUDGET = 1_024;
@@ -742,14 +747,18 @@ export class LimitEngine {
    */
   private sweepAt(now: number): { isChanged: boolean; isDone: boolean } {
     let budget = SWEEP_BUDGET;
+    // A sweep that only moved keys (stamped ahead of a clock stepped back) changed their order,
+    // which later sweeps walk: it is journalled too, so replay walks them alike.
+    const moved = { count: 0 };
     for (const limit of this.currentBook.values()) {
-      if (limit.windows.size !== 0 && budget > 0) budget -= limit.windows.sweep(now - limit.windowMs, budget);
+      if (limit.windows.size !== 0 && budget > 0) budget -= limit.windows.sweep(now - limit.windowMs, budget, moved);
     }
     const historySize = this.violations.historySize;
     this.violations.prune(now);
     // Not journalled: ending a deleted limit's violations changes nothing replay or a snapshot sees.
     const isEndingDone = !this.violations.drainEnded(SWEEP_END_BUDGET);
-    return { isChanged: budget < SWEEP_BUDGET || historySize !== this.violations.historySize, isDone: budget > 0 && isEndingDone };
+    const isChanged = budget < SWEEP_BUDGET || moved.count > 0 || historySize !== this.violations.historySize;
+    return { isChanged, isDone: budget > 0 && isEndingDone };
   }
 
   /**

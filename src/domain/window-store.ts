@@ -22,9 +22,10 @@ export interface WindowStore {
   drop(order: Order, ring: TimeRing): void;
   /**
    * Drops keys with no entry after `cutoff`, oldest push first, at most `budget` of them;
-   * returns how many went. It stops at the first key still counting (see PushOrder).
+   * returns how many went. It stops at the first key still counting (see PushOrder). Keys it
+   * moved (stamped ahead of a clock stepped back) are counted into `moved`, when given.
    */
-  sweep(cutoff: number, budget: number): number;
+  sweep(cutoff: number, budget: number, moved?: { count: number }): number;
   /** [key, ring] in push order, oldest first, for snapshots: restoring them in it rebuilds that order. */
   entries(): Iterable<readonly [string, TimeRing]>;
   /** Puts back a key from a snapshot. */
@@ -49,7 +50,7 @@ const WINDOW_KEYS_PER_SHARD = 32_768;
  * made after it for as long as the step: it goes to the newest end and the walk goes on. Both
  * read only the rings' entries and the sweep's time, so a replay of the sweep does the same.
  */
-function sweepInPushOrder(pushOrder: PushOrder, cutoff: number, windowMs: number, budget: number, remove: (ring: TimeRing) => void): number {
+function sweepInPushOrder(pushOrder: PushOrder, cutoff: number, windowMs: number, budget: number, remove: (ring: TimeRing) => void, moved?: { count: number }): number {
   let dropped = 0;
   let firstMoved: TimeRing | undefined;
   for (let looked = 0, ring = pushOrder.oldest; ring !== undefined && looked < budget && ring !== firstMoved; looked++, ring = pushOrder.oldest) {
@@ -60,6 +61,7 @@ function sweepInPushOrder(pushOrder: PushOrder, cutoff: number, windowMs: number
     }
     if (!(ring.newest > cutoff + windowMs)) break;
     pushOrder.touch(ring);
+    if (moved !== undefined) moved.count++;
     firstMoved ??= ring;
   }
   return dropped;
@@ -106,8 +108,8 @@ export class KeyedWindows implements WindowStore {
     if (this.rings.get(key) === ring) this.remove(ring as KeyedRing);
   }
 
-  sweep(cutoff: number, budget: number): number {
-    return sweepInPushOrder(this.pushOrder, cutoff, this.windowMs, budget, (ring) => this.remove(ring as KeyedRing));
+  sweep(cutoff: number, budget: number, moved?: { count: number }): number {
+    return sweepInPushOrder(this.pushOrder, cutoff, this.windowMs, budget, (ring) => this.remove(ring as KeyedRing), moved);
   }
 
   *entries(): Iterable<readonly [string, TimeRing]> {
@@ -214,8 +216,8 @@ export class SignatureWindows implements WindowStore {
     if (this.find(order) === ring) this.remove(ring as SignatureRing);
   }
 
-  sweep(cutoff: number, budget: number): number {
-    return sweepInPushOrder(this.pushOrder, cutoff, this.windowMs, budget, (ring) => this.remove(ring as SignatureRing));
+  sweep(cutoff: number, budget: number, moved?: { count: number }): number {
+    return sweepInPushOrder(this.pushOrder, cutoff, this.windowMs, budget, (ring) => this.remove(ring as SignatureRing), moved);
   }
 
   *entries(): Iterable<readonly [string, TimeRing]> {

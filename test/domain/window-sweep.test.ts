@@ -143,6 +143,25 @@ describe('engine sweep', () => {
     }
   });
 
+  it('journals a sweep that only moved keys stamped while the clock ran ahead, so replay walks them in the same order and drops the same', () => {
+    const clock = new FakeClock();
+    const long = { ...dup, windowMs: 120_000 };
+    const engine = new LimitEngine(testConfig(), clock, [long]);
+    const events: StateEvent[] = [];
+    engine.recordEventsTo((event) => events.push(StateEventSchema.parse(JSON.parse(JSON.stringify(event)))));
+    clock.wall += 60_000;
+    expect(engine.checkOrder(order({ quantity: 1 })).decision).toBe('ACCEPT');
+    clock.wall -= 60_000;
+    expect(engine.checkOrder(order({ quantity: 2 })).decision).toBe('ACCEPT');
+    clock.advance(500);
+    engine.sweep();
+    clock.advance(120_000);
+    while (engine.sweep());
+    const replayed = new LimitEngine(testConfig(), clock, [long]);
+    for (const event of events) replayed.replay(event);
+    expect(replayed.captureState().windows).toEqual(engine.captureState().windows);
+  });
+
   it('says nothing more is due when the keys due fit in one sweep', () => {
     const { engine, clock } = withKeys(3);
     clock.advance(999);
