@@ -182,12 +182,9 @@ export class CheckContext {
   }
 }
 
-/** What a window belongs to: the compiled limit (its id, key store and the store's shape). */
+/** What a window belongs to: the compiled limit (its id and key store). */
 export interface WindowOwner {
   readonly id: string;
-  readonly kind: string;
-  readonly per: string;
-  readonly windowMs: number;
   readonly windows: WindowStore;
 }
 

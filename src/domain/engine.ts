@@ -127,15 +127,16 @@ export interface CountedWindow {
   limitId: string;
   isNew: boolean;
   /**
-   * The window's shape when counted: a limit replaced with another kind, aggregation or length
-   * gets a new store, whose entries are other orders' (absent in older snapshots).
+   * The window's shape when counted, in snapshots of earlier builds only: restore ties such a
+   * window to its limit's store only if the shape still matches. Snapshots now hold no window
+   * of a replaced store (book changes and session resets forget them), so they write none.
    */
   kind?: string;
   per?: string;
   windowMs?: number;
 }
 
-/** Whether `limit` still counts in the store an atomic batch's order was counted in, as far as a snapshot tells. */
+/** Whether `limit` still counts in the store an atomic batch's order was counted in, as far as an earlier build's snapshot tells. */
 const countsInSameStore = (limit: { kind: string; per: string; windowMs: number }, counted: CountedWindow): boolean =>
   counted.windowMs === undefined || (limit.windowMs === counted.windowMs && limit.per === counted.per && limit.kind === counted.kind);
 
@@ -409,7 +410,7 @@ export class LimitEngine {
       const found = ctx.windowRings[i];
       // Not found at the check, so not there now: nothing runs between the check and this.
       (found ?? owner.windows.create(order)).push(now);
-      windows?.push({ limitId: owner.id, isNew: found === undefined, kind: owner.kind, per: owner.per, windowMs: owner.windowMs, store: owner.windows });
+      windows?.push({ limitId: owner.id, isNew: found === undefined, store: owner.windows });
     }
     // Journalled at once, an atomic batch's too: a batch checked in slices lets other requests
     // run in between, and the journal must hold their changes in the order they were made.
@@ -911,7 +912,7 @@ export class LimitEngine {
       if (limit.kind !== 'order_rate' && limit.kind !== 'duplicate_order') continue;
       const found = limit.windows.find(order);
       (found ?? limit.windows.create(order)).push(at);
-      windows.push({ limitId: limit.id, isNew: found === undefined, kind: limit.kind, per: limit.per, windowMs: limit.windowMs, store: limit.windows });
+      windows.push({ limitId: limit.id, isNew: found === undefined, store: limit.windows });
     }
     const open = this.ledger.reserve(order.orderId, order.accountId, order.strategyId, order.symbol, order.side, order.quantity, price, order.orderType === 'MARKET', at);
     if (batch === undefined) return;
@@ -923,7 +924,7 @@ export class LimitEngine {
 
 /** A kept reservation as a snapshot holds it: the windows named, not the stores. */
 function reservationSnapshot({ order, acceptedAt, windows }: KeptReservation): BatchReservation {
-  return { order, acceptedAt, windows: windows.map(({ limitId, isNew, kind, per, windowMs }) => ({ limitId, isNew, kind, per, windowMs })) };
+  return { order, acceptedAt, windows: windows.map(({ limitId, isNew }) => ({ limitId, isNew })) };
 }
 
 function tradingStateEvent(entry: TradingStateEntry): StateEvent {

@@ -94,6 +94,23 @@ describe('batches in slices', () => {
     expect(rateEntries(restarted)).toHaveLength(1);
   });
 
+  it('restores an earlier build\'s snapshot without tying a window it names with another shape to the limit\'s store', () => {
+    const { engine } = makeEngine(LIMITS);
+    const run = engine.beginBatch([order({ orderId: 'a-1', quantity: 100 }), order({ orderId: 'a-2', quantity: 5_000 })], { atomic: true });
+    engine.advanceBatch(run, 1);
+    const snapshot = JSON.parse(JSON.stringify(engine.captureState())) as ReturnType<typeof engine.captureState>;
+    // As a build that wrote shapes put it, had the rate limit been counted with a 30 s window then.
+    const counted = snapshot.openBatches![0]!.orders[0]!.windows;
+    expect(counted).toEqual([{ limitId: 'rate', isNew: true }]);
+    counted[0] = { ...counted[0]!, kind: 'order_rate', per: 'strategy', windowMs: 30_000 };
+    const restarted = makeEngine(LIMITS).engine;
+    restarted.restoreState(snapshot);
+    expect(restarted.checkOrder(order({ orderId: 'other', quantity: 100 })).decision).toBe('ACCEPT');
+    restarted.abandonOpenBatches();
+    // Not that store's, as far as the snapshot tells: nothing is taken from it (more counted, never less).
+    expect(rateEntries(restarted)).toHaveLength(2);
+  });
+
   it('takes nothing back from windows a session reset emptied between slices: what they hold now is other orders\'', () => {
     const { engine, run } = failAfter((e) => e.resetSession());
     engine.advanceBatch(run, 1);
