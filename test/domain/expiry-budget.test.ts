@@ -67,6 +67,19 @@ describe('expiry a bounded amount at a time', () => {
     expect(replayed.captureState()).toEqual(engine.captureState());
   });
 
+  it('journals how many closed orders each call forgot, and replay forgets exactly those (a late fill finds the rest)', () => {
+    const count = SWEEP_EXPIRY_BUDGET + 10;
+    const { engine, clock, events } = withIdleOrders(count);
+    while (engine.sweep());
+    clock.advance(1_000);
+    engine.sweep();
+    expect(events.filter((e) => e.type === 'expire').at(-1)).toMatchObject({ expired: 0, forgotten: SWEEP_EXPIRY_BUDGET });
+    const replayed = new LimitEngine(config(), clock, []);
+    for (const event of events) replayed.replay(event);
+    expect([replayed.ledger.closedOrderCount, engine.ledger.closedOrderCount]).toEqual([10, 10]);
+    expect(replayed.captureState()).toEqual(engine.captureState());
+  });
+
   it('replays an expiry journalled without counts (an older journal) as all that was due', () => {
     const { engine, clock, events } = withIdleOrders(100);
     const replayed = new LimitEngine(config(), clock, []);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KEYS_PER_SHARD } from '../../src/domain/sharded-map.js';
+import { KEYS_PER_SHARD, ShardedMap } from '../../src/domain/sharded-map.js';
 import { makeEngine, order, testConfig } from '../support/engine-fixtures.js';
 import { accepted, accountExposure, cancel, fill, firmExposure, setReference, strategyExposure, traded } from '../support/engine-actions.js';
 
@@ -161,7 +161,9 @@ describe('exposure ledger: fills and releases', () => {
     const { engine } = makeEngine([], { capacity: { ...testConfig().capacity, maxOpenOrders: 3 * count } });
     const orders = Array.from({ length: count }, (_, i) => accepted(engine, { orderId: `mm-${i}`, quantity: 1 }));
     expect(engine.ledger.openOrderCount).toBe(count);
-    // The account's index and the closed-order table both span several shards now.
+    // The account's index spans several shards now (and the closed-order table will).
+    const byId = engine.ledger.accounts.get('ACC-1')!.openById;
+    expect(byId instanceof ShardedMap && byId.shardCount > 1).toBe(true);
     expect(engine.checkOrder(order({ orderId: 'mm-0', quantity: 1 })).reasons).toEqual(['DUPLICATE_ORDER_ID']);
     for (const o of orders) expect(cancel(engine, o).outcome).toBe('applied');
     expect(engine.ledger.openOrderCount).toBe(0);

@@ -199,6 +199,18 @@ describe('open sums after a restart', () => {
     for (const e of [engine, restored]) cancel(e, sells[0]!);
     expect([accountExposure(engine)!.openSell, accountExposure(restored)!.openSell]).toEqual([0, 0]);
   });
+
+  it('and so for open buys', () => {
+    const { engine } = makeEngine([]);
+    accepted(engine, { side: 'SELL', quantity: 0.001, price: 101 });
+    const buys = [0.001, 4, 0.1].map((quantity) => accepted(engine, { side: 'BUY', quantity, price: 99 }));
+    cancel(engine, buys[2]!);
+    cancel(engine, buys[1]!);
+    const { engine: restored } = makeEngine([]);
+    restored.restoreState(JSON.parse(JSON.stringify(engine.captureState())) as ReturnType<typeof engine.captureState>);
+    for (const e of [engine, restored]) cancel(e, buys[0]!);
+    expect([accountExposure(engine)!.openBuy, accountExposure(restored)!.openBuy]).toEqual([0, 0]);
+  });
 });
 
 describe('a position limit sees an order landing on flat up to rounding as flat', () => {
