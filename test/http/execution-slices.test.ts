@@ -104,6 +104,29 @@ describe('a large executions body is read, validated and applied in slices', () 
     expect(answered.indexOf('probe')).toBeLessThan(slices - 1);
   });
 
+  it('applies no slice after a journal outage that ended between slices (recovery may have put the engine back), answering 503 from there', async () => {
+    const app = await journalledTestApp();
+    try {
+      holdOrders(app.engine);
+      const store = app.store!;
+      let outages = store.outages;
+      Object.defineProperty(store, 'outages', { configurable: true, get: () => outages });
+      const apply = app.engine.applyExecutions.bind(app.engine);
+      vi.spyOn(app.engine, 'applyExecutions').mockImplementation((events) => {
+        const results = apply(events);
+        // The journal fails and recovers before the next slice: healthy again, but not the same journal.
+        outages++;
+        return results;
+      });
+      const problem = expectProblem(await post(app, JSON.stringify({ events: feed() })), 503);
+      expect(problem.errors?.map((e) => e.field)).toEqual([`events.${EXECUTION_SLICE}`]);
+      const held = ACCOUNTS.reduce((sum, account) => sum + app.engine.exposure(account).positions.reduce((s, p) => s + p.quantity, 0), 0);
+      expect(held).toBe(EXECUTION_SLICE * 4);
+    } finally {
+      await app.server.close();
+    }
+  });
+
   it('applies no slice after the journal fails, and answers 503 naming the first event not applied', async () => {
     const app = await journalledTestApp();
     try {
