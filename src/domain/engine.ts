@@ -555,9 +555,9 @@ export class LimitEngine {
     this.emit({ type: 'positions', at: this.clock.now(), rows: [...rows], replace });
   }
 
-  /** Why applying `rows` would be refused for capacity, or undefined if they fit; changes nothing. */
-  positionsOverflow(rows: readonly PositionRow[]): CapacityError | undefined {
-    return this.ledger.positionsOverflow(rows);
+  /** Why applying rows would be refused for capacity, told a part at a time (see ExposureLedger.positionsTally); changes nothing. */
+  positionsTally(): ReturnType<ExposureLedger['positionsTally']> {
+    return this.ledger.positionsTally();
   }
 
   setReferencePrices(prices: readonly ReferencePrice[]): void {

@@ -802,23 +802,45 @@ export class ExposureLedger {
    * however many rows name it. Lets a caller that applies rows in parts refuse them all up front.
    */
   positionsOverflow(rows: readonly PositionRow[]): CapacityError | undefined {
+    const tally = this.positionsTally();
+    tally.add(rows);
+    return tally.overflow();
+  }
+
+  /**
+   * positionsOverflow a part of the rows at a time, for a body too large to look at in one step
+   * (a million rows took 180–270 ms): `add` each part, then ask `overflow` against the ledger as it
+   * is then. A pair made by another request meanwhile is still counted as new: more, never less.
+   */
+  positionsTally(): { add(rows: readonly PositionRow[]): void; overflow(): CapacityError | undefined } {
     const newPairs = new Set<string>();
-    for (const row of rows) {
-      if (this.accounts.get(row.accountId)?.bySymbol.has(row.symbol) !== true) newPairs.add(row.accountId + '|' + row.symbol);
-    }
-    const symbols = this.symbolsOverflow(rows.map((row) => row.symbol));
-    if (symbols !== undefined) return symbols;
-    if (this.accountExposureCount + newPairs.size > this.capacity.maxPositions) {
-      return new CapacityError(`positions: ${newPairs.size} new account/symbol pairs exceed maxPositions ${this.capacity.maxPositions}`);
-    }
-    return undefined;
+    const newSymbols = new Set<string>();
+    return {
+      add: (rows) => {
+        for (const row of rows) {
+          if (this.accounts.get(row.accountId)?.bySymbol.has(row.symbol) !== true) newPairs.add(row.accountId + '|' + row.symbol);
+          if (!this.markets.has(row.symbol)) newSymbols.add(row.symbol);
+        }
+      },
+      overflow: () => {
+        const symbols = this.newSymbolsOverflow(newSymbols.size);
+        if (symbols !== undefined) return symbols;
+        if (this.accountExposureCount + newPairs.size > this.capacity.maxPositions) {
+          return new CapacityError(`positions: ${newPairs.size} new account/symbol pairs exceed maxPositions ${this.capacity.maxPositions}`);
+        }
+        return undefined;
+      },
+    };
   }
 
   /** Why `symbols` would not fit `maxSymbols` (each new one counted once), or undefined if they would. */
   symbolsOverflow(symbols: readonly string[]): CapacityError | undefined {
-    const fresh = new Set(symbols.filter((symbol) => !this.markets.has(symbol)));
-    if (this.markets.size + fresh.size <= this.capacity.maxSymbols) return undefined;
-    return new CapacityError(`symbols: ${fresh.size} new symbols exceed maxSymbols ${this.capacity.maxSymbols}`);
+    return this.newSymbolsOverflow(new Set(symbols.filter((symbol) => !this.markets.has(symbol))).size);
+  }
+
+  private newSymbolsOverflow(fresh: number): CapacityError | undefined {
+    if (this.markets.size + fresh <= this.capacity.maxSymbols) return undefined;
+    return new CapacityError(`symbols: ${fresh} new symbols exceed maxSymbols ${this.capacity.maxSymbols}`);
   }
 
   /** New trading day: realized P&L restarts at every level; positions and average costs stay. */

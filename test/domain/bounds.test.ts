@@ -65,9 +65,16 @@ describe('bounds: open orders, positions and symbols', () => {
     const row = (accountId: string, symbol: string) => ({ accountId, symbol, quantity: 5, avgPrice: 1 });
     // Two new pairs (one named twice) and one new symbol (named three times): they fit exactly.
     const fits = [row('ACC-1', 'AAPL'), row('ACC-1', 'MSFT'), row('ACC-1', 'MSFT'), row('ACC-2', 'MSFT')];
-    expect(engine.positionsOverflow(fits)).toBeUndefined();
-    expect(engine.positionsOverflow([...fits, row('ACC-2', 'AAPL')])?.message).toMatch(/^positions: 3 new account\/symbol pairs exceed maxPositions 3/);
-    expect(engine.positionsOverflow([...fits, row('ACC-3', 'IBM')])?.message).toMatch(/^symbols: 2 new symbols exceed maxSymbols 2/);
+    expect(engine.ledger.positionsOverflow(fits)).toBeUndefined();
+    expect(engine.ledger.positionsOverflow([...fits, row('ACC-2', 'AAPL')])?.message).toMatch(/^positions: 3 new account\/symbol pairs exceed maxPositions 3/);
+    expect(engine.ledger.positionsOverflow([...fits, row('ACC-3', 'IBM')])?.message).toMatch(/^symbols: 2 new symbols exceed maxSymbols 2/);
+    // Told a part at a time, each new pair and symbol still counts once across the parts.
+    const tally = engine.positionsTally();
+    for (const part of [fits.slice(0, 2), fits.slice(2), [row('ACC-2', 'AAPL')]]) tally.add(part);
+    expect(tally.overflow()?.message).toMatch(/^positions: 3 new account\/symbol pairs exceed maxPositions 3/);
+    const fitting = engine.positionsTally();
+    for (const part of [fits.slice(0, 3), fits.slice(3)]) fitting.add(part);
+    expect(fitting.overflow()).toBeUndefined();
     expect([engine.ledger.positionCount, engine.ledger.markets.size, accountExposure(engine)?.position]).toEqual([1, 1, 10]);
     engine.applyPositions(fits, false);
     expect(engine.ledger.positionCount).toBe(3);

@@ -6,6 +6,7 @@ import { jsonSchemaOf } from '../json-schema.js';
 import { perToken } from '../plugins/rate-limit.js';
 import { NoQuerySchema, POSITIONS_CEILING, PositionsRequestSchema, PositionsResponseSchema } from '../schemas.js';
 import { parseLargeBodiesInSlices } from '../sliced-body.js';
+import { nextTurn } from '../next-turn.js';
 import { changeInSlices, itemsStanding, partlyApplied } from '../sliced-change.js';
 import type { RouteDeps } from './deps.js';
 
@@ -76,7 +77,13 @@ function positionsRoute(app: FastifyInstance, { engine, config, store }: RouteDe
  * the rows from there on (or the whole body) again is safe.
  */
 async function mergeInSlices({ engine, store }: Pick<RouteDeps, 'engine' | 'store'>, reply: FastifyReply, rows: readonly PositionRow[]): Promise<FastifyReply> {
-  const overflow = engine.positionsOverflow(rows);
+  // Counted a slice at a time too: the whole body in one step held the loop 180–270 ms at a million rows.
+  const tally = engine.positionsTally();
+  for (let from = 0; from < rows.length; from += POSITION_SLICE) {
+    if (from > 0) await nextTurn();
+    tally.add(rows.slice(from, from + POSITION_SLICE));
+  }
+  const overflow = tally.overflow();
   if (overflow !== undefined) throw overflow;
   const change = await changeInSlices(store, rows, POSITION_SLICE, (slice) => engine.applyPositions(slice, false));
   const standing = await itemsStanding(store, change);
