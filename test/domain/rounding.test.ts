@@ -188,28 +188,19 @@ describe('open sums emptied up to rounding are empty', () => {
 });
 
 describe('open sums after a restart', () => {
-  it('a snapshot keeps what an open sum is judged against: the last cancel empties it on the restored engine too', () => {
+  it.each([
+    { side: 'SELL', price: 101, other: { side: 'BUY', price: 100 }, sum: 'openSell' },
+    { side: 'BUY', price: 99, other: { side: 'SELL', price: 101 }, sum: 'openBuy' },
+  ] as const)('a snapshot keeps what an open $side sum is judged against: the last cancel empties it on the restored engine too', ({ side, price, other, sum }) => {
     const { engine } = makeEngine([]);
-    accepted(engine, { side: 'BUY', quantity: 0.001, price: 100 });
-    const sells = [0.001, 4, 0.1].map((quantity) => accepted(engine, { side: 'SELL', quantity, price: 101 }));
-    cancel(engine, sells[2]!);
-    cancel(engine, sells[1]!);
+    accepted(engine, { ...other, quantity: 0.001 });
+    const orders = [0.001, 4, 0.1].map((quantity) => accepted(engine, { side, quantity, price }));
+    cancel(engine, orders[2]!);
+    cancel(engine, orders[1]!);
     const { engine: restored } = makeEngine([]);
     restored.restoreState(JSON.parse(JSON.stringify(engine.captureState())) as ReturnType<typeof engine.captureState>);
-    for (const e of [engine, restored]) cancel(e, sells[0]!);
-    expect([accountExposure(engine)!.openSell, accountExposure(restored)!.openSell]).toEqual([0, 0]);
-  });
-
-  it('and so for open buys', () => {
-    const { engine } = makeEngine([]);
-    accepted(engine, { side: 'SELL', quantity: 0.001, price: 101 });
-    const buys = [0.001, 4, 0.1].map((quantity) => accepted(engine, { side: 'BUY', quantity, price: 99 }));
-    cancel(engine, buys[2]!);
-    cancel(engine, buys[1]!);
-    const { engine: restored } = makeEngine([]);
-    restored.restoreState(JSON.parse(JSON.stringify(engine.captureState())) as ReturnType<typeof engine.captureState>);
-    for (const e of [engine, restored]) cancel(e, buys[0]!);
-    expect([accountExposure(engine)!.openBuy, accountExposure(restored)!.openBuy]).toEqual([0, 0]);
+    for (const e of [engine, restored]) cancel(e, orders[0]!);
+    expect([accountExposure(engine)![sum], accountExposure(restored)![sum]]).toEqual([0, 0]);
   });
 });
 
