@@ -93,6 +93,25 @@ export class CheckContext {
     }
   }
 
+  /** The exposure of the order's symbol inside the group a non-symbol aggregation adds up over. */
+  ownExposureIn(per: Aggregation): Exposure | undefined {
+    switch (per) {
+      case 'global':
+        return this.firmExposure;
+      case 'account':
+        return this.accountExposure;
+      case 'strategy':
+        return this.strategyExposure;
+      default:
+        return undefined;
+    }
+  }
+
+  /** The version of the symbols' walk bounds a group's bound sums must carry to be used now. */
+  boundsVersion(): number {
+    return this.ledger.walkBounds.versionAt(this.now, this.maxReferenceAgeMs);
+  }
+
   /** A group walk's result for this order, if done: `walk` is GROSS_WALK or LOSS_WALK. */
   walkResult(walk: number, per: Aggregation): number | undefined {
     const slot = walk + groupIndex(per);

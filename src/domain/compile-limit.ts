@@ -96,6 +96,7 @@ export function compileLimit(
     softBound: breachBound(t.soft ?? Number.POSITIVE_INFINITY),
     hardBound: breachBound(t.hard),
     criticalBound: breachBound(t.critical ?? Number.POSITIVE_INFINITY),
+    cleanBound: breachBound(Math.min(t.warn ?? Number.POSITIVE_INFINITY, t.soft ?? Number.POSITIVE_INFINITY, t.hard, t.critical ?? Number.POSITIVE_INFINITY)),
     actions: Object.freeze(actions),
     windowMs: definition.windowMs ?? 0,
     allowsMissingReference: definition.missingReference === 'allow',

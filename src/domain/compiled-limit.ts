@@ -36,6 +36,8 @@ export interface CompiledLimit {
   readonly softBound: number;
   readonly hardBound: number;
   readonly criticalBound: number;
+  /** The lowest of the four: a value at most this is clean (rank 0). */
+  readonly cleanBound: number;
   /** Action by severity rank 0..4. */
   readonly actions: readonly Action[];
   readonly windowMs: number;

@@ -1,6 +1,7 @@
 import { ClosedOrders } from './closed-orders.js';
 import { isRounding, priceGap } from './rounding.js';
 import { KEYS_PER_SHARD, ShardedMap } from './sharded-map.js';
+import { EDIT_ROUNDING, EDITS_BEFORE_RESTAMP, WalkBounds } from './walk-bounds.js';
 import type { GrowingMap } from './sharded-map.js';
 import type { ClosedOrder } from './closed-orders.js';
 import type { OrderType, Side } from './enums.js';
@@ -11,6 +12,10 @@ export class SymbolMarket {
   refPrice = Number.NaN;
   refAt = Number.NEGATIVE_INFINITY;
   lastFillPrice = Number.NaN;
+  /** Price bounds the group walks' shortcut assumes (see WalkBounds): open until first set. */
+  grossMark = Number.POSITIVE_INFINITY;
+  lossLow = Number.NEGATIVE_INFINITY;
+  lossHigh = Number.POSITIVE_INFINITY;
   constructor(readonly symbol: string) {}
 }
 
@@ -82,7 +87,7 @@ export class Exposure {
   }
 
   set position(value: number) {
-    this.rows[this.base + POSITION] = value;
+    this.group.editRow(this, POSITION, value);
   }
 
   get avgCost(): number {
@@ -90,7 +95,7 @@ export class Exposure {
   }
 
   set avgCost(value: number) {
-    this.rows[this.base + AVG_COST] = value;
+    this.group.editRow(this, AVG_COST, value);
   }
 
   get realized(): number {
@@ -98,7 +103,7 @@ export class Exposure {
   }
 
   set realized(value: number) {
-    this.rows[this.base + REALIZED] = value;
+    this.group.editRow(this, REALIZED, value);
   }
 
   get openBuy(): number {
@@ -106,7 +111,7 @@ export class Exposure {
   }
 
   set openBuy(value: number) {
-    this.rows[this.base + OPEN_BUY] = value;
+    this.group.editRow(this, OPEN_BUY, value);
   }
 
   get openSell(): number {
@@ -114,7 +119,7 @@ export class Exposure {
   }
 
   set openSell(value: number) {
-    this.rows[this.base + OPEN_SELL] = value;
+    this.group.editRow(this, OPEN_SELL, value);
   }
 
   get openBuyNotional(): number {
@@ -143,7 +148,7 @@ export class Exposure {
   }
 
   set flatCost(value: number) {
-    this.cold[this.coldBase + FLAT_COST] = value;
+    this.group.editFlatCost(this, value);
   }
 
   get peakBasis(): number {
@@ -261,10 +266,104 @@ export class ExposureGroup {
   openCount = 0;
   /** Open orders by id; kept on account groups only. A market maker's can hold hundreds of thousands (see ShardedMap.grown). */
   openById: GrowingMap<string, OpenOrder> | undefined;
+  /**
+   * The rows added up at their symbols' bounds (see WalkBounds), kept through every edit of a
+   * row: an upper bound of the gross notional, a lower bound of the P&L, and the size of the P&L
+   * terms (what the walk's rounding is relative to). They hold while `boundsAt` is the current
+   * WalkBounds version; -1 until a walk first stamps them. The slacks are the rounding the edits
+   * may have added since.
+   */
+  boundsAt = -1;
+  grossUpper = 0;
+  grossSlack = 0;
+  lossLower = 0;
+  lossScale = 0;
+  lossSlack = 0;
+  boundEdits = 0;
   constructor(
     readonly id: string,
     readonly level: Level,
   ) {}
+
+  /** Writes one number of an exposure's row; an attached row's terms in the bound sums follow. */
+  editRow(exposure: Exposure, field: number, value: number): void {
+    const rows = exposure.rows;
+    const at = exposure.base + field;
+    if (this.boundsAt < 0 || rows !== this.rows) {
+      rows[at] = value;
+      return;
+    }
+    const base = exposure.base;
+    const coldBase = exposure.coldBase;
+    const market = exposure.market;
+    const cold = this.cold;
+    const gross = grossTerm(rows, base, market);
+    const loss = lossTerm(rows, base, cold, coldBase, market);
+    const scale = lossScaleTerm(rows, base, cold, coldBase, market);
+    rows[at] = value;
+    this.addToBounds(grossTerm(rows, base, market) - gross, lossTerm(rows, base, cold, coldBase, market) - loss, lossScaleTerm(rows, base, cold, coldBase, market) - scale);
+  }
+
+  /** As editRow, for the one `cold` number the loss walk reads. */
+  editFlatCost(exposure: Exposure, value: number): void {
+    const cold = exposure.cold;
+    const at = exposure.coldBase + FLAT_COST;
+    if (this.boundsAt < 0 || cold !== this.cold) {
+      cold[at] = value;
+      return;
+    }
+    const before = cold[at]!;
+    cold[at] = value;
+    // A flat row's loss term is realized − flatCost; a held row's does not read it.
+    if (this.rows[exposure.base + POSITION] === 0) this.addToBounds(0, before - value, Math.abs(value) - Math.abs(before));
+    else this.addToBounds(0, 0, Math.abs(value) - Math.abs(before));
+  }
+
+  private addToBounds(gross: number, loss: number, scale: number): void {
+    const grossUpper = this.grossUpper + gross;
+    const lossLower = this.lossLower + loss;
+    const lossScale = this.lossScale + scale;
+    this.grossSlack += (Math.abs(gross) + Math.abs(grossUpper)) * EDIT_ROUNDING;
+    this.lossSlack += (Math.abs(loss) + Math.abs(lossLower) + Math.abs(scale) + lossScale) * EDIT_ROUNDING;
+    this.grossUpper = grossUpper;
+    this.lossLower = lossLower;
+    this.lossScale = lossScale;
+    this.boundEdits++;
+  }
+
+  /** Adds the rows up afresh at the symbols' current bounds (a walk just read them). */
+  restampBounds(version: number): void {
+    const { rows, cold, markets } = this;
+    let gross = 0;
+    let grossSize = 0;
+    let loss = 0;
+    let scale = 0;
+    for (let slot = 0, base = 0, coldBase = 0; slot < markets.length; slot++, base += STRIDE, coldBase += COLD_STRIDE) {
+      const market = markets[slot]!;
+      const term = grossTerm(rows, base, market);
+      gross += term;
+      grossSize += Math.abs(term);
+      loss += lossTerm(rows, base, cold, coldBase, market);
+      scale += lossScaleTerm(rows, base, cold, coldBase, market);
+    }
+    // A sum of n terms rounds by at most n half-units of the largest partial sum.
+    const rounding = markets.length * EDIT_ROUNDING;
+    this.grossUpper = gross;
+    this.grossSlack = grossSize * rounding;
+    this.lossLower = loss;
+    this.lossScale = scale;
+    this.lossSlack = scale * rounding;
+    this.boundEdits = 0;
+    this.boundsAt = version;
+  }
+
+  /**
+   * Whether a walk should restamp the sums: stale, edited long enough to have gathered slack, or
+   * NaN (an edit took an infinite term, of a symbol without bounds, back out of an infinite sum).
+   */
+  needsRestamp(version: number): boolean {
+    return this.boundsAt !== version || this.boundEdits > EDITS_BEFORE_RESTAMP || this.grossUpper !== this.grossUpper || this.lossLower !== this.lossLower;
+  }
 
   /**
    * The exposures in row order. Snapshots list them in this order and restore attaches them in
@@ -294,6 +393,8 @@ export class ExposureGroup {
    */
   detach(exposure: Exposure): void {
     const slot = exposure.base / STRIDE;
+    // Its terms leave the sums (an empty row's are 0, but a flat row's leftover basis is not).
+    if (this.boundsAt >= 0) this.dropFromBounds(exposure);
     keepOwnCopy(exposure);
     const lastSlot = this.slots.length - 1;
     const last = this.slots.pop()!;
@@ -310,8 +411,15 @@ export class ExposureGroup {
     this.cold.fill(0, lastSlot * COLD_STRIDE, (lastSlot + 1) * COLD_STRIDE);
   }
 
+  private dropFromBounds(exposure: Exposure): void {
+    const { rows, cold } = this;
+    const { base, coldBase, market } = exposure;
+    this.addToBounds(-grossTerm(rows, base, market), -lossTerm(rows, base, cold, coldBase, market), -lossScaleTerm(rows, base, cold, coldBase, market));
+  }
+
   /** Drops every exposure (snapshot restore). */
   clear(): void {
+    this.boundsAt = -1;
     for (const exposure of this.slots) keepOwnCopy(exposure);
     this.bySymbol.clear();
     this.slots.length = 0;
@@ -340,6 +448,28 @@ function keepOwnCopy(exposure: Exposure): void {
   exposure.base = 0;
   exposure.cold = exposure.cold.slice(exposure.coldBase, exposure.coldBase + COLD_STRIDE);
   exposure.coldBase = 0;
+}
+
+/** A row's gross notional at its symbol's bound: worst case as the walk takes it, times grossMark. */
+function grossTerm(rows: Float64Array, base: number, market: SymbolMarket): number {
+  const position = rows[base + POSITION]!;
+  const worst = Math.max(position + rows[base + OPEN_BUY]!, rows[base + OPEN_SELL]! - position);
+  return worst === 0 ? 0 : worst * market.grossMark;
+}
+
+/** A row's P&L at the least its symbol's bounds allow: realized, plus the position marked at the worse bound. */
+function lossTerm(rows: Float64Array, base: number, cold: Float64Array, coldBase: number, market: SymbolMarket): number {
+  const position = rows[base + POSITION]!;
+  const realized = rows[base + REALIZED]!;
+  if (position === 0) return realized - cold[coldBase + FLAT_COST]!;
+  return realized + position * (position > 0 ? market.lossLow : market.lossHigh) - position * rows[base + AVG_COST]!;
+}
+
+/** The size of the numbers a row's P&L term adds: what rounding of it is relative to. */
+function lossScaleTerm(rows: Float64Array, base: number, cold: Float64Array, coldBase: number, market: SymbolMarket): number {
+  const position = Math.abs(rows[base + POSITION]!);
+  const mark = Math.max(Math.abs(market.lossLow), Math.abs(market.lossHigh));
+  return Math.abs(rows[base + REALIZED]!) + Math.abs(cold[coldBase + FLAT_COST]!) + (position === 0 ? 0 : position * mark + position * Math.abs(rows[base + AVG_COST]!));
 }
 
 /** Which family a group belongs to; an open order has a list link per level. */
@@ -581,6 +711,8 @@ export class ExposureLedger {
   readonly strategies = new ShardedMap<string, ExposureGroup>(GROUPS_PER_SHARD);
   readonly firm = new ExposureGroup('firm', FIRM_LEVEL);
   readonly markets = new Map<string, SymbolMarket>();
+  /** The symbols' price bounds for the group walks' shortcut, and their version. */
+  readonly walkBounds = new WalkBounds(this.markets);
   /** Open orders in order of last activity, oldest first: expiry sweeps from the front. */
   private readonly byActivity = new ActivityQueue();
   /**
@@ -670,6 +802,7 @@ export class ExposureLedger {
     const market = this.marketFor(symbol);
     market.refPrice = price;
     market.refAt = now;
+    this.walkBounds.onReference(market, now);
   }
 
   /** Whether a new order fits, given what the check found for its account and symbol; checked before reserving. */
@@ -845,6 +978,8 @@ export class ExposureLedger {
 
   /** New trading day: realized P&L restarts at every level; positions and average costs stay. */
   resetSession(): void {
+    // Realized P&L is zeroed in the rows directly, past the bound sums' edits.
+    this.walkBounds.invalidate();
     for (const family of [this.accounts, this.strategies]) {
       for (const group of [...family.values()]) this.resetGroup(group, family);
     }
@@ -915,7 +1050,11 @@ export class ExposureLedger {
     this.byActivity.clear();
     this.closed.clear();
     this.accountExposureCount = 0;
-    for (const [symbol, lastFill] of snapshot.lastFills) this.marketFor(symbol).lastFillPrice = lastFill ?? Number.NaN;
+    for (const [symbol, lastFill] of snapshot.lastFills) {
+      const market = this.marketFor(symbol);
+      market.lastFillPrice = lastFill ?? Number.NaN;
+      if (lastFill !== null) this.walkBounds.onFill(market);
+    }
     for (const group of snapshot.accounts) this.restoreGroup(groupIn(this.accounts, group.id, ACCOUNT_LEVEL), group, true);
     for (const group of snapshot.strategies) this.restoreGroup(groupIn(this.strategies, group.id, STRATEGY_LEVEL), group, false);
     this.restoreGroup(this.firm, snapshot.firm, false);
@@ -1048,6 +1187,7 @@ export class ExposureLedger {
     addAccountChange(strategy, signed, dCost, dRealized);
     addAccountChange(firm, signed, dCost, dRealized);
     account.market.lastFillPrice = price;
+    this.walkBounds.onFill(account.market);
     this.pruneIfEmpty(account, this.accounts);
     this.pruneIfEmpty(strategy, this.strategies);
     this.pruneIfEmpty(firm, undefined);

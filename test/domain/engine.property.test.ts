@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { CheckResult, ExecutionOutcome } from '../../src/domain/engine.js';
 import { LimitEngine } from '../../src/domain/engine.js';
+import type { ExposureGroup } from '../../src/domain/exposure-ledger.js';
+import { BOUND_MARGIN } from '../../src/domain/walk-bounds.js';
 import type { Aggregation } from '../../src/domain/enums.js';
 import type { LimitDefinition } from '../../src/domain/limit-definition.js';
 import type { Order } from '../../src/domain/orders.js';
@@ -142,6 +144,45 @@ function compareState(where: string, engine: LimitEngine, model: ReferenceModel,
   if (!sameActive) fail(where, 'active violations differ', active, expected);
 }
 
+/**
+ * The groups' bound sums (walk-bounds.ts) that a check may use now hold: at least the gross walk's
+ * total and at most its P&L, with the margins the shortcuts leave; and never finite where the walk
+ * fails closed. Groups not stamped, or stamped before the bounds moved, are stamped afresh, so the
+ * edits of the next operation are what the following call checks.
+ */
+function checkWalkBounds(where: string, engine: LimitEngine, now: number): void {
+  const ledger = engine.ledger;
+  const version = ledger.walkBounds.versionAt(now, MAX_REF_AGE);
+  const groups = [...ledger.accounts.values(), ...ledger.strategies.values(), ledger.firm];
+  for (const group of groups) {
+    if (group.boundsAt !== version) {
+      group.restampBounds(version);
+      continue;
+    }
+    const { gross, pnl } = walkExactly(group, now);
+    const upper = group.grossUpper + group.grossSlack;
+    // A NaN bound is never used (the shortcut's comparison is false), and an infinite one never clean.
+    const isGrossWrong = gross !== gross ? Number.isFinite(upper) : upper + Math.abs(upper) * BOUND_MARGIN < gross;
+    if (isGrossWrong) fail(where, `gross bound of ${group.id} below its walk`, upper, gross);
+    const lowest = group.lossLower - group.lossSlack - group.lossScale * BOUND_MARGIN;
+    if (pnl !== pnl ? Number.isFinite(lowest) : lowest > pnl) fail(where, `P&L bound of ${group.id} above its walk`, lowest, pnl);
+  }
+}
+
+/** Gross notional and P&L of a group's rows as the walks take them, with no order (NaN: a walk fails closed). */
+function walkExactly(group: ExposureGroup, now: number): { gross: number; pnl: number } {
+  let gross = 0;
+  let pnl = 0;
+  for (const e of group.exposures) {
+    const market = e.market;
+    const isFresh = now - market.refAt <= MAX_REF_AGE;
+    const worst = Math.max(e.position + e.openBuy, e.openSell - e.position);
+    if (worst !== 0) gross += worst * (isFresh ? market.refPrice : market.lastFillPrice);
+    pnl += e.position === 0 ? e.realized - e.flatCost : e.realized + e.position * ((isFresh ? market.refPrice : Number.NaN) - e.avgCost);
+  }
+  return { gross, pnl };
+}
+
 function runScenario(scenario: Scenario): { engine: LimitEngine; model: ReferenceModel; outcomes: string[][] } {
   const clock = new FakeClock();
   const engine = new LimitEngine(CONFIG, clock, scenario.limits);
@@ -220,6 +261,7 @@ function runScenario(scenario: Scenario): { engine: LimitEngine; model: Referenc
         break;
     }
     compareState(where, engine, model, scale);
+    checkWalkBounds(where, engine, clock.now());
   });
   for (const [what, n] of model.seen) stats.count(what, n);
   for (const book of model.books().values()) stats.count('rounding taken as flat or as no price gap', book.roundedAway);

@@ -6,6 +6,7 @@ import { NOT_APPLICABLE } from '../compiled-limit.js';
 import type { ExposureGroup, SymbolMarket } from '../exposure-ledger.js';
 import { AVG_COST, COLD_STRIDE, FLAT_COST, POSITION, REALIZED, STRIDE } from '../exposure-ledger.js';
 import { priceGap } from '../rounding.js';
+import { BOUND_MARGIN } from '../walk-bounds.js';
 
 /**
  * Loss since the session start, realized plus unrealized at the fresh reference, as a positive
@@ -20,16 +21,24 @@ export const evaluateDailyLoss: Evaluator = (limit, ctx) => {
     if (e !== undefined) pnl = positionPnl(e.position, e.avgCost, e.realized, e.flatCost, e.market, ctx);
   } else {
     const group = ctx.groupOf(limit.per);
-    if (group !== undefined) pnl = memoisedGroupPnl(limit.per, group, ctx);
+    if (group !== undefined) pnl = memoisedGroupPnl(limit.per, limit.cleanBound, group, ctx);
   }
   if (pnl !== pnl) return pnl;
   return pnl < 0 ? -pnl : 0;
 };
 
-function memoisedGroupPnl(per: Aggregation, group: ExposureGroup, ctx: CheckContext): number {
+function memoisedGroupPnl(per: Aggregation, cleanBound: number, group: ExposureGroup, ctx: CheckContext): number {
   const known = ctx.walkResult(LOSS_WALK, per);
   if (known !== undefined) return known === known ? known : ctx.fail('NO_REFERENCE_PRICE');
-  return ctx.keepWalkResult(LOSS_WALK, per, groupPnl(group, ctx));
+  const version = ctx.boundsVersion();
+  if (group.boundsAt === version) {
+    // The least P&L the bounds allow, less rounding: clean there, so clean (NaN compares false and walks).
+    const lowest = group.lossLower - group.lossSlack - group.lossScale * BOUND_MARGIN;
+    if (Math.max(0, -lowest) <= cleanBound) return lowest;
+  }
+  const pnl = groupPnl(group, ctx);
+  if (group.needsRestamp(version)) group.restampBounds(version);
+  return ctx.keepWalkResult(LOSS_WALK, per, pnl);
 }
 
 /** A walk over the group's packed rows, as gross_notional's; a flat row's leftover basis is in `cold`. */

@@ -3,6 +3,7 @@ import { GROSS_WALK, isSymbolLevel } from '../check-context.js';
 import type { Evaluator } from '../compiled-limit.js';
 import type { Exposure, ExposureGroup } from '../exposure-ledger.js';
 import { OPEN_BUY, OPEN_SELL, POSITION, STRIDE } from '../exposure-ledger.js';
+import { BOUND_MARGIN } from '../walk-bounds.js';
 
 /**
  * Σ over the key's symbols of the worst-case absolute position (all open buys fill, or all
@@ -17,8 +18,31 @@ export const evaluateGrossNotional: Evaluator = (limit, ctx) => {
   if (group === undefined) return worstNotional(0, 0, 0, ctx.markPrice, true, ctx);
   const known = ctx.walkResult(GROSS_WALK, limit.per);
   if (known !== undefined) return known === known ? known : ctx.fail('NO_REFERENCE_PRICE');
-  return ctx.keepWalkResult(GROSS_WALK, limit.per, groupNotional(group, ctx));
+  const version = ctx.boundsVersion();
+  if (group.boundsAt === version) {
+    const upper = boundedNotional(group, ctx.ownExposureIn(limit.per), ctx);
+    // Clean at the bound, so clean: the walk would find no more (NaN compares false and walks).
+    if (upper + upper * BOUND_MARGIN <= limit.cleanBound) return upper;
+  }
+  const total = groupNotional(group, ctx);
+  if (group.needsRestamp(version)) group.restampBounds(version);
+  return ctx.keepWalkResult(GROSS_WALK, limit.per, total);
 };
+
+/**
+ * At least the group walk's total, from the group's bound sums: every row at its symbol's bound
+ * mark, plus the order's own symbol exactly as the walk takes it (NaN where the walk would fail).
+ * The own row's term in the sums stays: prices are positive, so every term is at least 0.
+ */
+function boundedNotional(group: ExposureGroup, own: Exposure | undefined, ctx: CheckContext): number {
+  let buys = own === undefined ? 0 : own.openBuy;
+  let sells = own === undefined ? 0 : own.openSell;
+  const position = own === undefined ? 0 : own.position;
+  if (ctx.isBuy) buys += ctx.quantity;
+  else sells += ctx.quantity;
+  const worst = Math.max(position + buys, sells - position);
+  return group.grossUpper + group.grossSlack + (worst === 0 ? 0 : worst * ctx.markPrice);
+}
 
 function exposureNotional(e: Exposure, ctx: CheckContext): number {
   const isOwn = e.market === ctx.market;

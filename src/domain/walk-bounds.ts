@@ -1,0 +1,111 @@
+import type { SymbolMarket } from './exposure-ledger.js';
+
+/**
+ * Bounds that let an order skip the group walks of gross_notional and daily_loss.
+ *
+ * A walk reads every row of the order's account (or strategy, or the firm) on each check: on a
+ * cold account of 100 symbols that is ~2 µs of memory reads, and it grows with the symbols held.
+ * Most orders are far from those limits, and to know that no exact sum is needed. Each symbol
+ * keeps price bounds that hold until its prices leave them:
+ *   - `grossMark` ≥ every mark gross_notional may use for it (fresh reference or last fill),
+ *   - `lossLow` ≤ its fresh reference ≤ `lossHigh`, ±Infinity while it has no fresh reference.
+ * Each group keeps sums of its rows at those bounds, edited as its rows change (see
+ * ExposureGroup): an upper bound of its gross notional and a lower bound of its P&L. When the
+ * bound alone is clean, the limit is clean; otherwise the walk runs, exact as before. A bound
+ * moving makes every group's sums stale (one version for all); a group's next walk restamps them.
+ */
+export class WalkBounds {
+  /** Bumped whenever a symbol's bounds change: group sums stamped with another version are stale. */
+  version = 0;
+  /**
+   * At most the oldest reference time among symbols whose bounds assume a fresh reference (lower
+   * is safe: it only brings the next pass forward). +Infinity while none does.
+   */
+  private oldestRefAt = Number.POSITIVE_INFINITY;
+
+  constructor(private readonly markets: { values(): Iterable<SymbolMarket> }) {}
+
+  /** The current version, after letting go of bounds that assumed references now stale. */
+  versionAt(now: number, maxReferenceAgeMs: number): number {
+    // The same test as ExposureLedger.freshReference, on the oldest reference any bound assumes.
+    if (now - this.oldestRefAt > maxReferenceAgeMs) this.dropStale(now, maxReferenceAgeMs);
+    return this.version;
+  }
+
+  /** A new reference price: bounds move only when it leaves them. */
+  onReference(market: SymbolMarket, now: number): void {
+    const price = market.refPrice;
+    if (now < this.oldestRefAt) this.oldestRefAt = now;
+    if (market.lossLow <= price && price <= market.lossHigh && market.lossLow !== Number.NEGATIVE_INFINITY && price <= market.grossMark && market.grossMark !== Number.POSITIVE_INFINITY) return;
+    market.lossLow = price * (1 - HEADROOM);
+    market.lossHigh = above(price);
+    market.grossMark = above(largest(price, market.lastFillPrice));
+    this.version++;
+  }
+
+  /** A fill (or a restored last fill): gross_notional marks at it once the reference is stale. */
+  onFill(market: SymbolMarket): void {
+    const price = market.lastFillPrice;
+    if (price <= market.grossMark && market.grossMark !== Number.POSITIVE_INFINITY) return;
+    market.grossMark = above(largest(price, market.refPrice));
+    this.version++;
+  }
+
+  /** Every group's sums are stale (their rows were written around the edits: a session reset). */
+  invalidate(): void {
+    this.version++;
+  }
+
+  /**
+   * References gone stale no longer bound P&L, and no longer bound gross marks where there is no
+   * last fill to fall back on: those symbols' bounds open up (a group holding one walks, and
+   * fails closed as the walk does). O(symbols), about once per maximum reference age.
+   */
+  private dropStale(now: number, maxReferenceAgeMs: number): void {
+    let oldest = Number.POSITIVE_INFINITY;
+    let isChanged = false;
+    for (const market of this.markets.values()) {
+      if (!(now - market.refAt > maxReferenceAgeMs)) {
+        if (market.refAt < oldest) oldest = market.refAt;
+        continue;
+      }
+      if (market.lossLow !== Number.NEGATIVE_INFINITY || market.lossHigh !== Number.POSITIVE_INFINITY) {
+        market.lossLow = Number.NEGATIVE_INFINITY;
+        market.lossHigh = Number.POSITIVE_INFINITY;
+        isChanged = true;
+      }
+      if (market.lastFillPrice !== market.lastFillPrice && market.grossMark !== Number.POSITIVE_INFINITY) {
+        market.grossMark = Number.POSITIVE_INFINITY;
+        isChanged = true;
+      }
+    }
+    this.oldestRefAt = oldest;
+    if (isChanged) this.version++;
+  }
+}
+
+/**
+ * Room a symbol's bounds leave around its price. Wider bounds move less often (each move
+ * restamps every group once); narrower ones leave fewer groups near a threshold to walk.
+ */
+const HEADROOM = 0.02;
+
+/** Prices are positive (PriceSchema). */
+const above = (price: number): number => price * (1 + HEADROOM);
+
+/** The larger of two prices, either of which may be NaN (absent). */
+function largest(a: number, b: number): number {
+  if (a !== a) return b;
+  if (b !== b) return a;
+  return Math.max(a, b);
+}
+
+/**
+ * Relative room left for rounding when a bound is compared with a threshold: the walk adds up to a
+ * million rows (2^-53 each) and snaps price gaps within 2^-46 (see rounding.ts); 2^-30 covers both.
+ */
+export const BOUND_MARGIN = 2 ** -30;
+/** Rounding of one edit of a running sum, relative to the numbers it adds. */
+export const EDIT_ROUNDING = 2 ** -52;
+/** Edits after which a group's next walk restamps its sums, so the rounding slack stays small. */
+export const EDITS_BEFORE_RESTAMP = 65_536;

@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import type { LimitEngine } from '../../src/domain/engine.js';
+import { AVG_COST, POSITION, SymbolMarket } from '../../src/domain/exposure-ledger.js';
+import type { Exposure } from '../../src/domain/exposure-ledger.js';
+import { BOUND_MARGIN, WalkBounds } from '../../src/domain/walk-bounds.js';
+import { makeEngine, order } from '../support/engine-fixtures.js';
+import { accountExposure, setReference } from '../support/engine-actions.js';
+
+const MAX_AGE = 5_000;
+
+function marketAt(bounds: WalkBounds, markets: Map<string, SymbolMarket>, symbol: string, price: number, at: number): SymbolMarket {
+  const market = markets.get(symbol) ?? new SymbolMarket(symbol);
+  markets.set(symbol, market);
+  market.refPrice = price;
+  market.refAt = at;
+  bounds.onReference(market, at);
+  return market;
+}
+
+describe('WalkBounds', () => {
+  it('bounds a new reference 2 % either side and moves only when a price leaves them', () => {
+    const markets = new Map<string, SymbolMarket>();
+    const bounds = new WalkBounds(markets);
+    const market = marketAt(bounds, markets, 'X', 100, 0);
+    expect([market.lossLow, market.lossHigh, market.grossMark, bounds.version]).toEqual([98, 102, 102, 1]);
+    marketAt(bounds, markets, 'X', 102, 1);
+    marketAt(bounds, markets, 'X', 98, 2);
+    expect(bounds.version).toBe(1);
+    marketAt(bounds, markets, 'X', 102.5, 3);
+    expect(bounds.version).toBe(2);
+    expect(market.lossLow).toBeLessThanOrEqual(102.5);
+    expect(market.lossHigh).toBeGreaterThan(102.5);
+  });
+
+  it('raises the gross mark for a fill above it, and only then', () => {
+    const markets = new Map<string, SymbolMarket>();
+    const bounds = new WalkBounds(markets);
+    const market = marketAt(bounds, markets, 'X', 100, 0);
+    market.lastFillPrice = 102;
+    bounds.onFill(market);
+    expect(bounds.version).toBe(1);
+    market.lastFillPrice = 102.01;
+    bounds.onFill(market);
+    expect(bounds.version).toBe(2);
+    expect(market.grossMark).toBeGreaterThanOrEqual(102.01);
+  });
+
+  it('opens the bounds a stale reference held, once it is stale and not before', () => {
+    const markets = new Map<string, SymbolMarket>();
+    const bounds = new WalkBounds(markets);
+    const filled = marketAt(bounds, markets, 'F', 100, 0);
+    filled.lastFillPrice = 99;
+    bounds.onFill(filled);
+    const unfilled = marketAt(bounds, markets, 'U', 50, 1_000);
+    const before = bounds.version;
+    expect(bounds.versionAt(MAX_AGE, MAX_AGE)).toBe(before);
+    expect(bounds.versionAt(MAX_AGE + 1, MAX_AGE)).toBe(before + 1);
+    // P&L needs a fresh reference; gross falls back on the last fill, where there is one.
+    expect([filled.lossLow, filled.lossHigh, filled.grossMark]).toEqual([Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, 102]);
+    expect(unfilled.grossMark).toBe(51);
+    expect(bounds.versionAt(MAX_AGE + 1_001, MAX_AGE)).toBe(before + 2);
+    expect(unfilled.grossMark).toBe(Number.POSITIVE_INFINITY);
+    expect(bounds.versionAt(MAX_AGE + 100_000, MAX_AGE)).toBe(before + 2);
+    marketAt(bounds, markets, 'U', 50, MAX_AGE + 100_000);
+    expect([unfilled.lossLow, unfilled.grossMark, bounds.version]).toEqual([49, 51, before + 3]);
+  });
+});
+
+/**
+ * The shortcut's use is seen by writing a row behind the bound sums' back: a check that still
+ * reads clean did not walk; one that sees the write did.
+ */
+function writeBehindBounds(e: Exposure, field: number, value: number): void {
+  e.rows[e.base + field] = value;
+}
+
+function heldAt100(limit: object): { engine: LimitEngine; held: Exposure } {
+  const { engine } = makeEngine([limit]);
+  engine.applyPositions([{ accountId: 'ACC-1', strategyId: 'STRAT-1', symbol: 'MSFT', quantity: 100, avgPrice: 100 }], false);
+  setReference(engine, { MSFT: 100, AAPL: 100 });
+  // The first check walks and stamps the account's sums.
+  expect(engine.checkOrder(order({ quantity: 1, price: 100 })).decision).toBe('ACCEPT');
+  return { engine, held: accountExposure(engine, 'ACC-1', 'MSFT')! };
+}
+
+describe('the group walks take the bound sums as a shortcut', () => {
+  it('gross_notional: far under the threshold, the walk is skipped', () => {
+    const { engine, held } = heldAt100({ id: 'g', kind: 'gross_notional', per: 'account', thresholds: { hard: 1_000_000 } });
+    writeBehindBounds(held, POSITION, 1_000_000);
+    expect(engine.checkOrder(order({ quantity: 1, price: 100 })).decision).toBe('ACCEPT');
+  });
+
+  it('gross_notional: within the bounds of the threshold, the walk decides', () => {
+    // Held 100 × 100 and the order's 2 × 100 are 10,200 exactly, clean at hard; at the bound mark (102) they are not.
+    const { engine, held } = heldAt100({ id: 'g', kind: 'gross_notional', per: 'account', thresholds: { hard: 10_300 } });
+    expect(engine.checkOrder(order({ quantity: 1, price: 100 })).decision).toBe('ACCEPT');
+    writeBehindBounds(held, POSITION, 101);
+    expect(engine.checkOrder(order({ quantity: 1, price: 100 })).reasons).toEqual(['LIMIT_BREACH']);
+  });
+
+  it('daily_loss: far under the threshold, the walk is skipped', () => {
+    const { engine, held } = heldAt100({ id: 'd', kind: 'daily_loss', per: 'account', thresholds: { hard: 1_000 } });
+    writeBehindBounds(held, AVG_COST, 200);
+    expect(engine.checkOrder(order({ quantity: 1, price: 100 })).decision).toBe('ACCEPT');
+  });
+
+  it('daily_loss: within the bounds of the threshold, the walk decides', () => {
+    // Flat at the reference, so no loss; at the low bound (98) the 100 held would lose 200.
+    const { engine, held } = heldAt100({ id: 'd', kind: 'daily_loss', per: 'account', thresholds: { hard: 100 } });
+    expect(engine.checkOrder(order({ quantity: 1, price: 100 })).decision).toBe('ACCEPT');
+    writeBehindBounds(held, AVG_COST, 102);
+    expect(engine.checkOrder(order({ quantity: 1, price: 100 })).reasons).toEqual(['LIMIT_BREACH']);
+  });
+
+  it('keeps the sums with their slack above the rows at the bound marks, through edits that round far above what is left', () => {
+    const { engine } = heldAt100({ id: 'g', kind: 'gross_notional', per: 'account', thresholds: { hard: 1e15 } });
+    const group = engine.ledger.accounts.get('ACC-1')!;
+    const rows = group.exposures;
+    for (let i = 0; i < 2_000; i++) {
+      engine.applyPositions([{ accountId: 'ACC-1', strategyId: 'STRAT-1', symbol: 'MSFT', quantity: i % 2 === 0 ? 1e12 + i / 3 : 3 + i / 7, avgPrice: 100 }], false);
+      expect(group.boundsAt).toBe(engine.ledger.walkBounds.version);
+      // The 2 % headroom hides rounding from the walk at the real marks: the sums are exact only at the bound marks.
+      const atBounds = rows.reduce((sum, e) => sum + Math.max(e.position + e.openBuy, e.openSell - e.position) * e.market.grossMark, 0);
+      const upper = group.grossUpper + group.grossSlack;
+      expect(upper + upper * BOUND_MARGIN).toBeGreaterThanOrEqual(atBounds);
+    }
+  });
+});
