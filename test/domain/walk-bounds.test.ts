@@ -112,6 +112,16 @@ describe('the group walks take the bound sums as a shortcut', () => {
     expect(engine.checkOrder(order({ quantity: 1, price: 100 })).reasons).toEqual(['LIMIT_BREACH']);
   });
 
+  it('fails closed as the walk does once a held symbol\'s reference goes stale, bounds clean or not', () => {
+    const { engine, clock } = makeEngine([{ id: 'd', kind: 'daily_loss', per: 'account', thresholds: { hard: 1_000_000 } }]);
+    engine.applyPositions([{ accountId: 'ACC-1', strategyId: 'STRAT-1', symbol: 'MSFT', quantity: 100, avgPrice: 100 }], false);
+    setReference(engine, { MSFT: 100, AAPL: 100 });
+    expect(engine.checkOrder(order({ quantity: 1, price: 100 })).decision).toBe('ACCEPT');
+    clock.advance(5_001);
+    setReference(engine, { AAPL: 100 });
+    expect(engine.checkOrder(order({ quantity: 1, price: 100 })).reasons).toEqual(['NO_REFERENCE_PRICE']);
+  });
+
   it('keeps the sums with their slack above the rows at the bound marks, through edits that round far above what is left', () => {
     const { engine } = heldAt100({ id: 'g', kind: 'gross_notional', per: 'account', thresholds: { hard: 1e15 } });
     const group = engine.ledger.accounts.get('ACC-1')!;
