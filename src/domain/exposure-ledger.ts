@@ -293,15 +293,18 @@ export class ExposureGroup {
       rows[at] = value;
       return;
     }
-    const base = exposure.base;
-    const coldBase = exposure.coldBase;
-    const market = exposure.market;
+    const { base, coldBase, market } = exposure;
     const cold = this.cold;
-    const gross = grossTerm(rows, base, market);
-    const loss = lossTerm(rows, base, cold, coldBase, market);
-    const scale = lossScaleTerm(rows, base, cold, coldBase, market);
+    // Open quantities are in the gross term only, average cost and realized in the P&L term only.
+    const isGross = field !== AVG_COST && field !== REALIZED;
+    const isLoss = field !== OPEN_BUY && field !== OPEN_SELL;
+    const gross = isGross ? grossTerm(rows, base, market) : 0;
+    const loss = isLoss ? lossTerm(rows, base, cold, coldBase, market) : 0;
+    const scale = isLoss ? lossScaleTerm(rows, base, cold, coldBase, market) : 0;
     rows[at] = value;
-    this.addToBounds(grossTerm(rows, base, market) - gross, lossTerm(rows, base, cold, coldBase, market) - loss, lossScaleTerm(rows, base, cold, coldBase, market) - scale);
+    if (isGross) this.addToGross(grossTerm(rows, base, market) - gross);
+    if (isLoss) this.addToLoss(lossTerm(rows, base, cold, coldBase, market) - loss, lossScaleTerm(rows, base, cold, coldBase, market) - scale);
+    this.boundEdits++;
   }
 
   /** As editRow, for the one `cold` number the loss walk reads. */
@@ -315,20 +318,22 @@ export class ExposureGroup {
     const before = cold[at]!;
     cold[at] = value;
     // A flat row's loss term is realized − flatCost; a held row's does not read it.
-    if (this.rows[exposure.base + POSITION] === 0) this.addToBounds(0, before - value, Math.abs(value) - Math.abs(before));
-    else this.addToBounds(0, 0, Math.abs(value) - Math.abs(before));
+    this.addToLoss(this.rows[exposure.base + POSITION] === 0 ? before - value : 0, Math.abs(value) - Math.abs(before));
+    this.boundEdits++;
   }
 
-  private addToBounds(gross: number, loss: number, scale: number): void {
-    const grossUpper = this.grossUpper + gross;
-    const lossLower = this.lossLower + loss;
-    const lossScale = this.lossScale + scale;
-    this.grossSlack += (Math.abs(gross) + Math.abs(grossUpper)) * EDIT_ROUNDING;
-    this.lossSlack += (Math.abs(loss) + Math.abs(lossLower) + Math.abs(scale) + lossScale) * EDIT_ROUNDING;
+  private addToGross(change: number): void {
+    const grossUpper = this.grossUpper + change;
+    this.grossSlack += (Math.abs(change) + Math.abs(grossUpper)) * EDIT_ROUNDING;
     this.grossUpper = grossUpper;
+  }
+
+  private addToLoss(change: number, scaleChange: number): void {
+    const lossLower = this.lossLower + change;
+    const lossScale = this.lossScale + scaleChange;
+    this.lossSlack += (Math.abs(change) + Math.abs(lossLower) + Math.abs(scaleChange) + lossScale) * EDIT_ROUNDING;
     this.lossLower = lossLower;
     this.lossScale = lossScale;
-    this.boundEdits++;
   }
 
   /** Adds the rows up afresh at the symbols' current bounds (a walk just read them). */
@@ -414,7 +419,9 @@ export class ExposureGroup {
   private dropFromBounds(exposure: Exposure): void {
     const { rows, cold } = this;
     const { base, coldBase, market } = exposure;
-    this.addToBounds(-grossTerm(rows, base, market), -lossTerm(rows, base, cold, coldBase, market), -lossScaleTerm(rows, base, cold, coldBase, market));
+    this.addToGross(-grossTerm(rows, base, market));
+    this.addToLoss(-lossTerm(rows, base, cold, coldBase, market), -lossScaleTerm(rows, base, cold, coldBase, market));
+    this.boundEdits++;
   }
 
   /** Drops every exposure (snapshot restore). */
