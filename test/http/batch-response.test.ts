@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import fastJson from 'fast-json-stringify';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { BatchResult, CheckResult } from '../../src/domain/engine.js';
 import { ActionSchema, DecisionSchema, LimitKindSchema, ReasonCodeSchema, SeveritySchema } from '../../src/domain/enums.js';
 import { BatchResponseSerializer, SERIALIZE_SLICE } from '../../src/http/batch-response.js';
@@ -41,7 +41,8 @@ describe('a batch answer serialised in slices', () => {
   it('is byte for byte what the response schema gives in one go, at any slice size', async () => {
     await fc.assert(
       fc.asyncProperty(batch, fc.integer({ min: 1, max: 50 }), async (b, slice) => {
-        expect(await serializer.serialize(b, now, slice)).toBe(whole(b));
+        // The bytes a reply of the whole text would write (UTF-8), slices encoded one by one.
+        expect((await serializer.serialize(b, now, slice)).equals(Buffer.from(whole(b) as string, 'utf8'))).toBe(true);
       }),
       { numRuns: 500 },
     );
@@ -50,8 +51,26 @@ describe('a batch answer serialised in slices', () => {
   it('yields between slices', async () => {
     const results = Array.from({ length: SERIALIZE_SLICE * 4 + 1 }, (_, i) => ({ orderId: `o-${i}`, decision: 'ACCEPT' as const, reasons: [], violations: [], evaluated: 3, bookVersion: 1 }));
     let turns = 0;
-    const text = await serializer.serialize({ results, summary: { total: results.length, accepted: results.length, rejected: 0 } }, () => Promise.resolve(void turns++));
+    const bytes = await serializer.serialize({ results, summary: { total: results.length, accepted: results.length, rejected: 0 } }, () => Promise.resolve(void turns++));
     expect(turns).toBe(4);
-    expect((JSON.parse(text) as BatchResult).results).toHaveLength(results.length);
+    expect((JSON.parse(bytes.toString('utf8')) as BatchResult).results).toHaveLength(results.length);
+  });
+
+  it('keeps no slice as text once it has yielded: the answer so far is bytes, outside the V8 heap', async () => {
+    const results = Array.from({ length: SERIALIZE_SLICE * 2 + 1 }, (_, i) => ({ orderId: `ö-${i}`, decision: 'ACCEPT' as const, reasons: [], violations: [], evaluated: 3, bookVersion: 1 }));
+    const encoded: number[] = [];
+    const from = vi.spyOn(Buffer, 'from');
+    try {
+      const bytes = await serializer.serialize({ results, summary: { total: results.length, accepted: results.length, rejected: 0 } }, () => {
+        encoded.push(from.mock.calls.length);
+        return Promise.resolve();
+      });
+      // Before each turn, every slice so far was encoded (the first on the first turn, and so on).
+      expect(encoded).toEqual([1, 2]);
+      expect(from).toHaveBeenCalledTimes(3);
+      expect(bytes.toString('utf8')).toBe(whole({ results, summary: { total: results.length, accepted: results.length, rejected: 0 } }));
+    } finally {
+      from.mockRestore();
+    }
   });
 });

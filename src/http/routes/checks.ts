@@ -111,7 +111,7 @@ function batchRoute(app: FastifyInstance, { engine, config, clock, telemetry, tr
       return reply.send(refused);
     }
     const span = tracing.isEnabled ? tracing.startSpan('ulc.check_batch', request.headers, { 'ulc.batch.size': body.orders.length }) : undefined;
-    const serialize = (result: BatchResult): Promise<string> | BatchResult =>
+    const serialize = (result: BatchResult): Promise<Buffer> | BatchResult =>
       result.results.length <= SERIALIZE_SLICE ? result : serializer.serialize(result, nextTurn);
     const finish = (result: BatchResult, engineMs: number, throughSeq: number, slices?: readonly SliceEnd[]) => {
       telemetry.recordBatch(result, engineMs);
@@ -120,7 +120,7 @@ function batchRoute(app: FastifyInstance, { engine, config, clock, telemetry, tr
       const answer = serialize(result);
       if (slices === undefined || options.atomic) {
         if (!(answer instanceof Promise)) return sendDurably(reply, store, answer, throughSeq);
-        return answer.then((text) => sendDurably(reply.type('application/json; charset=utf-8'), store, text, throughSeq));
+        return answer.then((bytes) => sendDurably(reply.type('application/json; charset=utf-8'), store, bytes, throughSeq));
       }
       return answerPartlyDurable(reply, store, { result, answer, slices, orders: body.orders, serialize });
     };
@@ -215,10 +215,10 @@ async function answerPartlyDurable(
   store: StoreGate,
   batch: {
     result: BatchResult;
-    answer: Promise<string> | BatchResult;
+    answer: Promise<Buffer> | BatchResult;
     slices: readonly SliceEnd[];
     orders: readonly Order[];
-    serialize: (result: BatchResult) => Promise<string> | BatchResult;
+    serialize: (result: BatchResult) => Promise<Buffer> | BatchResult;
   },
 ): Promise<FastifyReply> {
   const [answer, { items }] = await Promise.all([batch.answer, itemsStanding(store, { slices: batch.slices, total: batch.orders.length })]);
@@ -226,8 +226,8 @@ async function answerPartlyDurable(
   return send(reply, await batch.serialize(refusedFrom(batch.result, batch.orders, items)));
 }
 
-function send(reply: FastifyReply, answer: string | BatchResult): FastifyReply {
-  return typeof answer === 'string' ? reply.type('application/json; charset=utf-8').send(answer) : reply.send(answer);
+function send(reply: FastifyReply, answer: Buffer | BatchResult): FastifyReply {
+  return Buffer.isBuffer(answer) ? reply.type('application/json; charset=utf-8').send(answer) : reply.send(answer);
 }
 
 /** The batch's results with every order from `first` on answered DEPENDENCY_UNAVAILABLE. */
