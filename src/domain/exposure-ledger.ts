@@ -283,13 +283,15 @@ export class ExposureGroup {
   constructor(
     readonly id: string,
     readonly level: Level,
+    /** Whose version the bound sums are stamped with: sums it has moved past are not edited, only restamped. */
+    private readonly bounds: WalkBounds,
   ) {}
 
   /** Writes one number of an exposure's row; an attached row's terms in the bound sums follow. */
   editRow(exposure: Exposure, field: number, value: number): void {
     const rows = exposure.rows;
     const at = exposure.base + field;
-    if (this.boundsAt < 0 || rows !== this.rows) {
+    if (this.boundsAt !== this.bounds.version || rows !== this.rows) {
       rows[at] = value;
       return;
     }
@@ -311,7 +313,7 @@ export class ExposureGroup {
   editFlatCost(exposure: Exposure, value: number): void {
     const cold = exposure.cold;
     const at = exposure.coldBase + FLAT_COST;
-    if (this.boundsAt < 0 || cold !== this.cold) {
+    if (this.boundsAt !== this.bounds.version || cold !== this.cold) {
       cold[at] = value;
       return;
     }
@@ -399,7 +401,7 @@ export class ExposureGroup {
   detach(exposure: Exposure): void {
     const slot = exposure.base / STRIDE;
     // Its terms leave the sums (an empty row's are 0, but a flat row's leftover basis is not).
-    if (this.boundsAt >= 0) this.dropFromBounds(exposure);
+    if (this.boundsAt === this.bounds.version) this.dropFromBounds(exposure);
     keepOwnCopy(exposure);
     const lastSlot = this.slots.length - 1;
     const last = this.slots.pop()!;
@@ -716,10 +718,10 @@ export class ExposureLedger {
    */
   readonly accounts = new ShardedMap<string, ExposureGroup>(GROUPS_PER_SHARD);
   readonly strategies = new ShardedMap<string, ExposureGroup>(GROUPS_PER_SHARD);
-  readonly firm = new ExposureGroup('firm', FIRM_LEVEL);
   readonly markets = new Map<string, SymbolMarket>();
   /** The symbols' price bounds for the group walks' shortcut, and their version. */
   readonly walkBounds = new WalkBounds(this.markets);
+  readonly firm = new ExposureGroup('firm', FIRM_LEVEL, this.walkBounds);
   /** Open orders in order of last activity, oldest first: expiry sweeps from the front. */
   private readonly byActivity = new ActivityQueue();
   /**
@@ -1009,6 +1011,8 @@ export class ExposureLedger {
   }
 
   private flattenAll(): void {
+    // Every row is written: the sums are restamped after, not edited a row at a time.
+    this.walkBounds.invalidate();
     for (const family of [this.accounts, this.strategies]) {
       for (const group of [...family.values()]) {
         for (const exposure of [...group.exposures]) flatten(exposure, family, this);
@@ -1062,8 +1066,8 @@ export class ExposureLedger {
       market.lastFillPrice = lastFill ?? Number.NaN;
       if (lastFill !== null) this.walkBounds.onFill(market);
     }
-    for (const group of snapshot.accounts) this.restoreGroup(groupIn(this.accounts, group.id, ACCOUNT_LEVEL), group, true);
-    for (const group of snapshot.strategies) this.restoreGroup(groupIn(this.strategies, group.id, STRATEGY_LEVEL), group, false);
+    for (const group of snapshot.accounts) this.restoreGroup(groupIn(this.accounts, group.id, ACCOUNT_LEVEL, this.walkBounds), group, true);
+    for (const group of snapshot.strategies) this.restoreGroup(groupIn(this.strategies, group.id, STRATEGY_LEVEL, this.walkBounds), group, false);
     this.restoreGroup(this.firm, snapshot.firm, false);
     if (snapshot.aggregatesAddUp !== true) this.rebuildFirmFromAccounts();
     for (const o of snapshot.openOrders) {
@@ -1240,11 +1244,11 @@ export class ExposureLedger {
   }
 
   private accountGroup(id: string): ExposureGroup {
-    return groupIn(this.accounts, id, ACCOUNT_LEVEL);
+    return groupIn(this.accounts, id, ACCOUNT_LEVEL, this.walkBounds);
   }
 
   private strategyGroup(id: string): ExposureGroup {
-    return groupIn(this.strategies, id, STRATEGY_LEVEL);
+    return groupIn(this.strategies, id, STRATEGY_LEVEL, this.walkBounds);
   }
 
   private exposureIn(group: ExposureGroup, market: SymbolMarket, isAccount: boolean): Exposure {
@@ -1291,10 +1295,10 @@ function captureGroup(group: ExposureGroup): GroupSnapshot {
   };
 }
 
-function groupIn(family: ShardedMap<string, ExposureGroup>, id: string, level: Level): ExposureGroup {
+function groupIn(family: ShardedMap<string, ExposureGroup>, id: string, level: Level, bounds: WalkBounds): ExposureGroup {
   let group = family.get(id);
   if (group === undefined) {
-    group = new ExposureGroup(id, level);
+    group = new ExposureGroup(id, level, bounds);
     family.set(id, group);
   }
   return group;

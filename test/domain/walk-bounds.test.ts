@@ -122,6 +122,16 @@ describe('the group walks take the bound sums as a shortcut', () => {
     expect(engine.checkOrder(order({ quantity: 1, price: 100 })).reasons).toEqual(['NO_REFERENCE_PRICE']);
   });
 
+  it('leaves the sums of a positions replace to be restamped, not edited row by row', () => {
+    const { engine } = heldAt100({ id: 'g', kind: 'gross_notional', per: 'account', thresholds: { hard: 1_000_000 } });
+    const group = engine.ledger.accounts.get('ACC-1')!;
+    expect(group.boundsAt).toBe(engine.ledger.walkBounds.version);
+    engine.applyPositions([{ accountId: 'ACC-1', strategyId: 'STRAT-1', symbol: 'MSFT', quantity: 50, avgPrice: 100 }], true);
+    expect(group.boundsAt).not.toBe(engine.ledger.walkBounds.version);
+    expect(engine.checkOrder(order({ quantity: 1, price: 100 })).decision).toBe('ACCEPT');
+    expect(group.boundsAt).toBe(engine.ledger.walkBounds.version);
+  });
+
   it('keeps the sums with their slack above the rows at the bound marks, through edits that round far above what is left', () => {
     const { engine } = heldAt100({ id: 'g', kind: 'gross_notional', per: 'account', thresholds: { hard: 1e15 } });
     const group = engine.ledger.accounts.get('ACC-1')!;
