@@ -296,16 +296,30 @@ export class ExposureGroup {
       return;
     }
     const { base, coldBase, market } = exposure;
+    // Open quantities are in the gross term only: the edit every reservation makes, kept free of calls.
+    if (field === OPEN_BUY || field === OPEN_SELL) {
+      this.editOpenQuantity(rows, base, at, value, market.grossMark);
+      return;
+    }
     const cold = this.cold;
-    // Open quantities are in the gross term only, average cost and realized in the P&L term only.
-    const isGross = field !== AVG_COST && field !== REALIZED;
-    const isLoss = field !== OPEN_BUY && field !== OPEN_SELL;
+    // The position is in both terms; average cost and realized are in the P&L term only.
+    const isGross = field === POSITION;
     const gross = isGross ? grossTerm(rows, base, market) : 0;
-    const loss = isLoss ? lossTerm(rows, base, cold, coldBase, market) : 0;
-    const scale = isLoss ? lossScaleTerm(rows, base, cold, coldBase, market) : 0;
+    const loss = lossTerm(rows, base, cold, coldBase, market);
+    const scale = lossScaleTerm(rows, base, cold, coldBase, market);
     rows[at] = value;
     if (isGross) this.addToGross(grossTerm(rows, base, market) - gross);
-    if (isLoss) this.addToLoss(lossTerm(rows, base, cold, coldBase, market) - loss, lossScaleTerm(rows, base, cold, coldBase, market) - scale);
+    this.addToLoss(lossTerm(rows, base, cold, coldBase, market) - loss, lossScaleTerm(rows, base, cold, coldBase, market) - scale);
+    this.boundEdits++;
+  }
+
+  /** grossTerm before and after, written out: a double returned from a call that is not inlined is a heap allocation. */
+  private editOpenQuantity(rows: Float64Array, base: number, at: number, value: number, mark: number): void {
+    const position = rows[base + POSITION]!;
+    const before = Math.max(position + rows[base + OPEN_BUY]!, rows[base + OPEN_SELL]! - position);
+    rows[at] = value;
+    const after = Math.max(position + rows[base + OPEN_BUY]!, rows[base + OPEN_SELL]! - position);
+    this.addToGross((after === 0 ? 0 : after * mark) - (before === 0 ? 0 : before * mark));
     this.boundEdits++;
   }
 
