@@ -347,7 +347,7 @@ export class ExposureGroup {
   private addToLoss(change: number, scaleChange: number): void {
     const lossLower = this.lossLower + change;
     const lossScale = this.lossScale + scaleChange;
-    this.lossSlack += (Math.abs(change) + Math.abs(lossLower) + Math.abs(scaleChange) + lossScale) * EDIT_ROUNDING;
+    this.lossSlack += (Math.abs(change) + Math.abs(lossLower) + Math.abs(scaleChange) + Math.abs(lossScale)) * EDIT_ROUNDING;
     this.lossLower = lossLower;
     this.lossScale = lossScale;
   }
@@ -380,10 +380,11 @@ export class ExposureGroup {
 
   /**
    * Whether a walk should restamp the sums: stale, edited long enough to have gathered slack, or
-   * NaN (an edit took an infinite term, of a symbol without bounds, back out of an infinite sum).
+   * not finite (a symbol's bounds were open when they were made, and may have closed since; or an
+   * edit took an infinite term back out of an infinite sum, which is NaN).
    */
   needsRestamp(version: number): boolean {
-    return this.boundsAt !== version || this.boundEdits > EDITS_BEFORE_RESTAMP || this.grossUpper !== this.grossUpper || this.lossLower !== this.lossLower;
+    return this.boundsAt !== version || this.boundEdits > EDITS_BEFORE_RESTAMP || !(this.grossUpper < Number.POSITIVE_INFINITY) || !(this.lossLower > Number.NEGATIVE_INFINITY);
   }
 
   /**

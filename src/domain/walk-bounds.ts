@@ -8,11 +8,13 @@ import type { SymbolMarket } from './exposure-ledger.js';
  * Most orders are far from those limits, and to know that no exact sum is needed. Each symbol
  * keeps price bounds that hold until its prices leave them:
  *   - `grossMark` ≥ every mark gross_notional may use for it (fresh reference or last fill),
- *   - `lossLow` ≤ its fresh reference ≤ `lossHigh`, ±Infinity while it has no fresh reference.
+ *   - `lossLow` ≤ its fresh reference ≤ `lossHigh`; ±Infinity (open) before its first reference,
+ *     and from the first `versionAt` that finds the reference stale.
  * Each group keeps sums of its rows at those bounds, edited as its rows change (see
  * ExposureGroup): an upper bound of its gross notional and a lower bound of its P&L. When the
  * bound alone is clean, the limit is clean; otherwise the walk runs, exact as before. A bound
- * moving makes every group's sums stale (one version for all); a group's next walk restamps them.
+ * loosening makes every group's sums stale (one version for all); a group's next walk restamps
+ * them. A bound tightening does not: sums made with the looser one still bound.
  */
 export class WalkBounds {
   /** Bumped whenever a symbol's bounds change: group sums stamped with another version are stale. */
@@ -32,23 +34,33 @@ export class WalkBounds {
     return this.version;
   }
 
-  /** A new reference price: bounds move only when it leaves them. */
+  /**
+   * A new reference price: bounds move only when it leaves them. Bounds that were open (no fresh
+   * reference, or no price at all) close around it without a new version: sums made with open
+   * bounds still bound, and are infinite, so the next walk restamps them (needsRestamp).
+   */
   onReference(market: SymbolMarket, now: number): void {
     const price = market.refPrice;
     if (now < this.oldestRefAt) this.oldestRefAt = now;
-    if (market.lossLow <= price && price <= market.lossHigh && market.lossLow !== Number.NEGATIVE_INFINITY && price <= market.grossMark && market.grossMark !== Number.POSITIVE_INFINITY) return;
-    market.lossLow = price * (1 - HEADROOM);
-    market.lossHigh = above(price);
-    market.grossMark = above(largest(price, market.lastFillPrice));
-    this.version++;
+    const isOpen = market.lossLow === Number.NEGATIVE_INFINITY;
+    const isLeaving = !isOpen && !(market.lossLow <= price && price <= market.lossHigh);
+    const raisesMark = !(price <= market.grossMark);
+    if (isOpen || isLeaving) {
+      market.lossLow = price * (1 - HEADROOM);
+      market.lossHigh = above(price);
+    }
+    if (raisesMark || market.grossMark === Number.POSITIVE_INFINITY) market.grossMark = above(largest(price, market.lastFillPrice));
+    // Leaving a band, or raising a mark, loosens a bound: sums made with the old one no longer hold.
+    if (isLeaving || raisesMark) this.version++;
   }
 
   /** A fill (or a restored last fill): gross_notional marks at it once the reference is stale. */
   onFill(market: SymbolMarket): void {
     const price = market.lastFillPrice;
-    if (price <= market.grossMark && market.grossMark !== Number.POSITIVE_INFINITY) return;
+    const raisesMark = !(price <= market.grossMark);
+    if (!raisesMark && market.grossMark !== Number.POSITIVE_INFINITY) return;
     market.grossMark = above(largest(price, market.refPrice));
-    this.version++;
+    if (raisesMark) this.version++;
   }
 
   /** Every group's sums are stale (their rows were written around the edits: a session reset). */
@@ -101,10 +113,13 @@ function largest(a: number, b: number): number {
 }
 
 /**
- * Relative room left for rounding when a bound is compared with a threshold: the walk adds up to a
- * million rows (2^-53 each) and snaps price gaps within 2^-46 (see rounding.ts); 2^-30 covers both.
+ * Relative room left for rounding when a bound is compared with a threshold, for a walk over
+ * `rows` rows: a sum of n products rounds by at most (n + 1) half-units of the last place of the
+ * sizes added (with room to spare here), and daily_loss snaps price gaps within 2^-46 of the
+ * price (see rounding.ts).
  */
-export const BOUND_MARGIN = 2 ** -30;
+export const roundingMargin = (rows: number): number => (rows + 2) * EDIT_ROUNDING + 2 ** -45;
+
 /** Rounding of one edit of a running sum, relative to the numbers it adds. */
 export const EDIT_ROUNDING = 2 ** -52;
 /** Edits after which a group's next walk restamps its sums, so the rounding slack stays small. */

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import type { CheckResult, ExecutionOutcome } from '../../src/domain/engine.js';
 import { LimitEngine } from '../../src/domain/engine.js';
 import type { ExposureGroup } from '../../src/domain/exposure-ledger.js';
-import { BOUND_MARGIN } from '../../src/domain/walk-bounds.js';
+import { roundingMargin } from '../../src/domain/walk-bounds.js';
 import type { Aggregation } from '../../src/domain/enums.js';
 import type { LimitDefinition } from '../../src/domain/limit-definition.js';
 import type { Order } from '../../src/domain/orders.js';
@@ -160,11 +160,12 @@ function checkWalkBounds(where: string, engine: LimitEngine, now: number): void 
       continue;
     }
     const { gross, pnl } = walkExactly(group, now);
+    const margin = roundingMargin(group.exposures.length);
     const upper = group.grossUpper + group.grossSlack;
     // A NaN bound is never used (the shortcut's comparison is false), and an infinite one never clean.
-    const isGrossWrong = gross !== gross ? Number.isFinite(upper) : upper + Math.abs(upper) * BOUND_MARGIN < gross;
+    const isGrossWrong = gross !== gross ? Number.isFinite(upper) : upper + upper * margin < gross;
     if (isGrossWrong) fail(where, `gross bound of ${group.id} below its walk`, upper, gross);
-    const lowest = group.lossLower - group.lossSlack - group.lossScale * BOUND_MARGIN;
+    const lowest = group.lossLower - group.lossSlack - group.lossScale * margin;
     if (pnl !== pnl ? Number.isFinite(lowest) : lowest > pnl) fail(where, `P&L bound of ${group.id} above its walk`, lowest, pnl);
   }
 }

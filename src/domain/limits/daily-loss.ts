@@ -6,7 +6,7 @@ import { NOT_APPLICABLE } from '../compiled-limit.js';
 import type { ExposureGroup, SymbolMarket } from '../exposure-ledger.js';
 import { AVG_COST, COLD_STRIDE, FLAT_COST, POSITION, REALIZED, STRIDE } from '../exposure-ledger.js';
 import { priceGap } from '../rounding.js';
-import { BOUND_MARGIN } from '../walk-bounds.js';
+import { roundingMargin } from '../walk-bounds.js';
 
 /**
  * Loss since the session start, realized plus unrealized at the fresh reference, as a positive
@@ -33,7 +33,7 @@ function memoisedGroupPnl(per: Aggregation, cleanBound: number, group: ExposureG
   const version = ctx.boundsVersion();
   if (group.boundsAt === version) {
     // The least P&L the bounds allow, less rounding: clean there, so clean (NaN compares false and walks).
-    const lowest = group.lossLower - group.lossSlack - group.lossScale * BOUND_MARGIN;
+    const lowest = group.lossLower - group.lossSlack - group.lossScale * roundingMargin(group.markets.length);
     if (Math.max(0, -lowest) <= cleanBound) return lowest;
   }
   const pnl = groupPnl(group, ctx);

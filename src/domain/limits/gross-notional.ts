@@ -3,7 +3,7 @@ import { GROSS_WALK, isSymbolLevel } from '../check-context.js';
 import type { Evaluator } from '../compiled-limit.js';
 import type { Exposure, ExposureGroup } from '../exposure-ledger.js';
 import { OPEN_BUY, OPEN_SELL, POSITION, STRIDE } from '../exposure-ledger.js';
-import { BOUND_MARGIN } from '../walk-bounds.js';
+import { EDIT_ROUNDING, roundingMargin } from '../walk-bounds.js';
 
 /**
  * Σ over the key's symbols of the worst-case absolute position (all open buys fill, or all
@@ -22,7 +22,7 @@ export const evaluateGrossNotional: Evaluator = (limit, ctx) => {
   if (group.boundsAt === version) {
     const upper = boundedNotional(group, ctx.ownExposureIn(limit.per), ctx);
     // Clean at the bound, so clean: the walk would find no more (NaN compares false and walks).
-    if (upper + upper * BOUND_MARGIN <= limit.cleanBound) return upper;
+    if (upper + upper * roundingMargin(group.markets.length) <= limit.cleanBound) return upper;
   }
   const total = groupNotional(group, ctx);
   if (group.needsRestamp(version)) group.restampBounds(version);
@@ -30,18 +30,27 @@ export const evaluateGrossNotional: Evaluator = (limit, ctx) => {
 };
 
 /**
- * At least the group walk's total, from the group's bound sums: every row at its symbol's bound
- * mark, plus the order's own symbol exactly as the walk takes it (NaN where the walk would fail).
- * The own row's term in the sums stays: prices are positive, so every term is at least 0.
+ * At least the group walk's total, from the group's bound sums: every row but the order's own
+ * symbol at its bound mark, and the own symbol exactly as the walk takes it, with the order (NaN
+ * where the walk fails on it; an unmarked other row is an infinite term). Taking the own row's
+ * term back out rounds by at most a unit in the last place of the sum, added to the slack.
  */
 function boundedNotional(group: ExposureGroup, own: Exposure | undefined, ctx: CheckContext): number {
-  let buys = own === undefined ? 0 : own.openBuy;
-  let sells = own === undefined ? 0 : own.openSell;
-  const position = own === undefined ? 0 : own.position;
+  let others = group.grossUpper + group.grossSlack;
+  let buys = 0;
+  let sells = 0;
+  let position = 0;
+  if (own !== undefined) {
+    buys = own.openBuy;
+    sells = own.openSell;
+    position = own.position;
+    const held = Math.max(position + buys, sells - position);
+    if (held !== 0) others = others - held * own.market.grossMark + group.grossUpper * EDIT_ROUNDING;
+  }
   if (ctx.isBuy) buys += ctx.quantity;
   else sells += ctx.quantity;
   const worst = Math.max(position + buys, sells - position);
-  return group.grossUpper + group.grossSlack + (worst === 0 ? 0 : worst * ctx.markPrice);
+  return others + (worst === 0 ? 0 : worst * ctx.markPrice);
 }
 
 function exposureNotional(e: Exposure, ctx: CheckContext): number {
