@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { CheckResult } from '../../src/domain/engine.js';
-import { bookBody } from '../../src/http/routes/limits.js';
+import { bodyOf } from '../../src/http/book-body.js';
 import { anOrder, appPerTest, call, check, expectProblem, namesField } from './http-helpers.js';
 
 const start = appPerTest();
@@ -53,7 +53,7 @@ describe('reading the book', () => {
 
   it('keeps a book\'s body in memory of its own size: a small Buffer is a view of a shared pool slab it would hold whole', async () => {
     const { engine } = await start();
-    const body = bookBody(engine.book);
+    const body = bodyOf(engine.book).bytes;
     expect(body.buffer.byteLength).toBe(body.length);
     expect(JSON.parse(body.toString('utf8'))).toEqual({ version: 1, limits: engine.book.definitions });
   });
