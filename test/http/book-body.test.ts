@@ -15,21 +15,23 @@ const changeArb: fc.Arbitrary<Change> = fc.oneof(
   fc.record({ op: fc.constant('replace' as const), keep: fc.nat() }),
 );
 
+const immediately = (): Promise<void> => Promise.resolve();
+
 describe('GET /v1/limits bodies made from the last one', () => {
   afterEach(() => vi.restoreAllMocks());
 
-  it('are byte for byte the body made afresh, through any changes of the book', () => {
-    fc.assert(
-      fc.property(fc.integer({ min: 0, max: 12 }), fc.array(changeArb, { maxLength: 25 }), (size, changes) => {
+  it('are byte for byte the body made afresh, through any changes of the book, whole or in slices of any size', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: 12 }), fc.array(changeArb, { maxLength: 25 }), fc.constantFrom(1, 40, 300, 1 << 20), async (size, changes, slice) => {
         const { engine } = makeEngine(Array.from({ length: size }, (_, i) => limit(`L${i}`, i + 1)));
-        const bodies = new BookBodies();
+        const bodies = new BookBodies(immediately, slice);
         let next = size;
-        const check = () => {
-          const body = bodies.of(engine.book);
+        const check = async () => {
+          const body = await bodies.of(engine.book);
           expect(body.equals(bodyOf(engine.book).bytes)).toBe(true);
           expect(JSON.parse(body.toString('utf8'))).toEqual({ version: engine.book.version, limits: engine.book.definitions });
         };
-        check();
+        await check();
         for (const change of changes) {
           const ids = engine.book.definitions.map((d) => d.id);
           if (change.op === 'post') engine.upsertLimit(limit(`L${next++}`, change.hard));
@@ -37,7 +39,7 @@ describe('GET /v1/limits bodies made from the last one', () => {
           else if (ids.length === 0) continue;
           else if (change.op === 'put') engine.upsertLimit(limit(ids[change.at % ids.length]!, change.hard));
           else engine.deleteLimit(ids[change.at % ids.length]!);
-          check();
+          await check();
         }
       }),
       { numRuns: 300 },
@@ -51,7 +53,7 @@ describe('GET /v1/limits bodies made from the last one', () => {
     engine.upsertLimit(limit('L500', 7));
     const write = vi.spyOn(Buffer.prototype, 'write');
     const copy = vi.spyOn(Buffer.prototype, 'copy');
-    const body = bodies.of(engine.book);
+    const body = bodies.of(engine.book) as Buffer;
     // The head, the one changed limit, the tail; and the runs either side of it.
     expect(write).toHaveBeenCalledTimes(3);
     expect(copy).toHaveBeenCalledTimes(2);
@@ -61,5 +63,29 @@ describe('GET /v1/limits bodies made from the last one', () => {
     copy.mockClear();
     bodies.of(engine.book);
     expect([write.mock.calls.length, copy.mock.calls.length]).toEqual([2, 2]);
+  });
+
+  it('makes a body larger than a slice a slice at a time, and a GET of the next book waits for it', async () => {
+    const { engine } = makeEngine(Array.from({ length: 200 }, (_, i) => limit(`L${i}`, i + 1)));
+    let turns = 0;
+    const bodies = new BookBodies(() => {
+      turns++;
+      return Promise.resolve();
+    }, 1_000);
+    const first = bodies.of(engine.book);
+    expect(first).toBeInstanceOf(Promise);
+    const firstExpected = bodyOf(engine.book).bytes;
+    // The change supersedes the first book (it can no longer be read) while its body is being made.
+    engine.upsertLimit(limit('L100', 7));
+    const second = bodies.of(engine.book);
+    const secondExpected = bodyOf(engine.book).bytes;
+    engine.upsertLimit(limit('L101', 7));
+    expect((await first).equals(firstExpected)).toBe(true);
+    expect((await second).equals(secondExpected)).toBe(true);
+    // ~15 KB each, in slices of about 1 KB; the second copies the first in runs of them.
+    expect(turns).toBeGreaterThan(20);
+    // Made once per book: the next GET of the same book has it at once.
+    await bodies.of(engine.book);
+    expect(bodies.of(engine.book)).toBeInstanceOf(Buffer);
   });
 });

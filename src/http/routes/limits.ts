@@ -91,7 +91,9 @@ export function limitRoutes(app: FastifyInstance, { engine, config, store, telem
     },
     (_request, reply) => {
       const book = engine.book;
-      return withVersion(reply, book).type('application/json; charset=utf-8').send(bodies.of(book));
+      const send = (body: Buffer): FastifyReply => withVersion(reply, book).type('application/json; charset=utf-8').send(body);
+      const body = bodies.of(book);
+      return Buffer.isBuffer(body) ? send(body) : body.then(send);
     },
   );
 
