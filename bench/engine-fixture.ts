@@ -2,6 +2,7 @@ import type { EngineConfig } from '../src/domain/engine.js';
 import { LimitEngine } from '../src/domain/engine.js';
 import type { ExecutionEvent, Order, PositionRow } from '../src/domain/orders.js';
 import { SimClock } from './sim-clock.js';
+import { seededRandom } from './stats.js';
 
 export const ACCOUNTS = 10_000;
 export const SYMBOLS = 100;
@@ -12,6 +13,12 @@ const ORDERS_PER_MS = 100;
 /** Open orders held at steady state: about 5 per account, like resting quotes. */
 const OPEN_ORDERS_PER_ACCOUNT = 5;
 const POSITION_CHUNK = 10_000;
+/**
+ * How far a reference price moves per 100 ms tick (a uniform step of this standard deviation):
+ * about three times a typical equity's volatility, so that what the engine keeps around prices
+ * (the group walks' bounds) meets markets that move.
+ */
+const TICK_VOLATILITY = 0.0001;
 
 export const benchConfig = (): EngineConfig => ({
   severityActions: { WARNING: 'ALERT', SOFT_BREACH: 'ALERT', HARD_BREACH: 'BLOCK', CRITICAL: 'HALT' },
@@ -40,6 +47,8 @@ export class World {
   readonly symbols = Array.from({ length: SYMBOLS }, (_, i) => `SYM-${pad(i, 3)}`);
   readonly venues = Array.from({ length: VENUES }, (_, i) => `VENUE-${i}`);
   readonly prices: Float64Array;
+  /** Its own sequence, so that moving prices leaves the order flow's draws as they were. */
+  private readonly priceMoves = seededRandom(2026);
 
   constructor(
     readonly random: () => number,
@@ -47,6 +56,13 @@ export class World {
   ) {
     this.accounts = Array.from({ length: accountCount }, (_, i) => `ACC-${pad(i, 5)}`);
     this.prices = Float64Array.from(this.symbols, () => cents(10 + random() * 490));
+  }
+
+  /** Every reference price takes one random step. */
+  movePrices(): void {
+    for (let i = 0; i < this.prices.length; i++) {
+      this.prices[i] = cents(this.prices[i]! * (1 + (this.priceMoves() * 2 - 1) * Math.sqrt(3) * TICK_VOLATILITY));
+    }
   }
 
   /** Each account trades through one strategy. */
@@ -95,7 +111,8 @@ export function loadPositions(engine: LimitEngine, world: World): void {
  * passive prices (buys below the reference, sells above), so no order crosses its own resting
  * orders and self_trade stays clean. Accepted orders are retired oldest first (3 in 4
  * cancelled, 1 in 4 filled) to hold the open-order count steady; time advances at the
- * offered rate, reference prices tick every 100 ms and windows are swept every second.
+ * offered rate, reference prices take a random step every 100 ms and windows are swept every
+ * second.
  */
 export class OrderFlow {
   private seq = 0;
@@ -146,7 +163,10 @@ export class OrderFlow {
       this.sinceTick -= ORDERS_PER_MS;
       this.clock.advance(1);
       this.ticks++;
-      if (this.ticks % 100 === 0) refreshPrices(this.engine, this.world);
+      if (this.ticks % 100 === 0) {
+        this.world.movePrices();
+        refreshPrices(this.engine, this.world);
+      }
       // As the service's sweeper does: again while a sweep leaves keys or orders due (an older
       // build's sweep returns nothing, and sweeps all at once).
       if (this.ticks % 1_000 === 0) this.sweepAll();
