@@ -16,6 +16,10 @@ export class SymbolMarket {
   grossMark = Number.POSITIVE_INFINITY;
   lossLow = Number.NEGATIVE_INFINITY;
   lossHigh = Number.POSITIVE_INFINITY;
+  /** Links of WalkBounds' queue of references, oldest first. */
+  olderRef: SymbolMarket | undefined = undefined;
+  newerRef: SymbolMarket | undefined = undefined;
+  isReferenceQueued = false;
   constructor(readonly symbol: string) {}
 }
 
@@ -735,7 +739,7 @@ export class ExposureLedger {
   readonly strategies = new ShardedMap<string, ExposureGroup>(GROUPS_PER_SHARD);
   readonly markets = new Map<string, SymbolMarket>();
   /** The symbols' price bounds for the group walks' shortcut, and their version. */
-  readonly walkBounds = new WalkBounds(this.markets);
+  readonly walkBounds = new WalkBounds();
   readonly firm = new ExposureGroup('firm', FIRM_LEVEL, this.walkBounds);
   /** Open orders in order of last activity, oldest first: expiry sweeps from the front. */
   private readonly byActivity = new ActivityQueue();
@@ -1070,6 +1074,7 @@ export class ExposureLedger {
   /** Replaces all state with a snapshot's; reference prices start missing. */
   restore(snapshot: LedgerSnapshot): void {
     this.markets.clear();
+    this.walkBounds.clear();
     this.accounts.clear();
     this.strategies.clear();
     this.firm.clear();

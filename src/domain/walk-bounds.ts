@@ -17,20 +17,23 @@ import type { SymbolMarket } from './exposure-ledger.js';
  * them. A bound tightening does not: sums made with the looser one still bound.
  */
 export class WalkBounds {
-  /** Bumped whenever a symbol's bounds change: group sums stamped with another version are stale. */
+  /** Bumped whenever a symbol's bounds loosen: group sums stamped with another version are stale. */
   version = 0;
   /**
-   * At most the oldest reference time among symbols whose bounds assume a fresh reference (lower
-   * is safe: it only brings the next pass forward). +Infinity while none does.
+   * The symbols whose bounds assume a fresh reference, oldest reference first (a list threaded
+   * through the markets): staleness is found at the front, one symbol at a time, however many
+   * symbols there are.
    */
-  private oldestRefAt = Number.POSITIVE_INFINITY;
-
-  constructor(private readonly markets: { values(): Iterable<SymbolMarket> }) {}
+  private oldest: SymbolMarket | undefined;
+  private newest: SymbolMarket | undefined;
 
   /** The current version, after letting go of bounds that assumed references now stale. */
   versionAt(now: number, maxReferenceAgeMs: number): number {
     // The same test as ExposureLedger.freshReference, on the oldest reference any bound assumes.
-    if (now - this.oldestRefAt > maxReferenceAgeMs) this.dropStale(now, maxReferenceAgeMs);
+    for (let market = this.oldest; market !== undefined && now - market.refAt > maxReferenceAgeMs; market = this.oldest) {
+      this.unlink(market);
+      if (open(market)) this.version++;
+    }
     return this.version;
   }
 
@@ -40,8 +43,15 @@ export class WalkBounds {
    * bounds still bound, and are infinite, so the next walk restamps them (needsRestamp).
    */
   onReference(market: SymbolMarket, now: number): void {
+    if (market.isReferenceQueued) this.unlink(market);
+    // Stamped before the newest reference (the wall clock stepped back, or a rewind put back old
+    // prices): the queue would not find it stale in time, so its bounds assume no reference.
+    if (this.newest !== undefined && now < this.newest.refAt) {
+      if (open(market)) this.version++;
+      return;
+    }
+    this.append(market);
     const price = market.refPrice;
-    if (now < this.oldestRefAt) this.oldestRefAt = now;
     const isOpen = market.lossLow === Number.NEGATIVE_INFINITY;
     const isLeaving = !isOpen && !(market.lossLow <= price && price <= market.lossHigh);
     const raisesMark = !(price <= market.grossMark);
@@ -68,32 +78,49 @@ export class WalkBounds {
     this.version++;
   }
 
-  /**
-   * References gone stale no longer bound P&L, and no longer bound gross marks where there is no
-   * last fill to fall back on: those symbols' bounds open up (a group holding one walks, and
-   * fails closed as the walk does). O(symbols), about once per maximum reference age.
-   */
-  private dropStale(now: number, maxReferenceAgeMs: number): void {
-    let oldest = Number.POSITIVE_INFINITY;
-    let isChanged = false;
-    for (const market of this.markets.values()) {
-      if (!(now - market.refAt > maxReferenceAgeMs)) {
-        if (market.refAt < oldest) oldest = market.refAt;
-        continue;
-      }
-      if (market.lossLow !== Number.NEGATIVE_INFINITY || market.lossHigh !== Number.POSITIVE_INFINITY) {
-        market.lossLow = Number.NEGATIVE_INFINITY;
-        market.lossHigh = Number.POSITIVE_INFINITY;
-        isChanged = true;
-      }
-      if (market.lastFillPrice !== market.lastFillPrice && market.grossMark !== Number.POSITIVE_INFINITY) {
-        market.grossMark = Number.POSITIVE_INFINITY;
-        isChanged = true;
-      }
-    }
-    this.oldestRefAt = oldest;
-    if (isChanged) this.version++;
+  /** Forgets every symbol (the ledger's markets were replaced: a snapshot restore). */
+  clear(): void {
+    this.oldest = undefined;
+    this.newest = undefined;
+    this.version++;
   }
+
+  private append(market: SymbolMarket): void {
+    market.olderRef = this.newest;
+    if (this.newest === undefined) this.oldest = market;
+    else this.newest.newerRef = market;
+    this.newest = market;
+    market.isReferenceQueued = true;
+  }
+
+  private unlink(market: SymbolMarket): void {
+    const { olderRef, newerRef } = market;
+    if (olderRef === undefined) this.oldest = newerRef;
+    else olderRef.newerRef = newerRef;
+    if (newerRef === undefined) this.newest = olderRef;
+    else newerRef.olderRef = olderRef;
+    market.olderRef = undefined;
+    market.newerRef = undefined;
+    market.isReferenceQueued = false;
+  }
+}
+
+/**
+ * A symbol's reference is stale (or was never queued): P&L bounds open, and gross bounds too
+ * where no last fill is left to mark at. Returns whether any bound loosened.
+ */
+function open(market: SymbolMarket): boolean {
+  let isChanged = false;
+  if (market.lossLow !== Number.NEGATIVE_INFINITY || market.lossHigh !== Number.POSITIVE_INFINITY) {
+    market.lossLow = Number.NEGATIVE_INFINITY;
+    market.lossHigh = Number.POSITIVE_INFINITY;
+    isChanged = true;
+  }
+  if (market.lastFillPrice !== market.lastFillPrice && market.grossMark !== Number.POSITIVE_INFINITY) {
+    market.grossMark = Number.POSITIVE_INFINITY;
+    isChanged = true;
+  }
+  return isChanged;
 }
 
 /**

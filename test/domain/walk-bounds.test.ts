@@ -20,7 +20,7 @@ function marketAt(bounds: WalkBounds, markets: Map<string, SymbolMarket>, symbol
 describe('WalkBounds', () => {
   it('bounds a first reference 2 % either side without a new version, and moves (with one) only when a price leaves them', () => {
     const markets = new Map<string, SymbolMarket>();
-    const bounds = new WalkBounds(markets);
+    const bounds = new WalkBounds();
     const market = marketAt(bounds, markets, 'X', 100, 0);
     expect([market.lossLow, market.lossHigh, market.grossMark, bounds.version]).toEqual([98, 102, 102, 0]);
     marketAt(bounds, markets, 'X', 102, 1);
@@ -37,7 +37,7 @@ describe('WalkBounds', () => {
 
   it('raises the gross mark for a fill above it (a new version), and sets it without one where it was open', () => {
     const markets = new Map<string, SymbolMarket>();
-    const bounds = new WalkBounds(markets);
+    const bounds = new WalkBounds();
     const unpriced = new SymbolMarket('U');
     markets.set('U', unpriced);
     unpriced.lastFillPrice = 50;
@@ -53,9 +53,28 @@ describe('WalkBounds', () => {
     expect(market.grossMark).toBeGreaterThanOrEqual(102.01);
   });
 
+  it('finds stale references oldest first, a refreshed symbol leaving the front, and opens one stamped before the newest', () => {
+    const markets = new Map<string, SymbolMarket>();
+    const bounds = new WalkBounds();
+    const a = marketAt(bounds, markets, 'A', 100, 0);
+    const b = marketAt(bounds, markets, 'B', 100, 1_000);
+    marketAt(bounds, markets, 'A', 100, 2_000);
+    // B is now the oldest: at 6,001 it is stale and A (2,000) is not.
+    expect(bounds.versionAt(MAX_AGE + 1_001, MAX_AGE)).toBe(1);
+    expect([a.lossLow, b.lossLow]).toEqual([98, Number.NEGATIVE_INFINITY]);
+    // The wall clock steps back: a reference stamped before the newest one is not trusted to bound.
+    marketAt(bounds, markets, 'B', 100, 1_500);
+    expect([b.lossLow, b.grossMark, bounds.version]).toEqual([Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, 1]);
+    marketAt(bounds, markets, 'C', 100, 3_000);
+    marketAt(bounds, markets, 'A', 100, 2_500);
+    expect([a.lossLow, a.grossMark, bounds.version]).toEqual([Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, 2]);
+    // Once the clock is past the newest again, references close their bounds as usual.
+    expect(marketAt(bounds, markets, 'B', 100, 3_000).lossLow).toBe(98);
+  });
+
   it('opens the bounds a stale reference held, once it is stale and not before', () => {
     const markets = new Map<string, SymbolMarket>();
-    const bounds = new WalkBounds(markets);
+    const bounds = new WalkBounds();
     const filled = marketAt(bounds, markets, 'F', 100, 0);
     filled.lastFillPrice = 99;
     bounds.onFill(filled);
