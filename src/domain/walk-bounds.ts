@@ -44,14 +44,20 @@ export class WalkBounds {
    */
   onReference(market: SymbolMarket, now: number): void {
     if (market.isReferenceQueued) this.unlink(market);
+    const price = market.refPrice;
     // Stamped before the newest reference (the wall clock stepped back, or a rewind put back old
-    // prices): the queue would not find it stale in time, so its bounds assume no reference.
+    // prices): the queue would not find it stale in time, so its P&L bounds assume no reference.
+    // Its gross mark still covers this price, fresh or not (and is open without a last fill).
     if (this.newest !== undefined && now < this.newest.refAt) {
-      if (open(market)) this.version++;
+      let loosens = open(market);
+      if (!(price <= market.grossMark)) {
+        market.grossMark = above(largest(price, market.lastFillPrice));
+        loosens = true;
+      }
+      if (loosens) this.version++;
       return;
     }
     this.append(market);
-    const price = market.refPrice;
     const isOpen = market.lossLow === Number.NEGATIVE_INFINITY;
     const isLeaving = !isOpen && !(market.lossLow <= price && price <= market.lossHigh);
     const raisesMark = !(price <= market.grossMark);

@@ -72,6 +72,21 @@ describe('WalkBounds', () => {
     expect(marketAt(bounds, markets, 'B', 100, 3_000).lossLow).toBe(98);
   });
 
+  it('raises the gross mark over a reference stamped before the newest one (found by the differential property)', () => {
+    const markets = new Map<string, SymbolMarket>();
+    const bounds = new WalkBounds();
+    marketAt(bounds, markets, 'X', 99, 10);
+    const z = new SymbolMarket('Z');
+    markets.set('Z', z);
+    z.lastFillPrice = 90;
+    bounds.onFill(z);
+    expect([z.grossMark, bounds.version]).toEqual([91.8, 0]);
+    // Fresh, so the gross walk marks Z at 103: a mark left at 91.8 would bound it below its walk.
+    marketAt(bounds, markets, 'Z', 103, 5);
+    expect(z.grossMark).toBeGreaterThanOrEqual(103);
+    expect([z.lossLow, bounds.version]).toEqual([Number.NEGATIVE_INFINITY, 1]);
+  });
+
   it('opens the bounds a stale reference held, once it is stale and not before', () => {
     const markets = new Map<string, SymbolMarket>();
     const bounds = new WalkBounds();
