@@ -35,6 +35,16 @@ describe('reading the book', () => {
     expect(after.json<{ limits: { id: string }[] }>().limits.map((l) => l.id)).toContain('tiny');
   });
 
+  it('GET /v1/limits of a book whose body is made in slices (over 1 MB) answers it whole, with its version', async () => {
+    const { server, engine } = await start();
+    const name = 'a description long enough that a few thousand limits make a body of more than a megabyte';
+    engine.replaceLimits(Array.from({ length: 8_000 }, (_, i) => ({ id: `big-${i}`, name, kind: 'order_quantity', thresholds: { hard: i + 1 } })));
+    const answer = await call(server, 'GET', '/v1/limits', 'ops');
+    expect(answer.rawPayload.length).toBeGreaterThan(1 << 20);
+    expect([answer.statusCode, answer.headers.etag]).toEqual([200, `"${engine.book.version}"`]);
+    expect(answer.json()).toEqual({ version: engine.book.version, limits: engine.book.definitions });
+  });
+
   it('GET /v1/limits after one limit changed writes that limit anew and the others as they were', async () => {
     const { server, engine } = await start();
     engine.replaceLimits([MAX_QTY, ...Array.from({ length: 50 }, (_, i) => ({ id: `q-${i}`, kind: 'order_quantity', thresholds: { hard: 100 + i } }))]);
