@@ -17,9 +17,8 @@ export class SymbolMarket {
   lossLow = Number.NEGATIVE_INFINITY;
   lossHigh = Number.POSITIVE_INFINITY;
   /** Links of WalkBounds' queue of references, oldest first. */
-  olderRef: SymbolMarket | undefined = undefined;
-  newerRef: SymbolMarket | undefined = undefined;
-  isReferenceQueued = false;
+  older: SymbolMarket | undefined = undefined;
+  newer: SymbolMarket | undefined = undefined;
   constructor(readonly symbol: string) {}
 }
 

@@ -1,4 +1,5 @@
 import type { SymbolMarket } from './exposure-ledger.js';
+import { LinkedQueue } from './linked-queue.js';
 
 /**
  * Bounds that let an order skip the group walks of gross_notional and daily_loss.
@@ -24,14 +25,14 @@ export class WalkBounds {
    * through the markets): staleness is found at the front, one symbol at a time, however many
    * symbols there are.
    */
-  private oldest: SymbolMarket | undefined;
-  private newest: SymbolMarket | undefined;
+  private readonly references = new LinkedQueue<SymbolMarket>();
 
   /** The current version, after letting go of bounds that assumed references now stale. */
   versionAt(now: number, maxReferenceAgeMs: number): number {
     // The same test as ExposureLedger.freshReference, on the oldest reference any bound assumes.
-    for (let market = this.oldest; market !== undefined && now - market.refAt > maxReferenceAgeMs; market = this.oldest) {
-      this.unlink(market);
+    const references = this.references;
+    for (let market = references.oldest; market !== undefined && now - market.refAt > maxReferenceAgeMs; market = references.oldest) {
+      references.unlink(market);
       if (open(market)) this.version++;
     }
     return this.version;
@@ -43,12 +44,13 @@ export class WalkBounds {
    * bounds still bound, and are infinite, so the next walk restamps them (needsRestamp).
    */
   onReference(market: SymbolMarket, now: number): void {
-    if (market.isReferenceQueued) this.unlink(market);
+    const references = this.references;
+    if (references.has(market)) references.unlink(market);
     const price = market.refPrice;
     // Stamped before the newest reference (the wall clock stepped back, or a rewind put back old
     // prices): the queue would not find it stale in time, so its P&L bounds assume no reference.
     // Its gross mark still covers this price, fresh or not (and is open without a last fill).
-    if (this.newest !== undefined && now < this.newest.refAt) {
+    if (references.newest !== undefined && now < references.newest.refAt) {
       let loosens = open(market);
       if (!(price <= market.grossMark)) {
         market.grossMark = above(largest(price, market.lastFillPrice));
@@ -57,7 +59,7 @@ export class WalkBounds {
       if (loosens) this.version++;
       return;
     }
-    this.append(market);
+    references.append(market);
     const isOpen = market.lossLow === Number.NEGATIVE_INFINITY;
     const isLeaving = !isOpen && !(market.lossLow <= price && price <= market.lossHigh);
     const raisesMark = !(price <= market.grossMark);
@@ -86,28 +88,8 @@ export class WalkBounds {
 
   /** Forgets every symbol (the ledger's markets were replaced: a snapshot restore). */
   clear(): void {
-    this.oldest = undefined;
-    this.newest = undefined;
+    this.references.clear();
     this.version++;
-  }
-
-  private append(market: SymbolMarket): void {
-    market.olderRef = this.newest;
-    if (this.newest === undefined) this.oldest = market;
-    else this.newest.newerRef = market;
-    this.newest = market;
-    market.isReferenceQueued = true;
-  }
-
-  private unlink(market: SymbolMarket): void {
-    const { olderRef, newerRef } = market;
-    if (olderRef === undefined) this.oldest = newerRef;
-    else olderRef.newerRef = newerRef;
-    if (newerRef === undefined) this.newest = olderRef;
-    else newerRef.olderRef = olderRef;
-    market.olderRef = undefined;
-    market.newerRef = undefined;
-    market.isReferenceQueued = false;
   }
 }
 

@@ -1,3 +1,5 @@
+import { LinkedQueue } from '../../domain/linked-queue.js';
+
 /** One key's fixed window: the requests counted in it, and when it runs out. */
 export class RateWindow {
   /** The neighbours in RateWindows' list, which only RateWindows links. */
@@ -30,8 +32,7 @@ export class RateWindow {
  */
 export class RateWindows {
   private readonly byKey = new Map<string, RateWindow>();
-  private oldest: RateWindow | undefined;
-  private newest: RateWindow | undefined;
+  private readonly order = new LinkedQueue<RateWindow>();
 
   constructor(
     private readonly timeWindowMs: number,
@@ -56,14 +57,14 @@ export class RateWindows {
     if (window === undefined) {
       const started = new RateWindow(key, units, now + this.timeWindowMs);
       this.byKey.set(key, started);
-      this.append(started);
+      this.order.append(started);
       return started;
     }
     if (window.hasRunOut(now)) {
       window.count = units;
       window.endsAt = now + this.timeWindowMs;
-      this.unlink(window);
-      this.append(window);
+      this.order.unlink(window);
+      this.order.append(window);
     } else {
       window.count += units;
     }
@@ -79,29 +80,12 @@ export class RateWindows {
   makeRoom(newKeys: number, now: number): number | undefined {
     let toForget = this.byKey.size + newKeys - this.capacity;
     for (; toForget > 0; toForget--) {
-      const oldest = this.oldest;
+      const oldest = this.order.oldest;
       if (oldest === undefined) return Number.POSITIVE_INFINITY;
       if (!oldest.hasRunOut(now)) return oldest.endsAt;
-      this.unlink(oldest);
+      this.order.unlink(oldest);
       this.byKey.delete(oldest.key);
     }
     return undefined;
-  }
-
-  private append(window: RateWindow): void {
-    window.older = this.newest;
-    if (this.newest === undefined) this.oldest = window;
-    else this.newest.newer = window;
-    this.newest = window;
-  }
-
-  private unlink(window: RateWindow): void {
-    const { older, newer } = window;
-    if (older === undefined) this.oldest = newer;
-    else older.newer = newer;
-    if (newer === undefined) this.newest = older;
-    else newer.older = older;
-    window.older = undefined;
-    window.newer = undefined;
   }
 }
