@@ -7,11 +7,14 @@ export interface KeyPageQuery {
 /** Every key, one page: for tests and tools, never a request's answer (that is bounded by its pageSize). */
 export const EVERY_KEY: KeyPageQuery = Object.freeze({ pageSize: Number.POSITIVE_INFINITY });
 
-/** A page in key order; `nextCursor` (the page's last key) only when more keys follow it. */
-export interface KeyPage<T> {
+/** A page of a read; `nextCursor` only when more items follow it. */
+export interface Page<T, C = number> {
   items: T[];
-  nextCursor: string | undefined;
+  nextCursor: C | undefined;
 }
+
+/** A page in key order; `nextCursor` is the page's last key. */
+export type KeyPage<T> = Page<T, string>;
 
 /**
  * The `pageSize` items with the smallest keys after `cursor` (all keys without one), in key

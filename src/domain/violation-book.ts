@@ -1,3 +1,4 @@
+import type { Page } from './key-page.js';
 import { SEVERITY_RANK } from './enums.js';
 import type { Action, LimitKind, Severity } from './enums.js';
 import { Ring } from './ring.js';
@@ -83,10 +84,8 @@ export interface ActiveQuery extends ViolationFilter {
   pageSize: number;
 }
 
-export interface Page<T> {
-  items: T[];
-  nextCursor: number | undefined;
-}
+/** Violation pages are cursored by sequence number (Page's default cursor). */
+export type { Page };
 
 export class SubscriberLimitError extends Error {}
 

@@ -70,7 +70,9 @@ export const SessionResetResponseSchema = z.object({ reset: z.literal(true), at:
 
 /** The previous page's `nextCursor`: a sequence number, as text. */
 const CursorSchema = z.string().regex(/^\d{1,15}$/);
-const PageSizeSchema = z.number().int().min(1).max(1_000);
+/** The most items a page may hold, and the ops reads' default (DEFAULT_KEY_PAGE_SIZE). */
+const MAX_PAGE_SIZE = 1_000;
+const PageSizeSchema = z.number().int().min(1).max(MAX_PAGE_SIZE);
 export const DEFAULT_PAGE_SIZE = 100;
 
 /** The previous page's last item, for `cursor`; null on the last page. */
@@ -81,7 +83,7 @@ const NextCursorSchema = z.string().nullable();
  * a page may: an account or a table that fits is answered whole, as before they were paged,
  * and a page of 1,000 out of 10,000 is about a millisecond of the engine's time.
  */
-export const DEFAULT_KEY_PAGE_SIZE = 1_000;
+export const DEFAULT_KEY_PAGE_SIZE = MAX_PAGE_SIZE;
 
 /** The previous page's last symbol (its `nextCursor`): the next page starts after it. */
 const SymbolCursorSchema = IdentifierSchema;

@@ -24,8 +24,7 @@ import { RateWindows } from './rate-windows.js';
  * The per-strategy windows are shared by both check routes: a single check takes one unit from
  * its strategy, a batch one unit per order from each order's strategy (and one from its token's
  * own per-token window, as a request).
- */
-/**
+ *
  * `now` (here and in CheckRateLimit) is the app's monotonic clock: windows are durations, and a
  * wall clock that NTP steps forward would end every window at once (letting a burst through),
  * one stepped back would keep them all counting for as long as the step.
