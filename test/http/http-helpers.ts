@@ -62,6 +62,14 @@ export function namesField(problem: ProblemBody, field: string): boolean {
   return (problem.errors ?? []).some((e) => e.field === field) || problem.detail.includes(field);
 }
 
+/** GETs `path` with each query of `cases` as `role` and expects a 400 problem naming that case's field. */
+export async function expectQueriesRefused(server: FastifyInstance, path: string, cases: readonly (readonly [string, string])[], role: Role = 'ops'): Promise<void> {
+  for (const [query, field] of cases) {
+    const problem = expectProblem(await call(server, 'GET', `${path}${query}`, role), 400);
+    expect(namesField(problem, field), `${query}: ${JSON.stringify(problem)}`).toBe(true);
+  }
+}
+
 /** Everything a refused request must leave as it was. */
 export function stateOf(engine: LimitEngine, accounts: readonly string[] = ['ACC-1', 'ACC-2']) {
   return {
