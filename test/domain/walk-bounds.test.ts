@@ -87,6 +87,17 @@ describe('WalkBounds', () => {
     expect([z.lossLow, bounds.version]).toEqual([Number.NEGATIVE_INFINITY, 1]);
   });
 
+  it('sets an open gross mark over the last reference too, stale or not, since a clock step back can make it fresh again', () => {
+    const markets = new Map<string, SymbolMarket>();
+    const bounds = new WalkBounds();
+    const market = marketAt(bounds, markets, 'X', 200, 0);
+    bounds.versionAt(MAX_AGE + 1, MAX_AGE);
+    expect(market.grossMark).toBe(Number.POSITIVE_INFINITY);
+    market.lastFillPrice = 100;
+    bounds.onFill(market);
+    expect(market.grossMark).toBeGreaterThanOrEqual(200);
+  });
+
   it('opens the bounds a stale reference held, once it is stale and not before', () => {
     const markets = new Map<string, SymbolMarket>();
     const bounds = new WalkBounds();
@@ -179,6 +190,24 @@ describe('the group walks take the bound sums as a shortcut', () => {
     clock.advance(5_001);
     setReference(engine, { AAPL: 100 });
     expect(engine.checkOrder(order({ quantity: 1, price: 100 })).reasons).toEqual(['NO_REFERENCE_PRICE']);
+  });
+
+  it('restamps sums made while a held symbol had no price, once it has one, and takes the shortcut after', () => {
+    const { engine } = makeEngine([{ id: 'g', kind: 'gross_notional', per: 'account', thresholds: { hard: 1_000_000 } }]);
+    engine.applyPositions([{ accountId: 'ACC-1', strategyId: 'STRAT-1', symbol: 'MSFT', quantity: 100, avgPrice: 100 }], false);
+    setReference(engine, { AAPL: 100 });
+    // MSFT has no price: the walk fails closed, and the sums it stamps are infinite.
+    expect(engine.checkOrder(order({ quantity: 1, price: 100 })).reasons).toEqual(['NO_REFERENCE_PRICE']);
+    const group = engine.ledger.accounts.get('ACC-1')!;
+    expect(group.grossUpper).toBe(Number.POSITIVE_INFINITY);
+    // A first reference only tightens the bounds: no new version, so only the infinite sums say restamp.
+    const version = engine.ledger.walkBounds.version;
+    setReference(engine, { MSFT: 100 });
+    expect(engine.ledger.walkBounds.version).toBe(version);
+    expect(engine.checkOrder(order({ quantity: 1, price: 100 })).decision).toBe('ACCEPT');
+    expect(group.grossUpper).toBeLessThan(Number.POSITIVE_INFINITY);
+    writeBehindBounds(accountExposure(engine, 'ACC-1', 'MSFT')!, POSITION, 1_000_000);
+    expect(engine.checkOrder(order({ quantity: 1, price: 100 })).decision).toBe('ACCEPT');
   });
 
   it('leaves the sums of a positions replace to be restamped, not edited row by row', () => {
