@@ -73,16 +73,24 @@ describe('GET /v1/limits bodies made from the last one', () => {
       turns++;
       return Promise.resolve();
     }, 1_000);
+    const firstExpected = bodyOf(engine.book).bytes;
+    const write = vi.spyOn(Buffer.prototype, 'write');
     const first = bodies.of(engine.book);
     expect(first).toBeInstanceOf(Promise);
-    const firstExpected = bodyOf(engine.book).bytes;
+    const firstAgain = bodies.of(engine.book);
     // The change supersedes the first book (it can no longer be read) while its body is being made.
     engine.upsertLimit(limit('L100', 7));
     const second = bodies.of(engine.book);
+    const writesBefore = write.mock.calls.length;
     const secondExpected = bodyOf(engine.book).bytes;
+    const writesOfExpected = write.mock.calls.length - writesBefore;
     engine.upsertLimit(limit('L101', 7));
     expect((await first).equals(firstExpected)).toBe(true);
+    expect(await firstAgain).toBe(await first);
     expect((await second).equals(secondExpected)).toBe(true);
+    // Made once, not again for the second GET of the first book; the second book's body made from
+    // the first's: its head, the changed limit and its tail, where one made afresh writes all 200.
+    expect(write.mock.calls.length - writesOfExpected).toBe(202 + 3);
     // ~15 KB each, in slices of about 1 KB; the second copies the first in runs of them.
     expect(turns).toBeGreaterThan(20);
     // Made once per book: the next GET of the same book has it at once.
