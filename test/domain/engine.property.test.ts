@@ -147,18 +147,15 @@ function compareState(where: string, engine: LimitEngine, model: ReferenceModel,
 /**
  * The groups' bound sums (walk-bounds.ts) that a check may use now hold: at least the gross walk's
  * total and at most its P&L, with the margins the shortcuts leave; and never finite where the walk
- * fails closed. Groups not stamped, or stamped before the bounds moved, are stamped afresh, so the
- * edits of the next operation are what the following call checks.
+ * fails closed. Only groups the engine itself stamped are checked; the check changes nothing a
+ * check would not (versionAt lets go of stale references as the next check would).
  */
 function checkWalkBounds(where: string, engine: LimitEngine, now: number): void {
   const ledger = engine.ledger;
   const version = ledger.walkBounds.versionAt(now, MAX_REF_AGE);
   const groups = [...ledger.accounts.values(), ...ledger.strategies.values(), ledger.firm];
   for (const group of groups) {
-    if (group.boundsAt !== version) {
-      group.restampBounds(version);
-      continue;
-    }
+    if (group.boundsAt !== version) continue;
     const { gross, pnl } = walkExactly(group, now);
     const margin = roundingMargin(group.exposures.length);
     const upper = group.grossUpper + group.grossSlack;
