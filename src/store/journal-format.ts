@@ -37,10 +37,18 @@ export function encodeHeader(firstSeq: number): Buffer {
  */
 export function frameRecord(target: Buffer, at: number, payload: string): number {
   const body = at + RECORD_HEADER_BYTES;
-  const length = target.write(payload, body, 'utf8');
-  target.writeUInt32LE(length, at);
-  target.writeUInt32LE(crc32(target.subarray(body, body + length)), at + 4);
-  return body + length;
+  return sealRecord(target, at, body + target.write(payload, body, 'utf8'));
+}
+
+/**
+ * Writes the length and CRC-32 of a record whose payload is already in `target` from
+ * `at + RECORD_HEADER_BYTES` to `end`; returns `end`.
+ */
+export function sealRecord(target: Buffer, at: number, end: number): number {
+  const body = at + RECORD_HEADER_BYTES;
+  target.writeUInt32LE(end - body, at);
+  target.writeUInt32LE(crc32(target.subarray(body, end)), at + 4);
+  return end;
 }
 
 export function encodeRecord(payload: string): Buffer {

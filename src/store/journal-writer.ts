@@ -3,8 +3,9 @@ import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StateEvent } from '../domain/events.js';
 import { fsyncDirectory, writeFully } from './file-writes.js';
-import { decodeSegment, encodeHeader, frameRecord, HEADER_BYTES, JournalCorruptError, MAX_RECORD_BYTES, RECORD_HEADER_BYTES } from './journal-format.js';
-import { encodeRecordPayload } from './record-encoding.js';
+import { decodeSegment, encodeHeader, frameRecord, HEADER_BYTES, JournalCorruptError, MAX_RECORD_BYTES, RECORD_HEADER_BYTES, sealRecord } from './journal-format.js';
+import { encodeRecordPayload, orderAcceptedBound, OrderAcceptedWriter } from './record-encoding.js';
+import type { OrderAccepted } from './record-encoding.js';
 
 export type Durability = 'fsync' | 'async';
 
@@ -58,6 +59,7 @@ export class JournalWriter {
   private chunk: Buffer = Buffer.alloc(0);
   private start = 0;
   private used = 0;
+  private readonly orderAccepted = new OrderAcceptedWriter();
   private pendingRecords = 0;
   /** Records up to this one are written (and, with fsync durability, synced). */
   private durableSeq: number;
@@ -203,7 +205,7 @@ export class JournalWriter {
     if (this.failure !== undefined) return;
     const seq = ++this.lastSeq;
     try {
-      this.put(encodeRecordPayload(seq, event));
+      if (event.type !== 'order_accepted' || !this.putOrderAccepted(seq, event)) this.put(encodeRecordPayload(seq, event));
     } catch (error) {
       // Not encodable means not durable: the journal fails (closed), as a failed write does.
       this.fail(error instanceof Error ? error : new Error(String(error)));
@@ -223,13 +225,27 @@ export class JournalWriter {
       throw new Error(`journal: a record of ${Buffer.byteLength(payload, 'utf8')} bytes is over the ${MAX_RECORD_BYTES} a record may hold`);
     }
     // UTF-8 takes at most 3 bytes per UTF-16 unit; a long payload is measured rather than over-allocated.
-    const bound = RECORD_HEADER_BYTES + (payload.length <= 4096 ? 3 * payload.length : Buffer.byteLength(payload, 'utf8'));
-    if (this.chunk.length - this.used < bound) {
-      if (this.used > this.start) this.filled.push(this.chunk.subarray(this.start, this.used));
-      this.chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, bound));
-      this.start = this.used = 0;
-    }
+    this.makeRoom(RECORD_HEADER_BYTES + (payload.length <= 4096 ? 3 * payload.length : Buffer.byteLength(payload, 'utf8')));
     this.used = frameRecord(this.chunk, this.used, payload);
+  }
+
+  /** Frames an order_accepted record written as bytes; false if it must take the string path (nothing kept). */
+  private putOrderAccepted(seq: number, event: OrderAccepted): boolean {
+    const bound = orderAcceptedBound(event);
+    if (bound < 0) return false;
+    this.makeRoom(RECORD_HEADER_BYTES + bound);
+    const end = this.orderAccepted.write(this.chunk, this.used + RECORD_HEADER_BYTES, seq, event);
+    if (end < 0) return false;
+    this.used = sealRecord(this.chunk, this.used, end);
+    return true;
+  }
+
+  /** Makes the current chunk have `bytes` free after `used`. */
+  private makeRoom(bytes: number): void {
+    if (this.chunk.length - this.used >= bytes) return;
+    if (this.used > this.start) this.filled.push(this.chunk.subarray(this.start, this.used));
+    this.chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, bytes));
+    this.start = this.used = 0;
   }
 
   /** Everything encoded since the last call, as one buffer; the chunk's later bytes stay free for new records. */

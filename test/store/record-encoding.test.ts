@@ -9,7 +9,8 @@ import type { Order } from '../../src/domain/orders.js';
 import { OrderSchema } from '../../src/domain/orders.js';
 import { decodeSegment, encodeRecord } from '../../src/store/journal-format.js';
 import { JournalWriter } from '../../src/store/journal-writer.js';
-import { encodeRecordPayload } from '../../src/store/record-encoding.js';
+import { encodeRecordPayload, orderAcceptedBound, OrderAcceptedWriter } from '../../src/store/record-encoding.js';
+import type { OrderAccepted } from '../../src/store/record-encoding.js';
 
 /** Strings that need every kind of JSON escaping: quotes, backslashes, controls, lone surrogates, non-ASCII. */
 const awkward = fc.oneof(
@@ -17,26 +18,34 @@ const awkward = fc.oneof(
   fc.string({ unit: 'binary', minLength: 1, maxLength: 12 }),
   fc.constantFrom('a"b', 'a\\b', 'tab\there', 'nl\n', '\u0000', '\ud800', 'x\udfffy', 'é€😀', '\u007f', '\u2028'),
 );
-const numberLike = fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom(0, -0, 1e21, 5e-324, 1e-7, 123.456, Number.MAX_SAFE_INTEGER));
+const numberLike = fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom(0, -0, 1e21, 5e-324, 1e-7, 123.456, Number.MAX_SAFE_INTEGER, 10, 100, -1e15, 2 ** 53, 9, 99));
+
+/** Ids as gateways send them (printable ASCII that needs no escaping), now and then awkward. */
+const idLike = fc.oneof(
+  { arbitrary: fc.string({ unit: fc.constantFrom(...'aZ09-_.:#!~{}`^@'), minLength: 1, maxLength: 16 }), weight: 30 },
+  { arbitrary: awkward, weight: 1 },
+);
 
 /** Orders with their keys in the schema's order (as the encoder writes them). */
-const orders: fc.Arbitrary<Order> = fc
-  .record(
-    {
-      orderId: awkward,
-      accountId: awkward,
-      strategyId: awkward,
-      symbol: awkward,
-      side: fc.constantFrom('BUY', 'SELL'),
-      quantity: numberLike,
-      price: numberLike,
-      orderType: fc.constantFrom('LIMIT', 'MARKET'),
-      venue: awkward,
-      tags: fc.dictionary(awkward, awkward, { maxKeys: 4 }),
-    },
-    { requiredKeys: ['orderId', 'accountId', 'strategyId', 'symbol', 'side', 'quantity'] },
-  )
-  .map((o) => o as Order);
+const ordersOf = (text: fc.Arbitrary<string>): fc.Arbitrary<Order> =>
+  fc
+    .record(
+      {
+        orderId: text,
+        accountId: text,
+        strategyId: text,
+        symbol: text,
+        side: fc.constantFrom('BUY', 'SELL'),
+        quantity: numberLike,
+        price: numberLike,
+        orderType: fc.constantFrom('LIMIT', 'MARKET'),
+        venue: text,
+        tags: fc.dictionary(awkward, awkward, { maxKeys: 4 }),
+      },
+      { requiredKeys: ['orderId', 'accountId', 'strategyId', 'symbol', 'side', 'quantity'] },
+    )
+    .map((o) => o as Order);
+const orders = ordersOf(awkward);
 
 const accepted = (order: Order, at: number, price: number): StateEvent => ({ type: 'order_accepted', at, order, price });
 
@@ -89,6 +98,47 @@ describe('journal record payloads', () => {
     expect(encodeRecordPayload(1, event)).toBe(JSON.stringify({ s: 1, e: event }));
   });
 
+  it('write order_accepted as bytes, the same as its JSON text, within the bound, or give up on text that needs escaping or is not ASCII', () => {
+    const writer = new OrderAcceptedWriter();
+    const isPlain = (text: string) => /^[\x20-\x7e]*$/.test(text) && !/["\\]/.test(text);
+    let written = 0;
+    fc.assert(
+      fc.property(fc.oneof(fc.nat(), fc.constantFrom(1, 10, 1_000_000)), ordersOf(idLike), numberLike, numberLike, fc.option(idLike, { nil: undefined }), fc.nat(64), (seq, order, at, price, batch, offset) => {
+        const event = (batch === undefined ? accepted(order, at, price) : { type: 'order_accepted', at, order, price, batch }) as OrderAccepted;
+        const bound = orderAcceptedBound(event);
+        if (order.tags !== undefined) {
+          expect(bound).toBe(-1);
+          return;
+        }
+        const target = Buffer.alloc(offset + bound + 8, 0xee);
+        const end = writer.write(target, offset, seq, event);
+        const strings = [order.orderId, order.accountId, order.strategyId, order.symbol, order.side, order.orderType ?? '', order.venue ?? '', batch ?? ''];
+        if (!strings.every(isPlain)) {
+          expect(end).toBe(-1);
+          return;
+        }
+        expect(target.subarray(offset, end).toString('latin1')).toBe(JSON.stringify({ s: seq, e: event }));
+        expect(end - offset).toBeLessThanOrEqual(bound);
+        expect(target.subarray(offset + bound).every((b) => b === 0xee)).toBe(true);
+        written++;
+      }),
+      { numRuns: 3_000 },
+    );
+    expect(written).toBeGreaterThan(300);
+  });
+
+  it('bound order_accepted bytes exactly when every field is there and every number is as long as a number gets', () => {
+    const longest = -2.2250738585072014e-308;
+    expect(JSON.stringify(longest)).toHaveLength(24);
+    const order: Order = { orderId: 'o-1', accountId: 'A', strategyId: 'S', symbol: 'X', side: 'SELL', quantity: longest, price: longest, orderType: 'LIMIT', venue: 'V' };
+    const event: OrderAccepted = { type: 'order_accepted', at: longest, order, price: longest, batch: 'b-7' };
+    const bound = orderAcceptedBound(event);
+    const target = Buffer.alloc(bound);
+    // The sequence number too: the bound takes it as any number.
+    expect(new OrderAcceptedWriter().write(target, 0, longest, event)).toBe(bound);
+    expect(target.toString('latin1')).toBe(JSON.stringify({ s: longest, e: event }));
+  });
+
   it('use JSON.stringify for every other event', () => {
     const events: StateEvent[] = [
       { type: 'session_reset', at: 5 },
@@ -125,6 +175,8 @@ const anOrder = (i: number): Order => ({
   quantity: 1 + i,
   price: 100 + i / 8,
   orderType: 'LIMIT',
+  // Now and then text that needs escaping: the byte path gives up and the string path writes over it.
+  ...(i % 5 === 1 ? { venue: `V"${i}\\` } : {}),
   // Multi-byte UTF-8 now and then: lengths are in bytes, not characters.
   ...(i % 3 === 0 ? { tags: { note: `é€😀 ${i}` } } : {}),
 });
