@@ -54,6 +54,18 @@ function timed(call: () => unknown): number {
   return performance.now() - t0;
 }
 
+/** N positions: accounts of 100 symbols each, in one strategy. */
+function withPositions(engine: LimitEngine, n: number): LimitEngine {
+  for (let from = 0; from < n; from += 10_000) {
+    const rows = [];
+    for (let i = from; i < Math.min(n, from + 10_000); i++) {
+      rows.push({ accountId: `ACC-${Math.floor(i / 100)}`, strategyId: 'S', symbol: `SYM-${i % 100}`, quantity: 100, avgPrice: 10 });
+    }
+    engine.applyPositions(rows, false);
+  }
+  return engine;
+}
+
 /** Each case builds its state untimed and returns the time of the one call that pays for it. */
 const CASES: Record<string, (build: Build, n: number) => number> = {
   'sweep, N live rate keys': ({ Engine, config }, n) => {
@@ -104,15 +116,13 @@ const CASES: Record<string, (build: Build, n: number) => number> = {
     return ms;
   },
   'session reset, N positions held': ({ Engine, config }, n) => {
-    const engine = new Engine(config(BIG), new SimClock(START), []);
-    for (let from = 0; from < n; from += 10_000) {
-      const rows = [];
-      for (let i = from; i < Math.min(n, from + 10_000); i++) {
-        rows.push({ accountId: `ACC-${Math.floor(i / 100)}`, strategyId: 'S', symbol: `SYM-${i % 100}`, quantity: 100, avgPrice: 10 });
-      }
-      engine.applyPositions(rows, false);
-    }
+    const engine = withPositions(new Engine(config(BIG), new SimClock(START), []), n);
     return timed(() => engine.resetSession());
+  },
+  'positions replace by one row, N positions held, 1 in 10 accounts with an open order': ({ Engine, config }, n) => {
+    const engine = withPositions(new Engine(config(BIG), new SimClock(START), []), n);
+    for (let a = 0; a < n / 100; a += 10) engine.checkOrder(order(a, { accountId: `ACC-${a}`, strategyId: 'S', symbol: 'SYM-1' }));
+    return timed(() => engine.applyPositions([{ accountId: 'ACC-0', strategyId: 'S', symbol: 'SYM-0', quantity: 5, avgPrice: 10 }], true));
   },
   'PUT of one limit in a book of N/10': ({ Engine, config }, n) => {
     const engine = new Engine(config(BIG), new SimClock(START), inapplicableLimits(Math.floor(n / 10)));

@@ -444,6 +444,45 @@ export class ExposureGroup {
     this.boundEdits++;
   }
 
+  /**
+   * Flattens every row (position, average cost, flat cost and their peaks to 0) and drops the
+   * exposures left empty, as flatten and pruneIfEmpty would one at a time; returns how many it
+   * dropped. The rows kept move, in order, into arrays of their own, so the dropped exposures
+   * keep the old arrays as their copy (whoever still holds one reads what it last had) and no
+   * row is copied per exposure: a replace over a million positions allocated two arrays for
+   * each. The bound sums must be stale (the caller moved the version).
+   */
+  flattenAll(): number {
+    const { rows, cold, slots } = this;
+    const kept: Exposure[] = [];
+    for (let slot = 0, base = 0, coldBase = 0; slot < slots.length; slot++, base += STRIDE, coldBase += COLD_STRIDE) {
+      rows[base + POSITION] = 0;
+      rows[base + AVG_COST] = 0;
+      cold[coldBase + FLAT_COST] = 0;
+      cold[coldBase + PEAK_BASIS] = 0;
+      cold[coldBase + PEAK_QUANTITY] = 0;
+      const exposure = slots[slot]!;
+      if (rows[base + REALIZED] !== 0 || exposure.openCount !== 0) kept.push(exposure);
+    }
+    const dropped = slots.length - kept.length;
+    if (dropped === 0) return 0;
+    this.bySymbol.clear();
+    slots.length = 0;
+    this.markets.length = 0;
+    let capacity = 4;
+    while (capacity < kept.length) capacity *= 2;
+    this.rows = new Float64Array(STRIDE * capacity);
+    this.cold = new Float64Array(COLD_STRIDE * capacity);
+    for (const exposure of kept) {
+      const { base, coldBase } = exposure;
+      this.attach(exposure);
+      this.rows.set(rows.subarray(base, base + STRIDE), exposure.base);
+      this.cold.set(cold.subarray(coldBase, coldBase + COLD_STRIDE), exposure.coldBase);
+      this.bySymbol.set(exposure.market.symbol, exposure);
+    }
+    return dropped;
+  }
+
   /** Drops every exposure (snapshot restore). */
   clear(): void {
     this.boundsAt = -1;
@@ -1033,10 +1072,12 @@ export class ExposureLedger {
     this.walkBounds.invalidate();
     for (const family of [this.accounts, this.strategies]) {
       for (const group of [...family.values()]) {
-        for (const exposure of [...group.exposures]) flatten(exposure, family, this);
+        const dropped = group.flattenAll();
+        if (family === this.accounts) this.accountExposureCount -= dropped;
+        if (dropped > 0 && group.bySymbol.size === 0 && group.openCount === 0) family.delete(group.id);
       }
     }
-    for (const exposure of [...this.firm.exposures]) flatten(exposure, undefined, this);
+    this.firm.flattenAll();
   }
 
   capture(): LedgerSnapshot {
@@ -1443,12 +1484,3 @@ function addAccountChange(exposure: Exposure, dPosition: number, dCost: number, 
 
 /** Relative size of a flat level's leftover basis that is rounding, not money. */
 const FLAT_COST_DUST = 1e-12;
-
-function flatten(exposure: Exposure, family: ShardedMap<string, ExposureGroup> | undefined, ledger: ExposureLedger): void {
-  exposure.position = 0;
-  exposure.avgCost = 0;
-  exposure.flatCost = 0;
-  exposure.peakBasis = 0;
-  exposure.peakQuantity = 0;
-  ledger.pruneIfEmpty(exposure, family);
-}

@@ -369,6 +369,45 @@ describe('exposure ledger: position snapshots and sessions', () => {
     expect(firmExposure(engine, 'AAPL')?.position).toBe(30);
   });
 
+  it('keeps through a replace, at every level, exactly the rows with realized P&L or open orders, each whole, and drops the rest', () => {
+    const { engine } = makeEngine([]);
+    engine.applyPositions(
+      Array.from({ length: 12 }, (_, i) => ({ accountId: 'ACC-1', strategyId: 'STRAT-1', symbol: `S${i}`, quantity: 10 + i, avgPrice: 5 + i })),
+      false,
+    );
+    engine.applyPositions([{ accountId: 'ACC-2', strategyId: 'STRAT-2', symbol: 'S0', quantity: 1, avgPrice: 1 }], false);
+    // S3 sold flat at a profit of 13 (realized P&L stays); S7 has an open buy; S9 is in the replacing snapshot.
+    traded(engine, { symbol: 'S3', side: 'SELL', quantity: 13, price: 9 });
+    const open = accepted(engine, { symbol: 'S7', quantity: 4, price: 11 });
+    const before = accountExposure(engine, 'ACC-1', 'S7')!;
+    const openNumbers = { openBuy: before.openBuy, openBuyNotional: before.openBuyNotional, peakOpenBuy: before.peakOpenBuy, openCount: before.openCount };
+    // The first row: a kept row moves into its slot.
+    const dropped = accountExposure(engine, 'ACC-1', 'S0')!;
+    engine.applyPositions([{ accountId: 'ACC-1', strategyId: 'STRAT-1', symbol: 'S9', quantity: 2, avgPrice: 3 }], true);
+
+    const account = engine.ledger.accounts.get('ACC-1')!;
+    expect([...account.bySymbol.keys()].sort()).toEqual(['S3', 'S7', 'S9']);
+    expect(account.exposures.map((e) => e.market.symbol)).toEqual([...account.bySymbol.keys()]);
+    expect(engine.ledger.accounts.get('ACC-2')).toBeUndefined();
+    expect(engine.ledger.positionCount).toBe(3);
+    expect(pnl(accountExposure(engine, 'ACC-1', 'S3'))).toEqual({ position: 0, avgCost: 0, realized: 13 });
+    expect(pnl(accountExposure(engine, 'ACC-1', 'S9'))).toEqual({ position: 2, avgCost: 3, realized: 0 });
+    const kept = accountExposure(engine, 'ACC-1', 'S7')!;
+    expect(kept).toBe(before);
+    expect({ openBuy: kept.openBuy, openBuyNotional: kept.openBuyNotional, peakOpenBuy: kept.peakOpenBuy, openCount: kept.openCount }).toEqual(openNumbers);
+    expect(pnl(kept)).toEqual({ position: 0, avgCost: 0, realized: 0 });
+    expect([...engine.ledger.strategies.keys()]).toEqual(['STRAT-1']);
+    expect([...engine.ledger.firm.bySymbol.keys()].sort()).toEqual(['S3', 'S7', 'S9']);
+    // The open order still fills into the row it reserved on.
+    fill(engine, open, 4, 11);
+    expect(pnl(accountExposure(engine, 'ACC-1', 'S7'))).toEqual({ position: 4, avgCost: 11, realized: 0 });
+    expect(kept.openBuy).toBe(0);
+    // Whoever still holds a dropped exposure reads it flat, and writing it changes no kept row.
+    expect(pnl(dropped)).toEqual({ position: 0, avgCost: 0, realized: 0 });
+    dropped.position = 99;
+    expect(account.exposures.map((e) => e.position).sort()).toEqual([0, 2, 4]);
+  });
+
   it('keeps open-order reservations through a replacing snapshot', () => {
     const { engine } = makeEngine([]);
     accepted(engine, { symbol: 'MSFT', quantity: 70 });
