@@ -119,6 +119,19 @@ const CASES: Record<string, (build: Build, n: number) => number> = {
     const engine = withPositions(new Engine(config(BIG), new SimClock(START), []), n);
     return timed(() => engine.resetSession());
   },
+  'session reset, N positions closed today (realized P&L only)': ({ Engine, config }, n) => {
+    const engine = withPositions(new Engine(config(BIG), new SimClock(START), []), n);
+    for (let from = 0; from < n; from += 10_000) {
+      const fills = [];
+      for (let i = from; i < Math.min(n, from + 10_000); i++) {
+        const sell = order(i, { accountId: `ACC-${Math.floor(i / 100)}`, strategyId: 'S', symbol: `SYM-${i % 100}`, side: 'SELL', price: 11 });
+        engine.checkOrder(sell);
+        fills.push({ type: 'FILL' as const, accountId: sell.accountId, orderId: sell.orderId, quantity: 100, price: 11 });
+      }
+      engine.applyExecutions(fills);
+    }
+    return timed(() => engine.resetSession());
+  },
   'positions replace by one row, N positions held, 1 in 10 accounts with an open order': ({ Engine, config }, n) => {
     const engine = withPositions(new Engine(config(BIG), new SimClock(START), []), n);
     for (let a = 0; a < n / 100; a += 10) engine.checkOrder(order(a, { accountId: `ACC-${a}`, strategyId: 'S', symbol: 'SYM-1' }));

@@ -446,41 +446,70 @@ export class ExposureGroup {
 
   /**
    * Flattens every row (position, average cost, flat cost and their peaks to 0) and drops the
-   * exposures left empty, as flatten and pruneIfEmpty would one at a time; returns how many it
-   * dropped. The rows kept move, in order, into arrays of their own, so the dropped exposures
-   * keep the old arrays as their copy (whoever still holds one reads what it last had) and no
-   * row is copied per exposure: a replace over a million positions allocated two arrays for
-   * each. The bound sums must be stale (the caller moved the version).
+   * exposures left empty (see drop); returns how many it dropped. The bound sums must be stale
+   * (the caller moved the version).
    */
   flattenAll(): number {
     const { rows, cold, slots } = this;
-    const kept: Exposure[] = [];
+    let empty: Exposure[] | undefined;
     for (let slot = 0, base = 0, coldBase = 0; slot < slots.length; slot++, base += STRIDE, coldBase += COLD_STRIDE) {
       rows[base + POSITION] = 0;
       rows[base + AVG_COST] = 0;
       cold[coldBase + FLAT_COST] = 0;
       cold[coldBase + PEAK_BASIS] = 0;
       cold[coldBase + PEAK_QUANTITY] = 0;
-      const exposure = slots[slot]!;
-      if (rows[base + REALIZED] !== 0 || exposure.openCount !== 0) kept.push(exposure);
+      // isEmpty, the row read first: a row with realized P&L spares a miss on its exposure object.
+      if (rows[base + REALIZED] === 0 && slots[slot]!.openCount === 0) (empty ??= []).push(slots[slot]!);
     }
-    const dropped = slots.length - kept.length;
-    if (dropped === 0) return 0;
+    return empty === undefined ? 0 : this.drop(empty);
+  }
+
+  /** Zeroes every row's realized P&L (a session reset) and drops the exposures left empty; returns how many. */
+  resetRealized(): number {
+    const { rows, cold, slots } = this;
+    let empty: Exposure[] | undefined;
+    for (let slot = 0, base = 0; slot < slots.length; slot++, base += STRIDE) {
+      rows[base + REALIZED] = 0;
+      if (rows[base + POSITION] === 0 && cold[slot * COLD_STRIDE + FLAT_COST] === 0 && slots[slot]!.openCount === 0) (empty ??= []).push(slots[slot]!);
+    }
+    return empty === undefined ? 0 : this.drop(empty);
+  }
+
+  /**
+   * Drops exposures (in slot order); returns how many. A few leave one at a time (detach). When
+   * many do, the rows kept move, in order, into new arrays, and the dropped exposures keep the
+   * old arrays as their copy (whoever still holds one reads what it last had): a replace or a
+   * reset over a million positions allocated two arrays for each.
+   */
+  private drop(empty: readonly Exposure[]): number {
+    if (empty.length < this.slots.length * DETACH_BELOW) {
+      for (const exposure of empty) {
+        this.bySymbol.delete(exposure.market.symbol);
+        this.detach(exposure);
+      }
+      return empty.length;
+    }
+    const { rows, cold } = this;
+    const slots = this.slots.splice(0);
     this.bySymbol.clear();
-    slots.length = 0;
     this.markets.length = 0;
     let capacity = 4;
-    while (capacity < kept.length) capacity *= 2;
+    while (capacity < slots.length - empty.length) capacity *= 2;
     this.rows = new Float64Array(STRIDE * capacity);
     this.cold = new Float64Array(COLD_STRIDE * capacity);
-    for (const exposure of kept) {
+    let next = 0;
+    for (const exposure of slots) {
+      if (exposure === empty[next]) {
+        next++;
+        continue;
+      }
       const { base, coldBase } = exposure;
       this.attach(exposure);
       this.rows.set(rows.subarray(base, base + STRIDE), exposure.base);
       this.cold.set(cold.subarray(coldBase, coldBase + COLD_STRIDE), exposure.coldBase);
       this.bySymbol.set(exposure.market.symbol, exposure);
     }
-    return dropped;
+    return empty.length;
   }
 
   /** Drops every exposure (snapshot restore). */
@@ -507,6 +536,9 @@ export class ExposureGroup {
     }
   }
 }
+
+/** When fewer than this share of a group's exposures drop at once, they leave one at a time. */
+const DETACH_BELOW = 1 / 4;
 
 /** An exposure leaving its group keeps its numbers in arrays of its own. */
 function keepOwnCopy(exposure: Exposure): void {
@@ -1046,10 +1078,7 @@ export class ExposureLedger {
   resetSession(): void {
     // Realized P&L is zeroed in the rows directly, past the bound sums' edits.
     this.walkBounds.invalidate();
-    for (const family of [this.accounts, this.strategies]) {
-      for (const group of [...family.values()]) this.resetGroup(group, family);
-    }
-    this.resetGroup(this.firm, undefined);
+    this.dropEmptyAfter((group) => group.resetRealized());
   }
 
   /**
@@ -1057,27 +1086,22 @@ export class ExposureLedger {
    * million positions those were 1M scattered reads (26 ms and more of one step). Only a flat
    * row can have become empty; those are pruned after, in row order, as one at a time would.
    */
-  private resetGroup(group: ExposureGroup, family: ShardedMap<string, ExposureGroup> | undefined): void {
-    const { rows, exposures } = group;
-    let flat: Exposure[] | undefined;
-    for (let slot = 0, base = 0; slot < exposures.length; slot++, base += STRIDE) {
-      rows[base + REALIZED] = 0;
-      if (rows[base + POSITION] === 0) (flat ??= []).push(exposures[slot]!);
-    }
-    if (flat !== undefined) for (const exposure of flat) this.pruneIfEmpty(exposure, family);
-  }
-
   private flattenAll(): void {
     // Every row is written: the sums are restamped after, not edited a row at a time.
     this.walkBounds.invalidate();
+    this.dropEmptyAfter((group) => group.flattenAll());
+  }
+
+  /** Runs a change over every group that drops exposures (returning how many), then forgets groups left with nothing. */
+  private dropEmptyAfter(change: (group: ExposureGroup) => number): void {
     for (const family of [this.accounts, this.strategies]) {
       for (const group of [...family.values()]) {
-        const dropped = group.flattenAll();
+        const dropped = change(group);
         if (family === this.accounts) this.accountExposureCount -= dropped;
         if (dropped > 0 && group.bySymbol.size === 0 && group.openCount === 0) family.delete(group.id);
       }
     }
-    this.firm.flattenAll();
+    change(this.firm);
   }
 
   capture(): LedgerSnapshot {

@@ -408,6 +408,26 @@ describe('exposure ledger: position snapshots and sessions', () => {
     expect(account.exposures.map((e) => e.position).sort()).toEqual([0, 2, 4]);
   });
 
+  it('drops at a session reset the rows that held only realized P&L, a few or most of a group at once, and keeps the rest whole', () => {
+    const { engine } = makeEngine([]);
+    for (const accountId of ['FEW', 'MOST']) {
+      engine.applyPositions(Array.from({ length: 8 }, (_, i) => ({ accountId, strategyId: 'STRAT-1', symbol: `S${i}`, quantity: 10, avgPrice: 5 + i })), false);
+    }
+    const closeOut = (accountId: string, symbol: string) => traded(engine, { accountId, symbol, side: 'SELL', quantity: 10, price: 20 });
+    closeOut('FEW', 'S2'); // one of eight leaves on its own
+    for (const i of [0, 1, 3, 4, 6, 7]) closeOut('MOST', `S${i}`); // the two kept move into new rows
+    engine.resetSession();
+    const symbolsOf = (accountId: string) => {
+      const group = engine.ledger.accounts.get(accountId)!;
+      expect(group.exposures.map((e) => e.market.symbol).sort()).toEqual([...group.bySymbol.keys()].sort());
+      return [...group.bySymbol.values()].map((e) => [e.market.symbol, e.position, e.avgCost, e.realized]).sort();
+    };
+    expect(symbolsOf('FEW')).toEqual([0, 1, 3, 4, 5, 6, 7].map((i) => [`S${i}`, 10, 5 + i, 0]));
+    expect(symbolsOf('MOST')).toEqual([['S2', 10, 7, 0], ['S5', 10, 10, 0]]);
+    expect(engine.ledger.positionCount).toBe(9);
+    expect([...engine.ledger.strategies.get('STRAT-1')!.bySymbol.keys()].sort()).toEqual(['S0', 'S1', 'S2', 'S3', 'S4', 'S5', 'S6', 'S7']);
+  });
+
   it('keeps open-order reservations through a replacing snapshot', () => {
     const { engine } = makeEngine([]);
     accepted(engine, { symbol: 'MSFT', quantity: 70 });
