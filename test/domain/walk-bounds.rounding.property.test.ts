@@ -31,11 +31,14 @@ const caseArb = fc.record({
   before: fc.array(rowArb, { minLength: 1, maxLength: 10 }),
   after: fc.array(rowArb, { maxLength: 10 }),
   order: fc.record({ symbol: fc.constantFrom(...SYMBOLS, 'NEW'), isBuy: fc.boolean(), quantity: quantityArb }),
+  /** One account trades: its strategy's and the firm's rows hold the same positions, written through their own edits. */
+  per: fc.constantFrom<GroupLevel>('account', 'strategy', 'global'),
 });
 type Case = typeof caseArb extends fc.Arbitrary<infer T> ? T : never;
 
 type Kind = 'gross_notional' | 'daily_loss';
-const limitOf = (kind: Kind, hard: number): LimitDefinition => ({ id: 'G', kind, per: 'account', thresholds: { hard } });
+type GroupLevel = 'account' | 'strategy' | 'global';
+const limitOf = (kind: Kind, per: GroupLevel, hard: number): LimitDefinition => ({ id: 'G', kind, per, thresholds: { hard } });
 
 /** The next double after a positive one, down or up. */
 function step(value: number, by: -1n | 1n): number {
@@ -52,9 +55,9 @@ function highestBreached(value: number): number {
   return threshold;
 }
 
-function engines(kind: Kind): { taking: LimitEngine; walking: LimitEngine } {
-  const taking = new LimitEngine(testConfig(), new FakeClock(), [limitOf(kind, 1e15)]);
-  const walking = new LimitEngine(testConfig(), new FakeClock(), [limitOf(kind, 1e15)]);
+function engines(kind: Kind, per: GroupLevel): { taking: LimitEngine; walking: LimitEngine } {
+  const taking = new LimitEngine(testConfig(), new FakeClock(), [limitOf(kind, per, 1e15)]);
+  const walking = new LimitEngine(testConfig(), new FakeClock(), [limitOf(kind, per, 1e15)]);
   let version = 1e9;
   walking.ledger.walkBounds.versionAt = () => version++;
   return { taking, walking };
@@ -76,8 +79,8 @@ const anOrder = (symbol: string, isBuy: boolean, quantity: number, price: number
  * Runs one case on both engines; returns whether the taking engine's sums were stamped when the
  * order came at the highest threshold the walk breaches (so the shortcut was there to take).
  */
-function edgeCase(kind: Kind, { prices, atTop, before, after, order }: Case): boolean {
-  const { taking, walking } = engines(kind);
+function edgeCase(kind: Kind, { prices, atTop, before, after, order, per }: Case): boolean {
+  const { taking, walking } = engines(kind, per);
   const both = [taking, walking];
   // A first price, then an edge of its band: a bound is then the price itself.
   for (const e of both) e.setReferencePrices(SYMBOLS.map((symbol, i) => ({ symbol, price: prices[i]! })));
@@ -94,12 +97,14 @@ function edgeCase(kind: Kind, { prices, atTop, before, after, order }: Case): bo
   for (const e of both) e.applyPositions(rows(after), false);
   const price = order.symbol === 'NEW' ? 50.5 : edges[SYMBOLS.indexOf(order.symbol)]!.price;
   const probe = anOrder(order.symbol, order.isBuy, order.quantity, price);
-  for (const e of both) e.upsertLimit(limitOf(kind, Number.MIN_VALUE));
+  for (const e of both) e.upsertLimit(limitOf(kind, per, Number.MIN_VALUE));
   const walked = walking.checkOrder(probe).violations[0]?.value;
   if (walked === undefined || !(walked > 0)) return false;
-  for (const e of both) e.upsertLimit(limitOf(kind, highestBreached(walked)));
+  for (const e of both) e.upsertLimit(limitOf(kind, per, highestBreached(walked)));
   expect(walking.checkOrder(probe).decision).toBe('REJECT');
-  const stamped = taking.ledger.accounts.get('ACC')!.boundsAt === taking.ledger.walkBounds.version;
+  const { ledger } = taking;
+  const group = per === 'account' ? ledger.accounts.get('ACC')! : per === 'strategy' ? ledger.strategies.get('STRAT')! : ledger.firm;
+  const stamped = group.boundsAt === ledger.walkBounds.version;
   const result = taking.checkOrder(probe);
   expect(result.decision).toBe('REJECT');
   expect(result.violations[0]?.value).toBe(walked);
