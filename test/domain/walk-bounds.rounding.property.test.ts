@@ -20,8 +20,8 @@ const NUM_RUNS = Number(process.env.FC_NUM_RUNS ?? 2_000);
 const SEED = process.env.FC_SEED === undefined ? {} : { seed: Number(process.env.FC_SEED) };
 
 const SYMBOLS = ['S0', 'S1', 'S2', 'S3', 'S4', 'S5', 'S6', 'S7'];
-const quantityArb = fc.constantFrom(0.1, 0.3, 0.7, 1.1, 2.9, 0.001, 13.37, 1e-8, 333.3, 7);
-const priceArb = fc.constantFrom(0.3, 1.1, 10.01, 99.99, 123.456, 1234.567, 0.07, 3.3);
+const quantityArb: fc.Arbitrary<number> = fc.constantFrom(0.1, 0.3, 0.7, 1.1, 2.9, 0.001, 13.37, 1e-8, 333.3, 7);
+const priceArb: fc.Arbitrary<number> = fc.constantFrom(0.3, 1.1, 10.01, 99.99, 123.456, 1234.567, 0.07, 3.3);
 
 const rowArb = fc.record({ symbol: fc.constantFrom(...SYMBOLS), quantity: quantityArb, isShort: fc.boolean(), cost: priceArb });
 const caseArb = fc.record({
@@ -125,4 +125,18 @@ describe('the group walks\u2019 shortcut at the highest threshold the walk breac
       expect(stamped).toBeGreaterThan(NUM_RUNS / 4);
     });
   }
+
+  it('is refused after a row shrank from 333.3 to 0.1 since the stamp, leaving rounding of the larger size in the sum', () => {
+    // A counterexample of the property without gross_notional's slack (1 in a few thousand cases there).
+    const low = (symbol: string) => ({ symbol, quantity: 0.1, isShort: false, cost: 0.3 });
+    const stamped = edgeCase('gross_notional', {
+      prices: [0.3, 0.3, 0.3, 123.456, 0.3, 0.3, 0.3, 0.3],
+      atTop: [false, false, false, true, false, false, false, false],
+      before: [{ symbol: 'S3', quantity: 333.3, isShort: false, cost: 0.3 }, low('S0')],
+      after: [low('S3')],
+      order: { symbol: 'S0', isBuy: false, quantity: 0.1 },
+      per: 'account',
+    });
+    expect(stamped).toBe(true);
+  });
 });
