@@ -1081,11 +1081,6 @@ export class ExposureLedger {
     this.dropEmptyAfter((group) => group.resetRealized());
   }
 
-  /**
-   * Realized P&L to zero in the group's packed rows, without touching an exposure object: at a
-   * million positions those were 1M scattered reads (26 ms and more of one step). Only a flat
-   * row can have become empty; those are pruned after, in row order, as one at a time would.
-   */
   private flattenAll(): void {
     // Every row is written: the sums are restamped after, not edited a row at a time.
     this.walkBounds.invalidate();

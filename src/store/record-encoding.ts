@@ -39,22 +39,36 @@ function encodeOrder(order: Order): string {
   return `${json}}`;
 }
 
-/** Text JSON.stringify writes for a number longer than this cannot be (`-2.2250738585072014e-308`). */
-const MAX_NUMBER_CHARS = 24;
+/**
+ * Text JSON.stringify writes for a number is at most this long: 17 significant digits, a sign,
+ * and five zeros after `0.` before a value under 1e-6 takes an exponent (`-0.0000012345678901234567`).
+ */
+const MAX_NUMBER_CHARS = 25;
 /** Characters an order_accepted payload holds besides its strings' text and its numbers, every field present. */
 const FIXED_CHARS = 185;
 const NUMBERS = 5;
 
 /**
- * The most bytes writeOrderAccepted may write for this event, or -1 when the event must take
- * the string path (tags: a record of any keys and text).
+ * The most bytes OrderAcceptedWriter.write may write for this event, or -1 when the event must
+ * take the string path (tags: a record of any keys and text; a field not of its validated type).
  */
 export function orderAcceptedBound(event: OrderAccepted): number {
   const { order } = event;
-  if (order.tags !== undefined) return -1;
+  if (order.tags !== undefined || !hasTypedFields(event)) return -1;
   let chars = FIXED_CHARS + NUMBERS * MAX_NUMBER_CHARS + order.orderId.length + order.accountId.length + order.strategyId.length + order.symbol.length;
   chars += order.side.length + (order.orderType?.length ?? 0) + (order.venue?.length ?? 0) + (event.batch?.length ?? 0);
   return chars;
+}
+
+const isText = (value: unknown): boolean => typeof value === 'string';
+const isOptionalText = (value: unknown): boolean => value === undefined || typeof value === 'string';
+const isNumber = (value: unknown): boolean => typeof value === 'number';
+
+/** Whether every field has the type validation gave it: anything else takes the string path, written as JSON.stringify writes it. */
+function hasTypedFields({ order, at, price, batch }: OrderAccepted): boolean {
+  const texts = isText(order.orderId) && isText(order.accountId) && isText(order.strategyId) && isText(order.symbol) && isText(order.side);
+  const optionals = isOptionalText(order.orderType) && isOptionalText(order.venue) && isOptionalText(batch);
+  return texts && optionals && isNumber(order.quantity) && (order.price === undefined || isNumber(order.price)) && isNumber(at) && isNumber(price);
 }
 
 /**

@@ -396,6 +396,12 @@ describe('exposure ledger: position snapshots and sessions', () => {
     expect(kept).toBe(before);
     expect({ openBuy: kept.openBuy, openBuyNotional: kept.openBuyNotional, peakOpenBuy: kept.peakOpenBuy, openCount: kept.openCount }).toEqual(openNumbers);
     expect(pnl(kept)).toEqual({ position: 0, avgCost: 0, realized: 0 });
+    // Flat at every level, with no peak left to judge rounding by.
+    for (const symbol of ['S3', 'S7']) {
+      for (const e of [accountExposure(engine, 'ACC-1', symbol)!, strategyExposure(engine, 'STRAT-1', symbol)!, firmExposure(engine, symbol)!]) {
+        expect([e.position, e.peakBasis, e.peakQuantity, e.flatCost]).toEqual([0, 0, 0, 0]);
+      }
+    }
     expect([...engine.ledger.strategies.keys()]).toEqual(['STRAT-1']);
     expect([...engine.ledger.firm.bySymbol.keys()].sort()).toEqual(['S3', 'S7', 'S9']);
     // The open order still fills into the row it reserved on.

@@ -18,7 +18,7 @@ const awkward = fc.oneof(
   fc.string({ unit: 'binary', minLength: 1, maxLength: 12 }),
   fc.constantFrom('a"b', 'a\\b', 'tab\there', 'nl\n', '\u0000', '\ud800', 'x\udfffy', 'é€😀', '\u007f', '\u2028'),
 );
-const numberLike = fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom(0, -0, 1e21, 5e-324, 1e-7, 123.456, Number.MAX_SAFE_INTEGER, 10, 100, -1e15, 2 ** 53, 9, 99));
+const numberLike = fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom(0, -0, 1e21, 5e-324, 1e-7, 123.456, Number.MAX_SAFE_INTEGER, 10, 100, -1e15, 2 ** 53, 9, 99, -1.2345678901234567e-6, -2.2250738585072014e-308));
 
 /** Ids as gateways send them (printable ASCII that needs no escaping), now and then awkward. */
 const idLike = fc.oneof(
@@ -128,8 +128,8 @@ describe('journal record payloads', () => {
   });
 
   it('bound order_accepted bytes exactly when every field is there and every number is as long as a number gets', () => {
-    const longest = -2.2250738585072014e-308;
-    expect(JSON.stringify(longest)).toHaveLength(24);
+    const longest = -1.2345678901234567e-6;
+    expect(JSON.stringify(longest)).toHaveLength(25);
     const order: Order = { orderId: 'o-1', accountId: 'A', strategyId: 'S', symbol: 'X', side: 'SELL', quantity: longest, price: longest, orderType: 'LIMIT', venue: 'V' };
     const event: OrderAccepted = { type: 'order_accepted', at: longest, order, price: longest, batch: 'b-7' };
     const bound = orderAcceptedBound(event);
@@ -212,6 +212,20 @@ describe('JournalWriter framing', () => {
     order.quantity = 999;
     await journal.close();
     expect(readBack(dir).records[0]!.e).toEqual(accepted(anOrder(1), 1, 2));
+  });
+
+  it('takes the string path for a field not of the type validation gives it, and stays healthy', async () => {
+    const { dir, journal } = writer();
+    await journal.rotate();
+    const odd = { ...anOrder(1), orderId: 12 as unknown as string, quantity: '5' as unknown as number };
+    const event = accepted(odd, 1, 2) as OrderAccepted;
+    expect(orderAcceptedBound(event)).toBe(-1);
+    journal.append(event);
+    expect(journal.isHealthy).toBe(true);
+    await journal.close();
+    const file = readdirSync(dir).find((f) => f.startsWith('journal-'))!;
+    const { records } = decodeSegment(file, readFileSync(join(dir, file)));
+    expect(records.map((r) => r.payload)).toEqual([encodeRecordPayload(1, event)]);
   });
 
   it('fails closed, without throwing into the caller, on an event it cannot encode', async () => {
