@@ -137,6 +137,11 @@ const CASES: Record<string, (build: Build, n: number) => number> = {
     for (let a = 0; a < n / 100; a += 10) engine.checkOrder(order(a, { accountId: `ACC-${a}`, strategyId: 'S', symbol: 'SYM-1' }));
     return timed(() => engine.applyPositions([{ accountId: 'ACC-0', strategyId: 'S', symbol: 'SYM-0', quantity: 5, avgPrice: 10 }], true));
   },
+  'adding the first firm-wide self_trade limit, N open orders': ({ Engine, config }, n) => {
+    const engine = new Engine(config(BIG), new SimClock(START), []);
+    for (let i = 0; i < n; i++) engine.checkOrder(order(i, { price: 10 + (i % 7) }));
+    return timed(() => engine.upsertLimit({ id: 'st', kind: 'self_trade', per: 'symbol', thresholds: { hard: 0 } }));
+  },
   'PUT of one limit in a book of N/10 (maxLimits at most)': ({ Engine, config }, n) => {
     // The one added must fit too: a book is at most 100,000 limits (config).
     const engine = new Engine(config(BIG), new SimClock(START), inapplicableLimits(Math.min(Math.floor(n / 10), 99_999)));
