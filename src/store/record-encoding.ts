@@ -64,7 +64,7 @@ const isText = (value: unknown): boolean => typeof value === 'string';
 const isOptionalText = (value: unknown): boolean => value === undefined || typeof value === 'string';
 const isNumber = (value: unknown): boolean => typeof value === 'number';
 
-/** Whether every field has the type validation gave it: anything else takes the string path, written as JSON.stringify writes it. */
+/** Whether every field has the type validation gave it: anything else takes the string path. */
 function hasTypedFields({ order, at, price, batch }: OrderAccepted): boolean {
   const texts = isText(order.orderId) && isText(order.accountId) && isText(order.strategyId) && isText(order.symbol) && isText(order.side);
   const optionals = isOptionalText(order.orderType) && isOptionalText(order.venue) && isOptionalText(batch);
