@@ -15,6 +15,7 @@ import { isScopeId, scopeKey, scopeKeyOf } from './keys.js';
 import { LimitBook, LimitBookError } from './limit-book.js';
 import type { LimitSettings, SeverityActions } from './compile-limit.js';
 import { idOf } from './compile-limit.js';
+import { DEFAULT_PER } from './limit-definition.js';
 import type { LimitDefinition } from './limit-definition.js';
 import type { EventSink, StateEvent } from './events.js';
 import type { ExecutionEvent, Order, PositionRow, ReferencePrice } from './orders.js';
@@ -617,6 +618,30 @@ export class LimitEngine {
   }
 
   // ---- the limit book ---------------------------------------------------------------------
+
+  /**
+   * Begins keeping open orders at the levels the self_trade limits among `definitions` read
+   * (per symbol: the firm's; per strategy+symbol: each strategy's) where none are kept yet.
+   * The orders already open are linked by trackSome, a slice at a time, before the book change
+   * that adds such a limit; that change links whatever is left in one step. Returns whether
+   * there is linking to do.
+   */
+  prepareTracking(definitions: readonly LimitDefinition[]): boolean {
+    let strategy = false;
+    let firm = false;
+    for (const definition of definitions) {
+      if (definition.kind !== 'self_trade' || definition.enabled === false) continue;
+      const per = definition.per ?? DEFAULT_PER.self_trade;
+      strategy ||= per === 'strategy+symbol';
+      firm ||= per === 'symbol';
+    }
+    return this.ledger.startTracking(strategy, firm);
+  }
+
+  /** Links up to `budget` open orders for prepareTracking; returns whether more are left. */
+  trackSome(budget: number): boolean {
+    return this.ledger.trackSome(budget);
+  }
 
   replaceLimits(definitions: readonly unknown[], expectedVersion?: number): LimitBook {
     this.assertVersion(expectedVersion);

@@ -668,6 +668,8 @@ class ActivityQueue {
   oldest: OpenOrder | undefined;
   private newest: OpenOrder | undefined;
   size = 0;
+  /** Where a walk over the queue in slices goes on (see ExposureLedger.trackSome): stepped past an order that leaves. */
+  cursor: OpenOrder | undefined;
 
   push(order: OpenOrder): void {
     order.olderActive = this.newest;
@@ -681,6 +683,7 @@ class ActivityQueue {
   /** Takes out an order that is queued. */
   remove(order: OpenOrder): void {
     const { olderActive: older, newerActive: newer } = order;
+    if (order === this.cursor) this.cursor = newer;
     if (older === undefined) this.oldest = newer;
     else older.newerActive = newer;
     if (newer === undefined) this.newest = older;
@@ -699,6 +702,7 @@ class ActivityQueue {
   clear(): void {
     this.oldest = undefined;
     this.newest = undefined;
+    this.cursor = undefined;
     this.size = 0;
   }
 
@@ -823,6 +827,8 @@ export class ExposureLedger {
   /** Whether strategy- and firm-level exposures keep their open orders (only self_trade reads them). */
   private tracksStrategyOrders = false;
   private tracksFirmOrders = false;
+  /** One bit per level whose lists startTracking began and trackSome has not finished. */
+  private linking = 0;
   /** No open order can expire before this time; lets most calls skip the expiry scan. */
   private nextExpiryAt = Number.POSITIVE_INFINITY;
   /**
@@ -848,6 +854,11 @@ export class ExposureLedger {
    * they exist only while a self_trade limit adds up per strategy+symbol or per symbol.
    */
   trackOrders(strategy: boolean, firm: boolean): void {
+    // Lists begun by startTracking are finished first (the book about to read them needs them
+    // whole), unless the book no longer reads them.
+    if (!strategy) this.linking &= ~(1 << STRATEGY_LEVEL);
+    if (!firm) this.linking &= ~(1 << FIRM_LEVEL);
+    while (this.trackSome(Number.POSITIVE_INFINITY));
     if (strategy !== this.tracksStrategyOrders) {
       this.tracksStrategyOrders = strategy;
       this.retrack(this.strategies.values(), strategy, (o) => o.strategy);
@@ -856,6 +867,45 @@ export class ExposureLedger {
       this.tracksFirmOrders = firm;
       this.retrack([this.firm].values(), firm, (o) => o.firm);
     }
+  }
+
+  /**
+   * Begins keeping open orders at the levels asked for that are not kept yet, without linking
+   * the orders already open: trackSome does that a slice at a time, so that a book about to add
+   * the first firm-wide or per-strategy self_trade limit does not stop the event loop for every
+   * open order at once (about 100 ms at a million). Orders reserved from now on are linked as
+   * they come. Returns whether there is linking to do.
+   */
+  startTracking(strategy: boolean, firm: boolean): boolean {
+    const before = this.linking;
+    if (strategy && !this.tracksStrategyOrders) {
+      this.tracksStrategyOrders = true;
+      this.linking |= 1 << STRATEGY_LEVEL;
+    }
+    if (firm && !this.tracksFirmOrders) {
+      this.tracksFirmOrders = true;
+      this.linking |= 1 << FIRM_LEVEL;
+    }
+    // A level begun now starts from the oldest order (those another level linked already are skipped there).
+    if (this.linking !== before) this.byActivity.cursor = this.byActivity.oldest;
+    return this.trackSome(0);
+  }
+
+  /**
+   * Links up to `budget` of the orders open before startTracking into the lists it began;
+   * returns whether more are left. An order that closes or moves to the newest end meanwhile
+   * steps the walk past it (a moved one is met again at the end; one linked already is skipped).
+   */
+  trackSome(budget: number): boolean {
+    const queue = this.byActivity;
+    for (let done = 0; this.linking !== 0 && queue.cursor !== undefined && done < budget; done++) {
+      const order = queue.cursor;
+      queue.cursor = order.newerActive;
+      if ((this.linking & (1 << STRATEGY_LEVEL)) !== 0) order.strategy.trackOrder(order);
+      if ((this.linking & (1 << FIRM_LEVEL)) !== 0) order.firm.trackOrder(order);
+    }
+    if (queue.cursor === undefined) this.linking = 0;
+    return this.linking !== 0;
   }
 
   private retrack(groups: Iterable<ExposureGroup>, isTracked: boolean, exposureOf: (order: OpenOrder) => Exposure): void {

@@ -305,3 +305,20 @@ describe('POST /v1/limits/{id}/evaluate', () => {
     expect(engine.tradingStates.size).toBe(0);
   });
 });
+
+describe('adding the first firm-wide self_trade limit', () => {
+  it('links the orders already open a slice a turn before the limit applies, and the limit then sees every one', async () => {
+    const { server, engine } = await start();
+    const resting = Array.from({ length: 40_000 }, (_, i) => anOrder({ orderId: `rest-${i}`, accountId: `ACC-R${i % 1_000}`, side: 'SELL', quantity: 1, price: 200 + (i % 50) }));
+    expect(engine.checkBatch(resting).summary.accepted).toBe(40_000);
+    const slices = vi.spyOn(engine, 'trackSome');
+    const added = await call(server, 'PUT', '/v1/limits/no-cross', 'admin', { id: 'no-cross', kind: 'self_trade', per: 'symbol', thresholds: { hard: 0 } });
+    expect(added.statusCode).toBe(201);
+    // 40,000 open orders: three slices with a turn between them, none linked in the book change.
+    expect(slices).toHaveBeenCalledTimes(3);
+    const crossing = await check(server, anOrder({ orderId: 'cross', accountId: 'ACC-B', side: 'BUY', quantity: 1, price: 200 }));
+    expect(crossing.json<CheckResult>().reasons).toEqual(['LIMIT_BREACH']);
+    const below = await check(server, anOrder({ orderId: 'below', accountId: 'ACC-B', side: 'BUY', quantity: 1, price: 199.99 }));
+    expect(below.json<CheckResult>().decision).toBe('ACCEPT');
+  });
+});

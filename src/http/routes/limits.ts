@@ -1,12 +1,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import type { LimitEngine } from '../../domain/engine.js';
 import type { LimitBook } from '../../domain/limit-book.js';
+import type { LimitDefinition } from '../../domain/limit-definition.js';
 import { ProblemError } from '../problems.js';
 import type { ResponseHeaders } from '../schema-docs.js';
 import { absentBodyIsEmpty } from '../body-validation.js';
 import { BookBodies } from '../book-body.js';
 import { assertWritable, sendDurably } from '../durable-reply.js';
 import { jsonSchemaOf } from '../json-schema.js';
+import { nextTurn } from '../next-turn.js';
 import { perToken } from '../plugins/rate-limit.js';
 import {
   EmptyBodySchema,
@@ -74,6 +77,19 @@ const locationHeader = (required: boolean): ResponseHeaders => ({
 });
 const limitPath = (id: string): string => `/v1/limits/${encodeURIComponent(id)}`;
 
+/** Open orders linked a turn: about 2–4 ms where each is a cache miss. */
+export const LINK_SLICE = 16_384;
+
+/**
+ * Links the open orders a new self_trade limit will read at a level that keeps none yet, a
+ * slice a turn, before the change that adds the limit (it links what is left, orders reserved
+ * meanwhile are linked as they come): at a million open orders, one step was ~100 ms.
+ */
+async function linkOrdersFor(engine: LimitEngine, definition: LimitDefinition): Promise<void> {
+  if (!engine.prepareTracking([definition])) return;
+  while (engine.trackSome(LINK_SLICE)) await nextTurn();
+}
+
 /** The limit book: ops read it, admins change it; a write of one limit compiles that limit alone, a new book is swapped in either way. */
 export function limitRoutes(app: FastifyInstance, { engine, config, store, telemetry }: RouteDeps): void {
   const rateLimit = perToken(config.rateLimit);
@@ -103,9 +119,10 @@ export function limitRoutes(app: FastifyInstance, { engine, config, store, telem
       schema: { summary: 'Add a limit', tags: ['limits'], querystring, body: jsonSchemaOf(LimitWriteSchema), response: { 201: limitResponse }, successHeaders: { ...VERSION_HEADERS, ...locationHeader(true) } },
       config: { role: 'admin', rateLimit },
     },
-    (request, reply) => {
-      const definition = request.body as { id: string };
+    async (request, reply) => {
+      const definition = request.body as LimitDefinition;
       const ifMatch = ifMatchOf(request);
+      await linkOrdersFor(engine, definition);
       if (engine.book.byId.has(definition.id)) throw new ProblemError('conflict', `limit ${definition.id} exists: PUT /v1/limits/${definition.id} to change it`);
       assertWritable(store);
       const book = engine.upsertLimit(definition, expectedVersion(ifMatch));
@@ -141,10 +158,11 @@ export function limitRoutes(app: FastifyInstance, { engine, config, store, telem
       },
       config: { role: 'admin', rateLimit },
     },
-    (request, reply) => {
+    async (request, reply) => {
       const { id } = request.params as { id: string };
-      const definition = request.body as { id: string };
+      const definition = request.body as LimitDefinition;
       if (definition.id !== id) throw new ProblemError('validation', `body id ${definition.id} differs from the path's ${id}`, [{ field: 'id', message: 'must equal the path id' }]);
+      await linkOrdersFor(engine, definition);
       assertWritable(store);
       const isNew = !engine.book.byId.has(id);
       const book = engine.upsertLimit(definition, expectedVersion(ifMatchOf(request)));
