@@ -747,7 +747,8 @@ export class LimitEngine {
     this.ctx.releaseWindows();
   }
 
-  private assertVersion(expected: number | undefined): void {
+  /** Refuses (VersionConflictError) a change made against another book version than the current one. */
+  assertVersion(expected: number | undefined): void {
     if (expected !== undefined && expected !== this.currentBook.version) throw new VersionConflictError(expected, this.currentBook.version);
   }
 

@@ -854,18 +854,20 @@ export class ExposureLedger {
    * they exist only while a self_trade limit adds up per strategy+symbol or per symbol.
    */
   trackOrders(strategy: boolean, firm: boolean): void {
-    // Lists begun by startTracking are finished first (the book about to read them needs them
-    // whole), unless the book no longer reads them.
-    if (!strategy) this.linking &= ~(1 << STRATEGY_LEVEL);
-    if (!firm) this.linking &= ~(1 << FIRM_LEVEL);
-    while (this.trackSome(Number.POSITIVE_INFINITY));
-    if (strategy !== this.tracksStrategyOrders) {
-      this.tracksStrategyOrders = strategy;
-      this.retrack(this.strategies.values(), strategy, (o) => o.strategy);
+    const linksStrategy = (this.linking & (1 << STRATEGY_LEVEL)) !== 0;
+    const linksFirm = (this.linking & (1 << FIRM_LEVEL)) !== 0;
+    // What startTracking began for a level this book reads is finished now: the book needs it whole.
+    if ((strategy && linksStrategy) || (firm && linksFirm)) while (this.trackSome(Number.POSITIVE_INFINITY));
+    // A level it does not read, but that is being linked for a change still to come, is left to that change.
+    const keepsStrategy = strategy || linksStrategy;
+    const keepsFirm = firm || linksFirm;
+    if (keepsStrategy !== this.tracksStrategyOrders) {
+      this.tracksStrategyOrders = keepsStrategy;
+      this.retrack(this.strategies.values(), keepsStrategy, (o) => o.strategy);
     }
-    if (firm !== this.tracksFirmOrders) {
-      this.tracksFirmOrders = firm;
-      this.retrack([this.firm].values(), firm, (o) => o.firm);
+    if (keepsFirm !== this.tracksFirmOrders) {
+      this.tracksFirmOrders = keepsFirm;
+      this.retrack([this.firm].values(), keepsFirm, (o) => o.firm);
     }
   }
 

@@ -122,6 +122,19 @@ function check(ledger: ExposureLedger, tracks: { strategy: boolean; firm: boolea
 }
 
 describe('packed exposure rows and threaded order lists', () => {
+  it('leave a level being linked to the change it is for, when a book that does not read it comes between', () => {
+    const ledger = new ExposureLedger({ maxOpenOrders: 1_000, maxPositions: 1_000, maxSymbols: 100 }, TTL, TTL);
+    for (let i = 0; i < 8; i++) ledger.reserve(`o${i}`, ACCOUNTS[i % 3]!, STRATEGIES[i % 2]!, SYMBOLS[i % 4]!, i % 2 === 0 ? 'BUY' : 'SELL', 1, 1 + i, false, 0);
+    expect(ledger.startTracking(false, true)).toBe(true);
+    expect(ledger.trackSome(3)).toBe(true);
+    ledger.trackOrders(false, false);
+    // Still linking, from where it was: nothing was unlinked to be linked again in one step.
+    expect(ledger.trackSome(3)).toBe(true);
+    expect(ledger.trackSome(3)).toBe(false);
+    ledger.trackOrders(false, true);
+    check(ledger, { strategy: false, firm: true }, { strategy: false, firm: false });
+  });
+
   it('link, for a level begun while another is being linked, the orders the other has passed already', () => {
     const ledger = new ExposureLedger({ maxOpenOrders: 1_000, maxPositions: 1_000, maxSymbols: 100 }, TTL, TTL);
     for (let i = 0; i < 8; i++) ledger.reserve(`o${i}`, ACCOUNTS[i % 3]!, STRATEGIES[i % 2]!, SYMBOLS[i % 4]!, i % 2 === 0 ? 'BUY' : 'SELL', 1, 1 + i, false, 0);
@@ -173,12 +186,15 @@ describe('packed exposure rows and threaded order lists', () => {
             case 'reset':
               ledger.resetSession();
               break;
-            case 'track':
+            case 'track': {
               ledger.trackOrders(op.strategy, op.firm);
-              tracks.strategy = op.strategy;
-              tracks.firm = op.firm;
-              partial.strategy = partial.firm = false;
+              // A level being linked is finished if this book reads it, else left linking (and kept).
+              const isFinished = (op.strategy && partial.strategy) || (op.firm && partial.firm);
+              tracks.strategy = op.strategy || partial.strategy;
+              tracks.firm = op.firm || partial.firm;
+              if (isFinished) partial.strategy = partial.firm = false;
               break;
+            }
             case 'startTracking': {
               partial.strategy ||= op.strategy && !tracks.strategy;
               partial.firm ||= op.firm && !tracks.firm;

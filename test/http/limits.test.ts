@@ -321,4 +321,14 @@ describe('adding the first firm-wide self_trade limit', () => {
     const below = await check(server, anOrder({ orderId: 'below', accountId: 'ACC-B', side: 'BUY', quantity: 1, price: 199.99 }));
     expect(below.json<CheckResult>().decision).toBe('ACCEPT');
   });
+
+  it('links nothing for a request refused before the change (an id that exists, a stale If-Match)', async () => {
+    const { server, engine } = await start();
+    engine.checkOrder(anOrder({ orderId: 'resting', side: 'SELL', quantity: 1, price: 200 }));
+    const preparing = vi.spyOn(engine, 'prepareTracking');
+    const selfTrade = (id: string) => ({ id, kind: 'self_trade', per: 'symbol', thresholds: { hard: 0 } });
+    expect((await call(server, 'POST', '/v1/limits', 'admin', selfTrade('max-qty'))).statusCode).toBe(409);
+    expect((await call(server, 'PUT', '/v1/limits/no-cross', 'admin', selfTrade('no-cross'), { 'if-match': '"99"' })).statusCode).toBe(412);
+    expect(preparing).not.toHaveBeenCalled();
+  });
 });

@@ -122,9 +122,15 @@ export function limitRoutes(app: FastifyInstance, { engine, config, store, telem
     async (request, reply) => {
       const definition = request.body as LimitDefinition;
       const ifMatch = ifMatchOf(request);
+      const refuseNow = (): void => {
+        if (engine.book.byId.has(definition.id)) throw new ProblemError('conflict', `limit ${definition.id} exists: PUT /v1/limits/${definition.id} to change it`);
+        assertWritable(store);
+        engine.assertVersion(expectedVersion(ifMatch));
+      };
+      // Before linking (a refused request links nothing), and after: the book may have changed meanwhile.
+      refuseNow();
       await linkOrdersFor(engine, definition);
-      if (engine.book.byId.has(definition.id)) throw new ProblemError('conflict', `limit ${definition.id} exists: PUT /v1/limits/${definition.id} to change it`);
-      assertWritable(store);
+      refuseNow();
       const book = engine.upsertLimit(definition, expectedVersion(ifMatch));
       return sendDurably(withVersion(reply, book).code(201).header('location', limitPath(definition.id)), store, { version: book.version, limit: book.byId.get(definition.id)?.definition });
     },
@@ -162,10 +168,17 @@ export function limitRoutes(app: FastifyInstance, { engine, config, store, telem
       const { id } = request.params as { id: string };
       const definition = request.body as LimitDefinition;
       if (definition.id !== id) throw new ProblemError('validation', `body id ${definition.id} differs from the path's ${id}`, [{ field: 'id', message: 'must equal the path id' }]);
+      const ifMatch = ifMatchOf(request);
+      const refuseNow = (): void => {
+        assertWritable(store);
+        engine.assertVersion(expectedVersion(ifMatch));
+      };
+      // Before linking (a refused request links nothing), and after: the book may have changed meanwhile.
+      refuseNow();
       await linkOrdersFor(engine, definition);
-      assertWritable(store);
+      refuseNow();
       const isNew = !engine.book.byId.has(id);
-      const book = engine.upsertLimit(definition, expectedVersion(ifMatchOf(request)));
+      const book = engine.upsertLimit(definition, expectedVersion(ifMatch));
       if (isNew) reply.header('location', limitPath(id));
       return sendDurably(withVersion(reply, book).code(isNew ? 201 : 200), store, { version: book.version, limit: book.byId.get(id)?.definition });
     },
