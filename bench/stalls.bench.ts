@@ -152,6 +152,11 @@ const CASES: Record<string, (build: Build, n: number) => number> = {
     steps.push(timed(() => engine.upsertLimit(definition)));
     return Math.max(...steps);
   },
+  'removing the last firm-wide self_trade limit, N open orders': ({ Engine, config }, n) => {
+    const engine = new Engine(config(BIG), new SimClock(START), [{ id: 'st', kind: 'self_trade', per: 'symbol', thresholds: { hard: 0 } }]);
+    for (let i = 0; i < n; i++) engine.checkOrder(order(i, { price: 10 + (i % 7) }));
+    return timed(() => engine.deleteLimit('st'));
+  },
   'PUT of one limit in a book of N/10 (maxLimits at most)': ({ Engine, config }, n) => {
     // The one added must fit too: a book is at most 100,000 limits (config).
     const engine = new Engine(config(BIG), new SimClock(START), inapplicableLimits(Math.min(Math.floor(n / 10), 99_999)));

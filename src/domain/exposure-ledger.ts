@@ -64,8 +64,9 @@ export class Exposure {
   coldBase = 0;
   openCount = 0;
   /**
-   * Open orders on this exposure, for self_trade: always at account level, at strategy and firm
-   * level only while a self_trade limit adds up there (see trackOrders). A list threaded through
+   * Open orders on this exposure, for self_trade: always all of them at account level; at
+   * strategy and firm level all of them while a self_trade limit adds up there, else only some
+   * (see trackOrders). A list threaded through
    * the orders themselves (their links for this exposure's level), so tracking an order
    * allocates nothing.
    */
@@ -214,18 +215,6 @@ export class Exposure {
     order.unlinkIn(level);
     const best = this.best;
     if (best !== undefined && (order.side === 'BUY' ? order.crossingPrice >= best.buy : order.crossingPrice <= best.sell)) this.best = undefined;
-  }
-
-  /** Forgets every tracked order (tracking switched off at this level). */
-  untrackAll(): void {
-    const level = this.group.level;
-    for (let order = this.firstOrder; order !== undefined; ) {
-      const next = order.nextIn(level);
-      order.unlinkIn(level);
-      order = next;
-    }
-    this.firstOrder = undefined;
-    this.best = undefined;
   }
 
   /** -Infinity when no BUY is open; +Infinity while a MARKET BUY is (see OpenOrder.crossingPrice). */
@@ -850,8 +839,9 @@ export class ExposureLedger {
 
   /**
    * Keeps (or stops keeping) open orders per exposure at strategy and firm level. Every order
-   * sits in one set per tracked level, and a firm-wide set of every open order is costly, so
-   * they exist only while a self_trade limit adds up per strategy+symbol or per symbol.
+   * sits in one list per kept level, and a firm-wide list of every open order is costly, so
+   * orders are linked only while a self_trade limit adds up per strategy+symbol or per symbol
+   * (those linked before stay until they close: see retrack).
    */
   trackOrders(strategy: boolean, firm: boolean): void {
     const linksStrategy = (this.linking & (1 << STRATEGY_LEVEL)) !== 0;
@@ -863,11 +853,11 @@ export class ExposureLedger {
     const keepsFirm = firm || linksFirm;
     if (keepsStrategy !== this.tracksStrategyOrders) {
       this.tracksStrategyOrders = keepsStrategy;
-      this.retrack(this.strategies.values(), keepsStrategy, (o) => o.strategy);
+      this.retrack(keepsStrategy, (o) => o.strategy);
     }
     if (keepsFirm !== this.tracksFirmOrders) {
       this.tracksFirmOrders = keepsFirm;
-      this.retrack([this.firm].values(), keepsFirm, (o) => o.firm);
+      this.retrack(keepsFirm, (o) => o.firm);
     }
   }
 
@@ -910,12 +900,13 @@ export class ExposureLedger {
     return this.linking !== 0;
   }
 
-  private retrack(groups: Iterable<ExposureGroup>, isTracked: boolean, exposureOf: (order: OpenOrder) => Exposure): void {
-    if (!isTracked) {
-      for (const group of groups) for (const exposure of group.bySymbol.values()) exposure.untrackAll();
-      return;
-    }
-    for (const order of this.byActivity) exposureOf(order).trackOrder(order);
+  /**
+   * Links every open order not linked yet at a level now kept. A level no longer kept links no
+   * new order, and those linked leave their lists as they close: unlinking them all at once
+   * stopped the event loop for every open order (about 100 ms at a million).
+   */
+  private retrack(isTracked: boolean, exposureOf: (order: OpenOrder) => Exposure): void {
+    if (isTracked) for (const order of this.byActivity) exposureOf(order).trackOrder(order);
   }
 
   get openOrderCount(): number {

@@ -154,9 +154,16 @@ describe('order tracking for self_trade', () => {
     const buy = engine.checkOrder(order({ orderId: 'buy-1', accountId: 'ACC-B', side: 'BUY', quantity: 10, price: 101 }));
     expect(buy.reasons).toEqual(['LIMIT_BREACH']);
     engine.deleteLimit('no-cross');
-    // Without a self_trade limit the firm level keeps no order lists.
-    expect(engine.ledger.firm.bySymbol.get('AAPL')?.hasOrders).toBe(false);
+    // Without a self_trade limit the firm level links no new order; those linked leave as they close.
+    const firmAapl = () => engine.ledger.firm.bySymbol.get('AAPL')!;
     expect(engine.checkOrder(order({ orderId: 'buy-2', accountId: 'ACC-B', side: 'BUY', quantity: 10, price: 101 })).decision).toBe('ACCEPT');
+    expect(firmAapl().hasOrders).toBe(true);
+    engine.applyExecutions([{ type: 'CANCEL', accountId: 'ACC-A', orderId: 'sell-1' }]);
+    expect(firmAapl().hasOrders).toBe(false);
+    // Added again, it links the orders open meanwhile.
+    engine.upsertLimit({ id: 'no-cross', kind: 'self_trade', per: 'symbol', thresholds: { hard: 0 } });
+    const sell = engine.checkOrder(order({ orderId: 'sell-2', accountId: 'ACC-C', side: 'SELL', quantity: 10, price: 100 }));
+    expect(sell.reasons).toEqual(['LIMIT_BREACH']);
   });
 
   it('does not count an order twice when it is cancelled and then taken back by its atomic batch', () => {
