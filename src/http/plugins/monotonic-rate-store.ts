@@ -1,17 +1,6 @@
 import type { FastifyRateLimitOptions, FastifyRateLimitStore, FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import { LinkedQueue } from '../../domain/linked-queue.js';
-
-/** One key's fixed window, linked into the store's order of use. */
-class Window {
-  older: Window | undefined = undefined;
-  newer: Window | undefined = undefined;
-
-  constructor(
-    readonly key: string,
-    public count: number,
-    public startedAt: number,
-  ) {}
-}
+import { RateWindow } from './rate-windows.js';
 
 /**
  * @fastify/rate-limit's in-memory store (fixed windows per key and route, the least recently
@@ -22,13 +11,13 @@ class Window {
  */
 export function monotonicRateStore(cache: number, now: () => number): FastifyRateLimitStoreCtor {
   class MonotonicRateStore implements FastifyRateLimitStore {
-    private readonly windows = new Map<string, Window>();
+    private readonly windows = new Map<string, RateWindow>();
     /**
      * Least recently used first. A list, not the Map's insertion order: V8 steps over the holes
      * deletions leave in a Map, so finding its first key cost a flood of new keys 8 µs a request
      * at the default cache of 10,000 (see RateWindows).
      */
-    private readonly recency = new LinkedQueue<Window>();
+    private readonly recency = new LinkedQueue<RateWindow>();
 
     constructor(_options?: FastifyRateLimitOptions) {}
 
@@ -36,13 +25,13 @@ export function monotonicRateStore(cache: number, now: () => number): FastifyRat
       const at = now();
       let window = this.windows.get(key);
       if (window === undefined) {
-        window = new Window(key, 0, at);
+        window = new RateWindow(key, 0, at + timeWindow);
         this.windows.set(key, window);
       } else {
         this.recency.unlink(window);
-        if (window.startedAt + timeWindow <= at) {
+        if (window.hasRunOut(at)) {
           window.count = 0;
-          window.startedAt = at;
+          window.endsAt = at + timeWindow;
         }
       }
       window.count++;
@@ -52,7 +41,7 @@ export function monotonicRateStore(cache: number, now: () => number): FastifyRat
         this.recency.unlink(oldest);
         this.windows.delete(oldest.key);
       }
-      callback(null, { current: window.count, ttl: Math.max(0, window.startedAt + timeWindow - at) });
+      callback(null, { current: window.count, ttl: Math.max(0, window.endsAt - at) });
     }
 
     /** A store per route, as the plugin's own store makes: each route counts apart. */

@@ -2,7 +2,7 @@ import { LinkedQueue } from '../../domain/linked-queue.js';
 
 /** One key's fixed window: the requests counted in it, and when it runs out. */
 export class RateWindow {
-  /** The neighbours in RateWindows' list, which only RateWindows links. */
+  /** The neighbours in the one list that keeps it (RateWindows', or the per-token store's). */
   older: RateWindow | undefined = undefined;
   newer: RateWindow | undefined = undefined;
 
