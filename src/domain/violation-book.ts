@@ -1,6 +1,7 @@
 import type { Page } from './key-page.js';
 import { SEVERITY_RANK } from './enums.js';
 import type { Action, LimitKind, Severity } from './enums.js';
+import { LinkedQueue } from './linked-queue.js';
 import { Ring } from './ring.js';
 import { ShardedMap } from './sharded-map.js';
 
@@ -577,8 +578,15 @@ class RecencyList {
   private readonly nodes = new ShardedMap<string, RecencyNode>();
   /** By cursor (the seq a page ended on): where the next page starts. */
   private readonly marks = new Map<number, Anchor>();
-  oldest: RecencyNode | undefined;
-  newest: RecencyNode | undefined;
+  private readonly order = new LinkedQueue<RecencyNode>();
+
+  get oldest(): RecencyNode | undefined {
+    return this.order.oldest;
+  }
+
+  get newest(): RecencyNode | undefined {
+    return this.order.newest;
+  }
 
   get size(): number {
     return this.nodes.size;
@@ -594,12 +602,9 @@ class RecencyList {
       this.unlink(node);
       node.seq = seq;
     }
-    node.latestUpTo = this.newest === undefined ? at : Math.max(at, this.newest.latestUpTo);
-    node.older = this.newest;
-    node.newer = undefined;
-    if (this.newest === undefined) this.oldest = node;
-    else this.newest.newer = node;
-    this.newest = node;
+    const newest = this.order.newest;
+    node.latestUpTo = newest === undefined ? at : Math.max(at, newest.latestUpTo);
+    this.order.append(node);
   }
 
   delete(violation: ActiveViolation): void {
@@ -612,8 +617,7 @@ class RecencyList {
   clear(): void {
     this.nodes.clear();
     this.marks.clear();
-    this.oldest = undefined;
-    this.newest = undefined;
+    this.order.clear();
   }
 
   oldestFirst(): ActiveViolation[] {
@@ -644,10 +648,7 @@ class RecencyList {
 
   private unlink(node: RecencyNode): void {
     if (node.anchor !== undefined) moveDown(node);
-    if (node.older === undefined) this.oldest = node.newer;
-    else node.older.newer = node.newer;
-    if (node.newer === undefined) this.newest = node.older;
-    else node.newer.older = node.older;
+    this.order.unlink(node);
   }
 }
 
