@@ -4,7 +4,7 @@ import { AVG_COST, POSITION, SymbolMarket } from '../../src/domain/exposure-ledg
 import type { Exposure } from '../../src/domain/exposure-ledger.js';
 import { roundingMargin, WalkBounds } from '../../src/domain/walk-bounds.js';
 import { makeEngine, order } from '../support/engine-fixtures.js';
-import { accountExposure, setReference } from '../support/engine-actions.js';
+import { accountExposure, setReference, traded } from '../support/engine-actions.js';
 
 const MAX_AGE = 5_000;
 
@@ -149,6 +149,19 @@ describe('the group walks take the bound sums as a shortcut', () => {
     expect(engine.checkOrder(order({ quantity: 1, price: 100 })).decision).toBe('ACCEPT');
     writeBehindBounds(held, POSITION, 101);
     expect(engine.checkOrder(order({ quantity: 1, price: 100 })).reasons).toEqual(['LIMIT_BREACH']);
+  });
+
+  it('gross_notional: a fresh reference above the last-fill mark a stale symbol was summed at makes the walk run (found by review)', () => {
+    const { engine, clock } = makeEngine([{ id: 'g', kind: 'gross_notional', per: 'account', thresholds: { hard: 12_000 } }]);
+    setReference(engine, { MSFT: 100, AAPL: 100 });
+    traded(engine, { symbol: 'MSFT', quantity: 100, price: 100 });
+    clock.advance(MAX_AGE + 1);
+    setReference(engine, { AAPL: 100 });
+    // MSFT stale: gross marks it at its last fill, and the walk stamps the sums so.
+    expect(engine.checkOrder(order({ symbol: 'AAPL', quantity: 1, price: 100 })).decision).toBe('ACCEPT');
+    setReference(engine, { MSFT: 150, AAPL: 100 });
+    // 100 × 150 + 2 × 100 > 12,000.
+    expect(engine.checkOrder(order({ symbol: 'AAPL', quantity: 1, price: 100 })).reasons).toEqual(['LIMIT_BREACH']);
   });
 
   it('gross_notional: an account concentrated in the order\'s own symbol is not counted twice', () => {
