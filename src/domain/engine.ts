@@ -638,6 +638,11 @@ export class LimitEngine {
     return this.ledger.startTracking(strategy, firm);
   }
 
+  /** Keeps open orders linked at the levels the current book reads (after prepareTracking for a change that never came). */
+  settleTracking(): void {
+    this.trackOrdersFor(this.currentBook);
+  }
+
   /** Links up to `budget` open orders for prepareTracking; returns whether more are left. */
   trackSome(budget: number): boolean {
     return this.ledger.trackSome(budget);

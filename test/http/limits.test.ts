@@ -322,6 +322,21 @@ describe('adding the first firm-wide self_trade limit', () => {
     expect(below.json<CheckResult>().decision).toBe('ACCEPT');
   });
 
+  it('stops linking at the level again when the change is refused after linking (the book changed meanwhile)', async () => {
+    const { server, engine } = await start();
+    for (let i = 0; i < 20_000; i++) engine.checkOrder(anOrder({ orderId: `rest-${i}`, accountId: `ACC-R${i % 1_000}`, side: 'SELL', quantity: 1, price: 200 }));
+    const read = await call(server, 'GET', '/v1/limits', 'ops');
+    const trackSome = engine.trackSome.bind(engine);
+    vi.spyOn(engine, 'trackSome').mockImplementationOnce((budget) => {
+      const isLeft = trackSome(budget);
+      engine.upsertLimit({ id: 'between', kind: 'order_quantity', thresholds: { hard: 5_000 } });
+      return isLeft;
+    });
+    const refused = await call(server, 'PUT', '/v1/limits/no-cross', 'admin', { id: 'no-cross', kind: 'self_trade', per: 'symbol', thresholds: { hard: 0 } }, { 'if-match': read.headers.etag as string });
+    expect(refused.statusCode).toBe(412);
+    expect((engine.ledger as unknown as { tracksFirmOrders: boolean }).tracksFirmOrders).toBe(false);
+  });
+
   it('links nothing for a request refused before the change (an id that exists, a stale If-Match)', async () => {
     const { server, engine } = await start();
     engine.checkOrder(anOrder({ orderId: 'resting', side: 'SELL', quantity: 1, price: 200 }));

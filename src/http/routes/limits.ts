@@ -90,6 +90,23 @@ async function linkOrdersFor(engine: LimitEngine, definition: LimitDefinition): 
   while (engine.trackSome(LINK_SLICE)) await nextTurn();
 }
 
+/**
+ * Refuses what it can before linking (a refused request links nothing) and again after (the book
+ * may have changed meanwhile), then upserts. A request refused after linking puts order keeping
+ * back as the current book reads it: no level goes on linking for a limit that never came.
+ */
+async function upsertAfterLinking(engine: LimitEngine, definition: LimitDefinition, refuseNow: () => void, upsert: () => LimitBook): Promise<LimitBook> {
+  refuseNow();
+  await linkOrdersFor(engine, definition);
+  try {
+    refuseNow();
+    return upsert();
+  } catch (error) {
+    engine.settleTracking();
+    throw error;
+  }
+}
+
 /** The limit book: ops read it, admins change it; a write of one limit compiles that limit alone, a new book is swapped in either way. */
 export function limitRoutes(app: FastifyInstance, { engine, config, store, telemetry }: RouteDeps): void {
   const rateLimit = perToken(config.rateLimit);
@@ -127,11 +144,7 @@ export function limitRoutes(app: FastifyInstance, { engine, config, store, telem
         assertWritable(store);
         engine.assertVersion(expectedVersion(ifMatch));
       };
-      // Before linking (a refused request links nothing), and after: the book may have changed meanwhile.
-      refuseNow();
-      await linkOrdersFor(engine, definition);
-      refuseNow();
-      const book = engine.upsertLimit(definition, expectedVersion(ifMatch));
+      const book = await upsertAfterLinking(engine, definition, refuseNow, () => engine.upsertLimit(definition, expectedVersion(ifMatch)));
       return sendDurably(withVersion(reply, book).code(201).header('location', limitPath(definition.id)), store, { version: book.version, limit: book.byId.get(definition.id)?.definition });
     },
   );
@@ -173,12 +186,11 @@ export function limitRoutes(app: FastifyInstance, { engine, config, store, telem
         assertWritable(store);
         engine.assertVersion(expectedVersion(ifMatch));
       };
-      // Before linking (a refused request links nothing), and after: the book may have changed meanwhile.
-      refuseNow();
-      await linkOrdersFor(engine, definition);
-      refuseNow();
-      const isNew = !engine.book.byId.has(id);
-      const book = engine.upsertLimit(definition, expectedVersion(ifMatch));
+      let isNew = false;
+      const book = await upsertAfterLinking(engine, definition, refuseNow, () => {
+        isNew = !engine.book.byId.has(id);
+        return engine.upsertLimit(definition, expectedVersion(ifMatch));
+      });
       if (isNew) reply.header('location', limitPath(id));
       return sendDurably(withVersion(reply, book).code(isNew ? 201 : 200), store, { version: book.version, limit: book.byId.get(id)?.definition });
     },
