@@ -841,25 +841,21 @@ export class ExposureLedger {
    * Keeps (or stops keeping) open orders per exposure at strategy and firm level. Every order
    * sits in one list per kept level, and a firm-wide list of every open order is costly, so
    * orders are linked only while a self_trade limit adds up per strategy+symbol or per symbol
-   * (those linked before stay until they close: see retrack).
+   * (those linked before stay until they close).
    */
   trackOrders(strategy: boolean, firm: boolean): void {
-    const linksStrategy = (this.linking & (1 << STRATEGY_LEVEL)) !== 0;
-    const linksFirm = (this.linking & (1 << FIRM_LEVEL)) !== 0;
-    // What startTracking began for a level this book reads is finished now: the book needs it whole.
-    if ((strategy && linksStrategy) || (firm && linksFirm)) while (this.trackSome(Number.POSITIVE_INFINITY));
-    // A level it does not read, but that is being linked for a change still to come, is left to that change.
-    const keepsStrategy = strategy || linksStrategy;
-    const keepsFirm = firm || linksFirm;
-    if (keepsStrategy !== this.tracksStrategyOrders) {
-      this.tracksStrategyOrders = keepsStrategy;
-      this.retrack(keepsStrategy, (o) => o.strategy);
-    }
-    if (keepsFirm !== this.tracksFirmOrders) {
-      this.tracksFirmOrders = keepsFirm;
-      this.retrack(keepsFirm, (o) => o.firm);
-    }
+    // A level this book reads is linked whole now: begun here if it was not kept, else finished
+    // where startTracking began it.
+    this.startTracking(strategy, firm);
+    const reads = (strategy ? 1 << STRATEGY_LEVEL : 0) | (firm ? 1 << FIRM_LEVEL : 0);
+    if ((this.linking & reads) !== 0) while (this.trackSome(Number.POSITIVE_INFINITY));
+    // A level it does not read links no new order, unless it is being linked for a change still
+    // to come; those linked leave their lists as they close (unlinking them all at once stopped
+    // the event loop for every open order, about 100 ms at a million).
+    if (!strategy && (this.linking & (1 << STRATEGY_LEVEL)) === 0) this.tracksStrategyOrders = false;
+    if (!firm && (this.linking & (1 << FIRM_LEVEL)) === 0) this.tracksFirmOrders = false;
   }
+
 
   /**
    * Begins keeping open orders at the levels asked for that are not kept yet, without linking
@@ -898,15 +894,6 @@ export class ExposureLedger {
     }
     if (queue.cursor === undefined) this.linking = 0;
     return this.linking !== 0;
-  }
-
-  /**
-   * Links every open order not linked yet at a level now kept. A level no longer kept links no
-   * new order, and those linked leave their lists as they close: unlinking them all at once
-   * stopped the event loop for every open order (about 100 ms at a million).
-   */
-  private retrack(isTracked: boolean, exposureOf: (order: OpenOrder) => Exposure): void {
-    if (isTracked) for (const order of this.byActivity) exposureOf(order).trackOrder(order);
   }
 
   get openOrderCount(): number {

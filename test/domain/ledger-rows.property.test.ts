@@ -70,6 +70,9 @@ function checkGroup(group: ExposureGroup, level: 'account' | 'strategy' | 'firm'
   for (let i = slots.length * COLD_STRIDE; i < group.cold.length; i++) expect(group.cold[i]).toBe(0);
 }
 
+/** Whether the ledger is still linking `level` for a change still to come (startTracking). */
+const linkingAt = (ledger: ExposureLedger, level: 1 | 2): boolean => ((ledger as unknown as { linking: number }).linking & (1 << level)) !== 0;
+
 function listOf(e: Exposure, level: 0 | 1 | 2): OpenOrder[] {
   const out: OpenOrder[] = [];
   for (let o = (e as unknown as { firstOrder: OpenOrder | undefined }).firstOrder; o !== undefined; o = o.nextIn(level)) out.push(o);
@@ -189,11 +192,13 @@ describe('packed exposure rows and threaded order lists', () => {
               break;
             case 'track': {
               ledger.trackOrders(op.strategy, op.firm);
-              // A level being linked is finished if this book reads it, else left linking (and kept).
-              const isFinished = (op.strategy && partial.strategy) || (op.firm && partial.firm);
+              // A level this book reads is linked whole; one it does not read is kept only while
+              // linking for a change still to come goes on (which the walk may have finished, or
+              // found nothing left for).
+              partial.strategy = linkingAt(ledger, 1);
+              partial.firm = linkingAt(ledger, 2);
               tracks.strategy = op.strategy || partial.strategy;
               tracks.firm = op.firm || partial.firm;
-              if (isFinished) partial.strategy = partial.firm = false;
               break;
             }
             case 'startTracking': {
