@@ -6,8 +6,8 @@ export interface Linked<T> {
 
 /**
  * A queue threaded through its items, oldest first: append at the newest end, take out anywhere,
- * in O(1). For lists off the hot path; the hot ones (PushOrder, the ledger's ActivityQueue) keep
- * their own links, named for the several lists an open order is in.
+ * in O(1). An open order is in several lists at once, so the lists it is in (PushOrder, the
+ * ledger's ActivityQueue) keep their own links, named for each list.
  */
 export class LinkedQueue<T extends Linked<T>> {
   oldest: T | undefined;

@@ -1,3 +1,4 @@
+import { COMMA } from './json-chars.js';
 import { nextTurn } from './next-turn.js';
 import type { LimitBook } from '../domain/limit-book.js';
 
@@ -8,7 +9,6 @@ import type { LimitBook } from '../domain/limit-book.js';
  * with their definitions.
  */
 const limitJson = new WeakMap<object, { readonly text: string; readonly bytes: number }>();
-const COMMA = 0x2c;
 
 function jsonOf(definition: object): { readonly text: string; readonly bytes: number } {
   let json = limitJson.get(definition);
@@ -37,7 +37,7 @@ interface Making extends Body {
 }
 
 /** Bytes a large body is made in between turns of the event loop (a copy of fresh pages runs ~2 GB/s here). */
-export const BODY_SLICE_BYTES = 1 << 20;
+const BODY_SLICE_BYTES = 1 << 20;
 
 /**
  * The bodies of GET /v1/limits, one per book, each made from the one before. One PUT, POST or

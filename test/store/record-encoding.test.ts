@@ -220,6 +220,9 @@ describe('JournalWriter framing', () => {
     const odd = { ...anOrder(1), orderId: 12 as unknown as string, quantity: '5' as unknown as number };
     const event = accepted(odd, 1, 2) as OrderAccepted;
     expect(orderAcceptedBound(event)).toBe(-1);
+    // Each field on its own: a string price would be written as null on the byte path.
+    expect(orderAcceptedBound(accepted({ ...anOrder(2), price: '5' as unknown as number }, 1, 2) as OrderAccepted)).toBe(-1);
+    expect(orderAcceptedBound(accepted(anOrder(4), 1, '2' as unknown as number) as OrderAccepted)).toBe(-1);
     journal.append(event);
     expect(journal.isHealthy).toBe(true);
     await journal.close();
