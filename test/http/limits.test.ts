@@ -1,7 +1,9 @@
-import { describe, expect, it, vi } from 'vitest';
-import type { CheckResult } from '../../src/domain/engine.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { CheckResult, LimitEngine } from '../../src/domain/engine.js';
 import { bodyOf } from '../../src/http/book-body.js';
+import { failJournal, journalledTestApp } from '../support/app-fixtures.js';
 import { anOrder, appPerTest, call, check, expectProblem, namesField } from './http-helpers.js';
+import type { TestApp } from './http-helpers.js';
 
 const start = appPerTest();
 
@@ -324,26 +326,91 @@ describe('adding the first firm-wide self_trade limit', () => {
 
   it('stops linking at the level again when the change is refused after linking (the book changed meanwhile)', async () => {
     const { server, engine } = await start();
-    for (let i = 0; i < 20_000; i++) engine.checkOrder(anOrder({ orderId: `rest-${i}`, accountId: `ACC-R${i % 1_000}`, side: 'SELL', quantity: 1, price: 200 }));
+    restingSells(engine, 20_000);
     const read = await call(server, 'GET', '/v1/limits', 'ops');
-    const trackSome = engine.trackSome.bind(engine);
-    vi.spyOn(engine, 'trackSome').mockImplementationOnce((budget) => {
-      const isLeft = trackSome(budget);
-      engine.upsertLimit({ id: 'between', kind: 'order_quantity', thresholds: { hard: 5_000 } });
-      return isLeft;
-    });
-    const refused = await call(server, 'PUT', '/v1/limits/no-cross', 'admin', { id: 'no-cross', kind: 'self_trade', per: 'symbol', thresholds: { hard: 0 } }, { 'if-match': read.headers.etag as string });
+    duringFirstSlice(engine, () => engine.upsertLimit({ id: 'between', kind: 'order_quantity', thresholds: { hard: 5_000 } }));
+    const refused = await call(server, 'PUT', '/v1/limits/no-cross', 'admin', selfTrade('no-cross'), { 'if-match': read.headers.etag as string });
     expect(refused.statusCode).toBe(412);
-    expect((engine.ledger as unknown as { tracksFirmOrders: boolean }).tracksFirmOrders).toBe(false);
+    expect(tracksFirmOrders(engine)).toBe(false);
+  });
+
+  it('is 409 after linking when another request adds the id meanwhile, and the level stops linking', async () => {
+    const { server, engine } = await start();
+    restingSells(engine, 20_000);
+    duringFirstSlice(engine, () => engine.upsertLimit({ id: 'no-cross', kind: 'order_quantity', thresholds: { hard: 5_000 } }));
+    const refused = await call(server, 'POST', '/v1/limits', 'admin', selfTrade('no-cross'));
+    expectProblem(refused, 409);
+    expect(engine.book.byId.get('no-cross')?.definition.kind).toBe('order_quantity');
+    expect(tracksFirmOrders(engine)).toBe(false);
   });
 
   it('links nothing for a request refused before the change (an id that exists, a stale If-Match)', async () => {
     const { server, engine } = await start();
     engine.checkOrder(anOrder({ orderId: 'resting', side: 'SELL', quantity: 1, price: 200 }));
     const preparing = vi.spyOn(engine, 'prepareTracking');
-    const selfTrade = (id: string) => ({ id, kind: 'self_trade', per: 'symbol', thresholds: { hard: 0 } });
     expect((await call(server, 'POST', '/v1/limits', 'admin', selfTrade('max-qty'))).statusCode).toBe(409);
     expect((await call(server, 'PUT', '/v1/limits/no-cross', 'admin', selfTrade('no-cross'), { 'if-match': '"99"' })).statusCode).toBe(412);
     expect(preparing).not.toHaveBeenCalled();
   });
 });
+
+describe('adding a self_trade limit while the journal cannot be written', () => {
+  const apps: TestApp[] = [];
+  afterEach(async () => {
+    for (const app of apps.splice(0)) await app.server.close();
+  });
+  const journalled = async () => {
+    const app = await journalledTestApp();
+    apps.push(app);
+    return app;
+  };
+
+  it('refuses POST and PUT with 503 before linking any order, and changes no book', async () => {
+    const app = await journalled();
+    restingSells(app.engine, 10);
+    const mend = failJournal(app);
+    const preparing = vi.spyOn(app.engine, 'prepareTracking');
+    const version = app.engine.book.version;
+    expectProblem(await call(app.server, 'POST', '/v1/limits', 'admin', selfTrade('no-cross')), 503);
+    expectProblem(await call(app.server, 'PUT', '/v1/limits/no-cross', 'admin', selfTrade('no-cross')), 503);
+    expect(preparing).not.toHaveBeenCalled();
+    expect(app.engine.book.version).toBe(version);
+    mend();
+  });
+
+  it('refuses with 503 when the journal fails while linking, and the level stops linking', async () => {
+    const app = await journalled();
+    restingSells(app.engine, 20_000);
+    let mend = (): void => undefined;
+    duringFirstSlice(app.engine, () => {
+      mend = failJournal(app);
+    });
+    const version = app.engine.book.version;
+    expectProblem(await call(app.server, 'PUT', '/v1/limits/no-cross', 'admin', selfTrade('no-cross')), 503);
+    expect(app.engine.book.version).toBe(version);
+    expect(tracksFirmOrders(app.engine)).toBe(false);
+    mend();
+  });
+});
+
+function selfTrade(id: string) {
+  return { id, kind: 'self_trade', per: 'symbol', thresholds: { hard: 0 } };
+}
+
+function restingSells(engine: LimitEngine, count: number): void {
+  for (let i = 0; i < count; i++) engine.checkOrder(anOrder({ orderId: `rest-${i}`, accountId: `ACC-R${i % 1_000}`, side: 'SELL', quantity: 1, price: 200 }));
+}
+
+/** Runs `meanwhile` right after the first slice of linking, as a request served between slices would. */
+function duringFirstSlice(engine: LimitEngine, meanwhile: () => void): void {
+  const trackSome = engine.trackSome.bind(engine);
+  vi.spyOn(engine, 'trackSome').mockImplementationOnce((budget) => {
+    const isLeft = trackSome(budget);
+    meanwhile();
+    return isLeft;
+  });
+}
+
+function tracksFirmOrders(engine: LimitEngine): boolean {
+  return (engine.ledger as unknown as { tracksFirmOrders: boolean }).tracksFirmOrders;
+}
