@@ -96,5 +96,10 @@ describe('GET /v1/limits bodies made from the last one', () => {
     // Made once per book: the next GET of the same book has it at once.
     await bodies.of(engine.book);
     expect(bodies.of(engine.book)).toBeInstanceOf(Buffer);
+    // Nothing is being made any more: a body within a slice is made at once, not after another.
+    engine.replaceLimits([limit('L0', 1)]);
+    const small = bodies.of(engine.book);
+    expect(small).toBeInstanceOf(Buffer);
+    expect((small as Buffer).equals(bodyOf(engine.book).bytes)).toBe(true);
   });
 });
