@@ -149,6 +149,18 @@ describe('packed exposure rows and threaded order lists', () => {
     check(ledger, { strategy: true, firm: true }, { strategy: false, firm: false });
   });
 
+  it('have nothing left to link after a restore into the same ledger while linking (a rewind): every order put back is linked as it comes', () => {
+    const ledger = new ExposureLedger({ maxOpenOrders: 1_000, maxPositions: 1_000, maxSymbols: 100 }, TTL, TTL);
+    for (let i = 0; i < 8; i++) ledger.reserve(`o${i}`, ACCOUNTS[i % 3]!, STRATEGIES[i % 2]!, SYMBOLS[i % 4]!, i % 2 === 0 ? 'BUY' : 'SELL', 1, 1 + i, false, 0);
+    const captured = JSON.parse(JSON.stringify(ledger.capture())) as LedgerSnapshot;
+    expect(ledger.startTracking(false, true)).toBe(true);
+    expect(ledger.trackSome(3)).toBe(true);
+    ledger.restore(captured);
+    // The walk does not go on over the orders the restore replaced.
+    expect(ledger.trackSome(1)).toBe(false);
+    check(ledger, { strategy: false, firm: true }, { strategy: false, firm: false });
+  });
+
   it('keep their invariants over random streams, restores and lists linked a slice at a time included', () => {
     let linkingSteps = 0;
     fc.assert(
