@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { LimitEngine } from '../../src/domain/engine.js';
 import { AVG_COST, POSITION, SymbolMarket } from '../../src/domain/exposure-ledger.js';
 import type { Exposure } from '../../src/domain/exposure-ledger.js';
-import { roundingMargin, WalkBounds } from '../../src/domain/walk-bounds.js';
+import { EDITS_BEFORE_RESTAMP, roundingMargin, WalkBounds } from '../../src/domain/walk-bounds.js';
 import { makeEngine, order } from '../support/engine-fixtures.js';
 import { accountExposure, setReference, traded } from '../support/engine-actions.js';
 
@@ -231,6 +231,22 @@ describe('the group walks take the bound sums as a shortcut', () => {
     expect(group.boundsAt).not.toBe(engine.ledger.walkBounds.version);
     expect(engine.checkOrder(order({ quantity: 1, price: 100 })).decision).toBe('ACCEPT');
     expect(group.boundsAt).toBe(engine.ledger.walkBounds.version);
+  });
+
+  it('has a walk restamp sums edited more than EDITS_BEFORE_RESTAMP times, reservations counted too, so their slack stops gathering', () => {
+    // Near enough the threshold that the bound sums cannot decide (see the test above): every check walks.
+    const { engine } = heldAt100({ id: 'g', kind: 'gross_notional', per: 'account', thresholds: { hard: 10_300 } });
+    const group = engine.ledger.accounts.get('ACC-1')!;
+    const version = engine.ledger.walkBounds.version;
+    // Reservations and releases on the one row, each one edit of an open quantity or more.
+    for (let i = 0; group.boundEdits <= EDITS_BEFORE_RESTAMP && i < EDITS_BEFORE_RESTAMP; i++) {
+      expect(group.needsRestamp(version)).toBe(false);
+      engine.ledger.reserve(`r${i}`, 'ACC-1', 'STRAT-1', 'MSFT', 'BUY', 1, 100, false, 0);
+      engine.ledger.release('ACC-1', `r${i}`, 0);
+    }
+    expect(group.needsRestamp(version)).toBe(true);
+    expect(engine.checkOrder(order({ quantity: 1, price: 100 })).decision).toBe('ACCEPT');
+    expect(group.needsRestamp(version)).toBe(false);
   });
 
   it('keeps the sums with their slack above the rows at the bound marks, through edits that round far above what is left', () => {
