@@ -107,6 +107,8 @@ export interface EngineSnapshot {
   openBatches?: OpenBatch[];
   /** Atomic batches numbered so far (absent in older snapshots). */
   batches?: number;
+  /** A positions replace applied in slices was under way (see replacePositionsSlice); absent when not. */
+  replacingPositions?: boolean;
 }
 
 /** An atomic batch in progress: its id and its reservations so far, in order. */
@@ -219,6 +221,14 @@ interface Breach {
  * reserves its exposure in the same synchronous call, so check-and-reserve is atomic by
  * construction. No I/O, no await, one wall-clock read per check or batch.
  */
+/** A change refused while positions are being replaced in slices (see LimitEngine.replacePositionsSlice); nothing changed. */
+export class PositionsReplacingError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PositionsReplacingError';
+  }
+}
+
 export class LimitEngine {
   readonly ledger: ExposureLedger;
   readonly violations: ViolationBook;
@@ -235,6 +245,8 @@ export class LimitEngine {
   private batches = 0;
   /** Where state changes go (the journal); undefined when nothing records them. */
   private sink: EventSink | undefined;
+  /** A positions replace applied in slices is under way: see replacePositionsSlice. */
+  private replacingPositions = false;
   expiredOrders = 0;
 
   constructor(
@@ -342,6 +354,7 @@ export class LimitEngine {
 
   private checkAt(order: Order, now: number, deadline: number, atomic: BatchRun | undefined): CheckResult {
     if (deadline !== NO_DEADLINE && this.clock.monotonic() >= deadline) return this.rejection(order, 'DEADLINE_EXCEEDED', 0);
+    if (this.replacingPositions) return this.rejection(order, 'POSITIONS_REPLACING', 0);
     const ctx = this.ctx;
     ctx.prepare(order, now);
     const state = this.tradingStates.stateFor(order);
@@ -530,7 +543,9 @@ export class LimitEngine {
 
   // ---- executions, positions, market data -------------------------------------------------
 
+  /** Refused (PositionsReplacingError, nothing changed) while a positions replace is under way: see replacePositionsSlice. */
   applyExecutions(events: readonly ExecutionEvent[]): ExecutionOutcome[] {
+    this.refuseWhileReplacing('executions');
     const now = this.clock.now();
     this.expire(now);
     for (const event of events) {
@@ -550,10 +565,39 @@ export class LimitEngine {
     return this.ledger.release(event.accountId, event.orderId, now) ? 'applied' : 'unknown_order';
   }
 
-  /** Refused (a CapacityError, nothing changed) if the rows need more new positions or symbols than capacity allows. */
+  /**
+   * Refused (a CapacityError, nothing changed) if the rows need more new positions or symbols than
+   * capacity allows; a merge is refused (PositionsReplacingError) while a replace is under way in
+   * slices, and a replace in one step ends one left unfinished.
+   */
   applyPositions(rows: readonly PositionRow[], replace: boolean): void {
+    if (!replace) this.refuseWhileReplacing('a positions merge');
     this.ledger.applyPositions(rows, replace);
+    this.replacingPositions = false;
     this.emit({ type: 'positions', at: this.clock.now(), rows: [...rows], replace });
+  }
+
+  /**
+   * One slice of a positions replace too large for one step (DESIGN §6): the first flattens every
+   * position and sets its rows, each later one sets its own. Until the last, the book is half
+   * replaced: checks are rejected POSITIONS_REPLACING, and executions, merges and session resets
+   * are refused, since none of them could be judged or applied against it. A replace left
+   * unfinished (the journal failed, the service stopped) stays so, through snapshots and
+   * recovery, until a replace ends it. Refused as applyPositions is, changing nothing.
+   */
+  replacePositionsSlice(rows: readonly PositionRow[], isFirst: boolean, isLast: boolean): void {
+    if (!isFirst && !this.replacingPositions) throw new PositionsReplacingError('no positions replace is under way to add rows to');
+    this.ledger.applyPositions(rows, isFirst);
+    this.replacingPositions = !isLast;
+    this.emit({ type: 'positions', at: this.clock.now(), rows: [...rows], replace: isFirst, replacing: !isLast });
+  }
+
+  get isReplacingPositions(): boolean {
+    return this.replacingPositions;
+  }
+
+  private refuseWhileReplacing(what: string): void {
+    if (this.replacingPositions) throw new PositionsReplacingError(`${what} cannot be applied while positions are being replaced: send again once the replace has ended`);
   }
 
   /** Why applying rows would be refused for capacity, told a part at a time (see ExposureLedger.positionsTally); changes nothing. */
@@ -573,8 +617,9 @@ export class LimitEngine {
     return accountExposureView(this.ledger, accountId, this.clock.now(), this.config.maxReferenceAgeMs, page);
   }
 
-  /** New trading day: realized P&L, rate and duplicate windows restart; positions stay. */
+  /** New trading day: realized P&L, rate and duplicate windows restart; positions stay. Refused while positions are being replaced. */
   resetSession(): void {
+    this.refuseWhileReplacing('a session reset');
     this.restartSession();
     this.emit({ type: 'session_reset', at: this.clock.now() });
   }
@@ -830,7 +875,9 @@ export class LimitEngine {
         this.execute(event.event, event.at);
         return;
       case 'positions':
-        return this.ledger.applyPositions(event.rows, event.replace);
+        this.ledger.applyPositions(event.rows, event.replace);
+        this.replacingPositions = event.replacing === true;
+        return;
       case 'book':
         this.swap(this.compile(event.limits, event.version, this.currentBook), event.at);
         return;
@@ -881,6 +928,7 @@ export class LimitEngine {
       expiredOrders: this.expiredOrders,
       openBatches: Array.from(this.openBatches, ([batch, orders]) => ({ batch, orders: orders.map(reservationSnapshot) })),
       batches: this.batches,
+      ...(this.replacingPositions ? { replacingPositions: true } : {}),
     };
   }
 
@@ -922,6 +970,7 @@ export class LimitEngine {
     this.openBatches.clear();
     for (const { batch, orders } of snapshot.openBatches ?? []) this.openBatches.set(batch, orders.map((taken) => this.keptFrom(taken)));
     this.batches = snapshot.batches ?? 0;
+    this.replacingPositions = snapshot.replacingPositions === true;
   }
 
   /** A snapshot's reservation, its windows tied to the stores of the restored book that they name. */

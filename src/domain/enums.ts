@@ -34,6 +34,7 @@ export const ReasonCodeSchema = z.enum([
   'BATCH_REJECTED',
   'DEPENDENCY_UNAVAILABLE',
   'CAPACITY_EXCEEDED',
+  'POSITIONS_REPLACING',
 ]);
 export type ReasonCode = z.infer<typeof ReasonCodeSchema>;
 

@@ -20,7 +20,12 @@ export const StateEventSchema = z.discriminatedUnion('type', [
    */
   z.object({ type: z.literal('batch_rolled_back'), at: z.number(), batch: z.string() }),
   z.object({ type: z.literal('execution'), at: z.number(), event: ExecutionEventSchema }),
-  z.object({ type: z.literal('positions'), at: z.number(), rows: z.array(PositionRowSchema), replace: z.boolean() }),
+  /**
+   * `replacing`: a replace applied in slices is under way after this record (its first slice
+   * replaces, the later ones merge, the last has it false); checks are rejected meanwhile.
+   * Absent in a change made in one go, and in older journals.
+   */
+  z.object({ type: z.literal('positions'), at: z.number(), rows: z.array(PositionRowSchema), replace: z.boolean(), replacing: z.boolean().optional() }),
   /** The whole book replaced (and, in older journals, any change of it). */
   z.object({ type: z.literal('book'), at: z.number(), version: z.number().int(), limits: z.array(z.unknown()) }),
   /** One limit added (last in the book) or replaced (in its place): a change costs the limit, not the book. */

@@ -2,7 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin';
 import { CapacityError } from '../../domain/exposure-ledger.js';
 import { LimitBookError } from '../../domain/limit-book.js';
-import { UnknownLimitError, VersionConflictError } from '../../domain/engine.js';
+import { PositionsReplacingError, UnknownLimitError, VersionConflictError } from '../../domain/engine.js';
 import { SubscriberLimitError } from '../../domain/violation-book.js';
 import { ProblemError, problemBody } from '../problems.js';
 import type { FieldProblem, ProblemKind } from '../problems.js';
@@ -42,6 +42,7 @@ function classify(error: FastifyError | Error): { kind: ProblemKind; detail: str
   }
   if (error instanceof CapacityError) return { kind: 'capacity', detail: error.message };
   if (error instanceof SubscriberLimitError) return { kind: 'unavailable', detail: error.message };
+  if (error instanceof PositionsReplacingError) return { kind: 'unavailable', detail: error.message };
   const fastifyError = error as FastifyError;
   if (fastifyError.validation !== undefined) {
     const errors = validationProblems(fastifyError);
