@@ -115,6 +115,7 @@ type Concrete =
   | { op: 'exec'; events: ExecutionEvent[] }
   | { op: 'refs'; prices: ReferencePrice[] }
   | { op: 'positions'; rows: PositionRow[]; replace: boolean }
+  | { op: 'replaceSlice'; rows: PositionRow[]; isFirst: boolean; isLast: boolean }
   | { op: 'advance'; ms: number }
   | { op: 'sweep' }
   | { op: 'state'; type: Aggregation; id: string | undefined; state: TradingState }
@@ -153,6 +154,10 @@ function concretize(op: RecoveryOp, live: LimitEngine, build: ReturnType<typeof 
     case 'refs':
       return [{ op: 'refs', prices: op.prices }];
     case 'positions':
+      // A replace in slices, with whatever comes between them: one of three rows begins one, and
+      // while one is under way the next positions op is its next slice (of two rows, not the last).
+      if (live.isReplacingPositions) return [{ op: 'replaceSlice', rows: op.rows, isFirst: false, isLast: op.rows.length !== 2 }];
+      if (op.replace && op.rows.length === 3) return [{ op: 'replaceSlice', rows: op.rows, isFirst: true, isLast: false }];
       return [{ op: 'positions', rows: op.rows, replace: op.replace }];
     case 'advance':
       return [{ op: 'advance', ms: op.ms }];
@@ -210,6 +215,9 @@ function apply(engine: LimitEngine, c: Exclude<Concrete, { op: 'advance' }>): st
       case 'positions':
         engine.applyPositions(c.rows, c.replace);
         return 'ok';
+      case 'replaceSlice':
+        engine.replacePositionsSlice(c.rows, c.isFirst, c.isLast);
+        return 'ok';
       case 'sweep':
         engine.sweep();
         return 'ok';
@@ -242,10 +250,12 @@ function noteOutcome(c: Exclude<Concrete, { op: 'advance' }>, answer: string, wa
   if (answer.includes('CAPACITY_EXCEEDED')) stats.count('order rejected CAPACITY_EXCEEDED');
   if (answer.includes('BATCH_REJECTED') && c.op === 'batch' && c.orders.length > 1) stats.count('atomic batch rejected');
   if (c.op === 'sliced') stats.count(`sliced atomic batch ${answer.includes('BATCH_REJECTED') ? 'rolled back' : 'stood'}`);
+  if (c.op === 'replaceSlice') stats.count(`positions replace slice${c.isFirst ? ' (first)' : c.isLast ? ' (last)' : ''}`);
+  if (answer.includes('POSITIONS_REPLACING')) stats.count('order rejected POSITIONS_REPLACING');
   if (answer.startsWith('threw')) stats.count(`${c.op} ${answer.replace(/:.*/, '')}`);
   if (answer.includes('escalated from')) stats.count('trading state escalated to global');
   if (c.op === 'value' && !answer.startsWith('threw')) stats.count('value evaluated');
-  if (c.op === 'exec') {
+  if (c.op === 'exec' && !answer.startsWith('threw')) {
     const outcomes = JSON.parse(answer) as { outcome: string }[];
     c.events.forEach((e, i) => {
       if (e.type === 'FILL' && outcomes[i]?.outcome === 'applied' && wasOpen[i] === false) stats.count('late fill after expiry applied');

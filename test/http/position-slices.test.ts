@@ -1,14 +1,22 @@
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { LimitEngine } from '../../src/domain/engine.js';
 import type { PositionRow } from '../../src/domain/orders.js';
 import { POSITION_SLICE } from '../../src/http/routes/positions.js';
 import { SLICED_PARSE_CHARS } from '../../src/http/sliced-body.js';
 import { VALIDATION_SLICE } from '../../src/http/body-validation.js';
-import { bearer } from '../support/app-fixtures.js';
+import { bearer, failJournal, journalledTestApp } from '../support/app-fixtures.js';
 import { appPerTest, call, expectProblem, namesField } from './http-helpers.js';
 import type { TestApp } from './http-helpers.js';
 
 const start = appPerTest();
+const journalled: TestApp[] = [];
+const closeLater = (app: TestApp): void => {
+  journalled.push(app);
+};
+afterEach(async () => {
+  vi.restoreAllMocks();
+  for (const app of journalled.splice(0)) await app.server.close();
+});
 const ACCOUNTS = 40;
 const SYMBOLS = 150;
 /** Distinct account/symbol pairs the rows name (each about ten times, in different slices). */
@@ -124,7 +132,7 @@ describe('a large positions body is read, validated and merged in slices', () =>
     expect(answered.indexOf('probe')).toBeLessThan(slices - 1);
   });
 
-  it('applies a large replace in one go, after validating it in slices', async () => {
+  it('applies a large replace in slices, rejecting checks and refusing executions and merges sent in between, and leaves the book a replace in one go leaves', async () => {
     const oneGo = await start();
     holdPositions(oneGo.engine);
     oneGo.engine.applyPositions(rows(), true);
@@ -133,11 +141,51 @@ describe('a large positions body is read, validated and merged in slices', () =>
 
     const app = await start();
     holdPositions(app.engine);
-    const applied = vi.spyOn(app.engine, 'applyPositions');
+    const inBetween: Promise<unknown>[] = [];
+    const applySlice = app.engine.replacePositionsSlice.bind(app.engine);
+    const slices = vi.spyOn(app.engine, 'replacePositionsSlice').mockImplementation((slice, isFirst, isLast) => {
+      applySlice(slice, isFirst, isLast);
+      // Issued as the first slice is applied, answered before the last.
+      if (!isFirst) return;
+      inBetween.push(
+        call(app.server, 'POST', '/v1/checks', 'gateway', { orderId: 'between', accountId: 'ACC-X0', strategyId: 'S1', symbol: 'SYM0', side: 'BUY', quantity: 1, price: 100, orderType: 'LIMIT' }).then((r) =>
+          expect(r.json()).toMatchObject({ decision: 'REJECT', reasons: ['POSITIONS_REPLACING'] }),
+        ),
+        call(app.server, 'POST', '/v1/executions', 'gateway', { events: [{ type: 'CANCEL', accountId: 'ACC-X0', orderId: 'none' }] }).then((r) => expectProblem(r, 503)),
+        call(app.server, 'PUT', '/v1/positions', 'gateway', { positions: [{ accountId: 'ACC-X0', symbol: 'SYM0', quantity: 1, avgPrice: 1 }] }).then((r) => expectProblem(r, 503)),
+        call(app.server, 'PUT', '/v1/positions', 'gateway', { positions: [], replace: true }).then((r) => expect(expectProblem(r, 409).detail).toMatch(/another positions replace/)),
+      );
+    });
     const response = await put(app, JSON.stringify({ positions: rows(), replace: true }));
     expect(response.statusCode, response.body).toBe(200);
     expect(response.json()).toEqual({ applied: ROWS, replaced: true });
-    expect(applied).toHaveBeenCalledTimes(1);
+    expect(inBetween).toHaveLength(4);
+    await Promise.all(inBetween);
+    expect(slices).toHaveBeenCalledTimes(Math.ceil(ROWS / POSITION_SLICE));
+    expect(app.engine.isReplacingPositions).toBe(false);
     expect(ledgerOf(app)).toEqual(expected);
   });
+
+  it('answers a replace the journal stopped part way 503 naming the first row not applied; checks stay rejected until a whole replace ends it', async () => {
+    const app = await journalledTestApp();
+    closeLater(app);
+    holdPositions(app.engine);
+    let mend = (): void => undefined;
+    const applySlice = app.engine.replacePositionsSlice.bind(app.engine);
+    vi.spyOn(app.engine, 'replacePositionsSlice').mockImplementation((slice, isFirst, isLast) => {
+      applySlice(slice, isFirst, isLast);
+      if (isFirst) mend = failJournal(app);
+    });
+    const problem = expectProblem(await put(app, JSON.stringify({ positions: rows(), replace: true })), 503);
+    expect(problem.detail).toMatch(/stopped after 1000 of 6000 positions .*send the whole replace again/);
+    expect(namesField(problem, 'positions.1000')).toBe(true);
+    mend();
+    vi.restoreAllMocks();
+    expect(app.engine.isReplacingPositions).toBe(true);
+    expect((await call(app.server, 'POST', '/v1/checks', 'gateway', { orderId: 'after', accountId: 'ACC-X0', strategyId: 'S1', symbol: 'SYM0', side: 'BUY', quantity: 1, price: 100, orderType: 'LIMIT' })).json()).toMatchObject({ reasons: ['POSITIONS_REPLACING'] });
+    const again = await put(app, JSON.stringify({ positions: rows(), replace: true }));
+    expect(again.statusCode, again.body).toBe(200);
+    expect(app.engine.isReplacingPositions).toBe(false);
+  });
+
 });
