@@ -6,7 +6,7 @@ import { NOT_APPLICABLE, severityRankOf, thresholdAt } from './compiled-limit.js
 import { isRejectingAction, SEVERITIES } from './enums.js';
 import type { Action, Aggregation, LimitKind, ReasonCode, Severity, TradingState } from './enums.js';
 import { CapacityError, ExposureLedger } from './exposure-ledger.js';
-import type { LedgerSnapshot } from './exposure-ledger.js';
+import type { ExposureGroup, LedgerSnapshot } from './exposure-ledger.js';
 import { accountExposureView } from './exposure-view.js';
 import type { AccountExposure } from './exposure-view.js';
 import { EVERY_KEY } from './key-page.js';
@@ -221,6 +221,12 @@ interface Breach {
  * reserves its exposure in the same synchronous call, so check-and-reserve is atomic by
  * construction. No I/O, no await, one wall-clock read per check or batch.
  */
+/** The groups a replace in slices flattens, and how far it got (see LimitEngine.beginPositionsReplace). */
+export interface PositionsFlatten {
+  readonly groups: readonly ExposureGroup[];
+  next: number;
+}
+
 /** A change refused while positions are being replaced in slices (see LimitEngine.replacePositionsSlice); nothing changed. */
 export class PositionsReplacingError extends Error {
   constructor(message: string) {
@@ -578,18 +584,41 @@ export class LimitEngine {
   }
 
   /**
-   * One slice of a positions replace too large for one step (DESIGN §6): the first flattens every
-   * position and sets its rows, each later one sets its own. Until the last, the book is half
-   * replaced: checks are rejected POSITIONS_REPLACING, and executions, merges and session resets
-   * are refused, since none of them could be judged or applied against it. A replace left
-   * unfinished (the journal failed, the service stopped) stays so, through snapshots and
-   * recovery, until a replace ends it. Refused as applyPositions is, changing nothing.
+   * Begins a positions replace too large for one step (DESIGN §6): every position is flattened a
+   * part at a time (flattenForReplace), then the rows are set a slice at a time
+   * (replacePositionsSlice). Until the last slice the book is half replaced: checks are rejected
+   * POSITIONS_REPLACING, and executions, merges and session resets are refused, since none of
+   * them could be judged or applied against it. A replace left unfinished (the journal failed,
+   * the service stopped) stays so, through snapshots and recovery, until a replace ends it.
    */
-  replacePositionsSlice(rows: readonly PositionRow[], isFirst: boolean, isLast: boolean): void {
-    if (!isFirst && !this.replacingPositions) throw new PositionsReplacingError('no positions replace is under way to add rows to');
-    this.ledger.applyPositions(rows, isFirst);
+  beginPositionsReplace(): PositionsFlatten {
+    const flatten = { groups: this.ledger.groupsToFlatten(), next: 0 };
+    this.replacingPositions = true;
+    this.emit({ type: 'positions_flattened', at: this.clock.now(), accounts: [], strategies: [], firm: false });
+    return flatten;
+  }
+
+  /** Flattens the next groups of a replace begun, about `budget` positions' worth; returns whether any are left. */
+  flattenForReplace(flatten: PositionsFlatten, budget: number): boolean {
+    if (!this.replacingPositions) throw new PositionsReplacingError('no positions replace is under way to flatten for');
+    const { groups } = flatten;
+    const from = flatten.next;
+    let rows = 0;
+    while (flatten.next < groups.length && rows < budget) rows += groups[flatten.next++]!.exposures.length + 1;
+    const flattened = this.ledger.flattenGroups(groups.slice(from, flatten.next));
+    this.emit({ type: 'positions_flattened', at: this.clock.now(), ...flattened });
+    return flatten.next < groups.length;
+  }
+
+  /**
+   * A slice of the rows of a replace begun (beginPositionsReplace), merged once every position is
+   * flattened; the last ends the replace. Refused as applyPositions is, changing nothing.
+   */
+  replacePositionsSlice(rows: readonly PositionRow[], isLast: boolean): void {
+    if (!this.replacingPositions) throw new PositionsReplacingError('no positions replace is under way to add rows to');
+    this.ledger.applyPositions(rows, false);
     this.replacingPositions = !isLast;
-    this.emit({ type: 'positions', at: this.clock.now(), rows: [...rows], replace: isFirst, replacing: !isLast });
+    this.emit({ type: 'positions', at: this.clock.now(), rows: [...rows], replace: false, replacing: !isLast });
   }
 
   get isReplacingPositions(): boolean {
@@ -877,6 +906,10 @@ export class LimitEngine {
       case 'positions':
         this.ledger.applyPositions(event.rows, event.replace);
         this.replacingPositions = event.replacing === true;
+        return;
+      case 'positions_flattened':
+        this.ledger.flattenGroupsById(event.accounts, event.strategies, event.firm);
+        this.replacingPositions = true;
         return;
       case 'book':
         this.swap(this.compile(event.limits, event.version, this.currentBook), event.at);

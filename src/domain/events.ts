@@ -21,11 +21,17 @@ export const StateEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('batch_rolled_back'), at: z.number(), batch: z.string() }),
   z.object({ type: z.literal('execution'), at: z.number(), event: ExecutionEventSchema }),
   /**
-   * `replacing`: a replace applied in slices is under way after this record (its first slice
-   * replaces, the later ones merge, the last has it false); checks are rejected meanwhile.
-   * Absent in a change made in one go, and in older journals.
+   * `replacing`: a replace applied in slices is under way after this record (its rows are merged
+   * a slice at a time after positions_flattened, the last slice has it false); checks are
+   * rejected meanwhile. Absent in a change made in one go, and in older journals.
    */
   z.object({ type: z.literal('positions'), at: z.number(), rows: z.array(PositionRowSchema), replace: z.boolean(), replacing: z.boolean().optional() }),
+  /**
+   * A replace in slices begun (the first, with none flattened) or going on: these groups'
+   * positions flattened, in this order, accounts then strategies then the firm (see
+   * ExposureLedger.flattenGroups). A replace is under way after it.
+   */
+  z.object({ type: z.literal('positions_flattened'), at: z.number(), accounts: z.array(z.string()), strategies: z.array(z.string()), firm: z.boolean() }),
   /** The whole book replaced (and, in older journals, any change of it). */
   z.object({ type: z.literal('book'), at: z.number(), version: z.number().int(), limits: z.array(z.unknown()) }),
   /** One limit added (last in the book) or replaced (in its place): a change costs the limit, not the book. */

@@ -1117,16 +1117,55 @@ export class ExposureLedger {
     this.dropEmptyAfter((group) => group.flattenAll());
   }
 
+  /** Every group a replace flattens, in the order flattenAll takes them: accounts, strategies, the firm. */
+  groupsToFlatten(): ExposureGroup[] {
+    return [...this.accounts.values(), ...this.strategies.values(), this.firm];
+  }
+
+  /**
+   * flattenAll a part at a time (a replace in slices): flattens each group still held, in the
+   * order given, and forgets those left with nothing; returns the ids of those it flattened (a
+   * group gone meanwhile, its last open order closed, is skipped), in order, by level.
+   */
+  flattenGroups(groups: readonly ExposureGroup[]): { accounts: string[]; strategies: string[]; firm: boolean } {
+    const flattened = { accounts: [] as string[], strategies: [] as string[], firm: false };
+    for (const group of groups) {
+      const family = this.familyOf(group.level);
+      if (family !== undefined && family.get(group.id) !== group) continue;
+      // Every row is written: the sums are restamped after, not edited a row at a time.
+      this.walkBounds.invalidate();
+      this.dropEmpty(family, group, group.flattenAll());
+      if (family === undefined) flattened.firm = true;
+      else (family === this.accounts ? flattened.accounts : flattened.strategies).push(group.id);
+    }
+    return flattened;
+  }
+
+  /** flattenGroups again, from the ids it returned (replay). */
+  flattenGroupsById(accounts: readonly string[], strategies: readonly string[], firm: boolean): void {
+    const groups: ExposureGroup[] = [];
+    for (const id of accounts) groups.push(...optional(this.accounts.get(id)));
+    for (const id of strategies) groups.push(...optional(this.strategies.get(id)));
+    if (firm) groups.push(this.firm);
+    this.flattenGroups(groups);
+  }
+
+  private familyOf(level: Level): ShardedMap<string, ExposureGroup> | undefined {
+    return level === ACCOUNT_LEVEL ? this.accounts : level === STRATEGY_LEVEL ? this.strategies : undefined;
+  }
+
   /** Runs a change over every group that drops exposures (returning how many), then forgets groups left with nothing. */
   private dropEmptyAfter(change: (group: ExposureGroup) => number): void {
     for (const family of [this.accounts, this.strategies]) {
-      for (const group of [...family.values()]) {
-        const dropped = change(group);
-        if (family === this.accounts) this.accountExposureCount -= dropped;
-        if (dropped > 0 && group.bySymbol.size === 0 && group.openCount === 0) family.delete(group.id);
-      }
+      for (const group of [...family.values()]) this.dropEmpty(family, group, change(group));
     }
     change(this.firm);
+  }
+
+  /** Counts the exposures a group dropped, and forgets it (not the firm) if it is left with nothing. */
+  private dropEmpty(family: ShardedMap<string, ExposureGroup> | undefined, group: ExposureGroup, dropped: number): void {
+    if (family === this.accounts) this.accountExposureCount -= dropped;
+    if (family !== undefined && dropped > 0 && group.bySymbol.size === 0 && group.openCount === 0) family.delete(group.id);
   }
 
   capture(): LedgerSnapshot {
@@ -1403,6 +1442,8 @@ function captureGroup(group: ExposureGroup): GroupSnapshot {
     })),
   };
 }
+
+const optional = <T>(value: T | undefined): T[] => (value === undefined ? [] : [value]);
 
 function groupIn(family: ShardedMap<string, ExposureGroup>, id: string, level: Level, bounds: WalkBounds): ExposureGroup {
   let group = family.get(id);

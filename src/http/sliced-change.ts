@@ -3,7 +3,7 @@ import type { StoreGate } from './durable-reply.js';
 import { nextTurn } from './next-turn.js';
 import { ProblemError } from './problems.js';
 
-const journalFailed = (): ProblemError =>
+export const journalFailed = (): ProblemError =>
   new ProblemError('unavailable', 'the journal failed while the change was being applied: state changes are refused until it recovers');
 
 /** Where a slice of a change ended: the next item's index, and the last journal record by then. */

@@ -8,37 +8,49 @@ import { FakeClock } from '../support/fake-clock.js';
 import { makeEngine, order, testConfig } from '../support/engine-fixtures.js';
 
 const POSITION = { id: 'pos', kind: 'position', thresholds: { hard: 1_000 } };
-const held = (accountId: string, symbol: string, quantity: number): PositionRow => ({ accountId, strategyId: 'STRAT-1', symbol, quantity, avgPrice: 100 });
-const OLD = [held('ACC-1', 'AAPL', 900), held('ACC-2', 'AAPL', 50), held('ACC-3', 'MSFT', 10)];
+const held = (accountId: string, symbol: string, quantity: number, strategyId = 'STRAT-1'): PositionRow => ({ accountId, strategyId, symbol, quantity, avgPrice: 100 });
+const OLD = [held('ACC-1', 'AAPL', 900), held('ACC-2', 'AAPL', 50, 'STRAT-2'), held('ACC-3', 'MSFT', 10), held('ACC-6', 'IBM', 3)];
 const NEW = [[held('ACC-1', 'AAPL', 10), held('ACC-4', 'IBM', 5)], [held('ACC-2', 'MSFT', 70)], [held('ACC-5', 'AAPL', -20)]];
 
-/** An engine holding OLD, with one open order, prices set, journalling into `events` from then on. */
+/** An engine holding OLD, with open orders, prices set, journalling into `events` from then on. */
 function holding() {
   const { engine, clock } = makeEngine([POSITION]);
   setReference(engine, { AAPL: 100, MSFT: 100, IBM: 100 });
   engine.applyPositions(OLD, false);
   accepted(engine, { orderId: 'resting', accountId: 'ACC-1', quantity: 50 });
+  // ACC-7 holds nothing but this order: its group goes when the order does.
+  accepted(engine, { orderId: 'leaves', accountId: 'ACC-7', symbol: 'IBM', quantity: 1 });
   const events: StateEvent[] = [];
   engine.recordEventsTo((event) => events.push(JSON.parse(JSON.stringify(event)) as StateEvent));
   return { engine, clock, events };
 }
 
+/** A whole replace in slices: flattening `budget` positions a step, then NEW's slices. */
+function replaceInSlices(engine: LimitEngine, budget = 1): void {
+  const flatten = engine.beginPositionsReplace();
+  while (engine.flattenForReplace(flatten, budget));
+  NEW.forEach((rows, i) => engine.replacePositionsSlice(rows, i === NEW.length - 1));
+}
+
 const ledgerOf = (engine: LimitEngine) => engine.captureState().ledger;
 
 describe('a positions replace applied in slices', () => {
-  it('rejects checks POSITIONS_REPLACING from its first slice to its last, and leaves the book a one-step replace leaves', () => {
+  it('rejects checks POSITIONS_REPLACING from its beginning to its last slice, and leaves the book a one-step replace leaves', () => {
     const { engine } = holding();
     const { engine: inOneStep } = holding();
     inOneStep.applyPositions(NEW.flat(), true);
 
-    engine.replacePositionsSlice(NEW[0]!, true, false);
+    const flatten = engine.beginPositionsReplace();
     expect(engine.isReplacingPositions).toBe(true);
     expect(engine.checkOrder(order({ accountId: 'ACC-2', quantity: 1 }))).toMatchObject({ decision: 'REJECT', reasons: ['POSITIONS_REPLACING'], evaluated: 0 });
+    expect(engine.flattenForReplace(flatten, 1)).toBe(true);
     const batch = engine.checkBatch([order({ quantity: 1 }), order({ quantity: 1 })], { atomic: true });
     expect(batch.results.map((r) => r.reasons)).toEqual([['POSITIONS_REPLACING'], ['BATCH_REJECTED']]);
-    engine.replacePositionsSlice(NEW[1]!, false, false);
+    while (engine.flattenForReplace(flatten, 1));
+    engine.replacePositionsSlice(NEW[0]!, false);
+    engine.replacePositionsSlice(NEW[1]!, false);
     expect(engine.checkOrder(order({ quantity: 1 })).reasons).toEqual(['POSITIONS_REPLACING']);
-    engine.replacePositionsSlice(NEW[2]!, false, true);
+    engine.replacePositionsSlice(NEW[2]!, true);
 
     expect(engine.isReplacingPositions).toBe(false);
     expect(ledgerOf(engine)).toEqual(ledgerOf(inOneStep));
@@ -46,9 +58,20 @@ describe('a positions replace applied in slices', () => {
     expect(engine.checkOrder(order({ accountId: 'ACC-1', quantity: 100 })).decision).toBe('ACCEPT');
   });
 
+  it('flattens a group a step or all at once alike', () => {
+    const { engine: inOneStep } = holding();
+    inOneStep.applyPositions(NEW.flat(), true);
+    for (const budget of [1, 3, Number.POSITIVE_INFINITY]) {
+      const { engine } = holding();
+      replaceInSlices(engine, budget);
+      expect(ledgerOf(engine)).toEqual(ledgerOf(inOneStep));
+    }
+  });
+
   it('refuses executions, merges and a session reset while under way, changing nothing, and takes them once it has ended', () => {
     const { engine } = holding();
-    engine.replacePositionsSlice(NEW[0]!, true, false);
+    const flatten = engine.beginPositionsReplace();
+    engine.flattenForReplace(flatten, 1);
     const before = JSON.stringify(engine.captureState());
     expect(() => engine.applyExecutions([{ type: 'CANCEL', accountId: 'ACC-1', orderId: 'resting' }])).toThrow(PositionsReplacingError);
     expect(() => engine.applyPositions([held('ACC-9', 'AAPL', 1)], false)).toThrow(PositionsReplacingError);
@@ -56,39 +79,54 @@ describe('a positions replace applied in slices', () => {
     expect(JSON.stringify(engine.captureState())).toBe(before);
     // A kill switch is not a change of the book being replaced: it is taken at once.
     expect(engine.setTradingState('global', undefined, 'HALTED', 'test').state).toBe('HALTED');
-    engine.replacePositionsSlice(NEW[1]!, false, true);
+    while (engine.flattenForReplace(flatten, 1));
+    engine.replacePositionsSlice(NEW[1]!, true);
     expect(engine.applyExecutions([{ type: 'CANCEL', accountId: 'ACC-1', orderId: 'resting' }])[0]!.outcome).toBe('applied');
   });
 
-  it('refuses a later slice when no replace is under way, changing nothing', () => {
+  it('refuses to flatten or add rows when no replace is under way, changing nothing', () => {
     const { engine, events } = holding();
+    const flatten = engine.beginPositionsReplace();
+    engine.applyPositions(OLD, true);
+    events.length = 0;
     const before = JSON.stringify(ledgerOf(engine));
-    expect(() => engine.replacePositionsSlice(NEW[1]!, false, true)).toThrow(PositionsReplacingError);
+    expect(() => engine.flattenForReplace(flatten, 1)).toThrow(PositionsReplacingError);
+    expect(() => engine.replacePositionsSlice(NEW[1]!, true)).toThrow(PositionsReplacingError);
     expect(JSON.stringify(ledgerOf(engine))).toBe(before);
     expect(events).toEqual([]);
   });
 
   it('ends, when left unfinished, with the next replace in one step or in slices, not with a merge', () => {
     const { engine } = holding();
-    engine.replacePositionsSlice(NEW[0]!, true, false);
+    engine.beginPositionsReplace();
     engine.applyPositions(OLD, true);
     expect(engine.isReplacingPositions).toBe(false);
-    engine.replacePositionsSlice(NEW[0]!, true, false);
-    engine.replacePositionsSlice(NEW[0]!, true, true);
+    engine.beginPositionsReplace();
+    replaceInSlices(engine);
     expect(engine.isReplacingPositions).toBe(false);
   });
 
-  it('keeps the first slice refused for capacity from starting it', () => {
+  it('keeps a slice refused for capacity from changing anything, the replace still under way', () => {
     const { engine } = makeEngine([], { capacity: { ...testConfig().capacity, maxPositions: 2 } });
-    expect(() => engine.replacePositionsSlice([held('A', 'AAPL', 1), held('B', 'AAPL', 1), held('C', 'AAPL', 1)], true, false)).toThrow(/maxPositions/);
-    expect(engine.isReplacingPositions).toBe(false);
+    engine.beginPositionsReplace();
+    expect(() => engine.replacePositionsSlice([held('A', 'AAPL', 1), held('B', 'AAPL', 1), held('C', 'AAPL', 1)], true)).toThrow(/maxPositions/);
+    expect(engine.isReplacingPositions).toBe(true);
+    expect(engine.ledger.positionCount).toBe(0);
   });
 
-  it('is replayed from its journal records as it was made, half way included, and kept in snapshots', () => {
-    const { engine, events } = holding();
+  it('is replayed from its journal records as it was made, orders expiring between flatten steps and half way included, and kept in snapshots', () => {
+    const { engine, clock, events } = holding();
     const start = JSON.parse(JSON.stringify(engine.captureState())) as EngineSnapshot;
-    engine.replacePositionsSlice(NEW[0]!, true, false);
-    engine.replacePositionsSlice(NEW[1]!, false, false);
+    const flatten = engine.beginPositionsReplace();
+    engine.flattenForReplace(flatten, 1);
+    // The open orders expire: ACC-1's after its group was flattened, ACC-7's, its group gone with it, before its turn.
+    clock.advance(testConfig().openOrderTtlMs + 1);
+    engine.sweep();
+    expect(engine.ledger.openOrderCount).toBe(0);
+    expect(engine.ledger.accounts.get('ACC-7')).toBeUndefined();
+    while (engine.flattenForReplace(flatten, 1));
+    expect(events.filter((e) => e.type === 'positions_flattened').flatMap((e) => (e.type === 'positions_flattened' ? e.accounts : []))).toEqual(['ACC-1', 'ACC-2', 'ACC-3', 'ACC-6']);
+    engine.replacePositionsSlice(NEW[0]!, false);
     const halfWay = JSON.parse(JSON.stringify(engine.captureState())) as EngineSnapshot;
     expect(halfWay.replacingPositions).toBe(true);
 
@@ -96,17 +134,18 @@ describe('a positions replace applied in slices', () => {
     replayed.restoreState(start);
     for (const event of events) replayed.replay(event);
     expect(replayed.isReplacingPositions).toBe(true);
-    expect(replayed.captureState()).toEqual(halfWay);
+    expect(replayed.captureState().ledger).toEqual(halfWay.ledger);
 
     const restored = new LimitEngine(testConfig(), new FakeClock(), []);
     restored.restoreState(halfWay);
     setReference(restored, { AAPL: 100, MSFT: 100, IBM: 100 });
     expect(restored.checkOrder(order({ quantity: 1 })).reasons).toEqual(['POSITIONS_REPLACING']);
 
-    engine.replacePositionsSlice(NEW[2]!, false, true);
-    replayed.replay(events.at(-1)!);
+    const seen = events.length;
+    engine.replacePositionsSlice(NEW[1]!, true);
+    for (const event of events.slice(seen)) replayed.replay(event);
     expect(replayed.isReplacingPositions).toBe(false);
-    expect(replayed.captureState()).toEqual(engine.captureState());
+    expect(replayed.captureState().ledger).toEqual(engine.captureState().ledger);
     expect(engine.captureState().replacingPositions).toBeUndefined();
   });
 });

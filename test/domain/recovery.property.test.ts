@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { EngineConfig, EngineSnapshot } from '../../src/domain/engine.js';
 import { LimitEngine } from '../../src/domain/engine.js';
+import type { PositionsFlatten } from '../../src/domain/engine.js';
 import type { Aggregation, TradingState } from '../../src/domain/enums.js';
 import { StateEventSchema } from '../../src/domain/events.js';
 import type { StateEvent } from '../../src/domain/events.js';
@@ -115,7 +116,9 @@ type Concrete =
   | { op: 'exec'; events: ExecutionEvent[] }
   | { op: 'refs'; prices: ReferencePrice[] }
   | { op: 'positions'; rows: PositionRow[]; replace: boolean }
-  | { op: 'replaceSlice'; rows: PositionRow[]; isFirst: boolean; isLast: boolean }
+  | { op: 'replaceBegin' }
+  | { op: 'flatten'; budget: number }
+  | { op: 'replaceSlice'; rows: PositionRow[]; isLast: boolean }
   | { op: 'advance'; ms: number }
   | { op: 'sweep' }
   | { op: 'state'; type: Aggregation; id: string | undefined; state: TradingState }
@@ -137,7 +140,15 @@ function pickSource(live: LimitEngine, journal: readonly StateEvent[]): PickSour
   };
 }
 
-function concretize(op: RecoveryOp, live: LimitEngine, build: ReturnType<typeof orderBuilder>): Concrete[] {
+/** Each engine's replace in slices being flattened (a request's, so no snapshot or replay has it). */
+const flattening = new WeakMap<LimitEngine, PositionsFlatten>();
+const isFlattening = (engine: LimitEngine): boolean => {
+  const flatten = flattening.get(engine);
+  return flatten !== undefined && flatten.next < flatten.groups.length;
+};
+
+/** `canBegin`: a replace in slices may begin (not after recovery, where only the live engine would have it to flatten). */
+function concretize(op: RecoveryOp, live: LimitEngine, build: ReturnType<typeof orderBuilder>, canBegin = true): Concrete[] {
   switch (op.op) {
     case 'check':
       return [{ op: 'check', order: build.toOrder(op.order, []) }];
@@ -154,10 +165,12 @@ function concretize(op: RecoveryOp, live: LimitEngine, build: ReturnType<typeof 
     case 'refs':
       return [{ op: 'refs', prices: op.prices }];
     case 'positions':
-      // A replace in slices, with whatever comes between them: one of three rows begins one, and
-      // while one is under way the next positions op is its next slice (of two rows, not the last).
-      if (live.isReplacingPositions) return [{ op: 'replaceSlice', rows: op.rows, isFirst: false, isLast: op.rows.length !== 2 }];
-      if (op.replace && op.rows.length === 3) return [{ op: 'replaceSlice', rows: op.rows, isFirst: true, isLast: false }];
+      // A replace in slices, with whatever comes between its steps: one of three rows begins one,
+      // and while one is under way the next positions op is its next step: flattening as many
+      // groups as it has rows, then a slice of rows (of two rows, not the last).
+      if (live.isReplacingPositions && isFlattening(live)) return [{ op: 'flatten', budget: op.rows.length }];
+      if (live.isReplacingPositions) return [{ op: 'replaceSlice', rows: op.rows, isLast: op.rows.length !== 2 }];
+      if (canBegin && op.replace && op.rows.length === 3) return [{ op: 'replaceBegin' }];
       return [{ op: 'positions', rows: op.rows, replace: op.replace }];
     case 'advance':
       return [{ op: 'advance', ms: op.ms }];
@@ -215,8 +228,13 @@ function apply(engine: LimitEngine, c: Exclude<Concrete, { op: 'advance' }>): st
       case 'positions':
         engine.applyPositions(c.rows, c.replace);
         return 'ok';
+      case 'replaceBegin':
+        flattening.set(engine, engine.beginPositionsReplace());
+        return 'ok';
+      case 'flatten':
+        return String(engine.flattenForReplace(flattening.get(engine)!, c.budget));
       case 'replaceSlice':
-        engine.replacePositionsSlice(c.rows, c.isFirst, c.isLast);
+        engine.replacePositionsSlice(c.rows, c.isLast);
         return 'ok';
       case 'sweep':
         engine.sweep();
@@ -250,7 +268,8 @@ function noteOutcome(c: Exclude<Concrete, { op: 'advance' }>, answer: string, wa
   if (answer.includes('CAPACITY_EXCEEDED')) stats.count('order rejected CAPACITY_EXCEEDED');
   if (answer.includes('BATCH_REJECTED') && c.op === 'batch' && c.orders.length > 1) stats.count('atomic batch rejected');
   if (c.op === 'sliced') stats.count(`sliced atomic batch ${answer.includes('BATCH_REJECTED') ? 'rolled back' : 'stood'}`);
-  if (c.op === 'replaceSlice') stats.count(`positions replace slice${c.isFirst ? ' (first)' : c.isLast ? ' (last)' : ''}`);
+  if (c.op === 'replaceBegin' || c.op === 'flatten') stats.count(`positions replace ${c.op}`);
+  if (c.op === 'replaceSlice') stats.count(`positions replace slice${c.isLast ? ' (last)' : ''}`);
   if (answer.includes('POSITIONS_REPLACING')) stats.count('order rejected POSITIONS_REPLACING');
   if (answer.startsWith('threw')) stats.count(`${c.op} ${answer.replace(/:.*/, '')}`);
   if (answer.includes('escalated from')) stats.count('trading state escalated to global');
@@ -323,10 +342,8 @@ function runScenario(s: RecoveryScenario): void {
     expectSame(`${where}\nright after restoring a snapshot`, 'state', digest(restored), json);
   };
 
-  s.ops.forEach((op, index) => {
-    const where = `op #${index} at t+${clock.now() - start}: ${JSON.stringify(op)}`;
-    if (index === snapshotIndex) takeSnapshot(where);
-    for (const c of concretize(op, live, build)) {
+  const runStep = (where: string, concretes: readonly Concrete[]): void => {
+    for (const c of concretes) {
       if (c.op === 'advance') clock.advance(c.ms);
       else noteOutcome(c, apply(live, c), c.op === 'exec' ? c.events.map((e) => live.ledger.openOrder(e.accountId, e.orderId) !== undefined) : []);
     }
@@ -336,7 +353,14 @@ function runScenario(s: RecoveryScenario): void {
       replica.replay(back);
     }
     expectSame(`${where}\njournal replayed from the start into ${JSON.stringify(s.limits)}`, 'state', digest(replica), digest(live));
+  };
+  s.ops.forEach((op, index) => {
+    const where = `op #${index} at t+${clock.now() - start}: ${JSON.stringify(op)}`;
+    if (index === snapshotIndex) takeSnapshot(where);
+    runStep(where, concretize(op, live, build));
   });
+  // A request's flattening does not outlive its process: recovered engines would have none to go on with.
+  if (isFlattening(live)) runStep('finishing the flattening under way', [{ op: 'flatten', budget: Number.POSITIVE_INFINITY }]);
   if (snapshot === undefined) takeSnapshot('after the last op');
   if (live.violations.evictedActive > 0) stats.count('active violation evicted');
   if (live.ledger.closedOrderCount > 0) stats.count('closed orders kept at the end');
@@ -357,7 +381,7 @@ function runScenario(s: RecoveryScenario): void {
   const refs: RecoveryOp = { op: 'refs', prices: s.universe.symbols.map((symbol, i) => ({ symbol, price: 99 + i })) };
   [refs, ...s.after].forEach((op, index) => {
     const where = `after recovery, op #${index - 1} at t+${clock.now() - start}: ${JSON.stringify(op)}`;
-    for (const c of concretize(op, live, build)) {
+    for (const c of concretize(op, live, build, false)) {
       if (c.op === 'advance') {
         clock.advance(c.ms);
         continue;

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { LimitEngine } from '../../src/domain/engine.js';
 import type { PositionRow } from '../../src/domain/orders.js';
-import { POSITION_SLICE } from '../../src/http/routes/positions.js';
+import { FLATTEN_SLICE, POSITION_SLICE } from '../../src/http/routes/positions.js';
 import { SLICED_PARSE_CHARS } from '../../src/http/sliced-body.js';
 import { VALIDATION_SLICE } from '../../src/http/body-validation.js';
 import { bearer, failJournal, journalledTestApp } from '../support/app-fixtures.js';
@@ -133,20 +133,26 @@ describe('a large positions body is read, validated and merged in slices', () =>
   });
 
   it('applies a large replace in slices, rejecting checks and refusing executions and merges sent in between, and leaves the book a replace in one go leaves', async () => {
+    // More held than one flattening step takes, in accounts of their own.
+    const holdMany = (engine: LimitEngine) => {
+      holdPositions(engine);
+      engine.applyPositions(Array.from({ length: FLATTEN_SLICE + 500 }, (_, i) => ({ accountId: `ACC-H${i}`, symbol: 'SYM0', quantity: 5, avgPrice: 10 })), false);
+    };
     const oneGo = await start();
-    holdPositions(oneGo.engine);
+    holdMany(oneGo.engine);
     oneGo.engine.applyPositions(rows(), true);
     const expected = ledgerOf(oneGo);
     await oneGo.server.close();
 
     const app = await start();
-    holdPositions(app.engine);
+    holdMany(app.engine);
     const inBetween: Promise<unknown>[] = [];
+    const flattens = vi.spyOn(app.engine, 'flattenForReplace');
     const applySlice = app.engine.replacePositionsSlice.bind(app.engine);
-    const slices = vi.spyOn(app.engine, 'replacePositionsSlice').mockImplementation((slice, isFirst, isLast) => {
-      applySlice(slice, isFirst, isLast);
+    const slices = vi.spyOn(app.engine, 'replacePositionsSlice').mockImplementation((slice, isLast) => {
+      applySlice(slice, isLast);
       // Issued as the first slice is applied, answered before the last.
-      if (!isFirst) return;
+      if (slices.mock.calls.length !== 1) return;
       inBetween.push(
         call(app.server, 'POST', '/v1/checks', 'gateway', { orderId: 'between', accountId: 'ACC-X0', strategyId: 'S1', symbol: 'SYM0', side: 'BUY', quantity: 1, price: 100, orderType: 'LIMIT' }).then((r) =>
           expect(r.json()).toMatchObject({ decision: 'REJECT', reasons: ['POSITIONS_REPLACING'] }),
@@ -162,6 +168,7 @@ describe('a large positions body is read, validated and merged in slices', () =>
     expect(inBetween).toHaveLength(4);
     await Promise.all(inBetween);
     expect(slices).toHaveBeenCalledTimes(Math.ceil(ROWS / POSITION_SLICE));
+    expect(flattens.mock.calls.length).toBeGreaterThan(1);
     expect(app.engine.isReplacingPositions).toBe(false);
     expect(ledgerOf(app)).toEqual(expected);
   });
@@ -172,9 +179,9 @@ describe('a large positions body is read, validated and merged in slices', () =>
     holdPositions(app.engine);
     let mend = (): void => undefined;
     const applySlice = app.engine.replacePositionsSlice.bind(app.engine);
-    vi.spyOn(app.engine, 'replacePositionsSlice').mockImplementation((slice, isFirst, isLast) => {
-      applySlice(slice, isFirst, isLast);
-      if (isFirst) mend = failJournal(app);
+    vi.spyOn(app.engine, 'replacePositionsSlice').mockImplementationOnce((slice, isLast) => {
+      applySlice(slice, isLast);
+      mend = failJournal(app);
     });
     const problem = expectProblem(await put(app, JSON.stringify({ positions: rows(), replace: true })), 503);
     expect(problem.detail).toMatch(/stopped after 1000 of 6000 positions .*send the whole replace again/);
@@ -186,6 +193,25 @@ describe('a large positions body is read, validated and merged in slices', () =>
     const again = await put(app, JSON.stringify({ positions: rows(), replace: true }));
     expect(again.statusCode, again.body).toBe(200);
     expect(app.engine.isReplacingPositions).toBe(false);
+  });
+
+  it('answers a replace the journal stopped while flattening 503 with no row applied, its checks rejected', async () => {
+    const app = await journalledTestApp();
+    closeLater(app);
+    holdPositions(app.engine);
+    let mend = (): void => undefined;
+    const flatten = app.engine.flattenForReplace.bind(app.engine);
+    vi.spyOn(app.engine, 'flattenForReplace').mockImplementationOnce((plan, budget) => {
+      const isLeft = flatten(plan, budget);
+      mend = failJournal(app);
+      return isLeft;
+    });
+    const slices = vi.spyOn(app.engine, 'replacePositionsSlice');
+    const problem = expectProblem(await put(app, JSON.stringify({ positions: rows(), replace: true })), 503);
+    expect(problem.detail).toMatch(/stopped after 0 of 6000 positions .*send the whole replace again/);
+    expect(slices).not.toHaveBeenCalled();
+    expect(app.engine.isReplacingPositions).toBe(true);
+    mend();
   });
 
 });

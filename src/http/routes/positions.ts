@@ -7,7 +7,7 @@ import { perToken } from '../plugins/rate-limit.js';
 import { NoQuerySchema, POSITIONS_CEILING, PositionsRequestSchema, PositionsResponseSchema } from '../schemas.js';
 import { parseLargeBodiesInSlices } from '../sliced-body.js';
 import { nextTurn } from '../next-turn.js';
-import { changeInSlices, itemsStanding, partlyApplied } from '../sliced-change.js';
+import { changeInSlices, itemsStanding, journalFailed, partlyApplied } from '../sliced-change.js';
 import type { Standing } from '../sliced-change.js';
 import { CapacityError } from '../../domain/exposure-ledger.js';
 import type { LimitEngine } from '../../domain/engine.js';
@@ -20,6 +20,9 @@ import type { RouteDeps } from './deps.js';
  * rows applied so far, as they would had the gateway sent the body as several requests.
  */
 export const POSITION_SLICE = 1_000;
+
+/** Held positions a replace flattens per step before its rows: about 1–2 ms (100,000 in one step took 6–12 ms). */
+export const FLATTEN_SLICE = 16_384;
 
 interface PositionsBody {
   positions: PositionRow[];
@@ -100,18 +103,30 @@ async function mergeInSlices({ engine, store }: Pick<RouteDeps, 'engine' | 'stor
 }
 
 /**
- * A large replace, a slice at a time (at 100,000 rows one step held the loop 50–60 ms): the first
- * slice flattens every position, and checks are rejected POSITIONS_REPLACING until the last is
- * applied. Refused for capacity as a merge is, before any slice. If it stops part way (the journal
- * failed) the book stays half replaced, and checks rejected, until a replace is sent again whole.
+ * A large replace, a part at a time (at 100,000 rows one step held the loop 120–190 ms, journal
+ * included): every held position is flattened FLATTEN_SLICE at a time, then the rows are set
+ * POSITION_SLICE at a time, and checks are rejected POSITIONS_REPLACING until the last slice.
+ * Refused for capacity as a merge is, before it begins. If it stops part way (the journal failed)
+ * the book stays half replaced, and checks rejected, until a replace is sent again whole.
  */
 async function replaceInSlices({ engine, store }: Pick<RouteDeps, 'engine' | 'store'>, reply: FastifyReply, rows: readonly PositionRow[]): Promise<FastifyReply> {
   await refuseOverflow(engine, rows);
+  const outages = store.outages;
+  reply.log.info({ rows: rows.length }, 'positions replace begun: checks are rejected POSITIONS_REPLACING until it ends');
+  const flatten = engine.beginPositionsReplace();
+  let isFlattening = true;
+  while (isFlattening) {
+    isFlattening = engine.flattenForReplace(flatten, FLATTEN_SLICE);
+    await nextTurn();
+    if (!store.isHealthy || store.outages !== outages) {
+      reply.log.warn('positions replace stopped while flattening: checks stay rejected until a replace ends');
+      throw replaceUnfinished({ items: 0, cause: journalFailed() }, rows.length);
+    }
+  }
   const last = Math.ceil(rows.length / POSITION_SLICE) - 1;
   let slice = 0;
-  reply.log.info({ rows: rows.length }, 'positions replace begun: checks are rejected POSITIONS_REPLACING until it ends');
   const change = await changeInSlices(store, rows, POSITION_SLICE, (part) => {
-    engine.replacePositionsSlice(part, slice === 0, slice === last);
+    engine.replacePositionsSlice(part, slice === last);
     slice++;
   });
   const standing = await itemsStanding(store, change).catch((error: unknown) => {
