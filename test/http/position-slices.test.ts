@@ -195,6 +195,20 @@ describe('a large positions body is read, validated and merged in slices', () =>
     expect(app.engine.isReplacingPositions).toBe(false);
   });
 
+  it.each([
+    { name: 'one row', positions: [{ accountId: 'ACC-X0', symbol: 'SYM0', quantity: 3, avgPrice: 10 }] },
+    { name: 'no row', positions: [] },
+  ])('flattens in steps for a replace of $name over more held positions than a step takes, and ends it', async ({ positions }) => {
+    const app = await start();
+    app.engine.applyPositions(Array.from({ length: FLATTEN_SLICE + 10 }, (_, i) => ({ accountId: `ACC-H${i}`, symbol: 'SYM0', quantity: 5, avgPrice: 10 })), false);
+    const flattens = vi.spyOn(app.engine, 'flattenForReplace');
+    const response = await put(app, JSON.stringify({ positions, replace: true }));
+    expect(response.json()).toEqual({ applied: positions.length, replaced: true });
+    expect(flattens.mock.calls.length).toBeGreaterThan(1);
+    expect(app.engine.isReplacingPositions).toBe(false);
+    expect(app.engine.ledger.positionCount).toBe(positions.length);
+  });
+
   it('answers a replace the journal stopped while flattening 503 with no row applied, its checks rejected', async () => {
     const app = await journalledTestApp();
     closeLater(app);

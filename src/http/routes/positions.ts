@@ -53,7 +53,9 @@ function positionsRoute(app: FastifyInstance, { engine, config, store }: RouteDe
   const apply = async (reply: FastifyReply, { positions, replace = false }: PositionsBody) => {
     assertWritable(store);
     if (replace && isReplaceUnderWay) throw new ProblemError('conflict', 'another positions replace is being applied: send this one once that one is answered');
-    if (positions.length <= POSITION_SLICE) {
+    // A replace flattens every held position first: in slices past FLATTEN_SLICE of them, however few its rows.
+    const isLarge = positions.length > POSITION_SLICE || (replace && engine.ledger.positionCount > FLATTEN_SLICE);
+    if (!isLarge) {
       engine.applyPositions(positions, replace);
       return sendDurably(reply, store, { applied: positions.length, replaced: replace });
     }
@@ -122,6 +124,11 @@ async function replaceInSlices({ engine, store }: Pick<RouteDeps, 'engine' | 'st
       reply.log.warn('positions replace stopped while flattening: checks stay rejected until a replace ends');
       throw replaceUnfinished({ items: 0, cause: journalFailed() }, rows.length);
     }
+  }
+  if (rows.length === 0) {
+    engine.replacePositionsSlice([], true);
+    reply.log.info({ rows: 0 }, 'positions replace ended');
+    return sendDurably(reply, store, { applied: 0, replaced: true });
   }
   const last = Math.ceil(rows.length / POSITION_SLICE) - 1;
   let slice = 0;
