@@ -4,13 +4,16 @@
  * production default config (capacities raised where N passes them). Run it on this build and
  * on another checkout's (`--against DIR`, its dist-bench built) to compare, in turn per case.
  *
- *   npm run bench:stalls [-- --n 100000] [--reps 3] [--against ../before]
+ *   npm run bench:stalls [-- --n 100000] [--reps 3] [--against ../before] [--only TEXT]
+ *
+ * `--only TEXT` runs the cases whose name holds TEXT.
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { LimitEngine } from '../src/domain/engine.js';
 import type { Order } from '../src/domain/orders.js';
 import { LINK_SLICE } from '../src/http/routes/limits.js';
+import { FLATTEN_SLICE } from '../src/http/routes/positions.js';
 import { inapplicableLimits } from './limit-books.js';
 import { stringOption, wholeNumberOption } from './options.js';
 import { SimClock } from './sim-clock.js';
@@ -138,6 +141,19 @@ const CASES: Record<string, (build: Build, n: number) => number> = {
     for (let a = 0; a < n / 100; a += 10) engine.checkOrder(order(a, { accountId: `ACC-${a}`, strategyId: 'S', symbol: 'SYM-1' }));
     return timed(() => engine.applyPositions([{ accountId: 'ACC-0', strategyId: 'S', symbol: 'SYM-0', quantity: 5, avgPrice: 10 }], true));
   },
+  'PUT /v1/positions replacing by one row, N positions held, 1 in 10 accounts with an open order (longest step)': ({ Engine, config }, n) => {
+    const engine = withPositions(new Engine(config(BIG), new SimClock(START), []), n);
+    for (let a = 0; a < n / 100; a += 10) engine.checkOrder(order(a, { accountId: `ACC-${a}`, strategyId: 'S', symbol: 'SYM-1' }));
+    const row = { accountId: 'ACC-0', strategyId: 'S', symbol: 'SYM-0', quantity: 5, avgPrice: 10 };
+    // As the positions route does past FLATTEN_SLICE held (a turn between steps); a build before it replaces in one step.
+    if (typeof engine.beginPositionsReplace !== 'function') return timed(() => engine.applyPositions([row], true));
+    const steps: number[] = [];
+    const flatten = engine.beginPositionsReplace();
+    let isLeft = true;
+    while (isLeft) steps.push(timed(() => (isLeft = engine.flattenForReplace(flatten, FLATTEN_SLICE))));
+    steps.push(timed(() => engine.replacePositionsSlice([row], true)));
+    return Math.max(...steps);
+  },
   'adding the first firm-wide self_trade limit, N open orders (longest step)': ({ Engine, config }, n) => {
     const engine = new Engine(config(BIG), new SimClock(START), []);
     for (let i = 0; i < n; i++) engine.checkOrder(order(i, { price: 10 + (i % 7) }));
@@ -169,10 +185,12 @@ async function main(): Promise<void> {
   const n = wholeNumberOption('n', 100_000);
   const reps = wholeNumberOption('reps', 3);
   const against = process.argv.includes('--against') ? stringOption('against') : undefined;
+  const only = process.argv.includes('--only') ? stringOption('only') : undefined;
   const builds = [await load('this', resolve(import.meta.dirname, '..'))];
   if (against !== undefined) builds.push(await load('other', resolve(against, 'dist-bench')));
   console.log(`stalls at N = ${n}, median of ${reps} (min-max), ms; node ${process.version}`);
   for (const [name, run] of Object.entries(CASES)) {
+    if (only !== undefined && !name.includes(only)) continue;
     const line = builds.map((build) => {
       const times: number[] = [];
       for (let r = 0; r < reps; r++) {
