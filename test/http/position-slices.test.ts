@@ -160,12 +160,13 @@ describe('a large positions body is read, validated and merged in slices', () =>
         call(app.server, 'POST', '/v1/executions', 'gateway', { events: [{ type: 'CANCEL', accountId: 'ACC-X0', orderId: 'none' }] }).then((r) => expectProblem(r, 503)),
         call(app.server, 'PUT', '/v1/positions', 'gateway', { positions: [{ accountId: 'ACC-X0', symbol: 'SYM0', quantity: 1, avgPrice: 1 }] }).then((r) => expectProblem(r, 503)),
         call(app.server, 'PUT', '/v1/positions', 'gateway', { positions: [], replace: true }).then((r) => expect(expectProblem(r, 409).detail).toMatch(/another positions replace/)),
+        call(app.server, 'POST', '/v1/sessions/reset', 'admin').then((r) => expect(expectProblem(r, 503).detail).toMatch(/a session reset cannot be applied while positions are being replaced/)),
       );
     });
     const response = await put(app, JSON.stringify({ positions: rows(), replace: true }));
     expect(response.statusCode, response.body).toBe(200);
     expect(response.json()).toEqual({ applied: ROWS, replaced: true });
-    expect(inBetween).toHaveLength(4);
+    expect(inBetween).toHaveLength(5);
     await Promise.all(inBetween);
     expect(slices).toHaveBeenCalledTimes(Math.ceil(ROWS / POSITION_SLICE));
     expect(flattens.mock.calls.length).toBeGreaterThan(1);
