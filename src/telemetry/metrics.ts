@@ -126,6 +126,14 @@ export class Telemetry {
       },
     });
     new Gauge({
+      name: 'ulc_positions_replacing',
+      help: 'Whether a positions replace is half applied (1): checks are rejected POSITIONS_REPLACING until one ends',
+      registers,
+      collect() {
+        this.set(engine().isReplacingPositions ? 1 : 0);
+      },
+    });
+    new Gauge({
       name: 'ulc_open_orders',
       help: 'Open (reserved) orders',
       registers,

@@ -22,6 +22,17 @@ describe('/metrics', () => {
     await app.server.close();
   });
 
+  it('shows a positions replace half applied as ulc_positions_replacing 1, and 0 once it has ended', async () => {
+    const app = await testApp();
+    const replacing = async () => /^ulc_positions_replacing (\d)$/m.exec((await app.server.inject({ method: 'GET', url: '/metrics' })).body)?.[1];
+    expect(await replacing()).toBe('0');
+    app.engine.beginPositionsReplace();
+    expect(await replacing()).toBe('1');
+    app.engine.replacePositionsSlice([], true);
+    expect(await replacing()).toBe('0');
+    await app.server.close();
+  });
+
   it('has finite latency buckets up to 10 s, so histogram_quantile sees a slow request or batch, and few of them', async () => {
     const app = await testApp();
     app.telemetry.recordHttp('POST', '/v1/checks/batch', 200, 7_000);
