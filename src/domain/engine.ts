@@ -216,18 +216,17 @@ interface Breach {
   rank: number;
 }
 
-/**
- * The pre-trade limit engine: checks an order against every applicable limit and, on ACCEPT,
- * reserves its exposure in the same synchronous call, so check-and-reserve is atomic by
- * construction. No I/O, no await, one wall-clock read per check or batch.
- */
 /** The groups a replace in slices flattens, and how far it got (see LimitEngine.beginPositionsReplace). */
 export interface PositionsFlatten {
   readonly groups: readonly ExposureGroup[];
   next: number;
 }
 
-/** A change refused while positions are being replaced in slices (see LimitEngine.replacePositionsSlice); nothing changed. */
+/**
+ * A change refused for where a positions replace in slices stands (see
+ * LimitEngine.beginPositionsReplace): one under way refuses fills, merges and session resets; none
+ * under way refuses a replace's later steps. Nothing changed.
+ */
 export class PositionsReplacingError extends Error {
   constructor(message: string) {
     super(message);
@@ -235,6 +234,11 @@ export class PositionsReplacingError extends Error {
   }
 }
 
+/**
+ * The pre-trade limit engine: checks an order against every applicable limit and, on ACCEPT,
+ * reserves its exposure in the same synchronous call, so check-and-reserve is atomic by
+ * construction. No I/O, no await, one wall-clock read per check or batch.
+ */
 export class LimitEngine {
   readonly ledger: ExposureLedger;
   readonly violations: ViolationBook;
@@ -549,9 +553,13 @@ export class LimitEngine {
 
   // ---- executions, positions, market data -------------------------------------------------
 
-  /** Refused (PositionsReplacingError, nothing changed) while a positions replace is under way: see replacePositionsSlice. */
+  /**
+   * Refused (PositionsReplacingError, nothing changed) if it holds a FILL while a positions replace
+   * is under way (see beginPositionsReplace): a fill moves a position the replace is restating.
+   * CANCEL, REJECT and EXPIRE only release open orders, and go on.
+   */
   applyExecutions(events: readonly ExecutionEvent[]): ExecutionOutcome[] {
-    this.refuseWhileReplacing('executions');
+    if (this.replacingPositions && events.some((event) => event.type === 'FILL')) this.refuseWhileReplacing('fills');
     const now = this.clock.now();
     this.expire(now);
     for (const event of events) {
@@ -587,18 +595,23 @@ export class LimitEngine {
    * Begins a positions replace too large for one step (DESIGN §6): every position is flattened a
    * part at a time (flattenForReplace), then the rows are set a slice at a time
    * (replacePositionsSlice). Until the last slice the book is half replaced: checks are rejected
-   * POSITIONS_REPLACING, and executions, merges and session resets are refused, since none of
-   * them could be judged or applied against it. A replace left unfinished (the journal failed,
-   * the service stopped) stays so, through snapshots and recovery, until a replace ends it.
+   * POSITIONS_REPLACING, and fills, merges and session resets are refused, since none of them
+   * could be judged or applied against it. A replace left unfinished (the journal failed, the
+   * service stopped) stays so, through snapshots and recovery, until a replace ends it.
    */
   beginPositionsReplace(): PositionsFlatten {
     const flatten = { groups: this.ledger.groupsToFlatten(), next: 0 };
     this.replacingPositions = true;
+    // Journalled at once, flattening nothing: replay is then replacing from the same record on.
     this.emit({ type: 'positions_flattened', at: this.clock.now(), accounts: [], strategies: [], firm: false });
     return flatten;
   }
 
-  /** Flattens the next groups of a replace begun, about `budget` positions' worth; returns whether any are left. */
+  /**
+   * Flattens the next groups of a replace begun, whole groups until about `budget` positions
+   * (counted at every level, and one per group); returns whether any are left. One account
+   * holding more than `budget` is one step.
+   */
   flattenForReplace(flatten: PositionsFlatten, budget: number): boolean {
     if (!this.replacingPositions) throw new PositionsReplacingError('no positions replace is under way to flatten for');
     const { groups } = flatten;

@@ -117,6 +117,7 @@ export class DurableStore {
     // An atomic batch the service stopped in the middle of was never answered: all of it goes (journalled).
     engine.abandonOpenBatches();
     log.info({ ...recovery, dropped: recovery.dropped.length }, 'state recovered');
+    warnIfReplacing(engine, log, 'recovered');
     return new DurableStore(options, engine, writer, log, recovery, replicas, failures);
   }
 
@@ -248,7 +249,10 @@ export class DurableStore {
       await replica.close();
     }
     const onDisk = this.options.durability === 'fsync' ? await this.durableState() : undefined;
-    if (onDisk !== undefined) this.engine.rewindTo(onDisk);
+    if (onDisk !== undefined) {
+      this.engine.rewindTo(onDisk);
+      warnIfReplacing(this.engine, this.log, 'rewound to what the disk holds');
+    }
     const seq = this.writer.lastSeq + 1;
     const state = this.engine.captureState();
     await this.writer.restart(seq, async () => {
@@ -362,4 +366,9 @@ function startReplica(options: StoreOptions, log: StoreLog): SnapshotReplica | u
     { maxBacklogBytes: options.maxSegmentBytes, ...(worker.timeoutMs === undefined ? {} : { timeoutMs: worker.timeoutMs }) },
     worker.script,
   );
+}
+
+/** A positions replace the journal or a stop left half applied rejects every check until a replace ends it: say so. */
+function warnIfReplacing(engine: LimitEngine, log: StoreLog, how: string): void {
+  if (engine.isReplacingPositions) log.warn({ state: how }, 'a positions replace is half applied: checks are rejected POSITIONS_REPLACING until a replace is sent again whole');
 }

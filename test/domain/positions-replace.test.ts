@@ -68,20 +68,24 @@ describe('a positions replace applied in slices', () => {
     }
   });
 
-  it('refuses executions, merges and a session reset while under way, changing nothing, and takes them once it has ended', () => {
+  it('refuses fills, merges and a session reset while under way, changing nothing, and takes them once it has ended', () => {
     const { engine } = holding();
     const flatten = engine.beginPositionsReplace();
     engine.flattenForReplace(flatten, 1);
     const before = JSON.stringify(engine.captureState());
-    expect(() => engine.applyExecutions([{ type: 'CANCEL', accountId: 'ACC-1', orderId: 'resting' }])).toThrow(PositionsReplacingError);
+    const fill = { type: 'FILL', accountId: 'ACC-1', orderId: 'resting', quantity: 1, price: 100 } as const;
+    // A fill refuses the whole call, cancels with it included.
+    expect(() => engine.applyExecutions([{ type: 'CANCEL', accountId: 'ACC-7', orderId: 'leaves' }, fill])).toThrow(PositionsReplacingError);
     expect(() => engine.applyPositions([held('ACC-9', 'AAPL', 1)], false)).toThrow(PositionsReplacingError);
     expect(() => engine.resetSession()).toThrow(PositionsReplacingError);
     expect(JSON.stringify(engine.captureState())).toBe(before);
     // A kill switch is not a change of the book being replaced: it is taken at once.
     expect(engine.setTradingState('global', undefined, 'HALTED', 'test').state).toBe('HALTED');
     while (engine.flattenForReplace(flatten, 1));
+    // A cancel only releases an open order: it goes on.
+    expect(engine.applyExecutions([{ type: 'CANCEL', accountId: 'ACC-7', orderId: 'leaves' }])[0]!.outcome).toBe('applied');
     engine.replacePositionsSlice(NEW[1]!, true);
-    expect(engine.applyExecutions([{ type: 'CANCEL', accountId: 'ACC-1', orderId: 'resting' }])[0]!.outcome).toBe('applied');
+    expect(engine.applyExecutions([fill])[0]!.outcome).toBe('applied');
   });
 
   it('refuses to flatten or add rows when no replace is under way, changing nothing', () => {
@@ -94,6 +98,41 @@ describe('a positions replace applied in slices', () => {
     expect(() => engine.replacePositionsSlice(NEW[1]!, true)).toThrow(PositionsReplacingError);
     expect(JSON.stringify(ledgerOf(engine))).toBe(before);
     expect(events).toEqual([]);
+  });
+
+  it('is ended in replay, and in a restore, by what ends it live: a replace in one step, a snapshot taken before it began', () => {
+    const { engine, events } = holding();
+    const before = JSON.parse(JSON.stringify(engine.captureState())) as EngineSnapshot;
+    const flatten = engine.beginPositionsReplace();
+    engine.flattenForReplace(flatten, 1);
+    engine.applyPositions(OLD, true);
+    const replayed = new LimitEngine(testConfig(), new FakeClock(), []);
+    replayed.restoreState(before);
+    for (const event of events.slice(0, 2)) replayed.replay(event);
+    expect(replayed.isReplacingPositions).toBe(true);
+    replayed.replay(events[2]!);
+    expect(replayed.isReplacingPositions).toBe(false);
+    replayed.beginPositionsReplace();
+    replayed.restoreState(before);
+    expect(replayed.isReplacingPositions).toBe(false);
+  });
+
+  it.each(['in one step', 'in slices'])('has the walks see a loss a replace %s brings, their bound sums made again (found by review)', (how) => {
+    const { engine } = makeEngine([{ id: 'loss', kind: 'daily_loss', per: 'account', thresholds: { hard: 6_000 } }]);
+    setReference(engine, { AAPL: 100 });
+    engine.applyPositions([{ ...held('ACC-1', 'AAPL', 100), avgPrice: 50 }], false);
+    // 5,000 up at the reference: the check's walk stamps the account's bound sums so.
+    expect(engine.checkOrder(order({ quantity: 1, price: 100 })).decision).toBe('ACCEPT');
+    const rows = [{ ...held('ACC-1', 'AAPL', 100), avgPrice: 200 }];
+    if (how === 'in one step') {
+      engine.applyPositions(rows, true);
+    } else {
+      const flatten = engine.beginPositionsReplace();
+      while (engine.flattenForReplace(flatten, 1));
+      engine.replacePositionsSlice(rows, true);
+    }
+    // 10,000 down now.
+    expect(engine.checkOrder(order({ quantity: 1, price: 100 })).reasons).toEqual(['LIMIT_BREACH']);
   });
 
   it('ends, when left unfinished, with the next replace in one step or in slices, not with a merge', () => {

@@ -4,7 +4,10 @@ import type { PositionRow } from '../../src/domain/orders.js';
 import { FLATTEN_SLICE, POSITION_SLICE } from '../../src/http/routes/positions.js';
 import { SLICED_PARSE_CHARS } from '../../src/http/sliced-body.js';
 import { VALIDATION_SLICE } from '../../src/http/body-validation.js';
-import { bearer, failJournal, journalledTestApp } from '../support/app-fixtures.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bearer, failJournal, journalledTestApp, testApp } from '../support/app-fixtures.js';
 import { appPerTest, call, expectProblem, namesField } from './http-helpers.js';
 import type { TestApp } from './http-helpers.js';
 
@@ -157,7 +160,8 @@ describe('a large positions body is read, validated and merged in slices', () =>
         call(app.server, 'POST', '/v1/checks', 'gateway', { orderId: 'between', accountId: 'ACC-X0', strategyId: 'S1', symbol: 'SYM0', side: 'BUY', quantity: 1, price: 100, orderType: 'LIMIT' }).then((r) =>
           expect(r.json()).toMatchObject({ decision: 'REJECT', reasons: ['POSITIONS_REPLACING'] }),
         ),
-        call(app.server, 'POST', '/v1/executions', 'gateway', { events: [{ type: 'CANCEL', accountId: 'ACC-X0', orderId: 'none' }] }).then((r) => expectProblem(r, 503)),
+        call(app.server, 'POST', '/v1/executions', 'gateway', { events: [{ type: 'FILL', accountId: 'ACC-X0', orderId: 'none', quantity: 1, price: 1 }] }).then((r) => expectProblem(r, 503)),
+        call(app.server, 'POST', '/v1/executions', 'gateway', { events: [{ type: 'CANCEL', accountId: 'ACC-X0', orderId: 'none' }] }).then((r) => expect(r.statusCode).toBe(200)),
         call(app.server, 'PUT', '/v1/positions', 'gateway', { positions: [{ accountId: 'ACC-X0', symbol: 'SYM0', quantity: 1, avgPrice: 1 }] }).then((r) => expectProblem(r, 503)),
         call(app.server, 'PUT', '/v1/positions', 'gateway', { positions: [], replace: true }).then((r) => expect(expectProblem(r, 409).detail).toMatch(/another positions replace/)),
         call(app.server, 'POST', '/v1/sessions/reset', 'admin').then((r) => expect(expectProblem(r, 503).detail).toMatch(/a session reset cannot be applied while positions are being replaced/)),
@@ -166,7 +170,7 @@ describe('a large positions body is read, validated and merged in slices', () =>
     const response = await put(app, JSON.stringify({ positions: rows(), replace: true }));
     expect(response.statusCode, response.body).toBe(200);
     expect(response.json()).toEqual({ applied: ROWS, replaced: true });
-    expect(inBetween).toHaveLength(5);
+    expect(inBetween).toHaveLength(6);
     await Promise.all(inBetween);
     expect(slices).toHaveBeenCalledTimes(Math.ceil(ROWS / POSITION_SLICE));
     expect(flattens.mock.calls.length).toBeGreaterThan(1);
@@ -185,8 +189,9 @@ describe('a large positions body is read, validated and merged in slices', () =>
       mend = failJournal(app);
     });
     const problem = expectProblem(await put(app, JSON.stringify({ positions: rows(), replace: true })), 503);
-    expect(problem.detail).toMatch(/stopped after 1000 of 6000 positions .*send the whole replace again/);
+    expect(problem.detail).toMatch(/stopped after 1000 of 6000 positions .*checks are rejected POSITIONS_REPLACING until a replace ends: send the whole replace again/);
     expect(namesField(problem, 'positions.1000')).toBe(true);
+    expect(warnings(app)).toEqual([{ applied: 1000, rows: 6000, isReplacing: true }]);
     mend();
     vi.restoreAllMocks();
     expect(app.engine.isReplacingPositions).toBe(true);
@@ -229,4 +234,101 @@ describe('a large positions body is read, validated and merged in slices', () =>
     mend();
   });
 
+  it('says a replace stopped part way did not take effect when the engine went back to before it (a rewind to the disk, fsync durability)', async () => {
+    const app = await journalledTestApp();
+    closeLater(app);
+    holdPositions(app.engine);
+    const before = JSON.parse(JSON.stringify(app.engine.captureState())) as ReturnType<LimitEngine['captureState']>;
+    let mend = (): void => undefined;
+    const applySlice = app.engine.replacePositionsSlice.bind(app.engine);
+    vi.spyOn(app.engine, 'replacePositionsSlice').mockImplementationOnce((slice, isLast) => {
+      applySlice(slice, isLast);
+      mend = failJournal(app);
+      app.engine.rewindTo(before);
+    });
+    const problem = expectProblem(await put(app, JSON.stringify({ positions: rows(), replace: true })), 503);
+    expect(problem.detail).toMatch(/stopped after 1000 of 6000 positions .*; it did not take effect: send the whole replace again/);
+    expect(warnings(app)).toEqual([{ applied: 1000, rows: 6000, isReplacing: false }]);
+    mend();
+  });
+
+  it('warns, recovering a replace left half applied (the service stopped in it), that checks are rejected until a replace ends', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'ulc-replace-'));
+    const storage = { durability: 'async', dataDir, snapshotsIn: 'main' } as const;
+    const first = await testApp({ storage });
+    closeLater(first);
+    holdPositions(first.engine);
+    first.engine.beginPositionsReplace();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // A second process on the same directory, the first never closed (as if killed).
+    const second = await testApp({ storage });
+    closeLater(second);
+    expect(second.engine.isReplacingPositions).toBe(true);
+    const warned = second.logs.lines.map((line) => JSON.parse(line) as { level: number; msg: string }).filter((l) => l.msg.startsWith('a positions replace is half applied'));
+    expect(warned.map((l) => l.level)).toEqual([40]);
+  });
+
+  it('answers a replace the journal stopped by an outage it recovered from before the next step 503 too', async () => {
+    const app = await journalledTestApp();
+    closeLater(app);
+    holdPositions(app.engine);
+    const store = app.store!;
+    const flatten = app.engine.flattenForReplace.bind(app.engine);
+    vi.spyOn(app.engine, 'flattenForReplace').mockImplementationOnce((plan, budget) => {
+      const isLeft = flatten(plan, budget);
+      const outages = store.outages + 1;
+      Object.defineProperty(store, 'outages', { configurable: true, get: () => outages });
+      return isLeft;
+    });
+    expect(expectProblem(await put(app, JSON.stringify({ positions: rows(), replace: true })), 503).detail).toMatch(/stopped after 0 of 6000/);
+    delete (store as { outages?: number }).outages;
+  });
+
+  it('refuses a replace over capacity before it begins, changing nothing', async () => {
+    const app = await start({ capacity: { maxPositions: PAIRS } });
+    holdPositions(app.engine);
+    const before = ledgerOf(app);
+    const begun = vi.spyOn(app.engine, 'beginPositionsReplace');
+    const positions = [...rows(), { accountId: 'ACC-NEW', symbol: 'SYM0', quantity: 1, avgPrice: 1 }];
+    expectProblem(await put(app, JSON.stringify({ positions, replace: true })), 507);
+    expect(begun).not.toHaveBeenCalled();
+    expect(app.engine.isReplacingPositions).toBe(false);
+    expect(ledgerOf(app)).toEqual(before);
+  });
+
+  it('answers a replace whose rows no longer fit, symbols having come while it flattened, 507 saying checks are rejected until a replace ends', async () => {
+    const app = await start({ capacity: { maxSymbols: SYMBOLS } });
+    holdPositions(app.engine);
+    const flatten = app.engine.flattenForReplace.bind(app.engine);
+    vi.spyOn(app.engine, 'flattenForReplace').mockImplementationOnce((plan, budget) => {
+      const isLeft = flatten(plan, budget);
+      // Market data is taken while replacing: a symbol the rows do not name takes the last room.
+      app.engine.setReferencePrices([{ symbol: 'OTHER', price: 1 }]);
+      return isLeft;
+    });
+    const problem = expectProblem(await put(app, JSON.stringify({ positions: rows(), replace: true })), 507);
+    expect(problem.detail).toMatch(/stopped after 0 of 6000 positions \(symbols: .*\); checks are rejected POSITIONS_REPLACING until a replace ends/);
+    expect(app.engine.isReplacingPositions).toBe(true);
+  });
+
+  it('answers a large merge a replace cut short 503, telling it to send the whole merge again', async () => {
+    const app = await start();
+    const merge = app.engine.applyPositions.bind(app.engine);
+    vi.spyOn(app.engine, 'applyPositions').mockImplementationOnce((slice, replace) => {
+      merge(slice, replace);
+      // A replace begins between this merge's slices.
+      app.engine.beginPositionsReplace();
+    });
+    const problem = expectProblem(await put(app, JSON.stringify({ positions: rows() })), 503);
+    expect(problem.detail).toMatch(/only the first 1000 of 6000 positions were merged before a positions replace began.*send the whole merge again/);
+  });
 });
+
+/** The replace's part-way warnings, as logged. */
+function warnings(app: TestApp): object[] {
+  return app.logs.lines
+    .map((line) => JSON.parse(line) as { level: number; msg: string; applied?: number; rows?: number; isReplacing?: boolean })
+    .filter((l) => l.level === 40 && l.msg === 'positions replace stopped part way')
+    .map(({ applied, rows, isReplacing }) => ({ applied, rows, isReplacing }));
+}
+

@@ -10,6 +10,7 @@ import { nextTurn } from '../next-turn.js';
 import { changeInSlices, itemsStanding, journalFailed, partlyApplied } from '../sliced-change.js';
 import type { Standing } from '../sliced-change.js';
 import { CapacityError } from '../../domain/exposure-ledger.js';
+import { PositionsReplacingError } from '../../domain/engine.js';
 import type { LimitEngine } from '../../domain/engine.js';
 import { ProblemError } from '../problems.js';
 import type { RouteDeps } from './deps.js';
@@ -100,30 +101,41 @@ async function mergeInSlices({ engine, store }: Pick<RouteDeps, 'engine' | 'stor
   await refuseOverflow(engine, rows);
   const change = await changeInSlices(store, rows, POSITION_SLICE, (slice) => engine.applyPositions(slice, false));
   const standing = await itemsStanding(store, change);
-  if (standing.items < rows.length) throw partlyApplied('positions', standing, rows.length);
+  if (standing.items < rows.length) throw standing.cause instanceof PositionsReplacingError ? mergeSuperseded(standing.items, rows.length) : partlyApplied('positions', standing, rows.length);
   return reply.send({ applied: rows.length, replaced: false });
+}
+
+/** A merge a replace cut short: the rows merged before it began are restated by it, so only the whole merge again can follow it. */
+function mergeSuperseded(merged: number, total: number): ProblemError {
+  return new ProblemError(
+    'unavailable',
+    `only the first ${merged} of ${total} positions were merged before a positions replace began, which restates every position: send the whole merge again once the replace is answered, if it is newer`,
+    [{ field: `positions.${merged}`, message: 'was not applied, nor was any after it' }],
+  );
 }
 
 /**
  * A large replace, a part at a time (at 100,000 rows one step held the loop 120–190 ms, journal
- * included): every held position is flattened FLATTEN_SLICE at a time, then the rows are set
- * POSITION_SLICE at a time, and checks are rejected POSITIONS_REPLACING until the last slice.
- * Refused for capacity as a merge is, before it begins. If it stops part way (the journal failed)
- * the book stays half replaced, and checks rejected, until a replace is sent again whole.
+ * included): every held position is flattened, whole groups of about FLATTEN_SLICE positions a
+ * step, then the rows are set POSITION_SLICE at a time, and checks are rejected
+ * POSITIONS_REPLACING until the last slice. Refused for capacity as a merge is, before it begins.
+ * If it stops part way (the journal failed, or symbols came meanwhile that leave no room) the book
+ * stays half replaced, and checks rejected, until a replace is sent again whole.
  */
 async function replaceInSlices({ engine, store }: Pick<RouteDeps, 'engine' | 'store'>, reply: FastifyReply, rows: readonly PositionRow[]): Promise<FastifyReply> {
   await refuseOverflow(engine, rows);
   const outages = store.outages;
   reply.log.info({ rows: rows.length }, 'positions replace begun: checks are rejected POSITIONS_REPLACING until it ends');
+  const stopped = (items: number, cause: Error | undefined): ProblemError => {
+    reply.log.warn({ applied: items, rows: rows.length, isReplacing: engine.isReplacingPositions }, 'positions replace stopped part way');
+    return replaceUnfinished(engine, { items, ...(cause === undefined ? {} : { cause }) }, rows.length);
+  };
   const flatten = engine.beginPositionsReplace();
   let isFlattening = true;
   while (isFlattening) {
     isFlattening = engine.flattenForReplace(flatten, FLATTEN_SLICE);
     await nextTurn();
-    if (!store.isHealthy || store.outages !== outages) {
-      reply.log.warn('positions replace stopped while flattening: checks stay rejected until a replace ends');
-      throw replaceUnfinished({ items: 0, cause: journalFailed() }, rows.length);
-    }
+    if (!store.isHealthy || store.outages !== outages) throw stopped(0, journalFailed());
   }
   if (rows.length === 0) {
     engine.replacePositionsSlice([], true);
@@ -136,14 +148,14 @@ async function replaceInSlices({ engine, store }: Pick<RouteDeps, 'engine' | 'st
     engine.replacePositionsSlice(part, slice === last);
     slice++;
   });
-  const standing = await itemsStanding(store, change).catch((error: unknown) => {
-    if (engine.isReplacingPositions) reply.log.warn('positions replace stopped before its first rows stood: checks stay rejected until a replace ends');
-    throw error;
-  });
-  if (standing.items < rows.length) {
-    reply.log.warn({ applied: standing.items, rows: rows.length }, 'positions replace stopped part way: checks stay rejected until a replace ends');
-    throw replaceUnfinished(standing, rows.length);
+  let standing: Standing;
+  try {
+    standing = await itemsStanding(store, change);
+  } catch (error) {
+    // None of its rows stand (a first slice refused, or not made durable): the flattening may.
+    throw stopped(0, error instanceof Error ? error : new Error(String(error)));
   }
+  if (standing.items < rows.length) throw stopped(standing.items, standing.cause);
   reply.log.info({ rows: rows.length }, 'positions replace ended');
   return reply.send({ applied: rows.length, replaced: true });
 }
@@ -159,11 +171,16 @@ async function refuseOverflow(engine: LimitEngine, rows: readonly PositionRow[])
   if (overflow !== undefined) throw overflow;
 }
 
-/** A replace that stopped after its first `standing.items` rows: unlike a merge, only the whole of it again ends it. */
-function replaceUnfinished(standing: Standing, total: number): ProblemError {
+/**
+ * A replace that stopped after its first `standing.items` rows: unlike a merge, only the whole of
+ * it again ends it. Whether checks are rejected meanwhile is told as the engine stands now (a
+ * rewind to what the disk holds may have gone back to before the replace began).
+ */
+function replaceUnfinished(engine: LimitEngine, standing: Standing, total: number): ProblemError {
+  const now = engine.isReplacingPositions ? 'checks are rejected POSITIONS_REPLACING until a replace ends' : 'it did not take effect';
   return new ProblemError(
     standing.cause instanceof CapacityError ? 'capacity' : 'unavailable',
-    `the replace stopped after ${standing.items} of ${total} positions (${standing.cause?.message ?? 'stopped'}); checks are rejected POSITIONS_REPLACING until a replace ends: send the whole replace again`,
+    `the replace stopped after ${standing.items} of ${total} positions (${standing.cause?.message ?? 'stopped'}); ${now}: send the whole replace again`,
     [{ field: `positions.${standing.items}`, message: 'was not applied, nor was any after it' }],
   );
 }
