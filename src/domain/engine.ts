@@ -608,16 +608,19 @@ export class LimitEngine {
   }
 
   /**
-   * Flattens the next groups of a replace begun, whole groups until about `budget` positions
-   * (counted at every level, and one per group); returns whether any are left. One account
-   * holding more than `budget` is one step.
+   * Flattens the next groups of a replace begun, whole groups of at most `budget` positions in all
+   * (counted at every level, and one per group), or one group alone that holds more; returns
+   * whether any are left.
    */
   flattenForReplace(flatten: PositionsFlatten, budget: number): boolean {
     if (!this.replacingPositions) throw new PositionsReplacingError('no positions replace is under way to flatten for');
     const { groups } = flatten;
     const from = flatten.next;
-    let rows = 0;
-    while (flatten.next < groups.length && rows < budget) rows += groups[flatten.next++]!.exposures.length + 1;
+    for (let rows = 0; flatten.next < groups.length; flatten.next++) {
+      const size = groups[flatten.next]!.exposures.length + 1;
+      if (rows > 0 && rows + size > budget) break;
+      rows += size;
+    }
     const flattened = this.ledger.flattenGroups(groups.slice(from, flatten.next));
     this.emit({ type: 'positions_flattened', at: this.clock.now(), ...flattened });
     return flatten.next < groups.length;

@@ -2,6 +2,7 @@ import { CapacityError } from '../domain/exposure-ledger.js';
 import type { StoreGate } from './durable-reply.js';
 import { nextTurn } from './next-turn.js';
 import { ProblemError } from './problems.js';
+import type { FieldProblem } from './problems.js';
 
 export const journalFailed = (): ProblemError =>
   new ProblemError('unavailable', 'the journal failed while the change was being applied: state changes are refused until it recovers');
@@ -94,6 +95,11 @@ export function partlyApplied(key: string, standing: Standing, total: number): P
   return new ProblemError(
     standing.cause instanceof CapacityError ? 'capacity' : 'unavailable',
     `only the first ${standing.items} of ${total} ${key} were applied (${standing.cause?.message ?? 'stopped'}); they stand, the rest do not: send ${key}.${standing.items} on again`,
-    [{ field: `${key}.${standing.items}`, message: 'was not applied, nor was any after it' }],
+    notAppliedFrom(key, standing.items),
   );
+}
+
+/** The field problem of a change that stopped at item `index`: the first of those not applied. */
+export function notAppliedFrom(key: string, index: number): FieldProblem[] {
+  return [{ field: `${key}.${index}`, message: 'was not applied, nor was any after it' }];
 }

@@ -58,6 +58,20 @@ describe('a positions replace applied in slices', () => {
     expect(engine.checkOrder(order({ accountId: 'ACC-1', quantity: 100 })).decision).toBe('ACCEPT');
   });
 
+  it('flattens whole groups of at most the budget a step, or one alone that holds more', () => {
+    const { engine, events } = holding();
+    // ACC-1, ACC-2, ACC-3, ACC-6 and ACC-7 (its open order) have one exposure each (2 with the
+    // group), ACC-BIG 10 (11); STRAT-1 and the firm hold ACC-BIG's too.
+    engine.applyPositions(Array.from({ length: 10 }, (_, i) => held('ACC-BIG', `B${i}`, 1)), false);
+    const bigAt = engine.ledger.accounts.get('ACC-BIG')!;
+    expect(bigAt.exposures).toHaveLength(10);
+    events.length = 0;
+    const flatten = engine.beginPositionsReplace();
+    while (engine.flattenForReplace(flatten, 5));
+    const steps = events.flatMap((e) => (e.type === 'positions_flattened' ? [[...e.accounts, ...e.strategies, ...(e.firm ? ['firm'] : [])]] : []));
+    expect(steps).toEqual([[], ['ACC-1', 'ACC-2'], ['ACC-3', 'ACC-6'], ['ACC-7'], ['ACC-BIG'], ['STRAT-1'], ['STRAT-2'], ['firm']]);
+  });
+
   it('flattens a group a step or all at once alike', () => {
     const { engine: inOneStep } = holding();
     inOneStep.applyPositions(NEW.flat(), true);
@@ -74,8 +88,10 @@ describe('a positions replace applied in slices', () => {
     engine.flattenForReplace(flatten, 1);
     const before = JSON.stringify(engine.captureState());
     const fill = { type: 'FILL', accountId: 'ACC-1', orderId: 'resting', quantity: 1, price: 100 } as const;
-    // A fill refuses the whole call, cancels with it included.
-    expect(() => engine.applyExecutions([{ type: 'CANCEL', accountId: 'ACC-7', orderId: 'leaves' }, fill])).toThrow(PositionsReplacingError);
+    // A fill refuses the whole call, cancels with it included, wherever it is.
+    const cancel = { type: 'CANCEL', accountId: 'ACC-7', orderId: 'leaves' } as const;
+    expect(() => engine.applyExecutions([cancel, fill])).toThrow(PositionsReplacingError);
+    expect(() => engine.applyExecutions([fill, cancel])).toThrow(PositionsReplacingError);
     expect(() => engine.applyPositions([held('ACC-9', 'AAPL', 1)], false)).toThrow(PositionsReplacingError);
     expect(() => engine.resetSession()).toThrow(PositionsReplacingError);
     expect(JSON.stringify(engine.captureState())).toBe(before);

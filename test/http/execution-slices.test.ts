@@ -149,4 +149,20 @@ describe('a large executions body is read, validated and applied in slices', () 
       await app.server.close();
     }
   });
+
+  it('answers a body a positions replace cut short 503 from the slice it stopped at, warning not to count again the fills the replace holds', async () => {
+    const app = await start();
+    holdOrders(app.engine);
+    const apply = app.engine.applyExecutions.bind(app.engine);
+    vi.spyOn(app.engine, 'applyExecutions').mockImplementationOnce((slice) => {
+      const outcomes = apply(slice);
+      // A replace begins between this body's slices.
+      app.engine.beginPositionsReplace();
+      return outcomes;
+    });
+    const problem = expectProblem(await post(app, JSON.stringify({ events: feed() })), 503);
+    expect(problem.detail).toMatch(/^only the first 500 of \d+ events were applied before a positions replace began, .*leaving out fills its positions already count$/);
+    expect(namesField(problem, 'events.500')).toBe(true);
+  });
 });
+

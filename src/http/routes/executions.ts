@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { PositionsReplacingError } from '../../domain/engine.js';
 import type { ExecutionOutcome } from '../../domain/engine.js';
 import type { ExecutionEvent } from '../../domain/orders.js';
 import type { Telemetry } from '../../telemetry/metrics.js';
@@ -8,7 +9,8 @@ import { jsonSchemaOf } from '../json-schema.js';
 import { perToken } from '../plugins/rate-limit.js';
 import { EXECUTIONS_CEILING, ExecutionsRequestSchema, ExecutionsResponseSchema, NoQuerySchema } from '../schemas.js';
 import { parseLargeBodiesInSlices } from '../sliced-body.js';
-import { changeInSlices, itemsStanding, partlyApplied } from '../sliced-change.js';
+import { ProblemError } from '../problems.js';
+import { changeInSlices, itemsStanding, notAppliedFrom, partlyApplied } from '../sliced-change.js';
 import type { RouteDeps } from './deps.js';
 
 /**
@@ -84,8 +86,21 @@ async function applyInSlices(
   const standing = await itemsStanding(store, change);
   // Counted and logged: the events that stand, not those of slices a journal failure took back.
   recordExecutions(telemetry, log, events, results, standing.items);
-  if (standing.items < events.length) throw partlyApplied('events', standing, events.length);
+  if (standing.items < events.length) throw standing.cause instanceof PositionsReplacingError ? fillsHeldBack(standing.items, events.length) : partlyApplied('events', standing, events.length);
   return reply.send({ results });
+}
+
+/**
+ * A large body a positions replace cut short (it refuses fills until it ends): the events before
+ * stand; those from the slice it stopped at on are to be sent again once the replace is answered,
+ * less the fills its positions already count (sent again, they would count twice).
+ */
+function fillsHeldBack(applied: number, total: number): ProblemError {
+  return new ProblemError(
+    'unavailable',
+    `only the first ${applied} of ${total} events were applied before a positions replace began, which refuses fills until it ends: send events.${applied} on again once the replace is answered, leaving out fills its positions already count`,
+    notAppliedFrom('events', applied),
+  );
 }
 
 /** Fills logged per request at most, so one bad feed cannot flood the log. */

@@ -7,7 +7,7 @@ import { perToken } from '../plugins/rate-limit.js';
 import { NoQuerySchema, POSITIONS_CEILING, PositionsRequestSchema, PositionsResponseSchema } from '../schemas.js';
 import { parseLargeBodiesInSlices } from '../sliced-body.js';
 import { nextTurn } from '../next-turn.js';
-import { changeInSlices, itemsStanding, journalFailed, partlyApplied } from '../sliced-change.js';
+import { changeInSlices, itemsStanding, journalFailed, notAppliedFrom, partlyApplied } from '../sliced-change.js';
 import type { Standing } from '../sliced-change.js';
 import { CapacityError } from '../../domain/exposure-ledger.js';
 import { PositionsReplacingError } from '../../domain/engine.js';
@@ -101,8 +101,9 @@ async function mergeInSlices({ engine, store }: Pick<RouteDeps, 'engine' | 'stor
   await refuseOverflow(engine, rows);
   const change = await changeInSlices(store, rows, POSITION_SLICE, (slice) => engine.applyPositions(slice, false));
   const standing = await itemsStanding(store, change);
-  if (standing.items < rows.length) throw standing.cause instanceof PositionsReplacingError ? mergeSuperseded(standing.items, rows.length) : partlyApplied('positions', standing, rows.length);
-  return reply.send({ applied: rows.length, replaced: false });
+  if (standing.items === rows.length) return reply.send({ applied: rows.length, replaced: false });
+  // A replace begun meanwhile restated the rows merged, whatever else stopped the merge.
+  throw standing.cause instanceof PositionsReplacingError || engine.isReplacingPositions ? mergeSuperseded(standing.items, rows.length) : partlyApplied('positions', standing, rows.length);
 }
 
 /** A merge a replace cut short: the rows merged before it began are restated by it, so only the whole merge again can follow it. */
@@ -110,7 +111,7 @@ function mergeSuperseded(merged: number, total: number): ProblemError {
   return new ProblemError(
     'unavailable',
     `only the first ${merged} of ${total} positions were merged before a positions replace began, which restates every position: send the whole merge again once the replace is answered, if it is newer`,
-    [{ field: `positions.${merged}`, message: 'was not applied, nor was any after it' }],
+    notAppliedFrom('positions', merged),
   );
 }
 
@@ -126,9 +127,9 @@ async function replaceInSlices({ engine, store }: Pick<RouteDeps, 'engine' | 'st
   await refuseOverflow(engine, rows);
   const outages = store.outages;
   reply.log.info({ rows: rows.length }, 'positions replace begun: checks are rejected POSITIONS_REPLACING until it ends');
-  const stopped = (items: number, cause: Error | undefined): ProblemError => {
-    reply.log.warn({ applied: items, rows: rows.length, isReplacing: engine.isReplacingPositions }, 'positions replace stopped part way');
-    return replaceUnfinished(engine, { items, ...(cause === undefined ? {} : { cause }) }, rows.length);
+  const stopped = (items: number, cause: unknown): ProblemError => {
+    reply.log.warn({ applied: items, rows: rows.length, isReplacing: engine.isReplacingPositions }, 'positions replace stopped');
+    return replaceUnfinished({ items, ...(cause instanceof Error ? { cause } : {}) }, rows.length);
   };
   const flatten = engine.beginPositionsReplace();
   let isFlattening = true;
@@ -139,8 +140,13 @@ async function replaceInSlices({ engine, store }: Pick<RouteDeps, 'engine' | 'st
   }
   if (rows.length === 0) {
     engine.replacePositionsSlice([], true);
+    try {
+      await sendDurably(reply, store, { applied: 0, replaced: true });
+    } catch (error) {
+      throw stopped(0, error);
+    }
     reply.log.info({ rows: 0 }, 'positions replace ended');
-    return sendDurably(reply, store, { applied: 0, replaced: true });
+    return reply;
   }
   const last = Math.ceil(rows.length / POSITION_SLICE) - 1;
   let slice = 0;
@@ -153,7 +159,7 @@ async function replaceInSlices({ engine, store }: Pick<RouteDeps, 'engine' | 'st
     standing = await itemsStanding(store, change);
   } catch (error) {
     // None of its rows stand (a first slice refused, or not made durable): the flattening may.
-    throw stopped(0, error instanceof Error ? error : new Error(String(error)));
+    throw stopped(0, error);
   }
   if (standing.items < rows.length) throw stopped(standing.items, standing.cause);
   reply.log.info({ rows: rows.length }, 'positions replace ended');
@@ -173,14 +179,14 @@ async function refuseOverflow(engine: LimitEngine, rows: readonly PositionRow[])
 
 /**
  * A replace that stopped after its first `standing.items` rows: unlike a merge, only the whole of
- * it again ends it. Whether checks are rejected meanwhile is told as the engine stands now (a
- * rewind to what the disk holds may have gone back to before the replace began).
+ * it again ends it. Whether the book is left half replaced is not told: with fsync durability
+ * the recovery still to come decides it (it goes back to what the disk holds, before the replace
+ * or part way through it); ulc_positions_replacing tells.
  */
-function replaceUnfinished(engine: LimitEngine, standing: Standing, total: number): ProblemError {
-  const now = engine.isReplacingPositions ? 'checks are rejected POSITIONS_REPLACING until a replace ends' : 'it did not take effect';
+function replaceUnfinished(standing: Standing, total: number): ProblemError {
   return new ProblemError(
     standing.cause instanceof CapacityError ? 'capacity' : 'unavailable',
-    `the replace stopped after ${standing.items} of ${total} positions (${standing.cause?.message ?? 'stopped'}); ${now}: send the whole replace again`,
-    [{ field: `positions.${standing.items}`, message: 'was not applied, nor was any after it' }],
+    `the replace stopped after ${standing.items} of ${total} positions (${standing.cause?.message ?? 'stopped'}): send the whole replace again; until a replace ends, the book may be half replaced and its checks rejected POSITIONS_REPLACING (ulc_positions_replacing tells)`,
+    notAppliedFrom('positions', standing.items),
   );
 }
