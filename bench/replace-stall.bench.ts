@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { FastifyInstance } from 'fastify';
+import { longestLoopBlock } from './loop-block.js';
 import { stringOption, wholeNumberOption } from './options.js';
 
 interface AppModule {
@@ -45,17 +46,10 @@ async function longestBlocks(dist: string, rows: number): Promise<number[]> {
   const body = JSON.stringify({ positions: positions(rows, 200), replace: true });
   const blocks: number[] = [];
   for (let rep = 0; rep < REPS; rep++) {
-    let last = performance.now();
-    let longest = 0;
-    const ticker = setInterval(() => {
-      const now = performance.now();
-      longest = Math.max(longest, now - last);
-      last = now;
-    }, 1);
-    const response = await server.inject({ method: 'PUT', url: '/v1/positions', headers: { 'content-type': 'application/json' }, payload: body });
-    // A tick after the answer: a block that ends in the answer's own turn is seen too.
-    await new Promise((done) => setTimeout(done, 20));
-    clearInterval(ticker);
+    const { longest, result: response } = await longestLoopBlock(
+      () => server.inject({ method: 'PUT', url: '/v1/positions', headers: { 'content-type': 'application/json' }, payload: body }),
+      20,
+    );
     if (response.statusCode !== 200) throw new Error(`replace answered ${response.statusCode}: ${response.body.slice(0, 300)}`);
     blocks.push(longest);
   }

@@ -10,6 +10,7 @@ import { get } from 'node:http';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { FastifyInstance } from 'fastify';
+import { longestLoopBlock } from './loop-block.js';
 import { stringOption, wholeNumberOption } from './options.js';
 
 interface AppModule {
@@ -40,16 +41,7 @@ async function longestBlocks(dist: string, streams: number, orders: number): Pro
   const blocks: number[] = [];
   for (let rep = 0; rep < REPS; rep++) {
     const batch = Array.from({ length: orders }, (_, i) => ({ orderId: `o-${rep}-${i}`, accountId: `A-${i}`, strategyId: 'S', symbol: 'X', side: 'BUY', quantity: 100, price: 10 }));
-    let last = performance.now();
-    let longest = 0;
-    const ticker = setInterval(() => {
-      const now = performance.now();
-      longest = Math.max(longest, now - last);
-      last = now;
-    }, 1);
-    const response = await server.inject({ method: 'POST', url: '/v1/checks/batch', payload: { orders: batch } });
-    await new Promise((done) => setTimeout(done, 50));
-    clearInterval(ticker);
+    const { longest, result: response } = await longestLoopBlock(() => server.inject({ method: 'POST', url: '/v1/checks/batch', payload: { orders: batch } }), 50);
     if (response.statusCode !== 200) throw new Error(`batch answered ${response.statusCode}: ${response.body.slice(0, 300)}`);
     blocks.push(longest);
   }
