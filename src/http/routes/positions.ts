@@ -34,7 +34,7 @@ interface PositionsBody {
  * Position snapshots. A large body is read and validated in slices, in a scope of its own whose
  * JSON parser reads it a slice at a time, all of it before any row is applied: a body refused as
  * invalid changes nothing. A large merge or replace is then applied in slices too; while a replace
- * is half applied, checks are rejected POSITIONS_REPLACING (see LimitEngine.replacePositionsSlice).
+ * is half applied, checks are rejected POSITIONS_REPLACING (see LimitEngine.beginPositionsReplace).
  */
 export async function positionRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
   await app.register((scope, _options, done) => {
@@ -117,11 +117,12 @@ function mergeSuperseded(merged: number, total: number): ProblemError {
 
 /**
  * A large replace, a part at a time (at 100,000 rows one step held the loop 120–190 ms, journal
- * included): every held position is flattened, whole groups of about FLATTEN_SLICE positions a
+ * included): every held position is flattened, whole groups of at most FLATTEN_SLICE positions a
  * step, then the rows are set POSITION_SLICE at a time, and checks are rejected
  * POSITIONS_REPLACING until the last slice. Refused for capacity as a merge is, before it begins.
  * If it stops part way (the journal failed, or symbols came meanwhile that leave no room) the book
- * stays half replaced, and checks rejected, until a replace is sent again whole.
+ * is left half replaced, its checks rejected, until a replace is sent again whole (with fsync
+ * durability, as far as the disk holds it: see replaceUnfinished).
  */
 async function replaceInSlices({ engine, store }: Pick<RouteDeps, 'engine' | 'store'>, reply: FastifyReply, rows: readonly PositionRow[]): Promise<FastifyReply> {
   await refuseOverflow(engine, rows);
