@@ -1,4 +1,5 @@
 import { CapacityError } from '../domain/exposure-ledger.js';
+import { journalFailedSince } from './durable-reply.js';
 import type { StoreGate } from './durable-reply.js';
 import { nextTurn } from './next-turn.js';
 import { ProblemError } from './problems.js';
@@ -33,7 +34,7 @@ export async function changeInSlices<T>(store: StoreGate, items: readonly T[], s
   const slices: SliceEnd[] = [];
   for (let from = 0; from < items.length; from += size) {
     if (from > 0) await nextTurn();
-    if (!store.isHealthy || store.outages !== outages) return { slices, total: items.length, stoppedBy: journalFailed() };
+    if (journalFailedSince(store, outages)) return { slices, total: items.length, stoppedBy: journalFailed() };
     try {
       apply(items.slice(from, from + size));
     } catch (error) {

@@ -4,7 +4,7 @@ import type { BatchResult, CheckResult, LimitEngine } from '../../domain/engine.
 import type { Order } from '../../domain/orders.js';
 import type { Tracing } from '../../telemetry/tracing.js';
 import type { CheckTarget } from '../warm-up.js';
-import { sendDurably } from '../durable-reply.js';
+import { journalFailedSince, sendDurably } from '../durable-reply.js';
 import type { StoreGate } from '../durable-reply.js';
 import { ProblemError } from '../problems.js';
 import { jsonSchemaOf } from '../json-schema.js';
@@ -197,7 +197,7 @@ async function checkInSlices(
     slices.push({ next: run.next, seq: store.lastSeq });
     if (isDone) return { result: run.result, engineMs, slices };
     await nextTurn();
-    if (!store.isHealthy || store.outages !== outages) engine.abortBatch(run, 'DEPENDENCY_UNAVAILABLE');
+    if (journalFailedSince(store, outages)) engine.abortBatch(run, 'DEPENDENCY_UNAVAILABLE');
   }
 }
 

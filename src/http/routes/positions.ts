@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { PositionRow } from '../../domain/orders.js';
 import { LargeBodyValidation, newBodyAjv } from '../body-validation.js';
-import { assertWritable, sendDurably } from '../durable-reply.js';
+import { assertWritable, journalFailedSince, sendDurably } from '../durable-reply.js';
 import { jsonSchemaOf } from '../json-schema.js';
 import { perToken } from '../plugins/rate-limit.js';
 import { NoQuerySchema, POSITIONS_CEILING, PositionsRequestSchema, PositionsResponseSchema } from '../schemas.js';
@@ -137,7 +137,7 @@ async function replaceInSlices({ engine, store }: Pick<RouteDeps, 'engine' | 'st
   while (isFlattening) {
     isFlattening = engine.flattenForReplace(flatten, FLATTEN_SLICE);
     await nextTurn();
-    if (!store.isHealthy || store.outages !== outages) throw stopped(0, journalFailed());
+    if (journalFailedSince(store, outages)) throw stopped(0, journalFailed());
   }
   if (rows.length === 0) {
     engine.replacePositionsSlice([], true);
