@@ -313,11 +313,24 @@ describe('adding the first firm-wide self_trade limit', () => {
     const { server, engine } = await start();
     const resting = Array.from({ length: 40_000 }, (_, i) => anOrder({ orderId: `rest-${i}`, accountId: `ACC-R${i % 1_000}`, side: 'SELL', quantity: 1, price: 200 + (i % 50) }));
     expect(engine.checkBatch(resting).summary.accepted).toBe(40_000);
-    const slices = vi.spyOn(engine, 'trackSome');
+    const trackSome = engine.trackSome.bind(engine);
+    // A turn of the event loop comes between slices: a callback queued in the first has run by the last.
+    let turns = 0;
+    const slices = vi.spyOn(engine, 'trackSome').mockImplementation((budget) => {
+      setImmediate(() => turns++);
+      return trackSome(budget);
+    });
+    const upsert = engine.upsertLimit.bind(engine);
+    let turnsBeforeChange = -1;
+    vi.spyOn(engine, 'upsertLimit').mockImplementationOnce((definition, expected) => {
+      turnsBeforeChange = turns;
+      return upsert(definition, expected);
+    });
     const added = await call(server, 'PUT', '/v1/limits/no-cross', 'admin', { id: 'no-cross', kind: 'self_trade', per: 'symbol', thresholds: { hard: 0 } });
     expect(added.statusCode).toBe(201);
     // 40,000 open orders: three slices with a turn between them, none linked in the book change.
     expect(slices).toHaveBeenCalledTimes(3);
+    expect(turnsBeforeChange).toBe(2);
     const crossing = await check(server, anOrder({ orderId: 'cross', accountId: 'ACC-B', side: 'BUY', quantity: 1, price: 200 }));
     expect(crossing.json<CheckResult>().reasons).toEqual(['LIMIT_BREACH']);
     const below = await check(server, anOrder({ orderId: 'below', accountId: 'ACC-B', side: 'BUY', quantity: 1, price: 199.99 }));

@@ -215,13 +215,15 @@ describe('a large positions body is read, validated and merged in slices', () =>
     expect(app.engine.ledger.positionCount).toBe(positions.length);
   });
 
-  it('answers a replace the journal stopped while flattening 503 with no row applied, its checks rejected', async () => {
+  it('answers a replace the journal stopped while flattening 503 with no row applied, its checks rejected, and flattens no more', async () => {
     const app = await journalledTestApp();
     closeLater(app);
     holdPositions(app.engine);
+    // More held than one flattening step takes: the steps after the failure must not run.
+    app.engine.applyPositions(Array.from({ length: FLATTEN_SLICE + 10 }, (_, i) => ({ accountId: `ACC-H${i}`, symbol: 'SYM0', quantity: 5, avgPrice: 10 })), false);
     let mend = (): void => undefined;
     const flatten = app.engine.flattenForReplace.bind(app.engine);
-    vi.spyOn(app.engine, 'flattenForReplace').mockImplementationOnce((plan, budget) => {
+    const flattens = vi.spyOn(app.engine, 'flattenForReplace').mockImplementationOnce((plan, budget) => {
       const isLeft = flatten(plan, budget);
       mend = failJournal(app);
       return isLeft;
@@ -231,8 +233,24 @@ describe('a large positions body is read, validated and merged in slices', () =>
     expect(problem.detail).toMatch(/stopped after 0 of 6000 positions .*send the whole replace again/);
     expect(warnings(app)).toEqual([{ applied: 0, rows: 6000, isReplacing: true }]);
     expect(slices).not.toHaveBeenCalled();
+    expect(flattens).toHaveBeenCalledTimes(1);
     expect(app.engine.isReplacingPositions).toBe(true);
     mend();
+  });
+
+  it('answers a replace of no rows whose last record is not made durable 503 as stopped, asking for it again', async () => {
+    const app = await journalledTestApp();
+    closeLater(app);
+    app.engine.applyPositions(Array.from({ length: FLATTEN_SLICE + 10 }, (_, i) => ({ accountId: `ACC-H${i}`, symbol: 'SYM0', quantity: 5, avgPrice: 10 })), false);
+    const store = app.store!;
+    const applySlice = app.engine.replacePositionsSlice.bind(app.engine);
+    vi.spyOn(app.engine, 'replacePositionsSlice').mockImplementationOnce((slice, isLast) => {
+      applySlice(slice, isLast);
+      vi.spyOn(store, 'settled').mockReturnValueOnce(Promise.reject(new Error('disk full')));
+    });
+    const problem = expectProblem(await put(app, JSON.stringify({ positions: [], replace: true })), 503);
+    expect(problem.detail).toMatch(/^the replace stopped after 0 of 0 positions \(the change could not be made durable: disk full\): send the whole replace again/);
+    expect(warnings(app)).toEqual([{ applied: 0, rows: 0, isReplacing: false }]);
   });
 
   it('warns, recovering a replace left half applied (the service stopped in it), that checks are rejected until a replace ends', async () => {
@@ -305,6 +323,22 @@ describe('a large positions body is read, validated and merged in slices', () =>
     const problem = expectProblem(await put(app, JSON.stringify({ positions: rows() })), 503);
     expect(problem.detail).toMatch(/only the first 1000 of 6000 positions were merged before a positions replace began.*send the whole merge again/);
     expect(namesField(problem, 'positions.1000')).toBe(true);
+  });
+
+  it('tells a large merge to send it whole again when a replace began in the gap the journal failed in too', async () => {
+    const app = await journalledTestApp();
+    closeLater(app);
+    let mend = (): void => undefined;
+    const merge = app.engine.applyPositions.bind(app.engine);
+    vi.spyOn(app.engine, 'applyPositions').mockImplementationOnce((slice, replace) => {
+      merge(slice, replace);
+      // The merge stops for the journal, but a replace began meanwhile all the same.
+      mend = failJournal(app);
+      app.engine.beginPositionsReplace();
+    });
+    const problem = expectProblem(await put(app, JSON.stringify({ positions: rows() })), 503);
+    expect(problem.detail).toMatch(/only the first 1000 of 6000 positions were merged before a positions replace began.*send the whole merge again/);
+    mend();
   });
 });
 
