@@ -8,18 +8,10 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { FastifyInstance } from 'fastify';
-import { longestLoopBlock } from './loop-block.js';
-import { stringOption, wholeNumberOption } from './options.js';
-
-interface AppModule {
-  buildApp: (config: unknown, options: { httpWarmUpRequests: number }) => Promise<{ server: FastifyInstance }>;
-}
-interface SchemaModule {
-  AppConfigSchema: { parse: (input: unknown) => unknown };
-}
+import { join } from 'node:path';
+import { compareBuilds, longestLoopBlock } from './stall-harness.js';
+import type { BuiltApp } from './stall-harness.js';
+import { wholeNumberOption } from './options.js';
 
 const REPS = 3;
 
@@ -27,12 +19,9 @@ const REPS = 3;
 const positions = (n: number, quantity: number) =>
   Array.from({ length: n }, (_, i) => ({ accountId: `ACC-${Math.floor(i / 100)}`, strategyId: 'S', symbol: `SYM-${i % 100}`, quantity, avgPrice: 10 }));
 
-async function longestBlocks(dist: string, rows: number): Promise<number[]> {
-  const at = (path: string): string => pathToFileURL(resolve(dist, path)).href;
-  const { buildApp } = (await import(at('src/app.js'))) as AppModule;
-  const { AppConfigSchema } = (await import(at('src/config/schema.js'))) as SchemaModule;
+async function longestBlocks({ buildApp, parseConfig }: BuiltApp, rows: number): Promise<number[]> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ulc-replace-stall-'));
-  const config = AppConfigSchema.parse({
+  const config = parseConfig({
     schemaVersion: 1,
     storage: { durability: 'async', dataDir },
     auth: { enabled: false },
@@ -55,19 +44,14 @@ async function longestBlocks(dist: string, rows: number): Promise<number[]> {
   }
   await server.close();
   rmSync(dataDir, { recursive: true, force: true });
-  return blocks.sort((a, b) => a - b);
+  return blocks;
 }
 
 async function main(): Promise<void> {
   const rows = wholeNumberOption('rows', 100_000);
-  const against = process.argv.includes('--against') ? stringOption('against') : undefined;
-  const builds: [string, string][] = [['this', resolve(import.meta.dirname, '..')]];
-  if (against !== undefined) builds.push(['other', resolve(against, 'dist-bench')]);
-  console.log(`PUT /v1/positions replacing ${rows} rows over ${rows} held (async journal); longest event-loop block, ms, of ${REPS} replaces`);
-  for (const [name, dist] of builds) {
-    const blocks = await longestBlocks(dist, rows);
-    console.log(`${name.padEnd(6)} median ${blocks[Math.floor(REPS / 2)]!.toFixed(1)} (min ${blocks[0]!.toFixed(1)}, max ${blocks[REPS - 1]!.toFixed(1)})`);
-  }
+  await compareBuilds(`PUT /v1/positions replacing ${rows} rows over ${rows} held (async journal); longest event-loop block, ms, of ${REPS} replaces`, (app) =>
+    longestBlocks(app, rows),
+  );
   process.exit(0);
 }
 

@@ -7,26 +7,14 @@
  *   npm run bench:stream-stall [-- --streams 64] [--orders 1000] [--against ../before]
  */
 import { get } from 'node:http';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { FastifyInstance } from 'fastify';
-import { longestLoopBlock } from './loop-block.js';
-import { stringOption, wholeNumberOption } from './options.js';
-
-interface AppModule {
-  buildApp: (config: unknown, options: { httpWarmUpRequests: number }) => Promise<{ server: FastifyInstance }>;
-}
-interface SchemaModule {
-  AppConfigSchema: { parse: (input: unknown) => unknown };
-}
+import { compareBuilds, longestLoopBlock } from './stall-harness.js';
+import type { BuiltApp } from './stall-harness.js';
+import { wholeNumberOption } from './options.js';
 
 const REPS = 5;
 
-async function longestBlocks(dist: string, streams: number, orders: number): Promise<number[]> {
-  const at = (path: string): string => pathToFileURL(resolve(dist, path)).href;
-  const { buildApp } = (await import(at('src/app.js'))) as AppModule;
-  const { AppConfigSchema } = (await import(at('src/config/schema.js'))) as SchemaModule;
-  const config = AppConfigSchema.parse({
+async function longestBlocks({ buildApp, parseConfig }: BuiltApp, streams: number, orders: number): Promise<number[]> {
+  const config = parseConfig({
     schemaVersion: 1,
     storage: { durability: 'off' },
     auth: { enabled: false },
@@ -47,20 +35,15 @@ async function longestBlocks(dist: string, streams: number, orders: number): Pro
   }
   server.server.closeAllConnections();
   await server.close();
-  return blocks.sort((a, b) => a - b);
+  return blocks;
 }
 
 async function main(): Promise<void> {
   const streams = wholeNumberOption('streams', 64);
   const orders = wholeNumberOption('orders', 1_000);
-  const against = process.argv.includes('--against') ? stringOption('against') : undefined;
-  const builds: [string, string][] = [['this', resolve(import.meta.dirname, '..')]];
-  if (against !== undefined) builds.push(['other', resolve(against, 'dist-bench')]);
-  console.log(`${streams} violation streams, batches of ${orders} orders each breaching a warning; longest event-loop block, ms, of ${REPS} batches`);
-  for (const [name, dist] of builds) {
-    const blocks = await longestBlocks(dist, streams, orders);
-    console.log(`${name.padEnd(6)} median ${blocks[Math.floor(REPS / 2)]!.toFixed(1)} (min ${blocks[0]!.toFixed(1)}, max ${blocks[REPS - 1]!.toFixed(1)})`);
-  }
+  await compareBuilds(`${streams} violation streams, batches of ${orders} orders each breaching a warning; longest event-loop block, ms, of ${REPS} batches`, (app) =>
+    longestBlocks(app, streams, orders),
+  );
   process.exit(0);
 }
 
