@@ -12,10 +12,9 @@ import type { AccountExposure } from './exposure-view.js';
 import { EVERY_KEY } from './key-page.js';
 import type { KeyPageQuery } from './key-page.js';
 import { isScopeId, scopeKey, scopeKeyOf } from './keys.js';
-import { LimitBook, LimitBookError } from './limit-book.js';
+import { LimitBook, LimitBookError, selfTradeLevel } from './limit-book.js';
 import type { LimitSettings, SeverityActions } from './compile-limit.js';
 import { idOf } from './compile-limit.js';
-import { DEFAULT_PER } from './limit-definition.js';
 import type { LimitDefinition } from './limit-definition.js';
 import type { EventSink, StateEvent } from './events.js';
 import type { ExecutionEvent, Order, PositionRow, ReferencePrice } from './orders.js';
@@ -720,10 +719,9 @@ export class LimitEngine {
     let strategy = false;
     let firm = false;
     for (const definition of definitions) {
-      if (definition.kind !== 'self_trade' || definition.enabled === false) continue;
-      const per = definition.per ?? DEFAULT_PER.self_trade;
-      strategy ||= per === 'strategy+symbol';
-      firm ||= per === 'symbol';
+      const level = selfTradeLevel(definition.kind, definition.per, definition.enabled !== false);
+      strategy ||= level === 'strategy';
+      firm ||= level === 'firm';
     }
     return this.ledger.startTracking(strategy, firm);
   }

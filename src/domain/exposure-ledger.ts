@@ -856,7 +856,6 @@ export class ExposureLedger {
     if (!firm && (this.linking & (1 << FIRM_LEVEL)) === 0) this.tracksFirmOrders = false;
   }
 
-
   /**
    * Begins keeping open orders at the levels asked for that are not kept yet, without linking
    * the orders already open: trackSome does that a slice at a time, so that a book about to add
@@ -876,7 +875,9 @@ export class ExposureLedger {
     }
     // A level begun now starts from the oldest order (those another level linked already are skipped there).
     if (this.linking !== before) this.byActivity.cursor = this.byActivity.oldest;
-    return this.trackSome(0);
+    // Nothing to link when no order is open, or a restore has replaced the queue the walk was on.
+    if (this.byActivity.cursor === undefined) this.linking = 0;
+    return this.linking !== 0;
   }
 
   /**
@@ -1133,7 +1134,7 @@ export class ExposureLedger {
       const family = this.familyOf(group.level);
       if (family !== undefined && family.get(group.id) !== group) continue;
       // Every row is written: the sums are restamped after, not edited a row at a time.
-      this.walkBounds.invalidate();
+      if (flattened.accounts.length + flattened.strategies.length === 0 && !flattened.firm) this.walkBounds.invalidate();
       this.dropEmpty(family, group, group.flattenAll());
       if (family === undefined) flattened.firm = true;
       else (family === this.accounts ? flattened.accounts : flattened.strategies).push(group.id);
@@ -1144,8 +1145,12 @@ export class ExposureLedger {
   /** flattenGroups again, from the ids it returned (replay). */
   flattenGroupsById(accounts: readonly string[], strategies: readonly string[], firm: boolean): void {
     const groups: ExposureGroup[] = [];
-    for (const id of accounts) groups.push(...optional(this.accounts.get(id)));
-    for (const id of strategies) groups.push(...optional(this.strategies.get(id)));
+    for (const [family, ids] of [[this.accounts, accounts], [this.strategies, strategies]] as const) {
+      for (const id of ids) {
+        const group = family.get(id);
+        if (group !== undefined) groups.push(group);
+      }
+    }
     if (firm) groups.push(this.firm);
     this.flattenGroups(groups);
   }
@@ -1409,14 +1414,13 @@ export class ExposureLedger {
     return exposure;
   }
 
-  pruneIfEmpty(exposure: Exposure, family: ShardedMap<string, ExposureGroup> | undefined): void {
+  private pruneIfEmpty(exposure: Exposure, family: ShardedMap<string, ExposureGroup> | undefined): void {
     if (!exposure.isEmpty) return;
     const group = exposure.group;
     if (group.bySymbol.get(exposure.market.symbol) !== exposure) return;
     group.bySymbol.delete(exposure.market.symbol);
     group.detach(exposure);
-    if (family === this.accounts) this.accountExposureCount--;
-    if (family !== undefined && group.bySymbol.size === 0 && group.openCount === 0) family.delete(group.id);
+    this.dropEmpty(family, group, 1);
   }
 }
 
@@ -1442,8 +1446,6 @@ function captureGroup(group: ExposureGroup): GroupSnapshot {
     })),
   };
 }
-
-const optional = <T>(value: T | undefined): T[] => (value === undefined ? [] : [value]);
 
 function groupIn(family: ShardedMap<string, ExposureGroup>, id: string, level: Level, bounds: WalkBounds): ExposureGroup {
   let group = family.get(id);

@@ -1,7 +1,9 @@
 import type { CompiledLimit } from './compiled-limit.js';
 import { compileLimit, idOf, LimitBookError, parseDefinition } from './compile-limit.js';
 import type { LimitSettings } from './compile-limit.js';
+import { DEFAULT_PER } from './limit-definition.js';
 import type { LimitDefinition } from './limit-definition.js';
+import type { Aggregation, LimitKind } from './enums.js';
 import type { Order } from './orders.js';
 import { ScopeIndex } from './scope-index.js';
 
@@ -177,7 +179,17 @@ function unfile(tables: BookTables, limit: CompiledLimit): void {
 }
 
 function countSelfTrade(tables: BookTables, limit: CompiledLimit, delta: number): void {
-  if (limit.kind !== 'self_trade' || !limit.isEnabled) return;
-  if (limit.per === 'strategy+symbol') tables.selfTradeByStrategy += delta;
-  if (limit.per === 'symbol') tables.selfTradeFirm += delta;
+  const level = selfTradeLevel(limit.kind, limit.per, limit.isEnabled);
+  if (level === 'strategy') tables.selfTradeByStrategy += delta;
+  if (level === 'firm') tables.selfTradeFirm += delta;
+}
+
+/**
+ * The level beyond the account's whose open orders a limit reads: a self_trade limit per
+ * strategy+symbol reads the strategy's, per symbol the firm's; any other limit none.
+ */
+export function selfTradeLevel(kind: LimitKind, per: Aggregation | undefined, isEnabled: boolean): 'strategy' | 'firm' | undefined {
+  if (kind !== 'self_trade' || !isEnabled) return undefined;
+  const level = per ?? DEFAULT_PER.self_trade;
+  return level === 'strategy+symbol' ? 'strategy' : level === 'symbol' ? 'firm' : undefined;
 }
