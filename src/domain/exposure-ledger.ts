@@ -482,10 +482,11 @@ export class ExposureGroup {
     const slots = this.slots.splice(0);
     this.bySymbol.clear();
     this.markets.length = 0;
-    let capacity = 4;
+    // Nothing kept (an account flattened whole, then forgotten): no arrays until a row comes (grow).
+    let capacity = slots.length === empty.length ? 0 : 4;
     while (capacity < slots.length - empty.length) capacity *= 2;
-    this.rows = new Float64Array(STRIDE * capacity);
-    this.cold = new Float64Array(COLD_STRIDE * capacity);
+    this.rows = capacity === 0 ? NO_ROWS : new Float64Array(STRIDE * capacity);
+    this.cold = capacity === 0 ? NO_ROWS : new Float64Array(COLD_STRIDE * capacity);
     let next = 0;
     for (const exposure of slots) {
       if (exposure === empty[next]) {
@@ -513,10 +514,10 @@ export class ExposureGroup {
   }
 
   private grow(): void {
-    const rows = new Float64Array(this.rows.length * 2);
+    const rows = new Float64Array(Math.max(STRIDE * 4, this.rows.length * 2));
     rows.set(this.rows);
     this.rows = rows;
-    const cold = new Float64Array(this.cold.length * 2);
+    const cold = new Float64Array(Math.max(COLD_STRIDE * 4, this.cold.length * 2));
     cold.set(this.cold);
     this.cold = cold;
     for (const exposure of this.slots) {
@@ -525,6 +526,9 @@ export class ExposureGroup {
     }
   }
 }
+
+/** The rows of a group holding none: shared, never written (attach grows a group before its first row). */
+const NO_ROWS = new Float64Array(0);
 
 /** When fewer than this share of a group's exposures drop at once, they leave one at a time. */
 const DETACH_BELOW = 1 / 4;
@@ -1118,9 +1122,15 @@ export class ExposureLedger {
     this.dropEmptyAfter((group) => group.flattenAll());
   }
 
-  /** Every group a replace flattens, in the order flattenAll takes them: accounts, strategies, the firm. */
-  groupsToFlatten(): ExposureGroup[] {
-    return [...this.accounts.values(), ...this.strategies.values(), this.firm];
+  /**
+   * Every group a replace flattens, in the order flattenAll takes them: accounts, strategies, the
+   * firm. Read as it goes (a copy of a million accounts' groups was a step of its own): a group
+   * deleted meanwhile is not met, or is skipped by flattenGroups if it was read already.
+   */
+  *groupsToFlatten(): Generator<ExposureGroup, void, undefined> {
+    yield* this.accounts.values();
+    yield* this.strategies.values();
+    yield this.firm;
   }
 
   /**

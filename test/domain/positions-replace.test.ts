@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EngineSnapshot } from '../../src/domain/engine.js';
-import { LimitEngine, PositionsReplacingError } from '../../src/domain/engine.js';
+import { FLATTEN_GROUP_WEIGHT, LimitEngine, PositionsReplacingError } from '../../src/domain/engine.js';
 import type { StateEvent } from '../../src/domain/events.js';
 import type { PositionRow } from '../../src/domain/orders.js';
 import { accepted, setReference } from '../support/engine-actions.js';
@@ -27,8 +27,8 @@ function holding() {
 
 /** A whole replace in slices: flattening `budget` positions a step, then NEW's slices. */
 function replaceInSlices(engine: LimitEngine, budget = 1): void {
-  const flatten = engine.beginPositionsReplace();
-  while (engine.flattenForReplace(flatten, budget));
+  engine.beginPositionsReplace();
+  while (engine.flattenForReplace(budget));
   NEW.forEach((rows, i) => engine.replacePositionsSlice(rows, i === NEW.length - 1));
 }
 
@@ -40,13 +40,13 @@ describe('a positions replace applied in slices', () => {
     const { engine: inOneStep } = holding();
     inOneStep.applyPositions(NEW.flat(), true);
 
-    const flatten = engine.beginPositionsReplace();
+    engine.beginPositionsReplace();
     expect(engine.isReplacingPositions).toBe(true);
     expect(engine.checkOrder(order({ accountId: 'ACC-2', quantity: 1 }))).toMatchObject({ decision: 'REJECT', reasons: ['POSITIONS_REPLACING'], evaluated: 0 });
-    expect(engine.flattenForReplace(flatten, 1)).toBe(true);
+    expect(engine.flattenForReplace(1)).toBe(true);
     const batch = engine.checkBatch([order({ quantity: 1 }), order({ quantity: 1 })], { atomic: true });
     expect(batch.results.map((r) => r.reasons)).toEqual([['POSITIONS_REPLACING'], ['BATCH_REJECTED']]);
-    while (engine.flattenForReplace(flatten, 1));
+    while (engine.flattenForReplace(1));
     engine.replacePositionsSlice(NEW[0]!, false);
     engine.replacePositionsSlice(NEW[1]!, false);
     expect(engine.checkOrder(order({ quantity: 1 })).reasons).toEqual(['POSITIONS_REPLACING']);
@@ -60,14 +60,15 @@ describe('a positions replace applied in slices', () => {
 
   it('flattens whole groups of at most the budget a step, or one alone that holds more', () => {
     const { engine, events } = holding();
-    // ACC-1, ACC-2, ACC-3, ACC-6 and ACC-7 (its open order) have one exposure each (2 with the
-    // group), ACC-BIG 10 (11); STRAT-1 and the firm hold ACC-BIG's too.
+    // ACC-1, ACC-2, ACC-3, ACC-6 and ACC-7 (its open order) have one exposure each, ACC-BIG 10;
+    // STRAT-1 and the firm hold ACC-BIG's too.
     engine.applyPositions(Array.from({ length: 10 }, (_, i) => held('ACC-BIG', `B${i}`, 1)), false);
     const bigAt = engine.ledger.accounts.get('ACC-BIG')!;
     expect(bigAt.exposures).toHaveLength(10);
     events.length = 0;
-    const flatten = engine.beginPositionsReplace();
-    while (engine.flattenForReplace(flatten, 5));
+    engine.beginPositionsReplace();
+    // Room for two groups of one exposure a step.
+    while (engine.flattenForReplace(2 * (1 + FLATTEN_GROUP_WEIGHT)));
     const steps = events.flatMap((e) => (e.type === 'positions_flattened' ? [[...e.accounts, ...e.strategies, ...(e.firm ? ['firm'] : [])]] : []));
     expect(steps).toEqual([[], ['ACC-1', 'ACC-2'], ['ACC-3', 'ACC-6'], ['ACC-7'], ['ACC-BIG'], ['STRAT-1'], ['STRAT-2'], ['firm']]);
   });
@@ -84,8 +85,8 @@ describe('a positions replace applied in slices', () => {
 
   it('refuses fills, merges and a session reset while under way, changing nothing, and takes them once it has ended', () => {
     const { engine } = holding();
-    const flatten = engine.beginPositionsReplace();
-    engine.flattenForReplace(flatten, 1);
+    engine.beginPositionsReplace();
+    engine.flattenForReplace(1);
     const before = JSON.stringify(engine.captureState());
     const fill = { type: 'FILL', accountId: 'ACC-1', orderId: 'resting', quantity: 1, price: 100 } as const;
     // A fill refuses the whole call, cancels with it included, wherever it is.
@@ -97,20 +98,35 @@ describe('a positions replace applied in slices', () => {
     expect(JSON.stringify(engine.captureState())).toBe(before);
     // A kill switch is not a change of the book being replaced: it is taken at once.
     expect(engine.setTradingState('global', undefined, 'HALTED', 'test').state).toBe('HALTED');
-    while (engine.flattenForReplace(flatten, 1));
+    while (engine.flattenForReplace(1));
     // A cancel only releases an open order: it goes on.
     expect(engine.applyExecutions([{ type: 'CANCEL', accountId: 'ACC-7', orderId: 'leaves' }])[0]!.outcome).toBe('applied');
     engine.replacePositionsSlice(NEW[1]!, true);
     expect(engine.applyExecutions([fill])[0]!.outcome).toBe('applied');
   });
 
+  it('refuses rows before the flattening has ended (it would flatten them), and a restore ends the flattening', () => {
+    const { engine, events } = holding();
+    const before = JSON.parse(JSON.stringify(engine.captureState())) as EngineSnapshot;
+    engine.beginPositionsReplace();
+    expect(engine.flattenForReplace(1)).toBe(true);
+    const flattened = JSON.stringify(ledgerOf(engine));
+    events.length = 0;
+    expect(() => engine.replacePositionsSlice(NEW[0]!, true)).toThrow(/still being flattened/);
+    expect(JSON.stringify(ledgerOf(engine))).toBe(flattened);
+    expect(events).toEqual([]);
+    // A rewind to what the disk holds replaces the groups the flattening was going over.
+    engine.rewindTo(before);
+    expect(() => engine.flattenForReplace(1)).toThrow(PositionsReplacingError);
+  });
+
   it('refuses to flatten or add rows when no replace is under way, changing nothing', () => {
     const { engine, events } = holding();
-    const flatten = engine.beginPositionsReplace();
+    engine.beginPositionsReplace();
     engine.applyPositions(OLD, true);
     events.length = 0;
     const before = JSON.stringify(ledgerOf(engine));
-    expect(() => engine.flattenForReplace(flatten, 1)).toThrow(PositionsReplacingError);
+    expect(() => engine.flattenForReplace(1)).toThrow(PositionsReplacingError);
     expect(() => engine.replacePositionsSlice(NEW[1]!, true)).toThrow(PositionsReplacingError);
     expect(JSON.stringify(ledgerOf(engine))).toBe(before);
     expect(events).toEqual([]);
@@ -119,8 +135,8 @@ describe('a positions replace applied in slices', () => {
   it('is ended in replay, and in a restore, by what ends it live: a replace in one step, a snapshot taken before it began', () => {
     const { engine, events } = holding();
     const before = JSON.parse(JSON.stringify(engine.captureState())) as EngineSnapshot;
-    const flatten = engine.beginPositionsReplace();
-    engine.flattenForReplace(flatten, 1);
+    engine.beginPositionsReplace();
+    engine.flattenForReplace(1);
     engine.applyPositions(OLD, true);
     const replayed = new LimitEngine(testConfig(), new FakeClock(), []);
     replayed.restoreState(before);
@@ -143,8 +159,8 @@ describe('a positions replace applied in slices', () => {
     if (how === 'in one step') {
       engine.applyPositions(rows, true);
     } else {
-      const flatten = engine.beginPositionsReplace();
-      while (engine.flattenForReplace(flatten, 1));
+      engine.beginPositionsReplace();
+      while (engine.flattenForReplace(1));
       engine.replacePositionsSlice(rows, true);
     }
     // 10,000 down now.
@@ -164,6 +180,7 @@ describe('a positions replace applied in slices', () => {
   it('keeps a slice refused for capacity from changing anything, the replace still under way', () => {
     const { engine } = makeEngine([], { capacity: { ...testConfig().capacity, maxPositions: 2 } });
     engine.beginPositionsReplace();
+    while (engine.flattenForReplace(1));
     expect(() => engine.replacePositionsSlice([held('A', 'AAPL', 1), held('B', 'AAPL', 1), held('C', 'AAPL', 1)], true)).toThrow(/maxPositions/);
     expect(engine.isReplacingPositions).toBe(true);
     expect(engine.ledger.positionCount).toBe(0);
@@ -172,14 +189,14 @@ describe('a positions replace applied in slices', () => {
   it('is replayed from its journal records as it was made, orders expiring between flatten steps and half way included, and kept in snapshots', () => {
     const { engine, clock, events } = holding();
     const start = JSON.parse(JSON.stringify(engine.captureState())) as EngineSnapshot;
-    const flatten = engine.beginPositionsReplace();
-    engine.flattenForReplace(flatten, 1);
+    engine.beginPositionsReplace();
+    engine.flattenForReplace(1);
     // The open orders expire: ACC-1's after its group was flattened, ACC-7's, its group gone with it, before its turn.
     clock.advance(testConfig().openOrderTtlMs + 1);
     engine.sweep();
     expect(engine.ledger.openOrderCount).toBe(0);
     expect(engine.ledger.accounts.get('ACC-7')).toBeUndefined();
-    while (engine.flattenForReplace(flatten, 1));
+    while (engine.flattenForReplace(1));
     expect(events.filter((e) => e.type === 'positions_flattened').flatMap((e) => (e.type === 'positions_flattened' ? e.accounts : []))).toEqual(['ACC-1', 'ACC-2', 'ACC-3', 'ACC-6']);
     engine.replacePositionsSlice(NEW[0]!, false);
     const halfWay = JSON.parse(JSON.stringify(engine.captureState())) as EngineSnapshot;

@@ -7,7 +7,6 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { EngineConfig, EngineSnapshot } from '../../src/domain/engine.js';
 import { LimitEngine } from '../../src/domain/engine.js';
-import type { PositionsFlatten } from '../../src/domain/engine.js';
 import type { Aggregation, TradingState } from '../../src/domain/enums.js';
 import { StateEventSchema } from '../../src/domain/events.js';
 import type { StateEvent } from '../../src/domain/events.js';
@@ -140,12 +139,9 @@ function pickSource(live: LimitEngine, journal: readonly StateEvent[]): PickSour
   };
 }
 
-/** Each engine's replace in slices being flattened (a request's, so no snapshot or replay has it). */
-const flattening = new WeakMap<LimitEngine, PositionsFlatten>();
-const isFlattening = (engine: LimitEngine): boolean => {
-  const flatten = flattening.get(engine);
-  return flatten !== undefined && flatten.next < flatten.groups.length;
-};
+/** Engines flattening for a replace in slices, as its steps told (a request's, so no snapshot or replay has it). */
+const flattening = new WeakMap<LimitEngine, boolean>();
+const isFlattening = (engine: LimitEngine): boolean => flattening.get(engine) === true;
 
 /** `canBegin`: a replace in slices may begin (not after recovery, where only the live engine would have it to flatten). */
 function concretize(op: RecoveryOp, live: LimitEngine, build: ReturnType<typeof orderBuilder>, canBegin = true): Concrete[] {
@@ -229,10 +225,14 @@ function apply(engine: LimitEngine, c: Exclude<Concrete, { op: 'advance' }>): st
         engine.applyPositions(c.rows, c.replace);
         return 'ok';
       case 'replaceBegin':
-        flattening.set(engine, engine.beginPositionsReplace());
+        engine.beginPositionsReplace();
+        flattening.set(engine, true);
         return 'ok';
-      case 'flatten':
-        return String(engine.flattenForReplace(flattening.get(engine)!, c.budget));
+      case 'flatten': {
+        const isLeft = engine.flattenForReplace(c.budget);
+        flattening.set(engine, isLeft);
+        return String(isLeft);
+      }
       case 'replaceSlice':
         engine.replacePositionsSlice(c.rows, c.isLast);
         return 'ok';

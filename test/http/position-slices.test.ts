@@ -223,8 +223,8 @@ describe('a large positions body is read, validated and merged in slices', () =>
     app.engine.applyPositions(Array.from({ length: FLATTEN_SLICE + 10 }, (_, i) => ({ accountId: `ACC-H${i}`, symbol: 'SYM0', quantity: 5, avgPrice: 10 })), false);
     let mend = (): void => undefined;
     const flatten = app.engine.flattenForReplace.bind(app.engine);
-    const flattens = vi.spyOn(app.engine, 'flattenForReplace').mockImplementationOnce((plan, budget) => {
-      const isLeft = flatten(plan, budget);
+    const flattens = vi.spyOn(app.engine, 'flattenForReplace').mockImplementationOnce((budget) => {
+      const isLeft = flatten(budget);
       mend = failJournal(app);
       return isLeft;
     });
@@ -275,8 +275,8 @@ describe('a large positions body is read, validated and merged in slices', () =>
     holdPositions(app.engine);
     const store = app.store!;
     const flatten = app.engine.flattenForReplace.bind(app.engine);
-    vi.spyOn(app.engine, 'flattenForReplace').mockImplementationOnce((plan, budget) => {
-      const isLeft = flatten(plan, budget);
+    vi.spyOn(app.engine, 'flattenForReplace').mockImplementationOnce((budget) => {
+      const isLeft = flatten(budget);
       const outages = store.outages + 1;
       Object.defineProperty(store, 'outages', { configurable: true, get: () => outages });
       return isLeft;
@@ -301,8 +301,8 @@ describe('a large positions body is read, validated and merged in slices', () =>
     const app = await start({ capacity: { maxSymbols: SYMBOLS } });
     holdPositions(app.engine);
     const flatten = app.engine.flattenForReplace.bind(app.engine);
-    vi.spyOn(app.engine, 'flattenForReplace').mockImplementationOnce((plan, budget) => {
-      const isLeft = flatten(plan, budget);
+    vi.spyOn(app.engine, 'flattenForReplace').mockImplementationOnce((budget) => {
+      const isLeft = flatten(budget);
       // Market data is taken while replacing: a symbol the rows do not name takes the last room.
       app.engine.setReferencePrices([{ symbol: 'OTHER', price: 1 }]);
       return isLeft;

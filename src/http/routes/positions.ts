@@ -132,10 +132,10 @@ async function replaceInSlices({ engine, store }: Pick<RouteDeps, 'engine' | 'st
     reply.log.warn({ applied: items, rows: rows.length, isReplacing: engine.isReplacingPositions }, 'positions replace stopped');
     return replaceUnfinished({ items, ...(cause instanceof Error ? { cause } : {}) }, rows.length);
   };
-  const flatten = engine.beginPositionsReplace();
+  engine.beginPositionsReplace();
   let isFlattening = true;
   while (isFlattening) {
-    isFlattening = engine.flattenForReplace(flatten, FLATTEN_SLICE);
+    isFlattening = engine.flattenForReplace(FLATTEN_SLICE);
     await nextTurn();
     if (journalFailedSince(store, outages)) throw stopped(0, journalFailed());
   }
