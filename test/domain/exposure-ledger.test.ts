@@ -430,6 +430,10 @@ describe('exposure ledger: position snapshots and sessions', () => {
     };
     expect(symbolsOf('FEW')).toEqual([0, 1, 3, 4, 5, 6, 7].map((i) => [`S${i}`, 10, 5 + i, 0]));
     expect(symbolsOf('MOST')).toEqual([['S2', 10, 7, 0], ['S5', 10, 10, 0]]);
+    // Which way each went, by row order: one leaving alone gives its row to the last; most leaving, the kept keep their order.
+    const rowOrder = (accountId: string) => engine.ledger.accounts.get(accountId)!.exposures.map((e) => e.market.symbol);
+    expect(rowOrder('FEW')).toEqual(['S0', 'S1', 'S7', 'S3', 'S4', 'S5', 'S6']);
+    expect(rowOrder('MOST')).toEqual(['S2', 'S5']);
     expect(engine.ledger.positionCount).toBe(9);
     expect([...engine.ledger.strategies.get('STRAT-1')!.bySymbol.keys()].sort()).toEqual(['S0', 'S1', 'S2', 'S3', 'S4', 'S5', 'S6', 'S7']);
   });

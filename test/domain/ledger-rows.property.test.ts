@@ -163,6 +163,7 @@ describe('packed exposure rows and threaded order lists', () => {
 
   it('keep their invariants over random streams, restores and lists linked a slice at a time included', () => {
     let linkingSteps = 0;
+    const runs = Number(process.env.FC_NUM_RUNS ?? 80);
     fc.assert(
       fc.property(fc.array(opArb, { maxLength: 120, size: 'max' }), (ops) => {
         let ledger = new ExposureLedger({ maxOpenOrders: 1_000, maxPositions: 1_000, maxSymbols: 100 }, TTL, TTL);
@@ -240,9 +241,9 @@ describe('packed exposure rows and threaded order lists', () => {
         }
       }),
       // Streams at full length (fast-check's default size stops at about 10 ops): fewer runs, each far longer.
-      { numRuns: Number(process.env.FC_NUM_RUNS ?? 80) },
+      { numRuns: runs },
     );
-    // Slices were linked with orders coming, moving and leaving in between.
-    expect(linkingSteps).toBeGreaterThan(10);
+    // Slices were linked with orders coming, moving and leaving in between: about one run in eight.
+    expect(linkingSteps).toBeGreaterThan(runs / 8);
   });
 });

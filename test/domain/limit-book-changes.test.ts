@@ -6,6 +6,7 @@ import type { LimitBook } from '../../src/domain/limit-book.js';
 import { SupersededBookError } from '../../src/domain/limit-book.js';
 import { LimitDefinitionSchema } from '../../src/domain/limit-definition.js';
 import type { Order } from '../../src/domain/orders.js';
+import { firmExposure, strategyExposure } from '../support/engine-actions.js';
 import { makeEngine, order, testConfig } from '../support/engine-fixtures.js';
 
 /** FC_SEED replays one run (fast-check prints the seed of a failure) or varies long runs. */
@@ -176,3 +177,23 @@ function definitionOf(limit: GeneratedLimit): object {
   const per = limit.kind === 'order_quantity' ? {} : { per: limit.per };
   return { id: limit.id, kind: limit.kind, ...per, scope: limit.scope, enabled: limit.enabled, thresholds: { hard: limit.hard } };
 }
+
+describe('linking open orders ahead of a self_trade limit (prepareTracking)', () => {
+  it.each([
+    { per: 'symbol', linked: { strategy: false, firm: true } },
+    { per: 'strategy+symbol', linked: { strategy: true, firm: false } },
+  ] as const)('links the open orders at the level a limit per $per reads, and only there', ({ per, linked }) => {
+    const { engine } = makeEngine([]);
+    engine.checkOrder(order({ orderId: 'resting', side: 'SELL', quantity: 1, price: 200 }));
+    expect(engine.prepareTracking([{ id: 'st', kind: 'self_trade', per, thresholds: { hard: 0 } }])).toBe(true);
+    while (engine.trackSome(1));
+    expect({ strategy: strategyExposure(engine)!.hasOrders, firm: firmExposure(engine)!.hasOrders }).toEqual(linked);
+  });
+
+  it('links nothing for a disabled self_trade limit, or another kind', () => {
+    const { engine } = makeEngine([]);
+    engine.checkOrder(order({ orderId: 'resting', side: 'SELL', quantity: 1, price: 200 }));
+    expect(engine.prepareTracking([{ id: 'st', kind: 'self_trade', per: 'symbol', enabled: false, thresholds: { hard: 0 } }, { id: 'q', kind: 'order_quantity', thresholds: { hard: 100 } }])).toBe(false);
+    expect(firmExposure(engine)!.hasOrders).toBe(false);
+  });
+});
