@@ -80,7 +80,7 @@ function hasTypedFields({ order, at, price, batch }: OrderAccepted): boolean {
  * takes the string path over the same bytes.
  */
 export class OrderAcceptedWriter {
-  private target: Buffer = Buffer.alloc(0);
+  private target: Buffer = EMPTY;
   private at = 0;
   private isPlain = true;
 
