@@ -71,6 +71,17 @@ function withPositions(engine: LimitEngine, n: number): LimitEngine {
 }
 
 /** Each case builds its state untimed and returns the time of the one call that pays for it. */
+/** A replace by one row as the positions route makes it past FLATTEN_SLICE held (a turn between steps): its longest step. A build before it replaces in one step. */
+function replaceByOneRow(engine: LimitEngine): number {
+  const row = { accountId: 'ACC-0', strategyId: 'S', symbol: 'SYM-0', quantity: 5, avgPrice: 10 };
+  if (typeof engine.beginPositionsReplace !== 'function') return timed(() => engine.applyPositions([row], true));
+  const steps = [timed(() => engine.beginPositionsReplace())];
+  let isLeft = true;
+  while (isLeft) steps.push(timed(() => (isLeft = engine.flattenForReplace(FLATTEN_SLICE))));
+  steps.push(timed(() => engine.replacePositionsSlice([row], true)));
+  return Math.max(...steps);
+}
+
 const CASES: Record<string, (build: Build, n: number) => number> = {
   'sweep, N live rate keys': ({ Engine, config }, n) => {
     const clock = new SimClock(START);
@@ -144,14 +155,15 @@ const CASES: Record<string, (build: Build, n: number) => number> = {
   'PUT /v1/positions replacing by one row, N positions held, 1 in 10 accounts with an open order (longest step)': ({ Engine, config }, n) => {
     const engine = withPositions(new Engine(config(BIG), new SimClock(START), []), n);
     for (let a = 0; a < n / 100; a += 10) engine.checkOrder(order(a, { accountId: `ACC-${a}`, strategyId: 'S', symbol: 'SYM-1' }));
-    const row = { accountId: 'ACC-0', strategyId: 'S', symbol: 'SYM-0', quantity: 5, avgPrice: 10 };
-    // As the positions route does past FLATTEN_SLICE held (a turn between steps); a build before it replaces in one step.
-    if (typeof engine.beginPositionsReplace !== 'function') return timed(() => engine.applyPositions([row], true));
-    const steps = [timed(() => engine.beginPositionsReplace())];
-    let isLeft = true;
-    while (isLeft) steps.push(timed(() => (isLeft = engine.flattenForReplace(FLATTEN_SLICE))));
-    steps.push(timed(() => engine.replacePositionsSlice([row], true)));
-    return Math.max(...steps);
+    return replaceByOneRow(engine);
+  },
+  'PUT /v1/positions replacing by one row, N accounts of one position each (longest step)': ({ Engine, config }, n) => {
+    const engine = new Engine(config(BIG), new SimClock(START), []);
+    for (let from = 0; from < n; from += 10_000) {
+      const rows = Array.from({ length: Math.min(10_000, n - from) }, (_, k) => ({ accountId: `ACC-${from + k}`, strategyId: 'S', symbol: `SYM-${(from + k) % 100}`, quantity: 100, avgPrice: 10 }));
+      engine.applyPositions(rows, false);
+    }
+    return replaceByOneRow(engine);
   },
   'adding the first firm-wide self_trade limit, N open orders (longest step)': ({ Engine, config }, n) => {
     const engine = new Engine(config(BIG), new SimClock(START), []);
