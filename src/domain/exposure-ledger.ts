@@ -573,9 +573,6 @@ type Level = typeof ACCOUNT_LEVEL | typeof STRATEGY_LEVEL | typeof FIRM_LEVEL;
 export class OpenOrder {
   constructor(
     readonly orderId: string,
-    readonly accountId: string,
-    readonly strategyId: string,
-    readonly symbol: string,
     readonly side: Side,
     /** The price reserved against: the order's own, or the reference price for MARKET. */
     readonly price: number,
@@ -589,6 +586,23 @@ export class OpenOrder {
     readonly strategy: Exposure,
     readonly firm: Exposure,
   ) {}
+
+  /*
+   * The ids are read through the exposures, not kept: each open order (and each closed one
+   * remembered for late fills) then holds the ledger's one copy of them rather than its own
+   * parsed strings, and the order is three fields smaller.
+   */
+  get accountId(): string {
+    return this.account.group.id;
+  }
+
+  get strategyId(): string {
+    return this.strategy.group.id;
+  }
+
+  get symbol(): string {
+    return this.account.market.symbol;
+  }
 
   /**
    * The price self_trade compares against. A LIMIT order rests at its price; a MARKET order
@@ -962,7 +976,7 @@ export class ExposureLedger {
     const account = found?.accountExposure ?? this.exposureIn(found?.account ?? this.accountGroup(accountId), market, true);
     const strategy = found?.strategyExposure ?? this.exposureIn(found?.strategy ?? this.strategyGroup(strategyId), market, false);
     const firm = found?.firmExposure ?? this.exposureIn(this.firm, market, false);
-    const order = new OpenOrder(orderId, accountId, strategyId, symbol, side, price, isMarket, quantity, quantity, now, now, account, strategy, firm);
+    const order = new OpenOrder(orderId, side, price, isMarket, quantity, quantity, now, now, account, strategy, firm);
     addOpenById(account.group, orderId, order);
     if (this.byActivity.size === 0) this.nextExpiryAt = now + this.openOrderTtlMs;
     this.byActivity.push(order);
@@ -1240,9 +1254,6 @@ export class ExposureLedger {
       if (account === undefined || strategy === undefined || firm === undefined) throw new RangeError(`snapshot: open order ${o.orderId} has no exposure`);
       const order = new OpenOrder(
         o.orderId,
-        o.accountId,
-        o.strategyId,
-        o.symbol,
         o.side,
         o.price,
         o.orderType === 'MARKET',
