@@ -1,0 +1,91 @@
+/**
+ * What the ledger keeps per order: heap bytes per open order, and per order remembered after
+ * its cancel (for late fills), with orders parsed from JSON as the service parses them. Ids of
+ * up to 10 characters come out of V8's JSON.parse as shared strings; longer ones, as real
+ * account and strategy ids usually are, come out as a fresh copy per order, so both are shown.
+ * Unlike time, retained bytes barely depend on the host: one run is enough.
+ *
+ *   npm run bench:retained [-- --orders 200000] [--against DIR]
+ *
+ * `--against DIR` measures another checkout's build (its dist-bench) the same way, each
+ * measurement in a process of its own.
+ */
+import { execFileSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Order } from '../src/domain/orders.js';
+import type * as Fixture from './engine-fixture.js';
+import type * as Books from './limit-books.js';
+import { stringOption, wholeNumberOption } from './options.js';
+import type * as Stats from './stats.js';
+
+interface Retained {
+  perOpen: number;
+  perClosed: number;
+}
+
+const longIds = (text: string): string => text.replace('"ACC-', '"ACCOUNT-PROD-').replace('"STRAT-', '"STRATEGY-DESK-');
+
+/** One build, one kind of id, in this process: the figures as JSON on stdout. */
+async function child(dist: string, isLong: boolean, orders: number): Promise<Retained> {
+  const at = (path: string): string => pathToFileURL(resolve(dist, path)).href;
+  const { World, makeEngine, loadPositions, OrderFlow } = (await import(at('bench/engine-fixture.js'))) as typeof Fixture;
+  const { limitBook } = (await import(at('bench/limit-books.js'))) as typeof Books;
+  const { seededRandom } = (await import(at('bench/stats.js'))) as typeof Stats;
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error('run with --expose-gc');
+  const world = new World(seededRandom(42), 100);
+  const { engine, clock } = makeEngine(world);
+  loadPositions(engine, world);
+  // No windowed limits: their keys are not what is measured here.
+  engine.replaceLimits(limitBook(20, world).filter((l) => l.kind !== 'duplicate_order' && l.kind !== 'order_rate'));
+  const flow = new OrderFlow(engine, clock, world);
+  const parsed = (text: string): Order => JSON.parse(isLong ? longIds(text) : text) as Order;
+  const check = (): void => {
+    engine.checkOrder(parsed(JSON.stringify(flow.next())));
+  };
+  for (let i = 0; i < 1_000; i++) check();
+  gc();
+  const heapAt = (): number => {
+    gc();
+    gc();
+    return process.memoryUsage().heapUsed;
+  };
+  const before = heapAt();
+  const openBefore = engine.ledger.openOrderCount;
+  for (let i = 0; i < orders; i++) check();
+  const open = engine.ledger.openOrderCount;
+  const withOpen = heapAt();
+  const cancels = engine.ledger.capture().openOrders.map((o) => ({ type: 'CANCEL' as const, accountId: (JSON.parse(JSON.stringify({ accountId: o.accountId })) as { accountId: string }).accountId, orderId: o.orderId }));
+  engine.applyExecutions(cancels);
+  cancels.length = 0;
+  if (engine.ledger.openOrderCount !== 0) throw new Error('cancels left orders open');
+  const withClosed = heapAt();
+  return { perOpen: (withOpen - before) / (open - openBefore), perClosed: (withClosed - before) / open };
+}
+
+function measure(dist: string, isLong: boolean, orders: number): Retained {
+  const out = execFileSync(process.execPath, ['--expose-gc', import.meta.filename, '--child', dist, '--long', String(isLong), '--orders', String(orders)], { encoding: 'utf8' });
+  return JSON.parse(out) as Retained;
+}
+
+async function main(): Promise<void> {
+  const orders = wholeNumberOption('orders', 200_000);
+  if (process.argv.includes('--child')) {
+    process.stdout.write(JSON.stringify(await child(stringOption('child'), stringOption('long') === 'true', orders)));
+    return;
+  }
+  const builds: [string, string][] = [['this', resolve(import.meta.dirname, '..')]];
+  if (process.argv.includes('--against')) builds.push(['other', resolve(stringOption('against'), 'dist-bench')]);
+  console.log(`retained heap per order, ${orders} orders accepted then cancelled (100 accounts x 100 symbols):`);
+  console.log('build   ids                        per open order   per closed order remembered');
+  for (const [name, dist] of builds) {
+    for (const isLong of [false, true]) {
+      const { perOpen, perClosed } = measure(dist, isLong, orders);
+      const ids = isLong ? 'long (ACCOUNT-PROD-00042)' : 'short (ACC-00042)';
+      console.log(`${name.padEnd(8)}${ids.padEnd(27)}${perOpen.toFixed(0).padStart(10)} B${perClosed.toFixed(0).padStart(20)} B`);
+    }
+  }
+}
+
+await main();
