@@ -9,11 +9,24 @@ export interface ClosedOrder {
   readonly closedAt: number;
 }
 
-interface Entry {
-  readonly key: string;
-  readonly closed: ClosedOrder;
-  older: Entry | undefined;
-  newer: Entry | undefined;
+/** The closed order itself, with its key and links: one object per order remembered, not two. */
+class Entry implements ClosedOrder {
+  readonly strategyId: string;
+  readonly symbol: string;
+  readonly side: Side;
+  readonly closedAt: number;
+  newer: Entry | undefined = undefined;
+
+  constructor(
+    readonly key: string,
+    closed: ClosedOrder,
+    public older: Entry | undefined,
+  ) {
+    this.strategyId = closed.strategyId;
+    this.symbol = closed.symbol;
+    this.side = closed.side;
+    this.closedAt = closed.closedAt;
+  }
 }
 
 /**
@@ -35,12 +48,12 @@ export class ClosedOrders {
   }
 
   get(key: string): ClosedOrder | undefined {
-    return this.byKey.get(key)?.closed;
+    return this.byKey.get(key);
   }
 
   /** When the oldest closed, or undefined when none is kept. */
   get oldestClosedAt(): number | undefined {
-    return this.oldest?.closed.closedAt;
+    return this.oldest?.closedAt;
   }
 
   /** Keeps `closed` as the newest; a key kept already moves to the newest end, and a full table drops its oldest. */
@@ -48,7 +61,7 @@ export class ClosedOrders {
     const known = this.byKey.get(key);
     if (known !== undefined) this.drop(known);
     else if (this.byKey.size >= this.capacity && this.oldest !== undefined) this.drop(this.oldest);
-    const entry: Entry = { key, closed, older: this.newest, newer: undefined };
+    const entry = new Entry(key, closed, this.newest);
     if (this.newest === undefined) this.oldest = entry;
     else this.newest.newer = entry;
     this.newest = entry;
@@ -59,10 +72,13 @@ export class ClosedOrders {
     if (this.oldest !== undefined) this.drop(this.oldest);
   }
 
-  /** Oldest first: the order a snapshot keeps them in. */
+  /** Oldest first: the order a snapshot keeps them in. Plain records, without the entries' links. */
   entries(): [string, ClosedOrder][] {
     const out: [string, ClosedOrder][] = [];
-    for (let entry = this.oldest; entry !== undefined; entry = entry.newer) out.push([entry.key, entry.closed]);
+    for (let entry = this.oldest; entry !== undefined; entry = entry.newer) {
+      const { strategyId, symbol, side, closedAt } = entry;
+      out.push([entry.key, { strategyId, symbol, side, closedAt }]);
+    }
     return out;
   }
 
