@@ -568,6 +568,9 @@ const ACCOUNT_LEVEL = 0;
 const STRATEGY_LEVEL = 1;
 const FIRM_LEVEL = 2;
 type Level = typeof ACCOUNT_LEVEL | typeof STRATEGY_LEVEL | typeof FIRM_LEVEL;
+/** OpenOrder's bits past the levels' (1 << level). */
+const MARKET_BIT = 1 << 3;
+const CLOSED_BIT = 1 << 4;
 
 /** An accepted order holding a reservation until it fills, is cancelled or expires. */
 export class OpenOrder {
@@ -576,7 +579,7 @@ export class OpenOrder {
     readonly side: Side,
     /** The price reserved against: the order's own, or the reference price for MARKET. */
     readonly price: number,
-    readonly isMarket: boolean,
+    isMarket: boolean,
     /** As accepted: what rounding in `remaining` is judged against. */
     readonly quantity: number,
     public remaining: number,
@@ -585,7 +588,21 @@ export class OpenOrder {
     readonly account: Exposure,
     readonly strategy: Exposure,
     readonly firm: Exposure,
-  ) {}
+  ) {
+    this.bits = isMarket ? MARKET_BIT : 0;
+  }
+
+  get isMarket(): boolean {
+    return (this.bits & MARKET_BIT) !== 0;
+  }
+
+  get isClosed(): boolean {
+    return (this.bits & CLOSED_BIT) !== 0;
+  }
+
+  markClosed(): void {
+    this.bits |= CLOSED_BIT;
+  }
 
   /*
    * The ids are read through the exposures, not kept: each open order (and each closed one
@@ -615,7 +632,6 @@ export class OpenOrder {
     return this.side === 'BUY' ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
   }
 
-  isClosed = false;
   /** The atomic batch that reserved it, if one did: only that batch's rollback takes it back. */
   batch: string | undefined = undefined;
   /** Links of the ledger's queue by last activity (see ActivityQueue). */
@@ -628,11 +644,14 @@ export class OpenOrder {
   private nextInStrategy: OpenOrder | undefined = undefined;
   private prevInFirm: OpenOrder | undefined = undefined;
   private nextInFirm: OpenOrder | undefined = undefined;
-  /** One bit per level: in that level's list. */
-  private listed = 0;
+  /**
+   * One bit per level (in that level's list), then MARKET_BIT and CLOSED_BIT: one field where
+   * three were, on every open order.
+   */
+  private bits: number;
 
   isListedIn(level: Level): boolean {
-    return (this.listed & (1 << level)) !== 0;
+    return (this.bits & (1 << level)) !== 0;
   }
 
   prevIn(level: Level): OpenOrder | undefined {
@@ -658,12 +677,12 @@ export class OpenOrder {
   linkIn(level: Level, prev: OpenOrder | undefined, next: OpenOrder | undefined): void {
     this.setPrevIn(level, prev);
     this.setNextIn(level, next);
-    this.listed |= 1 << level;
+    this.bits |= 1 << level;
   }
 
   unlinkIn(level: Level): void {
     this.linkIn(level, undefined, undefined);
-    this.listed &= ~(1 << level);
+    this.bits &= ~(1 << level);
   }
 }
 
@@ -1381,7 +1400,7 @@ export class ExposureLedger {
   private releaseRemaining(order: OpenOrder): void {
     // Closing twice (a cancel, then an atomic batch taking the same order back) must not count twice.
     if (order.isClosed) return;
-    order.isClosed = true;
+    order.markClosed();
     removeOpen(order.account, order, order.remaining, true);
     removeOpen(order.strategy, order, order.remaining, true);
     removeOpen(order.firm, order, order.remaining, true);

@@ -248,6 +248,17 @@ describe('exposure ledger: fills and releases', () => {
     accepted(engine, { quantity: 100, orderType: 'MARKET', price: undefined });
     expect([accountExposure(engine)?.openBuy, accountExposure(engine)?.openBuyNotional]).toEqual([100, 0]);
   });
+
+  it('releases an order once: taking back one already cancelled leaves the others reserved', () => {
+    const { engine } = makeEngine([]);
+    const first = accepted(engine, { orderId: 'o-1', quantity: 100 });
+    accepted(engine, { orderId: 'o-2', quantity: 30 });
+    const stale = engine.ledger.openOrder(first.accountId, first.orderId)!;
+    cancel(engine, first);
+    engine.ledger.unreserve(stale);
+    const e = accountExposure(engine);
+    expect([e?.openBuy, e?.openCount, engine.ledger.openOrderCount, strategyExposure(engine)?.openBuy, firmExposure(engine)?.openBuy]).toEqual([30, 1, 1, 30, 30]);
+  });
 });
 
 describe('exposure ledger: open-order expiry', () => {
