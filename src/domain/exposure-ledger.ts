@@ -640,10 +640,11 @@ export class OpenOrder {
   /** Links of the open-order list of its exposure at each level (see Exposure.trackOrder). */
   private prevInAccount: OpenOrder | undefined = undefined;
   private nextInAccount: OpenOrder | undefined = undefined;
-  private prevInStrategy: OpenOrder | undefined = undefined;
-  private nextInStrategy: OpenOrder | undefined = undefined;
-  private prevInFirm: OpenOrder | undefined = undefined;
-  private nextInFirm: OpenOrder | undefined = undefined;
+  /**
+   * Strategy and firm lists hold orders only while a self_trade limit adds up at that level,
+   * which most books have none of: their links live apart, made when first set.
+   */
+  private upper: UpperLinks | undefined = undefined;
   /**
    * One bit per level (in that level's list), then MARKET_BIT and CLOSED_BIT: one field where
    * three were, on every open order.
@@ -655,23 +656,42 @@ export class OpenOrder {
   }
 
   prevIn(level: Level): OpenOrder | undefined {
-    return level === ACCOUNT_LEVEL ? this.prevInAccount : level === STRATEGY_LEVEL ? this.prevInStrategy : this.prevInFirm;
+    if (level === ACCOUNT_LEVEL) return this.prevInAccount;
+    const upper = this.upper;
+    return upper === undefined ? undefined : level === STRATEGY_LEVEL ? upper.prevInStrategy : upper.prevInFirm;
   }
 
   nextIn(level: Level): OpenOrder | undefined {
-    return level === ACCOUNT_LEVEL ? this.nextInAccount : level === STRATEGY_LEVEL ? this.nextInStrategy : this.nextInFirm;
+    if (level === ACCOUNT_LEVEL) return this.nextInAccount;
+    const upper = this.upper;
+    return upper === undefined ? undefined : level === STRATEGY_LEVEL ? upper.nextInStrategy : upper.nextInFirm;
   }
 
   setPrevIn(level: Level, prev: OpenOrder | undefined): void {
-    if (level === ACCOUNT_LEVEL) this.prevInAccount = prev;
-    else if (level === STRATEGY_LEVEL) this.prevInStrategy = prev;
-    else this.prevInFirm = prev;
+    if (level === ACCOUNT_LEVEL) {
+      this.prevInAccount = prev;
+      return;
+    }
+    const upper = this.upperFor(prev);
+    if (upper === undefined) return;
+    if (level === STRATEGY_LEVEL) upper.prevInStrategy = prev;
+    else upper.prevInFirm = prev;
   }
 
   setNextIn(level: Level, next: OpenOrder | undefined): void {
-    if (level === ACCOUNT_LEVEL) this.nextInAccount = next;
-    else if (level === STRATEGY_LEVEL) this.nextInStrategy = next;
-    else this.nextInFirm = next;
+    if (level === ACCOUNT_LEVEL) {
+      this.nextInAccount = next;
+      return;
+    }
+    const upper = this.upperFor(next);
+    if (upper === undefined) return;
+    if (level === STRATEGY_LEVEL) upper.nextInStrategy = next;
+    else upper.nextInFirm = next;
+  }
+
+  /** The upper links, made for a link to set; undefined (nothing to clear) when there are none and `link` is none. */
+  private upperFor(link: OpenOrder | undefined): UpperLinks | undefined {
+    return link === undefined ? this.upper : (this.upper ??= new UpperLinks());
   }
 
   linkIn(level: Level, prev: OpenOrder | undefined, next: OpenOrder | undefined): void {
@@ -684,6 +704,14 @@ export class OpenOrder {
     this.linkIn(level, undefined, undefined);
     this.bits &= ~(1 << level);
   }
+}
+
+/** An open order's links in its strategy's and the firm's open-order lists (see OpenOrder.upper). */
+class UpperLinks {
+  prevInStrategy: OpenOrder | undefined = undefined;
+  nextInStrategy: OpenOrder | undefined = undefined;
+  prevInFirm: OpenOrder | undefined = undefined;
+  nextInFirm: OpenOrder | undefined = undefined;
 }
 
 /**
