@@ -1,4 +1,5 @@
 import type { Aggregation, Side } from './enums.js';
+import { IntKeyTable } from './int-key-table.js';
 import { localKey } from './keys.js';
 import type { Order } from './orders.js';
 import { PushOrder } from './push-order.js';
@@ -174,12 +175,14 @@ class SignatureRing extends TimeRing {
  */
 export class SignatureWindows implements WindowStore {
   /**
-   * By signature hash, split on its bits into SIGNATURE_SHARDS maps made when first needed:
-   * nearly a key per order in the window, the map that churns most, and a plain Map of 100k keys
-   * is rebuilt in one 10-30 ms step (see ShardedMap). The hash is one already, so picking a
-   * shard costs a multiply, where a ShardedMap's general lookup cost a check 3 % in bench:ab.
+   * By signature hash, split on its bits into SIGNATURE_SHARDS tables made when first needed:
+   * nearly a key per order in the window, the map that churns most. A table of 100k keys is
+   * rebuilt in one step when it doubles (a plain Map's took 10-30 ms, see ShardedMap), so it is
+   * split. The hash is one already, so picking a shard costs a multiply, where a ShardedMap's
+   * general lookup cost a check 3 % in bench:ab. IntKeyTable, not Map: under this churn a Map
+   * made a new table every few hundred inserts (147 B of garbage a check in bench:alloc).
    */
-  private readonly shards: (Map<number, SignatureRing> | undefined)[] = new Array<Map<number, SignatureRing> | undefined>(SIGNATURE_SHARDS).fill(undefined);
+  private readonly shards: (IntKeyTable<SignatureRing> | undefined)[] = new Array<IntKeyTable<SignatureRing> | undefined>(SIGNATURE_SHARDS).fill(undefined);
   private readonly pushOrder: PushOrder;
   private count = 0;
 
@@ -245,7 +248,7 @@ export class SignatureWindows implements WindowStore {
   private add(key: string, symbol: string, side: Side, quantity: number, price: number | undefined): SignatureRing {
     const hash = signatureHash(key, symbol, side, quantity, price);
     const ring = new SignatureRing(this.maxEntries, hash, key, symbol, side, quantity, price);
-    const shard = (this.shards[shardOf(hash)] ??= new Map<number, SignatureRing>());
+    const shard = (this.shards[shardOf(hash)] ??= new IntKeyTable<SignatureRing>());
     const head = shard.get(hash);
     if (head === undefined) {
       shard.set(hash, ring);
