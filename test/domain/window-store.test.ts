@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Order } from '../../src/domain/orders.js';
-import { KeyedWindows, SignatureWindows, signatureHash } from '../../src/domain/window-store.js';
+import { KeyedWindows, SIGNATURE_SHARDS, SignatureWindows, signatureHash } from '../../src/domain/window-store.js';
 import { order } from '../support/engine-fixtures.js';
 
 /** Two different accounts whose otherwise equal orders hash the same: found by brute force. */
@@ -71,12 +71,12 @@ describe('SignatureWindows (duplicate_order)', () => {
 });
 
 describe('SignatureWindows at scale', () => {
-  it('spreads 20,000 signatures over its shards, each a sixteenth or so of them, all found', () => {
+  it('spreads 20,000 signatures over its SIGNATURE_SHARDS shards, each about its share of them, all found', () => {
     const store = new SignatureWindows('account', 10, 1);
     const orders = Array.from({ length: 20_000 }, (_, i) => order({ accountId: `ACC-${i % 100}`, quantity: 1 + i }));
     for (const o of orders) store.create(o).push(1);
     expect(store.size).toBe(20_000);
-    expect(store.largestShard).toBeLessThan(1.2 * (20_000 / 16));
+    expect(store.largestShard).toBeLessThan(1.25 * (20_000 / SIGNATURE_SHARDS));
     for (const o of orders.filter((_, i) => i % 97 === 0)) expect(store.find(o)?.toArray()).toEqual([1]);
   });
 });
