@@ -1,0 +1,61 @@
+/**
+ * V8's collections while the engine bench's flow runs (10,000 accounts × 100 symbols, ~50,000
+ * open orders churning, windows swept): how many young-generation collections, their total
+ * and their longest pause, seen by a `gc` PerformanceObserver. A young-generation pause stops
+ * the event loop for as long as copying what survives takes, so its longest is what the
+ * service's 10 ms loop budget meets at this state. Run it with Node flags to compare young
+ * generation sizes:
+ *
+ *   npm run bench:gc [-- --orders 400000]
+ *   NODE_OPTIONS=--max-semi-space-size=8 npm run bench:gc
+ */
+import { PerformanceObserver } from 'node:perf_hooks';
+import type { NodeGCPerformanceDetail } from 'node:perf_hooks';
+import { constants } from 'node:perf_hooks';
+import { checkNext, loadPositions, makeEngine, OrderFlow, World } from './engine-fixture.js';
+import { limitBook } from './limit-books.js';
+import { wholeNumberOption } from './options.js';
+import { seededRandom } from './stats.js';
+
+const WARMUP_ORDERS = 150_000;
+
+async function main(): Promise<void> {
+  const orders = wholeNumberOption('orders', 400_000);
+  const world = new World(seededRandom(42));
+  const { engine, clock } = makeEngine(world);
+  loadPositions(engine, world);
+  const flow = new OrderFlow(engine, clock, world);
+  engine.replaceLimits(limitBook(1_000, world));
+  for (let i = 0; i < WARMUP_ORDERS; i++) checkNext(engine, flow);
+
+  let young = 0;
+  let youngMs = 0;
+  let longestMs = 0;
+  let major = 0;
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const { kind } = (entry as unknown as { detail: NodeGCPerformanceDetail }).detail;
+      if (kind === constants.NODE_PERFORMANCE_GC_MINOR) {
+        young++;
+        youngMs += entry.duration;
+        longestMs = Math.max(longestMs, entry.duration);
+      } else if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) {
+        major++;
+      }
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  const started = performance.now();
+  for (let i = 0; i < orders; i++) checkNext(engine, flow);
+  const ms = performance.now() - started;
+  // The observer hears of the last collections on a later turn.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  observer.disconnect();
+  const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].filter((f) => f.includes('semi-space'));
+  console.log(
+    `gc over ${orders} checks of the engine bench's flow (${ms.toFixed(0)} ms; node ${flags.join(' ') || 'default young generation'}): ` +
+      `${young} young-generation collections, ${youngMs.toFixed(0)} ms in all, longest ${longestMs.toFixed(1)} ms; ${major} full collections`,
+  );
+}
+
+await main();
