@@ -180,7 +180,7 @@ export class SignatureWindows implements WindowStore {
    * rebuilt in one step when it doubles (a plain Map's took 10-30 ms, see ShardedMap), so it is
    * split. The hash is one already, so picking a shard costs a multiply, where a ShardedMap's
    * general lookup cost a check 3 % in bench:ab. IntKeyTable, not Map: under this churn a Map
-   * made a new table every few hundred inserts (147 B of garbage a check in bench:alloc).
+   * made a new table every few hundred inserts.
    */
   private readonly shards: (IntKeyTable<SignatureRing> | undefined)[] = new Array<IntKeyTable<SignatureRing> | undefined>(SIGNATURE_SHARDS).fill(undefined);
   private readonly pushOrder: PushOrder;

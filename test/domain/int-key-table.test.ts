@@ -8,16 +8,19 @@ type Op = { type: 'set'; key: number; value: number } | { type: 'delete'; key: n
 const keyArb = fc.oneof(fc.nat(300), fc.nat(40).map((n) => n << 24), fc.nat(40).map((n) => (n << 10) | 7), fc.constant(2 ** 31 - 2));
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ type: fc.constant('set' as const), key: keyArb, value: fc.integer() }) },
-  { weight: 5, arbitrary: fc.record({ type: fc.constant('delete' as const), key: keyArb }) },
+  { weight: 30, arbitrary: fc.record({ type: fc.constant('set' as const), key: keyArb, value: fc.integer() }) },
+  { weight: 25, arbitrary: fc.record({ type: fc.constant('delete' as const), key: keyArb }) },
   { weight: 1, arbitrary: fc.constant({ type: 'clear' as const }) },
 );
 
 describe('IntKeyTable', () => {
   it('answers as a Map does through any sequence of sets, deletes and clears, growing and shrinking', () => {
+    const largest: number[] = [];
     fc.assert(
-      fc.property(fc.array(opArb, { maxLength: 400 }), (ops) => {
+      // Long enough sequences to grow the table several times and shrink it back (checked below).
+      fc.property(fc.array(opArb, { minLength: 100, maxLength: 600 }), (ops) => {
         const table = new IntKeyTable<number>();
+        let capacity = table.capacity;
         const plain = new Map<number, number>();
         const seen = new Set<number>();
         for (const op of ops) {
@@ -33,9 +36,24 @@ describe('IntKeyTable', () => {
           }
           expect(table.size).toBe(plain.size);
           for (const key of seen) expect(table.get(key)).toBe(plain.get(key));
+          capacity = Math.max(capacity, table.capacity);
         }
+        largest.push(capacity);
       }),
     );
+    // Most sequences outgrew the first 16 slots: resizing was tried with values in the table.
+    expect(largest.filter((c) => c > 16).length).toBeGreaterThan(largest.length / 2);
+  });
+
+  it('finds nothing under a key it cannot hold, and deleting one changes nothing', () => {
+    const table = new IntKeyTable<number>();
+    table.set(5, 1);
+    table.set(6, 2);
+    for (const key of [-1, -2, 1.5, Number.NaN]) {
+      expect(table.get(key)).toBeUndefined();
+      expect(table.delete(key)).toBe(false);
+    }
+    expect([table.size, table.get(5), table.get(6)]).toEqual([2, 1, 2]);
   });
 
   it('keeps every key reachable when a delete shifts a run that wraps past the last slot', () => {
