@@ -138,6 +138,31 @@ describe('self_trade limit', () => {
     expect(engine.checkOrder(order({ side: 'BUY', price: 100 })).violations[0]?.key).toBe('strategy+symbol:STRAT-1|AAPL');
   });
 
+  it('follows the lowest open sell of other accounts at strategy and firm level as the head, the tail and the last leave', () => {
+    // Both levels list orders at once, each through its own links.
+    const { engine } = makeEngine([
+      { ...selfTrade, id: 'wash-strategy', per: 'strategy+symbol' },
+      { ...selfTrade, id: 'wash-firm', per: 'symbol' },
+    ]);
+    let n = 0;
+    const crosses = (price: number): boolean => {
+      const buy = order({ orderId: `buy-${++n}`, side: 'BUY', price });
+      const result = engine.checkOrder(buy);
+      if (result.decision === 'ACCEPT') cancel(engine, buy);
+      return result.decision === 'REJECT';
+    };
+    const oldest = accepted(engine, { orderId: 's-1', accountId: 'ACC-2', side: 'SELL', price: 101 });
+    const middle = accepted(engine, { orderId: 's-2', accountId: 'ACC-3', side: 'SELL', price: 103 });
+    const newest = accepted(engine, { orderId: 's-3', accountId: 'ACC-4', side: 'SELL', price: 102 });
+    expect([crosses(100.99), crosses(101)]).toEqual([false, true]);
+    cancel(engine, oldest);
+    expect([crosses(101.99), crosses(102)]).toEqual([false, true]);
+    cancel(engine, newest);
+    expect([crosses(102.99), crosses(103)]).toEqual([false, true]);
+    cancel(engine, middle);
+    expect(crosses(1_000)).toBe(false);
+  });
+
   it('follows the lowest open sell as sells come and go', () => {
     const { engine } = makeEngine([selfTrade]);
     const low = accepted(engine, { side: 'SELL', price: 101 });
