@@ -47,6 +47,7 @@ export class ClosedOrders {
     return this.byKey.size;
   }
 
+  /** The entry itself (no copy: a late fill reads it once); keep the fields, not the entry, which links its neighbours. */
   get(key: string): ClosedOrder | undefined {
     return this.byKey.get(key);
   }
