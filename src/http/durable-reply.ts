@@ -13,7 +13,6 @@ export interface StoreGate {
 
 export const NO_STORE: StoreGate = { isHealthy: true, outages: 0, lastSeq: 0, settled: () => undefined };
 
-/** State cannot be made durable: refuse the change instead of acknowledging what may be lost. */
 /**
  * Whether the journal has failed since `outages` was read: unhealthy now, or failed and recovered
  * meanwhile (with fsync durability the recovery may have put the engine back to what the disk
@@ -21,6 +20,7 @@ export const NO_STORE: StoreGate = { isHealthy: true, outages: 0, lastSeq: 0, se
  */
 export const journalFailedSince = (store: StoreGate, outages: number): boolean => !store.isHealthy || store.outages !== outages;
 
+/** State cannot be made durable: refuse the change instead of acknowledging what may be lost. */
 export function assertWritable(store: StoreGate): void {
   if (!store.isHealthy) throw new ProblemError('unavailable', 'the journal cannot be written: state changes are refused until it recovers');
 }
