@@ -8,17 +8,10 @@
  */
 export class IntKeyTable<V> {
   /** Key + 1 per slot; 0 is an empty slot. */
-  private keys: Int32Array;
-  private values: (V | undefined)[];
-  private mask: number;
+  private keys = new Int32Array(MIN_CAPACITY);
+  private values = emptyValues<V>(MIN_CAPACITY);
+  private mask = MIN_CAPACITY - 1;
   private count = 0;
-
-  constructor(capacity: number = MIN_CAPACITY) {
-    const size = capacityFor(capacity);
-    this.keys = new Int32Array(size);
-    this.values = new Array<V | undefined>(size).fill(undefined);
-    this.mask = size - 1;
-  }
 
   get size(): number {
     return this.count;
@@ -73,9 +66,7 @@ export class IntKeyTable<V> {
   }
 
   clear(): void {
-    this.keys = new Int32Array(MIN_CAPACITY);
-    this.values = new Array<V | undefined>(MIN_CAPACITY).fill(undefined);
-    this.mask = MIN_CAPACITY - 1;
+    this.allocate(MIN_CAPACITY);
     this.count = 0;
   }
 
@@ -91,11 +82,15 @@ export class IntKeyTable<V> {
     }
   }
 
+  private allocate(size: number): void {
+    this.keys = new Int32Array(size);
+    this.values = emptyValues(size);
+    this.mask = size - 1;
+  }
+
   private resize(size: number): void {
     const { keys, values } = this;
-    this.keys = new Int32Array(size);
-    this.values = new Array<V | undefined>(size).fill(undefined);
-    this.mask = size - 1;
+    this.allocate(size);
     const mask = this.mask;
     for (let i = 0; i < keys.length; i++) {
       const stored = keys[i]!;
@@ -112,11 +107,7 @@ const MIN_CAPACITY = 16;
 /** Keys are stored plus one in an Int32Array. */
 const MAX_KEY = 2 ** 31 - 1;
 
-const capacityFor = (wanted: number): number => {
-  let size = MIN_CAPACITY;
-  while (size < wanted) size *= 2;
-  return size;
-};
+const emptyValues = <V>(size: number): (V | undefined)[] => new Array<V | undefined>(size).fill(undefined);
 
 /**
  * Where a key's probe starts: its bits mixed (murmur3's finalizer), since callers' keys may
