@@ -11,10 +11,9 @@
  */
 import type { HeapProfiler } from 'node:inspector';
 import { Session } from 'node:inspector/promises';
-import { checkNext, loadPositions, makeEngine, OrderFlow, World } from './engine-fixture.js';
-import { limitBook } from './limit-books.js';
+import { checkNext, steadyFlow } from './engine-fixture.js';
 import { wholeNumberOption } from './options.js';
-import { collectGarbage, seededRandom } from './stats.js';
+import { collectGarbage } from './stats.js';
 
 const WARMUP_ORDERS = 150_000;
 const SAMPLING_INTERVAL_BYTES = 256;
@@ -45,12 +44,7 @@ async function main(): Promise<void> {
   const accounts = wholeNumberOption('accounts', 10_000);
   const limits = wholeNumberOption('limits', 1_000);
   const orders = wholeNumberOption('orders', 100_000);
-  const world = new World(seededRandom(42), accounts);
-  const { engine, clock } = makeEngine(world);
-  loadPositions(engine, world);
-  const flow = new OrderFlow(engine, clock, world);
-  engine.replaceLimits(limitBook(limits, world));
-  for (let i = 0; i < WARMUP_ORDERS; i++) checkNext(engine, flow);
+  const { engine, flow } = steadyFlow(accounts, limits, WARMUP_ORDERS);
 
   // The flow runs as in the engine bench (time advances, windows are swept, orders retired),
   // so the windows and maps are at their steady size, churning rather than growing; only what
@@ -64,12 +58,7 @@ async function main(): Promise<void> {
     includeObjectsCollectedByMajorGC: true,
   });
   let rejected = 0;
-  for (let i = 0; i < orders; i++) {
-    const order = flow.next();
-    if (engine.checkOrder(order).decision === 'ACCEPT') flow.accepted(order);
-    else rejected++;
-    flow.advance(1);
-  }
+  for (let i = 0; i < orders; i++) if (!checkNext(engine, flow)) rejected++;
   const { profile } = await session.post('HeapProfiler.stopSampling');
   session.disconnect();
   // A rejection allocates differently (violations, no open order): the figure is for the bench's accepting flow.

@@ -1,6 +1,7 @@
 import type { EngineConfig } from '../src/domain/engine.js';
 import { LimitEngine } from '../src/domain/engine.js';
 import type { ExecutionEvent, Order, PositionRow } from '../src/domain/orders.js';
+import { limitBook } from './limit-books.js';
 import { SimClock } from './sim-clock.js';
 import { seededRandom } from './stats.js';
 
@@ -204,8 +205,25 @@ export class OrderFlow {
  * retirements, time). Uses only OrderFlow's and LimitEngine's public API, so bench:ab runs it
  * on another checkout's engine and flow too.
  */
-export function checkNext(engine: LimitEngine, flow: OrderFlow): void {
+export function checkNext(engine: LimitEngine, flow: OrderFlow): boolean {
   const order = flow.next();
-  if (engine.checkOrder(order).decision === 'ACCEPT') flow.accepted(order);
+  const isAccepted = engine.checkOrder(order).decision === 'ACCEPT';
+  if (isAccepted) flow.accepted(order);
   flow.advance(1);
+  return isAccepted;
+}
+
+/**
+ * The engine bench's state and flow past a warm-up: `accounts` × 100 symbols of positions, a
+ * book of `limits` limits, `warmUpOrders` checked, so windows and open orders churn at their
+ * steady size rather than grow.
+ */
+export function steadyFlow(accounts: number, limits: number, warmUpOrders: number): { engine: LimitEngine; flow: OrderFlow } {
+  const world = new World(seededRandom(42), accounts);
+  const { engine, clock } = makeEngine(world);
+  loadPositions(engine, world);
+  const flow = new OrderFlow(engine, clock, world);
+  engine.replaceLimits(limitBook(limits, world));
+  for (let i = 0; i < warmUpOrders; i++) checkNext(engine, flow);
+  return { engine, flow };
 }

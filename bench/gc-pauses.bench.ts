@@ -9,24 +9,16 @@
  *   npm run bench:gc [-- --orders 400000]
  *   NODE_OPTIONS=--max-semi-space-size=8 npm run bench:gc
  */
-import { PerformanceObserver } from 'node:perf_hooks';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import type { NodeGCPerformanceDetail } from 'node:perf_hooks';
-import { constants } from 'node:perf_hooks';
-import { checkNext, loadPositions, makeEngine, OrderFlow, World } from './engine-fixture.js';
-import { limitBook } from './limit-books.js';
+import { ACCOUNTS, checkNext, steadyFlow } from './engine-fixture.js';
 import { wholeNumberOption } from './options.js';
-import { seededRandom } from './stats.js';
 
 const WARMUP_ORDERS = 150_000;
 
 async function main(): Promise<void> {
   const orders = wholeNumberOption('orders', 400_000);
-  const world = new World(seededRandom(42));
-  const { engine, clock } = makeEngine(world);
-  loadPositions(engine, world);
-  const flow = new OrderFlow(engine, clock, world);
-  engine.replaceLimits(limitBook(1_000, world));
-  for (let i = 0; i < WARMUP_ORDERS; i++) checkNext(engine, flow);
+  const { engine, flow } = steadyFlow(ACCOUNTS, 1_000, WARMUP_ORDERS);
 
   let young = 0;
   let youngMs = 0;
