@@ -3,13 +3,15 @@
  * open orders churning, windows swept): how many young-generation collections, their total
  * and their longest pause, seen by a `gc` PerformanceObserver. A young-generation pause stops
  * the event loop for as long as copying what survives takes, so its longest is what the
- * service's 10 ms loop budget meets at this state. Run it with Node flags to compare young
+ * service's 10 ms loop budget meets at this state. `npm run bench:gc` runs with the flags the
+ * service ships with (package.json `config.nodeFlags`); run it with others to compare young
  * generation sizes or collectors (V8's young-generation mark-sweep, `--minor-ms`, promotes pages
  * whose objects mostly survive instead of copying them; it is refused in NODE_OPTIONS):
  *
  *   npm run bench:gc [-- --orders 400000]
- *   NODE_OPTIONS=--max-semi-space-size=8 npm run bench:gc
- *   npx tsc -p tsconfig.bench.json && npx node --minor-ms dist-bench/bench/gc-pauses.bench.js
+ *   npx tsc -p tsconfig.bench.json && npx node dist-bench/bench/gc-pauses.bench.js   (Node's defaults)
+ *   npx node --max-semi-space-size=8 dist-bench/bench/gc-pauses.bench.js
+ *   npx node --minor-ms dist-bench/bench/gc-pauses.bench.js
  */
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import type { NodeGCPerformanceDetail } from 'node:perf_hooks';

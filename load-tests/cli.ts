@@ -11,8 +11,9 @@ import type { Durability } from './world.js';
  * [--service-dist DIR] [--service-node-flags=FLAGS] [--profile] [--out DIR]`
  *
  * `--service-node-flags=--max-semi-space-size=8` (with `=`, as the value starts with a dash)
- * starts the service processes with those Node flags, for an A/B of runtime settings against
- * the plain `node dist/server.js` that npm start runs.
+ * starts the service processes with those Node flags instead of the ones `npm start` uses
+ * (package.json `config.nodeFlags`), for an A/B of runtime settings; `--service-node-flags=`
+ * (empty) runs them with Node's defaults.
  */
 const isScenario = (name: string): name is ScenarioName => (SCENARIOS as readonly string[]).includes(name);
 

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,16 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const isCompiled = extname(fileURLToPath(import.meta.url)) === '.js';
 export const repoRoot = join(here, isCompiled ? '../..' : '..');
 const DIST = join(repoRoot, 'dist');
+
+/**
+ * The Node flags `npm start` and the image run the service with (package.json
+ * `config.nodeFlags`): the load tests measure the service as shipped unless given others.
+ */
+export function productionNodeFlags(): string[] {
+  const { config } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { config?: { nodeFlags?: unknown } };
+  if (typeof config?.nodeFlags !== 'string') throw new Error('package.json has no config.nodeFlags');
+  return config.nodeFlags.split(/\s+/).filter((flag) => flag !== '');
+}
 
 const START_TIMEOUT_MS = 20_000;
 
@@ -140,7 +150,7 @@ export interface ServiceOptions {
   durability?: Durability;
   /** Another build of the service (a folder like dist/) to measure, e.g. before a change. */
   dist?: string;
-  /** Node flags for the service process (none, as npm start, when not given): for an A/B of runtime settings. */
+  /** Node flags for the service process (those of npm start when not given; [] for Node's defaults): for an A/B of runtime settings. */
   nodeFlags?: readonly string[];
 }
 
@@ -163,7 +173,7 @@ export async function startService(options: ServiceOptions): Promise<ServiceTarg
   writeFileSync(configPath, JSON.stringify({ ...config, storage: { ...config.storage, dataDir: join(dir, 'data') } }));
   const started = performance.now();
   const profile = options.cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`];
-  const flags = options.nodeFlags ?? [];
+  const flags = options.nodeFlags ?? productionNodeFlags();
   const { child, url, output } = await spawnAndWait([...flags, ...profile, join(dist, 'server.js'), '--config', configPath], /Server listening at (http:\/\/127\.0\.0\.1:\d+)/, {
     HOST: '127.0.0.1',
     PORT: '0',

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, relative } from 'node:path';
-import { startBaseline, startService, repoRoot } from './processes.js';
+import { productionNodeFlags, startBaseline, startService, repoRoot } from './processes.js';
 import type { Target, ServiceTarget } from './processes.js';
 import { hotSpots } from './profile.js';
 import { budgets, writeReport } from './report.js';
@@ -22,7 +22,7 @@ export interface SuiteOptions {
   serviceDist?: string;
   /** Journal durability of the service; the config default (async) when not given. */
   durability?: Durability;
-  /** Node flags of the service processes; none (as npm start) when not given. */
+  /** Node flags of the service processes; those npm start uses (package.json config.nodeFlags) when not given. */
   serviceNodeFlags?: readonly string[];
   /** Skip the un-measured warm-up load (only for the CI smoke). */
   skipWarmUp?: boolean;
@@ -86,7 +86,7 @@ export async function runSuite(options: SuiteOptions): Promise<{ dir: string; re
       durations,
       durability: options.durability ?? 'async (config default)',
       serviceDist: options.serviceDist ?? 'dist',
-      serviceNodeFlags: [...(options.serviceNodeFlags ?? [])],
+      serviceNodeFlags: [...(options.serviceNodeFlags ?? productionNodeFlags())],
       service: { startMs: service.startMs, firstChecks: service.firstChecks, decisions: metrics.decisions(), rateLimited: metrics.value('ulc_rate_limited_total') },
       baseline: { startMs: baseline.startMs },
       results,

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { productionNodeFlags } from '../../load-tests/processes.js';
 import { loadConfigFile } from '../../src/config/load.js';
 import { repoPath } from './service.js';
 
@@ -117,6 +118,17 @@ describe('Dockerfile', () => {
     const chown = body.findIndex((i) => i.keyword === 'RUN' && /mkdir -p \/app\/data && chown node:node \/app\/data/.test(i.args));
     expect(chown).toBeGreaterThanOrEqual(0);
     expect(chown).toBeLessThan(body.findIndex((i) => i.keyword === 'VOLUME'));
+  });
+
+  it('runs the service with the Node flags npm start and the load tests use (package.json config.nodeFlags)', () => {
+    const pkg = JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { config: { nodeFlags: string }; scripts: { start: string } };
+    const flags = pkg.config.nodeFlags;
+    expect(flags).toMatch(/--max-semi-space-size=\d+/);
+    expect(pkg.scripts.start).toMatch(/\bnode \$npm_package_config_nodeFlags dist\/server\.js$/);
+    const env = all(runtime!.body, 'ENV').join(' ');
+    const options = /\bNODE_OPTIONS=(?:"([^"]*)"|(\S+))/.exec(env);
+    expect(options?.[1] ?? options?.[2]).toBe(flags);
+    expect(productionNodeFlags()).toEqual(flags.split(' '));
   });
 
   it('has a .dockerignore keeping node_modules, build output and .git out of the context', () => {
