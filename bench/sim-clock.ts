@@ -15,6 +15,10 @@ export class SimClock implements Clock {
     return this.wall;
   }
 
+  isPast(deadline: number): boolean {
+    return this.wall >= deadline;
+  }
+
   advance(ms: number): void {
     this.wall += ms;
   }

@@ -369,7 +369,7 @@ export class LimitEngine {
   }
 
   private checkAt(order: Order, now: number, deadline: number, atomic: BatchRun | undefined): CheckResult {
-    if (deadline !== NO_DEADLINE && this.clock.monotonic() >= deadline) return this.rejection(order, 'DEADLINE_EXCEEDED', 0);
+    if (deadline !== NO_DEADLINE && this.clock.isPast(deadline)) return this.rejection(order, 'DEADLINE_EXCEEDED', 0);
     if (this.replacingPositions) return this.rejection(order, 'POSITIONS_REPLACING', 0);
     const ctx = this.ctx;
     ctx.prepare(order, now);
@@ -390,7 +390,7 @@ export class LimitEngine {
     let lacksPrice = false;
     let lacksCapacity = false;
     for (let i = 0; i < count; i++) {
-      if (deadline !== NO_DEADLINE && this.clock.monotonic() >= deadline) return this.rejection(order, 'DEADLINE_EXCEEDED', evaluated);
+      if (deadline !== NO_DEADLINE && this.clock.isPast(deadline)) return this.rejection(order, 'DEADLINE_EXCEEDED', evaluated);
       const limit = applicable[i]!;
       const value = limit.evaluate(limit, ctx);
       if (value === NOT_APPLICABLE) continue;
@@ -410,7 +410,7 @@ export class LimitEngine {
     }
     // The commit point: past it the order leaves violations and a reservation, which a gateway
     // that has stopped waiting would never hear of. The last limit may have crossed the deadline.
-    if (deadline !== NO_DEADLINE && this.clock.monotonic() >= deadline) return this.rejection(order, 'DEADLINE_EXCEEDED', evaluated);
+    if (deadline !== NO_DEADLINE && this.clock.isPast(deadline)) return this.rejection(order, 'DEADLINE_EXCEEDED', evaluated);
 
     const violations = breaches.length === 0 ? NO_VIOLATIONS : this.recordBreaches(breaches, order, now);
     for (let i = 0; i < cleanCount; i++) {

@@ -29,7 +29,7 @@ const silent: StoreLog = { info: () => undefined, warn: () => undefined, error: 
  * and whoever counts them later drops the stale ones, as with any snapshot.
  */
 let newestAt = Number.NEGATIVE_INFINITY;
-const replayClock: Clock = { now: () => newestAt, monotonic: () => newestAt };
+const replayClock: Clock = { now: () => newestAt, monotonic: () => newestAt, isPast: (deadline) => newestAt >= deadline };
 const engine = new LimitEngine(setup.engineConfig, replayClock, setup.limits);
 let lastSeq = 0;
 let isRecovered = false;

@@ -24,6 +24,11 @@ export class FakeClock implements Clock {
     return value;
   }
 
+  /** A deadline test is a monotonic read (counted, and stepping the clock). */
+  isPast(deadline: number): boolean {
+    return this.monotonic() >= deadline;
+  }
+
   advance(ms: number): void {
     this.wall += ms;
     this.mono += ms;

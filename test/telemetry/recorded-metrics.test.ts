@@ -76,7 +76,7 @@ describe('Telemetry recording', () => {
 
   it('shows the same families as recording straight into prom-client would, across scrapes', async () => {
     const config = testAppConfig();
-    const engine = new LimitEngine(engineConfigOf(config), { now: () => 0, monotonic: () => 0 });
+    const engine = new LimitEngine(engineConfigOf(config), { now: () => 0, monotonic: () => 0, isPast: (deadline) => 0 >= deadline });
     const telemetry = new Telemetry(() => engine, { defaultMetrics: false });
 
     const reference = new Registry();

@@ -82,6 +82,11 @@ export class CheckRateLimit {
 
   /** The batch being admitted (admitOrders), by strategy id; reused, as admission is synchronous. */
   private readonly pending = new Map<string, BatchStrategy>();
+  /**
+   * The same, in the batch's order, walked by index: walking the Map allocates an iterator
+   * result per strategy, twice per batch (about 50 bytes an order in a batch of 100).
+   */
+  private readonly pendingList: BatchStrategy[] = [];
 
   private constructor(
     private readonly max: number,
@@ -147,6 +152,7 @@ export class CheckRateLimit {
     } finally {
       // Not kept past the request: the next batch starts afresh.
       this.pending.clear();
+      this.pendingList.length = 0;
     }
   }
 
@@ -156,8 +162,13 @@ export class CheckRateLimit {
     for (let i = 0; i < orders.length; i++) {
       const strategyId = orders[i]!.strategyId;
       const strategy = pending.get(strategyId);
-      if (strategy === undefined) pending.set(strategyId, { strategyId, key: strategyKeyOf(strategyId), orders: 1 });
-      else strategy.orders++;
+      if (strategy === undefined) {
+        const tally = { strategyId, key: strategyKeyOf(strategyId), orders: 1 };
+        pending.set(strategyId, tally);
+        this.pendingList.push(tally);
+      } else {
+        strategy.orders++;
+      }
     }
   }
 
@@ -168,7 +179,9 @@ export class CheckRateLimit {
     let refusedUsed = 0;
     let refusedResetMs = -1;
     let newKeys = 0;
-    for (const strategy of this.pending.values()) {
+    const strategies = this.pendingList;
+    for (let i = 0; i < strategies.length; i++) {
+      const strategy = strategies[i]!;
       const window = windows.get(strategy.key);
       const isOpen = window !== undefined && !window.hasRunOut(now);
       // A run-out window needs a row as much as a missing one: it may be the one forgotten to make room.
@@ -184,8 +197,8 @@ export class CheckRateLimit {
       }
     }
     if (refused !== undefined) this.refuseBatch(reply, refused, refusedUsed, now);
-    if (newKeys > 0) this.makeRoomFor(newKeys, now, reply, this.pending.size);
-    for (const strategy of this.pending.values()) windows.take(strategy.key, strategy.orders, now);
+    if (newKeys > 0) this.makeRoomFor(newKeys, now, reply, strategies.length);
+    for (let i = 0; i < strategies.length; i++) windows.take(strategies[i]!.key, strategies[i]!.orders, now);
   }
 
   /** Throws the 429 for a batch that `refused`'s window (`used` units of it counted) cannot take. */
