@@ -100,6 +100,8 @@ describe('JournalWriter', () => {
     expect(journal.isHealthy).toBe(false);
     await expect(journal.settled()).rejects.toThrow(/over the 67108864 a record may hold/);
     expect(journal.lastSeq).toBe(2);
+    // Closed, as a failed journal is: left to the garbage collector, its file handle was closed there with a warning.
+    await expect(journal.close()).rejects.toThrow(/a record may hold/);
   });
 
   it('closes its segment file when closed after it failed', async () => {
