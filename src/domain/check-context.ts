@@ -32,6 +32,8 @@ export class CheckContext {
   firmExposure: Exposure | undefined;
   /** Set by a limit that returns NaN: why it could not tell. */
   failure: ReasonCode | undefined;
+  /** The value the last limit evaluated left (see StoringEvaluator); a double from the start, so writes never box it. */
+  value = Number.NaN;
   /**
    * Group walks already done for this order, by walk and aggregation (global, account,
    * strategy): books often hold several gross_notional or daily_loss limits over the same

@@ -4,7 +4,7 @@ import type { CompiledLimit } from './compiled-limit.js';
 import { breachBound } from './compiled-limit.js';
 import { DEFAULT_PER, LimitDefinitionSchema } from './limit-definition.js';
 import type { LimitDefinition } from './limit-definition.js';
-import { EVALUATORS } from './limits/index.js';
+import { EVALUATORS, evaluateNothing } from './limits/index.js';
 import type { ViolationBook } from './violation-book.js';
 import { windowStoreFor } from './window-store.js';
 
@@ -83,7 +83,7 @@ export function compileLimit(
     per,
     definition: deepFreeze(structuredClone(definition)),
     isEnabled: definition.enabled !== false,
-    evaluate: definition.kind === 'value' ? () => Number.NaN : EVALUATORS[definition.kind],
+    evaluate: definition.kind === 'value' ? evaluateNothing : EVALUATORS[definition.kind],
     accounts: toSet(definition.scope?.accounts),
     strategies: toSet(definition.scope?.strategies),
     symbols: toSet(definition.scope?.symbols),

@@ -11,6 +11,14 @@ import type { ActiveViolation } from './violation-book.js';
  */
 export type Evaluator = (limit: CompiledLimit, ctx: CheckContext) => number;
 
+/**
+ * An evaluator as the engine calls it: the value is left in `ctx.value`, not returned. The
+ * engine's call is megamorphic (one target per kind), so it is never inlined, and a double
+ * returned across it is boxed on the heap, one young object per limit evaluated; written into a
+ * double field it is stored in place.
+ */
+export type StoringEvaluator = (limit: CompiledLimit, ctx: CheckContext) => void;
+
 export const NOT_APPLICABLE = -1;
 
 /** A limit definition made ready for the hot path: sets, numbers and tables, no lookups by name. */
@@ -21,7 +29,7 @@ export interface CompiledLimit {
   readonly per: Aggregation;
   readonly definition: Readonly<LimitDefinition>;
   readonly isEnabled: boolean;
-  readonly evaluate: Evaluator;
+  readonly evaluate: StoringEvaluator;
   readonly accounts: ReadonlySet<string> | undefined;
   readonly strategies: ReadonlySet<string> | undefined;
   readonly symbols: ReadonlySet<string> | undefined;

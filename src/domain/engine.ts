@@ -392,7 +392,8 @@ export class LimitEngine {
     for (let i = 0; i < count; i++) {
       if (deadline !== NO_DEADLINE && this.clock.isPast(deadline)) return this.rejection(order, 'DEADLINE_EXCEEDED', evaluated);
       const limit = applicable[i]!;
-      const value = limit.evaluate(limit, ctx);
+      limit.evaluate(limit, ctx);
+      const value = ctx.value;
       if (value === NOT_APPLICABLE) continue;
       evaluated++;
       if (value !== value) {
