@@ -1,3 +1,4 @@
+import { systemMonotonic } from './domain/clock.js';
 import type { EngineConfig } from './domain/engine.js';
 import { LimitEngine } from './domain/engine.js';
 import type { LimitDefinition } from './domain/limit-definition.js';
@@ -12,7 +13,7 @@ const WARM_UP_ORDERS = 5_000;
  */
 export function warmUp(config: EngineConfig, limits: readonly LimitDefinition[]): void {
   let wall = Date.now();
-  const scratch = new LimitEngine(config, { now: () => wall, monotonic: () => performance.now(), isPast: (deadline) => performance.now() >= deadline }, limits);
+  const scratch = new LimitEngine(config, { now: () => wall, ...systemMonotonic }, limits);
   const accounts = pick(limits, (l) => l.scope?.accounts, 'WARM-ACC');
   const symbols = pick(limits, (l) => l.scope?.symbols, 'WARM-SYM');
   scratch.setReferencePrices(symbols.map((symbol) => ({ symbol, price: 100 })));

@@ -17,11 +17,16 @@ export interface Clock {
   isPast(deadline: number): boolean;
 }
 
-export const systemClock: Clock = {
-  now: () => Date.now(),
+/**
+ * The system's monotonic clock, shared by the live engine and the warm-up engines: the engine's
+ * call to `isPast` then meets one function, whichever engine runs, and can be inlined.
+ */
+export const systemMonotonic: Pick<Clock, 'monotonic' | 'isPast'> = {
   monotonic: () => performance.now(),
   isPast: (deadline) => performance.now() >= deadline,
 };
+
+export const systemClock: Clock = { now: () => Date.now(), ...systemMonotonic };
 
 /** A deadline that never expires; the engine then skips every monotonic clock read. */
 export const NO_DEADLINE = Number.POSITIVE_INFINITY;

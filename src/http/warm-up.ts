@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { systemMonotonic } from '../domain/clock.js';
 import { LimitEngine } from '../domain/engine.js';
 import type { EngineConfig } from '../domain/engine.js';
 import type { LimitDefinition } from '../domain/limit-definition.js';
@@ -41,7 +42,7 @@ export class HttpWarmUp {
 
   constructor(config: EngineConfig, limits: readonly LimitDefinition[]) {
     let wall = Date.now();
-    const engine = new LimitEngine(config, { now: () => wall++, monotonic: () => performance.now(), isPast: (deadline) => performance.now() >= deadline }, limits);
+      const engine = new LimitEngine(config, { now: () => wall++, ...systemMonotonic }, limits);
     engine.setReferencePrices([{ symbol: WARM_SYMBOL, price: 100 }]);
     this.target = { engine, telemetry: new Telemetry(() => engine, { defaultMetrics: false }), tracing: disabledTracing, isWarmUp: true };
   }
