@@ -15,9 +15,10 @@ export type Evaluator = (limit: CompiledLimit, ctx: CheckContext) => number;
  * An evaluator as the engine calls it: the value is left in `ctx.value`, not returned. The
  * engine's call is megamorphic (one target per kind), so it is never inlined, and a double
  * returned across it is boxed on the heap, one young object per limit evaluated; written into a
- * double field it is stored in place.
+ * double field it is stored in place. `undefined`, not `void`: a bare evaluator (which returns
+ * its value and leaves the last one in ctx.value) does not type-check in its place.
  */
-export type StoringEvaluator = (limit: CompiledLimit, ctx: CheckContext) => void;
+export type StoringEvaluator = (limit: CompiledLimit, ctx: CheckContext) => undefined;
 
 export const NOT_APPLICABLE = -1;
 
