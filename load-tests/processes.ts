@@ -43,6 +43,8 @@ export interface Target {
 export interface ServiceTarget extends Target {
   readonly name: 'service';
   readonly configPath: string;
+  /** The Node flags it was started with. */
+  readonly nodeFlags: readonly string[];
   /** Latencies (ms) and decisions of the first checks after /readyz turned ready. */
   readonly firstChecks: { ms: number; status: number; decision: string; reasons: string[] }[];
   metrics(): Promise<Metrics>;
@@ -203,6 +205,7 @@ export async function startService(options: ServiceOptions): Promise<ServiceTarg
       output,
       startMs,
       configPath,
+      nodeFlags: flags,
       firstChecks,
       metrics,
       stats: async () => {

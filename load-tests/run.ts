@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, relative } from 'node:path';
-import { productionNodeFlags, startBaseline, startService, repoRoot } from './processes.js';
+import { startBaseline, startService, repoRoot } from './processes.js';
 import type { Target, ServiceTarget } from './processes.js';
 import { hotSpots } from './profile.js';
 import { budgets, writeReport } from './report.js';
@@ -86,7 +86,7 @@ export async function runSuite(options: SuiteOptions): Promise<{ dir: string; re
       durations,
       durability: options.durability ?? 'async (config default)',
       serviceDist: options.serviceDist ?? 'dist',
-      serviceNodeFlags: [...(options.serviceNodeFlags ?? productionNodeFlags())],
+      serviceNodeFlags: [...service.nodeFlags],
       service: { startMs: service.startMs, firstChecks: service.firstChecks, decisions: metrics.decisions(), rateLimited: metrics.value('ulc_rate_limited_total') },
       baseline: { startMs: baseline.startMs },
       results,

@@ -22,6 +22,9 @@ describe('load harness (smoke)', () => {
     expect(json).toEqual(report);
     expect(json.schema).toBe('ulc-load-report/1');
     expect(json.service.firstChecks).toHaveLength(10);
+    // The service as shipped: started with the Node flags npm start and the image use.
+    const { config } = JSON.parse(readFileSync('package.json', 'utf8')) as { config: { nodeFlags: string } };
+    expect(json.serviceNodeFlags).toEqual(config.nodeFlags.split(' '));
     expect(json.service.decisions['ACCEPT/NONE']).toBeGreaterThan(0);
 
     const burst = json.results.find((r) => r.name === 'burst');
