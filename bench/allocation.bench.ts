@@ -9,9 +9,9 @@
  *
  *   npm run bench:alloc [-- --accounts 10000] [--limits 1000] [--orders 100000]
  */
-import type { HeapProfiler } from 'node:inspector';
 import { Session } from 'node:inspector/promises';
 import { checkNext, steadyFlow } from './engine-fixture.js';
+import { bytesBySite, printSites } from './heap-sites.js';
 import { wholeNumberOption } from './options.js';
 import { collectGarbage } from './stats.js';
 
@@ -19,26 +19,8 @@ const WARMUP_ORDERS = 150_000;
 const SAMPLING_INTERVAL_BYTES = 256;
 const TOP_SITES = 10;
 
-type ProfileNode = HeapProfiler.SamplingHeapProfileNode;
-
-/**
- * Bytes per allocation site (function @ file:line), of what was allocated inside the check
- * only: under `checkOrder`, or under `checkAt` where the compiler inlined checkOrder away.
- */
-function bySite(root: ProfileNode): Map<string, number> {
-  const sites = new Map<string, number>();
-  const visit = (node: ProfileNode, isInCheck: boolean): void => {
-    const { functionName, url, lineNumber } = node.callFrame;
-    const isIn = isInCheck || functionName === 'checkOrder' || functionName === 'checkAt';
-    if (isIn && node.selfSize > 0) {
-      const site = `${functionName || '(anonymous)'} @ ${url.split('/').slice(-2).join('/') || '(native)'}:${lineNumber + 1}`;
-      sites.set(site, (sites.get(site) ?? 0) + node.selfSize);
-    }
-    for (const child of node.children) visit(child, isIn);
-  };
-  visit(root, false);
-  return sites;
-}
+/** Frames the check runs in: checkOrder, or checkAt where the compiler inlined checkOrder away. */
+const isCheck = (functionName: string): boolean => functionName === 'checkOrder' || functionName === 'checkAt';
 
 async function main(): Promise<void> {
   const accounts = wholeNumberOption('accounts', 10_000);
@@ -63,13 +45,9 @@ async function main(): Promise<void> {
   session.disconnect();
   // A rejection allocates differently (violations, no open order): the figure is for the bench's accepting flow.
   if (rejected > orders / 100) throw new Error(`${rejected} of ${orders} sampled orders were rejected: not the bench's accepting flow`);
-  const sites = bySite(profile.head);
-
-  const perCheck = (bytes: number): string => (bytes / orders).toFixed(0).padStart(7);
-  const total = [...sites.values()].reduce((a, b) => a + b, 0);
+  const sites = bytesBySite(profile.head, isCheck);
   console.log(`allocation per check: ${accounts} accounts, ${limits}-limit book, ${orders} checks sampled (every ~${SAMPLING_INTERVAL_BYTES} B)`);
-  console.log(`allocated ${perCheck(total).trim()} B/check; top sites, B/check:`);
-  for (const [site, bytes] of [...sites].sort((a, b) => b[1] - a[1]).slice(0, TOP_SITES)) console.log(`${perCheck(bytes)}  ${site}`);
+  printSites(sites, orders, 'check', TOP_SITES);
 }
 
 await main();

@@ -11,7 +11,6 @@
  *   npm run bench:http-alloc [-- --size 100] [--orders 20000] [--warm-up 20000] [--durability off]
  *   npm run bench:http-alloc -- --size 1        single checks (POST /v1/checks)
  */
-import type { HeapProfiler } from 'node:inspector';
 import { Session } from 'node:inspector/promises';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +20,7 @@ import { buildApp } from '../src/app.js';
 import { AppConfigSchema } from '../src/config/schema.js';
 import { OrderFlow, World } from '../load-tests/world.js';
 import type { Durability } from '../load-tests/world.js';
+import { bytesBySite, printSites } from './heap-sites.js';
 import { stringOption, wholeNumberOption } from './options.js';
 
 const SAMPLING_INTERVAL_BYTES = 256;
@@ -32,23 +32,6 @@ interface ClientSetup {
   size: number;
   warmUp: number;
   orders: number;
-}
-
-type ProfileNode = HeapProfiler.SamplingHeapProfileNode;
-
-/** Bytes per allocation site (function @ file:line), garbage included. */
-function bySite(root: ProfileNode): Map<string, number> {
-  const sites = new Map<string, number>();
-  const visit = (node: ProfileNode): void => {
-    if (node.selfSize > 0) {
-      const { functionName, url, lineNumber } = node.callFrame;
-      const site = `${functionName || '(anonymous)'} @ ${url.split('/').slice(-2).join('/') || '(native)'}:${lineNumber + 1}`;
-      sites.set(site, (sites.get(site) ?? 0) + node.selfSize);
-    }
-    for (const child of node.children) visit(child);
-  };
-  visit(root);
-  return sites;
 }
 
 /** The worker: sends `warmUp` orders, says so, waits for the go, sends `orders` more, one request at a time. */
@@ -113,15 +96,11 @@ async function main(): Promise<void> {
     session.disconnect();
     await worker.terminate();
 
-    const sites = bySite(profile.head);
-    const total = [...sites.values()].reduce((a, b) => a + b, 0);
-    const perOrder = (bytes: number): string => (bytes / orders).toFixed(0).padStart(7);
     console.log(
       `HTTP allocation per order: ${size === 1 ? 'single checks' : `batches of ${size}`}, ${orders} orders sampled after ${warmUp}, ` +
         `journal ${durability}, the service's thread only (every ~${SAMPLING_INTERVAL_BYTES} B)`,
     );
-    console.log(`allocated ${perOrder(total).trim()} B/order; top sites, B/order:`);
-    for (const [site, bytes] of [...sites].sort((a, b) => b[1] - a[1]).slice(0, TOP_SITES)) console.log(`${perOrder(bytes)}  ${site}`);
+    printSites(bytesBySite(profile.head), orders, 'order', TOP_SITES);
   } finally {
     await app.server.close();
     if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
