@@ -10,9 +10,8 @@ export interface Clock {
   /**
    * Whether the monotonic clock has reached `deadline`: what the engine asks before each limit.
    * A boolean crosses the call as it is, where a returned reading is a double boxed on the heap
-   * whenever the call is not inlined (the live engine and the warm-up engines hold different
-   * clocks, so it is not): 16 bytes a read, about 420 of the ~3,800 bytes an order allocated in
-   * a batch of 100.
+   * whenever the call is not inlined, as in the engine's large check it was not: 16 bytes a
+   * read, about 420 of the ~3,800 bytes an order allocated in a batch of 100.
    */
   isPast(deadline: number): boolean;
 }

@@ -42,7 +42,7 @@ export class HttpWarmUp {
 
   constructor(config: EngineConfig, limits: readonly LimitDefinition[]) {
     let wall = Date.now();
-      const engine = new LimitEngine(config, { now: () => wall++, ...systemMonotonic }, limits);
+    const engine = new LimitEngine(config, { now: () => wall++, ...systemMonotonic }, limits);
     engine.setReferencePrices([{ symbol: WARM_SYMBOL, price: 100 }]);
     this.target = { engine, telemetry: new Telemetry(() => engine, { defaultMetrics: false }), tracing: disabledTracing, isWarmUp: true };
   }
