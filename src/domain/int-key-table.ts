@@ -35,11 +35,7 @@ export class IntKeyTable<V> {
       return;
     }
     if ((this.count + 1) * 2 > this.keys.length) this.resize(this.keys.length * 2);
-    const { keys, mask } = this;
-    let slot = home(key, mask);
-    while (keys[slot] !== 0) slot = (slot + 1) & mask;
-    keys[slot] = key + 1;
-    this.values[slot] = value;
+    this.place(key + 1, value);
     this.count++;
   }
 
@@ -91,15 +87,16 @@ export class IntKeyTable<V> {
   private resize(size: number): void {
     const { keys, values } = this;
     this.allocate(size);
-    const mask = this.mask;
-    for (let i = 0; i < keys.length; i++) {
-      const stored = keys[i]!;
-      if (stored === 0) continue;
-      let slot = home(stored - 1, mask);
-      while (this.keys[slot] !== 0) slot = (slot + 1) & mask;
-      this.keys[slot] = stored;
-      this.values[slot] = values[i];
-    }
+    for (let i = 0; i < keys.length; i++) if (keys[i] !== 0) this.place(keys[i]!, values[i]);
+  }
+
+  /** Puts a key not in the table (stored as key + 1) in the first empty slot of its probe. */
+  private place(stored: number, value: V | undefined): void {
+    const { keys, mask } = this;
+    let slot = home(stored - 1, mask);
+    while (keys[slot] !== 0) slot = (slot + 1) & mask;
+    keys[slot] = stored;
+    this.values[slot] = value;
   }
 }
 
