@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { buildApp } from '../src/app.js';
 import { AppConfigSchema } from '../src/config/schema.js';
+import { send } from '../load-tests/processes.js';
 import { OrderFlow, World } from '../load-tests/world.js';
 import type { Durability } from '../load-tests/world.js';
 import { bytesBySite, printSites } from './heap-sites.js';
@@ -72,11 +73,9 @@ async function main(): Promise<void> {
   const app = await buildApp(AppConfigSchema.parse(dataDir === undefined ? config : { ...config, storage: { ...config.storage, dataDir } }));
   try {
     const url = await app.server.listen({ host: '127.0.0.1', port: 0 });
-    const headers = { authorization: `Bearer ${world.gatewayToken}`, 'content-type': 'application/json' };
-    for (const [path, body] of [['/v1/market-data', world.marketData()], ['/v1/positions', world.positions()]] as const) {
-      const response = await fetch(url + path, { method: 'PUT', headers, body: JSON.stringify(body) });
-      if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-    }
+    const to = { url, headers: { authorization: `Bearer ${world.gatewayToken}` } };
+    await send(to, 'PUT', '/v1/market-data', world.marketData());
+    await send(to, 'PUT', '/v1/positions', world.positions());
     const setup: ClientSetup = { url, token: world.gatewayToken, size, warmUp, orders };
     const worker = new Worker(new URL(import.meta.url), { workerData: setup });
     const failed = new Promise<never>((_, reject) => worker.once('error', reject));
