@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../load-tests/report.js';
+import { repoRoot } from '../../load-tests/processes.js';
 import { runSuite } from '../../load-tests/run.js';
 
 /**
@@ -23,7 +24,7 @@ describe('load harness (smoke)', () => {
     expect(json.schema).toBe('ulc-load-report/1');
     expect(json.service.firstChecks).toHaveLength(10);
     // The service as shipped: started with the Node flags npm start and the image use.
-    const { config } = JSON.parse(readFileSync('package.json', 'utf8')) as { config: { nodeFlags: string } };
+    const { config } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { config: { nodeFlags: string } };
     expect(json.serviceNodeFlags).toEqual(config.nodeFlags.split(' '));
     expect(json.service.decisions['ACCEPT/NONE']).toBeGreaterThan(0);
 
