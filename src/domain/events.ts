@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ActionSchema, LimitKindSchema, SeveritySchema, TradingStateSchema } from './enums.js';
-import { ExecutionEventSchema, OrderSchema, PositionRowSchema } from './orders.js';
+import { OrderSchema, PositionRowSchema, RecordedExecutionSchema } from './orders.js';
 
 /**
  * Every change of engine state, as the durable journal records it. Replaying these in order
@@ -19,7 +19,7 @@ export const StateEventSchema = z.discriminatedUnion('type', [
    * snapshots too), so the record names the batch only and is all-or-none by itself.
    */
   z.object({ type: z.literal('batch_rolled_back'), at: z.number(), batch: z.string() }),
-  z.object({ type: z.literal('execution'), at: z.number(), event: ExecutionEventSchema }),
+  z.object({ type: z.literal('execution'), at: z.number(), event: RecordedExecutionSchema }),
   /**
    * `replacing`: a replace applied in slices is under way after this record (its rows are merged
    * a slice at a time after positions_flattened, the last slice has it false); checks are

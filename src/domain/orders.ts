@@ -42,7 +42,7 @@ export const OrderSchema = z
   .meta({ if: { properties: { orderType: { const: 'MARKET' } }, required: ['orderType'] }, else: { required: ['price'] } });
 export type Order = z.infer<typeof OrderSchema>;
 
-export const ExecutionEventSchema = z.strictObject({
+const ExecutionFieldsSchema = z.strictObject({
   type: ExecutionTypeSchema,
   accountId: IdentifierSchema,
   orderId: IdentifierSchema,
@@ -50,12 +50,37 @@ export const ExecutionEventSchema = z.strictObject({
   quantity: QuantitySchema.optional(),
   /** FILL: the fill price. */
   price: PriceSchema.optional(),
+});
+
+const fillHasQuantityAndPrice = (e: z.infer<typeof ExecutionFieldsSchema>): boolean => e.type !== 'FILL' || (e.quantity !== undefined && e.price !== undefined);
+
+/**
+ * An execution as the API takes it. Quantity and price belong to a FILL only: CANCEL, REJECT and
+ * EXPIRE release the rest of the order whatever they carry, so a CANCEL with a quantity (a
+ * gateway meaning a partial cancel) is refused rather than read as a cancel of the whole order,
+ * which would understate the exposure.
+ */
+export const ExecutionEventSchema = ExecutionFieldsSchema.refine(fillHasQuantityAndPrice, {
+  message: 'a FILL needs quantity and price',
+  path: ['quantity'],
 })
-  .refine((e) => e.type !== 'FILL' || (e.quantity !== undefined && e.price !== undefined), {
-    message: 'a FILL needs quantity and price',
-    path: ['quantity'],
-  })
-  .meta({ if: { properties: { type: { const: 'FILL' } } }, then: { required: ['quantity', 'price'] } });
+  .refine((e) => e.type === 'FILL' || e.quantity === undefined, { message: 'is only allowed on a FILL', path: ['quantity'] })
+  .refine((e) => e.type === 'FILL' || e.price === undefined, { message: 'is only allowed on a FILL', path: ['price'] })
+  // The same rules for JSON Schema validators (Fastify, OpenAPI), which cannot see the refines.
+  .meta({
+    if: { properties: { type: { const: 'FILL' } } },
+    then: { required: ['quantity', 'price'] },
+    else: { properties: { quantity: false, price: false } },
+  });
+
+/**
+ * An execution as journals hold it. Before the API refused them, a non-FILL's quantity and price
+ * were taken and ignored, so a journal written then may hold them: replay reads them, ignored as before.
+ */
+export const RecordedExecutionSchema = ExecutionFieldsSchema.refine(fillHasQuantityAndPrice, {
+  message: 'a FILL needs quantity and price',
+  path: ['quantity'],
+});
 export type ExecutionEvent = z.infer<typeof ExecutionEventSchema>;
 
 export const PositionRowSchema = z.strictObject({

@@ -3,6 +3,7 @@ import type { EngineConfig, EngineSnapshot } from '../../src/domain/engine.js';
 import { LimitEngine } from '../../src/domain/engine.js';
 import { StateEventSchema } from '../../src/domain/events.js';
 import type { StateEvent } from '../../src/domain/events.js';
+import { ExecutionEventSchema } from '../../src/domain/orders.js';
 import type { Order } from '../../src/domain/orders.js';
 import { order, testConfig } from '../support/engine-fixtures.js';
 import { accepted, accountExposure, cancel, fill, setReference, traded } from '../support/engine-actions.js';
@@ -223,6 +224,19 @@ describe('recovery: fills after a cancel', () => {
 
     // Forgotten a TTL after the cancel: the execution's time, not the replay's.
     lateFillThenForgotten({ engine, clock, events }, between.snapshot, o);
+  });
+});
+
+describe('recovery: executions the API no longer takes', () => {
+  it('replays a CANCEL journalled with a quantity (taken and ignored before the API refused it) as a cancel of the rest', () => {
+    const { engine, clock, events } = recorded([]);
+    const o = accepted(engine, { orderId: 'o-1', quantity: 600, price: 100 });
+    const old = { type: 'execution', at: clock.now(), event: { type: 'CANCEL', accountId: 'ACC-1', orderId: 'o-1', quantity: 100 } };
+    expect(ExecutionEventSchema.safeParse(old.event).success).toBe(false);
+    const restarted = replayed([], [...events, StateEventSchema.parse(old)], clock);
+    expect(restarted.ledger.openOrderCount).toBe(0);
+    cancel(engine, o);
+    expect(digest(restarted)).toBe(digest(engine));
   });
 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../src/domain/engine.js';
 import type { AccountExposure } from '../../src/domain/exposure-view.js';
-import { anOrder, appPerTest, call, check } from './http-helpers.js';
+import { anOrder, appPerTest, call, check, expectProblem, namesField, stateOf } from './http-helpers.js';
 import type { TestApp } from './http-helpers.js';
 
 const start = appPerTest();
@@ -51,6 +51,22 @@ describe('POST /v1/executions', () => {
     });
     expect(response.json()).toEqual({ results: [{ orderId: 'ghost', outcome: 'unknown_order' }] });
     expect(engine.exposure('ACC-1').positions).toEqual([]);
+  });
+
+  // A gateway meaning a partial cancel would otherwise release the whole order: exposure understated.
+  it.each([
+    ['CANCEL', { quantity: 100 }, 'events.0.quantity'],
+    ['REJECT', { price: 100 }, 'events.0.price'],
+    ['EXPIRE', { quantity: 100, price: 100 }, 'events.0.quantity'],
+  ] as const)('refuses a %s carrying %j (quantity and price are a FILL\'s) with 400 naming %s, and releases nothing', async (type, extra, field) => {
+    const { server, engine } = await start();
+    const order = anOrder({ orderId: 'o-1', quantity: 600 });
+    expect((await check(server, order)).json<CheckResult>().decision).toBe('ACCEPT');
+    const before = stateOf(engine);
+    const problem = expectProblem(await call(server, 'POST', '/v1/executions', 'gateway', { events: [{ type, accountId: 'ACC-1', orderId: 'o-1', ...extra }] }), 400);
+    expect(namesField(problem, field), JSON.stringify(problem)).toBe(true);
+    expect(problem.errors?.[0]).toEqual({ field, message: 'is only allowed on a FILL' });
+    expect(stateOf(engine)).toEqual(before);
   });
 
   it('books a fill that arrives after the cancel within server.lateFillWindowMs, and not one at the window', async () => {

@@ -9,9 +9,17 @@ import type { FieldProblem, ProblemKind } from '../problems.js';
 
 interface AjvIssue {
   instancePath: string;
+  keyword?: string;
   message?: string;
   params: Record<string, unknown>;
 }
+
+/**
+ * A field a schema allows only with others (`properties: { quantity: false }` under an
+ * if/else): ajv says "boolean schema is false". The only such rule today is an execution's
+ * quantity and price, which belong to a FILL; the zod refine says the same words.
+ */
+const FALSE_SCHEMA_MESSAGE = 'is only allowed on a FILL';
 
 /** `/orders/0/quantity` plus ajv's params → `orders.0.quantity`, the field a client fixes. */
 function fieldOf(issue: AjvIssue): string {
@@ -26,7 +34,7 @@ function validationProblems(error: FastifyError): FieldProblem[] {
   return ((error.validation ?? []) as AjvIssue[]).map((issue) => {
     const field = fieldOf(issue);
     const message =
-      typeof issue.params.additionalProperty === 'string' ? 'is not a known field' : (issue.message ?? 'is not valid');
+      typeof issue.params.additionalProperty === 'string' ? 'is not a known field' : issue.keyword === 'false schema' ? FALSE_SCHEMA_MESSAGE : (issue.message ?? 'is not valid');
     return { field: field === '' ? context : `${context === 'body' ? '' : context + '.'}${field}`, message };
   });
 }
