@@ -1064,6 +1064,9 @@ export class ExposureLedger {
     this.applyTrade(order.account, order.strategy, order.firm, order.side, quantity, price);
     if (order.remaining <= 0) {
       this.releaseRemaining(order);
+      // A fill the venue reports past the order's quantity (an over-fill split over two messages)
+      // still moves the position, as one after a cancel does.
+      this.remember(order, now);
     } else {
       order.lastActivityAt = now;
       this.byActivity.moveToNewest(order);

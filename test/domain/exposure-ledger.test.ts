@@ -102,6 +102,33 @@ describe('exposure ledger: fills and releases', () => {
     expect(engine.ledger.openOrderCount).toBe(0);
   });
 
+  // The same 120 traded must leave the same position however the venue splits its reports.
+  it.each([
+    [90, 30],
+    [100, 20],
+  ])('books an over-fill split over two reports (%i then %i of 100) as one in a single report', (first, second) => {
+    const { engine, clock } = makeEngine([]);
+    const o = accepted(engine, { quantity: 100, price: 10 });
+    expect(fill(engine, o, first, 10).outcome).toBe('applied');
+    clock.advance(1_000);
+    expect(fill(engine, o, second, 10).outcome).toBe('applied');
+    expect([accountExposure(engine)?.position, strategyExposure(engine)?.position, firmExposure(engine)?.position]).toEqual([120, 120, 120]);
+    expect(accountExposure(engine)).toMatchObject({ openBuy: 0, openCount: 0 });
+    expect(engine.ledger.openOrderCount).toBe(0);
+  });
+
+  it('answers unknown_order to a fill arriving lateFillWindowMs after the order was filled up', () => {
+    const { engine, clock } = makeEngine([]);
+    const o = accepted(engine, { quantity: 100 });
+    fill(engine, o, 100, 100);
+    expect(engine.ledger.closedOrderCount).toBe(1);
+    clock.advance(59_999);
+    expect(fill(engine, o, 10, 100).outcome).toBe('applied');
+    clock.advance(1);
+    expect(fill(engine, o, 10, 100).outcome).toBe('unknown_order');
+    expect(accountExposure(engine)?.position).toBe(110);
+  });
+
   it.each(['CANCEL', 'REJECT', 'EXPIRE'] as const)('releases the unfilled remainder on %s', (type) => {
     const { engine } = makeEngine([]);
     const o = accepted(engine, { quantity: 100, price: 10 });

@@ -50,7 +50,7 @@ export interface ModelOpenOrder {
   lastActivityAt: number;
 }
 
-/** An order closed by TTL expiry or by a CANCEL, REJECT or EXPIRE: a late fill still moves the position. */
+/** An order closed by TTL expiry, by a CANCEL, REJECT or EXPIRE, or filled up: a late fill still moves the position. */
 interface ClosedOrder {
   accountId: string;
   orderId: string;
@@ -58,7 +58,7 @@ interface ClosedOrder {
   symbol: string;
   side: Side;
   closedAt: number;
-  by: 'TTL' | 'CANCEL' | 'REJECT' | 'EXPIRE';
+  by: 'TTL' | 'CANCEL' | 'REJECT' | 'EXPIRE' | 'FILL';
 }
 
 type LedgerEvent =
@@ -655,7 +655,11 @@ export class ReferenceModel {
           open.remaining = 0;
         }
         open.lastActivityAt = now;
-        if (open.remaining <= 0) this.openOrders = this.openOrders.filter((o) => o !== open);
+        if (open.remaining <= 0) {
+          // Filled up: an over-fill the venue reports after it is booked as the cancelled order's would be.
+          this.openOrders = this.openOrders.filter((o) => o !== open);
+          this.closed.push({ ...open, closedAt: now, by: 'FILL' });
+        }
       }
       this.ledgerEvents.push({ type: 'trade', accountId: event.accountId, strategyId: owner.strategyId, symbol: owner.symbol, side: owner.side, quantity, price });
       this.lastFill.set(owner.symbol, price);
