@@ -978,6 +978,17 @@ export class ExposureLedger {
     return this.accounts.get(accountId)?.openById?.get(orderId);
   }
 
+  /**
+   * Whether the account's order of this id closed less than lateFillWindowMs ago: a fill for it
+   * may still come, and would be booked to the closed order's symbol and side, so a new order
+   * may not take the id until then (see LimitEngine.checkAt).
+   */
+  isRecentlyClosed(accountId: string, orderId: string, now: number): boolean {
+    if (this.closed.size === 0) return false;
+    const closed = this.closed.get(accountId + '|' + orderId);
+    return closed !== undefined && now - closed.closedAt < this.lateFillWindowMs;
+  }
+
   allOpenOrders(): Iterator<OpenOrder> & Iterable<OpenOrder> {
     return this.byActivity[Symbol.iterator]();
   }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { EngineCapacity } from '../../src/domain/engine.js';
+import type { EngineCapacity, LimitEngine } from '../../src/domain/engine.js';
+import type { Order } from '../../src/domain/orders.js';
 import { makeEngine, order, testConfig } from '../support/engine-fixtures.js';
-import { accepted, cancel, fill, setReference } from '../support/engine-actions.js';
+import { accepted, accountExposure, cancel, fill, setReference } from '../support/engine-actions.js';
 
 const qty = { id: 'qty', kind: 'order_quantity', thresholds: { warn: 10, hard: 100 } };
 
@@ -97,18 +98,30 @@ describe('check decisions', () => {
     expect(engine.checkOrder({ ...o, accountId: 'ACC-2' }).decision).toBe('ACCEPT');
   });
 
-  it('accepts an order id again once its order was cancelled', () => {
-    const { engine } = makeEngine([]);
+  // Its late fills (a cancel/fill race at the venue, an over-fill) would otherwise land on the new order.
+  it.each([
+    ['cancelled', (engine: LimitEngine, o: Order) => cancel(engine, o)],
+    ['filled', (engine: LimitEngine, o: Order) => fill(engine, o)],
+  ] as const)('refuses an order id with DUPLICATE_ORDER_ID for lateFillWindowMs after its order %s, and takes it after', (_, close) => {
+    const { engine, clock } = makeEngine([qty], { lateFillWindowMs: 30_000 });
     const o = accepted(engine);
-    cancel(engine, o);
+    close(engine, o);
+    clock.advance(29_999);
+    expect(engine.checkOrder({ ...o, symbol: 'MSFT', side: 'SELL' })).toMatchObject({ decision: 'REJECT', reasons: ['DUPLICATE_ORDER_ID'], evaluated: 0 });
+    expect(engine.checkOrder({ ...o, orderId: 'other' }).decision).toBe('ACCEPT');
+    expect(engine.checkOrder({ ...o, accountId: 'ACC-2' }).decision).toBe('ACCEPT');
+    clock.advance(1);
     expect(engine.checkOrder(o).decision).toBe('ACCEPT');
   });
 
-  it('accepts an order id again once its order filled', () => {
+  it('books a late fill of a cancelled order to it, not to an order sent with its id meanwhile (refused)', () => {
     const { engine } = makeEngine([]);
-    const o = accepted(engine);
-    fill(engine, o);
-    expect(engine.checkOrder(o).decision).toBe('ACCEPT');
+    const old = accepted(engine, { symbol: 'AAPL', side: 'BUY', quantity: 10 });
+    cancel(engine, old);
+    expect(engine.checkOrder({ ...old, symbol: 'MSFT', side: 'SELL' }).reasons).toEqual(['DUPLICATE_ORDER_ID']);
+    fill(engine, old, 10, 100);
+    expect(accountExposure(engine, 'ACC-1', 'AAPL')?.position).toBe(10);
+    expect(accountExposure(engine, 'ACC-1', 'MSFT')).toBeUndefined();
   });
 
   it('does not hold the id of a rejected order', () => {

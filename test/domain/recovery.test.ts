@@ -78,7 +78,9 @@ describe('recovery: what the engine journals', () => {
     const run = engine.beginBatch([order({ orderId: 'x', quantity: 10 }), order({ orderId: 'y', quantity: 500 })], { atomic: true });
     engine.advanceBatch(run, 1);
     engine.applyExecutions([{ type: 'CANCEL', accountId: 'ACC-1', orderId: 'x' }]);
-    // In the same millisecond: only the batch it belongs to tells the two apart.
+    // The id is free again once the cancelled x's late fills can no longer come; the batch is still going.
+    expect(engine.checkOrder(order({ orderId: 'x', quantity: 20 })).reasons).toEqual(['DUPLICATE_ORDER_ID']);
+    clock.advance(testConfig().lateFillWindowMs ?? TTL);
     expect(engine.checkOrder(order({ orderId: 'x', quantity: 20 })).decision).toBe('ACCEPT');
     engine.advanceBatch(run, 10);
     expect(run.result.summary.accepted).toBe(0);

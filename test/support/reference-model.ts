@@ -553,6 +553,11 @@ export class ReferenceModel {
     if (state === 'REDUCE_ONLY' && !this.isReducing(o, books)) return reject('REDUCE_ONLY');
     if (state === 'REDUCE_ONLY') this.note('reducing order passes REDUCE_ONLY');
     if (this.openOrders.some((open) => open.accountId === o.accountId && open.orderId === o.orderId)) return reject('DUPLICATE_ORDER_ID');
+    // An id closed within the late-fill window is still taken: its late fills would land on the new order.
+    if (this.closed.some((c) => c.accountId === o.accountId && c.orderId === o.orderId && now - c.closedAt < this.config.lateFillWindowMs)) {
+      this.note('id of a recently closed order refused');
+      return reject('DUPLICATE_ORDER_ID');
+    }
 
     let evaluated = 0;
     let isBlocked = false;
