@@ -1,4 +1,4 @@
-import { ClosedOrders } from './closed-orders.js';
+import { closedOrderIds, ClosedOrders } from './closed-orders.js';
 import { isRounding, priceGap } from './rounding.js';
 import { KEYS_PER_SHARD, ShardedMap } from './sharded-map.js';
 import { EDIT_ROUNDING, EDITS_BEFORE_RESTAMP, WalkBounds } from './walk-bounds.js';
@@ -985,7 +985,7 @@ export class ExposureLedger {
    */
   isRecentlyClosed(accountId: string, orderId: string, now: number): boolean {
     if (this.closed.size === 0) return false;
-    const closed = this.closed.get(accountId + '|' + orderId);
+    const closed = this.closed.get(accountId, orderId);
     return closed !== undefined && now - closed.closedAt < this.lateFillWindowMs;
   }
 
@@ -1333,7 +1333,10 @@ export class ExposureLedger {
       addOpenById(account.group, o.orderId, order);
       this.byActivity.push(order);
     }
-    for (const [key, closed] of snapshot.closed) this.closed.remember(key, closed);
+    for (const [key, closed] of snapshot.closed) {
+      const { accountId, orderId } = closedOrderIds(key);
+      this.closed.remember(accountId, orderId, closed);
+    }
     this.nextExpiryAt = Number.NEGATIVE_INFINITY;
     this.forgetClosedAt = Number.NEGATIVE_INFINITY;
   }
@@ -1408,7 +1411,7 @@ export class ExposureLedger {
   }
 
   private lateFill(accountId: string, orderId: string, quantity: number, price: number, now: number): FillOutcome {
-    const closed = this.closed.get(accountId + '|' + orderId);
+    const closed = this.closed.get(accountId, orderId);
     // Pruning runs only when an open order is due to expire, so the age is checked here too.
     if (closed === undefined || now - closed.closedAt >= this.lateFillWindowMs) return 'unknown_order';
     const market = this.marketFor(closed.symbol);
@@ -1456,7 +1459,7 @@ export class ExposureLedger {
   }
 
   private remember(order: OpenOrder, now: number): void {
-    this.closed.remember(order.accountId + '|' + order.orderId, {
+    this.closed.remember(order.accountId, order.orderId, {
       strategyId: order.strategyId,
       symbol: order.symbol,
       side: order.side,
