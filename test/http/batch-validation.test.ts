@@ -122,16 +122,20 @@ describe('validating a large batch in slices', () => {
     expect(body.summary).toEqual({ total: LARGE, accepted: LARGE, rejected: 0 });
   });
 
-  it('refuses an invalid large batch before counting it against the rate limit or its size limit', async () => {
+  it('refuses an invalid large batch before its size limit and its strategies\' rate limits, counting it against its token', async () => {
     const app = await startApp({
       server: { logLevel: 'info', defaultDeadlineMs: 5_000, maxBatchSize: 100 },
-      rateLimit: { perStrategy: { max: 100, timeWindowMs: 60_000 }, perToken: { max: 1, timeWindowMs: 60_000 } },
+      rateLimit: { perStrategy: { max: 1, timeWindowMs: 60_000 }, perToken: { max: 2, timeWindowMs: 60_000 } },
     });
     const orders = Array.from({ length: LARGE }, (_, i) => anOrder({ orderId: `r-${i}` }) as unknown);
     orders[LARGE - 1] = { ...anOrder(), side: 'HOLD' };
     const send = (payload: unknown) => app.server.inject({ method: 'POST', url: '/v1/checks/batch', headers: bearer('gateway'), payload: payload as object });
-    // Invalid: 400 (not 413), and not counted: the valid batch after it still passes the limit of 1.
+    // Invalid: 400 (not 413), and its strategy's unit is not taken: the valid batch after it passes a limit of 1.
     expectProblem(await send({ orders }), 400);
     expect((await send({ orders: [anOrder({ orderId: 'r-ok' })] })).statusCode).toBe(200);
+    // Its token's was: two requests of the two its window allows, so a third, even a bad one, is refused unread.
+    const third = await send('{"orders": not json');
+    expectProblem(third, 429);
+    expect(third.headers['retry-after']).toBeDefined();
   });
 });

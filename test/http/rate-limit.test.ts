@@ -52,6 +52,23 @@ describe('rate limiting (@fastify/rate-limit)', () => {
     expect((await call(server, 'GET', '/v1/limits', 'admin')).statusCode).toBe(200);
   });
 
+  // Validation is the costly part of a bad request; counting only the ones that pass it would leave a flood of bad bodies free.
+  it('counts a request against its token before reading its body: bad bodies are limited too, and the one refused is not read', async () => {
+    app = await testApp({ rateLimit: TINY });
+    const { server, engine } = app;
+    const bad = { prices: [{ symbol: 'AAPL', price: 'x' }] };
+    for (let i = 0; i < 2; i++) expectProblem(await call(server, 'PUT', '/v1/market-data', 'gateway', bad), 400);
+    const limited = await call(server, 'PUT', '/v1/market-data', 'gateway', { prices: [{ symbol: 'AAPL', price: 100 }] });
+    expectProblem(limited, 429);
+    expect(limited.headers['retry-after']).toBeDefined();
+    expect(engine.ledger.markets.get('AAPL')?.refPrice ?? Number.NaN).toBeNaN();
+    // Per route: a token's reads do not use up what its kill switch may send.
+    const reads = [];
+    for (let i = 0; i < 3; i++) reads.push((await call(server, 'GET', '/v1/limits', 'admin')).statusCode);
+    expect(reads).toEqual([200, 200, 429]);
+    expect((await call(server, 'PUT', '/v1/trading-state', 'admin', { scope: { type: 'global' }, state: 'HALTED', reason: 'test' })).statusCode).toBe(200);
+  });
+
   it('limits batches per token too, whatever strategies they carry', async () => {
     app = await testApp({ rateLimit: TINY });
     const { server, engine } = app;

@@ -14,10 +14,13 @@ import { RateWindows } from './rate-windows.js';
  * checks are limited per strategy, keyed from the validated body, everything else per token.
  * 429 carries retry-after.
  *
- * The check routes use `CheckRateLimit` below, called at the start of their handlers (after
- * validation, where @fastify/rate-limit's preHandler hook would run), synchronously; every
- * other route uses the plugin, with a store timed on the monotonic clock too
- * (monotonic-rate-store.ts). Both count in fixed windows per key and route, answer with the
+ * Per token, a request counts before its body is read (preParsing, after authentication): a
+ * token sending bodies that fail validation is limited as any other. The check routes count
+ * per strategy with `CheckRateLimit` below, at the start of their handlers (the strategy is in
+ * the validated body), synchronously; the batch route counts its token with one too, in its
+ * preParsing hook. Every other route uses the plugin, with a store timed on the monotonic clock
+ * too (monotonic-rate-store.ts). Both count in fixed windows per key and route: a token's reads
+ * cannot use up what its kill switch (PUT /v1/trading-state) may send. They answer with the
  * same headers and the same problem. The plugin forgets its least recently used key beyond
  * `cacheSize`; CheckRateLimit forgets only windows that have run out and refuses a new key
  * while every kept one still counts (see RateWindows.makeRoom).
@@ -33,7 +36,7 @@ export async function registerRateLimit(app: FastifyInstance, config: AppConfig[
   await app.register(rateLimit, {
     global: false,
     store: monotonicRateStore(config.cacheSize, now),
-    hook: 'preHandler',
+    hook: 'preParsing',
     onExceeded: onLimited,
     errorResponseBuilder: (_request, context) => limitedProblem(context.max, context.after),
   });
@@ -68,7 +71,7 @@ const tokenKey = (request: FastifyRequest): string => `token:${request.principal
 
 export function perToken(config: AppConfig['rateLimit']): RateLimitOptions | false {
   if (!config.enabled) return false;
-  return { max: config.perToken.max, timeWindow: config.perToken.timeWindowMs, hook: 'preHandler', keyGenerator: tokenKey };
+  return { max: config.perToken.max, timeWindow: config.perToken.timeWindowMs, hook: 'preParsing', keyGenerator: tokenKey };
 }
 
 /**

@@ -93,8 +93,6 @@ function batchRoute(app: FastifyInstance, { engine, config, clock, telemetry, tr
   const serializer = new BatchResponseSerializer();
   const checkBatch = (request: FastifyRequest, reply: FastifyReply, body: BatchBody) => {
     const { engine, telemetry, tracing, isWarmUp } = warmUp.owns(request) ? warmUp.target : live;
-    // The start-up warm-up is not a client: it takes no row of the live tables.
-    if (!isWarmUp) batchLimit?.admit(request, reply);
     if (body.orders.length > config.server.maxBatchSize) {
       throw new ProblemError('payloadTooLarge', `batch of ${body.orders.length} orders exceeds maxBatchSize ${config.server.maxBatchSize}`, [
         { field: 'orders', message: `at most ${config.server.maxBatchSize} orders` },
@@ -154,6 +152,18 @@ function batchRoute(app: FastifyInstance, { engine, config, clock, telemetry, tr
       // A large body's orders are validated in slices (the event loop gets turns in between), before anything else.
       validatorCompiler: ({ httpPart }) => (httpPart === 'body' ? batchBody.validator : noQuery),
       config: { role: 'gateway' },
+      // The request counts against its token before its body is read, as on the plugin's routes,
+      // so a token sending bodies that fail validation is limited too. The start-up warm-up is not
+      // a client: it takes no row of the live tables.
+      preParsing: (request, reply, payload, done) => {
+        try {
+          if (batchLimit !== undefined && !warmUp.owns(request)) batchLimit.admit(request, reply);
+        } catch (error) {
+          done(error as Error);
+          return;
+        }
+        done(null, payload);
+      },
     },
     (request, reply) => {
       const body = request.body as BatchBody;
