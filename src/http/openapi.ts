@@ -2,11 +2,11 @@ import type { FastifyInstance, RouteOptions } from 'fastify';
 import { stringify } from 'yaml';
 import { absentBodyIsEmpty } from './body-validation.js';
 import { UNAUTHORIZED_HEADERS } from './plugins/auth.js';
-import { MAX_BUDGET_MS } from './plugins/deadline.js';
+import { DEADLINE_HEADERS } from './plugins/deadline.js';
 import { RATE_LIMIT_HEADERS, RATE_LIMITED_HEADERS } from './plugins/rate-limit.js';
 import type { JsonSchema } from './json-schema.js';
 import { PROBLEM_TYPES } from './problems.js';
-import type { ResponseHeaders } from './schema-docs.js';
+import type { RequestHeaders, ResponseHeaders } from './schema-docs.js';
 
 interface RecordedRoute {
   method: string;
@@ -70,6 +70,10 @@ function parameters(schema: JsonSchema | undefined, where: 'path' | 'query'): un
   return Object.entries(properties).map(([name, property]) => ({ name, in: where, required: where === 'path' || required.has(name), schema: property }));
 }
 
+function headerParameters(headers: RequestHeaders): unknown[] {
+  return Object.entries(headers).map(([name, { description, required, schema }]) => ({ name, in: 'header', description, required, schema }));
+}
+
 function operation(route: RecordedRoute): Record<string, unknown> {
   const schema = route.schema ?? {};
   const response = (schema.response ?? {}) as Record<string, JsonSchema>;
@@ -96,7 +100,12 @@ function operation(route: RecordedRoute): Record<string, unknown> {
     ...(typeof schema.description === 'string' ? { description: schema.description } : {}),
     tags: schema.tags,
     ...(route.role === undefined ? { security: [] } : { security: [{ bearer: [] }], 'x-required-role': route.role }),
-    parameters: [...parameters(schema.params as JsonSchema | undefined, 'path'), ...parameters(schema.querystring as JsonSchema | undefined, 'query')],
+    parameters: [
+      ...parameters(schema.params as JsonSchema | undefined, 'path'),
+      ...parameters(schema.querystring as JsonSchema | undefined, 'query'),
+      // Every route with a role reads the caller's deadline (plugins/deadline.ts).
+      ...headerParameters({ ...(route.role === undefined ? {} : DEADLINE_HEADERS), ...(schema.requestHeaders as RequestHeaders | undefined) }),
+    ],
     ...(schema.body === undefined ? {} : { requestBody: { required: !route.isBodyOptional, content: { 'application/json': { schema: schema.body } } } }),
     responses: {
       ...successes,
@@ -122,9 +131,8 @@ export function openApiDocument(routes: readonly RecordedRoute[], version: strin
       description:
         'Pre-trade risk checks. Errors are RFC 9457 problem+json; problem types: ' +
         Object.keys(PROBLEM_TYPES).join(', ') +
-        `. Send \`x-deadline-ms\` with checks to bound their latency: milliseconds in [0, ${MAX_BUDGET_MS}] as decimal digits (\`5\`, \`2.5\`); 0 is a spent budget: every order is rejected with DEADLINE_EXCEEDED. ` +
-        'Limit writes may carry `If-Match` with the book version they read (`7` or `"7"`; 412 when stale, and for a weak `W/"7"`, which never matches). ' +
-        'A 404 (DELETE of an unknown limit) or 409 (POST of an existing id) comes before any 412.',
+        '. Send `x-deadline-ms` with checks to bound their latency, and `If-Match` with limit writes to make them conditional (see each ' +
+        'operation\'s header parameters). A 404 (DELETE of an unknown limit) or 409 (POST of an existing id) comes before any 412.',
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },

@@ -70,6 +70,24 @@ describe('openapi.yaml', () => {
   });
 });
 
+describe('openapi.yaml request headers', () => {
+  type Operation = { 'x-required-role'?: string; parameters?: { name: string; in: string; required: boolean }[] };
+  const operations = (): [string, Operation][] => {
+    const document = parse(readFileSync('openapi.yaml', 'utf8')) as { paths: Record<string, Record<string, Operation>> };
+    return Object.entries(document.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, op]): [string, Operation] => [`${method} ${path}`, op]));
+  };
+  const headerNames = (op: Operation): string[] => (op.parameters ?? []).filter((p) => p.in === 'header').map((p) => `${p.name}${p.required ? '!' : ''}`);
+
+  // A generated client sends only what the spec declares: the deadline would be dropped, and a write made unconditional.
+  it('declares x-deadline-ms (optional) on every route with a role and none on the probes, and If-Match (optional) on the limit writes alone', () => {
+    const writes = new Set(['post /v1/limits', 'put /v1/limits/{id}', 'delete /v1/limits/{id}']);
+    for (const [name, op] of operations()) {
+      const expected = [...(op['x-required-role'] === undefined ? [] : ['x-deadline-ms']), ...(writes.has(name) ? ['If-Match'] : [])];
+      expect(headerNames(op), name).toEqual(expected);
+    }
+  });
+});
+
 describe('openapi.yaml response headers', () => {
   interface Response {
     $ref?: string;

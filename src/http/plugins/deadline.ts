@@ -1,6 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { z } from 'zod';
+import { jsonSchemaOf } from '../json-schema.js';
 import { ProblemError } from '../problems.js';
+import type { RequestHeaders } from '../schema-docs.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -19,6 +22,17 @@ export const MAX_BUDGET_MS = 60_000;
  * serialiser this header was not meant for.
  */
 const DECIMAL_MS = /^\d{1,15}(?:\.\d{1,15})?$/;
+
+/** The header every route with a role reads, for openapi.yaml (probes ignore it). */
+export const DEADLINE_HEADERS: RequestHeaders = {
+  'x-deadline-ms': {
+    description:
+      `The caller's budget for the answer, from the request's arrival: milliseconds in [0, ${MAX_BUDGET_MS}] as decimal digits (\`5\`, \`2.5\`). ` +
+      '0 is a spent budget: every order is rejected with DEADLINE_EXCEEDED. Absent: server.defaultDeadlineMs.',
+    required: false,
+    schema: jsonSchemaOf(z.string().regex(DECIMAL_MS)),
+  },
+};
 
 /**
  * Deadline propagation: the gateway's `x-deadline-ms` budget (else the configured default)

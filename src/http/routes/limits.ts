@@ -4,7 +4,7 @@ import type { LimitEngine } from '../../domain/engine.js';
 import type { LimitBook } from '../../domain/limit-book.js';
 import type { LimitDefinition } from '../../domain/limit-definition.js';
 import { ProblemError } from '../problems.js';
-import type { ResponseHeaders } from '../schema-docs.js';
+import type { RequestHeaders, ResponseHeaders } from '../schema-docs.js';
 import { absentBodyIsEmpty } from '../body-validation.js';
 import { BookBodies } from '../book-body.js';
 import { assertWritable, sendDurably } from '../durable-reply.js';
@@ -28,6 +28,15 @@ import type { RouteDeps } from './deps.js';
 const VERSION = '(?:0|[1-9]\\d{0,14})';
 /** Bare or as an entity-tag, quotes balanced: `7`, `"7"`, `W/"7"`. */
 const IF_MATCH = z.string().regex(new RegExp(`^(?:${VERSION}|"${VERSION}"|W/"${VERSION}")$`));
+
+/** What a limit write reads besides the deadline, for openapi.yaml. */
+const IF_MATCH_HEADERS: RequestHeaders = {
+  'If-Match': {
+    description: 'The book version the writer read (`7` or `"7"`, the ETag of a read): 412 when the book has moved on, and for a weak `W/"7"`, which never matches. Absent or `*`: unconditional.',
+    required: false,
+    schema: jsonSchemaOf(z.union([z.literal('*'), IF_MATCH])),
+  },
+};
 
 /** A parsed If-Match: none (absent or `*`), the book version the writer read, or a weak tag. */
 type IfMatch = undefined | number | 'weak';
@@ -133,7 +142,15 @@ export function limitRoutes(app: FastifyInstance, { engine, config, store, telem
   app.post(
     '/v1/limits',
     {
-      schema: { summary: 'Add a limit', tags: ['limits'], querystring, body: jsonSchemaOf(LimitWriteSchema), response: { 201: limitResponse }, successHeaders: { ...VERSION_HEADERS, ...locationHeader(true) } },
+      schema: {
+        summary: 'Add a limit',
+        tags: ['limits'],
+        querystring,
+        body: jsonSchemaOf(LimitWriteSchema),
+        response: { 201: limitResponse },
+        successHeaders: { ...VERSION_HEADERS, ...locationHeader(true) },
+        requestHeaders: IF_MATCH_HEADERS,
+      },
       config: { role: 'admin', rateLimit },
     },
     async (request, reply) => {
@@ -168,6 +185,7 @@ export function limitRoutes(app: FastifyInstance, { engine, config, store, telem
     {
       schema: {
         summary: 'Create (201) or replace (200) a limit',
+        requestHeaders: IF_MATCH_HEADERS,
         tags: ['limits'],
         params,
         querystring,
@@ -201,6 +219,7 @@ export function limitRoutes(app: FastifyInstance, { engine, config, store, telem
     {
       schema: {
         summary: 'Remove a limit (its active violations resolve)',
+        requestHeaders: IF_MATCH_HEADERS,
         tags: ['limits'],
         params,
         querystring,
