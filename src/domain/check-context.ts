@@ -73,9 +73,11 @@ export class CheckContext {
     this.firm = ledger.firm;
     this.account = ledger.accounts.get(order.accountId);
     this.strategy = ledger.strategies.get(order.strategyId);
-    this.accountExposure = this.account?.bySymbol.get(order.symbol);
-    this.strategyExposure = this.strategy?.bySymbol.get(order.symbol);
-    this.firmExposure = ledger.firm.bySymbol.get(order.symbol);
+    // No market, no exposure: every exposure's market is in ledger.markets.
+    const market = this.market;
+    this.accountExposure = market === undefined ? undefined : this.account?.byMarket.get(market);
+    this.strategyExposure = market === undefined ? undefined : this.strategy?.byMarket.get(market);
+    this.firmExposure = market === undefined ? undefined : ledger.firm.byMarket.get(market);
     this.failure = undefined;
     this.walksDone = 0;
     this.windowCount = 0;

@@ -1,4 +1,5 @@
 import { closedOrderIds, ClosedOrders } from './closed-orders.js';
+import { ExposureTable } from './exposure-table.js';
 import { isRounding, priceGap } from './rounding.js';
 import { KEYS_PER_SHARD, ShardedMap } from './sharded-map.js';
 import { EDIT_ROUNDING, EDITS_BEFORE_RESTAMP, WalkBounds } from './walk-bounds.js';
@@ -8,7 +9,11 @@ import type { OrderType, Side } from './enums.js';
 import type { PositionRow } from './orders.js';
 
 /** Market data for one symbol: the reference price with its time, and the last fill seen. */
+/** Numbers markets as they are made, process-wide: a market's key in its groups' ExposureTables. */
+let nextMarketId = 0;
+
 export class SymbolMarket {
+  readonly id = nextMarketId++;
   refPrice = Number.NaN;
   refAt = Number.NEGATIVE_INFINITY;
   lastFillPrice = Number.NaN;
@@ -250,7 +255,8 @@ export class Exposure {
  * every held symbol reads two arrays and touches no exposure object.
  */
 export class ExposureGroup {
-  readonly bySymbol = new Map<string, Exposure>();
+  /** Its exposures by market (see ExposureTable): what a check looks up first in each group. */
+  readonly byMarket = new ExposureTable<Exposure>();
   rows = new Float64Array(STRIDE * 4);
   cold = new Float64Array(COLD_STRIDE * 4);
   readonly markets: SymbolMarket[] = [];
@@ -473,14 +479,14 @@ export class ExposureGroup {
   private drop(empty: readonly Exposure[]): number {
     if (empty.length < this.slots.length * DETACH_BELOW) {
       for (const exposure of empty) {
-        this.bySymbol.delete(exposure.market.symbol);
+        this.byMarket.delete(exposure);
         this.detach(exposure);
       }
       return empty.length;
     }
     const { rows, cold } = this;
     const slots = this.slots.splice(0);
-    this.bySymbol.clear();
+    this.byMarket.clear();
     this.markets.length = 0;
     // Nothing kept (an account flattened whole, then forgotten): no arrays until a row comes (grow).
     let capacity = slots.length === empty.length ? 0 : 4;
@@ -497,7 +503,7 @@ export class ExposureGroup {
       this.attach(exposure);
       this.rows.set(rows.subarray(base, base + STRIDE), exposure.base);
       this.cold.set(cold.subarray(coldBase, coldBase + COLD_STRIDE), exposure.coldBase);
-      this.bySymbol.set(exposure.market.symbol, exposure);
+      this.byMarket.add(exposure);
     }
     return empty.length;
   }
@@ -506,7 +512,7 @@ export class ExposureGroup {
   clear(): void {
     this.boundsAt = -1;
     for (const exposure of this.slots) keepOwnCopy(exposure);
-    this.bySymbol.clear();
+    this.byMarket.clear();
     this.slots.length = 0;
     this.markets.length = 0;
     this.rows = new Float64Array(STRIDE * 4);
@@ -1159,7 +1165,7 @@ export class ExposureLedger {
     return {
       add: (rows) => {
         for (const row of rows) {
-          if (this.accounts.get(row.accountId)?.bySymbol.has(row.symbol) !== true) newPairs.add(row.accountId + '|' + row.symbol);
+          if (this.heldExposure(this.accounts, row.accountId, row.symbol) === undefined) newPairs.add(row.accountId + '|' + row.symbol);
           if (!this.markets.has(row.symbol)) newSymbols.add(row.symbol);
         }
       },
@@ -1255,7 +1261,7 @@ export class ExposureLedger {
   /** Counts the exposures a group dropped, and forgets it (not the firm) if it is left with nothing. */
   private dropEmpty(family: ShardedMap<string, ExposureGroup> | undefined, group: ExposureGroup, dropped: number): void {
     if (family === this.accounts) this.accountExposureCount -= dropped;
-    if (family !== undefined && dropped > 0 && group.bySymbol.size === 0 && group.openCount === 0) family.delete(group.id);
+    if (family !== undefined && dropped > 0 && group.byMarket.size === 0 && group.openCount === 0) family.delete(group.id);
   }
 
   capture(): LedgerSnapshot {
@@ -1309,9 +1315,10 @@ export class ExposureLedger {
     this.restoreGroup(this.firm, snapshot.firm, false);
     if (snapshot.aggregatesAddUp !== true) this.rebuildFirmFromAccounts();
     for (const o of snapshot.openOrders) {
-      const account = this.accounts.get(o.accountId)?.bySymbol.get(o.symbol);
-      const strategy = this.strategies.get(o.strategyId)?.bySymbol.get(o.symbol);
-      const firm = this.firm.bySymbol.get(o.symbol);
+      const account = this.heldExposure(this.accounts, o.accountId, o.symbol);
+      const strategy = this.heldExposure(this.strategies, o.strategyId, o.symbol);
+      const market = this.markets.get(o.symbol);
+      const firm = market === undefined ? undefined : this.firm.byMarket.get(market);
       if (account === undefined || strategy === undefined || firm === undefined) throw new RangeError(`snapshot: open order ${o.orderId} has no exposure`);
       const order = new OpenOrder(
         o.orderId,
@@ -1489,11 +1496,17 @@ export class ExposureLedger {
     return groupIn(this.strategies, id, STRATEGY_LEVEL, this.walkBounds);
   }
 
+  /** The exposure `family`'s group `id` holds in `symbol`, if any (no market, no exposure). */
+  heldExposure(family: ShardedMap<string, ExposureGroup>, id: string, symbol: string): Exposure | undefined {
+    const market = this.markets.get(symbol);
+    return market === undefined ? undefined : family.get(id)?.byMarket.get(market);
+  }
+
   private exposureIn(group: ExposureGroup, market: SymbolMarket, isAccount: boolean): Exposure {
-    let exposure = group.bySymbol.get(market.symbol);
+    let exposure = group.byMarket.get(market);
     if (exposure === undefined) {
       exposure = new Exposure(market, group);
-      group.bySymbol.set(market.symbol, exposure);
+      group.byMarket.add(exposure);
       if (isAccount) this.accountExposureCount++;
     }
     return exposure;
@@ -1502,8 +1515,7 @@ export class ExposureLedger {
   private pruneIfEmpty(exposure: Exposure, family: ShardedMap<string, ExposureGroup> | undefined): void {
     if (!exposure.isEmpty) return;
     const group = exposure.group;
-    if (group.bySymbol.get(exposure.market.symbol) !== exposure) return;
-    group.bySymbol.delete(exposure.market.symbol);
+    if (!group.byMarket.delete(exposure)) return;
     group.detach(exposure);
     this.dropEmpty(family, group, 1);
   }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { BatchRun, LimitEngine } from '../../src/domain/engine.js';
 import { makeEngine, order } from '../support/engine-fixtures.js';
+import { firmExposure } from '../support/engine-actions.js';
 
 const LIMITS = [
   { id: 'pos', kind: 'position', thresholds: { hard: 1_000 } },
@@ -155,7 +156,7 @@ describe('order tracking for self_trade', () => {
     expect(buy.reasons).toEqual(['LIMIT_BREACH']);
     engine.deleteLimit('no-cross');
     // Without a self_trade limit the firm level links no new order; those linked leave as they close.
-    const firmAapl = () => engine.ledger.firm.bySymbol.get('AAPL')!;
+    const firmAapl = () => firmExposure(engine, 'AAPL')!;
     expect(engine.checkOrder(order({ orderId: 'buy-2', accountId: 'ACC-B', side: 'BUY', quantity: 10, price: 101 })).decision).toBe('ACCEPT');
     expect(firmAapl().hasOrders).toBe(true);
     engine.applyExecutions([{ type: 'CANCEL', accountId: 'ACC-A', orderId: 'sell-1' }]);

@@ -91,7 +91,8 @@ function compareState(where: string, engine: LimitEngine, model: ReferenceModel,
   ];
   for (const [level, id, group] of groups) {
     if (group.openCount < 0) fail(where, `${level} ${id} open count negative`, group.openCount, '>= 0');
-    for (const [symbol, e] of group.bySymbol) {
+    for (const e of group.byMarket.values()) {
+      const symbol = e.market.symbol;
       for (const [name, value] of Object.entries({ openBuy: e.openBuy, openSell: e.openSell, openCount: e.openCount, openBuyNotional: e.openBuyNotional, openSellNotional: e.openSellNotional })) {
         if (!(value >= 0)) fail(where, `${level} ${id} ${symbol} ${name} negative`, value, '>= 0');
       }
@@ -107,7 +108,8 @@ function compareState(where: string, engine: LimitEngine, model: ReferenceModel,
   for (const [level, id, group] of levels) {
     let groupOpen = 0;
     for (const symbol of symbols) {
-      const e = group?.bySymbol.get(symbol);
+      const market = ledger.markets.get(symbol);
+      const e = market === undefined ? undefined : group?.byMarket.get(market);
       const mine = { buy: e?.openBuy ?? 0, sell: e?.openSell ?? 0, count: e?.openCount ?? 0 };
       const { buyNotional, sellNotional, ...theirs } = model.openAt(level, id, symbol);
       groupOpen += theirs.count;
@@ -342,7 +344,7 @@ describe('LimitEngine regressions found by the property', () => {
       ],
     });
     expect(outcomes).toEqual([['applied'], ['unknown_order']]);
-    expect(engine.ledger.accounts.get('A1')?.bySymbol.get('X')?.position).toBe(1);
+    expect(engine.ledger.heldExposure(engine.ledger.accounts, 'A1', 'X')?.position).toBe(1);
   });
 
   // Found by the property when a closed id could be reused at once; the reuse is now refused within the window.
@@ -364,6 +366,6 @@ describe('LimitEngine regressions found by the property', () => {
       ],
     });
     expect(outcomes).toEqual([['unknown_order'], ['unknown_order'], ['unknown_order']]);
-    expect(engine.ledger.accounts.get('A1')?.bySymbol.get('X')).toBeUndefined();
+    expect(engine.ledger.heldExposure(engine.ledger.accounts, 'A1', 'X')).toBeUndefined();
   });
 });

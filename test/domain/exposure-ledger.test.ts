@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import type { ExposureGroup } from '../../src/domain/exposure-ledger.js';
 import { KEYS_PER_SHARD, ShardedMap } from '../../src/domain/sharded-map.js';
 import { makeEngine, order, testConfig } from '../support/engine-fixtures.js';
 import { accepted, accountExposure, cancel, fill, firmExposure, setReference, strategyExposure, traded } from '../support/engine-actions.js';
+
+/** The symbols a group's exposure table holds, sorted. */
+const heldSymbols = (group: ExposureGroup): string[] => group.byMarket.values().map((e) => e.market.symbol).sort();
 
 const pnl = (e: { position: number; avgCost: number; realized: number } | undefined) =>
   e === undefined ? undefined : { position: e.position, avgCost: e.avgCost, realized: e.realized };
@@ -424,8 +428,8 @@ describe('exposure ledger: position snapshots and sessions', () => {
     engine.applyPositions([{ accountId: 'ACC-1', strategyId: 'STRAT-1', symbol: 'S9', quantity: 2, avgPrice: 3 }], true);
 
     const account = engine.ledger.accounts.get('ACC-1')!;
-    expect([...account.bySymbol.keys()].sort()).toEqual(['S3', 'S7', 'S9']);
-    expect(account.exposures.map((e) => e.market.symbol)).toEqual([...account.bySymbol.keys()]);
+    expect(heldSymbols(account)).toEqual(['S3', 'S7', 'S9']);
+    expect(account.exposures.map((e) => e.market.symbol).sort()).toEqual(heldSymbols(account));
     expect(engine.ledger.accounts.get('ACC-2')).toBeUndefined();
     expect(engine.ledger.positionCount).toBe(3);
     expect(pnl(accountExposure(engine, 'ACC-1', 'S3'))).toEqual({ position: 0, avgCost: 0, realized: 13 });
@@ -441,7 +445,7 @@ describe('exposure ledger: position snapshots and sessions', () => {
       }
     }
     expect([...engine.ledger.strategies.keys()]).toEqual(['STRAT-1']);
-    expect([...engine.ledger.firm.bySymbol.keys()].sort()).toEqual(['S3', 'S7', 'S9']);
+    expect(heldSymbols(engine.ledger.firm)).toEqual(['S3', 'S7', 'S9']);
     // The open order still fills into the row it reserved on.
     fill(engine, open, 4, 11);
     expect(pnl(accountExposure(engine, 'ACC-1', 'S7'))).toEqual({ position: 4, avgCost: 11, realized: 0 });
@@ -463,8 +467,8 @@ describe('exposure ledger: position snapshots and sessions', () => {
     engine.resetSession();
     const symbolsOf = (accountId: string) => {
       const group = engine.ledger.accounts.get(accountId)!;
-      expect(group.exposures.map((e) => e.market.symbol).sort()).toEqual([...group.bySymbol.keys()].sort());
-      return [...group.bySymbol.values()].map((e) => [e.market.symbol, e.position, e.avgCost, e.realized]).sort();
+      expect(group.exposures.map((e) => e.market.symbol).sort()).toEqual(heldSymbols(group));
+      return group.byMarket.values().map((e) => [e.market.symbol, e.position, e.avgCost, e.realized]).sort();
     };
     expect(symbolsOf('FEW')).toEqual([0, 1, 3, 4, 5, 6, 7].map((i) => [`S${i}`, 10, 5 + i, 0]));
     expect(symbolsOf('MOST')).toEqual([['S2', 10, 7, 0], ['S5', 10, 10, 0]]);
@@ -473,7 +477,7 @@ describe('exposure ledger: position snapshots and sessions', () => {
     expect(rowOrder('FEW')).toEqual(['S0', 'S1', 'S7', 'S3', 'S4', 'S5', 'S6']);
     expect(rowOrder('MOST')).toEqual(['S2', 'S5']);
     expect(engine.ledger.positionCount).toBe(9);
-    expect([...engine.ledger.strategies.get('STRAT-1')!.bySymbol.keys()].sort()).toEqual(['S0', 'S1', 'S2', 'S3', 'S4', 'S5', 'S6', 'S7']);
+    expect(heldSymbols(engine.ledger.strategies.get('STRAT-1')!)).toEqual(['S0', 'S1', 'S2', 'S3', 'S4', 'S5', 'S6', 'S7']);
   });
 
   it('keeps open-order reservations through a replacing snapshot', () => {
@@ -623,7 +627,7 @@ describe('exposure ledger: position snapshots and sessions', () => {
         engine.applyPositions(rows(3 + (i % 8), 1, `T${i}`), false);
         engine.applyPositions(rows(0, 0, `T${i}`), false);
       }
-      expect([engine.ledger.accounts.size, engine.ledger.firm.bySymbol.size, engine.ledger.strategies.size]).toEqual([0, 0, 0]);
+      expect([engine.ledger.accounts.size, engine.ledger.firm.byMarket.size, engine.ledger.strategies.size]).toEqual([0, 0, 0]);
       setReference(engine, { MSFT: 10 });
       expect(engine.checkOrder(order({ accountId: 'C', strategyId: 'U', symbol: 'MSFT', quantity: 1, price: 10 })).decision).toBe('ACCEPT');
     });

@@ -53,10 +53,12 @@ interface Inner {
 
 function checkGroup(group: ExposureGroup, level: 'account' | 'strategy' | 'firm'): void {
   const slots = (group as unknown as Inner).slots;
-  expect(slots.length).toBe(group.bySymbol.size);
-  expect(group.markets.length).toBe(group.bySymbol.size);
+  expect(slots.length).toBe(group.byMarket.size);
+  expect(group.markets.length).toBe(group.byMarket.size);
   expect(group.rows.length / STRIDE).toBe(group.cold.length / COLD_STRIDE);
-  for (const [symbol, e] of group.bySymbol) {
+  for (const e of group.byMarket.values()) {
+    const symbol = e.market.symbol;
+    expect(group.byMarket.get(e.market), `${level} ${group.id} ${symbol} found by its market`).toBe(e);
     const slot = e.base / STRIDE;
     expect(e.rows, `${level} ${group.id} ${symbol} rows`).toBe(group.rows);
     expect(e.cold, `${level} ${group.id} ${symbol} cold`).toBe(group.cold);
@@ -87,9 +89,9 @@ function check(ledger: ExposureLedger, tracks: { strategy: boolean; firm: boolea
   expect(open.length).toBe(ledger.openOrderCount);
   for (const o of open) {
     expect(o.isClosed).toBe(false);
-    expect(ledger.accounts.get(o.accountId)?.bySymbol.get(o.symbol), `account exposure of ${o.orderId} attached`).toBe(o.account);
-    expect(ledger.strategies.get(o.strategyId)?.bySymbol.get(o.symbol), `strategy exposure of ${o.orderId} attached`).toBe(o.strategy);
-    expect(ledger.firm.bySymbol.get(o.symbol), `firm exposure of ${o.orderId} attached`).toBe(o.firm);
+    expect(ledger.heldExposure(ledger.accounts, o.accountId, o.symbol), `account exposure of ${o.orderId} attached`).toBe(o.account);
+    expect(ledger.heldExposure(ledger.strategies, o.strategyId, o.symbol), `strategy exposure of ${o.orderId} attached`).toBe(o.strategy);
+    expect(ledger.firm.byMarket.get(o.firm.market), `firm exposure of ${o.orderId} attached`).toBe(o.firm);
     expect(ledger.openOrder(o.accountId, o.orderId)).toBe(o);
   }
   const families: [Iterable<ExposureGroup>, 0 | 1 | 2, boolean, boolean, (o: OpenOrder) => Exposure][] = [
@@ -99,7 +101,7 @@ function check(ledger: ExposureLedger, tracks: { strategy: boolean; firm: boolea
   ];
   for (const [groups, level, tracked, isPartial, exposureOf] of families) {
     for (const g of groups) {
-      for (const e of g.bySymbol.values()) {
+      for (const e of g.byMarket.values()) {
         const expected = open.filter((o) => exposureOf(o) === e);
         const listed = listOf(e, level);
         // A level no longer kept links no new order; those linked leave as they close.

@@ -27,7 +27,7 @@ describe('group walks after a snapshot restore', () => {
       ['S1', 'S2', 'S3', 'S4'].map((symbol) => ({ accountId: 'ACC-1', symbol, quantity: -1, avgPrice: 0 })),
       false,
     );
-    // Flattening S2 frees slot 1: S4's row moves into it (live walk: S1, S4, S3; bySymbol: S1, S3, S4).
+    // Flattening S2 frees slot 1: S4's row moves into it (the walk reads S1, S4, S3, not the order they were added in).
     live.applyPositions([{ accountId: 'ACC-1', symbol: 'S2', quantity: 0, avgPrice: 0 }], false);
     live.setReferencePrices(PRICES);
 

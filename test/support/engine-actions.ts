@@ -31,13 +31,14 @@ export function setReference(engine: LimitEngine, prices: Readonly<Record<string
 }
 
 export function accountExposure(engine: LimitEngine, accountId = 'ACC-1', symbol = 'AAPL'): Exposure | undefined {
-  return engine.ledger.accounts.get(accountId)?.bySymbol.get(symbol);
+  return engine.ledger.heldExposure(engine.ledger.accounts, accountId, symbol);
 }
 
 export function strategyExposure(engine: LimitEngine, strategyId = 'STRAT-1', symbol = 'AAPL'): Exposure | undefined {
-  return engine.ledger.strategies.get(strategyId)?.bySymbol.get(symbol);
+  return engine.ledger.heldExposure(engine.ledger.strategies, strategyId, symbol);
 }
 
 export function firmExposure(engine: LimitEngine, symbol = 'AAPL'): Exposure | undefined {
-  return engine.ledger.firm.bySymbol.get(symbol);
+  const market = engine.ledger.markets.get(symbol);
+  return market === undefined ? undefined : engine.ledger.firm.byMarket.get(market);
 }
