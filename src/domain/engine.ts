@@ -43,8 +43,8 @@ export interface EngineConfig {
   severityActions: SeverityActions;
   openOrderTtlMs: number;
   /**
-   * How long a closed order (cancelled, rejected, expired) is remembered so a late fill still
-   * moves the position; a TTL when absent.
+   * How long a closed order (cancelled, rejected, expired, filled up) is remembered so a late
+   * fill still moves the position, and its id is refused to a new order; a TTL when absent.
    */
   lateFillWindowMs?: number;
   maxReferenceAgeMs: number;

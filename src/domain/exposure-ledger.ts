@@ -878,9 +878,9 @@ export class ExposureLedger {
   /** Open orders in order of last activity, oldest first: expiry sweeps from the front. */
   private readonly byActivity = new ActivityQueue();
   /**
-   * Recently closed orders (expired, or released by a CANCEL, REJECT or EXPIRE), so that a fill
-   * arriving after the close still moves the position. Not those an atomic batch took back:
-   * they were never accepted.
+   * Recently closed orders (expired, released by a CANCEL, REJECT or EXPIRE, or filled up), so
+   * that a fill arriving after the close still moves the position, and a new order does not take
+   * the id meanwhile. Not those an atomic batch took back: they were never accepted.
    */
   private readonly closed: ClosedOrders;
   private accountExposureCount = 0;

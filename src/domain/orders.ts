@@ -70,7 +70,8 @@ export const ExecutionEventSchema = ExecutionFieldsSchema.refine(fillHasQuantity
   .meta({
     if: { properties: { type: { const: 'FILL' } } },
     then: { required: ['quantity', 'price'] },
-    else: { properties: { quantity: false, price: false } },
+    // Only for the other known types: an unknown type is refused for its type, not for its quantity.
+    else: { if: { properties: { type: { enum: ExecutionTypeSchema.options.filter((t) => t !== 'FILL') } } }, then: { properties: { quantity: false, price: false } } },
   });
 
 /**

@@ -40,10 +40,31 @@ describe('ClosedOrders', () => {
     expect([keys(table), table.accountCount]).toEqual([['C|p', 'C|q', 'C|r'], 1]);
   });
 
-  it('finds every order of an account holding more than one map shard of them', () => {
+  it('re-remembers the only order of an account in place, and forgets it once', () => {
+    const table = new ClosedOrders(5);
+    remember(table, 'a', 1);
+    remember(table, 'a', 2);
+    expect([table.get('A', 'a')?.closedAt, table.size, table.accountCount]).toEqual([2, 1, 1]);
+    table.forgetOldest();
+    expect([table.get('A', 'a'), table.size, table.accountCount]).toEqual([undefined, 0, 0]);
+  });
+
+  it('holds an account\'s single order as itself, a map from the second, and drops the account with its last', () => {
+    const table = new ClosedOrders(10);
+    remember(table, 'a', 1);
+    expect(table.shardsOf('A')).toBe(0);
+    remember(table, 'b', 2);
+    expect([table.shardsOf('A'), table.get('A', 'a')?.closedAt, table.get('A', 'b')?.closedAt, table.get('A', 'c')]).toEqual([1, 1, 2, undefined]);
+    table.forgetOldest();
+    table.forgetOldest();
+    expect([table.accountCount, table.shardsOf('A')]).toEqual([0, 0]);
+  });
+
+  it('finds every order of an account holding more than one map shard of them, its map sharded', () => {
     const table = new ClosedOrders(3 * KEYS_PER_SHARD);
     const n = 2 * KEYS_PER_SHARD + 7;
     for (let i = 0; i < n; i++) remember(table, `o${i}`, i);
+    expect(table.shardsOf('A')).toBeGreaterThan(1);
     for (let i = 0; i < n; i += 97) expect(table.get('A', `o${i}`)?.closedAt).toBe(i);
     expect(table.get('A', `o${n}`)).toBeUndefined();
     for (let i = 0; i < n; i++) table.forgetOldest();

@@ -114,6 +114,29 @@ describe('check decisions', () => {
     expect(engine.checkOrder(o).decision).toBe('ACCEPT');
   });
 
+  // Forgetting is budgeted per check, so an entry may outlive its window: the age decides, not whether it is still kept.
+  it('takes an id back at exactly lateFillWindowMs after its close, even while its entry is not yet forgotten', () => {
+    const { engine, clock } = makeEngine([], { lateFillWindowMs: 30_000, openOrderTtlMs: 300_000 });
+    const orders = Array.from({ length: 200 }, (_, i) => accepted(engine, { orderId: `c${i}` }));
+    engine.applyExecutions(orders.map((o) => ({ type: 'CANCEL' as const, accountId: o.accountId, orderId: o.orderId })));
+    clock.advance(30_000);
+    expect(engine.checkOrder(orders[199]!).decision).toBe('ACCEPT');
+    expect(engine.ledger.closedOrderCount).toBeGreaterThan(0);
+  });
+
+  it('takes an id back after its window and holds it again once that order closes', () => {
+    const { engine, clock } = makeEngine([], { lateFillWindowMs: 30_000, openOrderTtlMs: 300_000 });
+    const x = accepted(engine, { orderId: 'x', quantity: 10 });
+    cancel(engine, x);
+    clock.advance(30_000);
+    const again = accepted(engine, { orderId: 'x', quantity: 10, symbol: 'MSFT' });
+    cancel(engine, again);
+    expect(engine.checkOrder(x).reasons).toEqual(['DUPLICATE_ORDER_ID']);
+    // The late fill is the second order's: MSFT.
+    expect(fill(engine, again, 5, 100).outcome).toBe('applied');
+    expect([accountExposure(engine, 'ACC-1', 'MSFT')?.position, accountExposure(engine, 'ACC-1', 'AAPL')?.position]).toEqual([5, undefined]);
+  });
+
   it('books a late fill of a cancelled order to it, not to an order sent with its id meanwhile (refused)', () => {
     const { engine } = makeEngine([]);
     const old = accepted(engine, { symbol: 'AAPL', side: 'BUY', quantity: 10 });

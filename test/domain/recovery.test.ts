@@ -89,6 +89,21 @@ describe('recovery: what the engine journals', () => {
     expect(digest(replayed([quantity], events, clock))).toBe(digest(engine));
   });
 
+  // A closed table full (capacity.maxOpenOrders) forgets its oldest early, so an id may come back within the same millisecond.
+  it('does not take back a later order that reused, in the same millisecond, the id of a batch order cancelled and evicted', () => {
+    const { engine, clock, events } = recorded([quantity], { capacity: { ...testConfig().capacity, maxOpenOrders: 3 } });
+    const run = engine.beginBatch([order({ orderId: 'x', quantity: 10 }), order({ orderId: 'y', quantity: 500 })], { atomic: true });
+    engine.advanceBatch(run, 1);
+    engine.applyExecutions([{ type: 'CANCEL', accountId: 'ACC-1', orderId: 'x' }]);
+    for (const id of ['a', 'b', 'c']) cancel(engine, accepted(engine, { orderId: id, quantity: 1 }));
+    expect(engine.ledger.closedOrderCount).toBe(3);
+    expect(engine.checkOrder(order({ orderId: 'x', quantity: 20 })).decision).toBe('ACCEPT');
+    engine.advanceBatch(run, 10);
+    expect(run.result.summary.accepted).toBe(0);
+    expect(accountExposure(engine)?.openBuy).toBe(20);
+    expect(digest(replayed([quantity], events, clock, { capacity: { ...testConfig().capacity, maxOpenOrders: 3 } }))).toBe(digest(engine));
+  });
+
   it('journals the reservations of an atomic batch as they are made, in order, then that it stands', () => {
     const { engine, events } = recorded([quantity]);
     const orders = [order({ quantity: 10 }), order({ quantity: 20 })];

@@ -87,6 +87,12 @@ describe('POST /v1/executions', () => {
     expect(positionsOf(await exposure(server, 'ACC-1'))).toEqual({ AAPL: 10 });
   });
 
+  it('refuses an unknown execution type for its type, not for the quantity it carries', async () => {
+    const { server } = await start();
+    const problem = expectProblem(await call(server, 'POST', '/v1/executions', 'gateway', { events: [{ type: 'BOGUS', accountId: 'ACC-1', orderId: 'o-1', quantity: 1 }] }), 400);
+    expect(problem.errors?.[0]?.field).toBe('events.0.type');
+  });
+
   it('counts executions by type and outcome, and warns once per request of the fills that moved nothing', async () => {
     const { server, logs } = await start();
     const order = anOrder({ quantity: 100, price: 100 });
