@@ -376,9 +376,8 @@ export class LimitEngine {
     const state = this.tradingStates.stateFor(order);
     if (state?.state === 'HALTED') return this.rejection(order, 'HALTED', 0);
     if (state?.state === 'REDUCE_ONLY' && !ctx.isReducing) return this.rejection(order, 'REDUCE_ONLY', 0);
-    if (ctx.account?.openById?.get(order.orderId) !== undefined) return this.rejection(order, 'DUPLICATE_ORDER_ID', 0);
-    // Nor may it take the id of one closed within the late-fill window: that order's late fills would land on this one.
-    if (this.ledger.isRecentlyClosed(order.accountId, order.orderId, now)) return this.rejection(order, 'DUPLICATE_ORDER_ID', 0);
+    // An open order's id, or one closed within the late-fill window: that order's late fills would land on this one.
+    if (ctx.account !== undefined && this.ledger.holdsOrderId(ctx.account, order.orderId, now)) return this.rejection(order, 'DUPLICATE_ORDER_ID', 0);
     if (!this.ledger.hasRoomFor(ctx)) return this.rejection(order, 'CAPACITY_EXCEEDED', 0);
 
     const applicable = this.applicable;

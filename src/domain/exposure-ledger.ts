@@ -1,10 +1,10 @@
-import { closedOrderIds, ClosedOrders } from './closed-orders.js';
+import { ClosedOrder, closedOrderIds, ClosedOrders } from './closed-orders.js';
 import { ExposureTable } from './exposure-table.js';
 import { isRounding, priceGap } from './rounding.js';
 import { KEYS_PER_SHARD, ShardedMap } from './sharded-map.js';
 import { EDIT_ROUNDING, EDITS_BEFORE_RESTAMP, WalkBounds } from './walk-bounds.js';
 import type { GrowingMap } from './sharded-map.js';
-import type { ClosedOrder } from './closed-orders.js';
+import type { ClosedOrderFields } from './closed-orders.js';
 import type { OrderType, Side } from './enums.js';
 import type { PositionRow } from './orders.js';
 
@@ -262,8 +262,12 @@ export class ExposureGroup {
   readonly markets: SymbolMarket[] = [];
   private readonly slots: Exposure[] = [];
   openCount = 0;
-  /** Open orders by id; kept on account groups only. A market maker's can hold hundreds of thousands (see ShardedMap.grown). */
-  openById: GrowingMap<string, OpenOrder> | undefined;
+  /**
+   * Orders by id, kept on account groups only: the open ones, and the closed ones still in their
+   * late-fill window (ClosedOrders forgets them), whose ids are not yet free. A market maker's
+   * can hold hundreds of thousands (see ShardedMap.grown).
+   */
+  ordersById: GrowingMap<string, OpenOrder | ClosedOrder> | undefined;
   /**
    * The rows added up at their symbols' bounds (see WalkBounds), kept through every edit of a
    * row: an upper bound of the gross notional, a lower bound of the P&L, and the size of the P&L
@@ -856,7 +860,7 @@ export interface LedgerSnapshot {
   strategies: GroupSnapshot[];
   firm: GroupSnapshot;
   openOrders: OpenOrderSnapshot[];
-  closed: [string, ClosedOrder][];
+  closed: [string, ClosedOrderFields][];
 }
 
 /**
@@ -905,7 +909,7 @@ export class ExposureLedger {
     private readonly lateFillWindowMs: number,
   ) {
     // Bounded as the open orders are: at most maxOpenOrders closed ones, the oldest dropped first.
-    this.closed = new ClosedOrders(capacity.maxOpenOrders);
+    this.closed = new ClosedOrders(capacity.maxOpenOrders, (entry) => this.letGo(entry));
   }
 
   /**
@@ -981,18 +985,19 @@ export class ExposureLedger {
   }
 
   openOrder(accountId: string, orderId: string): OpenOrder | undefined {
-    return this.accounts.get(accountId)?.openById?.get(orderId);
+    const order = this.accounts.get(accountId)?.ordersById?.get(orderId);
+    return order instanceof OpenOrder ? order : undefined;
   }
 
   /**
-   * Whether the account's order of this id closed less than lateFillWindowMs ago: a fill for it
-   * may still come, and would be booked to the closed order's symbol and side, so a new order
-   * may not take the id until then (see LimitEngine.checkAt).
+   * Whether the account holds the id: an open order has it, or one that closed less than
+   * lateFillWindowMs ago (a fill for it may still come, and would be booked to the closed
+   * order's symbol and side, so a new order may not take the id until then; see
+   * LimitEngine.checkAt). One lookup in the account's orders by id finds either.
    */
-  isRecentlyClosed(accountId: string, orderId: string, now: number): boolean {
-    if (this.closed.size === 0) return false;
-    const closed = this.closed.get(accountId, orderId);
-    return closed !== undefined && now - closed.closedAt < this.lateFillWindowMs;
+  holdsOrderId(account: ExposureGroup, orderId: string, now: number): boolean {
+    const order = account.ordersById?.get(orderId);
+    return order !== undefined && (order instanceof OpenOrder || now - order.closedAt < this.lateFillWindowMs);
   }
 
   allOpenOrders(): Iterator<OpenOrder> & Iterable<OpenOrder> {
@@ -1064,8 +1069,7 @@ export class ExposureLedger {
   release(accountId: string, orderId: string, now: number): boolean {
     const order = this.openOrder(accountId, orderId);
     if (order === undefined) return false;
-    this.releaseRemaining(order);
-    this.remember(order, now);
+    this.releaseRemaining(order, now);
     return true;
   }
 
@@ -1080,10 +1084,9 @@ export class ExposureLedger {
     order.remaining = isRounding(order.remaining - released, order.quantity) ? 0 : order.remaining - released;
     this.applyTrade(order.account, order.strategy, order.firm, order.side, quantity, price);
     if (order.remaining <= 0) {
-      this.releaseRemaining(order);
-      // A fill the venue reports past the order's quantity (an over-fill split over two messages)
-      // still moves the position, as one after a cancel does.
-      this.remember(order, now);
+      // Remembered as closed: a fill the venue reports past the order's quantity (an over-fill
+      // split over two messages) still moves the position, as one after a cancel does.
+      this.releaseRemaining(order, now);
     } else {
       order.lastActivityAt = now;
       this.byActivity.moveToNewest(order);
@@ -1109,8 +1112,7 @@ export class ExposureLedger {
         this.nextExpiryAt = order.lastActivityAt + this.openOrderTtlMs;
         break;
       }
-      this.releaseRemaining(order);
-      this.remember(order, now);
+      this.releaseRemaining(order, now);
       expired++;
     }
     return expired;
@@ -1217,13 +1219,16 @@ export class ExposureLedger {
   /**
    * flattenAll a part at a time (a replace in slices): flattens each group still held, in the
    * order given, and forgets those left with nothing; returns the ids of those it flattened (a
-   * group gone meanwhile, its last open order closed, is skipped), in order, by level.
+   * group gone meanwhile, its last open order closed, or holding no exposure, is skipped), in
+   * order, by level.
    */
   flattenGroups(groups: readonly ExposureGroup[]): { accounts: string[]; strategies: string[]; firm: boolean } {
     const flattened = { accounts: [] as string[], strategies: [] as string[], firm: false };
     for (const group of groups) {
       const family = this.familyOf(group.level);
       if (family !== undefined && family.get(group.id) !== group) continue;
+      // Nothing to flatten: an account that holds only closed orders, kept for their late fills.
+      if (family !== undefined && group.byMarket.size === 0) continue;
       // Every row is written: the sums are restamped after, not edited a row at a time.
       if (flattened.accounts.length + flattened.strategies.length === 0 && !flattened.firm) this.walkBounds.invalidate();
       this.dropEmpty(family, group, group.flattenAll());
@@ -1261,7 +1266,7 @@ export class ExposureLedger {
   /** Counts the exposures a group dropped, and forgets it (not the firm) if it is left with nothing. */
   private dropEmpty(family: ShardedMap<string, ExposureGroup> | undefined, group: ExposureGroup, dropped: number): void {
     if (family === this.accounts) this.accountExposureCount -= dropped;
-    if (family !== undefined && dropped > 0 && group.byMarket.size === 0 && group.openCount === 0) family.delete(group.id);
+    if (family !== undefined && dropped > 0 && isUnused(group)) family.delete(group.id);
   }
 
   capture(): LedgerSnapshot {
@@ -1342,7 +1347,7 @@ export class ExposureLedger {
     }
     for (const [key, closed] of snapshot.closed) {
       const { accountId, orderId } = closedOrderIds(key);
-      this.closed.remember(accountId, orderId, closed);
+      this.remember(this.accountGroup(accountId), new ClosedOrder(accountId, orderId, closed.strategyId, closed.symbol, closed.side, closed.closedAt));
     }
     this.nextExpiryAt = Number.NEGATIVE_INFINITY;
     this.forgetClosedAt = Number.NEGATIVE_INFINITY;
@@ -1418,9 +1423,9 @@ export class ExposureLedger {
   }
 
   private lateFill(accountId: string, orderId: string, quantity: number, price: number, now: number): FillOutcome {
-    const closed = this.closed.get(accountId, orderId);
-    // Pruning runs only when an open order is due to expire, so the age is checked here too.
-    if (closed === undefined || now - closed.closedAt >= this.lateFillWindowMs) return 'unknown_order';
+    const closed = this.accounts.get(accountId)?.ordersById?.get(orderId);
+    // Forgetting is budgeted (see forgetClosed), so the age is checked here too.
+    if (!(closed instanceof ClosedOrder) || now - closed.closedAt >= this.lateFillWindowMs) return 'unknown_order';
     const market = this.marketFor(closed.symbol);
     const account = this.exposureIn(this.accountGroup(accountId), market, true);
     const strategy = this.exposureIn(this.strategyGroup(closed.strategyId), market, false);
@@ -1449,7 +1454,12 @@ export class ExposureLedger {
     this.pruneIfEmpty(firm, undefined);
   }
 
-  private releaseRemaining(order: OpenOrder): void {
+  /**
+   * Takes the rest of the order off its exposures. Closed at `closedAt` (a cancel, an expiry, a
+   * fill-up), it is remembered for late fills in its place among the account's orders by id;
+   * without it (an atomic batch taking it back: never accepted) it goes.
+   */
+  private releaseRemaining(order: OpenOrder, closedAt?: number): void {
     // Closing twice (a cancel, then an atomic batch taking the same order back) must not count twice.
     if (order.isClosed) return;
     order.markClosed();
@@ -1459,21 +1469,41 @@ export class ExposureLedger {
     order.remaining = 0;
     this.byActivity.remove(order);
     const group = order.account.group;
-    if (group.openById?.delete(order.orderId) === true && group.openById.size === 0) group.openById = undefined;
+    if (closedAt !== undefined) {
+      // Before the exposures are pruned: a group that holds an order by id is kept.
+      this.remember(group, new ClosedOrder(order.accountId, order.orderId, order.strategyId, order.symbol, order.side, closedAt), order);
+    } else if (group.ordersById?.delete(order.orderId) === true && group.ordersById.size === 0) {
+      group.ordersById = undefined;
+    }
     this.pruneIfEmpty(order.account, this.accounts);
     this.pruneIfEmpty(order.strategy, this.strategies);
     this.pruneIfEmpty(order.firm, undefined);
   }
 
-  private remember(order: OpenOrder, now: number): void {
-    this.closed.remember(order.accountId, order.orderId, {
-      strategyId: order.strategyId,
-      symbol: order.symbol,
-      side: order.side,
-      closedAt: now,
-    });
+  /**
+   * Puts a closed order among its account's orders by id, in the place of `was` (its open order),
+   * and lists it to be forgotten. A restored one takes no open order's place: that order took the
+   * id after this one's window, and only the list still holds this one.
+   */
+  private remember(account: ExposureGroup, closed: ClosedOrder, was?: OpenOrder): void {
+    const byId = (account.ordersById ??= new Map<string, OpenOrder | ClosedOrder>());
+    const held = byId.get(closed.orderId);
+    if (held === was || !(held instanceof OpenOrder)) byId.set(closed.orderId, closed);
+    if (byId instanceof Map && byId.size > KEYS_PER_SHARD) account.ordersById = ShardedMap.grown(byId);
+    // Listed after it is in the map: forgetting the oldest to make room may empty the group otherwise.
+    this.closed.add(closed);
     const oldestAt = this.closed.oldestClosedAt;
     if (oldestAt !== undefined && oldestAt + this.lateFillWindowMs < this.forgetClosedAt) this.forgetClosedAt = oldestAt + this.lateFillWindowMs;
+  }
+
+  /** A closed order forgotten (its window over, or the list full): its id is free, and a group it alone kept goes. */
+  private letGo(closed: ClosedOrder): void {
+    const account = this.accounts.get(closed.accountId);
+    const byId = account?.ordersById;
+    if (account === undefined || byId?.get(closed.orderId) !== closed) return;
+    byId.delete(closed.orderId);
+    if (byId.size === 0) account.ordersById = undefined;
+    if (isUnused(account)) this.accounts.delete(account.id);
   }
 
   private marketFor(symbol: string): SymbolMarket {
@@ -1553,10 +1583,13 @@ function groupIn(family: ShardedMap<string, ExposureGroup>, id: string, level: L
   return group;
 }
 
+/** A group holding no exposure, no open order and no order by id (a closed one in its window): it can go. */
+const isUnused = (group: ExposureGroup): boolean => group.byMarket.size === 0 && group.openCount === 0 && group.ordersById === undefined;
+
 function addOpenById(account: ExposureGroup, orderId: string, order: OpenOrder): void {
-  const byId = (account.openById ??= new Map<string, OpenOrder>());
+  const byId = (account.ordersById ??= new Map<string, OpenOrder | ClosedOrder>());
   byId.set(orderId, order);
-  if (byId instanceof Map && byId.size > KEYS_PER_SHARD) account.openById = ShardedMap.grown(byId);
+  if (byId instanceof Map && byId.size > KEYS_PER_SHARD) account.ordersById = ShardedMap.grown(byId);
 }
 
 function addOpen(exposure: Exposure, order: OpenOrder, quantity: number, tracksOrder: boolean): void {
