@@ -32,8 +32,8 @@ export class ClosedOrder implements ClosedOrderFields {
  * so the oldest is reached in O(1) (a Map used as a queue is not, as its iteration steps over the
  * holes its deletes leave at the front). Who finds an entry by its ids is the ledger (the
  * account's orders by id); this list says which to forget, and tells `onForget` so the ledger
- * lets go of it too. An id closed, taken again after its window and closed again can be listed
- * twice; the older entry is forgotten first, and the ledger keeps only the newer.
+ * lets go of it too. An id taken again after its window, before its entry was forgotten (forgetting
+ * is budgeted), takes the entry out (`remove`), so an id is listed once.
  */
 export class ClosedOrders {
   private count = 0;
@@ -69,6 +69,11 @@ export class ClosedOrders {
     if (this.oldest !== undefined) this.forget(this.oldest);
   }
 
+  /** Takes a listed entry out without telling onForget: its id was taken again after its window, by whoever calls this. */
+  remove(entry: ClosedOrder): void {
+    this.unlink(entry);
+  }
+
   /** Oldest first, keyed `account|order` (the snapshot's form; ids hold no '|'). Plain records, without the links. */
   entries(): [string, ClosedOrderFields][] {
     const out: [string, ClosedOrderFields][] = [];
@@ -87,6 +92,11 @@ export class ClosedOrders {
   }
 
   private forget(entry: ClosedOrder): void {
+    this.unlink(entry);
+    this.onForget(entry);
+  }
+
+  private unlink(entry: ClosedOrder): void {
     if (entry.older === undefined) this.oldest = entry.newer;
     else entry.older.newer = entry.newer;
     if (entry.newer === undefined) this.newest = entry.older;
@@ -94,7 +104,6 @@ export class ClosedOrders {
     entry.older = undefined;
     entry.newer = undefined;
     this.count--;
-    this.onForget(entry);
   }
 }
 

@@ -377,7 +377,7 @@ export class LimitEngine {
     if (state?.state === 'HALTED') return this.rejection(order, 'HALTED', 0);
     if (state?.state === 'REDUCE_ONLY' && !ctx.isReducing) return this.rejection(order, 'REDUCE_ONLY', 0);
     // An open order's id, or one closed within the late-fill window: that order's late fills would land on this one.
-    if (ctx.account !== undefined && this.ledger.holdsOrderId(ctx.account, order.orderId, now)) return this.rejection(order, 'DUPLICATE_ORDER_ID', 0);
+    if (this.ledger.holdsOrderId(ctx.account, order.accountId, order.orderId, now)) return this.rejection(order, 'DUPLICATE_ORDER_ID', 0);
     if (!this.ledger.hasRoomFor(ctx)) return this.rejection(order, 'CAPACITY_EXCEEDED', 0);
 
     const applicable = this.applicable;

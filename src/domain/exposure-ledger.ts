@@ -887,6 +887,15 @@ export class ExposureLedger {
    * the id meanwhile. Not those an atomic batch took back: they were never accepted.
    */
   private readonly closed: ClosedOrders;
+  /**
+   * The orders by id of accounts that hold nothing else: their closed orders still in the window.
+   * Their groups go (a group holding no row is most of a kilobyte, against ~160 bytes a closed
+   * order in a book of many accounts cancelling one order each), and these wait here; a group made
+   * for the account again takes its map back. An account's closed orders are in its group's map
+   * or here, never both. One closed order is kept as itself, not in a map of one (most such
+   * accounts hold one: ~380 bytes an order with a map, ~170 without).
+   */
+  private readonly closedOnly = new ShardedMap<string, ClosedOrder | GrowingMap<string, OpenOrder | ClosedOrder>>();
   private accountExposureCount = 0;
   /** Whether strategy- and firm-level exposures keep their open orders (only self_trade reads them). */
   private tracksStrategyOrders = false;
@@ -995,9 +1004,17 @@ export class ExposureLedger {
    * order's symbol and side, so a new order may not take the id until then; see
    * LimitEngine.checkAt). One lookup in the account's orders by id finds either.
    */
-  holdsOrderId(account: ExposureGroup, orderId: string, now: number): boolean {
-    const order = account.ordersById?.get(orderId);
+  holdsOrderId(account: ExposureGroup | undefined, accountId: string, orderId: string, now: number): boolean {
+    const order = account !== undefined ? account.ordersById?.get(orderId) : this.closedOnlyOrder(accountId, orderId);
     return order !== undefined && (order instanceof OpenOrder || now - order.closedAt < this.lateFillWindowMs);
+  }
+
+  /** A closed order of an account without a group (see closedOnly). */
+  private closedOnlyOrder(accountId: string, orderId: string): ClosedOrder | undefined {
+    if (this.closedOnly.size === 0) return undefined;
+    const held = this.closedOnly.get(accountId);
+    if (held === undefined || held instanceof ClosedOrder) return held?.orderId === orderId ? held : undefined;
+    return held.get(orderId) as ClosedOrder | undefined;
   }
 
   allOpenOrders(): Iterator<OpenOrder> & Iterable<OpenOrder> {
@@ -1046,6 +1063,10 @@ export class ExposureLedger {
     const strategy = found?.strategyExposure ?? this.exposureIn(found?.strategy ?? this.strategyGroup(strategyId), market, false);
     const firm = found?.firmExposure ?? this.exposureIn(this.firm, market, false);
     const order = new OpenOrder(orderId, side, price, isMarket, quantity, quantity, now, now, account, strategy, firm);
+    // A closed order of this id still listed is past its window (a check refuses the id within it,
+    // and replay repeats what was accepted): forgetting is budgeted, so it may not have gone yet.
+    const stale = account.group.ordersById?.get(orderId);
+    if (stale instanceof ClosedOrder) this.closed.remove(stale);
     addOpenById(account.group, orderId, order);
     if (this.byActivity.size === 0) this.nextExpiryAt = now + this.openOrderTtlMs;
     this.byActivity.push(order);
@@ -1219,16 +1240,13 @@ export class ExposureLedger {
   /**
    * flattenAll a part at a time (a replace in slices): flattens each group still held, in the
    * order given, and forgets those left with nothing; returns the ids of those it flattened (a
-   * group gone meanwhile, its last open order closed, or holding no exposure, is skipped), in
-   * order, by level.
+   * group gone meanwhile, its last open order closed, is skipped), in order, by level.
    */
   flattenGroups(groups: readonly ExposureGroup[]): { accounts: string[]; strategies: string[]; firm: boolean } {
     const flattened = { accounts: [] as string[], strategies: [] as string[], firm: false };
     for (const group of groups) {
       const family = this.familyOf(group.level);
       if (family !== undefined && family.get(group.id) !== group) continue;
-      // Nothing to flatten: an account that holds only closed orders, kept for their late fills.
-      if (family !== undefined && group.byMarket.size === 0) continue;
       // Every row is written: the sums are restamped after, not edited a row at a time.
       if (flattened.accounts.length + flattened.strategies.length === 0 && !flattened.firm) this.walkBounds.invalidate();
       this.dropEmpty(family, group, group.flattenAll());
@@ -1266,7 +1284,12 @@ export class ExposureLedger {
   /** Counts the exposures a group dropped, and forgets it (not the firm) if it is left with nothing. */
   private dropEmpty(family: ShardedMap<string, ExposureGroup> | undefined, group: ExposureGroup, dropped: number): void {
     if (family === this.accounts) this.accountExposureCount -= dropped;
-    if (family !== undefined && dropped > 0 && isUnused(group)) family.delete(group.id);
+    if (family === undefined || dropped === 0 || group.byMarket.size !== 0 || group.openCount !== 0) return;
+    family.delete(group.id);
+    // With no open order left, its map holds closed ones only: they wait without the group.
+    const byId = group.ordersById;
+    if (byId !== undefined) this.closedOnly.set(group.id, byId.size === 1 ? (byId.values().next().value as ClosedOrder) : byId);
+    group.ordersById = undefined;
   }
 
   capture(): LedgerSnapshot {
@@ -1309,6 +1332,7 @@ export class ExposureLedger {
     this.firm.clear();
     this.byActivity.clear();
     this.closed.clear();
+    this.closedOnly.clear();
     this.accountExposureCount = 0;
     for (const [symbol, lastFill] of snapshot.lastFills) {
       const market = this.marketFor(symbol);
@@ -1347,7 +1371,7 @@ export class ExposureLedger {
     }
     for (const [key, closed] of snapshot.closed) {
       const { accountId, orderId } = closedOrderIds(key);
-      this.remember(this.accountGroup(accountId), new ClosedOrder(accountId, orderId, closed.strategyId, closed.symbol, closed.side, closed.closedAt));
+      this.remember(accountId, new ClosedOrder(accountId, orderId, closed.strategyId, closed.symbol, closed.side, closed.closedAt));
     }
     this.nextExpiryAt = Number.NEGATIVE_INFINITY;
     this.forgetClosedAt = Number.NEGATIVE_INFINITY;
@@ -1423,7 +1447,8 @@ export class ExposureLedger {
   }
 
   private lateFill(accountId: string, orderId: string, quantity: number, price: number, now: number): FillOutcome {
-    const closed = this.accounts.get(accountId)?.ordersById?.get(orderId);
+    const group = this.accounts.get(accountId);
+    const closed = group !== undefined ? group.ordersById?.get(orderId) : this.closedOnlyOrder(accountId, orderId);
     // Forgetting is budgeted (see forgetClosed), so the age is checked here too.
     if (!(closed instanceof ClosedOrder) || now - closed.closedAt >= this.lateFillWindowMs) return 'unknown_order';
     const market = this.marketFor(closed.symbol);
@@ -1470,8 +1495,8 @@ export class ExposureLedger {
     this.byActivity.remove(order);
     const group = order.account.group;
     if (closedAt !== undefined) {
-      // Before the exposures are pruned: a group that holds an order by id is kept.
-      this.remember(group, new ClosedOrder(order.accountId, order.orderId, order.strategyId, order.symbol, order.side, closedAt), order);
+      // Before the exposures are pruned: a group that goes hands its map to closedOnly.
+      this.remember(order.accountId, new ClosedOrder(order.accountId, order.orderId, order.strategyId, order.symbol, order.side, closedAt), order);
     } else if (group.ordersById?.delete(order.orderId) === true && group.ordersById.size === 0) {
       group.ordersById = undefined;
     }
@@ -1481,29 +1506,56 @@ export class ExposureLedger {
   }
 
   /**
-   * Puts a closed order among its account's orders by id, in the place of `was` (its open order),
-   * and lists it to be forgotten. A restored one takes no open order's place: that order took the
-   * id after this one's window, and only the list still holds this one.
+   * Puts a closed order among its account's orders by id (on its group, or in closedOnly without
+   * one), in the place of `was` (its open order), and lists it to be forgotten. A restored one
+   * takes no open order's place: that order took the id after this one's window, and only the
+   * list still holds this one.
    */
-  private remember(account: ExposureGroup, closed: ClosedOrder, was?: OpenOrder): void {
-    const byId = (account.ordersById ??= new Map<string, OpenOrder | ClosedOrder>());
-    const held = byId.get(closed.orderId);
-    if (held === was || !(held instanceof OpenOrder)) byId.set(closed.orderId, closed);
-    if (byId instanceof Map && byId.size > KEYS_PER_SHARD) account.ordersById = ShardedMap.grown(byId);
-    // Listed after it is in the map: forgetting the oldest to make room may empty the group otherwise.
+  private remember(accountId: string, closed: ClosedOrder, was?: OpenOrder): void {
+    const account = this.accounts.get(accountId);
+    if (account !== undefined) {
+      const byId = (account.ordersById ??= new Map<string, OpenOrder | ClosedOrder>());
+      const held = byId.get(closed.orderId);
+      if (held === was || !(held instanceof OpenOrder)) byId.set(closed.orderId, closed);
+      if (byId instanceof Map && byId.size > KEYS_PER_SHARD) account.ordersById = ShardedMap.grown(byId);
+    } else {
+      this.rememberWithoutGroup(accountId, closed);
+    }
     this.closed.add(closed);
     const oldestAt = this.closed.oldestClosedAt;
     if (oldestAt !== undefined && oldestAt + this.lateFillWindowMs < this.forgetClosedAt) this.forgetClosedAt = oldestAt + this.lateFillWindowMs;
   }
 
-  /** A closed order forgotten (its window over, or the list full): its id is free, and a group it alone kept goes. */
+  /** An account without a group holds only closed orders: the first kept as itself, a map from the second. */
+  private rememberWithoutGroup(accountId: string, closed: ClosedOrder): void {
+    const held = this.closedOnly.get(accountId);
+    if (held === undefined || (held instanceof ClosedOrder && held.orderId === closed.orderId)) {
+      this.closedOnly.set(accountId, closed);
+    } else if (held instanceof ClosedOrder) {
+      this.closedOnly.set(accountId, new Map<string, OpenOrder | ClosedOrder>([[held.orderId, held], [closed.orderId, closed]]));
+    } else {
+      held.set(closed.orderId, closed);
+      if (held instanceof Map && held.size > KEYS_PER_SHARD) this.closedOnly.set(accountId, ShardedMap.grown(held));
+    }
+  }
+
+  /** A closed order forgotten (its window over, or the list full): its id is free. */
   private letGo(closed: ClosedOrder): void {
     const account = this.accounts.get(closed.accountId);
-    const byId = account?.ordersById;
-    if (account === undefined || byId?.get(closed.orderId) !== closed) return;
-    byId.delete(closed.orderId);
-    if (byId.size === 0) account.ordersById = undefined;
-    if (isUnused(account)) this.accounts.delete(account.id);
+    if (account !== undefined) {
+      const byId = account.ordersById;
+      if (byId?.get(closed.orderId) !== closed) return;
+      byId.delete(closed.orderId);
+      if (byId.size === 0) account.ordersById = undefined;
+      return;
+    }
+    const held = this.closedOnly.get(closed.accountId);
+    if (held === closed) {
+      this.closedOnly.delete(closed.accountId);
+    } else if (held !== undefined && !(held instanceof ClosedOrder) && held.get(closed.orderId) === closed) {
+      held.delete(closed.orderId);
+      if (held.size === 0) this.closedOnly.delete(closed.accountId);
+    }
   }
 
   private marketFor(symbol: string): SymbolMarket {
@@ -1519,7 +1571,15 @@ export class ExposureLedger {
   }
 
   private accountGroup(id: string): ExposureGroup {
-    return groupIn(this.accounts, id, ACCOUNT_LEVEL, this.walkBounds);
+    const known = this.accounts.get(id);
+    if (known !== undefined) return known;
+    const group = groupIn(this.accounts, id, ACCOUNT_LEVEL, this.walkBounds);
+    const kept = this.closedOnly.size === 0 ? undefined : this.closedOnly.get(id);
+    if (kept !== undefined) {
+      group.ordersById = kept instanceof ClosedOrder ? new Map<string, OpenOrder | ClosedOrder>([[kept.orderId, kept]]) : kept;
+      this.closedOnly.delete(id);
+    }
+    return group;
   }
 
   private strategyGroup(id: string): ExposureGroup {
@@ -1582,9 +1642,6 @@ function groupIn(family: ShardedMap<string, ExposureGroup>, id: string, level: L
   }
   return group;
 }
-
-/** A group holding no exposure, no open order and no order by id (a closed one in its window): it can go. */
-const isUnused = (group: ExposureGroup): boolean => group.byMarket.size === 0 && group.openCount === 0 && group.ordersById === undefined;
 
 function addOpenById(account: ExposureGroup, orderId: string, order: OpenOrder): void {
   const byId = (account.ordersById ??= new Map<string, OpenOrder | ClosedOrder>());

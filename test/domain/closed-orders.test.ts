@@ -42,6 +42,17 @@ describe('ClosedOrders', () => {
     expect([older.older, older.newer]).toEqual([undefined, undefined]);
   });
 
+  it('takes an entry out anywhere in the list without telling onForget', () => {
+    const { list, forgotten, keys } = listOf(5);
+    const [a, b, c] = [entry('a', 1), entry('b', 2), entry('c', 3)];
+    for (const e of [a, b, c]) list.add(e);
+    list.remove(b);
+    list.remove(a);
+    expect([keys(), list.size, list.oldestClosedAt, forgotten]).toEqual([['A|c'], 1, 3, []]);
+    list.remove(c);
+    expect([keys(), list.size, list.oldestClosedAt]).toEqual([[], 0, undefined]);
+  });
+
   it('stays at its capacity over any number of orders, oldest first, and a clear tells no one', () => {
     const { list, forgotten } = listOf(100);
     for (let i = 0; i < 10_000; i++) list.add(entry(`k${(i * 7919) % 250}`, i, `A${i % 3}`));

@@ -191,12 +191,11 @@ describe('a positions replace applied in slices', () => {
     const start = JSON.parse(JSON.stringify(engine.captureState())) as EngineSnapshot;
     engine.beginPositionsReplace();
     engine.flattenForReplace(1);
-    // The open orders expire: ACC-1's after its group was flattened, ACC-7's before its turn (its group
-    // then holds nothing but the expired order, kept for late fills).
+    // The open orders expire: ACC-1's after its group was flattened, ACC-7's, its group gone with it, before its turn.
     clock.advance(testConfig().openOrderTtlMs + 1);
     engine.sweep();
     expect(engine.ledger.openOrderCount).toBe(0);
-    expect(engine.ledger.accounts.get('ACC-7')?.exposures).toEqual([]);
+    expect(engine.ledger.accounts.get('ACC-7')).toBeUndefined();
     while (engine.flattenForReplace(1));
     expect(events.filter((e) => e.type === 'positions_flattened').flatMap((e) => (e.type === 'positions_flattened' ? e.accounts : []))).toEqual(['ACC-1', 'ACC-2', 'ACC-3', 'ACC-6']);
     engine.replacePositionsSlice(NEW[0]!, false);

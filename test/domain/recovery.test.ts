@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EngineConfig, EngineSnapshot } from '../../src/domain/engine.js';
-import { LimitEngine } from '../../src/domain/engine.js';
+import { CHECK_EXPIRY_BUDGET, LimitEngine } from '../../src/domain/engine.js';
 import { StateEventSchema } from '../../src/domain/events.js';
 import type { StateEvent } from '../../src/domain/events.js';
 import { ExecutionEventSchema } from '../../src/domain/orders.js';
@@ -254,6 +254,59 @@ describe('recovery: executions the API no longer takes', () => {
     expect(restarted.ledger.openOrderCount).toBe(0);
     cancel(engine, o);
     expect(digest(restarted)).toBe(digest(engine));
+  });
+});
+
+describe('recovery: an id taken again after its window, its closed entry not yet forgotten', () => {
+  const W = 1_000;
+  const overrides: Partial<EngineConfig> = { lateFillWindowMs: W, capacity: { ...testConfig().capacity, maxOpenOrders: 10_000 } };
+  const qty = { id: 'qty', kind: 'order_quantity', thresholds: { hard: 100 } };
+
+  /** More closed orders due at once than a check forgets (CHECK_EXPIRY_BUDGET), ACC-X's x last; then a window on. */
+  function staleX(limits: readonly unknown[]) {
+    const live = recorded(limits, overrides);
+    for (let i = 0; i <= CHECK_EXPIRY_BUDGET; i++) expect(live.engine.checkOrder(order({ orderId: `o-${i}`, accountId: `ACC-${i}`, quantity: 1 })).decision).toBe('ACCEPT');
+    expect(live.engine.checkOrder(order({ orderId: 'x', accountId: 'ACC-X', quantity: 1 })).decision).toBe('ACCEPT');
+    live.engine.applyExecutions([
+      ...Array.from({ length: CHECK_EXPIRY_BUDGET + 1 }, (_, i) => ({ type: 'CANCEL' as const, accountId: `ACC-${i}`, orderId: `o-${i}` })),
+      { type: 'CANCEL', accountId: 'ACC-X', orderId: 'x' },
+    ]);
+    live.clock.advance(W);
+    return live;
+  }
+
+  it('restores an open order that took the id, and lists the id once', () => {
+    const { engine, clock } = staleX([]);
+    expect(engine.checkOrder(order({ orderId: 'x', accountId: 'ACC-X', quantity: 7 })).decision).toBe('ACCEPT');
+    const snapshot = engine.captureState();
+    expect(snapshot.ledger.closed.filter(([key]) => key === 'ACC-X|x')).toEqual([]);
+    const back = restored(JSON.stringify(snapshot), clock, overrides);
+    expect(digest(back)).toBe(digest(engine));
+    expect(back.ledger.openOrder('ACC-X', 'x')?.remaining).toBe(7);
+    expect(back.checkOrder(order({ orderId: 'x', accountId: 'ACC-X', quantity: 1 })).reasons).toEqual(['DUPLICATE_ORDER_ID']);
+  });
+
+  it('restores, and recovers from a snapshot and the journal after it, what the live engine holds after an atomic batch takes the id back', () => {
+    const { engine, clock, events } = staleX([qty]);
+    const run = engine.checkBatch([order({ orderId: 'x', accountId: 'ACC-X', quantity: 1 }), order({ orderId: 'big', accountId: 'ACC-X', quantity: 500 })], { atomic: true });
+    expect(run.results[0]!.reasons).toEqual(['BATCH_REJECTED']);
+    expect(digest(replayed([qty], events, clock, overrides))).toBe(digest(engine));
+    const snapshot = JSON.stringify(engine.captureState());
+    expect(digest(restored(snapshot, clock, overrides))).toBe(digest(engine));
+    const from = events.length;
+    engine.applyPositions(
+      [
+        { accountId: 'ACC-NEW', symbol: 'AAPL', quantity: 10, avgPrice: 100 },
+        { accountId: 'ACC-X', symbol: 'AAPL', quantity: 5, avgPrice: 100 },
+      ],
+      false,
+    );
+    clock.advance(1);
+    while (engine.sweep());
+    expect(engine.ledger.closedOrderCount).toBe(0);
+    const recovered = restored(snapshot, clock, overrides);
+    for (const event of events.slice(from)) recovered.replay(event);
+    expect(digest(recovered)).toBe(digest(engine));
   });
 });
 
