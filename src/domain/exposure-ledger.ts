@@ -1339,7 +1339,12 @@ export class ExposureLedger {
       market.lastFillPrice = lastFill ?? Number.NaN;
       if (lastFill !== null) this.walkBounds.onFill(market);
     }
-    for (const group of snapshot.accounts) this.restoreGroup(groupIn(this.accounts, group.id, ACCOUNT_LEVEL, this.walkBounds), group, true);
+    for (const group of snapshot.accounts) {
+      // A group with no row and no open order is not kept live (its closed orders wait in closedOnly);
+      // an earlier build of this session captured some.
+      if (group.exposures.length === 0 && group.openCount === 0) continue;
+      this.restoreGroup(groupIn(this.accounts, group.id, ACCOUNT_LEVEL, this.walkBounds), group, true);
+    }
     for (const group of snapshot.strategies) this.restoreGroup(groupIn(this.strategies, group.id, STRATEGY_LEVEL, this.walkBounds), group, false);
     this.restoreGroup(this.firm, snapshot.firm, false);
     if (snapshot.aggregatesAddUp !== true) this.rebuildFirmFromAccounts();
