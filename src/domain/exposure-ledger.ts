@@ -8,10 +8,10 @@ import type { ClosedOrderFields } from './closed-orders.js';
 import type { OrderType, Side } from './enums.js';
 import type { PositionRow } from './orders.js';
 
-/** Market data for one symbol: the reference price with its time, and the last fill seen. */
 /** Numbers markets as they are made, process-wide: a market's key in its groups' ExposureTables. */
 let nextMarketId = 0;
 
+/** Market data for one symbol: the reference price with its time, and the last fill seen. */
 export class SymbolMarket {
   readonly id = nextMarketId++;
   refPrice = Number.NaN;
