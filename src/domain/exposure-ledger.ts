@@ -1005,8 +1005,13 @@ export class ExposureLedger {
    * LimitEngine.checkAt). One lookup in the account's orders by id finds either.
    */
   holdsOrderId(account: ExposureGroup | undefined, accountId: string, orderId: string, now: number): boolean {
-    const order = account !== undefined ? account.ordersById?.get(orderId) : this.closedOnlyOrder(accountId, orderId);
+    const order = this.orderById(account, accountId, orderId);
     return order !== undefined && (order instanceof OpenOrder || now - order.closedAt < this.lateFillWindowMs);
+  }
+
+  /** The account's order of this id, open or closed: in its group's map, or in closedOnly without a group. */
+  private orderById(account: ExposureGroup | undefined, accountId: string, orderId: string): OpenOrder | ClosedOrder | undefined {
+    return account !== undefined ? account.ordersById?.get(orderId) : this.closedOnlyOrder(accountId, orderId);
   }
 
   /** A closed order of an account without a group (see closedOnly). */
@@ -1067,7 +1072,7 @@ export class ExposureLedger {
     // and replay repeats what was accepted): forgetting is budgeted, so it may not have gone yet.
     const stale = account.group.ordersById?.get(orderId);
     if (stale instanceof ClosedOrder) this.closed.remove(stale);
-    addOpenById(account.group, orderId, order);
+    putById(account.group, orderId, order);
     if (this.byActivity.size === 0) this.nextExpiryAt = now + this.openOrderTtlMs;
     this.byActivity.push(order);
     addOpen(account, order, quantity, true);
@@ -1371,7 +1376,7 @@ export class ExposureLedger {
       account.trackOrder(order);
       if (this.tracksStrategyOrders) strategy.trackOrder(order);
       if (this.tracksFirmOrders) firm.trackOrder(order);
-      addOpenById(account.group, o.orderId, order);
+      putById(account.group, o.orderId, order);
       this.byActivity.push(order);
     }
     for (const [key, closed] of snapshot.closed) {
@@ -1452,8 +1457,7 @@ export class ExposureLedger {
   }
 
   private lateFill(accountId: string, orderId: string, quantity: number, price: number, now: number): FillOutcome {
-    const group = this.accounts.get(accountId);
-    const closed = group !== undefined ? group.ordersById?.get(orderId) : this.closedOnlyOrder(accountId, orderId);
+    const closed = this.orderById(this.accounts.get(accountId), accountId, orderId);
     // Forgetting is budgeted (see forgetClosed), so the age is checked here too.
     if (!(closed instanceof ClosedOrder) || now - closed.closedAt >= this.lateFillWindowMs) return 'unknown_order';
     const market = this.marketFor(closed.symbol);
@@ -1519,10 +1523,8 @@ export class ExposureLedger {
   private remember(accountId: string, closed: ClosedOrder, was?: OpenOrder): void {
     const account = this.accounts.get(accountId);
     if (account !== undefined) {
-      const byId = (account.ordersById ??= new Map<string, OpenOrder | ClosedOrder>());
-      const held = byId.get(closed.orderId);
-      if (held === was || !(held instanceof OpenOrder)) byId.set(closed.orderId, closed);
-      if (byId instanceof Map && byId.size > KEYS_PER_SHARD) account.ordersById = ShardedMap.grown(byId);
+      const held = account.ordersById?.get(closed.orderId);
+      if (held === was || !(held instanceof OpenOrder)) putById(account, closed.orderId, closed);
     } else {
       this.rememberWithoutGroup(accountId, closed);
     }
@@ -1648,7 +1650,8 @@ function groupIn(family: ShardedMap<string, ExposureGroup>, id: string, level: L
   return group;
 }
 
-function addOpenById(account: ExposureGroup, orderId: string, order: OpenOrder): void {
+/** Puts an order, open or closed, among the account's orders by id, sharding the map once it outgrows a shard. */
+function putById(account: ExposureGroup, orderId: string, order: OpenOrder | ClosedOrder): void {
   const byId = (account.ordersById ??= new Map<string, OpenOrder | ClosedOrder>());
   byId.set(orderId, order);
   if (byId instanceof Map && byId.size > KEYS_PER_SHARD) account.ordersById = ShardedMap.grown(byId);
