@@ -52,7 +52,14 @@ const ExecutionFieldsSchema = z.strictObject({
   price: PriceSchema.optional(),
 });
 
-const fillHasQuantityAndPrice = (e: z.infer<typeof ExecutionFieldsSchema>): boolean => e.type !== 'FILL' || (e.quantity !== undefined && e.price !== undefined);
+/**
+ * An execution as journals hold it. Before the API refused them, a non-FILL's quantity and price
+ * were taken and ignored, so a journal written then may hold them: replay reads them, ignored as before.
+ */
+export const RecordedExecutionSchema = ExecutionFieldsSchema.refine((e) => e.type !== 'FILL' || (e.quantity !== undefined && e.price !== undefined), {
+  message: 'a FILL needs quantity and price',
+  path: ['quantity'],
+});
 
 /**
  * An execution as the API takes it. Quantity and price belong to a FILL only: CANCEL, REJECT and
@@ -60,11 +67,10 @@ const fillHasQuantityAndPrice = (e: z.infer<typeof ExecutionFieldsSchema>): bool
  * gateway meaning a partial cancel) is refused rather than read as a cancel of the whole order,
  * which would understate the exposure.
  */
-export const ExecutionEventSchema = ExecutionFieldsSchema.refine(fillHasQuantityAndPrice, {
-  message: 'a FILL needs quantity and price',
+export const ExecutionEventSchema = RecordedExecutionSchema.refine((e) => e.type === 'FILL' || e.quantity === undefined, {
+  message: 'is only allowed on a FILL',
   path: ['quantity'],
 })
-  .refine((e) => e.type === 'FILL' || e.quantity === undefined, { message: 'is only allowed on a FILL', path: ['quantity'] })
   .refine((e) => e.type === 'FILL' || e.price === undefined, { message: 'is only allowed on a FILL', path: ['price'] })
   // The same rules for JSON Schema validators (Fastify, OpenAPI), which cannot see the refines.
   .meta({
@@ -73,15 +79,6 @@ export const ExecutionEventSchema = ExecutionFieldsSchema.refine(fillHasQuantity
     // Only for the other known types: an unknown type is refused for its type, not for its quantity.
     else: { if: { properties: { type: { enum: ExecutionTypeSchema.options.filter((t) => t !== 'FILL') } } }, then: { properties: { quantity: false, price: false } } },
   });
-
-/**
- * An execution as journals hold it. Before the API refused them, a non-FILL's quantity and price
- * were taken and ignored, so a journal written then may hold them: replay reads them, ignored as before.
- */
-export const RecordedExecutionSchema = ExecutionFieldsSchema.refine(fillHasQuantityAndPrice, {
-  message: 'a FILL needs quantity and price',
-  path: ['quantity'],
-});
 export type ExecutionEvent = z.infer<typeof ExecutionEventSchema>;
 
 export const PositionRowSchema = z.strictObject({
