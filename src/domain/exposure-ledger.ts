@@ -1193,7 +1193,7 @@ export class ExposureLedger {
     return {
       add: (rows) => {
         for (const row of rows) {
-          if (this.heldExposure(this.accounts, row.accountId, row.symbol) === undefined) newPairs.add(row.accountId + '|' + row.symbol);
+          if (this.heldExposure(this.accounts.get(row.accountId), row.symbol) === undefined) newPairs.add(row.accountId + '|' + row.symbol);
           if (!this.markets.has(row.symbol)) newSymbols.add(row.symbol);
         }
       },
@@ -1354,10 +1354,9 @@ export class ExposureLedger {
     this.restoreGroup(this.firm, snapshot.firm, false);
     if (snapshot.aggregatesAddUp !== true) this.rebuildFirmFromAccounts();
     for (const o of snapshot.openOrders) {
-      const account = this.heldExposure(this.accounts, o.accountId, o.symbol);
-      const strategy = this.heldExposure(this.strategies, o.strategyId, o.symbol);
-      const market = this.markets.get(o.symbol);
-      const firm = market === undefined ? undefined : this.firm.byMarket.get(market);
+      const account = this.heldExposure(this.accounts.get(o.accountId), o.symbol);
+      const strategy = this.heldExposure(this.strategies.get(o.strategyId), o.symbol);
+      const firm = this.heldExposure(this.firm, o.symbol);
       if (account === undefined || strategy === undefined || firm === undefined) throw new RangeError(`snapshot: open order ${o.orderId} has no exposure`);
       const order = new OpenOrder(
         o.orderId,
@@ -1593,10 +1592,10 @@ export class ExposureLedger {
     return groupIn(this.strategies, id, STRATEGY_LEVEL, this.walkBounds);
   }
 
-  /** The exposure `family`'s group `id` holds in `symbol`, if any (no market, no exposure). */
-  heldExposure(family: ShardedMap<string, ExposureGroup>, id: string, symbol: string): Exposure | undefined {
+  /** The exposure `group` holds in `symbol`, if any (no market, no exposure). */
+  heldExposure(group: ExposureGroup | undefined, symbol: string): Exposure | undefined {
     const market = this.markets.get(symbol);
-    return market === undefined ? undefined : family.get(id)?.byMarket.get(market);
+    return market === undefined ? undefined : group?.byMarket.get(market);
   }
 
   private exposureIn(group: ExposureGroup, market: SymbolMarket, isAccount: boolean): Exposure {

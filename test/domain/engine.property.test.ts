@@ -108,8 +108,7 @@ function compareState(where: string, engine: LimitEngine, model: ReferenceModel,
   for (const [level, id, group] of levels) {
     let groupOpen = 0;
     for (const symbol of symbols) {
-      const market = ledger.markets.get(symbol);
-      const e = market === undefined ? undefined : group?.byMarket.get(market);
+      const e = ledger.heldExposure(group, symbol);
       const mine = { buy: e?.openBuy ?? 0, sell: e?.openSell ?? 0, count: e?.openCount ?? 0 };
       const { buyNotional, sellNotional, ...theirs } = model.openAt(level, id, symbol);
       groupOpen += theirs.count;
@@ -344,7 +343,7 @@ describe('LimitEngine regressions found by the property', () => {
       ],
     });
     expect(outcomes).toEqual([['applied'], ['unknown_order']]);
-    expect(engine.ledger.heldExposure(engine.ledger.accounts, 'A1', 'X')?.position).toBe(1);
+    expect(engine.ledger.heldExposure(engine.ledger.accounts.get('A1'), 'X')?.position).toBe(1);
   });
 
   // Found by the property when a closed id could be reused at once; the reuse is now refused within the window.
@@ -366,6 +365,6 @@ describe('LimitEngine regressions found by the property', () => {
       ],
     });
     expect(outcomes).toEqual([['unknown_order'], ['unknown_order'], ['unknown_order']]);
-    expect(engine.ledger.heldExposure(engine.ledger.accounts, 'A1', 'X')).toBeUndefined();
+    expect(engine.ledger.heldExposure(engine.ledger.accounts.get('A1'), 'X')).toBeUndefined();
   });
 });

@@ -91,9 +91,9 @@ function check(ledger: ExposureLedger, tracks: { strategy: boolean; firm: boolea
   expect(open.length).toBe(ledger.openOrderCount);
   for (const o of open) {
     expect(o.isClosed).toBe(false);
-    expect(ledger.heldExposure(ledger.accounts, o.accountId, o.symbol), `account exposure of ${o.orderId} attached`).toBe(o.account);
-    expect(ledger.heldExposure(ledger.strategies, o.strategyId, o.symbol), `strategy exposure of ${o.orderId} attached`).toBe(o.strategy);
-    expect(ledger.firm.byMarket.get(o.firm.market), `firm exposure of ${o.orderId} attached`).toBe(o.firm);
+    expect(ledger.heldExposure(ledger.accounts.get(o.accountId), o.symbol), `account exposure of ${o.orderId} attached`).toBe(o.account);
+    expect(ledger.heldExposure(ledger.strategies.get(o.strategyId), o.symbol), `strategy exposure of ${o.orderId} attached`).toBe(o.strategy);
+    expect(ledger.heldExposure(ledger.firm, o.symbol), `firm exposure of ${o.orderId} attached`).toBe(o.firm);
     expect(ledger.openOrder(o.accountId, o.orderId)).toBe(o);
   }
   const families: [Iterable<ExposureGroup>, 0 | 1 | 2, boolean, boolean, (o: OpenOrder) => Exposure][] = [

@@ -85,7 +85,7 @@ function run(scenario: { ops: Op[] }, limits: readonly LimitDefinition[], twists
       return [...taking.ledger.allOpenOrders()].map((o) => ({ accountId: o.accountId, orderId: o.orderId, remaining: o.remaining }));
     },
     everAccepted,
-    positionOf: (accountId, symbol) => taking.ledger.heldExposure(taking.ledger.accounts, accountId, symbol)?.position ?? 0,
+    positionOf: (accountId, symbol) => taking.ledger.heldExposure(taking.ledger.accounts.get(accountId), symbol)?.position ?? 0,
   };
   const { toOrder, toEvent } = orderBuilder(source);
   const snapshots: EngineSnapshot[][] = [];

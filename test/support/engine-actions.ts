@@ -31,14 +31,13 @@ export function setReference(engine: LimitEngine, prices: Readonly<Record<string
 }
 
 export function accountExposure(engine: LimitEngine, accountId = 'ACC-1', symbol = 'AAPL'): Exposure | undefined {
-  return engine.ledger.heldExposure(engine.ledger.accounts, accountId, symbol);
+  return engine.ledger.heldExposure(engine.ledger.accounts.get(accountId), symbol);
 }
 
 export function strategyExposure(engine: LimitEngine, strategyId = 'STRAT-1', symbol = 'AAPL'): Exposure | undefined {
-  return engine.ledger.heldExposure(engine.ledger.strategies, strategyId, symbol);
+  return engine.ledger.heldExposure(engine.ledger.strategies.get(strategyId), symbol);
 }
 
 export function firmExposure(engine: LimitEngine, symbol = 'AAPL'): Exposure | undefined {
-  const market = engine.ledger.markets.get(symbol);
-  return market === undefined ? undefined : engine.ledger.firm.byMarket.get(market);
+  return engine.ledger.heldExposure(engine.ledger.firm, symbol);
 }
