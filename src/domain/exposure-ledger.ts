@@ -1345,8 +1345,8 @@ export class ExposureLedger {
       if (lastFill !== null) this.walkBounds.onFill(market);
     }
     for (const group of snapshot.accounts) {
-      // A group with no row and no open order is not kept live (its closed orders wait in closedOnly);
-      // an earlier build of this session captured some.
+      // Live, a group with no row and no open order goes (its closed orders wait in closedOnly), so a
+      // snapshot should hold none; one that does (an unreleased build wrote some) would keep it for good.
       if (group.exposures.length === 0 && group.openCount === 0) continue;
       this.restoreGroup(groupIn(this.accounts, group.id, ACCOUNT_LEVEL, this.walkBounds), group, true);
     }
