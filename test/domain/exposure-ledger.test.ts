@@ -227,6 +227,21 @@ describe('exposure ledger: fills and releases', () => {
     expect(engine.checkOrder(o).decision).toBe('ACCEPT');
   });
 
+  it('lets go of the closed orders of accounts without a group once forgotten: a group made again later adopts none', () => {
+    const { engine, clock } = makeEngine([]);
+    // One closed order kept as itself, two in a map.
+    cancel(engine, accepted(engine, { accountId: 'ONE', orderId: 'a', quantity: 1 }));
+    for (const id of ['b', 'c']) cancel(engine, accepted(engine, { accountId: 'TWO', orderId: id, quantity: 1 }));
+    expect([engine.ledger.accounts.get('ONE'), engine.ledger.accounts.get('TWO'), engine.ledger.closedOrderCount]).toEqual([undefined, undefined, 3]);
+    clock.advance(60_000);
+    engine.sweep();
+    expect(engine.ledger.closedOrderCount).toBe(0);
+    for (const accountId of ['ONE', 'TWO']) {
+      accepted(engine, { accountId, orderId: 'new', quantity: 1 });
+      expect(engine.ledger.accounts.get(accountId)?.ordersById?.size, accountId).toBe(1);
+    }
+  });
+
   it('forgets the oldest closed order early when the table is full, freeing its id and its account', () => {
     const { engine } = makeEngine([], { capacity: { ...testConfig().capacity, maxOpenOrders: 2 } });
     const first = accepted(engine, { accountId: 'ACC-7', orderId: 'f', quantity: 1 });
