@@ -62,6 +62,8 @@ describe('rate limiting (@fastify/rate-limit)', () => {
     expectProblem(limited, 429);
     expect(limited.headers['retry-after']).toBeDefined();
     expect(engine.ledger.markets.get('AAPL')?.refPrice ?? Number.NaN).toBeNaN();
+    // Not read: a body that is not even JSON gets the 429, not the 400 its parse would give.
+    expectProblem(await call(server, 'PUT', '/v1/market-data', 'gateway', '{"prices": not json', { 'content-type': 'application/json' }), 429);
     // Per route: a token's reads do not use up what its kill switch may send.
     const reads = [];
     for (let i = 0; i < 3; i++) reads.push((await call(server, 'GET', '/v1/limits', 'admin')).statusCode);
