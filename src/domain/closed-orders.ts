@@ -69,7 +69,7 @@ export class ClosedOrders {
     if (this.oldest !== undefined) this.forget(this.oldest);
   }
 
-  /** Takes a listed entry out without telling onForget: its id was taken again after its window, by whoever calls this. */
+  /** Takes a listed entry out without telling onForget: the caller has put an order that took its id (after its window) in its place. */
   remove(entry: ClosedOrder): void {
     this.unlink(entry);
   }
