@@ -3,7 +3,7 @@ import { ExposureTable } from './exposure-table.js';
 import { isRounding, priceGap } from './rounding.js';
 import { KEYS_PER_SHARD, ShardedMap } from './sharded-map.js';
 import { EDIT_ROUNDING, EDITS_BEFORE_RESTAMP, WalkBounds } from './walk-bounds.js';
-import type { GrowingMap } from './sharded-map.js';
+import { OrderIdTable } from './order-id-table.js';
 import type { ClosedOrderFields } from './closed-orders.js';
 import type { OrderType, Side } from './enums.js';
 import type { PositionRow } from './orders.js';
@@ -265,9 +265,9 @@ export class ExposureGroup {
   /**
    * Orders by id, kept on account groups only: the open ones, and the closed ones still in their
    * late-fill window (ClosedOrders forgets them), whose ids are not yet free. A market maker's
-   * can hold hundreds of thousands (see ShardedMap.grown).
+   * can hold hundreds of thousands (see putById).
    */
-  ordersById: GrowingMap<string, OpenOrder | ClosedOrder> | undefined;
+  ordersById: OrdersById | undefined;
   /**
    * The rows added up at their symbols' bounds (see WalkBounds), kept through every edit of a
    * row: an upper bound of the gross notional, a lower bound of the P&L, and the size of the P&L
@@ -895,7 +895,7 @@ export class ExposureLedger {
    * or here, never both. One closed order is kept as itself, not in a map of one (most such
    * accounts hold one: ~380 bytes an order with a map, ~170 without).
    */
-  private readonly closedOnly = new ShardedMap<string, ClosedOrder | GrowingMap<string, OpenOrder | ClosedOrder>>();
+  private readonly closedOnly = new ShardedMap<string, ClosedOrder | OrdersById>();
   private accountExposureCount = 0;
   /** Whether strategy- and firm-level exposures keep their open orders (only self_trade reads them). */
   private tracksStrategyOrders = false;
@@ -1538,10 +1538,11 @@ export class ExposureLedger {
     if (held === undefined || (held instanceof ClosedOrder && held.orderId === closed.orderId)) {
       this.closedOnly.set(accountId, closed);
     } else if (held instanceof ClosedOrder) {
-      this.closedOnly.set(accountId, new Map<string, OpenOrder | ClosedOrder>([[held.orderId, held], [closed.orderId, closed]]));
+      this.closedOnly.set(accountId, new OrderIdTable<OpenOrder | ClosedOrder>().set(held.orderId, held).set(closed.orderId, closed));
     } else {
       held.set(closed.orderId, closed);
-      if (held instanceof Map && held.size > KEYS_PER_SHARD) this.closedOnly.set(accountId, ShardedMap.grown(held));
+      const grown = grownById(held);
+      if (grown !== held) this.closedOnly.set(accountId, grown);
     }
   }
 
@@ -1582,7 +1583,7 @@ export class ExposureLedger {
     const group = groupIn(this.accounts, id, ACCOUNT_LEVEL, this.walkBounds);
     const kept = this.closedOnly.size === 0 ? undefined : this.closedOnly.get(id);
     if (kept !== undefined) {
-      group.ordersById = kept instanceof ClosedOrder ? new Map<string, OpenOrder | ClosedOrder>([[kept.orderId, kept]]) : kept;
+      group.ordersById = kept instanceof ClosedOrder ? new OrderIdTable<OpenOrder | ClosedOrder>().set(kept.orderId, kept) : kept;
       this.closedOnly.delete(id);
     }
     return group;
@@ -1649,11 +1650,25 @@ function groupIn(family: ShardedMap<string, ExposureGroup>, id: string, level: L
   return group;
 }
 
-/** Puts an order, open or closed, among the account's orders by id, sharding the map once it outgrows a shard. */
+/**
+ * An account's orders by id: an OrderIdTable while it holds at most a map shard's worth, then a
+ * ShardedMap, whose growth never rebuilds more than one shard at once.
+ */
+type OrdersById = OrderIdTable<OpenOrder | ClosedOrder> | ShardedMap<string, OpenOrder | ClosedOrder>;
+
+/** Puts an order, open or closed, among the account's orders by id (see OrdersById). */
 function putById(account: ExposureGroup, orderId: string, order: OpenOrder | ClosedOrder): void {
-  const byId = (account.ordersById ??= new Map<string, OpenOrder | ClosedOrder>());
+  const byId = (account.ordersById ??= new OrderIdTable<OpenOrder | ClosedOrder>());
   byId.set(orderId, order);
-  if (byId instanceof Map && byId.size > KEYS_PER_SHARD) account.ordersById = ShardedMap.grown(byId);
+  account.ordersById = grownById(byId);
+}
+
+/** `byId` itself, or its orders moved to a ShardedMap once a table holds more than a shard's worth. */
+function grownById(byId: OrdersById): OrdersById {
+  if (!(byId instanceof OrderIdTable) || byId.size <= KEYS_PER_SHARD) return byId;
+  const sharded = new ShardedMap<string, OpenOrder | ClosedOrder>();
+  for (const [orderId, order] of byId) sharded.set(orderId, order);
+  return sharded;
 }
 
 function addOpen(exposure: Exposure, order: OpenOrder, quantity: number, tracksOrder: boolean): void {

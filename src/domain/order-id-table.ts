@@ -1,0 +1,145 @@
+import { home } from './int-key-table.js';
+
+/** What the table needs of an order: its id, which is the key. */
+export interface HasOrderId {
+  readonly orderId: string;
+}
+
+/**
+ * An account's orders by id: open addressing, linear probing, each slot the id's hash and the
+ * order side by side in one array, and deletion by shifting the entries after it back (no
+ * tombstones). Every check asks whether its account holds the order's id (nearly always not),
+ * then puts the order in: in a V8 Map that was a miss on the Map, its bucket, its entries and
+ * their key strings, and another on the entry the insert appends, about 2.4 µs of an empty
+ * book's 6.9 µs check at 10,000 accounts. Here an absent id costs the miss on its slot, whose
+ * stored hash answers without reading any key, and the insert lands in the slot just read.
+ * Under churn a Map also made a new table whenever its deletes had used up its room; this one
+ * allocates only when it grows past half full or shrinks below an eighth. Meant for the few
+ * thousand orders of one account: past that, the ledger moves them to a ShardedMap, so that no
+ * single resize stalls a check.
+ */
+export class OrderIdTable<V extends HasOrderId> {
+  /** Slot k is entries 2k (the key's hash, or EMPTY) and 2k + 1 (the order). */
+  private slots: (number | V | undefined)[] = emptySlots(MIN_CAPACITY);
+  private mask = MIN_CAPACITY - 1;
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Slots, used and empty (for tests: growth and shrinking are visible). */
+  get capacity(): number {
+    return this.mask + 1;
+  }
+
+  get(orderId: string): V | undefined {
+    const at = this.slotOf(orderId, orderIdHash(orderId));
+    return at < 0 ? undefined : (this.slots[2 * at + 1] as V);
+  }
+
+  set(orderId: string, value: V): this {
+    if (value.orderId !== orderId) throw new RangeError(`OrderIdTable: order ${value.orderId} put under id ${orderId}`);
+    const hash = orderIdHash(orderId);
+    const at = this.slotOf(orderId, hash);
+    if (at >= 0) {
+      this.slots[2 * at + 1] = value;
+      return this;
+    }
+    if ((this.count + 1) * 2 > this.capacity) this.resize(this.capacity * 2);
+    this.place(hash, value);
+    this.count++;
+    return this;
+  }
+
+  delete(orderId: string): boolean {
+    let at = this.slotOf(orderId, orderIdHash(orderId));
+    if (at < 0) return false;
+    const { slots, mask } = this;
+    // Each entry after the hole that may move back into it (its home slot is not between the
+    // hole and it, cyclically) does, leaving the hole where it was: every id stays reachable
+    // from its home slot without crossing an empty one.
+    for (let next = (at + 1) & mask; slots[2 * next] !== EMPTY; next = (next + 1) & mask) {
+      const nextHome = home(slots[2 * next] as number, mask);
+      if (((next - nextHome) & mask) >= ((next - at) & mask)) {
+        slots[2 * at] = slots[2 * next];
+        slots[2 * at + 1] = slots[2 * next + 1];
+        at = next;
+      }
+    }
+    slots[2 * at] = EMPTY;
+    slots[2 * at + 1] = undefined;
+    this.count--;
+    if (this.count * 8 < this.capacity && this.capacity > MIN_CAPACITY) this.resize(this.capacity / 2);
+    return true;
+  }
+
+  /** Every order held, in slot order. */
+  *values(): IterableIterator<V> {
+    const slots = this.slots;
+    for (let i = 0; i < slots.length; i += 2) if (slots[i] !== EMPTY) yield slots[i + 1] as V;
+  }
+
+  *entries(): IterableIterator<[string, V]> {
+    for (const value of this.values()) yield [value.orderId, value];
+  }
+
+  [Symbol.iterator](): IterableIterator<[string, V]> {
+    return this.entries();
+  }
+
+  /** The slot holding `orderId`, or −1; keys are read only where a stored hash matches. */
+  private slotOf(orderId: string, hash: number): number {
+    const { slots, mask } = this;
+    for (let slot = home(hash, mask); ; slot = (slot + 1) & mask) {
+      const stored = slots[2 * slot];
+      if (stored === EMPTY) return -1;
+      if (stored === hash && (slots[2 * slot + 1] as V).orderId === orderId) return slot;
+    }
+  }
+
+  private resize(capacity: number): void {
+    const old = this.slots;
+    this.slots = emptySlots(capacity);
+    this.mask = capacity - 1;
+    for (let i = 0; i < old.length; i += 2) if (old[i] !== EMPTY) this.place(old[i] as number, old[i + 1] as V);
+  }
+
+  /** Puts an order whose id the table does not hold in the first empty slot of its probe. */
+  private place(hash: number, value: V): void {
+    const { slots, mask } = this;
+    let slot = home(hash, mask);
+    while (slots[2 * slot] !== EMPTY) slot = (slot + 1) & mask;
+    slots[2 * slot] = hash;
+    slots[2 * slot + 1] = value;
+  }
+}
+
+const MIN_CAPACITY = 8;
+const EMPTY = -1;
+
+/** Pushed, not preallocated: a packed array, whose reads skip the hole check. */
+function emptySlots<V>(capacity: number): (number | V | undefined)[] {
+  const slots: (number | V | undefined)[] = [];
+  for (let i = 0; i < capacity; i++) slots.push(EMPTY, undefined);
+  return slots;
+}
+
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+/**
+ * The id hashed last: a check asks for its order's id, then puts the order under it (and a
+ * reserve that takes an id again looks once more), each with the same string.
+ */
+let lastId = '';
+let lastHash = 0;
+
+/** FNV-1a over the id's code units, as a small integer (kept unboxed in the slots). Exported for tests. */
+export function orderIdHash(orderId: string): number {
+  if (orderId === lastId) return lastHash;
+  let h = FNV_OFFSET;
+  for (let i = 0; i < orderId.length; i++) h = Math.imul(h ^ orderId.charCodeAt(i), FNV_PRIME);
+  lastId = orderId;
+  lastHash = h & 0x3fffffff;
+  return lastHash;
+}

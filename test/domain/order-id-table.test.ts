@@ -1,0 +1,111 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { OrderIdTable, orderIdHash } from '../../src/domain/order-id-table.js';
+
+interface Order {
+  readonly orderId: string;
+  readonly n: number;
+}
+
+type Op = { type: 'set'; id: number } | { type: 'delete'; id: number } | { type: 'drain' };
+
+/**
+ * Few ids, so that sets, deletes and sets again meet: sequential ones (alike but in their last
+ * characters), and two pairs whose hashes are equal, so that only the ids tell them apart.
+ */
+const IDS = [...Array.from({ length: 70 }, (_, i) => `ord-${i}`), 'ord-94318', 'ord-160132', 'ord-94319', 'ord-160133'];
+
+/** The same texts as other strings: the table must compare ids by text, not by identity. */
+const COPIES = IDS.map((id) => id.split('').join(''));
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 3, arbitrary: fc.record({ type: fc.constant('set' as const), id: fc.nat(IDS.length - 1) }) },
+  { weight: 2, arbitrary: fc.record({ type: fc.constant('delete' as const), id: fc.nat(IDS.length - 1) }) },
+  // Every id deleted in turn: the table shrinks on the way down.
+  { weight: 1, arbitrary: fc.constant({ type: 'drain' as const }) },
+);
+
+describe('OrderIdTable', () => {
+  it('holds the test ids that share a hash', () => {
+    expect(orderIdHash('ord-94318')).toBe(orderIdHash('ord-160132'));
+    expect(orderIdHash('ord-94319')).toBe(orderIdHash('ord-160133'));
+  });
+
+  it('answers as a Map by id does through any sequence of sets and deletes, growing and shrinking', () => {
+    let largest = 0;
+    let shrunk = false;
+    fc.assert(
+      fc.property(fc.array(opArb, { minLength: 50, maxLength: 300 }), (ops) => {
+        const table = new OrderIdTable<Order>();
+        const plain = new Map<string, Order>();
+        let n = 0;
+        const check = (): void => {
+          expect(table.size).toBe(plain.size);
+          expect(IDS.filter((id, i) => table.get(COPIES[i]!) !== plain.get(id))).toEqual([]);
+          expect(table.size * 2).toBeLessThanOrEqual(table.capacity);
+          if (table.capacity > 8) expect(table.size * 8).toBeGreaterThanOrEqual(table.capacity / 2);
+          largest = Math.max(largest, table.capacity);
+        };
+        const remove = (orderId: string): void => {
+          const before = table.capacity;
+          expect(table.delete(orderId)).toBe(plain.delete(orderId));
+          shrunk ||= table.capacity < before;
+          check();
+        };
+        for (const op of ops) {
+          if (op.type === 'drain') {
+            for (const orderId of IDS) remove(orderId);
+          } else if (op.type === 'delete') {
+            remove(IDS[op.id]!);
+          } else {
+            const orderId = IDS[op.id]!;
+            const order = { orderId, n: n++ };
+            expect(table.set(orderId, order)).toBe(table);
+            plain.set(orderId, order);
+            check();
+          }
+        }
+        expect(new Map(table.entries())).toEqual(plain);
+        expect(new Set(table.values())).toEqual(new Set(plain.values()));
+      }),
+      { numRuns: 80 },
+    );
+    // The sequences did grow the table past its first sizes, and shrink it again.
+    expect(largest).toBeGreaterThanOrEqual(64);
+    expect(shrunk).toBe(true);
+  });
+
+  it('tells apart two ids of one hash, whichever goes first', () => {
+    for (const [first, second] of [
+      ['ord-94318', 'ord-160132'],
+      ['ord-160132', 'ord-94318'],
+    ] as const) {
+      const table = new OrderIdTable<Order>();
+      const a = { orderId: first, n: 1 };
+      const b = { orderId: second, n: 2 };
+      table.set(first, a).set(second, b);
+      expect([table.get(first), table.get(second), table.size]).toEqual([a, b, 2]);
+      expect(table.delete(first)).toBe(true);
+      expect([table.get(first), table.get(second), table.size]).toEqual([undefined, b, 1]);
+      expect(table.delete(first)).toBe(false);
+    }
+  });
+
+  it('grows to hold thousands of ids and gives the room back as they go', () => {
+    const table = new OrderIdTable<Order>();
+    const orders = Array.from({ length: 5_000 }, (_, i) => ({ orderId: `B-${i}`, n: i }));
+    for (const order of orders) table.set(order.orderId, order);
+    expect([table.size, table.capacity]).toEqual([5_000, 16_384]);
+    for (const order of orders) expect(table.get(order.orderId)).toBe(order);
+    for (const order of orders.slice(10)) expect(table.delete(order.orderId)).toBe(true);
+    expect(table.size).toBe(10);
+    expect(table.capacity).toBeLessThanOrEqual(128);
+    for (const order of orders.slice(0, 10)) expect(table.get(order.orderId)).toBe(order);
+  });
+
+  it('refuses an order put under an id that is not its own', () => {
+    const table = new OrderIdTable<Order>();
+    expect(() => table.set('a', { orderId: 'b', n: 0 })).toThrow(/order b put under id a/);
+    expect(table.size).toBe(0);
+  });
+});
