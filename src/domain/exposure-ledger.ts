@@ -1652,7 +1652,7 @@ function groupIn(family: ShardedMap<string, ExposureGroup>, id: string, level: L
 
 /**
  * An account's orders by id: an OrderIdTable while it holds at most a map shard's worth, then a
- * ShardedMap, whose growth never rebuilds more than one shard at once.
+ * ShardedMap of them, whose growth never rebuilds more than one shard at once.
  */
 type OrdersById = OrderIdTable<OpenOrder | ClosedOrder> | ShardedMap<string, OpenOrder | ClosedOrder>;
 
@@ -1666,7 +1666,7 @@ function putById(account: ExposureGroup, orderId: string, order: OpenOrder | Clo
 /** `byId` itself, or its orders moved to a ShardedMap once a table holds more than a shard's worth. */
 function grownById(byId: OrdersById): OrdersById {
   if (!(byId instanceof OrderIdTable) || byId.size <= KEYS_PER_SHARD) return byId;
-  const sharded = new ShardedMap<string, OpenOrder | ClosedOrder>();
+  const sharded = new ShardedMap<string, OpenOrder | ClosedOrder>(KEYS_PER_SHARD, () => new OrderIdTable<OpenOrder | ClosedOrder>());
   for (const [orderId, order] of byId) sharded.set(orderId, order);
   return sharded;
 }

@@ -1,4 +1,6 @@
 import { home } from './int-key-table.js';
+import type { Shard } from './sharded-map.js';
+import { stringHash } from './string-hash.js';
 
 /** What the table needs of an order: its id, which is the key. */
 export interface HasOrderId {
@@ -15,10 +17,10 @@ export interface HasOrderId {
  * stored hash answers without reading any key, and the insert lands in the slot just read.
  * Under churn a Map also made a new table whenever its deletes had used up its room; this one
  * allocates only when it grows past half full or shrinks below an eighth. Meant for the few
- * thousand orders of one account: past that, the ledger moves them to a ShardedMap, so that no
- * single resize stalls a check.
+ * thousand orders of one account: past that, the ledger moves them to a ShardedMap of these
+ * tables, so that no single resize stalls a check.
  */
-export class OrderIdTable<V extends HasOrderId> {
+export class OrderIdTable<V extends HasOrderId> implements Shard<string, V> {
   /** Slot k is entries 2k (the key's hash, or EMPTY) and 2k + 1 (the order). */
   private slots: (number | V | undefined)[] = emptySlots(MIN_CAPACITY);
   private mask = MIN_CAPACITY - 1;
@@ -34,13 +36,13 @@ export class OrderIdTable<V extends HasOrderId> {
   }
 
   get(orderId: string): V | undefined {
-    const at = this.slotOf(orderId, orderIdHash(orderId));
+    const at = this.slotOf(orderId, stringHash(orderId));
     return at < 0 ? undefined : (this.slots[2 * at + 1] as V);
   }
 
   set(orderId: string, value: V): this {
     if (value.orderId !== orderId) throw new RangeError(`OrderIdTable: order ${value.orderId} put under id ${orderId}`);
-    const hash = orderIdHash(orderId);
+    const hash = stringHash(orderId);
     const at = this.slotOf(orderId, hash);
     if (at >= 0) {
       this.slots[2 * at + 1] = value;
@@ -52,8 +54,12 @@ export class OrderIdTable<V extends HasOrderId> {
     return this;
   }
 
+  has(orderId: string): boolean {
+    return this.get(orderId) !== undefined;
+  }
+
   delete(orderId: string): boolean {
-    let at = this.slotOf(orderId, orderIdHash(orderId));
+    let at = this.slotOf(orderId, stringHash(orderId));
     if (at < 0) return false;
     const { slots, mask } = this;
     // Each entry after the hole that may move back into it (its home slot is not between the
@@ -74,10 +80,20 @@ export class OrderIdTable<V extends HasOrderId> {
     return true;
   }
 
+  clear(): void {
+    this.slots = emptySlots(MIN_CAPACITY);
+    this.mask = MIN_CAPACITY - 1;
+    this.count = 0;
+  }
+
   /** Every order held, in slot order. */
   *values(): IterableIterator<V> {
     const slots = this.slots;
     for (let i = 0; i < slots.length; i += 2) if (slots[i] !== EMPTY) yield slots[i + 1] as V;
+  }
+
+  *keys(): IterableIterator<string> {
+    for (const value of this.values()) yield value.orderId;
   }
 
   *entries(): IterableIterator<[string, V]> {
@@ -123,23 +139,4 @@ function emptySlots<V>(capacity: number): (number | V | undefined)[] {
   const slots: (number | V | undefined)[] = [];
   for (let i = 0; i < capacity; i++) slots.push(EMPTY, undefined);
   return slots;
-}
-
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
-/**
- * The id hashed last: a check asks for its order's id, then puts the order under it (and a
- * reserve that takes an id again looks once more), each with the same string.
- */
-let lastId = '';
-let lastHash = 0;
-
-/** FNV-1a over the id's code units, as a small integer (kept unboxed in the slots). Exported for tests. */
-export function orderIdHash(orderId: string): number {
-  if (orderId === lastId) return lastHash;
-  let h = FNV_OFFSET;
-  for (let i = 0; i < orderId.length; i++) h = Math.imul(h ^ orderId.charCodeAt(i), FNV_PRIME);
-  lastId = orderId;
-  lastHash = h & 0x3fffffff;
-  return lastHash;
 }

@@ -1,3 +1,5 @@
+import { stringHash } from './string-hash.js';
+
 /**
  * A Map split into parts ("shards") of at most a few thousand keys each, for maps that grow
  * large and churn (closed orders, open orders by id). V8 rebuilds a Map's whole hash table in
@@ -11,14 +13,20 @@
  * stalls either. Shards are never merged back; an emptied Map gives its table back on its own.
  */
 export class ShardedMap<K extends string | number, V> {
-  private readonly shards: Map<K, V>[] = [new Map<K, V>()];
+  private readonly shards: Shard<K, V>[];
   /** Shards 0..splitAt−1 of this round are split already: they use one more hash bit. */
   private splitAt = 0;
   /** Shards at the start of this round of splits (a power of two). */
   private roundSize = 1;
   private count = 0;
 
-  constructor(private readonly keysPerShard: number = KEYS_PER_SHARD) {}
+  constructor(
+    private readonly keysPerShard: number = KEYS_PER_SHARD,
+    /** Makes a shard: a Map, or a table with a Map's methods that suits the keys better (see OrderIdTable). */
+    private readonly newShard: () => Shard<K, V> = () => new Map<K, V>(),
+  ) {
+    this.shards = [newShard()];
+  }
 
   /**
    * For maps that are nearly always small and sit on the check path: a plain Map (one load
@@ -80,8 +88,8 @@ export class ShardedMap<K extends string | number, V> {
    * (whoever holds it keeps holding it), the other can be walked later at leisure.
    */
   takeAll(): ShardedMap<K, V> {
-    const taken = new ShardedMap<K, V>(this.keysPerShard);
-    taken.shards.splice(0, 1, ...this.shards.splice(0, this.shards.length, new Map<K, V>()));
+    const taken = new ShardedMap<K, V>(this.keysPerShard, this.newShard);
+    taken.shards.splice(0, 1, ...this.shards.splice(0, this.shards.length, this.newShard()));
     taken.splitAt = this.splitAt;
     taken.roundSize = this.roundSize;
     taken.count = this.count;
@@ -107,7 +115,7 @@ export class ShardedMap<K extends string | number, V> {
     return this.entries();
   }
 
-  private shardOf(key: K): Map<K, V> {
+  private shardOf(key: K): Shard<K, V> {
     const shards = this.shards;
     if (shards.length === 1) return shards[0]!;
     const hash = hashOf(key);
@@ -115,13 +123,17 @@ export class ShardedMap<K extends string | number, V> {
     return shards[index < this.splitAt ? hash & (2 * this.roundSize - 1) : index]!;
   }
 
-  /** Splits the next shard of the round in two, by the next hash bit: its keys alone move. */
+  /**
+   * Splits the next shard of the round in two, by the next hash bit: its keys alone move. They
+   * are listed before any moves, as a shard other than a Map may reorder itself on a delete.
+   */
   private split(): void {
     const from = this.shards[this.splitAt]!;
-    const to = new Map<K, V>();
+    const to = this.newShard();
     const bit = this.roundSize;
-    for (const [key, value] of from) {
-      if ((hashOf(key) & bit) === 0) continue;
+    const moving: [K, V][] = [];
+    for (const entry of from.entries()) if ((hashOf(entry[0]) & bit) !== 0) moving.push(entry);
+    for (const [key, value] of moving) {
       to.set(key, value);
       from.delete(key);
     }
@@ -133,19 +145,27 @@ export class ShardedMap<K extends string | number, V> {
   }
 }
 
+/** What ShardedMap needs of a shard: a Map has it all. */
+export interface Shard<K, V> {
+  readonly size: number;
+  get(key: K): V | undefined;
+  has(key: K): boolean;
+  set(key: K, value: V): unknown;
+  delete(key: K): boolean;
+  clear(): void;
+  entries(): IterableIterator<[K, V]>;
+  keys(): IterableIterator<K>;
+  values(): IterableIterator<V>;
+}
+
 /** A map that is a plain Map while small (see ShardedMap.grown). */
 export type GrowingMap<K extends string | number, V> = Map<K, V> | ShardedMap<K, V>;
 
 /** Keys per shard on average before the map grows a shard: a table rebuild of this size is well under a millisecond. */
 export const KEYS_PER_SHARD = 4_096;
 
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
-
-/** FNV-1a over a string's code units; a number key (already a hash, or a counter) is mixed once. */
+/** A string's FNV-1a hash (see stringHash); a number key (already a hash, or a counter) is mixed once. */
 function hashOf(key: string | number): number {
   if (typeof key === 'number') return Math.imul(key ^ (key >>> 16), 0x45d9f3b) >>> 0;
-  let h = FNV_OFFSET;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), FNV_PRIME);
-  return h >>> 0;
+  return stringHash(key);
 }

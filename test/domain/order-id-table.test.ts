@@ -1,6 +1,7 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { OrderIdTable, orderIdHash } from '../../src/domain/order-id-table.js';
+import { describe, expect, it, vi } from 'vitest';
+import { OrderIdTable } from '../../src/domain/order-id-table.js';
+import { stringHash } from '../../src/domain/string-hash.js';
 
 interface Order {
   readonly orderId: string;
@@ -27,8 +28,8 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 
 describe('OrderIdTable', () => {
   it('holds the test ids that share a hash', () => {
-    expect(orderIdHash('ord-94318')).toBe(orderIdHash('ord-160132'));
-    expect(orderIdHash('ord-94319')).toBe(orderIdHash('ord-160133'));
+    expect(stringHash('ord-94318')).toBe(stringHash('ord-160132'));
+    expect(stringHash('ord-94319')).toBe(stringHash('ord-160133'));
   });
 
   it('answers as a Map by id does through any sequence of sets and deletes, growing and shrinking', () => {
@@ -107,5 +108,25 @@ describe('OrderIdTable', () => {
     const table = new OrderIdTable<Order>();
     expect(() => table.set('a', { orderId: 'b', n: 0 })).toThrow(/order b put under id a/);
     expect(table.size).toBe(0);
+  });
+});
+
+describe('stringHash', () => {
+  it('hashes the same text alike whether or not it was the text hashed last, the empty one included', () => {
+    const texts = ['', 'a', 'ord-1', 'ord-1', '', 'ord-2', 'a'];
+    const fresh = texts.map((text) => {
+      stringHash('something else');
+      return stringHash(text.split('').join(''));
+    });
+    expect(texts.map((text) => stringHash(text))).toEqual(fresh);
+    expect(new Set(fresh).size).toBe(4);
+  });
+
+  it('answers the empty text rightly as the first text it is asked for', async () => {
+    const expected = stringHash('');
+    vi.resetModules();
+    const loaded = await import('../../src/domain/string-hash.js');
+    expect(loaded.stringHash).not.toBe(stringHash);
+    expect(loaded.stringHash('')).toBe(expected);
   });
 });
