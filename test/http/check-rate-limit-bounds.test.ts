@@ -101,6 +101,32 @@ describe('the per-strategy table at its bounds', () => {
   });
 });
 
+describe('strategies tallied from batch to batch', () => {
+  const tallied = (limit: CheckRateLimit) => (limit as unknown as { tallies: Map<string, unknown> }).tallies.size;
+
+  it('counts a strategy named by one batch after another afresh in each', () => {
+    const { limit } = limitOn(3);
+    expect(batch(limit, 'A').ok).toBe(true);
+    // One counted, two more would make three: refused, and nothing taken.
+    expect(batch(limit, 'A', 'B', 'A').ok).toBe(false);
+    expect(batch(limit, 'B', 'A').ok).toBe(true);
+    expect(single(limit, 'A').ok).toBe(false);
+    expect(single(limit, 'B').ok).toBe(true);
+  });
+
+  it('keeps at most cacheSize strategies and one batch\'s new ones', () => {
+    const { limit, clock } = limitOn(3);
+    let most = 0;
+    for (let i = 0; i < 20; i++) {
+      expect(batch(limit, `S-${i}-a`, `S-${i}-b`).ok).toBe(true);
+      most = Math.max(most, tallied(limit));
+      clock.now += WINDOW_MS;
+    }
+    // Emptied at the start of a batch that finds more than 3: at most 3 and a batch's 2 new ones.
+    expect(most).toBe(4);
+  });
+});
+
 describe('a flood of new strategies while every kept window counts', () => {
   const looks = vi.spyOn(RateWindow.prototype, 'hasRunOut');
   afterEach(() => looks.mockClear());
