@@ -62,16 +62,22 @@ export const RecordedExecutionSchema = ExecutionFieldsSchema.refine((e) => e.typ
 });
 
 /**
+ * What is said of a quantity or price on an execution other than a FILL, by the refines below
+ * and, for the JSON Schema's `false` in their place, by the HTTP error handler.
+ */
+export const FILL_ONLY = 'is only allowed on a FILL';
+
+/**
  * An execution as the API takes it. Quantity and price belong to a FILL only: CANCEL, REJECT and
  * EXPIRE release the rest of the order whatever they carry, so a CANCEL with a quantity (a
  * gateway meaning a partial cancel) is refused rather than read as a cancel of the whole order,
  * which would understate the exposure.
  */
 export const ExecutionEventSchema = RecordedExecutionSchema.refine((e) => e.type === 'FILL' || e.quantity === undefined, {
-  message: 'is only allowed on a FILL',
+  message: FILL_ONLY,
   path: ['quantity'],
 })
-  .refine((e) => e.type === 'FILL' || e.price === undefined, { message: 'is only allowed on a FILL', path: ['price'] })
+  .refine((e) => e.type === 'FILL' || e.price === undefined, { message: FILL_ONLY, path: ['price'] })
   // The same rules for JSON Schema validators (Fastify, OpenAPI), which cannot see the refines.
   .meta({
     if: { properties: { type: { const: 'FILL' } } },

@@ -25,6 +25,18 @@ describe('openapi.yaml', () => {
     await expect(SwaggerParser.validate(document)).resolves.toBeDefined();
   });
 
+  // The error handler words every `false` schema ajv reports as FILL_ONLY: no other rule may use one.
+  it('uses a false schema only for the quantity and price of an execution other than a FILL', () => {
+    const found = new Set<string>();
+    const walk = (node: unknown, path: string[]): void => {
+      if (node === false && path.at(-2) === 'properties') found.add(path.slice(-4).join('/'));
+      if (typeof node !== 'object' || node === null) return;
+      for (const [key, child] of Object.entries(node)) walk(child, [...path, key]);
+    };
+    walk(parse(readFileSync('openapi.yaml', 'utf8')), []);
+    expect(found).toEqual(new Set(['else/then/properties/quantity', 'else/then/properties/price']));
+  });
+
   it('documents every route of the API with its role', () => {
     const document = parse(readFileSync('openapi.yaml', 'utf8')) as { paths: Record<string, Record<string, { 'x-required-role'?: string }>> };
     expect(Object.keys(document.paths)).toEqual(

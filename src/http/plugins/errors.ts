@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import { CapacityError } from '../../domain/exposure-ledger.js';
 import { LimitBookError } from '../../domain/limit-book.js';
 import { PositionsReplacingError, UnknownLimitError, VersionConflictError } from '../../domain/engine.js';
+import { FILL_ONLY } from '../../domain/orders.js';
 import { SubscriberLimitError } from '../../domain/violation-book.js';
 import { ProblemError, problemBody } from '../problems.js';
 import type { FieldProblem, ProblemKind } from '../problems.js';
@@ -17,9 +18,9 @@ interface AjvIssue {
 /**
  * A field a schema allows only with others (`properties: { quantity: false }` under an
  * if/else): ajv says "boolean schema is false". The only such rule today is an execution's
- * quantity and price, which belong to a FILL; the zod refine says the same words.
+ * quantity and price, which belong to a FILL; the zod refines say the same words.
  */
-const FALSE_SCHEMA_MESSAGE = 'is only allowed on a FILL';
+const FALSE_SCHEMA_MESSAGE = FILL_ONLY;
 
 /** `/orders/0/quantity` plus ajv's params → `orders.0.quantity`, the field a client fixes. */
 function fieldOf(issue: AjvIssue): string {
