@@ -1561,7 +1561,10 @@ export class ExposureLedger {
       this.closedOnly.delete(closed.accountId);
     } else if (held !== undefined && !(held instanceof ClosedOrder) && held.get(closed.orderId) === closed) {
       held.delete(closed.orderId);
+      // Down to one, kept as itself again, as rememberWithoutGroup keeps a first one.
+      const last = held.size === 1 ? (held.values().next().value as OpenOrder | ClosedOrder) : undefined;
       if (held.size === 0) this.closedOnly.delete(closed.accountId);
+      else if (last instanceof ClosedOrder) this.closedOnly.set(closed.accountId, last);
     }
   }
 

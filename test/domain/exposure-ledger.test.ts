@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ExposureGroup } from '../../src/domain/exposure-ledger.js';
+import { ClosedOrder } from '../../src/domain/closed-orders.js';
+import { OrderIdTable } from '../../src/domain/order-id-table.js';
 import { KEYS_PER_SHARD, ShardedMap } from '../../src/domain/sharded-map.js';
 import { makeEngine, order, testConfig } from '../support/engine-fixtures.js';
 import { accepted, accountExposure, cancel, fill, firmExposure, setReference, strategyExposure, traded } from '../support/engine-actions.js';
@@ -240,6 +242,25 @@ describe('exposure ledger: fills and releases', () => {
       accepted(engine, { accountId, orderId: 'new', quantity: 1 });
       expect(engine.ledger.accounts.get(accountId)?.ordersById?.size, accountId).toBe(1);
     }
+  });
+
+  it('keeps the one closed order left of an account without a group as itself again, its id still held', () => {
+    const { engine, clock } = makeEngine([]);
+    const closedOnly = () => (engine.ledger as unknown as { closedOnly: ShardedMap<string, unknown> }).closedOnly.get('TWO');
+    const first = accepted(engine, { accountId: 'TWO', orderId: 'b', quantity: 1 });
+    cancel(engine, first);
+    clock.advance(1_000);
+    const second = accepted(engine, { accountId: 'TWO', orderId: 'c', quantity: 1 });
+    cancel(engine, second);
+    expect(closedOnly()).toBeInstanceOf(OrderIdTable);
+    // b's window is over, c's is not.
+    clock.advance(59_000);
+    engine.sweep();
+    expect(engine.ledger.closedOrderCount).toBe(1);
+    expect(closedOnly()).toBeInstanceOf(ClosedOrder);
+    expect(closedOnly()).toMatchObject({ orderId: 'c' });
+    expect(engine.checkOrder(second).reasons).toEqual(['DUPLICATE_ORDER_ID']);
+    expect(engine.checkOrder(first).decision).toBe('ACCEPT');
   });
 
   it('forgets the oldest closed order early when the table is full, freeing its id and its account', () => {
