@@ -1538,7 +1538,7 @@ export class ExposureLedger {
     if (held === undefined || (held instanceof ClosedOrder && held.orderId === closed.orderId)) {
       this.closedOnly.set(accountId, closed);
     } else if (held instanceof ClosedOrder) {
-      this.closedOnly.set(accountId, new OrderIdTable<OpenOrder | ClosedOrder>().set(held.orderId, held).set(closed.orderId, closed));
+      this.closedOnly.set(accountId, tableOf(held, closed));
     } else {
       held.set(closed.orderId, closed);
       const grown = grownById(held);
@@ -1586,7 +1586,7 @@ export class ExposureLedger {
     const group = groupIn(this.accounts, id, ACCOUNT_LEVEL, this.walkBounds);
     const kept = this.closedOnly.size === 0 ? undefined : this.closedOnly.get(id);
     if (kept !== undefined) {
-      group.ordersById = kept instanceof ClosedOrder ? new OrderIdTable<OpenOrder | ClosedOrder>().set(kept.orderId, kept) : kept;
+      group.ordersById = kept instanceof ClosedOrder ? tableOf(kept) : kept;
       this.closedOnly.delete(id);
     }
     return group;
@@ -1659,19 +1659,22 @@ function groupIn(family: ShardedMap<string, ExposureGroup>, id: string, level: L
  */
 type OrdersById = OrderIdTable<OpenOrder | ClosedOrder> | ShardedMap<string, OpenOrder | ClosedOrder>;
 
-/** Puts an order, open or closed, among the account's orders by id (see OrdersById). */
-function putById(account: ExposureGroup, orderId: string, order: OpenOrder | ClosedOrder): void {
-  const byId = (account.ordersById ??= new OrderIdTable<OpenOrder | ClosedOrder>());
-  byId.set(orderId, order);
-  account.ordersById = grownById(byId);
+const newOrderTable = (): OrderIdTable<OpenOrder | ClosedOrder> => new OrderIdTable<OpenOrder | ClosedOrder>();
+
+function tableOf(...orders: (OpenOrder | ClosedOrder)[]): OrderIdTable<OpenOrder | ClosedOrder> {
+  const table = newOrderTable();
+  for (const order of orders) table.set(order.orderId, order);
+  return table;
 }
 
-/** `byId` itself, or its orders moved to a ShardedMap once a table holds more than a shard's worth. */
-function grownById(byId: OrdersById): OrdersById {
-  if (!(byId instanceof OrderIdTable) || byId.size <= KEYS_PER_SHARD) return byId;
-  const sharded = new ShardedMap<string, OpenOrder | ClosedOrder>(KEYS_PER_SHARD, () => new OrderIdTable<OpenOrder | ClosedOrder>());
-  for (const [orderId, order] of byId) sharded.set(orderId, order);
-  return sharded;
+/** `byId` itself, or its orders moved to a ShardedMap of tables once a table holds more than a shard's worth. */
+const grownById = (byId: OrdersById): OrdersById => ShardedMap.grown(byId, KEYS_PER_SHARD, newOrderTable);
+
+/** Puts an order, open or closed, among the account's orders by id (see OrdersById). */
+function putById(account: ExposureGroup, orderId: string, order: OpenOrder | ClosedOrder): void {
+  const byId = (account.ordersById ??= newOrderTable());
+  byId.set(orderId, order);
+  account.ordersById = grownById(byId);
 }
 
 function addOpen(exposure: Exposure, order: OpenOrder, quantity: number, tracksOrder: boolean): void {

@@ -19,6 +19,10 @@ export interface HasOrderId {
  * allocates only when it grows past half full or shrinks below an eighth. Meant for the few
  * thousand orders of one account: past that, the ledger moves them to a ShardedMap of these
  * tables, so that no single resize stalls a check.
+ *
+ * Unlike a Map's, its iteration does not survive changes: a delete shifts later entries back
+ * into slots already passed, and a resize moves every entry. List what to change first (as
+ * ShardedMap's split does), then change it.
  */
 export class OrderIdTable<V extends HasOrderId> implements Shard<string, V> {
   /** Slot k is entries 2k (the key's hash, or EMPTY) and 2k + 1 (the order). */
@@ -86,7 +90,7 @@ export class OrderIdTable<V extends HasOrderId> implements Shard<string, V> {
     this.count = 0;
   }
 
-  /** Every order held, in slot order. */
+  /** Every order held, in slot order; see the class comment before changing the table meanwhile. */
   *values(): IterableIterator<V> {
     const slots = this.slots;
     for (let i = 0; i < slots.length; i += 2) if (slots[i] !== EMPTY) yield slots[i + 1] as V;
@@ -131,7 +135,8 @@ export class OrderIdTable<V extends HasOrderId> implements Shard<string, V> {
   }
 }
 
-const MIN_CAPACITY = 8;
+/** Room for two orders: no larger than a V8 Map while it holds up to four (about 185 B either way). */
+export const MIN_CAPACITY = 4;
 const EMPTY = -1;
 
 /** Pushed, not preallocated: a packed array, whose reads skip the hole check. */

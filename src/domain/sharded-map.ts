@@ -22,21 +22,26 @@ export class ShardedMap<K extends string | number, V> {
 
   constructor(
     private readonly keysPerShard: number = KEYS_PER_SHARD,
-    /** Makes a shard: a Map, or a table with a Map's methods that suits the keys better (see OrderIdTable). */
+    /** Makes a shard: a Map, or a table with a Map's methods that suits the keys better (see OrderIdTable and Shard). */
     private readonly newShard: () => Shard<K, V> = () => new Map<K, V>(),
   ) {
     this.shards = [newShard()];
   }
 
   /**
-   * For maps that are nearly always small and sit on the check path: a plain Map (one load
-   * less per lookup) until it outgrows a shard, then a ShardedMap holding its keys. Call after
-   * each insert; the one-time move is of a single shard's keys.
+   * For maps that are nearly always small and sit on the check path: a plain Map or other shard
+   * (one load less per lookup) until it outgrows a shard, then a ShardedMap holding its keys.
+   * Call after each insert; the one-time move is of a single shard's keys.
    */
-  static grown<K extends string | number, V>(map: GrowingMap<K, V>, keysPerShard: number = KEYS_PER_SHARD): GrowingMap<K, V> {
-    if (!(map instanceof Map) || map.size <= keysPerShard) return map;
-    const sharded = new ShardedMap<K, V>(keysPerShard);
-    for (const [key, value] of map) sharded.set(key, value);
+  static grown<K extends string | number, V, S extends Shard<K, V>>(
+    map: S | ShardedMap<K, V>,
+    keysPerShard: number = KEYS_PER_SHARD,
+    /** The shards of the ShardedMap it becomes (a Map's by default). */
+    newShard?: () => Shard<K, V>,
+  ): S | ShardedMap<K, V> {
+    if (map instanceof ShardedMap || map.size <= keysPerShard) return map;
+    const sharded = new ShardedMap<K, V>(keysPerShard, newShard);
+    for (const [key, value] of map.entries()) sharded.set(key, value);
     return sharded;
   }
 
@@ -145,7 +150,10 @@ export class ShardedMap<K extends string | number, V> {
   }
 }
 
-/** What ShardedMap needs of a shard: a Map has it all. */
+/**
+ * What ShardedMap needs of a shard: a Map has it all. A shard may reorder itself on a change
+ * (OrderIdTable does), so nothing here changes a shard while iterating it.
+ */
 export interface Shard<K, V> {
   readonly size: number;
   get(key: K): V | undefined;

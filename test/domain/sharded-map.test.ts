@@ -1,43 +1,69 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { OrderIdTable } from '../../src/domain/order-id-table.js';
 import { KEYS_PER_SHARD, ShardedMap } from '../../src/domain/sharded-map.js';
+import type { Shard } from '../../src/domain/sharded-map.js';
 
-type Op = { type: 'set'; key: string; value: number } | { type: 'delete'; key: string } | { type: 'clear' };
+type Op = { type: 'set'; key: string; value: number } | { type: 'delete'; key: string } | { type: 'clear' } | { type: 'takeAll' };
 
 const opArb = (keys: fc.Arbitrary<string>): fc.Arbitrary<Op> =>
   fc.oneof(
-    { weight: 6, arbitrary: fc.record({ type: fc.constant('set' as const), key: keys, value: fc.integer() }) },
-    { weight: 3, arbitrary: fc.record({ type: fc.constant('delete' as const), key: keys }) },
+    { weight: 12, arbitrary: fc.record({ type: fc.constant('set' as const), key: keys, value: fc.integer() }) },
+    { weight: 6, arbitrary: fc.record({ type: fc.constant('delete' as const), key: keys }) },
     { weight: 1, arbitrary: fc.constant({ type: 'clear' as const }) },
+    { weight: 1, arbitrary: fc.constant({ type: 'takeAll' as const }) },
   );
 
+/** A value an OrderIdTable can hold: its key is its id. */
+interface Entry {
+  readonly orderId: string;
+  readonly value: number;
+}
+
+/** Shards made by the map: a Map's by default, or the factory's. */
+const SHARD_KINDS: [string, (() => Shard<string, Entry>) | undefined, (shard: unknown) => boolean][] = [
+  ['Map', undefined, (shard) => shard instanceof Map],
+  ['OrderIdTable', () => new OrderIdTable<Entry>(), (shard) => shard instanceof OrderIdTable],
+];
+
+const shardsOf = (map: ShardedMap<string, Entry>): unknown[] => (map as unknown as { shards: unknown[] }).shards;
+
 describe('ShardedMap', () => {
-  it('answers as a Map does through any sequence of sets, deletes and clears, across many splits', () => {
+  it.each(SHARD_KINDS)('answers as a Map does through any sequence of sets, deletes, clears and takeAlls, across many splits (%s shards)', (_, newShard, isOwnShard) => {
     // Four keys a shard: a few dozen keys split it many times over.
     const keys = fc.oneof(fc.string({ maxLength: 6 }), fc.nat(200).map((n) => `ACC-${n % 7}|ORD-${n}`));
+    let splits = 0;
     fc.assert(
-      fc.property(fc.array(opArb(keys), { maxLength: 300 }), (ops) => {
-        const sharded = new ShardedMap<string, number>(4);
-        const plain = new Map<string, number>();
+      fc.property(fc.array(opArb(keys), { minLength: 50, maxLength: 300, size: 'max' }), (ops) => {
+        const sharded = new ShardedMap<string, Entry>(4, newShard);
+        const plain = new Map<string, Entry>();
         for (const op of ops) {
           if (op.type === 'set') {
-            expect(sharded.set(op.key, op.value)).toBe(sharded);
-            plain.set(op.key, op.value);
+            const entry = { orderId: op.key, value: op.value };
+            expect(sharded.set(op.key, entry)).toBe(sharded);
+            plain.set(op.key, entry);
           } else if (op.type === 'delete') {
             expect(sharded.delete(op.key)).toBe(plain.delete(op.key));
-          } else {
+          } else if (op.type === 'clear') {
             sharded.clear();
+            plain.clear();
+          } else {
+            const taken = sharded.takeAll();
+            expect(new Map(taken.entries())).toEqual(plain);
             plain.clear();
           }
           expect(sharded.size).toBe(plain.size);
+          splits = Math.max(splits, sharded.shardCount);
+          expect(shardsOf(sharded).every(isOwnShard)).toBe(true);
         }
         for (const key of plain.keys()) expect(sharded.get(key)).toBe(plain.get(key));
         expect(new Map(sharded.entries())).toEqual(plain);
-        expect([...sharded.values()].sort()).toEqual([...plain.values()].sort());
+        expect(new Set(sharded.values())).toEqual(new Set(plain.values()));
         expect(sharded.has('never set')).toBe(false);
       }),
       { numRuns: 300 },
     );
+    expect(splits).toBeGreaterThan(8);
   });
 
   it('keeps every shard small as it grows, one shard at a time', () => {
@@ -84,5 +110,16 @@ describe('ShardedMap', () => {
     expect(grown).toBeInstanceOf(ShardedMap);
     expect(new Map(grown.entries())).toEqual(full);
     expect(ShardedMap.grown(grown, 2)).toBe(grown);
+  });
+
+  it('grown: any shard is kept until it outgrows a shard, then its keys move into a ShardedMap of the shards asked for', () => {
+    const table = new OrderIdTable<Entry>();
+    for (const [i, orderId] of ['a', 'b'].entries()) table.set(orderId, { orderId, value: i });
+    expect(ShardedMap.grown(table, 2, () => new OrderIdTable<Entry>())).toBe(table);
+    table.set('c', { orderId: 'c', value: 2 });
+    const grown = ShardedMap.grown(table, 2, () => new OrderIdTable<Entry>());
+    expect(grown).toBeInstanceOf(ShardedMap);
+    expect(new Map(grown.entries())).toEqual(new Map(table.entries()));
+    expect(shardsOf(grown as ShardedMap<string, Entry>).every((shard) => shard instanceof OrderIdTable)).toBe(true);
   });
 });

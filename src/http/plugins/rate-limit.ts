@@ -87,8 +87,9 @@ export class CheckRateLimit {
    * Every strategy a batch named lately, with its table key built once and its count of orders
    * in the batch being admitted (when its `batch` is that batch's number). Kept from batch to
    * batch: emptied at the start of every batch a Map and made again, with a key string per
-   * strategy, took about 0.5 µs an order. Bounded by the windows' capacity, and emptied before
-   * a batch that finds it past it.
+   * strategy, took about 0.5 µs an order. Emptied before a batch that finds it holding more than
+   * the windows' capacity: it holds at most that and one batch's new strategies (a refused batch's
+   * too, until the next batch).
    */
   private readonly tallies = new Map<string, BatchStrategy>();
   private batchNumber = 0;
