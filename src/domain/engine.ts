@@ -390,6 +390,9 @@ export class LimitEngine {
     let isBlocked = false;
     let lacksPrice = false;
     let lacksCapacity = false;
+    // Only a limit with an active violation has one to resolve: with none anywhere (the usual
+    // state), the check reads no limit's table of them.
+    const mayResolve = this.violations.activeCount !== 0;
     for (let i = 0; i < count; i++) {
       if (deadline !== NO_DEADLINE && this.clock.isPast(deadline)) return this.rejection(order, 'DEADLINE_EXCEEDED', evaluated);
       const limit = applicable[i]!;
@@ -402,11 +405,12 @@ export class LimitEngine {
         else lacksPrice = true;
         continue;
       }
-      const rank = severityRankOf(limit, value);
+      // Most values are clean: one bound read settles it.
+      const rank = value > limit.cleanBound ? severityRankOf(limit, value) : 0;
       if (rank > 0) {
         breaches.push({ limit, value, rank });
         if (isRejectingAction(limit.actions[rank]!)) isBlocked = true;
-      } else if (limit.active.size !== 0) {
+      } else if (mayResolve && limit.active.size !== 0) {
         clean[cleanCount++] = limit;
       }
     }
