@@ -7,7 +7,12 @@
  * understates a change in allocation, and the median is the steadier figure.
  *
  *   git worktree add ../before <rev> && (cd ../before && npm ci && npx tsc -p tsconfig.bench.json)
- *   npm run bench:ab -- --against ../before [--accounts 10000] [--limits 1000] [--blocks 30]
+ *   npm run bench:ab -- --against ../before [--accounts 10000] [--limits 1000] [--blocks 30] [--cold MIB]
+ *
+ * `--cold MIB` reads that much other memory before each check (untimed): a service's single
+ * checks each come after the HTTP stack's work, which leaves little of the engine's data in
+ * the caches (a check on the load tests' state took 7–11 µs back to back, 27–36 µs after 4 MiB
+ * read), so this is the A/B of what a single check over HTTP pays.
  */
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -51,10 +56,19 @@ function prepare(name: string, build: Build, accounts: number, limits: number, s
   return { name, engine, flow, samples: new Float64Array(samples), filled: 0, accepted: 0 };
 }
 
+/** Other memory read between checks (`--cold`), a 64-byte line at a time. */
+let coldArea = new Float64Array(0);
+let coldSum = 0;
+
+function evictCaches(): void {
+  for (let i = 0; i < coldArea.length; i += 8) coldSum += coldArea[i]!;
+}
+
 function runBlock(side: Side): void {
   const { engine, flow, samples } = side;
   for (let i = 0; i < BLOCK_ORDERS; i++) {
     const order = flow.next();
+    if (coldArea.length > 0) evictCaches();
     const t0 = process.hrtime.bigint();
     const result = engine.checkOrder(order);
     samples[side.filled++] = Number(process.hrtime.bigint() - t0);
@@ -74,6 +88,8 @@ async function main(): Promise<void> {
   const accounts = wholeNumberOption('accounts', thisFixture.ACCOUNTS);
   const limits = wholeNumberOption('limits', 1_000);
   const blocks = wholeNumberOption('blocks', 30);
+  const coldMiB = process.argv.includes('--cold') ? wholeNumberOption('cold', 4) : 0;
+  coldArea = new Float64Array(coldMiB * 131_072).fill(1);
   const samples = blocks * BLOCK_ORDERS;
   const sides = [
     prepare('this', { fixture: thisFixture, books: thisBooks }, accounts, limits, samples),
@@ -83,7 +99,10 @@ async function main(): Promise<void> {
   // Alternating which goes first spreads any cost of following the other side's block evenly.
   for (let b = 0; b < blocks; b++) for (const side of b % 2 === 0 ? sides : [...sides].reverse()) runBlock(side);
 
-  console.log(`engine A/B: ${accounts} accounts, ${limits}-limit book, ${blocks} alternating blocks of ${BLOCK_ORDERS} orders per side; other = ${against}`);
+  console.log(
+    `engine A/B: ${accounts} accounts, ${limits}-limit book, ${blocks} alternating blocks of ${BLOCK_ORDERS} orders per side` +
+      `${coldMiB > 0 ? `, ${coldMiB} MiB read before each check (${coldSum > 0 ? 'cold' : '?'})` : ''}; other = ${against}`,
+  );
   console.log(`${'build'.padEnd(10)} ${'median ns'.padStart(9)} ${'p90 ns'.padStart(9)} ${'p99 ns'.padStart(9)} ${'mean ns'.padStart(9)}`);
   const summaries = sides.map((side) => {
     const summary = summarise(side.samples);
