@@ -12,7 +12,9 @@
  * `--cold MIB` reads that much other memory before each check (untimed): a service's single
  * checks each come after the HTTP stack's work, which leaves little of the engine's data in
  * the caches (a check on the load tests' state took 7–11 µs back to back, 27–36 µs after 4 MiB
- * read), so this is the A/B of what a single check over HTTP pays.
+ * read), so this is the A/B of what a single check over HTTP pays. Where the last-level cache
+ * is larger than MIB, mostly the inner caches are emptied. The order is made before the read,
+ * so it is cold too, where a service's would have just been parsed: slightly colder than HTTP.
  */
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';

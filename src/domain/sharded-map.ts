@@ -33,11 +33,13 @@ export class ShardedMap<K extends string | number, V> {
    * (one load less per lookup) until it outgrows a shard, then a ShardedMap holding its keys.
    * Call after each insert; the one-time move is of a single shard's keys.
    */
+  static grown<K extends string | number, V>(map: GrowingMap<K, V>, keysPerShard?: number): GrowingMap<K, V>;
+  /** Any other shard names the shards it grows into: a Map's would quietly lose what it was chosen for. */
+  static grown<K extends string | number, V, S extends Shard<K, V>>(map: S | ShardedMap<K, V>, keysPerShard: number, newShard: () => S): S | ShardedMap<K, V>;
   static grown<K extends string | number, V, S extends Shard<K, V>>(
     map: S | ShardedMap<K, V>,
     keysPerShard: number = KEYS_PER_SHARD,
-    /** The shards of the ShardedMap it becomes (a Map's by default). */
-    newShard?: () => Shard<K, V>,
+    newShard?: () => S,
   ): S | ShardedMap<K, V> {
     if (map instanceof ShardedMap || map.size <= keysPerShard) return map;
     const sharded = new ShardedMap<K, V>(keysPerShard, newShard);
