@@ -174,8 +174,17 @@ export type GrowingMap<K extends string | number, V> = Map<K, V> | ShardedMap<K,
 /** Keys per shard on average before the map grows a shard: a table rebuild of this size is well under a millisecond. */
 export const KEYS_PER_SHARD = 4_096;
 
-/** A string's FNV-1a hash (see stringHash); a number key (already a hash, or a counter) is mixed once. */
+/**
+ * A number key (already a hash, or a counter) mixed once; a string's hash (see stringHash) mixed
+ * through all its bits, since a shard is picked by the low ones and FNV's low bits follow only
+ * the low bits of the characters (a largest shard 1.5× the expected with some seeds). Not the
+ * mixer OrderIdTable picks its slots with: the keys of one shard share their low bits here, and
+ * must not share their slots there.
+ */
 function hashOf(key: string | number): number {
   if (typeof key === 'number') return Math.imul(key ^ (key >>> 16), 0x45d9f3b) >>> 0;
-  return stringHash(key);
+  let x = stringHash(key);
+  x = Math.imul(x ^ (x >>> 16), 0x7feb352d);
+  x = Math.imul(x ^ (x >>> 15), 0x846ca68b);
+  return (x ^ (x >>> 16)) >>> 0;
 }
