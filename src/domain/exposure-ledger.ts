@@ -1292,8 +1292,7 @@ export class ExposureLedger {
     if (family === undefined || dropped === 0 || group.byMarket.size !== 0 || group.openCount !== 0) return;
     family.delete(group.id);
     // With no open order left, its map holds closed ones only: they wait without the group.
-    const byId = group.ordersById;
-    if (byId !== undefined) this.closedOnly.set(group.id, byId.size === 1 ? (byId.values().next().value as ClosedOrder) : byId);
+    if (group.ordersById !== undefined) this.closedOnly.set(group.id, keptWithoutGroup(group.ordersById));
     group.ordersById = undefined;
   }
 
@@ -1561,10 +1560,9 @@ export class ExposureLedger {
       this.closedOnly.delete(closed.accountId);
     } else if (held !== undefined && !(held instanceof ClosedOrder) && held.get(closed.orderId) === closed) {
       held.delete(closed.orderId);
-      // Down to one, kept as itself again, as rememberWithoutGroup keeps a first one.
-      const last = held.size === 1 ? (held.values().next().value as OpenOrder | ClosedOrder) : undefined;
+      const kept = keptWithoutGroup(held);
       if (held.size === 0) this.closedOnly.delete(closed.accountId);
-      else if (last instanceof ClosedOrder) this.closedOnly.set(closed.accountId, last);
+      else if (kept !== held) this.closedOnly.set(closed.accountId, kept);
     }
   }
 
@@ -1665,6 +1663,12 @@ function tableOf(...orders: (OpenOrder | ClosedOrder)[]): OrderIdTable<OpenOrder
   const table = newOrderTable();
   for (const order of orders) table.set(order.orderId, order);
   return table;
+}
+
+/** What closedOnly keeps of an account's orders by id: one closed order as itself, not in a table of one. */
+function keptWithoutGroup(byId: OrdersById): ClosedOrder | OrdersById {
+  const sole: unknown = byId.size === 1 ? byId.values().next().value : undefined;
+  return sole instanceof ClosedOrder ? sole : byId;
 }
 
 /** `byId` itself, or its orders moved to a ShardedMap of tables once a table holds more than a shard's worth. */

@@ -214,6 +214,8 @@ describe('exposure ledger: fills and releases', () => {
     const o = accepted(engine, { accountId: 'ACC-9', quantity: 10 });
     cancel(engine, o);
     expect([engine.ledger.accounts.get('ACC-9'), engine.ledger.closedOrderCount]).toEqual([undefined, 1]);
+    // Kept as itself, not in a table of one.
+    expect((engine.ledger as unknown as { closedOnly: ShardedMap<string, unknown> }).closedOnly.get('ACC-9')).toBeInstanceOf(ClosedOrder);
     expect(engine.checkOrder(o).reasons).toEqual(['DUPLICATE_ORDER_ID']);
     // Another order of the account makes its group again, which takes the closed order back.
     const other = accepted(engine, { accountId: 'ACC-9', orderId: 'other', quantity: 1 });
