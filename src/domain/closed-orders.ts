@@ -69,10 +69,6 @@ export class ClosedOrders {
     if (this.oldest !== undefined) this.forget(this.oldest);
   }
 
-  /** Takes a listed entry out without telling onForget: the caller has put an order that took its id (after its window) in its place. */
-  remove(entry: ClosedOrder): void {
-    this.unlink(entry);
-  }
 
   /** Oldest first, keyed `account|order` (the snapshot's form; ids hold no '|'). Plain records, without the links. */
   entries(): [string, ClosedOrderFields][] {
@@ -92,11 +88,12 @@ export class ClosedOrders {
   }
 
   private forget(entry: ClosedOrder): void {
-    this.unlink(entry);
+    this.remove(entry);
     this.onForget(entry);
   }
 
-  private unlink(entry: ClosedOrder): void {
+  /** Takes a listed entry out without telling onForget: the caller has put an order that took its id (after its window) in its place. */
+  remove(entry: ClosedOrder): void {
     if (entry.older === undefined) this.oldest = entry.newer;
     else entry.older.newer = entry.newer;
     if (entry.newer === undefined) this.newest = entry.older;
