@@ -15,13 +15,6 @@ interface AjvIssue {
   params: Record<string, unknown>;
 }
 
-/**
- * A field a schema allows only with others (`properties: { quantity: false }` under an
- * if/else): ajv says "boolean schema is false". The only such rule today is an execution's
- * quantity and price, which belong to a FILL; the zod refines say the same words.
- */
-const FALSE_SCHEMA_MESSAGE = FILL_ONLY;
-
 /** `/orders/0/quantity` plus ajv's params → `orders.0.quantity`, the field a client fixes. */
 function fieldOf(issue: AjvIssue): string {
   const parts = issue.instancePath.split('/').filter((p) => p !== '');
@@ -30,12 +23,17 @@ function fieldOf(issue: AjvIssue): string {
   return parts.join('.');
 }
 
+/**
+ * A field a schema allows only with others (`properties: { quantity: false }` under an if/else)
+ * gets ajv's "boolean schema is false". The only such rule is an execution's quantity and price,
+ * which belong to a FILL (an openapi test holds the API to it): worded as the zod refines word it.
+ */
 function validationProblems(error: FastifyError): FieldProblem[] {
   const context = error.validationContext ?? 'body';
   return ((error.validation ?? []) as AjvIssue[]).map((issue) => {
     const field = fieldOf(issue);
     const message =
-      typeof issue.params.additionalProperty === 'string' ? 'is not a known field' : issue.keyword === 'false schema' ? FALSE_SCHEMA_MESSAGE : (issue.message ?? 'is not valid');
+      typeof issue.params.additionalProperty === 'string' ? 'is not a known field' : issue.keyword === 'false schema' ? FILL_ONLY : (issue.message ?? 'is not valid');
     return { field: field === '' ? context : `${context === 'body' ? '' : context + '.'}${field}`, message };
   });
 }
