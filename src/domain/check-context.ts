@@ -73,11 +73,17 @@ export class CheckContext {
     this.firm = ledger.firm;
     this.account = ledger.accounts.get(order.accountId);
     this.strategy = ledger.strategies.get(order.strategyId);
-    // No market, no exposure: every exposure's market is in ledger.markets.
     const market = this.market;
-    this.accountExposure = market === undefined ? undefined : this.account?.byMarket.get(market);
-    this.strategyExposure = market === undefined ? undefined : this.strategy?.byMarket.get(market);
-    this.firmExposure = market === undefined ? undefined : ledger.firm.byMarket.get(market);
+    if (market === undefined) {
+      // No market, no exposure: every exposure's market is in ledger.markets.
+      this.accountExposure = undefined;
+      this.strategyExposure = undefined;
+      this.firmExposure = undefined;
+    } else {
+      this.accountExposure = this.account?.byMarket.get(market);
+      this.strategyExposure = this.strategy?.byMarket.get(market);
+      this.firmExposure = ledger.firm.byMarket.get(market);
+    }
     this.failure = undefined;
     this.walksDone = 0;
     this.windowCount = 0;
