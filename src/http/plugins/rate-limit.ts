@@ -94,10 +94,13 @@ export class CheckRateLimit {
   private readonly tallies = new Map<string, BatchStrategy>();
   private batchNumber = 0;
   /**
-   * The strategies of the batch being admitted, in its order, walked by index: walking a Map
-   * allocates an iterator result per strategy (about 50 bytes an order in a batch of 100).
+   * The strategies of the batch being admitted, in its order: the first `pendingCount`, walked by
+   * index (walking a Map allocates an iterator result per strategy), written from the front and
+   * never truncated (`length = 0` gives the backing store up, to be grown again next batch). As
+   * long as the most strategies one batch has named: at most maxBatchSize.
    */
   private readonly pendingList: BatchStrategy[] = [];
+  private pendingCount = 0;
 
   private constructor(
     private readonly max: number,
@@ -161,11 +164,11 @@ export class CheckRateLimit {
       this.tallyByStrategy(orders);
       this.admitTallied(reply);
     } finally {
-      this.pendingList.length = 0;
+      this.pendingCount = 0;
     }
   }
 
-  /** Counts the batch's orders per strategy into `pendingList`. */
+  /** Counts the batch's orders per strategy into the first `pendingCount` of `pendingList`. */
   private tallyByStrategy(orders: readonly { readonly strategyId: string }[]): void {
     const tallies = this.tallies;
     if (tallies.size > this.windows.capacity) tallies.clear();
@@ -176,11 +179,11 @@ export class CheckRateLimit {
       if (tally === undefined) {
         tally = { strategyId, key: strategyKeyOf(strategyId), orders: 0, batch };
         tallies.set(strategyId, tally);
-        this.pendingList.push(tally);
+        this.pendingList[this.pendingCount++] = tally;
       } else if (tally.batch !== batch) {
         tally.orders = 0;
         tally.batch = batch;
-        this.pendingList.push(tally);
+        this.pendingList[this.pendingCount++] = tally;
       }
       tally.orders++;
     }
@@ -194,7 +197,8 @@ export class CheckRateLimit {
     let refusedResetMs = -1;
     let newKeys = 0;
     const strategies = this.pendingList;
-    for (let i = 0; i < strategies.length; i++) {
+    const count = this.pendingCount;
+    for (let i = 0; i < count; i++) {
       const strategy = strategies[i]!;
       const window = windows.get(strategy.key);
       const isOpen = window !== undefined && !window.hasRunOut(now);
@@ -211,8 +215,8 @@ export class CheckRateLimit {
       }
     }
     if (refused !== undefined) this.refuseBatch(reply, refused, refusedUsed, now);
-    if (newKeys > 0) this.makeRoomFor(newKeys, now, reply, strategies.length);
-    for (let i = 0; i < strategies.length; i++) windows.take(strategies[i]!.key, strategies[i]!.orders, now);
+    if (newKeys > 0) this.makeRoomFor(newKeys, now, reply, count);
+    for (let i = 0; i < count; i++) windows.take(strategies[i]!.key, strategies[i]!.orders, now);
   }
 
   /** Throws the 429 for a batch that `refused`'s window (`used` units of it counted) cannot take. */
