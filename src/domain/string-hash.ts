@@ -7,10 +7,10 @@ const FNV_PRIME = 0x01000193;
  * everyone, a few thousand such ids would make one table's lookups walk them all. Nothing
  * depends on the values: a ShardedMap past one shard lists its entries in another order from
  * one thread to the next (a snapshot of more than 65,536 accounts, say), and nothing that reads
- * them back depends on their order.
+ * them back depends on their order. duplicate_order's signatures are hashed from it too.
  */
-const SEED = crypto.getRandomValues(new Uint32Array(1))[0]!;
-const OFFSET = (FNV_OFFSET ^ SEED) >>> 0;
+export const HASH_SEED = crypto.getRandomValues(new Uint32Array(1))[0]!;
+const OFFSET = (FNV_OFFSET ^ HASH_SEED) >>> 0;
 
 /**
  * The text hashed last, and its hash: a check asks whether its account holds the order's id,

@@ -5,6 +5,7 @@ import type { Order } from './orders.js';
 import { PushOrder } from './push-order.js';
 import { ShardedMap } from './sharded-map.js';
 import type { GrowingMap } from './sharded-map.js';
+import { HASH_SEED } from './string-hash.js';
 import { TimeRing } from './time-ring.js';
 
 /**
@@ -190,12 +191,21 @@ export class SignatureWindows implements WindowStore {
     private readonly per: Aggregation,
     private readonly maxEntries: number,
     private readonly windowMs: number,
+    /** What the signatures' hash starts from: the thread's seed, or a fixed one for tests that need known collisions. */
+    private readonly seed: number = HASH_SEED,
   ) {
     this.pushOrder = new PushOrder(windowMs / 2);
   }
 
   get size(): number {
     return this.count;
+  }
+
+  /** Distinct hashes held (for tests: signatures that hash alike share one). */
+  get hashCount(): number {
+    let count = 0;
+    for (const shard of this.shards) count += shard?.size ?? 0;
+    return count;
   }
 
   /** Keys in its largest shard: what one V8 table rebuild costs at most (for tests). */
@@ -205,7 +215,7 @@ export class SignatureWindows implements WindowStore {
 
   find(order: Order): TimeRing | undefined {
     const key = localKey(this.per, order);
-    const hash = signatureHash(key, order.symbol, order.side, order.quantity, order.price);
+    const hash = signatureHash(key, order.symbol, order.side, order.quantity, order.price, this.seed);
     let ring = this.shards[shardOf(hash)]?.get(hash);
     while (ring !== undefined && !ring.matches(key, order)) ring = ring.next;
     return ring;
@@ -246,7 +256,7 @@ export class SignatureWindows implements WindowStore {
   }
 
   private add(key: string, symbol: string, side: Side, quantity: number, price: number | undefined): SignatureRing {
-    const hash = signatureHash(key, symbol, side, quantity, price);
+    const hash = signatureHash(key, symbol, side, quantity, price, this.seed);
     const ring = new SignatureRing(this.maxEntries, hash, key, symbol, side, quantity, price);
     const shard = (this.shards[shardOf(hash)] ??= new IntKeyTable<SignatureRing>());
     const head = shard.get(hash);
@@ -296,9 +306,14 @@ const FNV_PRIME = 0x01000193;
 const bits = new Float64Array(1);
 const words = new Uint32Array(bits.buffer);
 
-/** FNV-1a over the fields, as a small integer (a Map keeps those unboxed). Exported for tests. */
-export function signatureHash(key: string, symbol: string, side: Side, quantity: number, price: number | undefined): number {
-  let h = hashString(FNV_OFFSET, key);
+/**
+ * FNV-1a over the fields from an offset mixed with `seed`, as a small integer (a Map keeps those
+ * unboxed). Gateways choose every field of a signature: with a hash known to everyone, orders
+ * chosen to hash alike would chain their rings and make each check walk them all (up to
+ * maxWindowKeys). Seeded per thread, as the ids' hash is (see HASH_SEED). Exported for tests.
+ */
+export function signatureHash(key: string, symbol: string, side: Side, quantity: number, price: number | undefined, seed: number = HASH_SEED): number {
+  let h = hashString((FNV_OFFSET ^ seed) >>> 0, key);
   h = hashString(Math.imul(h ^ 0x7c, FNV_PRIME), symbol);
   h = Math.imul(h ^ (side === 'BUY' ? 1 : 2), FNV_PRIME);
   h = hashNumber(h, quantity);

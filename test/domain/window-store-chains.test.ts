@@ -2,7 +2,7 @@
  * SignatureWindows at its boundaries: a chain of three signatures with
  * the same hash, the middle one taken out by drop() and by sweep(), and the tail by sweep
  * while the walk is on it. ACC-36679, ACC-1877440 and ACC-4643004 hash alike for
- * (AAPL, BUY, 100, 10) (found by brute force).
+ * (AAPL, BUY, 100, 10) from seed 0 (found by brute force), so these stores are made with it.
  */
 import { describe, expect, it } from 'vitest';
 import type { Order } from '../../src/domain/orders.js';
@@ -12,19 +12,25 @@ import { order } from '../support/engine-fixtures.js';
 const ACCOUNTS = ['ACC-36679', 'ACC-1877440', 'ACC-4643004'] as const;
 const base: Partial<Order> = { symbol: 'AAPL', side: 'BUY', quantity: 100, price: 10 };
 const of = (accountId: string): Order => order({ ...base, accountId });
+/** The seed the three were found for (a store's default is the thread's own). */
+const SEED = 0;
 
 /** A store holding the chain of three, each ring with one timestamp (`times`, in chain order), pushed in time order. */
 function chainWith(times: readonly number[]) {
-  const store = new SignatureWindows('account', 10, 1);
+  const store = new SignatureWindows('account', 10, 1, SEED);
   const rings = ACCOUNTS.map((a) => store.create(of(a)));
+  // One hash for the three: a chain, which is what these tests are about.
+  expect([store.size, store.hashCount]).toEqual([3, 1]);
   [...times.keys()].sort((a, b) => times[a]! - times[b]!).forEach((i) => rings[i]!.push(times[i]!));
   return { store, rings };
 }
 
 describe('SignatureWindows collision chains of three', () => {
-  it('the three accounts collide', () => {
-    const hashes = ACCOUNTS.map((a) => signatureHash(a, 'AAPL', 'BUY', 100, 10));
-    expect(new Set(hashes).size).toBe(1);
+  it('the three accounts collide from seed 0, and not from the thread\'s own seed', () => {
+    const hashes = (seed?: number) => ACCOUNTS.map((a) => signatureHash(a, 'AAPL', 'BUY', 100, 10, seed));
+    expect(new Set(hashes(SEED)).size).toBe(1);
+    // A random 32-bit seed that kept all three alike: far under one chance in a billion.
+    expect(new Set(hashes()).size).toBeGreaterThan(1);
   });
 
   it('drop() takes the middle ring out and keeps head and tail findable', () => {
@@ -52,9 +58,9 @@ describe('SignatureWindows collision chains of three', () => {
   });
 
   it('restore() of a snapshot holding all three rebuilds the same chain', () => {
-    const store = new SignatureWindows('account', 10, 1);
+    const store = new SignatureWindows('account', 10, 1, SEED);
     ACCOUNTS.forEach((a, i) => store.create(of(a)).push(i + 1));
-    const restored = new SignatureWindows('account', 10, 1);
+    const restored = new SignatureWindows('account', 10, 1, SEED);
     for (const [name, ring] of store.entries()) restored.restore(name, ring.toArray());
     expect(ACCOUNTS.map((a) => restored.find(of(a))?.toArray())).toEqual([[1], [2], [3]]);
   });

@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Order } from '../../src/domain/orders.js';
 import { KeyedWindows, SIGNATURE_SHARDS, SignatureWindows, signatureHash } from '../../src/domain/window-store.js';
+import { HASH_SEED } from '../../src/domain/string-hash.js';
 import { order } from '../support/engine-fixtures.js';
 
 /** Two different accounts whose otherwise equal orders hash the same: found by brute force. */
@@ -46,6 +47,21 @@ describe('SignatureWindows (duplicate_order)', () => {
     expect(store.size).toBe(2);
     store.drop(order({ ...base, accountId: second }), b);
     expect([store.size, store.find(order({ ...base, accountId: first }))]).toEqual([1, c]);
+  });
+
+  it('hashes from the thread\'s seed by default, and from a store\'s own seed when given one', async () => {
+    const fields = ['ACC-1', 'AAPL', 'BUY', 100, 10] as const;
+    expect(signatureHash(...fields)).toBe(signatureHash(...fields, HASH_SEED));
+    expect(signatureHash(...fields, 0)).not.toBe(signatureHash(...fields, 1));
+    vi.resetModules();
+    const reloaded = await import('../../src/domain/window-store.js');
+    // Two 32-bit seeds alike would hash alike: one chance in four billion.
+    expect(reloaded.signatureHash(...fields)).not.toBe(signatureHash(...fields));
+    for (const seed of [0, 1, HASH_SEED]) {
+      const store = new SignatureWindows('account', 10, 1, seed);
+      store.create(order(base)).push(2);
+      expect(store.find(order(base))?.toArray()).toEqual([2]);
+    }
   });
 
   it('names keys as key|symbol|side|quantity|price and reads them back, composite keys and MARKET included', () => {
