@@ -1053,18 +1053,19 @@ export class LimitEngine {
   private replayAccepted(order: Order, price: number, at: number, batch: string | undefined): void {
     const applicable = this.applicable;
     const count = this.currentBook.collectApplicable(order, applicable);
-    const windows: KeptWindow[] = [];
+    // Only an atomic batch's reservation keeps its windows (as reserve does): the replica replays every accepted order.
+    const windows: KeptWindow[] | undefined = batch === undefined ? undefined : [];
     for (let i = 0; i < count; i++) {
       const limit = applicable[i]!;
       if (limit.kind !== 'order_rate' && limit.kind !== 'duplicate_order') continue;
       const found = limit.windows.find(order);
       (found ?? limit.windows.create(order)).push(at);
-      windows.push({ limitId: limit.id, isNew: found === undefined, store: limit.windows });
+      windows?.push({ limitId: limit.id, isNew: found === undefined, store: limit.windows });
     }
     const open = this.ledger.reserve(order.orderId, order.accountId, order.strategyId, order.symbol, order.side, order.quantity, price, order.orderType === 'MARKET', at);
     if (batch === undefined) return;
     open.batch = batch;
-    this.keepForBatch(batch, { order, acceptedAt: at, windows });
+    this.keepForBatch(batch, { order, acceptedAt: at, windows: windows! });
     this.batches = Math.max(this.batches, Number(batch.slice(1)) || 0);
   }
 }
