@@ -1,5 +1,8 @@
 import type { PushOrder } from './push-order.js';
 
+/** Entries of a ring's first buffer (a ring's second entry makes it). */
+const FIRST_BUFFER = 8;
+
 /**
  * Timestamps of accepted orders in arrival order, for trailing-window counts. The first entry
  * is held inline: most duplicate-order keys see one order and are swept, and sparing them a
@@ -57,7 +60,7 @@ export class TimeRing {
         this.count = 1;
         return;
       }
-      buffer = new Float64Array(Math.min(8, this.maxEntries));
+      buffer = new Float64Array(Math.min(FIRST_BUFFER, this.maxEntries));
       buffer[0] = this.single;
       this.buffer = buffer;
       this.head = 0;
@@ -96,6 +99,23 @@ export class TimeRing {
   clear(): void {
     this.head = 0;
     this.count = 0;
+  }
+
+  /** Entries it holds before its buffer grows: 1 while the entry is inline (for tests). */
+  get capacity(): number {
+    return this.buffer?.length ?? 1;
+  }
+
+  /**
+   * Empty, as a ring made afresh, for a store that reuses its rings: a first buffer is kept (it
+   * is what a second entry would allocate), a grown one goes, so a spare ring holds no more
+   * memory than a ring of two entries.
+   */
+  reset(): void {
+    this.clear();
+    this.single = 0;
+    if (this.buffer !== undefined && this.buffer.length > FIRST_BUFFER) this.buffer = undefined;
+    this.order = this.older = this.newer = undefined;
   }
 
   /** Oldest first, for snapshots. */

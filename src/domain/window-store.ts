@@ -142,29 +142,39 @@ export class KeyedWindows implements WindowStore {
   }
 }
 
-/** A duplicate_order window: the key and the signature it counts. */
+/**
+ * A duplicate_order window: the key and the signature it counts. Its store reuses it for
+ * another signature once swept (see SignatureWindows.spare), so the fields are set by `assign`.
+ */
 class SignatureRing extends TimeRing {
   /** The next ring whose signature hashes the same. */
-  next: SignatureRing | undefined;
+  next: SignatureRing | undefined = undefined;
+  hash = 0;
+  key = '';
+  symbol = '';
+  side: Side = 'BUY';
+  quantity = 0;
+  /** NaN for an order without a price: a number always, so a reused ring's writes allocate nothing. */
+  price = Number.NaN;
 
-  constructor(
-    maxEntries: number,
-    readonly hash: number,
-    readonly key: string,
-    readonly symbol: string,
-    readonly side: Side,
-    readonly quantity: number,
-    readonly price: number | undefined,
-  ) {
-    super(maxEntries);
+  assign(hash: number, key: string, symbol: string, side: Side, quantity: number, price: number | undefined): this {
+    this.hash = hash;
+    this.key = key;
+    this.symbol = symbol;
+    this.side = side;
+    this.quantity = quantity;
+    this.price = price ?? Number.NaN;
+    return this;
   }
 
   matches(key: string, order: Order): boolean {
-    return this.key === key && this.symbol === order.symbol && this.side === order.side && this.quantity === order.quantity && this.price === order.price;
+    const price = order.price;
+    const isPriceAlike = price === undefined ? this.price !== this.price : this.price === price;
+    return this.key === key && this.symbol === order.symbol && this.side === order.side && this.quantity === order.quantity && isPriceAlike;
   }
 
   get name(): string {
-    return `${this.key}|${this.symbol}|${this.side}|${this.quantity}|${this.price ?? 'MKT'}`;
+    return `${this.key}|${this.symbol}|${this.side}|${this.quantity}|${this.price === this.price ? this.price : 'MKT'}`;
   }
 }
 
@@ -186,6 +196,15 @@ export class SignatureWindows implements WindowStore {
   private readonly shards: (IntKeyTable<SignatureRing> | undefined)[] = new Array<IntKeyTable<SignatureRing> | undefined>(SIGNATURE_SHARDS).fill(undefined);
   private readonly pushOrder: PushOrder;
   private count = 0;
+  /**
+   * Swept rings, reset, for the next signatures: nearly every accepted order makes a ring that
+   * lives a window, and a new object each time was a quarter of what a check allocated, all of
+   * it promoted before it died. A sweep drops a window's worth of rings at once, which a steady
+   * flow makes again over the next window; a dropped ring is kept only while the spares are
+   * fewer than the rings left in use, so they are at most half the most rings the store has
+   * held, which maxWindowKeys bounds.
+   */
+  private readonly spare: SignatureRing[] = [];
 
   constructor(
     private readonly per: Aggregation,
@@ -199,6 +218,11 @@ export class SignatureWindows implements WindowStore {
 
   get size(): number {
     return this.count;
+  }
+
+  /** Rings kept for reuse (for tests: see `spare`). */
+  get spareCount(): number {
+    return this.spare.length;
   }
 
   /** Distinct hashes held (for tests: signatures that hash alike share one). */
@@ -253,11 +277,12 @@ export class SignatureWindows implements WindowStore {
     this.shards.fill(undefined);
     this.pushOrder.clear();
     this.count = 0;
+    this.spare.length = 0;
   }
 
   private add(key: string, symbol: string, side: Side, quantity: number, price: number | undefined): SignatureRing {
     const hash = signatureHash(key, symbol, side, quantity, price, this.seed);
-    const ring = new SignatureRing(this.maxEntries, hash, key, symbol, side, quantity, price);
+    const ring = (this.spare.pop() ?? new SignatureRing(this.maxEntries)).assign(hash, key, symbol, side, quantity, price);
     const shard = (this.shards[shardOf(hash)] ??= new IntKeyTable<SignatureRing>());
     const head = shard.get(hash);
     if (head === undefined) {
@@ -287,6 +312,12 @@ export class SignatureWindows implements WindowStore {
     ring.next = undefined;
     this.pushOrder.remove(ring);
     this.count--;
+    // Nothing holds a ring past the call that found it (a check reserves in the same call; a
+    // batch's take-back finds its rings again), so a removed one is free to reuse.
+    if (this.spare.length < this.count) {
+      ring.reset();
+      this.spare.push(ring);
+    }
   }
 }
 

@@ -97,6 +97,55 @@ describe('SignatureWindows at scale', () => {
   });
 });
 
+describe('SignatureWindows reusing swept rings', () => {
+  const base: Partial<Order> = { accountId: 'ACC-1', symbol: 'AAPL', side: 'BUY', quantity: 100, price: 10 };
+  /** A store holding `swept` rings pushed at time 1, which a sweep at cutoff 50 drops, then `live` ones at time 100. */
+  function storeWith(live: number, swept: number, windowEntries = 10) {
+    const store = new SignatureWindows('account', windowEntries, 1_000);
+    const old = Array.from({ length: swept }, (_, i) => store.create(order({ ...base, quantity: 1 + i })));
+    old.forEach((ring) => ring.push(1));
+    for (let i = 0; i < live; i++) store.create(order({ ...base, quantity: 1_000 + i })).push(100);
+    return { store, old };
+  }
+
+  it('gives a swept ring to the next signature, holding nothing of the one it counted', () => {
+    const { store, old } = storeWith(2, 1);
+    old[0]!.push(2);
+    expect(store.sweep(50, 10)).toBe(1);
+    expect(store.spareCount).toBe(1);
+    const next = order({ ...base, side: 'SELL', price: undefined });
+    const ring = store.create(next);
+    expect([ring, ring.size, ring.toArray(), store.spareCount]).toEqual([old[0], 0, [], 0]);
+    ring.push(60);
+    expect([store.find(next), store.find(order({ ...base, quantity: 1 }))]).toEqual([ring, undefined]);
+    expect(names(store).at(-1)).toEqual(['ACC-1|AAPL|SELL|100|MKT', [60]]);
+    // A MARKET signature matches MARKET orders only, and a priced one priced orders only.
+    expect(store.find(order({ ...base, side: 'SELL', price: 10 }))).toBeUndefined();
+  });
+
+  it('keeps a ring while the spares are fewer than the rings left in use: at most half the most it held; none after clear()', () => {
+    const { store } = storeWith(1, 100);
+    expect(store.sweep(50, 1_000)).toBe(100);
+    expect([store.size, store.spareCount]).toEqual([1, 50]);
+    const { store: busy } = storeWith(60, 100);
+    expect(busy.sweep(50, 1_000)).toBe(100);
+    expect([busy.size, busy.spareCount]).toEqual([60, 80]);
+    busy.clear();
+    expect(busy.spareCount).toBe(0);
+  });
+
+  it('lets a grown buffer go with the ring it grew in, keeping a first one', () => {
+    const { store, old } = storeWith(2, 2, 100);
+    for (let at = 2; at <= 40; at++) old[0]!.push(at);
+    old[1]!.push(2);
+    expect([old[0]!.capacity, old[1]!.capacity]).toEqual([64, 8]);
+    expect(store.sweep(50, 10)).toBe(2);
+    const reused = [store.create(order({ ...base, quantity: 7 })), store.create(order({ ...base, quantity: 8 }))];
+    expect(new Set(reused)).toEqual(new Set(old));
+    expect([old[0]!.capacity, old[1]!.capacity]).toEqual([1, 8]);
+  });
+});
+
 describe('KeyedWindows (order_rate)', () => {
   it('keys by the aggregation and drops a key only while the ring given is still its ring', () => {
     const store = new KeyedWindows('strategy', 10, 1);
