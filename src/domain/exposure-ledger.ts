@@ -1657,7 +1657,7 @@ function groupIn(family: ShardedMap<string, ExposureGroup>, id: string, level: L
  */
 type OrdersById = OrderIdTable<OpenOrder | ClosedOrder> | ShardedMap<string, OpenOrder | ClosedOrder>;
 
-const newOrderTable = (): OrderIdTable<OpenOrder | ClosedOrder> => new OrderIdTable<OpenOrder | ClosedOrder>();
+const newOrderTable = (expectedSize = 0): OrderIdTable<OpenOrder | ClosedOrder> => new OrderIdTable<OpenOrder | ClosedOrder>(expectedSize);
 
 function tableOf(...orders: (OpenOrder | ClosedOrder)[]): OrderIdTable<OpenOrder | ClosedOrder> {
   const table = newOrderTable();

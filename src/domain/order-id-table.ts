@@ -26,9 +26,17 @@ export interface HasOrderId {
  */
 export class OrderIdTable<V extends HasOrderId> implements Shard<string, V> {
   /** Slot k is entries 2k (the key's hash, or EMPTY) and 2k + 1 (the order). */
-  private slots: (number | V | undefined)[] = emptySlots(MIN_CAPACITY);
-  private mask = MIN_CAPACITY - 1;
+  private slots: (number | V | undefined)[];
+  private mask: number;
   private count = 0;
+
+  /** Made at the size that holds `expectedSize` orders without growing (a shard about to take a split's orders). */
+  constructor(expectedSize = 0) {
+    let capacity = MIN_CAPACITY;
+    while (capacity < 2 * expectedSize) capacity *= 2;
+    this.slots = emptySlots(capacity);
+    this.mask = capacity - 1;
+  }
 
   get size(): number {
     return this.count;

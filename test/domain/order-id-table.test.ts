@@ -116,6 +116,22 @@ describe('OrderIdTable', () => {
     for (const order of orders.slice(0, 10)) expect(table.get(order.orderId)).toBe(order);
   });
 
+  it('is made at the size that holds the orders it expects without growing', () => {
+    for (const [expected, capacity] of [
+      [0, 4],
+      [2, 4],
+      [3, 8],
+      [100, 256],
+      [2_048, 4_096],
+      [2_049, 8_192],
+    ] as const) {
+      const table = new OrderIdTable<Order>(expected);
+      expect(table.capacity).toBe(capacity);
+      for (let i = 0; i < expected; i++) table.set(`B-${i}`, { orderId: `B-${i}`, n: i });
+      expect([table.size, table.capacity]).toEqual([expected, capacity]);
+    }
+  });
+
   it('lets go of a deleted order, and of every order when cleared, back to its least room', () => {
     const table = new OrderIdTable<Order>();
     const orders = Array.from({ length: 40 }, (_, i) => ({ orderId: `c-${i}`, n: i }));

@@ -106,9 +106,10 @@ describe('ShardedMap', () => {
       ['b', 2],
       ['c', 3],
     ]);
+    const before = new Map(full);
     const grown = ShardedMap.grown(full, 2);
     expect(grown).toBeInstanceOf(ShardedMap);
-    expect(new Map(grown.entries())).toEqual(full);
+    expect(new Map(grown.entries())).toEqual(before);
     expect(ShardedMap.grown(grown, 2)).toBe(grown);
   });
 
@@ -117,9 +118,52 @@ describe('ShardedMap', () => {
     for (const [i, orderId] of ['a', 'b'].entries()) table.set(orderId, { orderId, value: i });
     expect(ShardedMap.grown(table, 2, () => new OrderIdTable<Entry>())).toBe(table);
     table.set('c', { orderId: 'c', value: 2 });
+    const before = new Map(table.entries());
     const grown = ShardedMap.grown(table, 2, () => new OrderIdTable<Entry>());
     expect(grown).toBeInstanceOf(ShardedMap);
-    expect(new Map(grown.entries())).toEqual(new Map(table.entries()));
+    expect(new Map(grown.entries())).toEqual(before);
     expect(shardsOf(grown as ShardedMap<string, Entry>).every((shard) => shard instanceof OrderIdTable)).toBe(true);
+  });
+
+  for (const [kind, newShard] of SHARD_KINDS) {
+    it(`grown (${kind}): the map itself becomes the first shard, and splits move only the other shards' keys out of it`, () => {
+      const made: Shard<string, Entry>[] = [];
+      const factory = (): Shard<string, Entry> => {
+        const shard = newShard?.() ?? new Map<string, Entry>();
+        made.push(shard);
+        return shard;
+      };
+      const first = factory();
+      made.length = 0;
+      const entries = Array.from({ length: 3 * 64 + 1 }, (_, i) => ({ orderId: `B-${i}`, value: i }));
+      for (const entry of entries) first.set(entry.orderId, entry);
+      const grown = ShardedMap.grown(first as OrderIdTable<Entry>, 64, factory) as ShardedMap<string, Entry>;
+      const shards = shardsOf(grown);
+      expect([shards[0], shards.length, grown.size]).toEqual([first, 4, entries.length]);
+      expect(shards.slice(1)).toEqual(made);
+      expect(new Map(grown.entries())).toEqual(new Map(entries.map((e) => [e.orderId, e])));
+      expect(first.size).toBeLessThan(entries.length / 2);
+    });
+  }
+
+  it('makes a split\'s new shard at the size it is about to take: a table that never grows while taking it', () => {
+    const asked: number[] = [];
+    const made: OrderIdTable<Entry>[] = [];
+    const sharded = new ShardedMap<string, Entry>(512, (expectedSize) => {
+      asked.push(expectedSize);
+      const table = new OrderIdTable<Entry>(expectedSize);
+      made.push(table);
+      return table;
+    });
+    for (let i = 0; i < 3 * 512 + 1; i++) {
+      const shards = made.length;
+      sharded.set(`B-${i}`, { orderId: `B-${i}`, value: i });
+      if (made.length === shards) continue;
+      // The split's new shard holds just the keys it was told of, at the capacity those ask for (see OrderIdTable).
+      const [table, size] = [made.at(-1)!, asked.at(-1)!];
+      expect([table.size, table.capacity]).toEqual([size, new OrderIdTable(size).capacity]);
+      expect(size).toBeGreaterThan(100);
+    }
+    expect(made.length).toBe(4);
   });
 });
