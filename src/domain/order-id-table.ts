@@ -116,6 +116,39 @@ export class OrderIdTable<V extends HasOrderId> implements Shard<string, V> {
     return this.entries();
   }
 
+  /**
+   * Moves the orders whose id's hash (stringHash) `moves` accepts to a table `make` makes at
+   * their number, reading no id: the hashes are in the slots (see Shard.splitOff). Those that
+   * stay are put back in this table's own slots, so nothing is allocated for them.
+   */
+  splitOff(moves: (keyHash: number) => boolean, make: (expectedSize: number) => Shard<string, V>): Shard<string, V> {
+    const slots = this.slots;
+    const staying: (number | V)[] = [];
+    const moving: (number | V)[] = [];
+    for (let i = 0; i < slots.length; i += 2) {
+      const hash = slots[i] as number;
+      if (hash === EMPTY) continue;
+      (moves(hash) ? moving : staying).push(hash, slots[i + 1] as V);
+      slots[i] = EMPTY;
+      slots[i + 1] = undefined;
+    }
+    this.count = 0;
+    this.placeAll(staying);
+    const to = make(moving.length / 2);
+    if (to instanceof OrderIdTable) (to as OrderIdTable<V>).placeAll(moving);
+    else for (let i = 1; i < moving.length; i += 2) to.set((moving[i] as V).orderId, moving[i] as V);
+    return to;
+  }
+
+  /** Puts [hash, order] pairs whose ids the table does not hold (growing first if a table was made smaller than asked). */
+  private placeAll(pairs: readonly (number | V)[]): void {
+    let capacity = this.capacity;
+    while ((this.count + pairs.length / 2) * 2 > capacity) capacity *= 2;
+    if (capacity !== this.capacity) this.resize(capacity);
+    for (let i = 0; i < pairs.length; i += 2) this.place(pairs[i] as number, pairs[i + 1] as V);
+    this.count += pairs.length / 2;
+  }
+
   /** The slot holding `orderId`, or −1; keys are read only where a stored hash matches. */
   private slotOf(orderId: string, hash: number): number {
     const { slots, mask } = this;

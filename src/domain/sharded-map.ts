@@ -140,13 +140,20 @@ export class ShardedMap<K extends string | number, V> {
     return shards[index < this.splitAt ? hash & (2 * this.roundSize - 1) : index]!;
   }
 
-  /**
-   * Splits the next shard of the round in two, by the next hash bit: its keys alone move. They
-   * are listed before any moves, as a shard other than a Map may reorder itself on a delete.
-   */
+  /** Splits the next shard of the round in two, by the next hash bit: its keys alone move. */
   private split(): void {
     const from = this.shards[this.splitAt]!;
     const bit = this.roundSize;
+    const to = from.splitOff === undefined ? this.splitByKeys(from, bit) : from.splitOff((keyHash) => (mixedHash(keyHash) & bit) !== 0, this.newShard);
+    this.shards.push(to);
+    if (++this.splitAt === this.roundSize) {
+      this.roundSize *= 2;
+      this.splitAt = 0;
+    }
+  }
+
+  /** A shard's keys that have `bit`, moved to a new shard: listed before any moves, as a shard other than a Map may reorder itself on a delete. */
+  private splitByKeys(from: Shard<K, V>, bit: number): Shard<K, V> {
     const moving: [K, V][] = [];
     for (const entry of from.entries()) if ((hashOf(entry[0]) & bit) !== 0) moving.push(entry);
     const to = this.newShard(moving.length);
@@ -154,11 +161,7 @@ export class ShardedMap<K extends string | number, V> {
       to.set(key, value);
       from.delete(key);
     }
-    this.shards.push(to);
-    if (++this.splitAt === this.roundSize) {
-      this.roundSize *= 2;
-      this.splitAt = 0;
-    }
+    return to;
   }
 }
 
@@ -176,6 +179,13 @@ export interface Shard<K, V> {
   entries(): IterableIterator<[K, V]>;
   keys(): IterableIterator<K>;
   values(): IterableIterator<V>;
+  /**
+   * Optional, for a shard that keeps its string keys' hashes (stringHash): moves the entries
+   * whose key's hash `moves` accepts to a shard `make` makes for them, and returns it, reading
+   * no key. A split by keys reads every key's text to hash it again, a cache miss or two per
+   * key for keys made long ago.
+   */
+  splitOff?(moves: (keyHash: number) => boolean, make: NewShard<K, V>): Shard<K, V>;
 }
 
 /** Makes an empty shard that is about to take `expectedSize` keys. */
@@ -196,7 +206,12 @@ export const KEYS_PER_SHARD = 4_096;
  */
 function hashOf(key: string | number): number {
   if (typeof key === 'number') return Math.imul(key ^ (key >>> 16), 0x45d9f3b) >>> 0;
-  let x = stringHash(key);
+  return mixedHash(stringHash(key));
+}
+
+/** A string key's stringHash mixed through all its bits. */
+function mixedHash(keyHash: number): number {
+  let x = keyHash;
   x = Math.imul(x ^ (x >>> 16), 0x7feb352d);
   x = Math.imul(x ^ (x >>> 15), 0x846ca68b);
   return (x ^ (x >>> 16)) >>> 0;

@@ -132,6 +132,42 @@ describe('OrderIdTable', () => {
     }
   });
 
+  it('splits off the orders whose id hashes as asked, reading no id, into a table made at their number', () => {
+    let reads = 0;
+    const orders = Array.from({ length: 3_000 }, (_, i) => {
+      const orderId = `B-${i}`;
+      return { get orderId() { reads++; return orderId; }, n: i };
+    });
+    const table = new OrderIdTable<Order>();
+    for (const order of orders) table.set(order.orderId, order);
+    const capacity = table.capacity;
+    const moves = (hash: number) => (hash & 1) === 1;
+    const asked: number[] = [];
+    reads = 0;
+    const split = table.splitOff(moves, (expectedSize) => {
+      asked.push(expectedSize);
+      return new OrderIdTable<Order>(expectedSize);
+    }) as OrderIdTable<Order>;
+    expect(reads).toBe(0);
+    const [moved, kept] = [orders.filter((o) => moves(stringHash(o.orderId))), orders.filter((o) => !moves(stringHash(o.orderId)))];
+    expect([asked, split.size, table.size, table.capacity]).toEqual([[moved.length], moved.length, kept.length, capacity]);
+    expect(split.capacity).toBe(new OrderIdTable(moved.length).capacity);
+    expect(moved.length).toBeGreaterThan(1_000);
+    for (const o of moved) expect([split.get(o.orderId), table.get(o.orderId)]).toEqual([o, undefined]);
+    for (const o of kept) expect([split.get(o.orderId), table.get(o.orderId)]).toEqual([undefined, o]);
+  });
+
+  it('splits off into a table made smaller than asked (it grows), or into a Map (by id)', () => {
+    const orders = Array.from({ length: 500 }, (_, i) => ({ orderId: `B-${i}`, n: i }));
+    for (const make of [() => new OrderIdTable<Order>(), () => new Map<string, Order>()]) {
+      const table = new OrderIdTable<Order>();
+      for (const order of orders) table.set(order.orderId, order);
+      const split = table.splitOff((hash) => hash % 3 === 0, make);
+      expect(split.size + table.size).toBe(orders.length);
+      for (const o of orders) expect((stringHash(o.orderId) % 3 === 0 ? split : table).get(o.orderId)).toBe(o);
+    }
+  });
+
   it('lets go of a deleted order, and of every order when cleared, back to its least room', () => {
     const table = new OrderIdTable<Order>();
     const orders = Array.from({ length: 40 }, (_, i) => ({ orderId: `c-${i}`, n: i }));

@@ -146,6 +146,20 @@ describe('ShardedMap', () => {
     });
   }
 
+  it('splits a table of orders by the hashes it keeps: growing one reads no order id', () => {
+    let reads = 0;
+    const table = new OrderIdTable<Entry>();
+    const entries = Array.from({ length: 1_000 }, (_, i) => {
+      const orderId = `B-${i}`;
+      return { get orderId() { reads++; return orderId; }, value: i };
+    });
+    for (const entry of entries) table.set(entry.orderId, entry);
+    reads = 0;
+    const grown = ShardedMap.grown(table, 200, (expectedSize) => new OrderIdTable<Entry>(expectedSize)) as ShardedMap<string, Entry>;
+    expect([reads, shardsOf(grown).length]).toEqual([0, 5]);
+    for (const entry of entries) expect(grown.get(entry.orderId)).toBe(entry);
+  });
+
   it('makes a split\'s new shard at the size it is about to take: a table that never grows while taking it', () => {
     const asked: number[] = [];
     const made: OrderIdTable<Entry>[] = [];
