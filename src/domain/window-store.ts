@@ -20,7 +20,11 @@ export interface WindowStore {
   find(order: Order): TimeRing | undefined;
   /** Makes the ring of an order whose key has none. */
   create(order: Order): TimeRing;
-  /** Drops the order's key if `ring` is still its ring (an atomic batch taking back a key it made). */
+  /**
+   * Drops the order's key if `ring` is still its ring (an atomic batch taking back a key it made).
+   * Pass a ring just found for the order: a store may reuse a dropped ring for a later key, even
+   * the same one, so a ring kept from earlier could be taken for the key's ring now.
+   */
   drop(order: Order, ring: TimeRing): void;
   /**
    * Drops keys with no entry after `cutoff`, oldest push first, at most `budget` of them;
@@ -165,6 +169,13 @@ class SignatureRing extends TimeRing {
     this.quantity = quantity;
     this.price = price ?? Number.NaN;
     return this;
+  }
+
+  /** As made afresh, holding no text of the signature it counted (a spare would keep it alive). */
+  override reset(): void {
+    super.reset();
+    this.next = undefined;
+    this.key = this.symbol = '';
   }
 
   matches(key: string, order: Order): boolean {
@@ -357,8 +368,18 @@ function hashString(h: number, text: string): number {
   return h;
 }
 
+/**
+ * A double's two words, each as two 16-bit halves: a product's low bits depend only on the low
+ * bits of what it multiplies, so a whole word in one step would leave the kept 30 bits blind to
+ * its top two, and 64 quantities and prices (low mantissa bits, the sign, the exponent's top bit)
+ * would hash alike whatever the seed.
+ */
 function hashNumber(h: number, value: number): number {
   bits[0] = value === 0 ? 0 : value;
-  h = Math.imul(h ^ words[0]!, FNV_PRIME);
-  return Math.imul(h ^ words[1]!, FNV_PRIME);
+  const low = words[0]!;
+  const high = words[1]!;
+  h = Math.imul(h ^ (low & 0xffff), FNV_PRIME);
+  h = Math.imul(h ^ (low >>> 16), FNV_PRIME);
+  h = Math.imul(h ^ (high & 0xffff), FNV_PRIME);
+  return Math.imul(h ^ (high >>> 16), FNV_PRIME);
 }

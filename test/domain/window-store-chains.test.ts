@@ -57,6 +57,25 @@ describe('SignatureWindows collision chains of three', () => {
     expect([second.size, [...second.entries()].length]).toEqual([0, 0]);
   });
 
+  it('a chain\'s ring, swept and reused for another signature, takes nothing of the chain with it', () => {
+    const { store, rings } = chainWith([1, 5, 6]);
+    expect(store.sweep(2, 10)).toBe(1);
+    const other = order({ ...base, accountId: 'ACC-X', quantity: 7 });
+    const reused = store.create(other);
+    expect(reused).toBe(rings[0]);
+    reused.push(3);
+    expect([store.size, store.hashCount]).toEqual([3, 2]);
+    store.drop(other, reused);
+    expect([store.size, store.hashCount, store.find(other)]).toEqual([2, 1, undefined]);
+    expect([store.find(of(ACCOUNTS[1])), store.find(of(ACCOUNTS[2]))]).toEqual([rings[1], rings[2]]);
+    // The chain's head is again found and made anew, and sweeps walk the two left.
+    const again = store.create(of(ACCOUNTS[0]));
+    again.push(7);
+    expect(store.find(of(ACCOUNTS[0]))).toBe(again);
+    expect(store.sweep(6.5, 10)).toBe(2);
+    expect(ACCOUNTS.map((a) => store.find(of(a)))).toEqual([again, undefined, undefined]);
+  });
+
   it('restore() of a snapshot holding all three rebuilds the same chain', () => {
     const store = new SignatureWindows('account', 10, 1, SEED);
     ACCOUNTS.forEach((a, i) => store.create(of(a)).push(i + 1));
