@@ -30,10 +30,14 @@ export class OrderIdTable<V extends HasOrderId> implements Shard<string, V> {
   private mask: number;
   private count = 0;
 
-  /** Made at the size that holds `expectedSize` orders without growing (a shard about to take a split's orders). */
+  /**
+   * Made at the size that holds `expectedSize` orders and a quarter more without growing: a
+   * shard about to take a split's orders goes on taking new ones, and a table made just full
+   * would double on the next.
+   */
   constructor(expectedSize = 0) {
     let capacity = MIN_CAPACITY;
-    while (capacity < 2 * expectedSize) capacity *= 2;
+    while (capacity < 2 * (expectedSize + (expectedSize >> 2))) capacity *= 2;
     this.slots = emptySlots(capacity);
     this.mask = capacity - 1;
   }
@@ -119,7 +123,7 @@ export class OrderIdTable<V extends HasOrderId> implements Shard<string, V> {
   /**
    * Moves the orders whose id's hash (stringHash) `moves` accepts to a table `make` makes at
    * their number, reading no id: the hashes are in the slots (see Shard.splitOff). Those that
-   * stay are put back in this table's own slots, so nothing is allocated for them.
+   * stay are put back in this table's own slots: no new table is made for them.
    */
   splitOff(moves: (keyHash: number) => boolean, make: (expectedSize: number) => Shard<string, V>): Shard<string, V> {
     const slots = this.slots;

@@ -180,7 +180,8 @@ export interface Shard<K, V> {
   keys(): IterableIterator<K>;
   values(): IterableIterator<V>;
   /**
-   * Optional, for a shard that keeps its string keys' hashes (stringHash): moves the entries
+   * Optional, for a shard of string keys that keeps their hashes (stringHash; a shard of number
+   * keys must not have it, as those are hashed otherwise, see hashOf): moves the entries
    * whose key's hash `moves` accepts to a shard `make` makes for them, and returns it, reading
    * no key. A split by keys reads every key's text to hash it again, a cache miss or two per
    * key for keys made long ago.

@@ -189,6 +189,19 @@ describe('exposure ledger: fills and releases', () => {
     }
   });
 
+  it('shards an account\'s orders when its table fills, at 4,096, before an insert would double the table only for the split to empty half of it', () => {
+    const { engine } = makeEngine([], { capacity: { ...testConfig().capacity, maxOpenOrders: 2 * KEYS_PER_SHARD } });
+    const byId = () => engine.ledger.accounts.get('ACC-1')!.ordersById;
+    for (let i = 0; i < KEYS_PER_SHARD - 1; i++) accepted(engine, { orderId: `mm-${i}`, quantity: 1 });
+    const table = byId() as OrderIdTable<never>;
+    expect([table instanceof OrderIdTable, table.size, table.capacity]).toEqual([true, KEYS_PER_SHARD - 1, 2 * KEYS_PER_SHARD]);
+    accepted(engine, { orderId: 'mm-last', quantity: 1 });
+    const sharded = byId() as ShardedMap<string, unknown>;
+    const shards = (sharded as unknown as { shards: OrderIdTable<never>[] }).shards;
+    expect([sharded instanceof ShardedMap, sharded.size, shards.length, shards[0] === table, table.capacity]).toEqual([true, KEYS_PER_SHARD, 2, true, 2 * KEYS_PER_SHARD]);
+    expect(engine.checkOrder(order({ orderId: 'mm-7', quantity: 1 })).reasons).toEqual(['DUPLICATE_ORDER_ID']);
+  });
+
   it('finds every order of an account holding more open and closed orders than one map shard, by id', () => {
     const count = KEYS_PER_SHARD * 2 + 1;
     const { engine } = makeEngine([], { capacity: { ...testConfig().capacity, maxOpenOrders: 3 * count } });

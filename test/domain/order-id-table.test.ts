@@ -116,19 +116,21 @@ describe('OrderIdTable', () => {
     for (const order of orders.slice(0, 10)) expect(table.get(order.orderId)).toBe(order);
   });
 
-  it('is made at the size that holds the orders it expects without growing', () => {
+  it('is made at the size that holds the orders it expects, and a quarter more, without growing', () => {
     for (const [expected, capacity] of [
       [0, 4],
       [2, 4],
       [3, 8],
       [100, 256],
-      [2_048, 4_096],
-      [2_049, 8_192],
+      [1_639, 4_096],
+      [1_640, 8_192],
+      [2_048, 8_192],
     ] as const) {
       const table = new OrderIdTable<Order>(expected);
       expect(table.capacity).toBe(capacity);
-      for (let i = 0; i < expected; i++) table.set(`B-${i}`, { orderId: `B-${i}`, n: i });
-      expect([table.size, table.capacity]).toEqual([expected, capacity]);
+      const room = expected + (expected >> 2);
+      for (let i = 0; i < room; i++) table.set(`B-${i}`, { orderId: `B-${i}`, n: i });
+      expect([table.size, table.capacity]).toEqual([room, capacity]);
     }
   });
 
