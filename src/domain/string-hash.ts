@@ -1,5 +1,14 @@
 const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
+export const FNV_PRIME = 0x01000193;
+
+/** FNV-1a's starting value, moved by `seed`. */
+export const fnvOffset = (seed: number): number => (FNV_OFFSET ^ seed) >>> 0;
+
+/** FNV-1a of a string's code units, continued from `h`. */
+export function fnvText(h: number, text: string): number {
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), FNV_PRIME);
+  return h;
+}
 
 /**
  * Drawn once per thread, so that no one can choose order ids (which gateways do) that all land
@@ -10,7 +19,7 @@ const FNV_PRIME = 0x01000193;
  * them back depends on their order. duplicate_order's signatures are hashed from it too.
  */
 export const HASH_SEED = crypto.getRandomValues(new Uint32Array(1))[0]!;
-const OFFSET = (FNV_OFFSET ^ HASH_SEED) >>> 0;
+const OFFSET = fnvOffset(HASH_SEED);
 
 /**
  * The text hashed last, and its hash: a check asks whether its account holds the order's id,
@@ -24,9 +33,7 @@ let lastHash = OFFSET & 0x3fffffff;
 /** FNV-1a from a random offset over a string's code units, as a small integer (kept unboxed wherever it is stored). */
 export function stringHash(text: string): number {
   if (text === lastText) return lastHash;
-  let h = OFFSET;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), FNV_PRIME);
   lastText = text;
-  lastHash = h & 0x3fffffff;
+  lastHash = fnvText(OFFSET, text) & 0x3fffffff;
   return lastHash;
 }

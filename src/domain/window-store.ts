@@ -5,7 +5,7 @@ import type { Order } from './orders.js';
 import { PushOrder } from './push-order.js';
 import { ShardedMap } from './sharded-map.js';
 import type { GrowingMap } from './sharded-map.js';
-import { HASH_SEED } from './string-hash.js';
+import { FNV_PRIME, HASH_SEED, fnvOffset, fnvText } from './string-hash.js';
 import { TimeRing } from './time-ring.js';
 
 /**
@@ -343,8 +343,6 @@ const shardOf = (hash: number): number => Math.imul(hash, 0x9e3779b1) >>> 26;
 
 const isNumeral = (text: string): boolean => text !== '' && String(Number(text)) === text;
 
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
 const bits = new Float64Array(1);
 const words = new Uint32Array(bits.buffer);
 
@@ -355,17 +353,12 @@ const words = new Uint32Array(bits.buffer);
  * maxWindowKeys). Seeded per thread, as the ids' hash is (see HASH_SEED). Exported for tests.
  */
 export function signatureHash(key: string, symbol: string, side: Side, quantity: number, price: number | undefined, seed: number = HASH_SEED): number {
-  let h = hashString((FNV_OFFSET ^ seed) >>> 0, key);
-  h = hashString(Math.imul(h ^ 0x7c, FNV_PRIME), symbol);
+  let h = fnvText(fnvOffset(seed), key);
+  h = fnvText(Math.imul(h ^ 0x7c, FNV_PRIME), symbol);
   h = Math.imul(h ^ (side === 'BUY' ? 1 : 2), FNV_PRIME);
   h = hashNumber(h, quantity);
   h = price === undefined ? Math.imul(h ^ 3, FNV_PRIME) : hashNumber(h, price);
   return h & 0x3fffffff;
-}
-
-function hashString(h: number, text: string): number {
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), FNV_PRIME);
-  return h;
 }
 
 /**
