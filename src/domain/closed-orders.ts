@@ -69,7 +69,6 @@ export class ClosedOrders {
     if (this.oldest !== undefined) this.forget(this.oldest);
   }
 
-
   /** Oldest first, keyed `account|order` (the snapshot's form; ids hold no '|'). Plain records, without the links. */
   entries(): [string, ClosedOrderFields][] {
     const out: [string, ClosedOrderFields][] = [];

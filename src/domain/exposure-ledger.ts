@@ -1652,7 +1652,7 @@ function groupIn(family: ShardedMap<string, ExposureGroup>, id: string, level: L
 }
 
 /**
- * An account's orders by id: an OrderIdTable while it holds at most a map shard's worth, then a
+ * An account's orders by id: an OrderIdTable until it fills (ORDERS_PER_SHARD), then a
  * ShardedMap of them, whose growth never rebuilds more than one shard at once.
  */
 type OrdersById = OrderIdTable<OpenOrder | ClosedOrder> | ShardedMap<string, OpenOrder | ClosedOrder>;
@@ -1671,7 +1671,6 @@ function keptWithoutGroup(byId: OrdersById): ClosedOrder | OrdersById {
   return sole instanceof ClosedOrder ? sole : byId;
 }
 
-/** `byId` itself, or its orders moved to a ShardedMap of tables once a table holds more than a shard's worth. */
 /**
  * Orders per shard of an account's orders: a table is split on filling, at KEYS_PER_SHARD orders
  * in 2 × KEYS_PER_SHARD slots, where one more would double it just before the split emptied half
@@ -1679,6 +1678,7 @@ function keptWithoutGroup(byId: OrdersById): ClosedOrder | OrdersById {
  */
 const ORDERS_PER_SHARD = KEYS_PER_SHARD - 1;
 
+/** `byId` itself, or a ShardedMap of tables whose first is `byId`, once it fills (see ORDERS_PER_SHARD). */
 const grownById = (byId: OrdersById): OrdersById => ShardedMap.grown(byId, ORDERS_PER_SHARD, newOrderTable);
 
 /** Puts an order, open or closed, among the account's orders by id (see OrdersById). */
