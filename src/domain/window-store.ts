@@ -320,11 +320,11 @@ export class SignatureWindows implements WindowStore {
       if (before === undefined) return;
       before.next = ring.next;
     }
-    ring.next = undefined;
     this.pushOrder.remove(ring);
     this.count--;
     // Nothing holds a ring past the call that found it (a check reserves in the same call; a
-    // batch's take-back finds its rings again), so a removed one is free to reuse.
+    // batch's take-back finds its rings again), so a removed one is free to reuse: reset (its
+    // chain link too) when kept, else garbage.
     if (this.spare.length < this.count) {
       ring.reset();
       this.spare.push(ring);
