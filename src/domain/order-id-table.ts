@@ -36,8 +36,7 @@ export class OrderIdTable<V extends HasOrderId> implements Shard<string, V> {
    * would double on the next.
    */
   constructor(expectedSize = 0) {
-    let capacity = MIN_CAPACITY;
-    while (capacity < 2 * (expectedSize + (expectedSize >> 2))) capacity *= 2;
+    const capacity = capacityFor(expectedSize + (expectedSize >> 2));
     this.slots = emptySlots(capacity);
     this.mask = capacity - 1;
   }
@@ -146,9 +145,8 @@ export class OrderIdTable<V extends HasOrderId> implements Shard<string, V> {
 
   /** Puts [hash, order] pairs whose ids the table does not hold (growing first if a table was made smaller than asked). */
   private placeAll(pairs: readonly (number | V)[]): void {
-    let capacity = this.capacity;
-    while ((this.count + pairs.length / 2) * 2 > capacity) capacity *= 2;
-    if (capacity !== this.capacity) this.resize(capacity);
+    const capacity = capacityFor(this.count + pairs.length / 2);
+    if (capacity > this.capacity) this.resize(capacity);
     for (let i = 0; i < pairs.length; i += 2) this.place(pairs[i] as number, pairs[i + 1] as V);
     this.count += pairs.length / 2;
   }
@@ -183,6 +181,13 @@ export class OrderIdTable<V extends HasOrderId> implements Shard<string, V> {
 /** Room for two orders: no larger than a V8 Map while it holds up to four (about 185 B either way). */
 export const MIN_CAPACITY = 4;
 const EMPTY = -1;
+
+/** The fewest slots (a power of two, at least MIN_CAPACITY) that hold `entries` at most half full. */
+function capacityFor(entries: number): number {
+  let capacity = MIN_CAPACITY;
+  while (capacity < 2 * entries) capacity *= 2;
+  return capacity;
+}
 
 /**
  * Empty slots, copied from a template grown by pushes: a copy is a packed array (whose reads
