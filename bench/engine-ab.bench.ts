@@ -16,13 +16,12 @@
  * is larger than MIB, mostly the inner caches are emptied. The order is made before the read,
  * so it is cold too, where a service's would have just been parsed: slightly colder than HTTP.
  */
-import { isAbsolute, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { LimitEngine } from '../src/domain/engine.js';
 import * as thisFixture from './engine-fixture.js';
 import * as thisBooks from './limit-books.js';
 import type { LatencySummary } from './stats.js';
 import { wholeNumberOption, stringOption } from './options.js';
+import { fromBuild } from './other-build.js';
 import { collectGarbage, percentile, seededRandom, summarise } from './stats.js';
 
 const BLOCK_ORDERS = 5_000;
@@ -43,9 +42,7 @@ interface Side {
 }
 
 async function otherBuild(root: string): Promise<Build> {
-  const dir = join(isAbsolute(root) ? root : resolve(root), 'dist-bench', 'bench');
-  const load = (file: string): Promise<unknown> => import(pathToFileURL(join(dir, file)).href);
-  return { fixture: (await load('engine-fixture.js')) as typeof thisFixture, books: (await load('limit-books.js')) as typeof thisBooks };
+  return { fixture: (await fromBuild(root, 'bench/engine-fixture.js')) as typeof thisFixture, books: (await fromBuild(root, 'bench/limit-books.js')) as typeof thisBooks };
 }
 
 function prepare(name: string, build: Build, accounts: number, limits: number, samples: number): Side {

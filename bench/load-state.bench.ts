@@ -10,8 +10,6 @@
  *
  *   npm run bench:load-state [-- --against <checkout>] [--batch 100] [--warm 300000] [--orders 300000]
  */
-import { isAbsolute, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import * as thisApp from '../src/app.js';
 import * as thisSchema from '../src/config/schema.js';
 import * as thisClock from '../src/domain/clock.js';
@@ -19,6 +17,7 @@ import * as thisEngine from '../src/domain/engine.js';
 import type { Order, PositionRow } from '../src/domain/orders.js';
 import * as thisWorld from '../load-tests/world.js';
 import { stringOption, wholeNumberOption } from './options.js';
+import { fromBuild } from './other-build.js';
 import { collectGarbage } from './stats.js';
 
 /** Batches a side runs before the other side takes its turn. */
@@ -43,8 +42,7 @@ interface Side {
 }
 
 async function otherBuild(root: string): Promise<Build> {
-  const dir = join(isAbsolute(root) ? root : resolve(root), 'dist-bench');
-  const load = (file: string): Promise<unknown> => import(pathToFileURL(join(dir, file)).href);
+  const load = (file: string): Promise<unknown> => fromBuild(root, file);
   return {
     app: (await load('src/app.js')) as typeof thisApp,
     schema: (await load('src/config/schema.js')) as typeof thisSchema,
