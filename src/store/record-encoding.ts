@@ -1,5 +1,6 @@
 import type { StateEvent } from '../domain/events.js';
 import type { Order } from '../domain/orders.js';
+import { writeJsonNumber } from './json-numbers.js';
 
 export type OrderAccepted = Extract<StateEvent, { type: 'order_accepted' }>;
 
@@ -154,29 +155,11 @@ export class OrderAcceptedWriter {
     this.at = at;
   }
 
-  /** As JSON.stringify writes a number: digits for a safe integer (-0 too), else its shortest text. */
   private number(value: number): void {
-    if (!Number.isSafeInteger(value)) return this.ascii(Number.isFinite(value) ? `${value}` : 'null');
-    const target = this.target;
-    let rest = value;
-    if (rest < 0) {
-      target[this.at++] = MINUS;
-      rest = -rest;
-    }
-    let digits = 1;
-    for (let scale = 10; scale <= rest; scale *= 10) digits++;
-    let at = this.at + digits;
-    this.at = at;
-    do {
-      const next = Math.floor(rest / 10);
-      target[--at] = ZERO + (rest - next * 10);
-      rest = next;
-    } while (rest > 0);
+    this.at = writeJsonNumber(this.target, this.at, value);
   }
 }
 
 const EMPTY = Buffer.alloc(0);
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
-const MINUS = 0x2d;
-const ZERO = 0x30;

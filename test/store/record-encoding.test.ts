@@ -18,7 +18,8 @@ const awkward = fc.oneof(
   fc.string({ unit: 'binary', minLength: 1, maxLength: 12 }),
   fc.constantFrom('a"b', 'a\\b', 'tab\there', 'nl\n', '\u0000', '\ud800', 'x\udfffy', 'é€😀', '\u007f', '\u2028'),
 );
-const numberLike = fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom(0, -0, 1e21, 5e-324, 1e-7, 123.456, Number.MAX_SAFE_INTEGER, 10, 100, -1e15, 2 ** 53, 9, 99, -1.2345678901234567e-6, -2.2250738585072014e-308));
+/** Any double, prices in cents and finer decimals (written digit by digit), and edges. */
+const numberLike = fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer({ min: -1e9, max: 1e9 }).map((c) => c / 100), fc.tuple(fc.integer(), fc.integer({ min: 1, max: 8 })).map(([m, d]) => m / 10 ** d), fc.constantFrom(0, -0, 1e21, 5e-324, 1e-7, 123.456, Number.MAX_SAFE_INTEGER, 10, 100, -1e15, 2 ** 53, 9, 99, -1.2345678901234567e-6, -2.2250738585072014e-308));
 
 /** Ids as gateways send them (printable ASCII that needs no escaping), now and then awkward. */
 const idLike = fc.oneof(
