@@ -106,14 +106,22 @@ export function decodeSegment(file: string, bytes: Buffer): DecodedSegment {
  */
 export function decodeRecords(source: string, bytes: Buffer): string[] {
   const payloads: string[] = [];
+  eachRecord(source, bytes, (start, end) => payloads.push(bytes.toString('utf8', start, end)));
+  return payloads;
+}
+
+/**
+ * Visits each whole record's payload, bytes[start, end), as decodeRecords reads them, without
+ * making its text; throws at the first that is not whole and checksummed, after visiting those before it.
+ */
+export function eachRecord(source: string, bytes: Buffer, visit: (start: number, end: number) => void): void {
   let offset = 0;
   while (offset < bytes.length) {
     const end = recordEnd(bytes, offset);
     if (typeof end !== 'number') throw new JournalCorruptError(source, offset, describe(end, bytes, offset));
-    payloads.push(payloadOf(bytes, offset, end));
+    visit(offset + RECORD_HEADER_BYTES, end);
     offset = end;
   }
-  return payloads;
 }
 
 /** Why the bytes at an offset are not a whole record. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeRecords, decodeSegment, encodeHeader, encodeRecord, HEADER_BYTES, JournalCorruptError, RECORD_HEADER_BYTES } from '../../src/store/journal-format.js';
+import { decodeRecords, decodeSegment, eachRecord, encodeHeader, encodeRecord, HEADER_BYTES, JournalCorruptError, RECORD_HEADER_BYTES } from '../../src/store/journal-format.js';
 
 const PAYLOADS = ['{"s":1}', '{"s":2,"x":"é"}', '{"s":3}'];
 const records = (): Buffer => Buffer.concat(PAYLOADS.map(encodeRecord));
@@ -117,5 +117,18 @@ describe('decodeRecords', () => {
     expect(corruption(() => decodeRecords('write', whole.subarray(0, last + 3)))).toBe(`journal write is corrupt at byte ${last}: record header cut short`);
     expect(corruption(() => decodeRecords('write', whole.subarray(0, whole.length - 1)))).toBe(`journal write is corrupt at byte ${last}: record cut short`);
     expect(corruption(() => decodeRecords('write', flip(whole, whole.length - 1)))).toBe(`journal write is corrupt at byte ${last}: checksum mismatch`);
+  });
+});
+
+describe('eachRecord', () => {
+  it('visits each payload in place, then stops at the first record that is not whole', () => {
+    const whole = records();
+    const seen: string[] = [];
+    eachRecord('write', whole, (start, end) => seen.push(whole.toString('utf8', start, end)));
+    expect(seen).toEqual(PAYLOADS);
+    const cut = whole.subarray(0, whole.length - 1);
+    const before: string[] = [];
+    expect(corruption(() => eachRecord('write', cut, (start, end) => before.push(cut.toString('utf8', start, end))))).toBe(`journal write is corrupt at byte ${starts()[2]!}: record cut short`);
+    expect(before).toEqual(PAYLOADS.slice(0, 2));
   });
 });
