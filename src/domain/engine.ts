@@ -510,8 +510,8 @@ export class LimitEngine {
    * open order by its id, if this batch still holds it (another request may have closed it
    * between the batch's slices, and even reused its id), and the order's entry in each window it
    * counted in. Each window is first trimmed to its length, as a
-   * check would: live checks trim as they count, replay never does, and what is left must not
-   * depend on that. A key the reservation made goes with it if that leaves it empty (it would
+   * check would: live checks trim as they count, rejected ones too (which are not journalled, so
+   * replay trims only at accepted orders), and what is left must not depend on that. A key the reservation made goes with it if that leaves it empty (it would
    * count against maxWindowKeys until the next sweep); one that was there before stays.
    */
   private takeBack(batch: string, { order, acceptedAt, windows }: KeptReservation, now: number): void {
@@ -1059,6 +1059,10 @@ export class LimitEngine {
       const limit = applicable[i]!;
       if (limit.kind !== 'order_rate' && limit.kind !== 'duplicate_order') continue;
       const found = limit.windows.find(order);
+      // Trimmed to its window as the check that accepted the order trimmed it while counting
+      // (at this same time): else a busy key's ring on a replica, which never counts, grew to
+      // maxWindowEntries, every doubling a copy, and kept what it holds there.
+      found?.countAfter(at - limit.windowMs);
       (found ?? limit.windows.create(order)).push(at);
       windows?.push({ limitId: limit.id, isNew: found === undefined, store: limit.windows });
     }

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { LimitEngine } from '../../src/domain/engine.js';
+import type { StateEvent } from '../../src/domain/events.js';
+import { order, testConfig } from '../support/engine-fixtures.js';
+import { FakeClock } from '../support/fake-clock.js';
+
+const LIMITS = [
+  { id: 'rate', kind: 'order_rate', windowMs: 1_000, thresholds: { hard: 50_000 } },
+  { id: 'dup', kind: 'duplicate_order', windowMs: 1_000, thresholds: { hard: 50_000 } },
+];
+
+/** One account's orders, one a millisecond for `count` ms, all of one signature (one duplicate_order ring too). */
+function busyKey(count: number) {
+  const clock = new FakeClock();
+  const config = testConfig({ capacity: { ...testConfig().capacity, maxOpenOrders: 2 * count, maxWindowEntries: 100_000 } });
+  const live = new LimitEngine(config, clock, LIMITS);
+  const events: StateEvent[] = [];
+  live.recordEventsTo((event) => events.push(event));
+  for (let i = 0; i < count; i++) {
+    clock.advance(1);
+    expect(live.checkOrder(order({ orderId: `o-${i}` })).decision).toBe('ACCEPT');
+  }
+  const replica = new LimitEngine(config, clock, LIMITS);
+  for (const event of events) replica.replay(event);
+  const ring = (engine: LimitEngine, id: string) => engine.book.byId.get(id)!.windows.find(order())!;
+  return { live, replica, ring };
+}
+
+describe('replay of accepted orders', () => {
+  it('trims each window to its length as the accepting check did: a busy key holds its last second, not every order', () => {
+    const { live, replica, ring } = busyKey(5_000);
+    for (const id of ['rate', 'dup']) {
+      // The window is (now − 1,000, now]: the last 1,000 orders, live and replayed alike.
+      expect(ring(live, id).size).toBe(1_000);
+      expect(ring(replica, id).size).toBe(1_000);
+      expect(ring(replica, id).capacity).toBeLessThanOrEqual(2_048);
+      expect(ring(replica, id).toArray()).toEqual(ring(live, id).toArray());
+    }
+    expect(replica.captureState()).toEqual(live.captureState());
+  });
+});
