@@ -95,13 +95,13 @@ function validatorCompiler() {
 }
 
 function openStore(config: AppConfig, engine: LimitEngine, clock: Clock, server: FastifyInstance): Promise<DurableStore> {
-  const { dataDir, durability, snapshotIntervalMs, maxSegmentBytes, asyncFlushMs, snapshotsIn, recoveryIntervalMs } = config.storage;
+  const { dataDir, durability, snapshotIntervalMs, maxSegmentBytes, snapshotJournalRatio, asyncFlushMs, snapshotsIn, recoveryIntervalMs } = config.storage;
   if (durability === 'off') throw new RangeError('storage is off');
   const snapshotWorker = snapshotsIn === 'worker' ? { engineConfig: engineConfigOf(config), limits: config.limits } : undefined;
   // The journal's recovery with fsync durability rebuilds the state from disk in an engine as this one started.
   const freshEngine = () => new LimitEngine(engineConfigOf(config), clock, config.limits);
   return DurableStore.open(
-    { dataDir, durability, snapshotIntervalMs, maxSegmentBytes, asyncFlushMs, recoveryIntervalMs, freshEngine, ...(snapshotWorker === undefined ? {} : { snapshotWorker }) },
+    { dataDir, durability, snapshotIntervalMs, maxSegmentBytes, snapshotJournalRatio, asyncFlushMs, recoveryIntervalMs, freshEngine, ...(snapshotWorker === undefined ? {} : { snapshotWorker }) },
     engine,
     server.log,
   );

@@ -99,6 +99,15 @@ const StorageSchema = z.strictObject({
   /** A journal segment this large triggers a snapshot, after which older segments are deleted. */
   maxSegmentBytes: positiveInt(4 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
   /**
+   * ...once the journal since the last snapshot is also this many times that snapshot's size
+   * (0: maxSegmentBytes alone). A snapshot costs the state's size, so with a state larger than
+   * a segment (a million positions is ~160 MB) a fixed segment size would have the snapshot
+   * worker serialise more than the journal takes in, at a few seconds of CPU each; at 1 the
+   * snapshots written are at most the journal written, and a recovery replays at most a
+   * snapshot's size of journal. Snapshots on the timer are not held back.
+   */
+  snapshotJournalRatio: z.number().min(0).max(100).default(1),
+  /**
    * worker: a replica of the engine on a worker thread, fed the journal's writes, captures and
    * writes snapshots, so the service's event loop never stops for one (costs a second copy of
    * the state in memory). main: the service captures and serialises them itself.

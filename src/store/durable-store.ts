@@ -18,8 +18,10 @@ export interface StoreOptions {
   dataDir: string;
   durability: Durability;
   snapshotIntervalMs: number;
-  /** A segment this large triggers a snapshot early, which lets old segments go. */
+  /** A segment this large triggers a snapshot early, which lets old segments go... */
   maxSegmentBytes: number;
+  /** ...once it is also this many times the last snapshot's size (default 0: maxSegmentBytes alone). */
+  snapshotJournalRatio?: number;
   asyncFlushMs: number;
   /** Records buffered for the disk before the journal is declared failed (default 1,000,000). */
   maxPendingEvents?: number;
@@ -48,13 +50,15 @@ const MAX_REPLICA_RESTARTS = 3;
  * The embedded default's durability: recovery at start (latest snapshot, then the journal
  * after it), a journal of every state change while running, and snapshots on a timer and at
  * shutdown after which covered segments and older snapshots are deleted, so disk use is
- * bounded by one snapshot plus about `maxSegmentBytes` of journal.
+ * bounded by one snapshot plus about max(`maxSegmentBytes`, `snapshotJournalRatio` snapshots) of journal.
  */
 export class DurableStore {
   private readonly timer: NodeJS.Timeout;
   private lastSnapshotAt = Date.now();
   /** The seq of the newest snapshot known whole (read back), if any. */
   private lastSnapshotSeq: number | undefined;
+  /** Its size in bytes (0 until this process has written one). */
+  private lastSnapshotBytes = 0;
   private snapshotting: Promise<void> | undefined;
   private isClosing = false;
   private replicaRestarts = 0;
@@ -192,9 +196,14 @@ export class DurableStore {
   }
 
   private maintain(): void {
-    const isDue = Date.now() - this.lastSnapshotAt >= this.options.snapshotIntervalMs || this.writer.segmentBytes >= this.options.maxSegmentBytes;
+    const isDue = Date.now() - this.lastSnapshotAt >= this.options.snapshotIntervalMs || this.writer.segmentBytes >= this.segmentBytesDue;
     if (!isDue || !this.isHealthy) return;
     this.snapshot().catch((error: unknown) => this.log.error({ err: error }, 'snapshot failed'));
+  }
+
+  /** The journal since the last snapshot that makes the next one due (see StoreOptions.snapshotJournalRatio). */
+  get segmentBytesDue(): number {
+    return Math.max(this.options.maxSegmentBytes, (this.options.snapshotJournalRatio ?? 0) * this.lastSnapshotBytes);
   }
 
   private async takeSnapshot(): Promise<void> {
@@ -213,7 +222,7 @@ export class DurableStore {
     // Rotating writes every record up to seq, which also hands them to the worker before the request below.
     await this.writer.rotate();
     const name = state !== undefined ? await writeSnapshot(this.options.dataDir, seq, state) : await this.snapshotByReplica(replica!, seq);
-    await this.checkWhole(name);
+    this.lastSnapshotBytes = await this.checkWhole(name);
     this.lastSnapshotSeq = seq;
     await this.deleteCovered(name, seq);
     this.restartReplicaIfLetGo();
@@ -257,7 +266,7 @@ export class DurableStore {
     const state = this.engine.captureState();
     await this.writer.restart(seq, async () => {
       const name = await writeSnapshot(this.options.dataDir, seq, state);
-      await this.checkWhole(name);
+      this.lastSnapshotBytes = await this.checkWhole(name);
       this.lastSnapshotSeq = seq;
       this.lastSnapshotAt = Date.now();
       await this.deleteCovered(name, seq);
@@ -312,9 +321,10 @@ export class DurableStore {
    * and the journal still hold all it held. One that could not be read (EIO, EMFILE) stays: it
    * may be whole, and nothing it covers is deleted either way.
    */
-  private async checkWhole(name: string): Promise<void> {
+  /** Reads the snapshot back as recovery will, and answers its size. */
+  private async checkWhole(name: string): Promise<number> {
     try {
-      await verifySnapshot(this.options.dataDir, name);
+      return await verifySnapshot(this.options.dataDir, name);
     } catch (error) {
       if (error instanceof JournalCorruptError) await rm(join(this.options.dataDir, name), { force: true });
       throw error;

@@ -234,6 +234,30 @@ describe('DurableStore', () => {
     await store.close();
   });
 
+  it('waits for a journal of snapshotJournalRatio times the last snapshot before a segment-size snapshot, as maintenance sees it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ulc-store-'));
+    const clock = new FakeClock();
+    const { engine, store } = await session(dir, clock, { maxSegmentBytes: 500, snapshotJournalRatio: 2 });
+    expect(store.segmentBytesDue).toBe(500);
+    await driveSomeTrading(engine, store, clock, 'a');
+    await store.snapshot();
+    const snapshots = () => readdirSync(dir).filter((f) => f.startsWith('snapshot-'));
+    const [first] = snapshots();
+    const snapshotBytes = statSync(join(dir, first!)).size;
+    expect(snapshotBytes).toBeGreaterThan(500);
+    expect(store.segmentBytesDue).toBe(2 * snapshotBytes);
+    const journalBytes = () => segments(dir).reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
+    // Past maxSegmentBytes, short of twice the snapshot: maintenance (every second) leaves it.
+    let round = 0;
+    while (journalBytes() <= 600) await driveSomeTrading(engine, store, clock, `b${round++}`);
+    expect(journalBytes()).toBeLessThan(2 * snapshotBytes);
+    await new Promise((resolve) => setTimeout(resolve, 1_300));
+    expect(snapshots()).toEqual([first]);
+    while (journalBytes() < 2 * snapshotBytes) await driveSomeTrading(engine, store, clock, `c${round++}`);
+    await vi.waitFor(() => expect(snapshots()).not.toEqual([first]), { timeout: 3_000, interval: 50 });
+    await store.close();
+  });
+
   it('fails closed when the journal cannot keep up: unhealthy, and later changes wait for nothing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ulc-store-'));
     const clock = new FakeClock();
