@@ -6,11 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
-import { LimitEngine } from '../domain/engine.js';
-import type { Clock } from '../domain/clock.js';
-import { eachRecord } from './journal-format.js';
-import { OrderAcceptedReader } from './record-decoding.js';
-import type { JournalRecord } from './record-decoding.js';
+import { JournalReplica } from './journal-replica.js';
 import { recover } from './recovery.js';
 import type { StoreLog } from './recovery.js';
 import { writeSnapshot } from './snapshot-file.js';
@@ -23,16 +19,7 @@ const port = ((): MessagePort => {
 const setup = workerData as ReplicaSetup;
 
 const silent: StoreLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
-/**
- * Replay reads no clock; a capture reads it to leave out window entries already past their
- * window. Here "now" is the time of the newest record applied (not this thread's wall clock,
- * which need not be the service's), and before any, -Infinity: the capture keeps every entry,
- * and whoever counts them later drops the stale ones, as with any snapshot.
- */
-let newestAt = Number.NEGATIVE_INFINITY;
-const replayClock: Clock = { now: () => newestAt, monotonic: () => newestAt, isPast: (deadline) => newestAt >= deadline };
-const engine = new LimitEngine(setup.engineConfig, replayClock, setup.limits);
-let lastSeq = 0;
+const replica = new JournalReplica(setup.engineConfig, setup.limits);
 let isRecovered = false;
 /** Writes that arrived while recovering, and snapshot requests waiting for their records. */
 const early: Buffer[] = [];
@@ -41,32 +28,17 @@ let chain: Promise<void> = Promise.resolve();
 
 const reply = (message: ReplicaReply): void => port.postMessage(message);
 
-/**
- * The service's own writes, straight from its memory and checksummed: parsed without the
- * schema check that recovery gives what it reads from disk (most of a replay's cost), and an
- * order_accepted record (nearly every one) read from its bytes without JSON.parse.
- */
 function apply(bytes: Buffer): void {
-  eachRecord('journal write', bytes, (start, end) => applyRecord(reader.read(bytes, start, end) ?? (JSON.parse(bytes.toString('utf8', start, end)) as JournalRecord)));
+  replica.apply(bytes);
   reply({ type: 'applied', bytes: bytes.length });
-}
-
-const reader = new OrderAcceptedReader();
-
-function applyRecord(record: JournalRecord): void {
-  if (record.s <= lastSeq) return;
-  if (record.s !== lastSeq + 1) throw new Error(`record ${record.s} follows ${lastSeq}: records are missing`);
-  engine.replay(record.e);
-  lastSeq = record.s;
-  if (record.e.at > newestAt) newestAt = record.e.at;
 }
 
 /** Snapshots run one at a time, in request order, each once its records are in. */
 function serveWaiting(): void {
-  while (waiting.length > 0 && waiting[0]!.minSeq <= lastSeq) {
+  while (waiting.length > 0 && waiting[0]!.minSeq <= replica.lastSeq) {
     const { id } = waiting.shift()!;
-    const seq = lastSeq;
-    const state = engine.captureState();
+    const seq = replica.lastSeq;
+    const state = replica.engine.captureState();
     chain = chain.then(async () => {
       try {
         reply({ type: 'snapshot', id, seq, name: await writeSnapshot(setup.dataDir, seq, state) });
@@ -97,13 +69,13 @@ port.on('message', (message: ReplicaRequest) => {
   }
 });
 
-recover(setup.dataDir, engine, silent, { readOnly: true }).then(
+recover(setup.dataDir, replica.engine, silent, { readOnly: true }).then(
   (report) => {
     try {
-      lastSeq = report.lastSeq;
+      replica.lastSeq = report.lastSeq;
       isRecovered = true;
       for (const bytes of early.splice(0)) apply(bytes);
-      reply({ type: 'ready', lastSeq });
+      reply({ type: 'ready', lastSeq: replica.lastSeq });
       serveWaiting();
     } catch (error) {
       fail(error);
