@@ -1,4 +1,4 @@
-import { home } from './int-key-table.js';
+import { home, movesBack } from './int-key-table.js';
 
 /** What the table needs of an exposure: its market, whose `id` is the key. */
 export interface Keyed {
@@ -51,11 +51,8 @@ export class ExposureTable<E extends Keyed> {
       if (slots[at] === undefined) return false;
       at = (at + 1) & mask;
     }
-    // Each entry after the hole that may move back into it (its home slot is not between the
-    // hole and it, cyclically) does: every market stays reachable from its home without a gap.
     for (let next = (at + 1) & mask; slots[next] !== undefined; next = (next + 1) & mask) {
-      const nextHome = home(slots[next]!.market.id, mask);
-      if (((next - nextHome) & mask) >= ((next - at) & mask)) {
+      if (movesBack(next, home(slots[next]!.market.id, mask), at, mask)) {
         slots[at] = slots[next];
         at = next;
       }

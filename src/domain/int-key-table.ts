@@ -43,12 +43,8 @@ export class IntKeyTable<V> {
     let at = this.slotOf(key);
     if (at < 0) return false;
     const { keys, values, mask } = this;
-    // Each entry after the hole that may move back into it (its home slot is not between the
-    // hole and it, cyclically) does, leaving the hole where it was: every key stays reachable
-    // from its home slot without crossing an empty one.
     for (let next = (at + 1) & mask; keys[next] !== 0; next = (next + 1) & mask) {
-      const slotHome = home(keys[next]! - 1, mask);
-      if (((next - slotHome) & mask) >= ((next - at) & mask)) {
+      if (movesBack(next, home(keys[next]! - 1, mask), at, mask)) {
         keys[at] = keys[next]!;
         values[at] = values[next];
         at = next;
@@ -116,4 +112,14 @@ export function home(key: number, mask: number): number {
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
   return (h ^ (h >>> 16)) & mask;
+}
+
+/**
+ * Deletion by shifting back, shared by the open-addressing tables here: walking on from a
+ * hole, the entry in slot `next` whose probe starts at `nextHome` moves back into the hole
+ * when its home is not between the hole and it (cyclically); the hole then moves to `next`.
+ * Every key so stays reachable from its home slot without crossing an empty one.
+ */
+export function movesBack(next: number, nextHome: number, hole: number, mask: number): boolean {
+  return ((next - nextHome) & mask) >= ((next - hole) & mask);
 }

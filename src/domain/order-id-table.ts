@@ -1,4 +1,4 @@
-import { home } from './int-key-table.js';
+import { home, movesBack } from './int-key-table.js';
 import type { Shard } from './sharded-map.js';
 import { stringHash } from './string-hash.js';
 
@@ -77,12 +77,8 @@ export class OrderIdTable<V extends HasOrderId> implements Shard<string, V> {
     let at = this.slotOf(orderId, stringHash(orderId));
     if (at < 0) return false;
     const { slots, mask } = this;
-    // Each entry after the hole that may move back into it (its home slot is not between the
-    // hole and it, cyclically) does, leaving the hole where it was: every id stays reachable
-    // from its home slot without crossing an empty one.
     for (let next = (at + 1) & mask; slots[2 * next] !== EMPTY; next = (next + 1) & mask) {
-      const nextHome = home(slots[2 * next] as number, mask);
-      if (((next - nextHome) & mask) >= ((next - at) & mask)) {
+      if (movesBack(next, home(slots[2 * next] as number, mask), at, mask)) {
         slots[2 * at] = slots[2 * next];
         slots[2 * at + 1] = slots[2 * next + 1];
         at = next;
