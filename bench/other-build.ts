@@ -6,6 +6,10 @@ import { pathToFileURL } from 'node:url';
  * `npx tsc -p tsconfig.bench.json`), for the benches that run beside another build.
  */
 export function fromBuild(checkout: string, file: string): Promise<unknown> {
-  const dir = join(isAbsolute(checkout) ? checkout : resolve(checkout), 'dist-bench');
-  return import(pathToFileURL(join(dir, file)).href);
+  return fromDist(join(isAbsolute(checkout) ? checkout : resolve(checkout), 'dist-bench'), file);
+}
+
+/** Loads `<dist>/<file>` of a bench build's directory (this one's or another checkout's dist-bench). */
+export function fromDist(dist: string, file: string): Promise<unknown> {
+  return import(pathToFileURL(resolve(dist, file)).href);
 }

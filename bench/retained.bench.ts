@@ -12,11 +12,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Order } from '../src/domain/orders.js';
 import type * as Fixture from './engine-fixture.js';
 import type * as Books from './limit-books.js';
 import { stringOption, wholeNumberOption } from './options.js';
+import { fromDist } from './other-build.js';
 import type * as Stats from './stats.js';
 
 interface Retained {
@@ -28,10 +28,9 @@ const longIds = (text: string): string => text.replace('"ACC-', '"ACCOUNT-PROD-'
 
 /** One build, one kind of id, in this process: the figures as JSON on stdout. */
 async function child(dist: string, isLong: boolean, orders: number): Promise<Retained> {
-  const at = (path: string): string => pathToFileURL(resolve(dist, path)).href;
-  const { World, makeEngine, loadPositions, OrderFlow } = (await import(at('bench/engine-fixture.js'))) as typeof Fixture;
-  const { limitBook } = (await import(at('bench/limit-books.js'))) as typeof Books;
-  const { seededRandom } = (await import(at('bench/stats.js'))) as typeof Stats;
+  const { World, makeEngine, loadPositions, OrderFlow } = (await fromDist(dist, 'bench/engine-fixture.js')) as typeof Fixture;
+  const { limitBook } = (await fromDist(dist, 'bench/limit-books.js')) as typeof Books;
+  const { seededRandom } = (await fromDist(dist, 'bench/stats.js')) as typeof Stats;
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc === undefined) throw new Error('run with --expose-gc');
   const world = new World(seededRandom(42), 100);

@@ -1,8 +1,8 @@
 /** What the event-loop stall benches share: the ticker that measures the loop, and a build's app to measure, beside another's. */
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { stringOption } from './options.js';
+import { fromDist } from './other-build.js';
 
 /**
  * The longest block of the event loop while `run` goes on, as a 1 ms ticker sees it. The ticker
@@ -32,9 +32,8 @@ export interface BuiltApp {
 }
 
 export async function loadApp(dist: string): Promise<BuiltApp> {
-  const at = (path: string): string => pathToFileURL(resolve(dist, path)).href;
-  const { buildApp } = (await import(at('src/app.js'))) as Pick<BuiltApp, 'buildApp'>;
-  const { AppConfigSchema } = (await import(at('src/config/schema.js'))) as { AppConfigSchema: { parse: (input: unknown) => unknown } };
+  const { buildApp } = (await fromDist(dist, 'src/app.js')) as Pick<BuiltApp, 'buildApp'>;
+  const { AppConfigSchema } = (await fromDist(dist, 'src/config/schema.js')) as { AppConfigSchema: { parse: (input: unknown) => unknown } };
   return { buildApp, parseConfig: (input) => AppConfigSchema.parse(input) };
 }
 

@@ -9,7 +9,6 @@
  * `--only TEXT` runs the cases whose name holds TEXT.
  */
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { LimitEngine } from '../src/domain/engine.js';
 import type { Order } from '../src/domain/orders.js';
 import { LINK_SLICE } from '../src/http/routes/limits.js';
@@ -18,6 +17,7 @@ import { inapplicableLimits } from './limit-books.js';
 import { stringOption, wholeNumberOption } from './options.js';
 import { SimClock } from './sim-clock.js';
 import { collectGarbage } from './stats.js';
+import { fromDist } from './other-build.js';
 
 type EngineClass = new (config: unknown, clock: SimClock, limits: readonly unknown[]) => LimitEngine;
 interface Build {
@@ -32,10 +32,9 @@ const LATE_FILL_MS = 300_000;
 const BIG = { maxOpenOrders: 100_000_000, maxPositions: 100_000_000, maxSymbols: 10_000_000, maxWindowKeys: 10_000_000, maxActiveViolations: 10_000_000 };
 
 async function load(name: string, dist: string): Promise<Build> {
-  const at = (path: string): string => pathToFileURL(resolve(dist, path)).href;
-  const { LimitEngine: Engine } = (await import(at('src/domain/engine.js'))) as { LimitEngine: EngineClass };
-  const { AppConfigSchema } = (await import(at('src/config/schema.js'))) as { AppConfigSchema: { parse(input: unknown): unknown } };
-  const { engineConfigOf } = (await import(at('src/app.js'))) as { engineConfigOf: (config: unknown) => { capacity: Record<string, number> } };
+  const { LimitEngine: Engine } = (await fromDist(dist, 'src/domain/engine.js')) as { LimitEngine: EngineClass };
+  const { AppConfigSchema } = (await fromDist(dist, 'src/config/schema.js')) as { AppConfigSchema: { parse(input: unknown): unknown } };
+  const { engineConfigOf } = (await fromDist(dist, 'src/app.js')) as { engineConfigOf: (config: unknown) => { capacity: Record<string, number> } };
   const base = engineConfigOf(AppConfigSchema.parse({ schemaVersion: 1, storage: { durability: 'off' } }));
   return { name, Engine, config: (capacity) => ({ ...base, capacity: { ...base.capacity, ...capacity } }) };
 }
