@@ -215,6 +215,7 @@ export class CheckContext {
 export interface WindowOwner {
   readonly id: string;
   readonly windows: WindowStore;
+  readonly windowMs: number;
 }
 
 export const GROSS_WALK = 0;

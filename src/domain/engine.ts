@@ -444,7 +444,9 @@ export class LimitEngine {
     for (let i = 0; i < ctx.windowCount; i++) {
       const owner = ctx.windowOwners[i]!;
       const found = ctx.windowRings[i];
-      // Not found at the check, so not there now: nothing runs between the check and this.
+      // Not found at the check, so not there now: nothing runs between the check and this. The
+      // check counted without trimming; the trim is here, journalled with the order (see TimeRing.trim).
+      found?.trim(now - owner.windowMs);
       (found ?? owner.windows.create(order)).push(now);
       windows?.push({ limitId: owner.id, isNew: found === undefined, store: owner.windows });
     }
@@ -509,9 +511,8 @@ export class LimitEngine {
    * Takes one reservation back at `now`, live or replayed alike, so that both end the same: the
    * open order by its id, if this batch still holds it (another request may have closed it
    * between the batch's slices, and even reused its id), and the order's entry in each window it
-   * counted in. Each window is first trimmed to its length, as a
-   * check would: live checks trim as they count, rejected ones too (which are not journalled, so
-   * replay trims only at accepted orders), and what is left must not depend on that. A key the reservation made goes with it if that leaves it empty (it would
+   * counted in. Each window is first trimmed to its length (a journalled trim: see
+   * TimeRing.trim). A key the reservation made goes with it if that leaves it empty (it would
    * count against maxWindowKeys until the next sweep); one that was there before stays.
    */
   private takeBack(batch: string, { order, acceptedAt, windows }: KeptReservation, now: number): void {
@@ -522,7 +523,7 @@ export class LimitEngine {
       if (limit === undefined || limit.windows !== counted.store) continue;
       const ring = limit.windows.find(order);
       if (ring === undefined) continue;
-      ring.countAfter(now - limit.windowMs);
+      ring.trim(now - limit.windowMs);
       ring.removeNewest(acceptedAt);
       if (counted.isNew && ring.size === 0) limit.windows.drop(order, ring);
     }
@@ -1059,10 +1060,9 @@ export class LimitEngine {
       const limit = applicable[i]!;
       if (limit.kind !== 'order_rate' && limit.kind !== 'duplicate_order') continue;
       const found = limit.windows.find(order);
-      // Trimmed to its window as the check that accepted the order trimmed it while counting
-      // (at this same time): else a busy key's ring on a replica, which never counts, grew to
-      // maxWindowEntries, every doubling a copy, and kept what it holds there.
-      found?.countAfter(at - limit.windowMs);
+      // Trimmed to its window as reserve trimmed it when it accepted the order, at this same
+      // time: without it a busy key's ring on a replica grew to maxWindowEntries, every doubling a copy.
+      found?.trim(at - limit.windowMs);
       (found ?? limit.windows.create(order)).push(at);
       windows?.push({ limitId: limit.id, isNew: found === undefined, store: limit.windows });
     }

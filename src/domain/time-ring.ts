@@ -18,6 +18,13 @@ export class TimeRing {
   private buffer: Float64Array | undefined;
   private head = 0;
   private count = 0;
+  /**
+   * Whether every entry is at or after the one before it: always, unless the wall clock stepped
+   * back between pushes (true again once the ring empties). A sorted ring is counted by a binary
+   * search: a check counts without trimming, so a key whose orders are rejected for a while
+   * keeps the entries that aged out meanwhile, up to the whole ring.
+   */
+  private isSorted = true;
   /** The store's push order this ring is kept in, and its neighbours there (see PushOrder). */
   order: PushOrder | undefined;
   older: TimeRing | undefined;
@@ -36,8 +43,55 @@ export class TimeRing {
     return buffer === undefined ? this.single : buffer[(this.head + this.count - 1) % buffer.length]!;
   }
 
-  /** Entries strictly newer than `cutoff` (the window is (now − windowMs, now]). */
+  /**
+   * Entries strictly newer than `cutoff` (the window is (now − windowMs, now]): those after the
+   * run at the front at or before it, which `trim` would drop. Changes nothing: a check counts
+   * without trimming, since it may be rejected and nothing it does is then journalled, and a
+   * replay must find every ring as the live engine left it (see trim).
+   */
   countAfter(cutoff: number): number {
+    const buffer = this.buffer;
+    if (buffer === undefined) return this.count === 1 && this.single <= cutoff ? 0 : this.count;
+    const { head, count } = this;
+    const length = buffer.length;
+    if (count === 0 || buffer[head]! > cutoff) return count;
+    if (!this.isSorted) {
+      let left = count;
+      for (let at = head; left > 0 && buffer[at]! <= cutoff; left--) if (++at === length) at = 0;
+      return left;
+    }
+    // The first entry after the cutoff, by its place from the front: galloping from the front
+    // (usually an entry or two have aged out since the last trim, in the front's cache line),
+    // then a binary search of the last stride.
+    let low = 1;
+    let high = 1;
+    for (;;) {
+      if (high >= count) {
+        high = count;
+        break;
+      }
+      const at = head + high;
+      if (buffer[at < length ? at : at - length]! > cutoff) break;
+      low = high + 1;
+      high *= 2;
+    }
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      const at = head + middle;
+      if (buffer[at < length ? at : at - length]! <= cutoff) low = middle + 1;
+      else high = middle;
+    }
+    return count - low;
+  }
+
+  /**
+   * Drops the run of entries at the front at or before `cutoff` (the window slid on) and answers
+   * how many are left. Only at journalled changes, which replay repeats at the same times: an
+   * accepted order's push, a batch's take-back. A trim that is not journalled (a rejected check's,
+   * a sweep's that drops nothing) would make the ring differ from a replica's once the wall
+   * clock steps back, since entries the one dropped the other would count again.
+   */
+  trim(cutoff: number): number {
     const buffer = this.buffer;
     if (buffer === undefined) {
       if (this.count === 1 && this.single <= cutoff) this.count = 0;
@@ -51,8 +105,11 @@ export class TimeRing {
   }
 
   push(at: number): void {
+    const newest = this.newest;
+    if (this.count === 0) this.isSorted = true;
+    else if (at < newest) this.isSorted = false;
     const order = this.order;
-    if (order !== undefined && order.movesFor(this.newest, at)) order.touch(this);
+    if (order !== undefined && order.movesFor(newest, at)) order.touch(this);
     let buffer = this.buffer;
     if (buffer === undefined) {
       if (this.count === 0 || this.maxEntries === 1) {

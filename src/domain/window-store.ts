@@ -54,7 +54,8 @@ const WINDOW_KEYS_PER_SHARD = 32_768;
  * counting, having looked at `budget` rings at most. A ring stamped later than the sweep's own
  * time (`cutoff + windowMs`: the wall clock has stepped back since) would hold back every ring
  * made after it for as long as the step: it goes to the newest end and the walk goes on. Both
- * read only the rings' entries and the sweep's time, so a replay of the sweep does the same.
+ * read only the rings' entries and the sweep's time, so a replay of the sweep does the same;
+ * a ring kept is not trimmed (that would be a change the journal does not hold: see TimeRing.trim).
  */
 function sweepInPushOrder(pushOrder: PushOrder, cutoff: number, windowMs: number, budget: number, remove: (ring: TimeRing) => void, moved?: { count: number }): number {
   let dropped = 0;

@@ -38,4 +38,29 @@ describe('replay of accepted orders', () => {
     }
     expect(replica.captureState()).toEqual(live.captureState());
   });
+
+  it('counts in a rejected check without trimming, so a wall clock stepping back finds live and replayed windows alike', () => {
+    const limits = [
+      { id: 'q', kind: 'order_quantity', thresholds: { hard: 1_000 } },
+      { id: 'rate', kind: 'order_rate', per: 'account', windowMs: 1_000, thresholds: { hard: 2 } },
+    ];
+    const clock = new FakeClock();
+    const start = clock.wall;
+    const live = new LimitEngine(testConfig(), clock, limits);
+    const events: StateEvent[] = [];
+    live.recordEventsTo((event) => events.push(event));
+    expect(live.checkOrder(order({ orderId: 'a' })).decision).toBe('ACCEPT');
+    // Rejected (too large) after `a` left the window: it counts the window, and nothing is journalled.
+    clock.wall = start + 1_200;
+    expect(live.checkOrder(order({ orderId: 'big', quantity: 5_000 })).decision).toBe('REJECT');
+    // The wall clock steps back: `a` is inside the window again, live as replayed.
+    clock.wall = start + 500;
+    expect(live.checkOrder(order({ orderId: 'b' })).decision).toBe('ACCEPT');
+    const replica = new LimitEngine(testConfig(), clock, limits);
+    for (const event of events) replica.replay(event);
+    expect(replica.captureState().windows).toEqual(live.captureState().windows);
+    clock.wall = start + 501;
+    expect(replica.checkOrder(order({ orderId: 'c' })).decision).toBe('REJECT');
+    expect(live.checkOrder(order({ orderId: 'c' })).decision).toBe('REJECT');
+  });
 });

@@ -41,7 +41,7 @@ describe('TimeRing', () => {
   it('keeps counting correctly after wrapping around its storage', () => {
     const ring = new TimeRing(4);
     for (let at = 1; at <= 4; at++) ring.push(at);
-    ring.countAfter(2);
+    ring.trim(2);
     ring.push(5);
     ring.push(6);
     expect([ring.size, ring.countAfter(4)]).toEqual([4, 2]);
@@ -50,7 +50,7 @@ describe('TimeRing', () => {
   it('holds its first entry inline: it expires, is undone, and moves into the buffer in order', () => {
     const ring = new TimeRing(10);
     ring.push(5);
-    expect([ring.countAfter(4), ring.countAfter(5), ring.size]).toEqual([1, 0, 0]);
+    expect([ring.countAfter(4), ring.countAfter(5), ring.size, ring.trim(5), ring.size]).toEqual([1, 0, 1, 0, 0]);
     ring.push(7);
     ring.removeNewest(6);
     expect(ring.toArray()).toEqual([7]);
@@ -67,7 +67,45 @@ describe('TimeRing', () => {
     expect([ring.size, ring.toArray(), ring.countAfter(1)]).toEqual([1, [2], 1]);
   });
 
-  it('agrees with a plain array under any sequence of pushes, expiries and undos', () => {
+  it('counts past the run at the front at or before the cutoff, however little the clock stepped back behind it', () => {
+    const ring = new TimeRing(100);
+    for (const at of [10, 20, 5, 30]) ring.push(at);
+    // What trim would drop is the 10 alone: the 5 behind the 20 still counts.
+    expect(ring.countAfter(15)).toBe(3);
+    const slightly = new TimeRing(100);
+    for (const at of [10, 20, 19, 30]) slightly.push(at);
+    expect(slightly.countAfter(19)).toBe(3);
+    expect([slightly.trim(19), slightly.toArray()]).toEqual([3, [20, 19, 30]]);
+  });
+
+  it('counts a large ring as a scan of it would, in order (searched) and after the clock stepped back (scanned), across its wrap-around', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: -3, max: 20 }), { minLength: 1, maxLength: 400 }), fc.integer({ min: 1, max: 300 }), fc.array(fc.integer({ min: -50, max: 5_000 }), { minLength: 1, maxLength: 20 }), (steps, trimAt, cutoffs) => {
+        const ring = new TimeRing(256);
+        let model: number[] = [];
+        let clock = 1_000;
+        steps.forEach((step, i) => {
+          clock += step;
+          ring.push(clock);
+          model.push(clock);
+          if (model.length > 256) model.shift();
+          if (i === trimAt) {
+            const kept = ring.trim(clock - 100);
+            const run = model.findIndex((t) => t > clock - 100);
+            model = run < 0 ? [] : model.slice(run);
+            expect(kept).toBe(model.length);
+          }
+        });
+        for (const cutoff of cutoffs.map((c) => c + model[0]! - 100)) {
+          const run = model.findIndex((t) => t > cutoff);
+          expect(ring.countAfter(cutoff)).toBe(run < 0 ? 0 : model.length - run);
+        }
+        expect(ring.toArray()).toEqual(model);
+      }),
+    );
+  });
+
+  it('agrees with a plain array under any sequence of pushes, counts, trims and undos', () => {
     type Op = { op: 'push' | 'expire' | 'undo'; at: number };
     const op = fc.record({ op: fc.constantFrom<Op['op']>('push', 'push', 'expire', 'undo'), at: fc.integer({ min: 0, max: 30 }) });
     fc.assert(
@@ -77,15 +115,19 @@ describe('TimeRing', () => {
         let clock = 0;
         for (const { op: kind, at } of ops) {
           if (kind === 'push') {
-            clock += at % 3;
+            // Now and then the wall clock steps back: the ring is then out of order until it empties.
+            clock += at === 30 ? -7 : at % 3;
             ring.push(clock);
             model.push(clock);
             if (model.length > maxEntries) model.shift();
           } else if (kind === 'expire') {
             const cutoff = clock - at;
             const dropped = model.findIndex((t) => t > cutoff);
+            // Counting changes nothing; trimming drops what it did not count.
+            expect(ring.countAfter(cutoff)).toBe(dropped < 0 ? 0 : model.length - dropped);
+            expect(ring.toArray()).toEqual(model);
             model = dropped < 0 ? [] : model.slice(dropped);
-            expect(ring.countAfter(cutoff)).toBe(model.length);
+            expect(ring.trim(cutoff)).toBe(model.length);
           } else {
             const index = model.lastIndexOf(clock - (at % 3));
             if (index >= 0) model.splice(index, 1);
