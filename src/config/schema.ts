@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ActionSchema } from '../domain/enums.js';
 import { LimitDefinitionSchema } from '../domain/limit-definition.js';
+import { MAX_SEGMENT_BYTES } from '../store/journal-format.js';
 
 export const CURRENT_SCHEMA_VERSION = 1;
 
@@ -96,15 +97,19 @@ const StorageSchema = z.strictObject({
   durability: z.enum(['fsync', 'async', 'off']).default('async'),
   snapshotIntervalMs: positiveInt(86_400_000).default(60_000),
   asyncFlushMs: positiveInt(1_000).default(5),
-  /** A journal segment this large triggers a snapshot, after which older segments are deleted. */
-  maxSegmentBytes: positiveInt(4 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
+  /**
+   * A journal segment this large triggers a snapshot, after which older segments are deleted.
+   * At most 1 GiB: recovery reads a segment whole, and Node reads no file over 2 GiB at once.
+   */
+  maxSegmentBytes: positiveInt(MAX_SEGMENT_BYTES).default(64 * 1024 * 1024),
   /**
    * ...once the journal since the last snapshot is also this many times that snapshot's size
    * (0: maxSegmentBytes alone). A snapshot costs the state's size, so with a state larger than
    * a segment (a million positions is ~160 MB) a fixed segment size would have the snapshot
    * worker serialise more than the journal takes in, at a few seconds of CPU each; at 1 the
    * snapshots written are at most the journal written, and a recovery replays at most a
-   * snapshot's size of journal. Snapshots on the timer are not held back.
+   * snapshot's size of journal. Never past 1 GiB a segment (see maxSegmentBytes). Snapshots on
+   * the timer are not held back.
    */
   snapshotJournalRatio: z.number().min(0).max(100).default(1),
   /**

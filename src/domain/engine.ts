@@ -973,11 +973,12 @@ export class LimitEngine {
     }
   }
 
-  captureState(): EngineSnapshot {
-    // Only the timestamps still inside the window: checks drop aged-out ones as they count, rejected
-    // checks too, and those are not journalled, so what else a ring holds depends on them. A key
-    // stays even when empty: it counts against maxWindowKeys until the sweeper drops it.
-    const now = this.clock.now();
+  /**
+   * The whole state, for a snapshot. Window entries aged out by `now` (the clock's, by default)
+   * are left out: a restore counts at a later time, which would not count them either. A key
+   * stays even when empty: it counts against maxWindowKeys until the sweeper drops it.
+   */
+  captureState(now = this.clock.now()): EngineSnapshot {
     // Keyed by limit ids, which may be any name an object already has (`constructor`, `__proto__`).
     const windows = Object.create(null) as Record<string, [string, number[]][]>;
     for (const limit of this.currentBook.values()) {

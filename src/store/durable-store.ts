@@ -4,7 +4,7 @@ import type { EngineConfig, EngineSnapshot, LimitEngine } from '../domain/engine
 import { CircuitBreaker } from './circuit-breaker.js';
 import type { BreakerState } from './circuit-breaker.js';
 import { fsyncDirectory } from './file-writes.js';
-import { JournalCorruptError } from './journal-format.js';
+import { JournalCorruptError, MAX_SEGMENT_BYTES } from './journal-format.js';
 import { JournalWriter, segmentName } from './journal-writer.js';
 import type { Durability } from './journal-writer.js';
 import { recover, SEGMENT, SNAPSHOT } from './recovery.js';
@@ -20,7 +20,7 @@ export interface StoreOptions {
   snapshotIntervalMs: number;
   /** A segment this large triggers a snapshot early, which lets old segments go... */
   maxSegmentBytes: number;
-  /** ...once it is also this many times the last snapshot's size (default 0: maxSegmentBytes alone). */
+  /** ...once it is also this many times the last snapshot's size (absent: 0, maxSegmentBytes alone; the config's default is 1). */
   snapshotJournalRatio?: number;
   asyncFlushMs: number;
   /** Records buffered for the disk before the journal is declared failed (default 1,000,000). */
@@ -201,9 +201,9 @@ export class DurableStore {
     this.snapshot().catch((error: unknown) => this.log.error({ err: error }, 'snapshot failed'));
   }
 
-  /** The journal since the last snapshot that makes the next one due (see StoreOptions.snapshotJournalRatio). */
+  /** The journal since the last snapshot that makes the next one due (see StoreOptions.snapshotJournalRatio), at most MAX_SEGMENT_BYTES. */
   get segmentBytesDue(): number {
-    return Math.max(this.options.maxSegmentBytes, (this.options.snapshotJournalRatio ?? 0) * this.lastSnapshotBytes);
+    return Math.min(MAX_SEGMENT_BYTES, Math.max(this.options.maxSegmentBytes, (this.options.snapshotJournalRatio ?? 0) * this.lastSnapshotBytes));
   }
 
   private async takeSnapshot(): Promise<void> {

@@ -11,6 +11,8 @@ export const HEADER_BYTES = 16;
 export const RECORD_HEADER_BYTES = 8;
 /** A record longer than this is not a record: the length field itself is garbage. */
 export const MAX_RECORD_BYTES = 64 * 1024 * 1024;
+/** The largest a segment grows: recovery reads a segment whole, and Node reads no file over 2 GiB at once. */
+export const MAX_SEGMENT_BYTES = 1024 * 1024 * 1024;
 
 export class JournalCorruptError extends Error {
   constructor(

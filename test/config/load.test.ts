@@ -39,6 +39,8 @@ describe('the embedded default (config/default.yaml)', () => {
   });
 
   it('fills defaults for what the file leaves out', () => {
+    expect(config.storage.snapshotJournalRatio).toBe(1);
+    expect(config.storage.maxSegmentBytes).toBe(64 * 1024 * 1024);
     expect(config.server.sweepIntervalMs).toBe(1_000);
     expect(config.rateLimit.enabled).toBe(true);
     expect(config.capacity.maxSubscribers).toBe(64);
@@ -91,6 +93,12 @@ describe('HOST and PORT', () => {
 
   it('a PORT that is not an integer is an error naming PORT', () => {
     expect(errorOf(() => loadConfigFile(DEFAULT, { PORT: 'http' })).message).toContain('PORT');
+  });
+
+  it('refuses a journal segment of more than 1 GiB, which recovery could not read whole, naming the field', () => {
+    const withSegment = (bytes: number) => file(`schemaVersion: 1\nstorage: { maxSegmentBytes: ${bytes} }\n`);
+    expect(loadConfigFile(withSegment(1024 ** 3)).storage.maxSegmentBytes).toBe(1024 ** 3);
+    expect(errorOf(() => loadConfigFile(withSegment(1024 ** 3 + 1))).message).toContain('storage.maxSegmentBytes');
   });
 
   it('a PORT out of range is an error naming server.port', () => {

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LimitEngine } from '../../src/domain/engine.js';
 import { DurableStore } from '../../src/store/durable-store.js';
 import type { StoreLog, StoreOptions } from '../../src/store/durable-store.js';
-import { JournalCorruptError } from '../../src/store/journal-format.js';
+import { JournalCorruptError, MAX_SEGMENT_BYTES } from '../../src/store/journal-format.js';
 import { order, testConfig } from '../support/engine-fixtures.js';
 import { fileHandlePrototype } from '../support/disk-faults.js';
 import { FakeClock } from '../support/fake-clock.js';
@@ -255,6 +255,9 @@ describe('DurableStore', () => {
     expect(snapshots()).toEqual([first]);
     while (journalBytes() < 2 * snapshotBytes) await driveSomeTrading(engine, store, clock, `c${round++}`);
     await vi.waitFor(() => expect(snapshots()).not.toEqual([first]), { timeout: 3_000, interval: 50 });
+    // However large the state, a segment is cut before recovery could not read it whole.
+    (store as unknown as { lastSnapshotBytes: number }).lastSnapshotBytes = 2 ** 40;
+    expect(store.segmentBytesDue).toBe(MAX_SEGMENT_BYTES);
     await store.close();
   });
 

@@ -1,8 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { LimitEngine } from '../../src/domain/engine.js';
+import type { EngineSnapshot } from '../../src/domain/engine.js';
 import type { StateEvent } from '../../src/domain/events.js';
 import { encodeRecord } from '../../src/store/journal-format.js';
 import { JournalReplica } from '../../src/store/journal-replica.js';
+import { OrderAcceptedReader } from '../../src/store/record-decoding.js';
 import { encodeRecordPayload } from '../../src/store/record-encoding.js';
 import { order, testConfig } from '../support/engine-fixtures.js';
 import { FakeClock } from '../support/fake-clock.js';
@@ -36,10 +38,17 @@ describe('JournalReplica', () => {
   it('applies the journal\'s writes to the state the live engine has, order_accepted records read from their bytes and the rest parsed', () => {
     const { live, events, writes } = trading();
     expect(events.some((e) => e.type === 'order_accepted' && e.order.venue === 'X"Y')).toBe(true);
+    const read = vi.spyOn(OrderAcceptedReader.prototype, 'read');
     const replica = new JournalReplica(testConfig(), LIMITS);
     for (const bytes of writes) replica.apply(bytes);
     expect(replica.lastSeq).toBe(events.length);
     expect(replica.engine.captureState()).toEqual(live.captureState());
+    // Every record is offered to the reader; the order_accepted ones of plain text are read by it.
+    const plain = events.filter((e) => e.type === 'order_accepted' && e.order.venue !== 'X"Y').length;
+    expect(read).toHaveBeenCalledTimes(events.length);
+    expect(read.mock.results.filter((r) => r.value !== undefined)).toHaveLength(plain);
+    expect(plain).toBeGreaterThan(30);
+    read.mockRestore();
   });
 
   it('skips records it already holds (a write handed over again after recovery) and refuses a gap', () => {
@@ -56,17 +65,23 @@ describe('JournalReplica', () => {
     expect(events.length).toBeGreaterThan(11);
   });
 
-  it('captures at the time of the newest record applied: window entries past their window by then are left out', () => {
+  it('keeps every window entry in a capture: after the wall clock stepped back, a restart refuses what the service refuses', () => {
+    const limits = [{ id: 'rate', kind: 'order_rate', per: 'account', windowMs: 1_000, thresholds: { hard: 2 } }];
     const clock = new FakeClock();
-    const live = new LimitEngine(testConfig(), clock, [{ id: 'rate', kind: 'order_rate', per: 'account', windowMs: 1_000, thresholds: { hard: 100 } }]);
+    const start = clock.wall;
+    const live = new LimitEngine(testConfig(), clock, limits);
     const events: StateEvent[] = [];
     live.recordEventsTo((event) => events.push(event));
-    live.checkOrder(order({ orderId: 'early' }));
-    clock.advance(5_000);
-    live.checkOrder(order({ orderId: 'late', accountId: 'ACC-2' }));
-    const replica = new JournalReplica(testConfig(), [{ id: 'rate', kind: 'order_rate', per: 'account', windowMs: 1_000, thresholds: { hard: 100 } }]);
+    clock.wall = start + 5_000;
+    expect(live.checkOrder(order({ orderId: 'x', accountId: 'ACC-2' })).decision).toBe('ACCEPT');
+    // The clock steps back: the replica's newest record is now ahead of the service's time.
+    clock.wall = start + 100;
+    for (const orderId of ['a', 'b']) expect(live.checkOrder(order({ orderId })).decision).toBe('ACCEPT');
+    const replica = new JournalReplica(testConfig(), limits);
     replica.apply(Buffer.concat(events.map((event, i) => encodeRecord(encodeRecordPayload(i + 1, event)))));
-    const windows = replica.engine.captureState().windows.rate!;
-    expect(windows.map(([, entries]) => entries.length)).toEqual([0, 1]);
+    const restored = new LimitEngine(testConfig(), clock, limits);
+    restored.restoreState(JSON.parse(JSON.stringify(replica.capture())) as EngineSnapshot);
+    expect(restored.checkOrder(order({ orderId: 'c' })).decision).toBe('REJECT');
+    expect(live.checkOrder(order({ orderId: 'c' })).decision).toBe('REJECT');
   });
 });
