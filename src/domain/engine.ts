@@ -974,17 +974,17 @@ export class LimitEngine {
   }
 
   /**
-   * The whole state, for a snapshot. Window entries aged out by `now` (the clock's, by default)
-   * are left out: a restore counts at a later time, which would not count them either. A key
-   * stays even when empty: it counts against maxWindowKeys until the sweeper drops it.
+   * The whole state, for a snapshot. Every window entry is kept, aged out or not: what a ring
+   * holds is state the journal accounts for (see TimeRing.trim), and after the wall clock steps
+   * back the service counts entries that had aged out by an earlier reading of it, so a restore
+   * must too. A key stays even when empty: it counts against maxWindowKeys until the sweeper drops it.
    */
-  captureState(now = this.clock.now()): EngineSnapshot {
+  captureState(): EngineSnapshot {
     // Keyed by limit ids, which may be any name an object already has (`constructor`, `__proto__`).
     const windows = Object.create(null) as Record<string, [string, number[]][]>;
     for (const limit of this.currentBook.values()) {
       if (limit.windows.size === 0) continue;
-      const cutoff = now - limit.windowMs;
-      windows[limit.id] = Array.from(limit.windows.entries(), ([key, ring]) => [key, ring.toArray().filter((at) => at > cutoff)]);
+      windows[limit.id] = Array.from(limit.windows.entries(), ([key, ring]) => [key, ring.toArray()]);
     }
     return {
       book: { version: this.currentBook.version, limits: this.currentBook.definitions },

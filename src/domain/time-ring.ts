@@ -7,8 +7,8 @@ const FIRST_BUFFER = 8;
  * Timestamps of accepted orders in arrival order, for trailing-window counts. The first entry
  * is held inline: most duplicate-order keys see one order and are swept, and sparing them a
  * buffer halves what every new key allocates. From the second entry on, a circular buffer
- * that starts small and doubles up to `maxEntries`; expired entries are dropped from the front
- * as the window slides. Once full, the oldest entry is overwritten: the count then saturates
+ * that starts small and doubles up to `maxEntries`; aged-out entries are dropped from the front
+ * at journalled changes only (see trim). Once full, the oldest entry is overwritten: the count then saturates
  * at `maxEntries`, which the limit book keeps above every windowed threshold so a saturated
  * count still lands in the top severity band.
  */

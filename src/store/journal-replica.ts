@@ -1,6 +1,6 @@
 import type { Clock } from '../domain/clock.js';
 import { LimitEngine } from '../domain/engine.js';
-import type { EngineConfig, EngineSnapshot } from '../domain/engine.js';
+import type { EngineConfig } from '../domain/engine.js';
 import { eachRecord } from './journal-format.js';
 import { OrderAcceptedReader } from './record-decoding.js';
 import type { JournalRecord } from './record-decoding.js';
@@ -26,16 +26,6 @@ export class JournalReplica {
   constructor(engineConfig: EngineConfig, limits: readonly unknown[]) {
     const clock: Clock = { now: () => this.newestAt, monotonic: () => this.newestAt, isPast: (deadline) => this.newestAt >= deadline };
     this.engine = new LimitEngine(engineConfig, clock, limits);
-  }
-
-  /**
-   * The state for a snapshot, every window entry kept. The newest record's time is no stand-in
-   * for the service's: once its wall clock steps back, the service still counts entries older
-   * than that time's window, and a snapshot without them would let a restart accept orders the
-   * service would refuse. Whoever restores drops the aged-out entries as it counts, at its own time.
-   */
-  capture(): EngineSnapshot {
-    return this.engine.captureState(Number.NEGATIVE_INFINITY);
   }
 
   /** One journal write: whole records laid end to end. Records up to lastSeq are skipped; a gap throws. */

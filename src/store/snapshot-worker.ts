@@ -38,7 +38,7 @@ function serveWaiting(): void {
   while (waiting.length > 0 && waiting[0]!.minSeq <= replica.lastSeq) {
     const { id } = waiting.shift()!;
     const seq = replica.lastSeq;
-    const state = replica.capture();
+    const state = replica.engine.captureState();
     chain = chain.then(async () => {
       try {
         reply({ type: 'snapshot', id, seq, name: await writeSnapshot(setup.dataDir, seq, state) });

@@ -399,15 +399,19 @@ describe('recovery regressions found by the property', () => {
     expect(digest(replayed([quantity, rate], events, clock))).toBe(digest(engine));
   });
 
-  it('captures neither market data nor window entries that have aged out', () => {
+  it('captures no market data, and window entries as the rings hold them: aged out ones until a reservation trims them', () => {
     const { engine, clock } = recorded([rate]);
     setReference(engine, { MSFT: 10 });
     expect(engine.captureState().ledger.lastFills).toEqual([]);
     traded(engine, { symbol: 'AAPL', quantity: 1 }, 101);
     expect(engine.captureState().ledger.lastFills).toEqual([['AAPL', 101]]);
-    expect(engine.captureState().windows).toEqual({ rate: [['STRAT-1', [clock.now()]]] });
+    const first = clock.now();
+    expect(engine.captureState().windows).toEqual({ rate: [['STRAT-1', [first]]] });
+    // Aged out, still held: the wall clock may step back to where it counts again.
     clock.advance(1_000);
-    expect(engine.captureState().windows).toEqual({ rate: [['STRAT-1', []]] });
+    expect(engine.captureState().windows).toEqual({ rate: [['STRAT-1', [first]]] });
+    expect(engine.checkOrder(order({ orderId: 'next' })).decision).toBe('ACCEPT');
+    expect(engine.captureState().windows).toEqual({ rate: [['STRAT-1', [clock.now()]]] });
   });
 });
 

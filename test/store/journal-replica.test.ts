@@ -80,7 +80,7 @@ describe('JournalReplica', () => {
     const replica = new JournalReplica(testConfig(), limits);
     replica.apply(Buffer.concat(events.map((event, i) => encodeRecord(encodeRecordPayload(i + 1, event)))));
     const restored = new LimitEngine(testConfig(), clock, limits);
-    restored.restoreState(JSON.parse(JSON.stringify(replica.capture())) as EngineSnapshot);
+    restored.restoreState(JSON.parse(JSON.stringify(replica.engine.captureState())) as EngineSnapshot);
     expect(restored.checkOrder(order({ orderId: 'c' })).decision).toBe('REJECT');
     expect(live.checkOrder(order({ orderId: 'c' })).decision).toBe('REJECT');
   });
