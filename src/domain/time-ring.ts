@@ -19,12 +19,13 @@ export class TimeRing {
   private head = 0;
   private count = 0;
   /**
-   * Whether every entry is at or after the one before it: always, unless the wall clock stepped
-   * back between pushes (true again once the ring empties). A sorted ring is counted by a binary
-   * search: a check counts without trimming, so a key whose orders are rejected for a while
-   * keeps the entries that aged out meanwhile, up to the whole ring.
+   * How many of the newest entries are each at or after the one before: all of them, unless the
+   * wall clock stepped back between pushes, and all again once the entries before the step have
+   * been trimmed. That tail is counted by a search, the front before it by a scan: a check counts
+   * without trimming, so a key whose orders are rejected for a while keeps the entries that
+   * aged out meanwhile, up to the whole ring.
    */
-  private isSorted = true;
+  private sortedTail = 0;
   /** The store's push order this ring is kept in, and its neighbours there (see PushOrder). */
   order: PushOrder | undefined;
   older: TimeRing | undefined;
@@ -55,17 +56,16 @@ export class TimeRing {
     const { head, count } = this;
     const length = buffer.length;
     if (count === 0 || buffer[head]! > cutoff) return count;
-    if (!this.isSorted) {
-      let left = count;
-      for (let at = head; left > 0 && buffer[at]! <= cutoff; left--) if (++at === length) at = 0;
-      return left;
-    }
-    // The first entry after the cutoff, by its place from the front: galloping from the front
-    // (usually an entry or two have aged out since the last trim, in the front's cache line),
-    // then a binary search of the last stride.
-    let low = 1;
-    let high = 1;
-    for (;;) {
+    // The entries before the sorted tail, scanned: the run ends at the first one after the cutoff.
+    const unsorted = count - this.sortedTail;
+    for (let i = 1, at = head + 1; i < unsorted; i++, at++) if (buffer[at < length ? at : at - length]! > cutoff) return count - i;
+    // Every entry before `start` is at or before the cutoff; from it on they are in order. The
+    // first one after the cutoff, by its place from the front: galloping (usually an entry or two
+    // have aged out since the last trim, in the front's cache line), then a binary search.
+    const start = Math.max(unsorted, 1);
+    let low = start;
+    let high = start;
+    for (let stride = 1; ; stride *= 2) {
       if (high >= count) {
         high = count;
         break;
@@ -73,7 +73,7 @@ export class TimeRing {
       const at = head + high;
       if (buffer[at < length ? at : at - length]! > cutoff) break;
       low = high + 1;
-      high *= 2;
+      high = start + stride;
     }
     while (low < high) {
       const middle = (low + high) >>> 1;
@@ -101,13 +101,13 @@ export class TimeRing {
       this.head = (this.head + 1) % buffer.length;
       this.count--;
     }
+    if (this.sortedTail > this.count) this.sortedTail = this.count;
     return this.count;
   }
 
   push(at: number): void {
     const newest = this.newest;
-    if (this.count === 0) this.isSorted = true;
-    else if (at < newest) this.isSorted = false;
+    const isInOrder = this.count === 0 || at >= newest;
     const order = this.order;
     if (order !== undefined && order.movesFor(newest, at)) order.touch(this);
     let buffer = this.buffer;
@@ -115,6 +115,7 @@ export class TimeRing {
       if (this.count === 0 || this.maxEntries === 1) {
         this.single = at;
         this.count = 1;
+        this.sortedTail = 1;
         return;
       }
       buffer = new Float64Array(Math.min(FIRST_BUFFER, this.maxEntries));
@@ -132,6 +133,8 @@ export class TimeRing {
     }
     buffer[(this.head + this.count) % buffer.length] = at;
     this.count++;
+    // An overwrite above dropped the oldest entry, which may have been the tail's first.
+    this.sortedTail = isInOrder ? Math.min(this.sortedTail + 1, this.count) : 1;
   }
 
   /**
@@ -141,13 +144,15 @@ export class TimeRing {
   removeNewest(at: number): void {
     const buffer = this.buffer;
     if (buffer === undefined) {
-      if (this.count === 1 && this.single === at) this.count = 0;
+      if (this.count === 1 && this.single === at) this.count = this.sortedTail = 0;
       return;
     }
     const length = buffer.length;
     for (let i = this.count - 1; i >= 0; i--) {
       if (buffer[(this.head + i) % length] !== at) continue;
       for (let j = i; j < this.count - 1; j++) buffer[(this.head + j) % length] = buffer[(this.head + j + 1) % length]!;
+      // Taking an entry out of the sorted tail leaves it sorted, one shorter.
+      if (i >= this.count - this.sortedTail) this.sortedTail--;
       this.count--;
       return;
     }
@@ -156,6 +161,7 @@ export class TimeRing {
   clear(): void {
     this.head = 0;
     this.count = 0;
+    this.sortedTail = 0;
   }
 
   /** Entries it holds before its buffer grows: 1 while the entry is inline (for tests). */

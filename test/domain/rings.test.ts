@@ -78,6 +78,16 @@ describe('TimeRing', () => {
     expect([slightly.trim(19), slightly.toArray()]).toEqual([3, [20, 19, 30]]);
   });
 
+  it('keeps the entries in order after a step back counted as such when undos take entries from them', () => {
+    const ring = new TimeRing(100);
+    // In order, then the clock steps back from 50 to 5.
+    for (const at of [1, 2, 3, 4, 50, 5, 6, 7, 8, 9, 10, 11]) ring.push(at);
+    for (const at of [11, 10, 9, 8]) ring.removeNewest(at);
+    expect(ring.toArray()).toEqual([1, 2, 3, 4, 50, 5, 6, 7]);
+    // The run at the front ends at 50: the 5, 6 and 7 behind it still count.
+    expect(ring.countAfter(6.5)).toBe(4);
+  });
+
   it('counts a large ring as a scan of it would, in order (searched) and after the clock stepped back (scanned), across its wrap-around', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: -3, max: 20 }), { minLength: 1, maxLength: 400 }), fc.integer({ min: 1, max: 300 }), fc.array(fc.integer({ min: -50, max: 5_000 }), { minLength: 1, maxLength: 20 }), (steps, trimAt, cutoffs) => {
@@ -102,6 +112,44 @@ describe('TimeRing', () => {
         }
         expect(ring.toArray()).toEqual(model);
       }),
+    );
+  });
+
+  it('counts as a scan of the front does under pushes out of order, trims, undos and overwrites at capacity', () => {
+    type Op = { op: 'push' | 'trim' | 'undo'; step: number };
+    const op = fc.record({ op: fc.constantFrom<Op['op']>('push', 'push', 'push', 'push', 'trim', 'undo'), step: fc.integer({ min: -40, max: 25 }) });
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 48 }), fc.array(op, { maxLength: 200 }), (maxEntries, ops) => {
+        const ring = new TimeRing(maxEntries);
+        let model: number[] = [];
+        let clock = 1_000;
+        const frontRun = (cutoff: number) => {
+          const run = model.findIndex((t) => t > cutoff);
+          return run < 0 ? model.length : run;
+        };
+        for (const { op: kind, step } of ops) {
+          if (kind === 'push') {
+            clock += step;
+            ring.push(clock);
+            model.push(clock);
+            if (model.length > maxEntries) model.shift();
+          } else if (kind === 'trim') {
+            const cutoff = clock - 50 + step;
+            model = model.slice(frontRun(cutoff));
+            expect(ring.trim(cutoff)).toBe(model.length);
+          } else if (model.length > 0) {
+            const at = model[Math.abs(step) % model.length]!;
+            model.splice(model.lastIndexOf(at), 1);
+            ring.removeNewest(at);
+          }
+          // Every cutoff from below the smallest entry to past the largest.
+          const low = Math.min(...model, clock) - 2;
+          const high = Math.max(...model, clock) + 2;
+          for (let cutoff = low; cutoff <= high; cutoff += 3) expect(ring.countAfter(cutoff)).toBe(model.length - frontRun(cutoff));
+        }
+        expect(ring.toArray()).toEqual(model);
+      }),
+      { numRuns: 300 },
     );
   });
 
