@@ -8,9 +8,9 @@ const FIRST_BUFFER = 8;
  * is held inline: most duplicate-order keys see one order and are swept, and sparing them a
  * buffer halves what every new key allocates. From the second entry on, a circular buffer
  * that starts small and doubles up to `maxEntries`; aged-out entries are dropped from the front
- * at journalled changes only (see trim). Once full, the oldest entry is overwritten: the count then saturates
- * at `maxEntries`, which the limit book keeps above every windowed threshold so a saturated
- * count still lands in the top severity band.
+ * at journalled changes only (see trim). Once full, the oldest entry is overwritten: the count
+ * then saturates at `maxEntries`, which the limit book keeps above every windowed threshold so
+ * a saturated count still lands in the top severity band.
  */
 export class TimeRing {
   /** The only entry while `buffer` is undefined. */
