@@ -102,19 +102,10 @@ export function decodeSegment(file: string, bytes: Buffer): DecodedSegment {
 }
 
 /**
- * The payloads of whole records laid end to end (what one journal write holds, without the
- * segment header), checksums verified. Anything else is corruption: a writer only ever hands
- * out whole records.
- */
-export function decodeRecords(source: string, bytes: Buffer): string[] {
-  const payloads: string[] = [];
-  eachRecord(source, bytes, (start, end) => payloads.push(bytes.toString('utf8', start, end)));
-  return payloads;
-}
-
-/**
- * Visits each whole record's payload, bytes[start, end), as decodeRecords reads them, without
- * making its text; throws at the first that is not whole and checksummed, after visiting those before it.
+ * Visits the payload, bytes[start, end), of each record of whole records laid end to end (what
+ * one journal write holds, without the segment header), checksum verified, without making its
+ * text. Anything else is corruption, as a writer only ever hands out whole records: it throws
+ * at the first record that is not whole, after visiting those before it.
  */
 export function eachRecord(source: string, bytes: Buffer, visit: (start: number, end: number) => void): void {
   let offset = 0;

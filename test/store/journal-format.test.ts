@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeRecords, decodeSegment, eachRecord, encodeHeader, encodeRecord, HEADER_BYTES, JournalCorruptError, RECORD_HEADER_BYTES } from '../../src/store/journal-format.js';
+import { decodeSegment, eachRecord, encodeHeader, encodeRecord, HEADER_BYTES, JournalCorruptError, RECORD_HEADER_BYTES } from '../../src/store/journal-format.js';
 
 const PAYLOADS = ['{"s":1}', '{"s":2,"x":"é"}', '{"s":3}'];
 const records = (): Buffer => Buffer.concat(PAYLOADS.map(encodeRecord));
@@ -105,7 +105,14 @@ describe('decodeSegment', () => {
   });
 });
 
-describe('decodeRecords', () => {
+/** The payloads eachRecord visits, as text. */
+function decodeRecords(source: string, bytes: Buffer): string[] {
+  const payloads: string[] = [];
+  eachRecord(source, bytes, (start, end) => payloads.push(bytes.toString('utf8', start, end)));
+  return payloads;
+}
+
+describe('eachRecord over a write', () => {
   it('reads whole records laid end to end', () => {
     expect(decodeRecords('write', records())).toEqual(PAYLOADS);
     expect(decodeRecords('write', Buffer.alloc(0))).toEqual([]);
