@@ -1,6 +1,6 @@
 import type { StateEvent } from '../domain/events.js';
 import type { Order } from '../domain/orders.js';
-import { FNV_PRIME } from '../domain/string-hash.js';
+import { FNV_PRIME, fnvOffset, HASH_SEED } from '../domain/string-hash.js';
 import { readJsonNumber } from './json-numbers.js';
 import type { OrderAccepted } from './record-encoding.js';
 
@@ -106,7 +106,7 @@ export class OrderAcceptedReader {
     const { bytes, end } = this;
     if (this.at >= end || bytes[this.at] !== QUOTE) return undefined;
     const start = this.at + 1;
-    let hash = FNV_OFFSET;
+    let hash = RECENT_HASH_OFFSET;
     let at = start;
     for (; at < end; at++) {
       const c = bytes[at]!;
@@ -140,6 +140,8 @@ class RecentText {
 }
 
 export const RECENT_SLOTS = 4_096;
+/** Seeded as the ids' hash is: text chosen to share a slot would only cost new strings, but costs nothing to prevent. */
+const RECENT_HASH_OFFSET = fnvOffset(HASH_SEED);
 
 function isSameText(text: string, bytes: Buffer, start: number, end: number): boolean {
   if (text.length !== end - start) return false;
@@ -163,7 +165,6 @@ const EVENT_PRICE = ascii('},"price":');
 const BATCH = ascii(',"batch":');
 const CLOSE = ascii('}}');
 const EMPTY = Buffer.alloc(0);
-const FNV_OFFSET = 0x811c9dc5;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
