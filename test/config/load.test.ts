@@ -101,6 +101,13 @@ describe('HOST and PORT', () => {
     expect(errorOf(() => loadConfigFile(withSegment(1024 ** 3 + 1))).message).toContain('storage.maxSegmentBytes');
   });
 
+  it('refuses a snapshot journal ratio below 0 or above 100, naming the field', () => {
+    const withRatio = (ratio: number) => file(`schemaVersion: 1\nstorage: { snapshotJournalRatio: ${ratio} }\n`);
+    expect(loadConfigFile(withRatio(0)).storage.snapshotJournalRatio).toBe(0);
+    expect(loadConfigFile(withRatio(100)).storage.snapshotJournalRatio).toBe(100);
+    for (const ratio of [-1, 101]) expect(errorOf(() => loadConfigFile(withRatio(ratio))).message).toContain('storage.snapshotJournalRatio');
+  });
+
   it('a PORT out of range is an error naming server.port', () => {
     expect(errorOf(() => loadConfigFile(DEFAULT, { PORT: '70000' })).message).toContain('server.port');
   });

@@ -63,4 +63,17 @@ describe('replay of accepted orders', () => {
     expect(replica.checkOrder(order({ orderId: 'c' })).decision).toBe('REJECT');
     expect(live.checkOrder(order({ orderId: 'c' })).decision).toBe('REJECT');
   });
+
+  it('trims a window an aborted batch takes its entry back from, so a key left with only aged-out entries holds none', () => {
+    const clock = new FakeClock();
+    const engine = new LimitEngine(testConfig(), clock, [{ id: 'rate', kind: 'order_rate', per: 'account', windowMs: 1_000, thresholds: { hard: 100 } }]);
+    const run = engine.beginBatch([order({ orderId: 'b1', accountId: 'NEW' }), order({ orderId: 'b2', accountId: 'NEW' })], { atomic: true });
+    expect(engine.advanceBatch(run, 1)).toBe(false);
+    clock.advance(10);
+    expect(engine.checkOrder(order({ orderId: 'single', accountId: 'NEW' })).decision).toBe('ACCEPT');
+    clock.advance(1_500);
+    engine.abortBatch(run, 'DEADLINE_EXCEEDED');
+    // The batch made the key; taking its entry back trims the window first, which leaves it empty, so the key goes.
+    expect(engine.captureState().windows.rate ?? []).toEqual([]);
+  });
 });

@@ -152,6 +152,8 @@ describe('SignatureWindows reusing swept rings', () => {
     old[0]!.push(2);
     expect(store.sweep(50, 10)).toBe(1);
     expect(store.spareCount).toBe(1);
+    // The spare keeps no text of the signature it counted, nor a link to another ring.
+    expect(old[0]).toMatchObject({ key: '', symbol: '', next: undefined });
     const next = order({ ...base, side: 'SELL', price: undefined });
     const ring = store.create(next);
     expect(ring).toBe(old[0]);
