@@ -18,7 +18,7 @@ export interface StoreOptions {
   dataDir: string;
   durability: Durability;
   snapshotIntervalMs: number;
-  /** A segment this large triggers a snapshot early, which lets old segments go... */
+  /** This much journal since the last snapshot triggers one early, which lets old segments go... */
   maxSegmentBytes: number;
   /** ...once it is also this many times the last snapshot's size (absent: 0, maxSegmentBytes alone; the config's default is 1). */
   snapshotJournalRatio?: number;
@@ -196,7 +196,7 @@ export class DurableStore {
   }
 
   private maintain(): void {
-    const isDue = Date.now() - this.lastSnapshotAt >= this.options.snapshotIntervalMs || this.writer.segmentBytes >= this.segmentBytesDue;
+    const isDue = Date.now() - this.lastSnapshotAt >= this.options.snapshotIntervalMs || this.writer.bytesSinceSnapshot >= this.segmentBytesDue;
     if (!isDue || !this.isHealthy) return;
     this.snapshot().catch((error: unknown) => this.log.error({ err: error }, 'snapshot failed'));
   }

@@ -11,7 +11,10 @@ export const HEADER_BYTES = 16;
 export const RECORD_HEADER_BYTES = 8;
 /** A record longer than this is not a record: the length field itself is garbage. */
 export const MAX_RECORD_BYTES = 64 * 1024 * 1024;
-/** The largest a segment grows: recovery reads a segment whole, and Node reads no file over 2 GiB at once. */
+/**
+ * The largest a segment grows (see JournalWriterOptions.segmentCapBytes) and the most journal a
+ * snapshot waits for: recovery reads a segment whole, and Node reads no file over 2 GiB at once.
+ */
 export const MAX_SEGMENT_BYTES = 1024 * 1024 * 1024;
 
 export class JournalCorruptError extends Error {

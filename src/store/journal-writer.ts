@@ -3,7 +3,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StateEvent } from '../domain/events.js';
 import { fsyncDirectory, writeFully } from './file-writes.js';
-import { decodeSegment, encodeHeader, frameRecord, HEADER_BYTES, JournalCorruptError, MAX_RECORD_BYTES, RECORD_HEADER_BYTES, sealRecord } from './journal-format.js';
+import { decodeSegment, encodeHeader, frameRecord, HEADER_BYTES, JournalCorruptError, MAX_RECORD_BYTES, MAX_SEGMENT_BYTES, RECORD_HEADER_BYTES, sealRecord } from './journal-format.js';
 import { encodeRecordPayload, orderAcceptedBound, OrderAcceptedWriter } from './record-encoding.js';
 import type { OrderAccepted } from './record-encoding.js';
 
@@ -20,6 +20,12 @@ export interface JournalWriterOptions {
   maxPendingEvents: number;
   /** Told of every write once it succeeded: whole records, in journal order (the snapshot worker's feed). */
   onWritten?: (bytes: Buffer) => void;
+  /**
+   * A write that would take the open segment past this many bytes goes to a new segment first
+   * (default MAX_SEGMENT_BYTES): recovery reads a segment whole, and Node reads no file over
+   * 2 GiB. Snapshots rotate long before, unless they keep failing or fall far behind.
+   */
+  segmentCapBytes?: number;
 }
 
 export const segmentName = (firstSeq: number): string => `journal-${String(firstSeq).padStart(16, '0')}.log`;
@@ -83,6 +89,8 @@ export class JournalWriter {
   /** Restarts so far: an operation queued before the latest one never runs (it was for the failed journal). */
   private restarts = 0;
   private bytesInSegment = 0;
+  /** Written since the last rotate or restart, whatever segments the cap cut it into: what a snapshot now would cover. */
+  private bytesSinceRotation = 0;
   lastSeq: number;
 
   constructor(
@@ -142,6 +150,7 @@ export class JournalWriter {
         if (this.failure !== undefined) throw this.failure;
         this.segment = await this.openSegment(seq + 1);
         this.segmentFirstSeq = seq + 1;
+        this.bytesSinceRotation = this.bytesInSegment;
       } catch (error) {
         this.fail(error instanceof Error ? error : new Error(String(error)));
         throw this.failure ?? error;
@@ -151,8 +160,9 @@ export class JournalWriter {
     return attempt;
   }
 
-  get segmentBytes(): number {
-    return this.bytesInSegment;
+  /** Journal bytes written since the last rotation (see bytesSinceRotation). */
+  get bytesSinceSnapshot(): number {
+    return this.bytesSinceRotation;
   }
 
   /** Starts a new segment for records after `lastSeq`; earlier records finish in the old one. */
@@ -161,18 +171,25 @@ export class JournalWriter {
     this.flushNow(true);
     return this.enqueue(async () => {
       // Nothing was written since the open segment was started (an idle or a final snapshot): it stays.
-      if (this.segment !== undefined && this.segmentFirstSeq === firstSeq) return;
-      // The previous segment's tail is synced before the next segment exists: a crash in between
-      // must not leave later records in a new segment behind an old one missing its last ones.
-      const previous = this.segment;
-      if (previous !== undefined) {
-        await previous.sync();
-        this.segment = undefined;
-        await previous.close();
-      }
-      this.segment = await this.openSegment(firstSeq);
-      this.segmentFirstSeq = firstSeq;
+      if (this.segment === undefined || this.segmentFirstSeq !== firstSeq) await this.startSegment(firstSeq);
+      this.bytesSinceRotation = this.bytesInSegment;
     });
+  }
+
+  /**
+   * Closes the open segment and opens the one for records from `firstSeq` on. The previous
+   * segment's tail is synced before the next segment exists: a crash in between must not leave
+   * later records in a new segment behind an old one missing its last ones.
+   */
+  private async startSegment(firstSeq: number): Promise<void> {
+    const previous = this.segment;
+    if (previous !== undefined) {
+      await previous.sync();
+      this.segment = undefined;
+      await previous.close();
+    }
+    this.segment = await this.openSegment(firstSeq);
+    this.segmentFirstSeq = firstSeq;
   }
 
   /**
@@ -339,10 +356,15 @@ export class JournalWriter {
     }
     if (this.pendingRecords === 0) return;
     const throughSeq = this.lastSeq;
+    const firstSeq = throughSeq - this.pendingRecords + 1;
     const bytes = this.takeEncoded();
     const shouldSync = this.options.durability === 'fsync';
     this.flushesInFlight++;
     this.enqueue(async () => {
+      const cap = this.options.segmentCapBytes ?? MAX_SEGMENT_BYTES;
+      // Whole writes only: a segment always ends at the end of a write, so a write larger than
+      // the cap (bounded by maxPendingEvents) still goes to one segment, a fresh one.
+      if (this.bytesInSegment > 0 && this.bytesInSegment + bytes.length > cap) await this.startSegment(firstSeq);
       await this.commit(bytes, shouldSync);
       this.settle(throughSeq);
       // Only records as durable as configured reach the replica: a snapshot never holds a change
@@ -386,6 +408,7 @@ export class JournalWriter {
       throw error;
     }
     this.bytesInSegment += bytes.length;
+    this.bytesSinceRotation += bytes.length;
   }
 
   /** Records up to `seq` are durable: their waiters are answered. */

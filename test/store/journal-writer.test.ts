@@ -8,6 +8,8 @@ import type * as FileWrites from '../../src/store/file-writes.js';
 import { fsyncDirectory } from '../../src/store/file-writes.js';
 import { decodeSegment, encodeHeader, JournalCorruptError } from '../../src/store/journal-format.js';
 import { JournalWriter, segmentName } from '../../src/store/journal-writer.js';
+import { recover } from '../../src/store/recovery.js';
+import { makeEngine } from '../support/engine-fixtures.js';
 
 // Spied on, not replaced: a new segment's name is durable only once its directory is synced.
 vi.mock('../../src/store/file-writes.js', async (importOriginal) => {
@@ -17,12 +19,34 @@ vi.mock('../../src/store/file-writes.js', async (importOriginal) => {
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'ulc-writer-'));
 
-const writer = (durability: 'fsync' | 'async', onWritten?: (bytes: Buffer) => void, dir = tempDir(), lastSeq = 0) =>
+const writer = (durability: 'fsync' | 'async', onWritten?: (bytes: Buffer) => void, dir = tempDir(), lastSeq = 0, segmentCapBytes?: number) =>
   new JournalWriter(
-    { dir, durability, asyncFlushMs: 5, asyncSyncMs: 1_000, maxPendingEvents: 10_000, ...(onWritten === undefined ? {} : { onWritten }) },
+    {
+      dir,
+      durability,
+      asyncFlushMs: 5,
+      asyncSyncMs: 1_000,
+      maxPendingEvents: 10_000,
+      ...(onWritten === undefined ? {} : { onWritten }),
+      ...(segmentCapBytes === undefined ? {} : { segmentCapBytes }),
+    },
     lastSeq,
     () => undefined,
   );
+
+const quietLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** Every segment in `dir`, oldest first: its name's first record, its size, and its records' seqs. */
+function segmentsIn(dir: string) {
+  return readdirSync(dir)
+    .filter((f) => f.startsWith('journal-'))
+    .sort()
+    .map((file) => {
+      const bytes = readFileSync(join(dir, file));
+      const { firstSeq, records } = decodeSegment(file, bytes);
+      return { firstSeq, bytes: bytes.length, seqs: records.map((r) => (JSON.parse(r.payload) as { s: number }).s) };
+    });
+}
 
 const segmentOf = (journal: JournalWriter) => (journal as unknown as { segment: FileHandle }).segment;
 
@@ -267,6 +291,60 @@ describe('JournalWriter', () => {
       secondSync.release();
       await second;
       expect(journal.writes).toBe(writesBefore + 1);
+      await journal.close();
+    });
+  });
+
+  describe('a segment at its cap', () => {
+    // session_reset records are 48 bytes framed; a write of one or two fits a 200-byte cap, a third goes on.
+    const resets = async (journal: JournalWriter, count: number, perWrite: number) => {
+      for (let i = 0; i < count; i++) {
+        journal.append({ type: 'session_reset', at: i });
+        if ((i + 1) % perWrite === 0) await journal.drain();
+      }
+      await journal.drain();
+    };
+
+    it('goes on in a new segment before a write would take it past the cap, and recovery reads them all in order', async () => {
+      const dir = tempDir();
+      const journal = writer('fsync', undefined, dir, 0, 200);
+      await journal.rotate();
+      await resets(journal, 12, 2);
+      await journal.close();
+      const segments = segmentsIn(dir);
+      expect(segments.length).toBeGreaterThan(2);
+      for (const segment of segments) expect(segment.bytes).toBeLessThanOrEqual(200);
+      // Each segment starts at the record after the previous one's last: no gap, no overlap.
+      expect(segments.flatMap((s) => s.seqs)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+      for (const segment of segments) expect(segment.seqs[0]).toBe(segment.firstSeq);
+      const report = await recover(dir, makeEngine([]).engine, quietLog, { readOnly: false });
+      expect([report.replayed, report.lastSeq, report.dropped]).toEqual([12, 12, []]);
+    });
+
+    it('puts a write larger than the cap in a fresh segment of its own, whole', async () => {
+      const dir = tempDir();
+      const journal = writer('async', undefined, dir, 0, 200);
+      await journal.rotate();
+      await resets(journal, 1, 1);
+      await resets(journal, 6, 6);
+      await resets(journal, 1, 1);
+      await journal.close();
+      expect(segmentsIn(dir).map((s) => s.seqs)).toEqual([[1], [2, 3, 4, 5, 6, 7], [8]]);
+    });
+
+    it('counts the journal since the last rotation across the segments the cap cut it into', async () => {
+      const dir = tempDir();
+      const journal = writer('async', undefined, dir, 0, 200);
+      await journal.rotate();
+      await resets(journal, 10, 1);
+      const written = segmentsIn(dir).reduce((sum, s) => sum + s.bytes - encodeHeader(1).length, 0);
+      expect(segmentsIn(dir).length).toBeGreaterThan(2);
+      expect(journal.bytesSinceSnapshot).toBe(written);
+      await journal.rotate();
+      expect(journal.bytesSinceSnapshot).toBe(0);
+      await resets(journal, 1, 1);
+      const after = segmentsIn(dir).find((segment) => segment.firstSeq === 11)!;
+      expect(journal.bytesSinceSnapshot).toBe(after.bytes - encodeHeader(11).length);
       await journal.close();
     });
   });
