@@ -26,6 +26,14 @@ export class TimeRing {
    * aged out meanwhile, up to the whole ring.
    */
   private sortedTail = 0;
+  /**
+   * How far a count last found the run at the front of the unsorted part, and for which cutoff:
+   * a later count with a cutoff as late goes on from there. Without it, a key whose orders are
+   * all rejected after a clock step back (nothing trims it) rescans the whole run on every count,
+   * ~100 µs at 100,000 entries; with it, each entry is scanned once while the cutoff rises. A
+   * cache, made only for a ring out of order, and dropped whenever the front moves.
+   */
+  private frontRun: FrontRun | undefined;
   /** The store's push order this ring is kept in, and its neighbours there (see PushOrder). */
   order: PushOrder | undefined;
   older: TimeRing | undefined;
@@ -46,9 +54,10 @@ export class TimeRing {
 
   /**
    * Entries strictly newer than `cutoff` (the window is (now − windowMs, now]): those after the
-   * run at the front at or before it, which `trim` would drop. Changes nothing: a check counts
-   * without trimming, since it may be rejected and nothing it does is then journalled, and a
-   * replay must find every ring as the live engine left it (see trim).
+   * run at the front at or before it, which `trim` would drop. Changes nothing a count or a
+   * snapshot reads (only the frontRun cache): a check counts without trimming, since it may be
+   * rejected and nothing it does is then journalled, and a replay must find every ring as the
+   * live engine left it (see trim).
    */
   countAfter(cutoff: number): number {
     const buffer = this.buffer;
@@ -58,7 +67,15 @@ export class TimeRing {
     if (count === 0 || buffer[head]! > cutoff) return count;
     // The entries before the sorted tail, scanned: the run ends at the first one after the cutoff.
     const unsorted = count - this.sortedTail;
-    for (let i = 1, at = head + 1; i < unsorted; i++, at++) if (buffer[at < length ? at : at - length]! > cutoff) return count - i;
+    if (unsorted > 1) {
+      const known = this.frontRun;
+      let i = known !== undefined && cutoff >= known.cutoff ? Math.max(1, Math.min(known.length, unsorted)) : 1;
+      for (let at = head + i; i < unsorted; i++, at++) if (buffer[at < length ? at : at - length]! > cutoff) break;
+      const run = (this.frontRun ??= new FrontRun());
+      run.length = i;
+      run.cutoff = cutoff;
+      if (i < unsorted) return count - i;
+    }
     // Every entry before `start` is at or before the cutoff; from it on they are in order. The
     // first one after the cutoff, by its place from the front: galloping (usually an entry or two
     // have aged out since the last trim, in the front's cache line), then a binary search.
@@ -100,6 +117,7 @@ export class TimeRing {
     while (this.count > 0 && buffer[this.head]! <= cutoff) {
       this.head = (this.head + 1) % buffer.length;
       this.count--;
+      this.frontRun = undefined;
     }
     if (this.sortedTail > this.count) this.sortedTail = this.count;
     return this.count;
@@ -129,6 +147,7 @@ export class TimeRing {
       } else {
         this.head = (this.head + 1) % buffer.length;
         this.count--;
+        this.frontRun = undefined;
       }
     }
     buffer[(this.head + this.count) % buffer.length] = at;
@@ -151,6 +170,7 @@ export class TimeRing {
     for (let i = this.count - 1; i >= 0; i--) {
       if (buffer[(this.head + i) % length] !== at) continue;
       for (let j = i; j < this.count - 1; j++) buffer[(this.head + j) % length] = buffer[(this.head + j + 1) % length]!;
+      this.frontRun = undefined;
       // Taking an entry out of the sorted tail leaves it sorted, one shorter.
       if (i >= this.count - this.sortedTail) this.sortedTail--;
       this.count--;
@@ -162,6 +182,7 @@ export class TimeRing {
     this.head = 0;
     this.count = 0;
     this.sortedTail = 0;
+    this.frontRun = undefined;
   }
 
   /** Entries it holds before its buffer grows: 1 while the entry is inline (for tests). */
@@ -190,6 +211,11 @@ export class TimeRing {
     return out;
   }
 
+  /** The frontRun cache's length, 0 without one (for tests). */
+  get knownFrontRun(): number {
+    return this.frontRun?.length ?? 0;
+  }
+
   private grow(buffer: Float64Array): Float64Array {
     const next = new Float64Array(Math.min(buffer.length * 2, this.maxEntries));
     for (let i = 0; i < this.count; i++) next[i] = buffer[(this.head + i) % buffer.length]!;
@@ -197,4 +223,10 @@ export class TimeRing {
     this.head = 0;
     return next;
   }
+}
+
+/** See TimeRing.frontRun: entries [0, length) of the ring are each at or before `cutoff`. */
+class FrontRun {
+  length = 0;
+  cutoff = Number.NEGATIVE_INFINITY;
 }

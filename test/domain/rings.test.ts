@@ -88,6 +88,51 @@ describe('TimeRing', () => {
     expect(ring.countAfter(6.5)).toBe(4);
   });
 
+  describe('the cache of the front run, after the clock stepped back', () => {
+    /** Pushed out of order: the first five entries are before the sorted tail, and are scanned. */
+    const stepped = (maxEntries = 100, times = [10, 5, 20, 3, 25, 4, 30]) => {
+      const ring = new TimeRing(maxEntries);
+      for (const at of times) ring.push(at);
+      return ring;
+    };
+
+    it('goes on from where the last count stopped while the cutoff rises, and scans again when it falls', () => {
+      const ring = stepped();
+      expect([ring.countAfter(12), ring.knownFrontRun]).toEqual([5, 2]);
+      expect([ring.countAfter(22), ring.knownFrontRun]).toEqual([3, 4]);
+      expect([ring.countAfter(10), ring.knownFrontRun]).toEqual([5, 2]);
+    });
+
+    it('is dropped by a trim: the entries after the run are counted again', () => {
+      const ring = stepped();
+      expect(ring.countAfter(22)).toBe(3);
+      ring.trim(12);
+      expect([ring.toArray(), ring.countAfter(22)]).toEqual([[20, 3, 25, 4, 30], 3]);
+    });
+
+    it('is dropped by a push that overwrites the oldest entry', () => {
+      const ring = stepped(6, [10, 5, 20, 3, 25, 30]);
+      expect(ring.countAfter(12)).toBe(4);
+      ring.push(40);
+      expect([ring.toArray(), ring.countAfter(12)]).toEqual([[5, 20, 3, 25, 30, 40], 5]);
+    });
+
+    it('is dropped by an undo that takes an entry out of the run', () => {
+      const ring = stepped();
+      expect(ring.countAfter(22)).toBe(3);
+      ring.removeNewest(5);
+      expect([ring.toArray(), ring.countAfter(22)]).toEqual([[10, 20, 3, 25, 4, 30], 3]);
+    });
+
+    it('is dropped when the ring is cleared', () => {
+      const ring = stepped();
+      expect(ring.countAfter(22)).toBe(3);
+      ring.clear();
+      for (const at of [10, 30, 5, 40, 6, 50]) ring.push(at);
+      expect(ring.countAfter(22)).toBe(5);
+    });
+  });
+
   it('counts a large ring as a scan of it would, in order (searched) and after the clock stepped back (scanned), across its wrap-around', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: -3, max: 20 }), { minLength: 1, maxLength: 400 }), fc.integer({ min: 1, max: 300 }), fc.array(fc.integer({ min: -50, max: 5_000 }), { minLength: 1, maxLength: 20 }), (steps, trimAt, cutoffs) => {
@@ -116,18 +161,23 @@ describe('TimeRing', () => {
   });
 
   it('counts as a scan of the front does under pushes out of order, trims, undos and overwrites at capacity', () => {
-    type Op = { op: 'push' | 'trim' | 'undo'; step: number };
-    const op = fc.record({ op: fc.constantFrom<Op['op']>('push', 'push', 'push', 'push', 'trim', 'undo'), step: fc.integer({ min: -40, max: 25 }) });
+    type Op = { op: 'push' | 'trim' | 'undo'; step: number; probe: number };
+    const op = fc.record({
+      op: fc.constantFrom<Op['op']>('push', 'push', 'push', 'push', 'trim', 'undo'),
+      step: fc.integer({ min: -40, max: 25 }),
+      probe: fc.integer({ min: -5, max: 90 }),
+    });
     fc.assert(
       fc.property(fc.integer({ min: 2, max: 48 }), fc.array(op, { maxLength: 200 }), (maxEntries, ops) => {
         const ring = new TimeRing(maxEntries);
         let model: number[] = [];
         let clock = 1_000;
+        let probed = clock;
         const frontRun = (cutoff: number) => {
           const run = model.findIndex((t) => t > cutoff);
           return run < 0 ? model.length : run;
         };
-        for (const { op: kind, step } of ops) {
+        for (const { op: kind, step, probe } of ops) {
           if (kind === 'push') {
             clock += step;
             ring.push(clock);
@@ -142,10 +192,16 @@ describe('TimeRing', () => {
             model.splice(model.lastIndexOf(at), 1);
             ring.removeNewest(at);
           }
-          // Every cutoff from below the smallest entry to past the largest.
+          // First a cutoff at or after the one the last op's counts ended with, which meets the
+          // cache of the front's run that count left (see TimeRing.frontRun); then every cutoff
+          // from below the smallest entry to past the largest; then one anywhere, for the next op.
+          const after = probed + (probe % 7);
+          expect(ring.countAfter(after)).toBe(model.length - frontRun(after));
           const low = Math.min(...model, clock) - 2;
           const high = Math.max(...model, clock) + 2;
           for (let cutoff = low; cutoff <= high; cutoff += 3) expect(ring.countAfter(cutoff)).toBe(model.length - frontRun(cutoff));
+          probed = clock - probe;
+          expect(ring.countAfter(probed)).toBe(model.length - frontRun(probed));
         }
         expect(ring.toArray()).toEqual(model);
       }),
