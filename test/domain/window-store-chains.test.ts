@@ -84,3 +84,35 @@ describe('SignatureWindows collision chains of three', () => {
     expect(ACCOUNTS.map((a) => restored.find(of(a))?.toArray())).toEqual([[1], [2], [3]]);
   });
 });
+
+/**
+ * A MARKET order and a priced one of the same account, symbol, side and quantity whose
+ * signatures hash alike from seed 0: the price was found by working FNV back from the MARKET
+ * signature's hash (each step multiplies by an odd prime, so it can be undone) and meeting the
+ * low word's steps forward in the middle.
+ */
+describe('SignatureWindows: a MARKET and a priced signature that hash alike', () => {
+  const PRICE = 447.0319231305331;
+  const priced = () => order({ accountId: 'ACC-1', symbol: 'AAPL', side: 'BUY', quantity: 100, price: PRICE });
+  const market = (): Order => {
+    const { price: _price, ...rest } = order({ accountId: 'ACC-1', symbol: 'AAPL', side: 'BUY', quantity: 100, orderType: 'MARKET' });
+    return rest;
+  };
+
+  it('the two hash alike from seed 0', () => {
+    expect(signatureHash('ACC-1', 'AAPL', 'BUY', 100, PRICE, SEED)).toBe(signatureHash('ACC-1', 'AAPL', 'BUY', 100, undefined, SEED));
+  });
+
+  it('count apart: the one is never found for the other, in either order', () => {
+    const store = new SignatureWindows('account', 10, 1, SEED);
+    const ofMarket = store.create(market());
+    expect(store.find(priced())).toBeUndefined();
+    const ofPriced = store.create(priced());
+    expect([store.size, store.hashCount]).toEqual([2, 1]);
+    expect([store.find(market()), store.find(priced())]).toEqual([ofMarket, ofPriced]);
+
+    const other = new SignatureWindows('account', 10, 1, SEED);
+    other.create(priced());
+    expect(other.find(market())).toBeUndefined();
+  });
+});
