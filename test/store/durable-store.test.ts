@@ -255,7 +255,7 @@ describe('DurableStore', () => {
     expect(snapshots()).toEqual([first]);
     while (journalBytes() < 2 * snapshotBytes) await driveSomeTrading(engine, store, clock, `c${round++}`);
     await vi.waitFor(() => expect(snapshots()).not.toEqual([first]), { timeout: 3_000, interval: 50 });
-    // However large the state, a segment is cut before recovery could not read it whole.
+    // However large the state, a snapshot is due by MAX_SEGMENT_BYTES of journal (the writer cuts segments there too).
     (store as unknown as { lastSnapshotBytes: number }).lastSnapshotBytes = 2 ** 40;
     expect(store.segmentBytesDue).toBe(MAX_SEGMENT_BYTES);
     await store.close();

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readdirSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -161,6 +161,22 @@ describe("the journal's circuit breaker", () => {
     expect(openOrders(second.engine)).toEqual(['after', 'before', 'cut-back']);
     expect(JSON.stringify(second.engine.captureState())).toBe(expected);
     await second.store.close();
+    await store.close();
+  });
+
+  it("paces the next size-triggered snapshot by the recovery's own snapshot (snapshotJournalRatio times its size)", async () => {
+    // A journal of five orders is far from 10,000 bytes: maintenance takes no snapshot of its own.
+    const { dir, engine, store } = await freshSession('async', { maxSegmentBytes: 10_000, snapshotJournalRatio: 100 });
+    for (let i = 0; i < 5; i++) accept(engine, `before-${i}`);
+    await settle();
+    // No snapshot yet in this process: maxSegmentBytes alone.
+    expect(store.segmentBytesDue).toBe(10_000);
+    await failWrite(engine, store);
+    await closed(store);
+    const [snapshot] = readdirSync(dir).filter((f) => f.startsWith('snapshot-'));
+    const snapshotBytes = statSync(join(dir, snapshot!)).size;
+    expect(100 * snapshotBytes).toBeGreaterThan(10_000);
+    expect(store.segmentBytesDue).toBe(100 * snapshotBytes);
     await store.close();
   });
 
