@@ -162,6 +162,26 @@ describe('ShardedMap', () => {
     for (const entry of entries) expect(grown.get(entry.orderId)).toBe(entry);
   });
 
+  it('asks for a split\'s new Map shard at the number of keys the split moves into it', () => {
+    const asked: number[] = [];
+    const made: Map<string, Entry>[] = [];
+    const sharded = new ShardedMap<string, Entry>(64, (expectedSize) => {
+      asked.push(expectedSize);
+      const map = new Map<string, Entry>();
+      made.push(map);
+      return map;
+    });
+    for (let i = 0; i < 3 * 64 + 1; i++) {
+      const shards = made.length;
+      sharded.set(`B-${i}`, { orderId: `B-${i}`, value: i });
+      if (made.length === shards) continue;
+      expect(made.at(-1)!.size).toBe(asked.at(-1));
+      expect(asked.at(-1)).toBeGreaterThan(10);
+    }
+    // The first shard (asked for 0 keys), then one per split.
+    expect([made.length, asked[0]]).toEqual([4, 0]);
+  });
+
   it('makes a split\'s new shard at the size it is about to take: a table that never grows while taking it', () => {
     const asked: number[] = [];
     const made: OrderIdTable<Entry>[] = [];
