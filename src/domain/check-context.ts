@@ -80,9 +80,9 @@ export class CheckContext {
       this.strategyExposure = undefined;
       this.firmExposure = undefined;
     } else {
-      this.accountExposure = this.account?.byMarket.get(market);
-      this.strategyExposure = this.strategy?.byMarket.get(market);
-      this.firmExposure = ledger.firm.byMarket.get(market);
+      this.accountExposure = this.account?.get(market);
+      this.strategyExposure = this.strategy?.get(market);
+      this.firmExposure = ledger.firm.get(market);
     }
     this.failure = undefined;
     this.walksDone = 0;

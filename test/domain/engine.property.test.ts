@@ -91,7 +91,7 @@ function compareState(where: string, engine: LimitEngine, model: ReferenceModel,
   ];
   for (const [level, id, group] of groups) {
     if (group.openCount < 0) fail(where, `${level} ${id} open count negative`, group.openCount, '>= 0');
-    for (const e of group.byMarket.values()) {
+    for (const e of group.values()) {
       const symbol = e.market.symbol;
       for (const [name, value] of Object.entries({ openBuy: e.openBuy, openSell: e.openSell, openCount: e.openCount, openBuyNotional: e.openBuyNotional, openSellNotional: e.openSellNotional })) {
         if (!(value >= 0)) fail(where, `${level} ${id} ${symbol} ${name} negative`, value, '>= 0');

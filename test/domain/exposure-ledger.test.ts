@@ -7,7 +7,7 @@ import { makeEngine, order, testConfig } from '../support/engine-fixtures.js';
 import { accepted, accountExposure, cancel, fill, firmExposure, setReference, strategyExposure, traded } from '../support/engine-actions.js';
 
 /** The symbols a group's exposure table holds, sorted. */
-const heldSymbols = (group: ExposureGroup): string[] => group.byMarket.values().map((e) => e.market.symbol).sort();
+const heldSymbols = (group: ExposureGroup): string[] => group.values().map((e) => e.market.symbol).sort();
 
 const pnl = (e: { position: number; avgCost: number; realized: number } | undefined) =>
   e === undefined ? undefined : { position: e.position, avgCost: e.avgCost, realized: e.realized };
@@ -553,7 +553,7 @@ describe('exposure ledger: position snapshots and sessions', () => {
     const symbolsOf = (accountId: string) => {
       const group = engine.ledger.accounts.get(accountId)!;
       expect(group.exposures.map((e) => e.market.symbol).sort()).toEqual(heldSymbols(group));
-      return group.byMarket.values().map((e) => [e.market.symbol, e.position, e.avgCost, e.realized]).sort();
+      return group.values().map((e) => [e.market.symbol, e.position, e.avgCost, e.realized]).sort();
     };
     expect(symbolsOf('FEW')).toEqual([0, 1, 3, 4, 5, 6, 7].map((i) => [`S${i}`, 10, 5 + i, 0]));
     expect(symbolsOf('MOST')).toEqual([['S2', 10, 7, 0], ['S5', 10, 10, 0]]);
@@ -712,7 +712,7 @@ describe('exposure ledger: position snapshots and sessions', () => {
         engine.applyPositions(rows(3 + (i % 8), 1, `T${i}`), false);
         engine.applyPositions(rows(0, 0, `T${i}`), false);
       }
-      expect([engine.ledger.accounts.size, engine.ledger.firm.byMarket.size, engine.ledger.strategies.size]).toEqual([0, 0, 0]);
+      expect([engine.ledger.accounts.size, engine.ledger.firm.size, engine.ledger.strategies.size]).toEqual([0, 0, 0]);
       setReference(engine, { MSFT: 10 });
       expect(engine.checkOrder(order({ accountId: 'C', strategyId: 'U', symbol: 'MSFT', quantity: 1, price: 10 })).decision).toBe('ACCEPT');
     });

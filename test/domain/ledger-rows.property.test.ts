@@ -55,12 +55,12 @@ interface Inner {
 
 function checkGroup(group: ExposureGroup, level: 'account' | 'strategy' | 'firm'): void {
   const slots = (group as unknown as Inner).slots;
-  expect(slots.length).toBe(group.byMarket.size);
-  expect(group.markets.length).toBe(group.byMarket.size);
+  expect(slots.length).toBe(group.size);
+  expect(group.markets.length).toBe(group.size);
   expect(group.rows.length / STRIDE).toBe(group.cold.length / COLD_STRIDE);
-  for (const e of group.byMarket.values()) {
+  for (const e of group.values()) {
     const symbol = e.market.symbol;
-    expect(group.byMarket.get(e.market), `${level} ${group.id} ${symbol} found by its market`).toBe(e);
+    expect(group.get(e.market), `${level} ${group.id} ${symbol} found by its market`).toBe(e);
     const slot = e.base / STRIDE;
     expect(e.rows, `${level} ${group.id} ${symbol} rows`).toBe(group.rows);
     expect(e.cold, `${level} ${group.id} ${symbol} cold`).toBe(group.cold);
@@ -103,7 +103,7 @@ function check(ledger: ExposureLedger, tracks: { strategy: boolean; firm: boolea
   ];
   for (const [groups, level, tracked, isPartial, exposureOf] of families) {
     for (const g of groups) {
-      for (const e of g.byMarket.values()) {
+      for (const e of g.values()) {
         const expected = open.filter((o) => exposureOf(o) === e);
         const listed = listOf(e, level);
         // A level no longer kept links no new order; those linked leave as they close.
