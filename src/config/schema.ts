@@ -98,8 +98,10 @@ const StorageSchema = z.strictObject({
   snapshotIntervalMs: positiveInt(86_400_000).default(60_000),
   asyncFlushMs: positiveInt(1_000).default(5),
   /**
-   * A journal segment this large triggers a snapshot, after which older segments are deleted.
-   * At most 1 GiB: recovery reads a segment whole, and Node reads no file over 2 GiB at once.
+   * This much journal since the last snapshot triggers one, after which the segments it covers
+   * are deleted. At most 1 GiB, the most a segment holds (the journal goes on in a new segment
+   * before a write would take one past it, snapshots or not): recovery reads a segment whole,
+   * and Node reads no file over 2 GiB at once.
    */
   maxSegmentBytes: positiveInt(MAX_SEGMENT_BYTES).default(64 * 1024 * 1024),
   /**

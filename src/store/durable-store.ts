@@ -25,6 +25,8 @@ export interface StoreOptions {
   asyncFlushMs: number;
   /** Records buffered for the disk before the journal is declared failed (default 1,000,000). */
   maxPendingEvents?: number;
+  /** The most a segment holds (default MAX_SEGMENT_BYTES; see JournalWriterOptions.segmentCapBytes): tests make it small. */
+  segmentCapBytes?: number;
   /**
    * Snapshots taken by a replica on a worker thread (see snapshot-worker.ts), which starts from
    * the same engine config and seed book as the service's engine; without it, on the main thread.
@@ -103,6 +105,7 @@ export class DurableStore {
         asyncFlushMs: options.asyncFlushMs,
         asyncSyncMs: 1_000,
         maxPendingEvents: options.maxPendingEvents ?? 1_000_000,
+        ...(options.segmentCapBytes === undefined ? {} : { segmentCapBytes: options.segmentCapBytes }),
         ...(options.snapshotWorker === undefined ? {} : { onWritten: (bytes: Buffer) => replicas.current?.feed(bytes) }),
       },
       recovery.lastSeq,
@@ -196,7 +199,7 @@ export class DurableStore {
   }
 
   private maintain(): void {
-    const isDue = Date.now() - this.lastSnapshotAt >= this.options.snapshotIntervalMs || this.writer.bytesSinceSnapshot >= this.segmentBytesDue;
+    const isDue = Date.now() - this.lastSnapshotAt >= this.options.snapshotIntervalMs || this.writer.bytesSinceRotate >= this.segmentBytesDue;
     if (!isDue || !this.isHealthy) return;
     this.snapshot().catch((error: unknown) => this.log.error({ err: error }, 'snapshot failed'));
   }
@@ -366,7 +369,7 @@ export class DurableStore {
 }
 
 
-/** The snapshot worker, if configured; it may hold back as much journal as a segment holds (which triggers a snapshot anyway). */
+/** The snapshot worker, if configured; it may hold back as much journal as maxSegmentBytes (which triggers a snapshot anyway). */
 function startReplica(options: StoreOptions, log: StoreLog): SnapshotReplica | undefined {
   const worker = options.snapshotWorker;
   if (worker === undefined) return undefined;

@@ -21,9 +21,12 @@ export interface JournalWriterOptions {
   /** Told of every write once it succeeded: whole records, in journal order (the snapshot worker's feed). */
   onWritten?: (bytes: Buffer) => void;
   /**
-   * A write that would take the open segment past this many bytes goes to a new segment first
-   * (default MAX_SEGMENT_BYTES): recovery reads a segment whole, and Node reads no file over
-   * 2 GiB. Snapshots rotate long before, unless they keep failing or fall far behind.
+   * A write that would take the open segment's records past this many bytes goes to a new
+   * segment first (default MAX_SEGMENT_BYTES; the file is its 16-byte header larger): recovery
+   * reads a segment whole, and Node reads no file over 2 GiB. Snapshots rotate long before,
+   * unless they keep failing or fall far behind. A write is never split: one larger than the cap
+   * goes whole to a fresh segment (a flush's records, which maxPendingEvents bounds, and which
+   * at a few ms of records each are far below it).
    */
   segmentCapBytes?: number;
 }
@@ -160,8 +163,12 @@ export class JournalWriter {
     return attempt;
   }
 
-  /** Journal bytes written since the last rotation (see bytesSinceRotation). */
-  get bytesSinceSnapshot(): number {
+  /**
+   * Journal bytes written since the last rotation or restart, across the segments the cap cut it
+   * into: a snapshot rotates as it starts, so this is the journal written since the last snapshot
+   * began (the journal a start-up replayed is not counted, as it never was).
+   */
+  get bytesSinceRotate(): number {
     return this.bytesSinceRotation;
   }
 

@@ -160,10 +160,10 @@ describe('TimeRing', () => {
     );
   });
 
-  it('counts as a scan of the front does under pushes out of order, trims, undos and overwrites at capacity', () => {
-    type Op = { op: 'push' | 'trim' | 'undo'; step: number; probe: number };
+  it('counts as a scan of the front does under pushes out of order, trims, undos, clears and overwrites at capacity', () => {
+    type Op = { op: 'push' | 'trim' | 'undo' | 'clear'; step: number; probe: number };
     const op = fc.record({
-      op: fc.constantFrom<Op['op']>('push', 'push', 'push', 'push', 'trim', 'undo'),
+      op: fc.constantFrom<Op['op']>('push', 'push', 'push', 'push', 'push', 'push', 'trim', 'trim', 'undo', 'undo', 'clear'),
       step: fc.integer({ min: -40, max: 25 }),
       probe: fc.integer({ min: -5, max: 90 }),
     });
@@ -187,6 +187,9 @@ describe('TimeRing', () => {
             const cutoff = clock - 50 + step;
             model = model.slice(frontRun(cutoff));
             expect(ring.trim(cutoff)).toBe(model.length);
+          } else if (kind === 'clear') {
+            ring.clear();
+            model = [];
           } else if (model.length > 0) {
             const at = model[Math.abs(step) % model.length]!;
             model.splice(model.lastIndexOf(at), 1);

@@ -261,6 +261,21 @@ describe('DurableStore', () => {
     await store.close();
   });
 
+  it('counts the journal since the last snapshot across the segments the cap cut it into, as maintenance sees it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ulc-store-'));
+    const clock = new FakeClock();
+    // Each write of the trading below is past the cap: a segment of its own.
+    const { engine, store } = await session(dir, clock, { maxSegmentBytes: 8_000, snapshotJournalRatio: 0, segmentCapBytes: 1_000 });
+    const snapshots = () => readdirSync(dir).filter((f) => f.startsWith('snapshot-'));
+    const largestSegment = () => Math.max(...segments(dir).map((f) => statSync(join(dir, f)).size));
+    let round = 0;
+    while (segments(dir).reduce((sum, f) => sum + statSync(join(dir, f)).size, 0) < 9_000) await driveSomeTrading(engine, store, clock, `s${round++}`);
+    expect(segments(dir).length).toBeGreaterThanOrEqual(2);
+    expect(largestSegment()).toBeLessThan(8_000);
+    await vi.waitFor(() => expect(snapshots()).toHaveLength(1), { timeout: 3_000, interval: 50 });
+    await store.close();
+  });
+
   it('fails closed when the journal cannot keep up: unhealthy, and later changes wait for nothing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ulc-store-'));
     const clock = new FakeClock();

@@ -296,55 +296,82 @@ describe('JournalWriter', () => {
   });
 
   describe('a segment at its cap', () => {
-    // session_reset records are 48 bytes framed; a write of one or two fits a 200-byte cap, a third goes on.
+    /** Appends `count` session resets (at 0: records of seqs 1 to 9 are the same size), draining after every `perWrite`. */
     const resets = async (journal: JournalWriter, count: number, perWrite: number) => {
       for (let i = 0; i < count; i++) {
-        journal.append({ type: 'session_reset', at: i });
+        journal.append({ type: 'session_reset', at: 0 });
         if ((i + 1) % perWrite === 0) await journal.drain();
       }
       await journal.drain();
     };
 
-    it('goes on in a new segment before a write would take it past the cap, and recovery reads them all in order', async () => {
+    /** The framed size of one such record with a one-digit seq. */
+    const recordBytes = async () => {
       const dir = tempDir();
-      const journal = writer('fsync', undefined, dir, 0, 200);
+      const journal = writer('async', undefined, dir);
       await journal.rotate();
-      await resets(journal, 12, 2);
+      await resets(journal, 1, 1);
+      await journal.close();
+      return segmentsIn(dir)[0]!.bytes - encodeHeader(1).length;
+    };
+
+    it('holds writes up to the cap exactly, goes on in a new segment before one would pass it, and recovery reads them all in order', async () => {
+      const cap = 2 * (await recordBytes());
+      const dir = tempDir();
+      const journal = writer('fsync', undefined, dir, 0, cap);
+      await journal.rotate();
+      await resets(journal, 9, 1);
       await journal.close();
       const segments = segmentsIn(dir);
-      expect(segments.length).toBeGreaterThan(2);
-      for (const segment of segments) expect(segment.bytes).toBeLessThanOrEqual(200);
-      // Each segment starts at the record after the previous one's last: no gap, no overlap.
-      expect(segments.flatMap((s) => s.seqs)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
-      for (const segment of segments) expect(segment.seqs[0]).toBe(segment.firstSeq);
+      // Two records fill a segment to the byte; the third goes on in the next.
+      expect(segments.map((s) => s.seqs)).toEqual([[1, 2], [3, 4], [5, 6], [7, 8], [9]]);
+      for (const segment of segments) expect(segment.firstSeq).toBe(segment.seqs[0]);
+      expect(segments[0]!.bytes - encodeHeader(1).length).toBe(cap);
       const report = await recover(dir, makeEngine([]).engine, quietLog, { readOnly: false });
-      expect([report.replayed, report.lastSeq, report.dropped]).toEqual([12, 12, []]);
+      expect([report.replayed, report.lastSeq, report.dropped]).toEqual([9, 9, []]);
     });
 
     it('puts a write larger than the cap in a fresh segment of its own, whole', async () => {
+      const cap = 2 * (await recordBytes());
       const dir = tempDir();
-      const journal = writer('async', undefined, dir, 0, 200);
+      const journal = writer('async', undefined, dir, 0, cap);
       await journal.rotate();
       await resets(journal, 1, 1);
-      await resets(journal, 6, 6);
+      await resets(journal, 3, 3);
       await resets(journal, 1, 1);
       await journal.close();
-      expect(segmentsIn(dir).map((s) => s.seqs)).toEqual([[1], [2, 3, 4, 5, 6, 7], [8]]);
+      expect(segmentsIn(dir).map((s) => s.seqs)).toEqual([[1], [2, 3, 4], [5]]);
     });
 
     it('counts the journal since the last rotation across the segments the cap cut it into', async () => {
+      const record = await recordBytes();
       const dir = tempDir();
-      const journal = writer('async', undefined, dir, 0, 200);
+      const journal = writer('async', undefined, dir, 0, 2 * record);
       await journal.rotate();
-      await resets(journal, 10, 1);
-      const written = segmentsIn(dir).reduce((sum, s) => sum + s.bytes - encodeHeader(1).length, 0);
-      expect(segmentsIn(dir).length).toBeGreaterThan(2);
-      expect(journal.bytesSinceSnapshot).toBe(written);
+      await resets(journal, 9, 1);
+      expect(segmentsIn(dir)).toHaveLength(5);
+      expect(journal.bytesSinceRotate).toBe(9 * record);
       await journal.rotate();
-      expect(journal.bytesSinceSnapshot).toBe(0);
+      expect(journal.bytesSinceRotate).toBe(0);
       await resets(journal, 1, 1);
-      const after = segmentsIn(dir).find((segment) => segment.firstSeq === 11)!;
-      expect(journal.bytesSinceSnapshot).toBe(after.bytes - encodeHeader(11).length);
+      const after = segmentsIn(dir).find((segment) => segment.firstSeq === 10)!;
+      expect(journal.bytesSinceRotate).toBe(after.bytes - encodeHeader(10).length);
+      await journal.close();
+    });
+
+    it('counts the journal from the new segment on after a restart', async () => {
+      const dir = tempDir();
+      const journal = writer('fsync', undefined, dir);
+      await journal.rotate();
+      await resets(journal, 3, 1);
+      shortWrites(segmentOf(journal), { thenFail: true });
+      journal.append({ type: 'session_reset', at: 0 });
+      await expect(journal.settled()).rejects.toThrow('ENOSPC');
+      expect(journal.bytesSinceRotate).toBeGreaterThan(0);
+      await journal.restart(10, () => Promise.resolve());
+      expect(journal.bytesSinceRotate).toBe(0);
+      await resets(journal, 1, 1);
+      expect(journal.bytesSinceRotate).toBe(segmentsIn(dir).find((segment) => segment.firstSeq === 11)!.bytes - encodeHeader(11).length);
       await journal.close();
     });
   });
