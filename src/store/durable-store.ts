@@ -59,8 +59,14 @@ export class DurableStore {
   private lastSnapshotAt = Date.now();
   /** The seq of the newest snapshot known whole (read back), if any. */
   private lastSnapshotSeq: number | undefined;
-  /** Its size in bytes (0 until this process has written one). */
-  private lastSnapshotBytes = 0;
+  /** Its size in bytes: the one recovery started from, then each this process writes (0 without one). */
+  private lastSnapshotBytes: number;
+  /**
+   * The journal recovery replayed, which no snapshot covers yet: counted toward the next
+   * size-triggered snapshot until one is taken, so that a service restarted before its timer's
+   * first snapshot (again and again, say) does not pile up journal for every start to replay.
+   */
+  private replayedBytes: number;
   private snapshotting: Promise<void> | undefined;
   private isClosing = false;
   private replicaRestarts = 0;
@@ -87,6 +93,8 @@ export class DurableStore {
       failures.listener = (error) => breaker.trip(error);
     }
     this.lastSnapshotSeq = recovery.snapshotSeq;
+    this.lastSnapshotBytes = recovery.snapshotBytes;
+    this.replayedBytes = recovery.journalBytes;
     this.timer = setInterval(() => this.maintain(), Math.min(MAINTENANCE_MS, options.snapshotIntervalMs));
     this.timer.unref();
   }
@@ -199,9 +207,14 @@ export class DurableStore {
   }
 
   private maintain(): void {
-    const isDue = Date.now() - this.lastSnapshotAt >= this.options.snapshotIntervalMs || this.writer.bytesSinceRotate >= this.segmentBytesDue;
+    const isDue = Date.now() - this.lastSnapshotAt >= this.options.snapshotIntervalMs || this.journalBytes >= this.segmentBytesDue;
     if (!isDue || !this.isHealthy) return;
     this.snapshot().catch((error: unknown) => this.log.error({ err: error }, 'snapshot failed'));
+  }
+
+  /** The journal no snapshot covers yet: written since the last rotation, plus what recovery replayed until a snapshot is taken. */
+  get journalBytes(): number {
+    return this.replayedBytes + this.writer.bytesSinceRotate;
   }
 
   /** The journal since the last snapshot that makes the next one due (see StoreOptions.snapshotJournalRatio), at most MAX_SEGMENT_BYTES. */
@@ -222,6 +235,7 @@ export class DurableStore {
     // Without the worker, captured synchronously, so it holds exactly the events up to lastSeq.
     const state = replica === undefined ? this.engine.captureState() : undefined;
     this.lastSnapshotAt = Date.now();
+    this.replayedBytes = 0;
     // Rotating writes every record up to seq, which also hands them to the worker before the request below.
     await this.writer.rotate();
     const name = state !== undefined ? await writeSnapshot(this.options.dataDir, seq, state) : await this.snapshotByReplica(replica!, seq);
@@ -267,6 +281,7 @@ export class DurableStore {
     }
     const seq = this.writer.lastSeq + 1;
     const state = this.engine.captureState();
+    this.replayedBytes = 0;
     await this.writer.restart(seq, async () => {
       const name = await writeSnapshot(this.options.dataDir, seq, state);
       this.lastSnapshotBytes = await this.checkWhole(name);

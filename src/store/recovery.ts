@@ -1,4 +1,4 @@
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LimitEngine } from '../domain/engine.js';
 import { StateEventSchema } from '../domain/events.js';
@@ -19,6 +19,10 @@ export interface RecoveryReport {
   lastSeq: number;
   /** Torn last records that were dropped: a write cut short by a crash. */
   dropped: { file: string; offset: number }[];
+  /** The size of the snapshot started from (0 without one): what the next one is paced by (see DurableStore). */
+  snapshotBytes: number;
+  /** The sizes of the segments records were replayed from: the journal no snapshot covers yet. */
+  journalBytes: number;
 }
 
 export const SEGMENT = /^journal-\d{16}\.log$/;
@@ -39,17 +43,22 @@ export async function recover(dir: string, engine: LimitEngine, log: StoreLog, o
   const segments = files.filter((f) => SEGMENT.test(f));
   let seq = 0;
   let snapshotSeq: number | undefined;
+  let snapshotBytes = 0;
   const newest = snapshots.at(-1);
   if (newest !== undefined) {
     const snapshot = await readSnapshot(dir, newest);
     engine.restoreState(snapshot.state);
     seq = snapshotSeq = snapshot.seq;
+    snapshotBytes = (await stat(join(dir, newest))).size;
   }
   let replayed = 0;
+  let journalBytes = 0;
   const dropped: RecoveryReport['dropped'] = [];
   for (const [index, file] of segments.entries()) {
     const path = join(dir, file);
-    const decoded = decodeSegment(path, await readFile(path));
+    const bytes = await readFile(path);
+    const decoded = decodeSegment(path, bytes);
+    const replayedBefore = replayed;
     for (const { offset, payload } of decoded.records) {
       const record = parseRecord(path, offset, payload);
       if (record.s <= seq) continue;
@@ -59,6 +68,7 @@ export async function recover(dir: string, engine: LimitEngine, log: StoreLog, o
       seq = record.s;
       replayed++;
     }
+    if (replayed > replayedBefore) journalBytes += bytes.length;
     if (decoded.tornAt !== undefined && !options.readOnly) {
       if (index !== segments.length - 1) throw new JournalCorruptError(path, decoded.tornAt, 'incomplete record before the last segment');
       log.warn({ file: path, offset: decoded.tornAt }, 'dropping a torn last journal record (a write cut short by a crash)');
@@ -74,7 +84,7 @@ export async function recover(dir: string, engine: LimitEngine, log: StoreLog, o
       dropped.push({ file: path, offset: decoded.tornAt });
     }
   }
-  return { snapshotSeq, replayed, lastSeq: seq, dropped };
+  return { snapshotSeq, replayed, lastSeq: seq, dropped, snapshotBytes, journalBytes };
 }
 
 /** A journal record's payload: `{s: seq, e: event}`. */

@@ -276,6 +276,36 @@ describe('DurableStore', () => {
     await store.close();
   });
 
+  it('counts the journal a restart replayed toward the next snapshot: a start after a long one snapshots with no new traffic', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ulc-store-'));
+    const clock = new FakeClock();
+    const first = await session(dir, clock);
+    for (let round = 0; round < 3; round++) await driveSomeTrading(first.engine, first.store, clock, `r${round}`);
+    const journal = segments(dir).reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
+    expect(journal).toBeGreaterThan(4_000);
+    // No close(): killed before any snapshot. The next start's threshold is under what it replays.
+    const second = await session(dir, clock, { maxSegmentBytes: 4_000 });
+    expect(second.store.recovery.journalBytes).toBe(journal);
+    expect(second.store.journalBytes).toBe(journal);
+    await vi.waitFor(() => expect(readdirSync(dir).filter((f) => f.startsWith('snapshot-'))).toHaveLength(1), { timeout: 3_000, interval: 50 });
+    expect(second.store.journalBytes).toBeLessThan(4_000);
+    await second.store.close();
+  });
+
+  it('paces snapshots after a restart by the snapshot it started from', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ulc-store-'));
+    const clock = new FakeClock();
+    const first = await session(dir, clock);
+    await driveSomeTrading(first.engine, first.store, clock, 'a');
+    await first.store.snapshot();
+    const [snapshot] = readdirSync(dir).filter((f) => f.startsWith('snapshot-'));
+    const snapshotBytes = statSync(join(dir, snapshot!)).size;
+    const second = await session(dir, clock, { maxSegmentBytes: 100, snapshotJournalRatio: 3 });
+    expect(second.store.recovery.snapshotBytes).toBe(snapshotBytes);
+    expect(second.store.segmentBytesDue).toBe(3 * snapshotBytes);
+    await second.store.close();
+  });
+
   it('fails closed when the journal cannot keep up: unhealthy, and later changes wait for nothing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ulc-store-'));
     const clock = new FakeClock();
