@@ -1,15 +1,24 @@
 /**
  * The snapshot worker's share of a check: its replica (JournalReplica) applying the journal
  * writes of the load tests' flow, as the worker applies what the service hands it. A live
- * engine checks the flow in batches (untimed, on the load tests' world and book, orders piling
- * up as in bench:load-state) and its journal records, framed as the journal writes them, go to
- * the replica a batch a write. In the service the worker's replay took about 40 % of the CPU a
- * batched order cost, on a core the service and its clients share. Prints nanoseconds a record,
- * beside another build's replica fed the same bytes when given one (a build that has
- * src/store/journal-replica.ts), blocks alternating in one process as in engine-ab.
+ * engine checks the flow in batches (on the load tests' world and book, orders piling up as in
+ * bench:load-state) and its journal records, framed as the journal writes them, are saved a
+ * batch a write. Then each build's replica applies them in a process of its own
+ * (bench/replica-side.ts: the first `--warm` records untimed), the builds taking turns for
+ * `--rounds` rounds, and the medians are compared. In the service the worker's replay took
+ * about 40 % of the CPU a batched order cost, on a core the service and its clients share.
  *
- *   npm run bench:replica [-- --against <checkout>] [--batch 100] [--warm 300000] [--orders 300000]
+ * In one process beside the live engine, builds compared unevenly: 1.20 one way round and
+ * 1/1.31 the other. On two worker threads a build against itself read 1.11 to 1.30, the first
+ * side slower whichever started first. In processes of their own it read 1.049 (3 rounds) and
+ * 1.092 (5), a single run varying ±20 % on a busy host: the rounds are what the medians need.
+ *
+ *   npm run bench:replica [-- --against <checkout>] [--batch 100] [--warm 300000] [--orders 300000] [--rounds 5]
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import * as thisApp from '../src/app.js';
 import * as thisSchema from '../src/config/schema.js';
 import { systemClock } from '../src/domain/clock.js';
@@ -17,88 +26,83 @@ import { LimitEngine } from '../src/domain/engine.js';
 import type { StateEvent } from '../src/domain/events.js';
 import type { Order, PositionRow } from '../src/domain/orders.js';
 import { encodeRecord } from '../src/store/journal-format.js';
-import * as thisReplica from '../src/store/journal-replica.js';
 import { encodeRecordPayload } from '../src/store/record-encoding.js';
 import { OrderFlow, World } from '../load-tests/world.js';
 import { stringOption, wholeNumberOption } from './options.js';
-import { fromBuild } from './other-build.js';
-import { collectGarbage } from './stats.js';
+import type { SavedFlow, SideResult } from './replica-side.js';
 
-/** Batches a side applies before the other side takes its turn. */
-const BLOCK_BATCHES = 100;
-
-interface Write {
-  bytes: Buffer;
-  records: number;
-}
-
-interface Side {
-  name: string;
-  replica: thisReplica.JournalReplica;
-  ns: number;
-  records: number;
-}
-
-function main(): Promise<void> {
+function main(): void {
   const against = process.argv.includes('--against') ? stringOption('against') : undefined;
   const size = wholeNumberOption('batch', 100);
-  const warmBatches = Math.ceil(wholeNumberOption('warm', 300_000) / size);
-  const blocks = Math.ceil(wholeNumberOption('orders', 300_000) / size / BLOCK_BATCHES);
-  return run(against, size, warmBatches, blocks);
+  const warm = wholeNumberOption('warm', 300_000);
+  const timed = wholeNumberOption('orders', 300_000);
+  const rounds = wholeNumberOption('rounds', 5);
+  const dir = mkdtempSync(join(tmpdir(), 'ulc-replica-bench-'));
+  try {
+    const file = join(dir, 'writes.bin');
+    const { warmWrites, records } = saveFlow(file, size, Math.ceil(warm / size), Math.ceil(timed / size));
+    const builds: [string, string][] = [['this', resolve(import.meta.dirname, '..')]];
+    if (against !== undefined) builds.push(['other', join(resolve(against), 'dist-bench')]);
+    const results = new Map<string, SideResult[]>(builds.map(([name]) => [name, []]));
+    for (let round = 0; round < rounds; round++) {
+      for (const [name, distBench] of round % 2 === 0 ? builds : [...builds].reverse()) results.get(name)!.push(runSide(file, distBench, warmWrites));
+    }
+    console.log(`snapshot worker's replica on the load tests' flow: batches of ${size}, ${records.warm} records in first, then ${records.timed} timed; ${rounds} rounds, each build in a process of its own${against === undefined ? '' : `, taking turns with ${against}`}`);
+    const medians = builds.map(([name]) => {
+      const runs = results.get(name)!;
+      const median = medianOf(runs.map((run) => run.nsPerRecord));
+      console.log(`${name.padEnd(6)} ${median.toFixed(0).padStart(7)} ns a record (median; ${runs.map((run) => run.nsPerRecord.toFixed(0)).join(', ')}), ${runs[0]!.openOrders} open orders`);
+      return median;
+    });
+    if (medians.length === 2) console.log(`this / other: ${(medians[0]! / medians[1]!).toFixed(3)}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
-async function run(against: string | undefined, size: number, warmBatches: number, blocks: number): Promise<void> {
+/** Checks the flow with a live engine and saves its journal writes (see SavedFlow); answers how many writes warm up. */
+function saveFlow(file: string, size: number, warmBatches: number, timedBatches: number): { warmWrites: number; records: { warm: number; timed: number } } {
   const world = new World();
   const config = thisSchema.AppConfigSchema.parse(world.config({ durability: 'off' }));
   const engineConfig = thisApp.engineConfigOf(config);
   const live = new LimitEngine(engineConfig, systemClock, config.limits);
   const events: StateEvent[] = [];
   live.recordEventsTo((event) => events.push(event));
-  const replicas: [string, typeof thisReplica][] = [['this', thisReplica]];
-  if (against !== undefined) replicas.push(['other', (await fromBuild(against, 'src/store/journal-replica.js')) as typeof thisReplica]);
-  const sides: Side[] = replicas.map(([name, build]) => ({ name, replica: new build.JournalReplica(engineConfig, config.limits), ns: 0, records: 0 }));
   const flow = new OrderFlow(world, 'rp-');
+  const chunks: Buffer[] = [];
+  const writes: SavedFlow['writes'] = [];
   let seq = 0;
-
-  /** The events recorded since the last call, framed as one journal write. */
-  const takeWrite = (): Write => {
-    const write = { bytes: Buffer.concat(events.map((event) => encodeRecord(encodeRecordPayload(++seq, event)))), records: events.length };
+  const takeWrite = (): void => {
+    const bytes = Buffer.concat(events.map((event) => encodeRecord(encodeRecordPayload(++seq, event))));
+    chunks.push(bytes);
+    writes.push({ bytes: bytes.length, records: events.length });
     events.length = 0;
-    return write;
-  };
-  const nextWrite = (): Write => {
-    live.checkBatch(Array.from({ length: size }, () => JSON.parse(flow.next()) as Order));
-    return takeWrite();
-  };
-  const apply = (side: Side, writes: readonly Write[], isTimed: boolean): void => {
-    const t0 = process.hrtime.bigint();
-    for (const write of writes) side.replica.apply(write.bytes);
-    if (!isTimed) return;
-    side.ns += Number(process.hrtime.bigint() - t0);
-    for (const write of writes) side.records += write.records;
   };
   live.setReferencePrices(world.marketData().prices);
   live.applyPositions(world.positions().positions as PositionRow[], true);
-  const setup = [takeWrite()];
-  for (const side of sides) apply(side, setup, false);
-
-  for (let b = 0; b < warmBatches; b += BLOCK_BATCHES) {
-    const writes = Array.from({ length: Math.min(BLOCK_BATCHES, warmBatches - b) }, nextWrite);
-    for (const side of sides) apply(side, writes, false);
+  takeWrite();
+  for (let b = 0; b < warmBatches + timedBatches; b++) {
+    live.checkBatch(Array.from({ length: size }, () => JSON.parse(flow.next()) as Order));
+    takeWrite();
   }
-  const recordsBefore = seq;
-  collectGarbage();
-  for (let b = 0; b < blocks; b++) {
-    const writes = Array.from({ length: BLOCK_BATCHES }, nextWrite);
-    for (const side of b % 2 === 0 ? sides : [...sides].reverse()) apply(side, writes, true);
-  }
-
-  console.log(`snapshot worker's replica on the load tests' flow: batches of ${size}, ${recordsBefore} records in first, then ${seq - recordsBefore} timed${against === undefined ? '' : `, alternating with ${against}`}`);
-  for (const side of sides) {
-    console.log(`${side.name.padEnd(6)} ${(side.ns / side.records).toFixed(0).padStart(7)} ns a record, ${side.replica.engine.ledger.openOrderCount} open orders`);
-  }
-  const [mine, theirs] = sides;
-  if (mine !== undefined && theirs !== undefined) console.log(`this / other: ${(mine.ns / mine.records / (theirs.ns / theirs.records)).toFixed(3)}`);
+  writeFileSync(file, Buffer.concat(chunks));
+  writeFileSync(`${file}.json`, JSON.stringify({ engineConfig, limits: config.limits, writes } satisfies SavedFlow));
+  const warmWrites = 1 + warmBatches;
+  const warmRecords = writes.slice(0, warmWrites).reduce((sum, write) => sum + write.records, 0);
+  return { warmWrites, records: { warm: warmRecords, timed: seq - warmRecords } };
 }
 
-await main();
+/** One build's replica over the saved writes, in a process of its own with this one's Node flags. */
+function runSide(file: string, distBench: string, warmWrites: number): SideResult {
+  const script = join(resolve(import.meta.dirname), 'replica-side.js');
+  const out = execFileSync(process.execPath, [...process.execArgv, script, file, distBench, String(warmWrites)], { encoding: 'utf8', maxBuffer: 1024 * 1024 });
+  return JSON.parse(out.trim().split('\n').at(-1)!) as SideResult;
+}
+
+function medianOf(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+main();
