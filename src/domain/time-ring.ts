@@ -114,11 +114,12 @@ export class TimeRing {
       if (this.count === 1 && this.single <= cutoff) this.count = 0;
       return this.count;
     }
+    const before = this.count;
     while (this.count > 0 && buffer[this.head]! <= cutoff) {
       this.head = (this.head + 1) % buffer.length;
       this.count--;
-      this.frontRun = undefined;
     }
+    if (this.count !== before) this.frontRun = undefined;
     if (this.sortedTail > this.count) this.sortedTail = this.count;
     return this.count;
   }

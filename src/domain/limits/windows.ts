@@ -5,8 +5,8 @@ import type { CompiledLimit } from '../compiled-limit.js';
  * Shared by the windowed kinds: counts the order's window and remembers it for the reservation.
  * A ring holds at least the entries its window counts (aged-out ones wait for the next trim), so
  * when even all it holds plus this order is clean, that is the value: a clean value is only
- * compared with the limit's clean bound, and the ring's entries are not read at all (a busy key's
- * window is thousands of entries, its oldest in a cache line no recent check touched).
+ * compared with the limit's clean bound, and the check reads none of the ring's entries (a busy
+ * key's window is thousands of entries, its oldest in a cache line no recent check touched).
  */
 export function countInWindow(limit: CompiledLimit, ctx: CheckContext): number {
   const ring = limit.windows.find(ctx.order);
