@@ -104,6 +104,35 @@ export function decodeSegment(file: string, bytes: Buffer): DecodedSegment {
   return { firstSeq, records, tornAt: undefined };
 }
 
+/** A run of whole records and the seqs of its first and last. */
+export interface RecordRun {
+  bytes: Buffer;
+  firstSeq: number;
+  lastSeq: number;
+}
+
+/**
+ * Whole records laid end to end (a journal write), the first numbered `firstSeq`, cut into runs
+ * of at most `maxBytes` each at record boundaries; a record larger than that is a run of its own.
+ */
+export function splitAtRecords(bytes: Buffer, firstSeq: number, maxBytes: number): RecordRun[] {
+  const runs: RecordRun[] = [];
+  let start = 0;
+  let seq = firstSeq;
+  let runFirstSeq = firstSeq;
+  for (let offset = 0; offset < bytes.length; seq++) {
+    const end = offset + RECORD_HEADER_BYTES + bytes.readUInt32LE(offset);
+    if (end - start > maxBytes && offset > start) {
+      runs.push({ bytes: bytes.subarray(start, offset), firstSeq: runFirstSeq, lastSeq: seq - 1 });
+      start = offset;
+      runFirstSeq = seq;
+    }
+    offset = end;
+  }
+  runs.push({ bytes: bytes.subarray(start), firstSeq: runFirstSeq, lastSeq: seq - 1 });
+  return runs;
+}
+
 /**
  * Visits the payload, bytes[start, end), of each record of whole records laid end to end (what
  * one journal write holds, without the segment header), checksum verified, without making its

@@ -3,7 +3,8 @@ import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StateEvent } from '../domain/events.js';
 import { fsyncDirectory, writeFully } from './file-writes.js';
-import { decodeSegment, encodeHeader, frameRecord, HEADER_BYTES, JournalCorruptError, MAX_RECORD_BYTES, MAX_SEGMENT_BYTES, RECORD_HEADER_BYTES, sealRecord } from './journal-format.js';
+import { decodeSegment, encodeHeader, frameRecord, HEADER_BYTES, JournalCorruptError, MAX_RECORD_BYTES, MAX_SEGMENT_BYTES, RECORD_HEADER_BYTES, sealRecord, splitAtRecords } from './journal-format.js';
+import type { RecordRun } from './journal-format.js';
 import { encodeRecordPayload, orderAcceptedBound, OrderAcceptedWriter } from './record-encoding.js';
 import type { OrderAccepted } from './record-encoding.js';
 
@@ -24,9 +25,9 @@ export interface JournalWriterOptions {
    * A write that would take the open segment's records past this many bytes goes to a new
    * segment first (default MAX_SEGMENT_BYTES; the file is its 16-byte header larger): recovery
    * reads a segment whole, and Node reads no file over 2 GiB. Snapshots rotate long before,
-   * unless they keep failing or fall far behind. A write is never split: one larger than the cap
-   * goes whole to a fresh segment (a flush's records, which maxPendingEvents bounds, and which
-   * at a few ms of records each are far below it).
+   * unless they keep failing or fall far behind. A flush larger than the cap is cut into writes
+   * at record boundaries; only a record larger than the cap (MAX_RECORD_BYTES is far below the
+   * default) would make a segment pass it.
    */
   segmentCapBytes?: number;
 }
@@ -365,18 +366,24 @@ export class JournalWriter {
     const throughSeq = this.lastSeq;
     const firstSeq = throughSeq - this.pendingRecords + 1;
     const bytes = this.takeEncoded();
+    // A flush larger than a segment holds (records piled up behind a slow disk) goes as several
+    // writes, each of whole records and acknowledged on its own, so that no segment passes the cap.
+    const cap = this.options.segmentCapBytes ?? MAX_SEGMENT_BYTES;
+    const runs = bytes.length > cap ? splitAtRecords(bytes, firstSeq, cap) : [{ bytes, firstSeq, lastSeq: throughSeq }];
+    for (const run of runs) this.write(run, cap);
+  }
+
+  /** One write of whole records, in a new segment if the open one would pass the cap with it. */
+  private write(run: RecordRun, cap: number): void {
     const shouldSync = this.options.durability === 'fsync';
     this.flushesInFlight++;
     this.enqueue(async () => {
-      const cap = this.options.segmentCapBytes ?? MAX_SEGMENT_BYTES;
-      // Whole writes only: a segment always ends at the end of a write, so a write larger than
-      // the cap (bounded by maxPendingEvents) still goes to one segment, a fresh one.
-      if (this.bytesInSegment > 0 && this.bytesInSegment + bytes.length > cap) await this.startSegment(firstSeq);
-      await this.commit(bytes, shouldSync);
-      this.settle(throughSeq);
+      if (this.bytesInSegment > 0 && this.bytesInSegment + run.bytes.length > cap) await this.startSegment(run.firstSeq);
+      await this.commit(run.bytes, shouldSync);
+      this.settle(run.lastSeq);
       // Only records as durable as configured reach the replica: a snapshot never holds a change
       // whose request was told it failed. (The chunk's bytes up to here are not written again.)
-      this.options.onWritten?.(bytes);
+      this.options.onWritten?.(run.bytes);
     })
       // The journal has failed: its waiters are told once no write is under way (see fail).
       .catch(() => undefined)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeSegment, eachRecord, encodeHeader, encodeRecord, HEADER_BYTES, JournalCorruptError, RECORD_HEADER_BYTES } from '../../src/store/journal-format.js';
+import { decodeSegment, eachRecord, encodeHeader, encodeRecord, HEADER_BYTES, JournalCorruptError, RECORD_HEADER_BYTES, splitAtRecords } from '../../src/store/journal-format.js';
 
 const PAYLOADS = ['{"s":1}', '{"s":2,"x":"é"}', '{"s":3}'];
 const records = (): Buffer => Buffer.concat(PAYLOADS.map(encodeRecord));
@@ -137,5 +137,36 @@ describe('eachRecord', () => {
     const before: string[] = [];
     expect(corruption(() => eachRecord('write', cut, (start, end) => before.push(cut.toString('utf8', start, end))))).toBe(`journal write is corrupt at byte ${starts()[2]!}: record cut short`);
     expect(before).toEqual(PAYLOADS.slice(0, 2));
+  });
+});
+
+describe('splitAtRecords', () => {
+  const write = (...lengths: number[]) => Buffer.concat(lengths.map((n) => encodeRecord('x'.repeat(n))));
+  const cut = (bytes: Buffer, maxBytes: number) => splitAtRecords(bytes, 10, maxBytes).map((run) => [run.firstSeq, run.lastSeq, run.bytes.length]);
+
+  it('cuts at record boundaries into runs of at most maxBytes, numbering each run', () => {
+    // Records of 8 + 2, 8 + 4, 8 + 6 and 8 + 2 bytes.
+    expect(cut(write(2, 4, 6, 2), 22)).toEqual([
+      [10, 11, 22],
+      [12, 12, 14],
+      [13, 13, 10],
+    ]);
+  });
+
+  it('keeps a run that fits exactly, and puts a record larger than maxBytes in a run of its own', () => {
+    expect(cut(write(2, 2, 2), 20)).toEqual([
+      [10, 11, 20],
+      [12, 12, 10],
+    ]);
+    expect(cut(write(2, 30, 2), 20)).toEqual([
+      [10, 10, 10],
+      [11, 11, 38],
+      [12, 12, 10],
+    ]);
+    expect(cut(write(30, 2), 20)).toEqual([
+      [10, 10, 38],
+      [11, 11, 10],
+    ]);
+    expect(cut(write(2, 2), 1_000)).toEqual([[10, 11, 20]]);
   });
 });

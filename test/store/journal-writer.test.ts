@@ -9,6 +9,7 @@ import { fsyncDirectory } from '../../src/store/file-writes.js';
 import { decodeSegment, encodeHeader, JournalCorruptError } from '../../src/store/journal-format.js';
 import { JournalWriter, segmentName } from '../../src/store/journal-writer.js';
 import { recover } from '../../src/store/recovery.js';
+import { fillDiskAfter } from '../support/disk-faults.js';
 import { makeEngine } from '../support/engine-fixtures.js';
 
 // Spied on, not replaced: a new segment's name is durable only once its directory is synced.
@@ -331,7 +332,7 @@ describe('JournalWriter', () => {
       expect([report.replayed, report.lastSeq, report.dropped]).toEqual([9, 9, []]);
     });
 
-    it('puts a write larger than the cap in a fresh segment of its own, whole', async () => {
+    it('cuts a flush larger than the cap into writes of whole records, no segment passing it', async () => {
       const cap = 2 * (await recordBytes());
       const dir = tempDir();
       const journal = writer('async', undefined, dir, 0, cap);
@@ -340,7 +341,27 @@ describe('JournalWriter', () => {
       await resets(journal, 3, 3);
       await resets(journal, 1, 1);
       await journal.close();
-      expect(segmentsIn(dir).map((s) => s.seqs)).toEqual([[1], [2, 3, 4], [5]]);
+      expect(segmentsIn(dir).map((s) => s.seqs)).toEqual([[1], [2, 3], [4, 5]]);
+      const report = await recover(dir, makeEngine([]).engine, quietLog, { readOnly: false });
+      expect([report.replayed, report.lastSeq]).toEqual([5, 5]);
+    });
+
+    it('acknowledges each of those writes on its own: one that lands stands when a later one fails (fsync)', async () => {
+      const cap = 2 * (await recordBytes());
+      const dir = tempDir();
+      const journal = writer('fsync', undefined, dir, 0, cap);
+      await journal.rotate();
+      // The first write (records 1 and 2) lands; the next segment's header fails.
+      const freeDisk = await fillDiskAfter(1);
+      for (let i = 0; i < 5; i++) journal.append({ type: 'session_reset', at: 0 });
+      try {
+        await expect(journal.settled(2)).resolves.toBeUndefined();
+        await expect(journal.settled(5)).rejects.toMatchObject({ name: 'NotDurableError', durableThrough: 2 });
+      } finally {
+        freeDisk();
+      }
+      expect(segmentsIn(dir)[0]!.seqs).toEqual([1, 2]);
+      await journal.close().catch(() => undefined);
     });
 
     it('counts the journal since the last rotation across the segments the cap cut it into', async () => {
