@@ -1,4 +1,5 @@
 import { CheckContext } from './check-context.js';
+import type { WindowOwner } from './check-context.js';
 import type { Clock } from './clock.js';
 import { NO_DEADLINE } from './clock.js';
 import type { CompiledLimit } from './compiled-limit.js';
@@ -22,6 +23,7 @@ import { TradingStates } from './trading-states.js';
 import type { TradingStateEntry } from './trading-states.js';
 import { ViolationBook } from './violation-book.js';
 import type { ViolationBookSnapshot } from './violation-book.js';
+import type { TimeRing } from './time-ring.js';
 import type { WindowStore } from './window-store.js';
 
 export interface EngineCapacity {
@@ -442,13 +444,9 @@ export class LimitEngine {
     const open = this.ledger.reserve(order.orderId, order.accountId, order.strategyId, order.symbol, order.side, order.quantity, price, order.orderType === 'MARKET', now, ctx);
     const windows: KeptWindow[] | undefined = atomic === undefined ? undefined : [];
     for (let i = 0; i < ctx.windowCount; i++) {
-      const owner = ctx.windowOwners[i]!;
-      const found = ctx.windowRings[i];
       // Not found at the check, so not there now: nothing runs between the check and this. The
-      // check counted without trimming; the trim is here, journalled with the order (see TimeRing.trim).
-      found?.trim(now - owner.windowMs);
-      (found ?? owner.windows.create(order)).push(now);
-      windows?.push({ limitId: owner.id, isNew: found === undefined, store: owner.windows });
+      // check counted without trimming; the trim is here, journalled with the order.
+      enterWindow(ctx.windowOwners[i]!, ctx.windowRings[i], order, now, windows);
     }
     // Journalled at once, an atomic batch's too: a batch checked in slices lets other requests
     // run in between, and the journal must hold their changes in the order they were made.
@@ -1060,12 +1058,7 @@ export class LimitEngine {
     for (let i = 0; i < count; i++) {
       const limit = applicable[i]!;
       if (limit.kind !== 'order_rate' && limit.kind !== 'duplicate_order') continue;
-      const found = limit.windows.find(order);
-      // Trimmed to its window as reserve trimmed it when it accepted the order, at this same
-      // time: without it a busy key's ring on a replica grew to maxWindowEntries, every doubling a copy.
-      found?.trim(at - limit.windowMs);
-      (found ?? limit.windows.create(order)).push(at);
-      windows?.push({ limitId: limit.id, isNew: found === undefined, store: limit.windows });
+      enterWindow(limit, limit.windows.find(order), order, at, windows);
     }
     const open = this.ledger.reserve(order.orderId, order.accountId, order.strategyId, order.symbol, order.side, order.quantity, price, order.orderType === 'MARKET', at);
     if (batch === undefined) return;
@@ -1073,6 +1066,18 @@ export class LimitEngine {
     this.keepForBatch(batch, { order, acceptedAt: at, windows: windows! });
     this.batches = Math.max(this.batches, Number(batch.slice(1)) || 0);
   }
+}
+
+/**
+ * An accepted order's entry in one of its windows, live (reserve) and replayed alike: the ring
+ * it was found in, trimmed to its length first (a journalled trim, at the order's time: see
+ * TimeRing.trim; without it a busy key's ring on a replica grew to maxWindowEntries, every
+ * doubling a copy), or a new ring. An atomic batch's reservation keeps the window in `kept`.
+ */
+function enterWindow(owner: WindowOwner, found: TimeRing | undefined, order: Order, at: number, kept: KeptWindow[] | undefined): void {
+  found?.trim(at - owner.windowMs);
+  (found ?? owner.windows.create(order)).push(at);
+  kept?.push({ limitId: owner.id, isNew: found === undefined, store: owner.windows });
 }
 
 /** A kept reservation as a snapshot holds it: the windows named, not the stores. */

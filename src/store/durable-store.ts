@@ -207,7 +207,7 @@ export class DurableStore {
   }
 
   private maintain(): void {
-    const isDue = Date.now() - this.lastSnapshotAt >= this.options.snapshotIntervalMs || this.journalBytes >= this.segmentBytesDue;
+    const isDue = Date.now() - this.lastSnapshotAt >= this.options.snapshotIntervalMs || this.journalBytes >= this.journalBytesDue;
     if (!isDue || !this.isHealthy) return;
     this.snapshot().catch((error: unknown) => this.log.error({ err: error }, 'snapshot failed'));
   }
@@ -217,8 +217,8 @@ export class DurableStore {
     return this.replayedBytes + this.writer.bytesSinceRotate;
   }
 
-  /** The journal since the last snapshot that makes the next one due (see StoreOptions.snapshotJournalRatio), at most MAX_SEGMENT_BYTES. */
-  get segmentBytesDue(): number {
+  /** The journalBytes that make the next snapshot due (see StoreOptions.snapshotJournalRatio), at most MAX_SEGMENT_BYTES. */
+  get journalBytesDue(): number {
     return Math.min(MAX_SEGMENT_BYTES, Math.max(this.options.maxSegmentBytes, (this.options.snapshotJournalRatio ?? 0) * this.lastSnapshotBytes));
   }
 

@@ -93,8 +93,8 @@ export class JournalWriter {
   /** Restarts so far: an operation queued before the latest one never runs (it was for the failed journal). */
   private restarts = 0;
   private bytesInSegment = 0;
-  /** Written since the last rotate or restart, whatever segments the cap cut it into: what a snapshot now would cover. */
-  private bytesSinceRotation = 0;
+  /** See bytesSinceRotate. */
+  private sinceRotate = 0;
   lastSeq: number;
 
   constructor(
@@ -154,7 +154,7 @@ export class JournalWriter {
         if (this.failure !== undefined) throw this.failure;
         this.segment = await this.openSegment(seq + 1);
         this.segmentFirstSeq = seq + 1;
-        this.bytesSinceRotation = this.bytesInSegment;
+        this.sinceRotate = this.bytesInSegment;
       } catch (error) {
         this.fail(error instanceof Error ? error : new Error(String(error)));
         throw this.failure ?? error;
@@ -170,7 +170,7 @@ export class JournalWriter {
    * began (the journal a start-up replayed is not counted, as it never was).
    */
   get bytesSinceRotate(): number {
-    return this.bytesSinceRotation;
+    return this.sinceRotate;
   }
 
   /** Starts a new segment for records after `lastSeq`; earlier records finish in the old one. */
@@ -180,7 +180,7 @@ export class JournalWriter {
     return this.enqueue(async () => {
       // Nothing was written since the open segment was started (an idle or a final snapshot): it stays.
       if (this.segment === undefined || this.segmentFirstSeq !== firstSeq) await this.startSegment(firstSeq);
-      this.bytesSinceRotation = this.bytesInSegment;
+      this.sinceRotate = this.bytesInSegment;
     });
   }
 
@@ -422,7 +422,7 @@ export class JournalWriter {
       throw error;
     }
     this.bytesInSegment += bytes.length;
-    this.bytesSinceRotation += bytes.length;
+    this.sinceRotate += bytes.length;
   }
 
   /** Records up to `seq` are durable: their waiters are answered. */
