@@ -15,11 +15,11 @@ describe('the composition root', () => {
     const app = await testApp({ storage: configured === undefined ? storage : { ...storage, snapshotJournalRatio: configured } });
     try {
       const store = app.store!;
-      expect(store.segmentBytesDue).toBe(100);
+      expect(store.journalBytesDue).toBe(100);
       app.engine.applyPositions([{ accountId: 'ACC-1', symbol: 'AAPL', quantity: 100, avgPrice: 95 }], false);
       await store.snapshot();
       const snapshot = readdirSync(dataDir).find((f) => f.startsWith('snapshot-'))!;
-      expect(store.segmentBytesDue).toBe(Math.max(100, ratio * statSync(join(dataDir, snapshot)).size));
+      expect(store.journalBytesDue).toBe(Math.max(100, ratio * statSync(join(dataDir, snapshot)).size));
     } finally {
       await app.server.close();
     }

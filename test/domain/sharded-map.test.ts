@@ -28,6 +28,19 @@ const SHARD_KINDS: [string, (() => Shard<string, Entry>) | undefined, (shard: un
 
 const shardsOf = (map: ShardedMap<string, Entry>): unknown[] => (map as unknown as { shards: unknown[] }).shards;
 
+/** A ShardedMap whose shards `make` makes, with the size each was asked for and the shard made, in order. */
+function recordingShards<S extends Shard<string, Entry>>(keysPerShard: number, make: (expectedSize: number) => S) {
+  const asked: number[] = [];
+  const made: S[] = [];
+  const sharded = new ShardedMap<string, Entry>(keysPerShard, (expectedSize) => {
+    asked.push(expectedSize);
+    const shard = make(expectedSize);
+    made.push(shard);
+    return shard;
+  });
+  return { asked, made, sharded };
+}
+
 describe('ShardedMap', () => {
   it.each(SHARD_KINDS)('answers as a Map does through any sequence of sets, deletes, clears and takeAlls, across many splits (%s shards)', (_, newShard, isOwnShard) => {
     // Four keys a shard: a few dozen keys split it many times over.
@@ -163,14 +176,7 @@ describe('ShardedMap', () => {
   });
 
   it('asks for a split\'s new Map shard at the number of keys the split moves into it', () => {
-    const asked: number[] = [];
-    const made: Map<string, Entry>[] = [];
-    const sharded = new ShardedMap<string, Entry>(64, (expectedSize) => {
-      asked.push(expectedSize);
-      const map = new Map<string, Entry>();
-      made.push(map);
-      return map;
-    });
+    const { asked, made, sharded } = recordingShards(64, () => new Map<string, Entry>());
     for (let i = 0; i < 3 * 64 + 1; i++) {
       const shards = made.length;
       sharded.set(`B-${i}`, { orderId: `B-${i}`, value: i });
@@ -183,14 +189,7 @@ describe('ShardedMap', () => {
   });
 
   it('makes a split\'s new shard at the size it is about to take: a table that never grows while taking it', () => {
-    const asked: number[] = [];
-    const made: OrderIdTable<Entry>[] = [];
-    const sharded = new ShardedMap<string, Entry>(512, (expectedSize) => {
-      asked.push(expectedSize);
-      const table = new OrderIdTable<Entry>(expectedSize);
-      made.push(table);
-      return table;
-    });
+    const { asked, made, sharded } = recordingShards(512, (expectedSize) => new OrderIdTable<Entry>(expectedSize));
     for (let i = 0; i < 3 * 512 + 1; i++) {
       const shards = made.length;
       sharded.set(`B-${i}`, { orderId: `B-${i}`, value: i });

@@ -238,14 +238,14 @@ describe('DurableStore', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ulc-store-'));
     const clock = new FakeClock();
     const { engine, store } = await session(dir, clock, { maxSegmentBytes: 500, snapshotJournalRatio: 2 });
-    expect(store.segmentBytesDue).toBe(500);
+    expect(store.journalBytesDue).toBe(500);
     await driveSomeTrading(engine, store, clock, 'a');
     await store.snapshot();
     const snapshots = () => readdirSync(dir).filter((f) => f.startsWith('snapshot-'));
     const [first] = snapshots();
     const snapshotBytes = statSync(join(dir, first!)).size;
     expect(snapshotBytes).toBeGreaterThan(500);
-    expect(store.segmentBytesDue).toBe(2 * snapshotBytes);
+    expect(store.journalBytesDue).toBe(2 * snapshotBytes);
     const journalBytes = () => segments(dir).reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
     // Past maxSegmentBytes, short of twice the snapshot: maintenance (every second) leaves it.
     let round = 0;
@@ -257,7 +257,7 @@ describe('DurableStore', () => {
     await vi.waitFor(() => expect(snapshots()).not.toEqual([first]), { timeout: 3_000, interval: 50 });
     // However large the state, a snapshot is due by MAX_SEGMENT_BYTES of journal (the writer cuts segments there too).
     (store as unknown as { lastSnapshotBytes: number }).lastSnapshotBytes = 2 ** 40;
-    expect(store.segmentBytesDue).toBe(MAX_SEGMENT_BYTES);
+    expect(store.journalBytesDue).toBe(MAX_SEGMENT_BYTES);
     await store.close();
   });
 
@@ -277,10 +277,8 @@ describe('DurableStore', () => {
   });
 
   it('counts the journal a restart replayed toward the next snapshot: a start after a long one snapshots with no new traffic', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ulc-store-'));
-    const clock = new FakeClock();
-    const first = await session(dir, clock);
-    for (let round = 0; round < 3; round++) await driveSomeTrading(first.engine, first.store, clock, `r${round}`);
+    const { dir, clock, first } = await tradedStore();
+    for (let round = 0; round < 2; round++) await driveSomeTrading(first.engine, first.store, clock, `r${round}`);
     const journal = segments(dir).reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
     expect(journal).toBeGreaterThan(4_000);
     // No close(): killed before any snapshot. The next start's threshold is under what it replays.
@@ -293,16 +291,13 @@ describe('DurableStore', () => {
   });
 
   it('paces snapshots after a restart by the snapshot it started from', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ulc-store-'));
-    const clock = new FakeClock();
-    const first = await session(dir, clock);
-    await driveSomeTrading(first.engine, first.store, clock, 'a');
+    const { dir, clock, first } = await tradedStore();
     await first.store.snapshot();
     const [snapshot] = readdirSync(dir).filter((f) => f.startsWith('snapshot-'));
     const snapshotBytes = statSync(join(dir, snapshot!)).size;
     const second = await session(dir, clock, { maxSegmentBytes: 100, snapshotJournalRatio: 3 });
     expect(second.store.recovery.snapshotBytes).toBe(snapshotBytes);
-    expect(second.store.segmentBytesDue).toBe(3 * snapshotBytes);
+    expect(second.store.journalBytesDue).toBe(3 * snapshotBytes);
     await second.store.close();
   });
 

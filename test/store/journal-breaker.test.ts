@@ -170,13 +170,13 @@ describe("the journal's circuit breaker", () => {
     for (let i = 0; i < 5; i++) accept(engine, `before-${i}`);
     await settle();
     // No snapshot yet in this process: maxSegmentBytes alone.
-    expect(store.segmentBytesDue).toBe(10_000);
+    expect(store.journalBytesDue).toBe(10_000);
     await failWrite(engine, store);
     await closed(store);
     const [snapshot] = readdirSync(dir).filter((f) => f.startsWith('snapshot-'));
     const snapshotBytes = statSync(join(dir, snapshot!)).size;
     expect(100 * snapshotBytes).toBeGreaterThan(10_000);
-    expect(store.segmentBytesDue).toBe(100 * snapshotBytes);
+    expect(store.journalBytesDue).toBe(100 * snapshotBytes);
     await store.close();
   });
 

@@ -316,11 +316,17 @@ describe('JournalWriter', () => {
       return segmentsIn(dir)[0]!.bytes - encodeHeader(1).length;
     };
 
-    it('holds writes up to the cap exactly, goes on in a new segment before one would pass it, and recovery reads them all in order', async () => {
+    /** A rotated journal in a new directory whose segments hold two such records. */
+    const cappedJournal = async (durability: 'fsync' | 'async') => {
       const cap = 2 * (await recordBytes());
       const dir = tempDir();
-      const journal = writer('fsync', undefined, dir, 0, cap);
+      const journal = writer(durability, undefined, dir, 0, cap);
       await journal.rotate();
+      return { cap, dir, journal };
+    };
+
+    it('holds writes up to the cap exactly, goes on in a new segment before one would pass it, and recovery reads them all in order', async () => {
+      const { cap, dir, journal } = await cappedJournal('fsync');
       await resets(journal, 9, 1);
       await journal.close();
       const segments = segmentsIn(dir);
@@ -333,10 +339,7 @@ describe('JournalWriter', () => {
     });
 
     it('cuts a flush larger than the cap into writes of whole records, no segment passing it', async () => {
-      const cap = 2 * (await recordBytes());
-      const dir = tempDir();
-      const journal = writer('async', undefined, dir, 0, cap);
-      await journal.rotate();
+      const { dir, journal } = await cappedJournal('async');
       await resets(journal, 1, 1);
       await resets(journal, 3, 3);
       await resets(journal, 1, 1);
@@ -347,10 +350,7 @@ describe('JournalWriter', () => {
     });
 
     it('acknowledges each of those writes on its own: one that lands stands when a later one fails (fsync)', async () => {
-      const cap = 2 * (await recordBytes());
-      const dir = tempDir();
-      const journal = writer('fsync', undefined, dir, 0, cap);
-      await journal.rotate();
+      const { dir, journal } = await cappedJournal('fsync');
       // The first write (records 1 and 2) lands; the next segment's header fails.
       const freeDisk = await fillDiskAfter(1);
       for (let i = 0; i < 5; i++) journal.append({ type: 'session_reset', at: 0 });
@@ -365,13 +365,10 @@ describe('JournalWriter', () => {
     });
 
     it('counts the journal since the last rotation across the segments the cap cut it into', async () => {
-      const record = await recordBytes();
-      const dir = tempDir();
-      const journal = writer('async', undefined, dir, 0, 2 * record);
-      await journal.rotate();
+      const { cap, dir, journal } = await cappedJournal('async');
       await resets(journal, 9, 1);
       expect(segmentsIn(dir)).toHaveLength(5);
-      expect(journal.bytesSinceRotate).toBe(9 * record);
+      expect(journal.bytesSinceRotate).toBe((9 * cap) / 2);
       await journal.rotate();
       expect(journal.bytesSinceRotate).toBe(0);
       await resets(journal, 1, 1);
