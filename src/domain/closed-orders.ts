@@ -25,6 +25,24 @@ export class ClosedOrder implements ClosedOrderFields {
     readonly side: Side,
     readonly closedAt: number,
   ) {}
+
+  /** A spare (see SparePool) made again for another closed order; a spare is in no list. */
+  renew(accountId: string, orderId: string, strategyId: string, symbol: string, side: Side, closedAt: number): this {
+    const self = this as { -readonly [K in keyof ClosedOrder]: ClosedOrder[K] };
+    self.accountId = accountId;
+    self.orderId = orderId;
+    self.strategyId = strategyId;
+    self.symbol = symbol;
+    self.side = side;
+    self.closedAt = closedAt;
+    return this;
+  }
+
+  /** Forgotten: keeps no text of its order, so that a spare keeps none alive. */
+  detach(): void {
+    const self = this as { -readonly [K in keyof ClosedOrder]: ClosedOrder[K] };
+    self.accountId = self.orderId = self.strategyId = self.symbol = '';
+  }
 }
 
 /**

@@ -4,6 +4,7 @@ import { isRounding, priceGap } from './rounding.js';
 import { KEYS_PER_SHARD, ShardedMap } from './sharded-map.js';
 import { EDIT_ROUNDING, EDITS_BEFORE_RESTAMP, WalkBounds } from './walk-bounds.js';
 import { OrderIdTable } from './order-id-table.js';
+import { SparePool } from './spare-pool.js';
 import type { ClosedOrderFields } from './closed-orders.js';
 import type { OrderType, Side } from './enums.js';
 import type { PositionRow } from './orders.js';
@@ -617,6 +618,34 @@ export class OpenOrder {
     this.bits |= CLOSED_BIT;
   }
 
+  /**
+   * A spare (see SparePool) made again for a new order: every field as the constructor sets it.
+   * A spare is closed and in no list, so its links are all clear already.
+   */
+  renew(orderId: string, side: Side, price: number, isMarket: boolean, quantity: number, now: number, account: Exposure, strategy: Exposure, firm: Exposure): this {
+    const self = this as Renewable<OpenOrder>;
+    self.orderId = orderId;
+    self.side = side;
+    self.price = price;
+    self.quantity = quantity;
+    self.remaining = quantity;
+    self.acceptedAt = now;
+    self.lastActivityAt = now;
+    self.account = account;
+    self.strategy = strategy;
+    self.firm = firm;
+    self.batch = undefined;
+    this.bits = isMarket ? MARKET_BIT : 0;
+    return this;
+  }
+
+  /** Let go of (closed, in no list): holds nothing of its order any more, so that a spare keeps no exposure or group alive. */
+  detach(): void {
+    const self = this as Renewable<OpenOrder>;
+    self.orderId = '';
+    self.account = self.strategy = self.firm = DETACHED;
+  }
+
   /*
    * The ids are read through the exposures, not kept: each open order (and each closed one
    * remembered for late fills) then holds the ledger's one copy of them rather than its own
@@ -718,6 +747,12 @@ export class OpenOrder {
     this.bits &= ~(1 << level);
   }
 }
+
+/** Its public fields writable, for `renew`: readonly everywhere else. */
+type Renewable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** What a let-go open order points at in place of its exposures: in no ledger. */
+const DETACHED = new Exposure(new SymbolMarket(''), new ExposureGroup('', ACCOUNT_LEVEL, new WalkBounds()));
 
 /** An open order's links in its strategy's and the firm's open-order lists (see OpenOrder.upper). */
 class UpperLinks {
@@ -884,6 +919,9 @@ export class ExposureLedger {
   readonly firm = new ExposureGroup('firm', FIRM_LEVEL, this.walkBounds);
   /** Open orders in order of last activity, oldest first: expiry sweeps from the front. */
   private readonly byActivity = new ActivityQueue();
+  /** Open orders let go of (closed, or taken back), for the next reservations; closed ones forgotten, for the next closes. */
+  private readonly spareOrders = new SparePool<OpenOrder>();
+  private readonly spareClosed = new SparePool<ClosedOrder>();
   /**
    * Recently closed orders (expired, released by a CANCEL, REJECT or EXPIRE, or filled up), so
    * that a fill arriving after the close still moves the position, and a new order does not take
@@ -996,6 +1034,11 @@ export class ExposureLedger {
     return this.closed.size;
   }
 
+  /** Open and closed orders kept to be made again (for tests: see SparePool). */
+  get spareCounts(): { openOrders: number; closedOrders: number } {
+    return { openOrders: this.spareOrders.size, closedOrders: this.spareClosed.size };
+  }
+
   openOrder(accountId: string, orderId: string): OpenOrder | undefined {
     const order = this.accounts.get(accountId)?.ordersById?.get(orderId);
     return order instanceof OpenOrder ? order : undefined;
@@ -1070,7 +1113,9 @@ export class ExposureLedger {
     const account = found?.accountExposure ?? this.exposureIn(found?.account ?? this.accountGroup(accountId), market, true);
     const strategy = found?.strategyExposure ?? this.exposureIn(found?.strategy ?? this.strategyGroup(strategyId), market, false);
     const firm = found?.firmExposure ?? this.exposureIn(this.firm, market, false);
-    const order = new OpenOrder(orderId, side, price, isMarket, quantity, quantity, now, now, account, strategy, firm);
+    const order =
+      this.spareOrders.take()?.renew(orderId, side, price, isMarket, quantity, now, account, strategy, firm) ??
+      new OpenOrder(orderId, side, price, isMarket, quantity, quantity, now, now, account, strategy, firm);
     // A closed order of this id still listed is past its window (a check refuses the id within it,
     // and replay repeats what was accepted): forgetting is budgeted, so it may not have gone yet.
     const stale = account.group.ordersById?.get(orderId);
@@ -1339,6 +1384,8 @@ export class ExposureLedger {
     this.firm.clear();
     this.byActivity.clear();
     this.closed.clear();
+    this.spareOrders.clear();
+    this.spareClosed.clear();
     this.closedOnly.clear();
     this.accountExposureCount = 0;
     for (const [symbol, lastFill] of snapshot.lastFills) {
@@ -1506,13 +1553,19 @@ export class ExposureLedger {
     const group = order.account.group;
     if (closedAt !== undefined) {
       // Before the exposures are pruned: a group that goes hands its map to closedOnly.
-      this.remember(order.accountId, new ClosedOrder(order.accountId, order.orderId, order.strategyId, order.symbol, order.side, closedAt), order);
+      const closed =
+        this.spareClosed.take()?.renew(order.accountId, order.orderId, order.strategyId, order.symbol, order.side, closedAt) ??
+        new ClosedOrder(order.accountId, order.orderId, order.strategyId, order.symbol, order.side, closedAt);
+      this.remember(order.accountId, closed, order);
     } else if (group.ordersById?.delete(order.orderId) === true && group.ordersById.size === 0) {
       group.ordersById = undefined;
     }
     this.pruneIfEmpty(order.account, this.accounts);
     this.pruneIfEmpty(order.strategy, this.strategies);
     this.pruneIfEmpty(order.firm, undefined);
+    // Nothing holds a closed open order past this call (its id now finds the closed one), so it is free to make again.
+    order.detach();
+    this.spareOrders.keep(order, this.byActivity.size);
   }
 
   /**
@@ -1550,6 +1603,13 @@ export class ExposureLedger {
 
   /** A closed order forgotten (its window over, or the list full): its id is free. */
   private letGo(closed: ClosedOrder): void {
+    this.dropById(closed);
+    closed.detach();
+    this.spareClosed.keep(closed, this.closed.size);
+  }
+
+  /** Takes a forgotten closed order out of its account's orders by id, if it is still there. */
+  private dropById(closed: ClosedOrder): void {
     const account = this.accounts.get(closed.accountId);
     if (account !== undefined) {
       const byId = account.ordersById;
