@@ -514,8 +514,7 @@ export class LimitEngine {
    * count against maxWindowKeys until the next sweep); one that was there before stays.
    */
   private takeBack(batch: string, { order, acceptedAt, windows }: KeptReservation, now: number): void {
-    const open = this.ledger.openOrder(order.accountId, order.orderId);
-    if (open !== undefined && open.batch === batch && open.acceptedAt === acceptedAt) this.ledger.unreserve(open);
+    this.ledger.unreserve(order.accountId, order.orderId, batch, acceptedAt);
     for (const counted of windows) {
       const limit = this.currentBook.byId.get(counted.limitId);
       if (limit === undefined || limit.windows !== counted.store) continue;

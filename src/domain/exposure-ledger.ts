@@ -1129,9 +1129,18 @@ export class ExposureLedger {
     return order;
   }
 
-  /** Takes back a reservation entirely, as if the order had never been accepted (atomic batches). */
-  unreserve(order: OpenOrder): void {
+  /**
+   * Takes back an atomic batch's reservation entirely, as if the order had never been accepted:
+   * the order open under this id, if that batch reserved it at `acceptedAt` (another request may
+   * have closed it between the batch's slices, and even reused its id). By ids, never by an
+   * order object: a closed one is made again for the next reservation (see spareOrders), so an
+   * object held from before would be another order by now. Returns whether it took one back.
+   */
+  unreserve(accountId: string, orderId: string, batch: string, acceptedAt: number): boolean {
+    const order = this.openOrder(accountId, orderId);
+    if (order === undefined || order.batch !== batch || order.acceptedAt !== acceptedAt) return false;
     this.releaseRemaining(order);
+    return true;
   }
 
   /**
@@ -1563,7 +1572,8 @@ export class ExposureLedger {
     this.pruneIfEmpty(order.account, this.accounts);
     this.pruneIfEmpty(order.strategy, this.strategies);
     this.pruneIfEmpty(order.firm, undefined);
-    // Nothing holds a closed open order past this call (its id now finds the closed one), so it is free to make again.
+    // Nothing holds a closed open order past this call (its id now finds the closed one), so it
+    // is free to make again. Detached last: its table of orders by id finds it by its own orderId.
     order.detach();
     this.spareOrders.keep(order, this.byActivity.size);
   }
@@ -1603,6 +1613,7 @@ export class ExposureLedger {
 
   /** A closed order forgotten (its window over, or the list full): its id is free. */
   private letGo(closed: ClosedOrder): void {
+    // Out of its table first: the table finds it by its own orderId, which detach clears.
     this.dropById(closed);
     closed.detach();
     this.spareClosed.keep(closed, this.closed.size);

@@ -365,15 +365,33 @@ describe('exposure ledger: fills and releases', () => {
     expect([accountExposure(engine)?.openBuy, accountExposure(engine)?.openBuyNotional]).toEqual([100, 0]);
   });
 
-  it('releases an order once: taking back one already cancelled leaves the others reserved', () => {
-    const { engine } = makeEngine([]);
-    const first = accepted(engine, { orderId: 'o-1', quantity: 100 });
+  it('takes back only the order its batch reserved: not one closed since, nor the next order made from its object', () => {
+    const { engine, clock } = makeEngine([]);
+    const first = order({ orderId: 'o-1', quantity: 100 });
+    expect(engine.checkBatch([first], { atomic: true }).results[0]!.decision).toBe('ACCEPT');
+    const acceptedAt = clock.now();
     accepted(engine, { orderId: 'o-2', quantity: 30 });
-    const stale = engine.ledger.openOrder(first.accountId, first.orderId)!;
+    const held = engine.ledger.openOrder('ACC-1', 'o-1')!;
     cancel(engine, first);
-    engine.ledger.unreserve(stale);
+    accepted(engine, { orderId: 'o-3', quantity: 7 });
+    // o-3 was made from o-1's object: a take-back by that object would have taken o-3.
+    expect(held.orderId).toBe('o-3');
+    expect(engine.ledger.unreserve('ACC-1', 'o-1', 'b1', acceptedAt)).toBe(false);
+    expect(engine.ledger.unreserve('ACC-1', 'o-3', 'b1', acceptedAt)).toBe(false);
     const e = accountExposure(engine);
-    expect([e?.openBuy, e?.openCount, engine.ledger.openOrderCount, strategyExposure(engine)?.openBuy, firmExposure(engine)?.openBuy]).toEqual([30, 1, 1, 30, 30]);
+    expect([e?.openBuy, e?.openCount, engine.ledger.openOrderCount, strategyExposure(engine)?.openBuy, firmExposure(engine)?.openBuy]).toEqual([37, 2, 2, 37, 37]);
+  });
+
+  it('takes back an order its batch reserved, under its id, as if never accepted', () => {
+    const { engine, clock } = makeEngine([]);
+    const only = order({ orderId: 'o-1', quantity: 100 });
+    engine.checkBatch([only], { atomic: true });
+    accepted(engine, { orderId: 'o-2', quantity: 30 });
+    expect(engine.ledger.unreserve('ACC-1', 'o-1', 'b1', clock.now() - 1)).toBe(false);
+    expect(engine.ledger.unreserve('ACC-1', 'o-1', 'b2', clock.now())).toBe(false);
+    expect(engine.ledger.unreserve('ACC-1', 'o-1', 'b1', clock.now())).toBe(true);
+    expect([accountExposure(engine)?.openBuy, engine.ledger.openOrderCount, engine.ledger.closedOrderCount]).toEqual([30, 1, 0]);
+    expect(engine.ledger.holdsOrderId(engine.ledger.accounts.get('ACC-1'), 'ACC-1', 'o-1', clock.now())).toBe(false);
   });
 });
 

@@ -42,14 +42,19 @@ describe('exposure ledger: open and closed orders made again', () => {
     const held = openOrder(engine, o.orderId);
     cancel(engine, o);
     expect(accountExposure(engine)).toBeUndefined();
-    expect([held.orderId, held.accountId, held.symbol, held.isClosed]).toEqual(['', '', '', true]);
+    expect([held.orderId, held.accountId, held.strategyId, held.symbol, held.isClosed]).toEqual(['', '', '', '', true]);
+    expect([held.firm, held.strategy]).toEqual([held.account, held.account]);
   });
 
-  it('keeps spares only while fewer than the open orders left: half of them when all close', () => {
-    const { engine } = makeEngine([]);
-    const orders = Array.from({ length: 10 }, () => accepted(engine));
+  // Of 9 closing one by one, the k-th is kept while the spares are fewer than the 9 − k left: 4 (at most, 5 would be kept).
+  it('keeps spares only while fewer than the open orders left, and closed ones while fewer than those still remembered', () => {
+    const { engine, clock } = makeEngine([], { lateFillWindowMs: 10_000 });
+    const orders = Array.from({ length: 9 }, () => accepted(engine));
     for (const o of orders) cancel(engine, o);
-    expect(engine.ledger.spareCounts.openOrders).toBe(5);
+    expect(engine.ledger.spareCounts.openOrders).toBe(4);
+    clock.advance(10_000);
+    while (engine.sweep());
+    expect([engine.ledger.closedOrderCount, engine.ledger.spareCounts.closedOrders]).toEqual([0, 4]);
     const again = Array.from({ length: 7 }, () => accepted(engine));
     expect([engine.ledger.spareCounts.openOrders, engine.ledger.openOrderCount]).toEqual([0, 7]);
     for (const o of again) expect(openOrder(engine, o.orderId).orderId).toBe(o.orderId);
