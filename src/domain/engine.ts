@@ -873,6 +873,7 @@ export class LimitEngine {
     const now = this.clock.now();
     const isExpiryDone = this.expire(now, SWEEP_EXPIRY_BUDGET);
     const { isChanged, isDone } = this.sweepAt(now);
+    this.ledger.trimSpares();
     if (isChanged) this.emit({ type: 'sweep', at: now });
     return !isDone || !isExpiryDone;
   }

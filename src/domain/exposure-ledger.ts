@@ -1034,6 +1034,12 @@ export class ExposureLedger {
     return this.closed.size;
   }
 
+  /** Lets go of spare orders past those in use (the sweeper's; spares are not state: nothing journals this). */
+  trimSpares(): void {
+    this.spareOrders.trimTo(this.byActivity.size);
+    this.spareClosed.trimTo(this.closed.size);
+  }
+
   /** Open and closed orders kept to be made again (for tests: see SparePool). */
   get spareCounts(): { openOrders: number; closedOrders: number } {
     return { openOrders: this.spareOrders.size, closedOrders: this.spareClosed.size };

@@ -4,7 +4,8 @@
  * it dies, so a fresh object costs its allocation, a copy into the old generation, and a
  * write-barrier call for every link to it from older objects; a spare is old already. One is
  * kept only while the spares are fewer than the objects in use, so the spares are at most half
- * the most ever in use, which that structure's own capacity bounds.
+ * the most ever in use, which that structure's own capacity bounds; and the sweeper lets go of
+ * those past the number in use (trimTo), so that after a burst they go as their objects did.
  */
 export class SparePool<T> {
   private readonly spares: T[] = [];
@@ -21,6 +22,11 @@ export class SparePool<T> {
   /** Keeps `item` (already let go of: nothing else holds it) if the spares are fewer than `inUse`. */
   keep(item: T, inUse: number): void {
     if (this.spares.length < inUse) this.spares.push(item);
+  }
+
+  /** Lets go of the spares past `inUse` (a sweep's: so that after a burst they go as their objects do). */
+  trimTo(inUse: number): void {
+    if (this.spares.length > inUse) this.spares.length = inUse;
   }
 
   clear(): void {

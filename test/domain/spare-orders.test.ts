@@ -47,17 +47,30 @@ describe('exposure ledger: open and closed orders made again', () => {
   });
 
   // Of 9 closing one by one, the k-th is kept while the spares are fewer than the 9 − k left: 4 (at most, 5 would be kept).
-  it('keeps spares only while fewer than the open orders left, and closed ones while fewer than those still remembered', () => {
+  it('keeps spares only while fewer than the open orders left; a sweep lets go of those past the orders open', () => {
+    const { engine } = makeEngine([]);
+    const orders = Array.from({ length: 9 }, () => accepted(engine));
+    for (const o of orders.slice(1)) cancel(engine, o);
+    expect(engine.ledger.spareCounts.openOrders).toBe(4);
+    engine.sweep();
+    expect([engine.ledger.openOrderCount, engine.ledger.spareCounts.openOrders]).toEqual([1, 1]);
+    cancel(engine, orders[0]!);
+    engine.sweep();
+    expect(engine.ledger.spareCounts.openOrders).toBe(0);
+    const again = Array.from({ length: 3 }, () => accepted(engine));
+    for (const o of again) expect(openOrder(engine, o.orderId).orderId).toBe(o.orderId);
+  });
+
+  // A check forgets what is due (the sweeper's trim aside): of 9 forgotten one by one, the k-th is kept while the spares are fewer than the 9 − k still remembered.
+  it('keeps forgotten closed orders only while fewer than those still remembered; a sweep lets go of those past them', () => {
     const { engine, clock } = makeEngine([], { lateFillWindowMs: 10_000 });
     const orders = Array.from({ length: 9 }, () => accepted(engine));
     for (const o of orders) cancel(engine, o);
-    expect(engine.ledger.spareCounts.openOrders).toBe(4);
     clock.advance(10_000);
-    while (engine.sweep());
+    accepted(engine);
     expect([engine.ledger.closedOrderCount, engine.ledger.spareCounts.closedOrders]).toEqual([0, 4]);
-    const again = Array.from({ length: 7 }, () => accepted(engine));
-    expect([engine.ledger.spareCounts.openOrders, engine.ledger.openOrderCount]).toEqual([0, 7]);
-    for (const o of again) expect(openOrder(engine, o.orderId).orderId).toBe(o.orderId);
+    engine.sweep();
+    expect(engine.ledger.spareCounts.closedOrders).toBe(0);
   });
 
   it('makes a forgotten closed order again for the next close; a late fill finds the new one only', () => {
@@ -65,15 +78,18 @@ describe('exposure ledger: open and closed orders made again', () => {
     accepted(engine, { symbol: 'MSFT' });
     const a = accepted(engine);
     const b = accepted(engine);
+    const kept = accepted(engine, { symbol: 'MSFT' });
     cancel(engine, a);
     cancel(engine, b);
-    // The first forgotten is kept (one closed order is left then), the second not (none is).
+    // The first forgotten is kept (two closed orders are left then), the second not (one is).
     const old = byId(engine, a.orderId);
     expect(old).toBeInstanceOf(ClosedOrder);
+    clock.advance(5_000);
+    cancel(engine, kept);
 
-    clock.advance(10_000);
+    clock.advance(5_000);
     while (engine.sweep());
-    expect([engine.ledger.closedOrderCount, byId(engine, a.orderId), byId(engine, b.orderId)]).toEqual([0, undefined, undefined]);
+    expect([engine.ledger.closedOrderCount, byId(engine, a.orderId), byId(engine, b.orderId)]).toEqual([1, undefined, undefined]);
     expect(engine.ledger.spareCounts.closedOrders).toBe(1);
     expect(old).toMatchObject({ accountId: '', orderId: '', strategyId: '', symbol: '' });
 
@@ -93,9 +109,11 @@ describe('exposure ledger: open and closed orders made again', () => {
     const snapshot = engine.ledger.capture();
     cancel(engine, orders[0]!);
     cancel(engine, orders[1]!);
-    clock.advance(10_000);
-    while (engine.sweep());
-    expect(engine.ledger.spareCounts).toEqual({ openOrders: 2, closedOrders: 1 });
+    clock.advance(5_000);
+    cancel(engine, orders[2]!);
+    clock.advance(5_000);
+    accepted(engine);
+    expect(engine.ledger.spareCounts).toEqual({ openOrders: 1, closedOrders: 1 });
     engine.ledger.restore(snapshot);
     expect(engine.ledger.spareCounts).toEqual({ openOrders: 0, closedOrders: 0 });
   });

@@ -19,6 +19,15 @@ describe('SparePool', () => {
     expect([pool.take(), pool.take(), pool.take()]).toEqual(['b', 'a', undefined]);
   });
 
+  it('trims to the items in use, keeping the newest', () => {
+    const pool = new SparePool<string>();
+    for (const item of ['a', 'b', 'c']) pool.keep(item, 5);
+    pool.trimTo(5);
+    expect(pool.size).toBe(3);
+    pool.trimTo(1);
+    expect([pool.size, pool.take(), pool.take()]).toEqual([1, 'a', undefined]);
+  });
+
   it('is empty after clear', () => {
     const pool = new SparePool<string>();
     pool.keep('a', 5);
