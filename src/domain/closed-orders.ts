@@ -1,4 +1,5 @@
 import type { Side } from './enums.js';
+import type { Renewable } from './spare-pool.js';
 
 /** Who a late fill belongs to after its open order closed (expired, cancelled, rejected, filled up), as snapshots keep it. */
 export interface ClosedOrderFields {
@@ -28,7 +29,7 @@ export class ClosedOrder implements ClosedOrderFields {
 
   /** A spare (see SparePool) made again for another closed order; a spare is in no list. */
   renew(accountId: string, orderId: string, strategyId: string, symbol: string, side: Side, closedAt: number): this {
-    const self = this as { -readonly [K in keyof ClosedOrder]: ClosedOrder[K] };
+    const self = this as Renewable<ClosedOrder>;
     self.accountId = accountId;
     self.orderId = orderId;
     self.strategyId = strategyId;
@@ -40,7 +41,7 @@ export class ClosedOrder implements ClosedOrderFields {
 
   /** Forgotten: keeps no text of its order, so that a spare keeps none alive. */
   detach(): void {
-    const self = this as { -readonly [K in keyof ClosedOrder]: ClosedOrder[K] };
+    const self = this as Renewable<ClosedOrder>;
     self.accountId = self.orderId = self.strategyId = self.symbol = '';
   }
 }

@@ -5,6 +5,7 @@ import { KEYS_PER_SHARD, ShardedMap } from './sharded-map.js';
 import { EDIT_ROUNDING, EDITS_BEFORE_RESTAMP, WalkBounds } from './walk-bounds.js';
 import { OrderIdTable } from './order-id-table.js';
 import { SparePool } from './spare-pool.js';
+import type { Renewable } from './spare-pool.js';
 import type { ClosedOrderFields } from './closed-orders.js';
 import type { OrderType, Side } from './enums.js';
 import type { PositionRow } from './orders.js';
@@ -747,9 +748,6 @@ export class OpenOrder {
     this.bits &= ~(1 << level);
   }
 }
-
-/** Its public fields writable, for `renew`: readonly everywhere else. */
-type Renewable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** What a let-go open order points at in place of its exposures: in no ledger. */
 const DETACHED = new Exposure(new SymbolMarket(''), new ExposureGroup('', ACCOUNT_LEVEL, new WalkBounds()));

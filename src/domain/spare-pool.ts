@@ -33,3 +33,6 @@ export class SparePool<T> {
     this.spares.length = 0;
   }
 }
+
+/** An object's public fields writable, for the `renew` of a spare: readonly everywhere else. */
+export type Renewable<T> = { -readonly [K in keyof T]: T[K] };
