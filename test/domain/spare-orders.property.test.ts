@@ -121,7 +121,7 @@ describe('exposure ledger: orders made again from spares (property)', () => {
     }
     // The streams did make orders again, open and closed alike.
     expect(renewed.count).toBeGreaterThan(SEEDS);
-  });
+  }, Math.max(30_000, SEEDS * 100));
 
   it('leaves the exposure a let-go order points at empty', () => {
     const ledger = makeLedger();
