@@ -5,6 +5,7 @@
  *   npm run bench            full run (about a minute on 2 cores)
  *   npm run bench -- --quick a short run for a smoke test
  */
+import { execFileSync } from 'node:child_process';
 import type { LimitEngine } from '../src/domain/engine.js';
 import { OPEN_BUY, POSITION, STRIDE } from '../src/domain/exposure-ledger.js';
 import type { Order } from '../src/domain/orders.js';
@@ -24,6 +25,9 @@ const TIMED_ORDERS = isQuick ? 10_000 : 50_000;
 const BATCH_SIZE = 100;
 const BATCHES = isQuick ? 100 : 500;
 const BUDGET_MEDIAN_NS = 2_000;
+/** A tenth of the bench's accounts: state that mostly stays in the caches. */
+const SMALL_STATE_ACCOUNTS = 1_000;
+const SMALL_STATE_FLAG = '--small-state';
 const BUDGET_GROWTH = 2;
 
 /** One book, one round: raw samples, combined across rounds later. */
@@ -94,6 +98,7 @@ function main(): void {
   missNs.push(dependentLoadNs());
   const rows = BOOK_SIZES.map((size) => combine(size, runs.get(size)!));
   report(rows, combineBaselines(baselines), engine, missNs);
+  reportSmallState(rows.find((r) => r.limits === 1_000)!);
   const end = process.memoryUsage();
   console.log(`rss at end ${mib(end.rss)}, heap used ${mib(end.heapUsed)}; total ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
@@ -224,6 +229,34 @@ function combineBaselines(runs: readonly Baseline[]): BaselineFigures {
   };
 }
 
+/**
+ * The same book and flow on a tenth of the state (1,000 accounts × 100 symbols), which mostly
+ * stays in the caches: what a check costs apart from waiting on memory, beside the full state's.
+ * In a process of its own: beside the full state's heap, collections and write barriers would
+ * cost it more than they cost it alone.
+ */
+function reportSmallState(full: BookFigures): void {
+  const args = [...process.execArgv, import.meta.filename, SMALL_STATE_FLAG, ...(isQuick ? ['--quick'] : [])];
+  const small = JSON.parse(execFileSync(process.execPath, args, { encoding: 'utf8' })) as { median: number; evaluatedMean: number };
+  console.log(
+    `small state: at ${SMALL_STATE_ACCOUNTS.toLocaleString('en-US')} accounts (${small.evaluatedMean.toFixed(1)} applicable) the median at 1,000 limits is ` +
+      `${ns(small.median)} ns, ${(small.median / full.single.median).toFixed(2)} of the full state's ${ns(full.single.median)}: ` +
+      `the rest is waiting on memory`,
+  );
+}
+
+/** The child's side of reportSmallState: the figures as JSON on stdout. */
+function measureSmallState(): void {
+  const world = new World(seededRandom(42), SMALL_STATE_ACCOUNTS);
+  const { engine, clock } = makeEngine(world);
+  loadPositions(engine, world);
+  const flow = new OrderFlow(engine, clock, world);
+  engine.replaceLimits(limitBook(1_000, world));
+  for (let i = 0; i < WARMUP_ORDERS; i++) checkNext(engine, flow);
+  const small = combine(1_000, Array.from({ length: ROUNDS }, () => measureBook(engine, flow, world, 1_000)));
+  process.stdout.write(JSON.stringify({ median: small.single.median, evaluatedMean: small.evaluatedMean }));
+}
+
 const ns = (value: number): string => value.toFixed(0);
 const perSecond = (value: number): string => Math.round(value).toLocaleString('en-US');
 
@@ -287,4 +320,5 @@ function report(rows: readonly BookFigures[], baseline: BaselineFigures, engine:
   );
 }
 
-main();
+if (process.argv.includes(SMALL_STATE_FLAG)) measureSmallState();
+else main();
