@@ -28,7 +28,7 @@ async function main(): Promise<void> {
     const flow = new OrderFlow(world, 'G-');
     for (let i = 0; i < batches; i++) {
       process.stdout.write(`${await oneBatch(service, flow.batch(ORDERS))}\n`);
-      for (let at = flow.issued - ORDERS; at < flow.issued; at += ORDERS) await send(service, 'POST', '/v1/executions', { events: flow.executions(at, at + ORDERS) });
+      await send(service, 'POST', '/v1/executions', { events: flow.executions(flow.issued - ORDERS, flow.issued) });
     }
   } finally {
     await service.stop();

@@ -19,7 +19,7 @@ describe('SparePool', () => {
     expect([pool.take(), pool.take(), pool.take()]).toEqual(['b', 'a', undefined]);
   });
 
-  it('trims to the items in use, keeping the newest', () => {
+  it('trims to the items in use, keeping those kept first', () => {
     const pool = new SparePool<string>();
     for (const item of ['a', 'b', 'c']) pool.keep(item, 5);
     pool.trimTo(5);
