@@ -1,5 +1,6 @@
 import secureJson from 'secure-json-parse';
 import { CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, isEscaped, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './json-chars.js';
+import { PieceText } from './piece-text.js';
 import { repeatedKeyError, repeatedKeyIn } from './repeated-keys.js';
 
 /**
@@ -26,7 +27,7 @@ const SLICE_CHARS = 128 * 1024;
 
 const isWhitespace = (c: number): boolean => c === 32 || c === 10 || c === 13 || c === 9;
 
-function isBlank(text: string, from: number, to: number): boolean {
+function isBlank(text: PieceText, from: number, to: number): boolean {
   for (let i = from; i < to; i++) if (!isWhitespace(text.charCodeAt(i))) return false;
   return true;
 }
@@ -54,7 +55,7 @@ class ItemScanner {
   private itemStart = 0;
 
   constructor(
-    private readonly text: string,
+    private readonly text: PieceText,
     private readonly key: string,
     /** Past this many items the scan gives up (the text is parsed whole): `bounds` stays bounded. */
     private readonly maxItems: number,
@@ -64,15 +65,24 @@ class ItemScanner {
     return !this.isPlain || this.at >= this.text.length;
   }
 
-  /** Scans up to about `chars` more characters (a string is skipped whole). */
+  /**
+   * Scans up to about `chars` more characters (a string is skipped whole), a piece of the text
+   * at a time: the loop reads the piece, a string, not the text's pieces through a method.
+   */
   advance(chars: number): void {
     const text = this.text;
     const end = Math.min(text.length, this.at + chars);
     let i = this.at;
     while (i < end && this.isPlain) {
-      const c = text.charCodeAt(i);
-      if (c === QUOTE) i = this.skipString(i);
-      else this.structuralChar(c, i++);
+      const p = text.pieceAt(i);
+      const piece = text.piece(p);
+      const base = text.pieceStart(p);
+      const stop = Math.min(end, base + piece.length);
+      while (i < stop && this.isPlain) {
+        const c = piece.charCodeAt(i - base);
+        if (c === QUOTE) i = this.skipString(i);
+        else this.structuralChar(c, i++);
+      }
     }
     this.at = i;
     if (this.at >= text.length && (this.close < 0 || this.depth !== 0)) this.isPlain = false;
@@ -174,7 +184,7 @@ class ItemScanner {
  * for a key twice in one object (repeated-keys.ts), which throws a problem naming it.
  */
 export async function parseInSlices(
-  text: string,
+  body: string | PieceText,
   key: string,
   yieldTurn: () => Promise<void>,
   {
@@ -184,9 +194,13 @@ export async function parseInSlices(
   }: { maxItems?: number; sliceChars?: number; refusesRepeatedKeys?: boolean } = {},
 ): Promise<unknown> {
   const check = refusesRepeatedKeys ? refuseRepeated : keep;
+  const text = typeof body === 'string' ? new PieceText([body]) : body;
   const scanner = new ItemScanner(text, key, maxItems);
   for (scanner.advance(sliceChars); !scanner.isDone; scanner.advance(sliceChars)) await yieldTurn();
-  if (!scanner.isPlain) return check(parseJson(text), text, '');
+  if (!scanner.isPlain) {
+    const whole = text.toString();
+    return check(parseJson(whole), whole, '');
+  }
   const envelopeText = text.slice(0, scanner.open + 1) + text.slice(scanner.close);
   const envelope = check(parseJson(envelopeText), envelopeText, '') as Record<string, unknown>;
   const { bounds } = scanner;
@@ -196,7 +210,7 @@ export async function parseInSlices(
   for (let first = 0; first < bounds.length; ) {
     let last = first;
     while (last + 2 < bounds.length && bounds[last + 1]! - bounds[first]! < sliceChars) last += 2;
-    const runText = `[${text.slice(bounds[first], bounds[last + 1])}]`;
+    const runText = `[${text.slice(bounds[first]!, bounds[last + 1])}]`;
     const run = check(parseJson(runText), runText, key, first / 2) as unknown[];
     // A run of one empty item (`[1,]`'s last) parses as `[]`: it is not a value.
     if (run.length !== (last - first) / 2 + 1) throw new SyntaxError(`empty item in the array at position ${bounds[first]}`);

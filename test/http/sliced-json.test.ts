@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { PieceText } from '../../src/http/piece-text.js';
 import { parseInSlices, parseJson } from '../../src/http/sliced-json.js';
 
 const now = (): Promise<void> => Promise.resolve();
@@ -44,6 +45,21 @@ const batchText = fc
     return `${ws[6]}{${[...members(before), `"orders"${ws[0]}:${ws[1]}${array}`, ...members(after)].join(`,${ws[7]}`)}}${ws[7]}`;
   });
 
+/** The text cut at random places, as a body read in chunks arrives (a string or an escape may straddle a cut). */
+const inPieces = (text: string) =>
+  fc.array(fc.nat({ max: text.length }), { maxLength: 12 }).map((cuts) => {
+    const at = [...cuts].sort((a, b) => a - b);
+    return new PieceText([...at, text.length].map((to, i) => text.slice(i === 0 ? 0 : at[i - 1], to)));
+  });
+
+async function slicedPieces(text: PieceText, sliceChars: number): Promise<{ value: unknown } | 'throws'> {
+  try {
+    return { value: await parseInSlices(text, 'orders', now, { sliceChars }) };
+  } catch {
+    return 'throws';
+  }
+}
+
 /** One edit at a random place: a character dropped, or one of JSON's own put in. */
 const edited = (text: string) =>
   fc.record({ at: fc.nat({ max: Math.max(0, text.length - 1) }), insert: fc.constantFrom('', '"', ',', '[', ']', '{', '}', ':', '\\', ' ', '1', '\uFEFF', 'x') }).map(({ at, insert }) =>
@@ -70,6 +86,20 @@ describe('parseInSlices', () => {
         },
       ),
       { numRuns: 3_000 },
+    );
+  });
+
+  it('gives what parsing the text whole gives when the text comes in pieces, cut anywhere', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        batchText.chain((text) => fc.oneof(fc.constant(text), edited(text))).chain((text) => fc.tuple(fc.constant(text), inPieces(text))),
+        fc.integer({ min: 1, max: 64 }),
+        async ([text, pieces], sliceChars) => {
+          expect(pieces.toString()).toBe(text);
+          expect(await slicedPieces(pieces, sliceChars)).toEqual(whole(text));
+        },
+      ),
+      { numRuns: 2_000 },
     );
   });
 

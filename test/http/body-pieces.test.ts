@@ -1,0 +1,89 @@
+import { Readable } from 'node:stream';
+import Fastify from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseLargeBodiesInSlices, SLICED_PARSE_CHARS } from '../../src/http/sliced-body.js';
+
+/** An app whose one route reads bodies as the batch routes do, and answers what it parsed. */
+async function echoApp(bodyLimit?: number) {
+  const app = Fastify();
+  await app.register((scope, _options, done) => {
+    parseLargeBodiesInSlices(scope, 'orders', 100_000);
+    scope.post('/echo', bodyLimit === undefined ? {} : { bodyLimit }, (request) => request.body);
+    done();
+  });
+  apps.push(app);
+  return app;
+}
+const apps: FastifyInstance[] = [];
+afterEach(async () => {
+  for (const app of apps.splice(0)) await app.close();
+});
+
+/** The bytes in chunks of `size`, cut wherever that falls: inside a character too. */
+function chunked(bytes: Buffer, size: number): Readable {
+  const chunks: Buffer[] = [];
+  for (let at = 0; at < bytes.length; at += size) chunks.push(bytes.subarray(at, at + size));
+  return Readable.from(chunks);
+}
+
+const postStream = (app: FastifyInstance, payload: Readable, headers: Record<string, string> = {}) =>
+  app.inject({ method: 'POST', url: '/echo', headers: { 'content-type': 'application/json', ...headers }, payload });
+
+describe('a body read in chunks', () => {
+  it('is decoded whole even where a chunk ends inside a character, small or large', async () => {
+    const app = await echoApp(16 * 1024 * 1024);
+    for (const count of [3, 8_000]) {
+      const value = { orders: Array.from({ length: count }, (_, i) => ({ id: `é-${i}-😀`, note: '€ \u2028 "q"' })), atomic: true };
+      const text = JSON.stringify(value);
+      const bytes = Buffer.from(text);
+      // The large one is parsed in slices (the limit is in characters).
+      if (count > 3) expect(text.length).toBeGreaterThan(SLICED_PARSE_CHARS);
+      // 7 and 4,093 bytes: neither divides the 2-, 3- and 4-byte characters' places.
+      for (const size of [7, 4_093]) {
+        const response = await postStream(app, chunked(bytes, size), { 'content-length': String(bytes.length) });
+        expect(response.statusCode).toBe(200);
+        expect(response.json()).toEqual(value);
+      }
+    }
+  });
+
+  it('is refused with 413 once it passes the body limit, with or without a content-length', async () => {
+    const app = await echoApp(1_000);
+    const bytes = Buffer.from(JSON.stringify({ orders: Array.from({ length: 300 }, (_, i) => i * 1_000) }));
+    expect(bytes.length).toBeGreaterThan(1_000);
+    const streamed = await postStream(app, chunked(bytes, 100));
+    expect(streamed.statusCode).toBe(413);
+    expect(streamed.json<{ code: string }>().code).toBe('FST_ERR_CTP_BODY_TOO_LARGE');
+    const declared = await postStream(app, chunked(bytes, 100), { 'content-length': String(bytes.length) });
+    expect(declared.statusCode).toBe(413);
+    // At the limit exactly, it is read.
+    const atLimit = Buffer.from(`{"orders":[${'1,'.repeat(493)}1]}`);
+    expect(atLimit.length).toBe(1_000);
+    expect((await postStream(app, chunked(atLimit, 64))).statusCode).toBe(200);
+    // One byte over it, with no content-length to tell beforehand, it is not.
+    const overLimit = Buffer.from(`{"orders":[${'1,'.repeat(493)}11]}`);
+    expect(overLimit.length).toBe(1_001);
+    expect((await postStream(app, chunked(overLimit, 64))).statusCode).toBe(413);
+  });
+
+  it('is refused with 400 when it is not as long as its content-length says', async () => {
+    const app = await echoApp();
+    const bytes = Buffer.from('{"orders":[1,2,3]}');
+    const response = await postStream(app, chunked(bytes, 5), { 'content-length': String(bytes.length - 1) });
+    expect(response.statusCode).toBe(400);
+    expect(response.json<{ code: string }>().code).toBe('FST_ERR_CTP_INVALID_CONTENT_LENGTH');
+  });
+
+  it('is refused with 400 when the stream fails', async () => {
+    const app = await echoApp();
+    const failing = new Readable({
+      read() {
+        this.push('{"orders":[1,');
+        this.destroy(new Error('connection reset'));
+      },
+    });
+    const response = await postStream(app, failing);
+    expect(response.statusCode).toBe(400);
+  });
+});
