@@ -6,14 +6,14 @@ import { ProblemError } from './problems.js';
 import { jsonParserRefusingRepeatedKeys } from './repeated-keys.js';
 import { parseInSlices } from './sliced-json.js';
 
-/** Bodies longer than this (characters) are parsed in slices; shorter ones at once, as any other. */
-export const SLICED_PARSE_CHARS = 256 * 1024;
+/** Bodies longer than this (bytes) are parsed in slices; shorter ones at once, as any other. */
+export const SLICED_PARSE_BYTES = 256 * 1024;
 
 /**
  * Makes `scope`'s JSON parser read a large body a slice at a time (sliced-json.ts: a 10,000-item
- * body took 4–15 ms to parse whole), its one large array being the root's member `key`. The
- * body is decoded as it arrives and never joined (body-pieces.ts). Small bodies go to Fastify's
- * own parser, with the same poisoning options and errors.
+ * body took 4–15 ms to parse whole), its one large array being the root's member `key`. Its
+ * chunks are never joined, and only the runs being parsed are decoded (body-pieces.ts). Small
+ * bodies go to Fastify's own parser, with the same poisoning options and errors.
  */
 export function parseLargeBodiesInSlices(scope: FastifyInstance, key: string, maxItems: number): void {
   const parseWhole = jsonParserRefusingRepeatedKeys(scope);
@@ -24,7 +24,7 @@ export function parseLargeBodiesInSlices(scope: FastifyInstance, key: string, ma
         parsed(error, undefined);
         return;
       }
-      if (text.length <= SLICED_PARSE_CHARS) {
+      if (text.length <= SLICED_PARSE_BYTES) {
         // Fastify's default JSON parser answers through `parsed`, at once; its type allows a promise, it returns none.
         void parseWhole(request, text.toString(), parsed);
         return;

@@ -1,6 +1,6 @@
 import secureJson from 'secure-json-parse';
 import { CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, isEscaped, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './json-chars.js';
-import { PieceText } from './piece-text.js';
+import { ByteText } from './byte-text.js';
 import { repeatedKeyError, repeatedKeyIn } from './repeated-keys.js';
 
 /**
@@ -22,12 +22,12 @@ const POISONING = { protoAction: 'error', constructorAction: 'error' } as const;
 
 export const parseJson = (text: string): unknown => secureJson.parse(text, null, POISONING) as unknown;
 
-/** Characters scanned, or of items parsed, per step: about a millisecond of work. */
-const SLICE_CHARS = 128 * 1024;
+/** Bytes scanned, or of items parsed, per step: about a millisecond of work. */
+const SLICE_BYTES = 128 * 1024;
 
 const isWhitespace = (c: number): boolean => c === 32 || c === 10 || c === 13 || c === 9;
 
-function isBlank(text: PieceText, from: number, to: number): boolean {
+function isBlank(text: ByteText, from: number, to: number): boolean {
   for (let i = from; i < to; i++) if (!isWhitespace(text.charCodeAt(i))) return false;
   return true;
 }
@@ -55,7 +55,7 @@ class ItemScanner {
   private itemStart = 0;
 
   constructor(
-    private readonly text: PieceText,
+    private readonly text: ByteText,
     private readonly key: string,
     /** Past this many items the scan gives up (the text is parsed whole): `bounds` stays bounded. */
     private readonly maxItems: number,
@@ -66,20 +66,20 @@ class ItemScanner {
   }
 
   /**
-   * Scans up to about `chars` more characters (a string is skipped whole), a piece of the text
-   * at a time: the loop reads the piece, a string, not the text's pieces through a method.
+   * Scans up to about `bytes` more of the text (a string is skipped whole), a chunk at a time:
+   * the loop reads the chunk's bytes, not the text through a method.
    */
-  advance(chars: number): void {
+  advance(bytes: number): void {
     const text = this.text;
-    const end = Math.min(text.length, this.at + chars);
+    const end = Math.min(text.length, this.at + bytes);
     let i = this.at;
     while (i < end && this.isPlain) {
-      const p = text.pieceAt(i);
-      const piece = text.piece(p);
-      const base = text.pieceStart(p);
-      const stop = Math.min(end, base + piece.length);
+      const index = text.chunkAt(i);
+      const chunk = text.chunk(index);
+      const base = text.chunkStart(index);
+      const stop = Math.min(end, base + chunk.length);
       while (i < stop && this.isPlain) {
-        const c = piece.charCodeAt(i - base);
+        const c = chunk[i - base]!;
         if (c === QUOTE) i = this.skipString(i);
         else this.structuralChar(c, i++);
       }
@@ -184,19 +184,19 @@ class ItemScanner {
  * for a key twice in one object (repeated-keys.ts), which throws a problem naming it.
  */
 export async function parseInSlices(
-  body: string | PieceText,
+  body: string | ByteText,
   key: string,
   yieldTurn: () => Promise<void>,
   {
     maxItems = Number.POSITIVE_INFINITY,
-    sliceChars = SLICE_CHARS,
+    sliceBytes = SLICE_BYTES,
     refusesRepeatedKeys = false,
-  }: { maxItems?: number; sliceChars?: number; refusesRepeatedKeys?: boolean } = {},
+  }: { maxItems?: number; sliceBytes?: number; refusesRepeatedKeys?: boolean } = {},
 ): Promise<unknown> {
   const check = refusesRepeatedKeys ? refuseRepeated : keep;
-  const text = typeof body === 'string' ? new PieceText([body]) : body;
+  const text = typeof body === 'string' ? ByteText.of(body) : body;
   const scanner = new ItemScanner(text, key, maxItems);
-  for (scanner.advance(sliceChars); !scanner.isDone; scanner.advance(sliceChars)) await yieldTurn();
+  for (scanner.advance(sliceBytes); !scanner.isDone; scanner.advance(sliceBytes)) await yieldTurn();
   if (!scanner.isPlain) {
     const whole = text.toString();
     return check(parseJson(whole), whole, '');
@@ -209,7 +209,7 @@ export async function parseInSlices(
   // to the last's end is those items and the commas between them, so it parses if they all do.
   for (let first = 0; first < bounds.length; ) {
     let last = first;
-    while (last + 2 < bounds.length && bounds[last + 1]! - bounds[first]! < sliceChars) last += 2;
+    while (last + 2 < bounds.length && bounds[last + 1]! - bounds[first]! < sliceBytes) last += 2;
     const runText = `[${text.slice(bounds[first]!, bounds[last + 1])}]`;
     const run = check(parseJson(runText), runText, key, first / 2) as unknown[];
     // A run of one empty item (`[1,]`'s last) parses as `[]`: it is not a value.

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { BatchResult } from '../../src/domain/engine.js';
 import { BatchResponseSerializer } from '../../src/http/batch-response.js';
-import { SLICED_PARSE_CHARS } from '../../src/http/sliced-body.js';
+import { SLICED_PARSE_BYTES } from '../../src/http/sliced-body.js';
 import { bearer } from '../support/app-fixtures.js';
 import { anOrder, appPerTest, batchBesideProbe, expectProblem } from './http-helpers.js';
 
@@ -11,7 +11,7 @@ const bigBatchApp = () => startApp({ server: { logLevel: 'info', defaultDeadline
 /** A batch body of `count` orders, as text, long enough to be parsed in slices. */
 function largeBody(count: number): string {
   const text = JSON.stringify({ orders: Array.from({ length: count }, (_, i) => anOrder({ orderId: `parse-${i}`, accountId: 'ACC-PARSE', quantity: 1 })) });
-  expect(text.length).toBeGreaterThan(SLICED_PARSE_CHARS);
+  expect(text.length).toBeGreaterThan(SLICED_PARSE_BYTES);
   return text;
 }
 
@@ -60,7 +60,7 @@ describe('a large batch body is parsed in slices', () => {
     const post = (payload: string) =>
       app.server.inject({ method: 'POST', url: '/v1/checks/batch', headers: { ...bearer('gateway'), 'content-type': 'application/json' }, payload });
     // An early sliced parse took the large one for `{"orders":[]}` and answered a validation problem.
-    for (const payload of ['{"orders":[ \u00a0]}', `{"orders":[${' '.repeat(SLICED_PARSE_CHARS)}\u00a0]}`]) {
+    for (const payload of ['{"orders":[ \u00a0]}', `{"orders":[${' '.repeat(SLICED_PARSE_BYTES)}\u00a0]}`]) {
       expect(expectProblem(await post(payload), 400).type).toBe('/problems/malformed-json');
     }
   });

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { ExecutionOutcome, LimitEngine } from '../../src/domain/engine.js';
 import type { ExecutionEvent } from '../../src/domain/orders.js';
 import { EXECUTION_SLICE } from '../../src/http/routes/executions.js';
-import { SLICED_PARSE_CHARS } from '../../src/http/sliced-body.js';
+import { SLICED_PARSE_BYTES } from '../../src/http/sliced-body.js';
 import { bearer, failJournal, journalledTestApp } from '../support/app-fixtures.js';
 import { anOrder, appPerTest, call, expectProblem, namesField, stateOf } from './http-helpers.js';
 import type { TestApp } from './http-helpers.js';
@@ -39,7 +39,7 @@ describe('a large executions body is read, validated and applied in slices', () 
   it('answers and changes state as the engine applying all its events in one go does', async () => {
     const events = feed();
     const text = JSON.stringify({ events });
-    expect(text.length).toBeGreaterThan(SLICED_PARSE_CHARS);
+    expect(text.length).toBeGreaterThan(SLICED_PARSE_BYTES);
     expect(events.length).toBeGreaterThan(10 * EXECUTION_SLICE);
     const oneGo = await start();
     holdOrders(oneGo.engine);

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { LimitEngine } from '../../src/domain/engine.js';
 import type { PositionRow } from '../../src/domain/orders.js';
 import { FLATTEN_SLICE, POSITION_SLICE } from '../../src/http/routes/positions.js';
-import { SLICED_PARSE_CHARS } from '../../src/http/sliced-body.js';
+import { SLICED_PARSE_BYTES } from '../../src/http/sliced-body.js';
 import { VALIDATION_SLICE } from '../../src/http/body-validation.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -51,7 +51,7 @@ const put = (app: TestApp, payload: string) =>
 describe('a large positions body is read, validated and merged in slices', () => {
   it('changes state as the engine applying all its rows in one go does', async () => {
     const text = JSON.stringify({ positions: rows() });
-    expect(text.length).toBeGreaterThan(SLICED_PARSE_CHARS);
+    expect(text.length).toBeGreaterThan(SLICED_PARSE_BYTES);
     expect(ROWS).toBeGreaterThan(5 * Math.max(POSITION_SLICE, VALIDATION_SLICE));
     const oneGo = await start();
     holdPositions(oneGo.engine);

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { BatchResult } from '../../src/domain/engine.js';
 import { repeatedKey, repeatedKeyIn } from '../../src/http/repeated-keys.js';
-import { SLICED_PARSE_CHARS } from '../../src/http/sliced-body.js';
+import { SLICED_PARSE_BYTES } from '../../src/http/sliced-body.js';
 import { anOrder, appPerTest, call, check, expectProblem, namesField, stateOf } from './http-helpers.js';
 
 describe('repeatedKey', () => {
@@ -88,7 +88,7 @@ describe('a request body with a key twice in one object', () => {
     const orders = Array.from({ length: 3_000 }, (_, i) => anOrder({ orderId: `s-${i}`, quantity: 1 }));
     const items = orders.map((o, i) => (i === 2_345 ? repeatQuantity(o) : JSON.stringify(o)));
     const body = `{"atomic":false,"orders":[${items.join(',')}]}`;
-    expect(body.length).toBeGreaterThan(SLICED_PARSE_CHARS);
+    expect(body.length).toBeGreaterThan(SLICED_PARSE_BYTES);
     const problem = expectProblem(await call(server, 'POST', '/v1/checks/batch', 'gateway', body, { 'content-type': 'application/json' }), 400);
     expect(namesField(problem, 'orders.2345.quantity')).toBe(true);
     expect(engine.ledger.openOrderCount).toBe(0);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PieceText } from '../../src/http/piece-text.js';
+import { ByteText } from '../../src/http/byte-text.js';
 import { parseInSlices, parseJson } from '../../src/http/sliced-json.js';
 
 const now = (): Promise<void> => Promise.resolve();
@@ -14,9 +14,9 @@ function whole(text: string): { value: unknown } | 'throws' {
   }
 }
 
-async function sliced(text: string, sliceChars: number): Promise<{ value: unknown } | 'throws'> {
+async function sliced(text: string, sliceBytes: number): Promise<{ value: unknown } | 'throws'> {
   try {
-    return { value: await parseInSlices(text, 'orders', now, { sliceChars }) };
+    return { value: await parseInSlices(text, 'orders', now, { sliceBytes }) };
   } catch {
     return 'throws';
   }
@@ -45,16 +45,21 @@ const batchText = fc
     return `${ws[6]}{${[...members(before), `"orders"${ws[0]}:${ws[1]}${array}`, ...members(after)].join(`,${ws[7]}`)}}${ws[7]}`;
   });
 
-/** The text cut at random places, as a body read in chunks arrives (a string or an escape may straddle a cut). */
-const inPieces = (text: string) =>
-  fc.array(fc.nat({ max: text.length }), { maxLength: 12 }).map((cuts) => {
+/**
+ * The text's UTF-8 bytes cut at random places, as a body read in chunks arrives: a string, an
+ * escape or a multi-byte character may straddle a cut.
+ */
+const inChunks = (text: string) => {
+  const bytes = Buffer.from(text, 'utf8');
+  return fc.array(fc.nat({ max: bytes.length }), { maxLength: 12 }).map((cuts) => {
     const at = [...cuts].sort((a, b) => a - b);
-    return new PieceText([...at, text.length].map((to, i) => text.slice(i === 0 ? 0 : at[i - 1], to)));
+    return new ByteText([...at, bytes.length].map((to, i) => bytes.subarray(i === 0 ? 0 : at[i - 1], to)));
   });
+};
 
-async function slicedPieces(text: PieceText, sliceChars: number): Promise<{ value: unknown } | 'throws'> {
+async function slicedChunks(text: ByteText, sliceBytes: number): Promise<{ value: unknown } | 'throws'> {
   try {
-    return { value: await parseInSlices(text, 'orders', now, { sliceChars }) };
+    return { value: await parseInSlices(text, 'orders', now, { sliceBytes }) };
   } catch {
     return 'throws';
   }
@@ -69,8 +74,8 @@ const edited = (text: string) =>
 describe('parseInSlices', () => {
   it('gives what parsing the text whole gives, at any slice size', async () => {
     await fc.assert(
-      fc.asyncProperty(batchText, fc.integer({ min: 1, max: 64 }), async (text, sliceChars) => {
-        expect(await sliced(text, sliceChars)).toEqual(whole(text));
+      fc.asyncProperty(batchText, fc.integer({ min: 1, max: 64 }), async (text, sliceBytes) => {
+        expect(await sliced(text, sliceBytes)).toEqual(whole(text));
       }),
       { numRuns: 1_000 },
     );
@@ -81,22 +86,22 @@ describe('parseInSlices', () => {
       fc.asyncProperty(
         batchText.chain((text) => edited(text)),
         fc.integer({ min: 1, max: 64 }),
-        async (text, sliceChars) => {
-          expect(await sliced(text, sliceChars)).toEqual(whole(text));
+        async (text, sliceBytes) => {
+          expect(await sliced(text, sliceBytes)).toEqual(whole(text));
         },
       ),
       { numRuns: 3_000 },
     );
   });
 
-  it('gives what parsing the text whole gives when the text comes in pieces, cut anywhere', async () => {
+  it('gives what parsing the text whole gives when its bytes come in chunks, cut anywhere', async () => {
     await fc.assert(
       fc.asyncProperty(
-        batchText.chain((text) => fc.oneof(fc.constant(text), edited(text))).chain((text) => fc.tuple(fc.constant(text), inPieces(text))),
+        batchText.chain((text) => fc.oneof(fc.constant(text), edited(text))).chain((text) => fc.tuple(fc.constant(text), inChunks(text))),
         fc.integer({ min: 1, max: 64 }),
-        async ([text, pieces], sliceChars) => {
-          expect(pieces.toString()).toBe(text);
-          expect(await slicedPieces(pieces, sliceChars)).toEqual(whole(text));
+        async ([text, chunks], sliceBytes) => {
+          expect(chunks.toString()).toBe(text);
+          expect(await slicedChunks(chunks, sliceBytes)).toEqual(whole(text));
         },
       ),
       { numRuns: 2_000 },
@@ -126,13 +131,13 @@ describe('parseInSlices', () => {
     ['a root array', '[{"orders":[1]}]'],
     ['an unterminated string', '{"orders":["a\\"]}'],
   ])('agrees with the whole parse on %s', async (_name, text) => {
-    for (const sliceChars of [1, 3, 1_000]) expect(await sliced(text, sliceChars)).toEqual(whole(text));
+    for (const sliceBytes of [1, 3, 1_000]) expect(await sliced(text, sliceBytes)).toEqual(whole(text));
   });
 
   it('yields between slices: a scan step and a parse step per slice of the text', async () => {
     const text = JSON.stringify({ orders: Array.from({ length: 1_000 }, (_, i) => ({ orderId: `o-${i}`, quantity: i })), atomic: true });
     let turns = 0;
-    const value = await parseInSlices(text, 'orders', () => Promise.resolve(void turns++), { sliceChars: 2_000 });
+    const value = await parseInSlices(text, 'orders', () => Promise.resolve(void turns++), { sliceBytes: 2_000 });
     expect(value).toEqual(JSON.parse(text));
     // ~31k characters: ~15 scan steps and ~15 parse steps, each yielding once in between.
     expect(turns).toBeGreaterThanOrEqual(2 * Math.floor(text.length / 2_000) - 2);
@@ -141,13 +146,13 @@ describe('parseInSlices', () => {
   it('parses an array of more than maxItems whole, giving up the scan as soon as it passes them', async () => {
     const text = JSON.stringify({ orders: Array.from({ length: 1_000 }, (_, i) => i), atomic: true });
     let turns = 0;
-    const value = await parseInSlices(text, 'orders', () => Promise.resolve(void turns++), { sliceChars: 100, maxItems: 10 });
+    const value = await parseInSlices(text, 'orders', () => Promise.resolve(void turns++), { sliceBytes: 100, maxItems: 10 });
     expect(value).toEqual(JSON.parse(text));
     // 10 items of at most 4 characters sit in the first slice: no further scan step, no parse steps.
     expect(turns).toBe(0);
     // The same text under the limit is scanned and parsed in slices (~50 each).
     turns = 0;
-    await parseInSlices(text, 'orders', () => Promise.resolve(void turns++), { sliceChars: 100, maxItems: 1_000 });
+    await parseInSlices(text, 'orders', () => Promise.resolve(void turns++), { sliceBytes: 100, maxItems: 1_000 });
     expect(turns).toBeGreaterThan(50);
   });
 });
