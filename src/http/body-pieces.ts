@@ -22,7 +22,7 @@ export function readBodyPieces(request: FastifyRequest, payload: BodyStream, don
     return;
   }
   let received = 0;
-  const chunks: Buffer[] = [];
+  const chunks = new ChunkList();
 
   const stop = (): void => {
     payload.removeListener('data', onData);
@@ -38,7 +38,7 @@ export function readBodyPieces(request: FastifyRequest, payload: BodyStream, don
       done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
       return;
     }
-    chunks.push(chunk);
+    chunks.add(chunk);
   }
   function onEnd(error?: Error & { statusCode?: number }): void {
     stop();
@@ -51,10 +51,51 @@ export function readBodyPieces(request: FastifyRequest, payload: BodyStream, don
       done(new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH());
       return;
     }
-    done(null, new ByteText(chunks));
+    done(null, new ByteText(chunks.all()));
   }
   payload.on('data', onData);
   payload.on('end', onEnd);
   payload.on('error', onEnd);
   payload.resume();
+}
+
+/** Chunks smaller than this are copied into a block with their neighbours. */
+const SMALL_CHUNK = 16 * 1024;
+const BLOCK = 64 * 1024;
+
+/**
+ * A body's chunks in order, small ones copied together into blocks as they arrive. A client
+ * sending its body a few bytes per packet gets one chunk per read from Node: kept apart,
+ * hundreds of thousands of them made every step over the text walk them (a review measured
+ * the loop blocked 190–230 ms for an 835 KB body sent a byte or two at a time, twice what
+ * Fastify's reader took). Blocks hold the count to a chunk per 16 KB of body at most.
+ */
+class ChunkList {
+  private readonly chunks: Buffer[] = [];
+  private block: Buffer | undefined;
+  private filled = 0;
+
+  add(chunk: Buffer): void {
+    if (chunk.length >= SMALL_CHUNK) {
+      this.flush();
+      this.chunks.push(chunk);
+      return;
+    }
+    if (this.block !== undefined && this.filled + chunk.length > this.block.length) this.flush();
+    this.block ??= Buffer.allocUnsafe(BLOCK);
+    chunk.copy(this.block, this.filled);
+    this.filled += chunk.length;
+  }
+
+  all(): Buffer[] {
+    this.flush();
+    return this.chunks;
+  }
+
+  private flush(): void {
+    if (this.block === undefined) return;
+    this.chunks.push(this.block.subarray(0, this.filled));
+    this.block = undefined;
+    this.filled = 0;
+  }
 }

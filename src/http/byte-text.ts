@@ -30,6 +30,11 @@ export class ByteText {
     this.length = length;
   }
 
+  /** Chunks held (for tests: small ones arrive copied together, see readBodyPieces). */
+  get chunkCount(): number {
+    return this.chunks.length;
+  }
+
   static of(text: string): ByteText {
     return new ByteText([Buffer.from(text, 'utf8')]);
   }

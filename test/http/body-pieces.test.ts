@@ -1,15 +1,24 @@
-import { Readable } from 'node:stream';
+import { PassThrough, Readable, Transform } from 'node:stream';
 import Fastify from 'fastify';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { ByteText } from '../../src/http/byte-text.js';
+import { readBodyPieces } from '../../src/http/body-pieces.js';
 import { parseLargeBodiesInSlices, SLICED_PARSE_BYTES } from '../../src/http/sliced-body.js';
 
 /** An app whose one route reads bodies as the batch routes do, and answers what it parsed. */
-async function echoApp(bodyLimit?: number) {
+async function echoApp(bodyLimit?: number, preParsing?: (payload: NodeJS.ReadableStream) => NodeJS.ReadableStream) {
   const app = Fastify();
   await app.register((scope, _options, done) => {
     parseLargeBodiesInSlices(scope, 'orders', 100_000);
-    scope.post('/echo', bodyLimit === undefined ? {} : { bodyLimit }, (request) => request.body);
+    scope.post(
+      '/echo',
+      {
+        ...(bodyLimit === undefined ? {} : { bodyLimit }),
+        ...(preParsing === undefined ? {} : { preParsing: (_request, _reply, payload, next) => next(null, preParsing(payload) as typeof payload) }),
+      },
+      (request) => request.body,
+    );
     done();
   });
   apps.push(app);
@@ -85,5 +94,79 @@ describe('a body read in chunks', () => {
     });
     const response = await postStream(app, failing);
     expect(response.statusCode).toBe(400);
+  });
+
+  it('is refused with 413 at once when its content-length passes the limit, however long it really is', async () => {
+    const app = await echoApp(1_000);
+    // Read, this body would fail the content-length check (400): the declared length alone refuses it.
+    const response = await postStream(app, chunked(Buffer.from('{"orders":[]}'), 4), { 'content-length': '1001' });
+    expect(response.statusCode).toBe(413);
+  });
+
+  it('keeps a failed stream\'s own status, and makes any other failure a 400', async () => {
+    const failing = (statusCode?: number) => () =>
+      new Readable({
+        read() {
+          this.push('{"orders":[1,');
+          this.destroy(Object.assign(new Error('upstream gone'), statusCode === undefined ? {} : { statusCode }));
+        },
+      });
+    for (const [statusCode, expected] of [[503, 503], [399, 400], [undefined, 400]] as const) {
+      const app = await echoApp(undefined, failing(statusCode));
+      expect((await postStream(app, chunked(Buffer.from('{"orders":[1,2]}'), 4))).statusCode).toBe(expected);
+    }
+  });
+
+  it('takes text chunks from a preParsing stream, and counts what it received encoded against the limit and the content-length', async () => {
+    const value = { orders: ['é', '😀', 'x'] };
+    const bytes = Buffer.from(JSON.stringify(value));
+    const decoding = await echoApp(undefined, (payload) => payload.pipe(new PassThrough()).setEncoding('utf8'));
+    const decoded = await postStream(decoding, chunked(bytes, 3), { 'content-length': String(bytes.length) });
+    expect(decoded.statusCode).toBe(200);
+    expect(decoded.json()).toEqual(value);
+    /** A stand-in for a decompressing stream: it claims twice the bytes it passes on were received. */
+    const inflating = () => {
+      let received = 0;
+      const stream = new Transform({
+        transform(chunk: Buffer, _encoding, next) {
+          received += 2 * chunk.length;
+          Object.assign(stream, { receivedEncodedLength: received });
+          next(null, chunk);
+        },
+      });
+      return stream;
+    };
+    const claimed = await echoApp(2 * bytes.length - 1, (payload) => payload.pipe(inflating()));
+    expect((await postStream(claimed, chunked(bytes, 3))).statusCode).toBe(413);
+    const counted = await echoApp(undefined, (payload) => payload.pipe(inflating()));
+    expect((await postStream(counted, chunked(bytes, 3), { 'content-length': String(2 * bytes.length) })).statusCode).toBe(200);
+    expect((await postStream(counted, chunked(bytes, 3), { 'content-length': String(bytes.length) })).statusCode).toBe(400);
+  });
+});
+
+describe('readBodyPieces', () => {
+  const read = (payload: Readable, bodyLimit = 16 * 1024 * 1024) =>
+    new Promise<ByteText>((resolve, reject) => {
+      const request = { routeOptions: { bodyLimit }, headers: {} } as unknown as FastifyRequest;
+      readBodyPieces(request, payload, (error, text) => (error === null && text !== undefined ? resolve(text) : reject(error ?? new Error('no text'))));
+    });
+
+  it('copies small chunks together, so a body sent a byte at a time is held in a few blocks', async () => {
+    const bytes = Buffer.from(JSON.stringify({ orders: Array.from({ length: 20_000 }, (_, i) => `é${i}`) }));
+    const text = await read(chunked(bytes, 1));
+    expect(text.toString()).toBe(bytes.toString());
+    expect(text.chunkCount).toBe(Math.ceil(bytes.length / (64 * 1024)));
+  });
+
+  it('keeps large chunks as they are, in order between the blocks of small ones', async () => {
+    const bytes = Buffer.from('x'.repeat(200_000));
+    const sizes = [10, 20_000, 5, 5, 70_000, 3];
+    const chunks: Buffer[] = [];
+    for (let at = 0, i = 0; at < bytes.length; at += sizes[i % sizes.length]!, i++) chunks.push(bytes.subarray(at, at + sizes[i % sizes.length]!));
+    const text = await read(Readable.from(chunks));
+    expect(text.length).toBe(bytes.length);
+    expect(text.toString()).toBe(bytes.toString());
+    // A large chunk is kept whole: the count stays near one per large chunk and block.
+    expect(text.chunkCount).toBeLessThan(chunks.length);
   });
 });

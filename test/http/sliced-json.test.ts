@@ -108,6 +108,32 @@ describe('parseInSlices', () => {
     );
   });
 
+  it('decodes invalid UTF-8 as decoding the whole body does, wherever the chunks and runs are cut', async () => {
+    // Bytes a client may send that are not UTF-8: stray continuation bytes, cut sequences,
+    // overlongs, encoded surrogates, past U+10FFFF. Each decodes to U+FFFD, whole or in runs.
+    const junk = fc.constantFrom([0x80], [0xff], [0xc3], [0xe2, 0x82], [0xf0, 0x9f, 0x98], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80]);
+    const withJunk = batchText.chain((text) => {
+      const bytes = Buffer.from(text, 'utf8');
+      return fc.array(fc.tuple(fc.nat({ max: bytes.length }), junk), { minLength: 1, maxLength: 4 }).map((inserts) => {
+        let out = bytes;
+        for (const [at, junkBytes] of [...inserts].sort((a, b) => b[0] - a[0])) out = Buffer.concat([out.subarray(0, at), Buffer.from(junkBytes), out.subarray(at)]);
+        return out;
+      });
+    });
+    await fc.assert(
+      fc.asyncProperty(
+        withJunk.chain((bytes) => fc.tuple(fc.constant(bytes), fc.array(fc.nat({ max: bytes.length }), { maxLength: 12 }))),
+        fc.integer({ min: 1, max: 64 }),
+        async ([bytes, cuts], sliceBytes) => {
+          const at = [...cuts].sort((a, b) => a - b);
+          const chunks = new ByteText([...at, bytes.length].map((to, i) => bytes.subarray(i === 0 ? 0 : at[i - 1], to)));
+          expect(await slicedChunks(chunks, sliceBytes)).toEqual(whole(bytes.toString('utf8')));
+        },
+      ),
+      { numRuns: 1_000 },
+    );
+  });
+
   it.each([
     ['the array twice (the last one counts)', '{"orders":[1,2],"orders":[3]}'],
     ['an escaped key that spells the array', '{"ord\\u0065rs":[1],"x":1}'],
