@@ -91,9 +91,23 @@ export class ByteText {
     const first = this.chunkAt(start);
     const firstBase = this.starts[first]!;
     if (end <= firstBase + this.chunks[first]!.length) return this.chunks[first]!.toString('utf8', start - firstBase, end - firstBase);
-    const parts: Buffer[] = [this.chunks[first]!.subarray(start - firstBase)];
-    for (let c = first + 1; c < this.chunks.length && this.starts[c]! < end; c++) parts.push(this.chunks[c]!.subarray(0, end - this.starts[c]!));
-    return Buffer.concat(parts).toString('utf8');
+    // Each chunk's bytes decoded on their own and the strings joined: no copy of the bytes into
+    // one buffer first. That decodes alike only where a chunk ends on an ASCII byte (after one,
+    // UTF-8 starts afresh); where a character straddles a cut, the bytes are joined first.
+    let last = first;
+    let isClean = true;
+    for (; last + 1 < this.chunks.length && this.starts[last + 1]! < end; last++) {
+      const chunk = this.chunks[last]!;
+      if (chunk[chunk.length - 1]! >= 0x80) isClean = false;
+    }
+    if (!isClean) {
+      const parts: Buffer[] = [];
+      for (let c = first; c <= last; c++) parts.push(this.chunks[c]!.subarray(Math.max(0, start - this.starts[c]!), end - this.starts[c]!));
+      return Buffer.concat(parts).toString('utf8');
+    }
+    let text = this.chunks[first]!.toString('utf8', start - firstBase);
+    for (let c = first + 1; c <= last; c++) text += this.chunks[c]!.toString('utf8', 0, end - this.starts[c]!);
+    return text;
   }
 
   /** The whole text decoded (the one large allocation this class otherwise avoids). */

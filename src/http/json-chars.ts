@@ -7,10 +7,3 @@ export const OPEN_BRACE = 0x7b;
 export const CLOSE_BRACE = 0x7d;
 export const OPEN_BRACKET = 0x5b;
 export const CLOSE_BRACKET = 0x5d;
-
-/** Whether the quote at `at` is escaped: an odd run of backslashes before it. */
-export function isEscaped(text: { charCodeAt(at: number): number }, at: number): boolean {
-  let backslashes = 0;
-  while (text.charCodeAt(at - 1 - backslashes) === BACKSLASH) backslashes++;
-  return (backslashes & 1) === 1;
-}

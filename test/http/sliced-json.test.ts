@@ -169,6 +169,16 @@ describe('parseInSlices', () => {
     expect(turns).toBeGreaterThanOrEqual(2 * Math.floor(text.length / 2_000) - 2);
     expect(turns).toBeLessThanOrEqual(2 * Math.ceil(text.length / 2_000) + 2);
   });
+  it('follows escaped quotes and backslashes in strings, so a body with them is still parsed in slices', async () => {
+    const items = Array.from({ length: 400 }, (_, i) => ({ note: `say \"${i}\" \\`, path: 'C:\\dir\\', quote: '"' }));
+    const text = JSON.stringify({ orders: items });
+    let turns = 0;
+    const value = await parseInSlices(text, 'orders', () => Promise.resolve(void turns++), { sliceBytes: 2_000 });
+    expect(value).toEqual({ orders: items });
+    // A scanner that lost its place in a string would give up and parse the text whole: no turns.
+    expect(turns).toBeGreaterThan(2 * Math.floor(text.length / 2_000) - 2);
+  });
+
   it('parses an array of more than maxItems whole, giving up the scan as soon as it passes them', async () => {
     const text = JSON.stringify({ orders: Array.from({ length: 1_000 }, (_, i) => i), atomic: true });
     let turns = 0;
