@@ -170,7 +170,7 @@ describe('parseInSlices', () => {
     expect(turns).toBeLessThanOrEqual(2 * Math.ceil(text.length / 2_000) + 2);
   });
   it('follows escaped quotes and backslashes in strings, so a body with them is still parsed in slices', async () => {
-    const items = Array.from({ length: 400 }, (_, i) => ({ note: `say \"${i}\" \\`, path: 'C:\\dir\\', quote: '"' }));
+    const items = Array.from({ length: 400 }, (_, i) => ({ note: `say "${i}" \\`, path: 'C:\\dir\\', quote: '"' }));
     const text = JSON.stringify({ orders: items });
     let turns = 0;
     const value = await parseInSlices(text, 'orders', () => Promise.resolve(void turns++), { sliceBytes: 2_000 });
