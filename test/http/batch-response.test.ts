@@ -3,9 +3,10 @@ import fastJson from 'fast-json-stringify';
 import { describe, expect, it, vi } from 'vitest';
 import type { BatchResult, CheckResult } from '../../src/domain/engine.js';
 import { ActionSchema, DecisionSchema, LimitKindSchema, ReasonCodeSchema, SeveritySchema } from '../../src/domain/enums.js';
-import { BatchResponseSerializer, SERIALIZE_SLICE } from '../../src/http/batch-response.js';
+import type { ExecutionOutcome } from '../../src/domain/engine.js';
+import { BatchResponseSerializer, executionsResponseSerializer, SERIALIZE_SLICE } from '../../src/http/batch-response.js';
 import { jsonSchemaOf } from '../../src/http/json-schema.js';
-import { BatchResponseSchema } from '../../src/http/schemas.js';
+import { BatchResponseSchema, ExecutionsResponseSchema } from '../../src/http/schemas.js';
 
 /** What the route's response schema makes of a batch in one go (Fastify compiles it the same way). */
 const whole = fastJson(jsonSchemaOf(BatchResponseSchema, 'output'));
@@ -72,5 +73,28 @@ describe('a batch answer serialised in slices', () => {
     } finally {
       from.mockRestore();
     }
+  });
+});
+
+describe('an executions answer serialised in slices', () => {
+  const wholeExecutions = fastJson(jsonSchemaOf(ExecutionsResponseSchema, 'output'));
+  const executions = executionsResponseSerializer();
+  const outcome: fc.Arbitrary<ExecutionOutcome> = fc.record({ orderId: text, outcome: fc.constantFrom('applied' as const, 'unknown_order' as const) });
+
+  it('is byte for byte what the response schema gives in one go, at any slice size', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(outcome, { maxLength: 40 }), fc.integer({ min: 1, max: 50 }), async (results, slice) => {
+        expect((await executions.serialize(results, '}', now, slice)).equals(Buffer.from(wholeExecutions({ results }) as string, 'utf8'))).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('yields between slices', async () => {
+    const results = Array.from({ length: SERIALIZE_SLICE * 3 + 1 }, (_, i): ExecutionOutcome => ({ orderId: `x-${i}`, outcome: 'applied' }));
+    let turns = 0;
+    const bytes = await executions.serialize(results, '}', () => Promise.resolve(void turns++));
+    expect(turns).toBe(3);
+    expect(bytes.toString('utf8')).toBe(wholeExecutions({ results }));
   });
 });

@@ -1,7 +1,11 @@
+import fastJson from 'fast-json-stringify';
 import { describe, expect, it, vi } from 'vitest';
 import type { ExecutionOutcome, LimitEngine } from '../../src/domain/engine.js';
 import type { ExecutionEvent } from '../../src/domain/orders.js';
+import { SlicedArraySerializer } from '../../src/http/batch-response.js';
+import { jsonSchemaOf } from '../../src/http/json-schema.js';
 import { EXECUTION_SLICE } from '../../src/http/routes/executions.js';
+import { ExecutionsResponseSchema } from '../../src/http/schemas.js';
 import { SLICED_PARSE_BYTES } from '../../src/http/sliced-body.js';
 import { bearer, failJournal, journalledTestApp } from '../support/app-fixtures.js';
 import { anOrder, appPerTest, call, expectProblem, namesField, stateOf } from './http-helpers.js';
@@ -49,9 +53,15 @@ describe('a large executions body is read, validated and applied in slices', () 
 
     const app = await start();
     holdOrders(app.engine);
+    const serialize = vi.spyOn(SlicedArraySerializer.prototype, 'serialize');
     const response = await post(app, text);
+    expect(serialize).toHaveBeenCalledTimes(1);
+    serialize.mockRestore();
     expect(response.statusCode, response.body).toBe(200);
     expect(response.json<{ results: ExecutionOutcome[] }>().results).toEqual(expected);
+    // Serialised in slices, byte for byte what the route's response schema gives in one go.
+    expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(response.body).toBe(fastJson(jsonSchemaOf(ExecutionsResponseSchema, 'output'))({ results: expected }));
     expect(stateOf(app.engine, ACCOUNTS)).toEqual(expectedState);
   });
 

@@ -3,11 +3,14 @@ import { PositionsReplacingError } from '../../domain/engine.js';
 import type { ExecutionOutcome } from '../../domain/engine.js';
 import type { ExecutionEvent } from '../../domain/orders.js';
 import type { Telemetry } from '../../telemetry/metrics.js';
+import { executionsResponseSerializer } from '../batch-response.js';
+import type { SlicedArraySerializer } from '../batch-response.js';
 import { LargeBodyValidation, newBodyAjv } from '../body-validation.js';
 import { assertWritable, sendDurably } from '../durable-reply.js';
 import { jsonSchemaOf } from '../json-schema.js';
 import { perToken } from '../plugins/rate-limit.js';
 import { EXECUTIONS_CEILING, ExecutionsRequestSchema, ExecutionsResponseSchema, NoQuerySchema } from '../schemas.js';
+import { nextTurn } from '../next-turn.js';
 import { parseLargeBodiesInSlices } from '../sliced-body.js';
 import { ProblemError } from '../problems.js';
 import { changeInSlices, itemsStanding, notAppliedFrom, partlyApplied } from '../sliced-change.js';
@@ -38,9 +41,10 @@ function executionsRoute(app: FastifyInstance, { engine, config, store, telemetr
   const body = new LargeBodyValidation(bodySchema, 'events');
   const querystring = jsonSchemaOf(NoQuerySchema);
   const noQuery = newBodyAjv().compile(querystring);
+  const serializer = executionsResponseSerializer();
   const apply = (request: FastifyRequest, reply: FastifyReply, events: readonly ExecutionEvent[]) => {
     assertWritable(store);
-    if (events.length > EXECUTION_SLICE) return applyInSlices({ engine, store, telemetry }, request.log, reply, events);
+    if (events.length > EXECUTION_SLICE) return applyInSlices({ engine, store, telemetry }, serializer, request.log, reply, events);
     const results = engine.applyExecutions(events);
     recordExecutions(telemetry, request.log, events, results);
     return sendDurably(reply, store, { results });
@@ -67,7 +71,8 @@ function executionsRoute(app: FastifyInstance, { engine, config, store, telemetr
 }
 
 /**
- * A large body's events, applied a slice at a time and answered once durable. Each slice's
+ * A large body's events, applied a slice at a time and answered once durable, the answer
+ * serialised a slice at a time too (batch-response.ts). Each slice's
  * records go to the journal in writes of their own, so if it fails part way the events of the
  * slices it holds stand and the rest do not: the answer is then a 503 naming the first event
  * not applied, for the gateway to send from there on. (Fills are not idempotent: the whole body
@@ -75,6 +80,7 @@ function executionsRoute(app: FastifyInstance, { engine, config, store, telemetr
  */
 async function applyInSlices(
   { engine, store, telemetry }: Pick<RouteDeps, 'engine' | 'store' | 'telemetry'>,
+  serializer: SlicedArraySerializer<ExecutionOutcome>,
   log: FastifyBaseLogger,
   reply: FastifyReply,
   events: readonly ExecutionEvent[],
@@ -87,7 +93,8 @@ async function applyInSlices(
   // Counted and logged: the events that stand, not those of slices a journal failure took back.
   recordExecutions(telemetry, log, events, results, standing.items);
   if (standing.items < events.length) throw standing.cause instanceof PositionsReplacingError ? fillsHeldBack(standing.items, events.length) : partlyApplied('events', standing, events.length);
-  return reply.send({ results });
+  const answer = await serializer.serialize(results, '}', nextTurn);
+  return reply.type('application/json; charset=utf-8').send(answer);
 }
 
 /**
