@@ -92,10 +92,19 @@ class ChunkList {
     return this.chunks;
   }
 
+  /**
+   * Ends the block. One less than half full is copied out at its size and the block is kept for
+   * the next small chunks: a body whose small and large chunks alternate would otherwise hold a
+   * 64 KB block per few bytes.
+   */
   private flush(): void {
-    if (this.block === undefined) return;
-    this.chunks.push(this.block.subarray(0, this.filled));
-    this.block = undefined;
+    if (this.block === undefined || this.filled === 0) return;
+    if (this.filled < BLOCK / 2) {
+      this.chunks.push(Buffer.from(this.block.subarray(0, this.filled)));
+    } else {
+      this.chunks.push(this.block.subarray(0, this.filled));
+      this.block = undefined;
+    }
     this.filled = 0;
   }
 }

@@ -169,4 +169,15 @@ describe('readBodyPieces', () => {
     // A large chunk is kept whole: the count stays near one per large chunk and block.
     expect(text.chunkCount).toBeLessThan(chunks.length);
   });
+
+  it('holds about the body and one block, however small and large chunks alternate', async () => {
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < 64; i++) chunks.push(Buffer.from('1'), Buffer.alloc(16 * 1024, 0x20));
+    const text = await read(Readable.from(chunks));
+    expect(text.length).toBe(64 * (1 + 16 * 1024));
+    const held = new Set(Array.from({ length: text.chunkCount }, (_, i) => text.chunk(i).buffer));
+    const heldBytes = [...held].reduce((sum, buffer) => sum + buffer.byteLength, 0);
+    // Each lone byte kept in a 64 KB block of its own would hold 4 MB.
+    expect(heldBytes).toBeLessThan(text.length + 2 * 64 * 1024);
+  });
 });
