@@ -69,20 +69,6 @@ export class ByteText {
     return this.chunks[c]![at - this.starts[c]!]!;
   }
 
-  /** Where the next `char` (one ASCII character) is from `from` on, or −1. */
-  indexOf(char: string, from: number): number {
-    const code = char.charCodeAt(0);
-    if (char.length !== 1 || code > 0x7f) throw new RangeError('ByteText.indexOf looks for one ASCII character');
-    if (from >= this.length) return -1;
-    const start = Math.max(0, from);
-    for (let c = this.chunkAt(start); c < this.chunks.length; c++) {
-      const base = this.starts[c]!;
-      const found = this.chunks[c]!.indexOf(code, Math.max(0, start - base));
-      if (found >= 0) return base + found;
-    }
-    return -1;
-  }
-
   /** The bytes from `from` to `to` (exclusive), decoded; bounds as String.prototype.slice's, non-negative. */
   slice(from: number, to: number = this.length): string {
     const start = Math.min(Math.max(0, from), this.length);

@@ -35,8 +35,8 @@ function isBlank(text: ByteText, from: number, to: number): boolean {
 /**
  * Where the string opened at `open` closes, or −1: the next quote not escaped, a backslash
  * escaping the byte after it. Read byte by byte in the chunk's own array: strings are short (an
- * order's are ids and enums), and a search call per string (ByteText.indexOf, then a look back
- * for backslashes) made the scan of a 10,000-order body take twice as long as a string's.
+ * order's are ids and enums), and a search call per string (then a look back for backslashes)
+ * made the scan of a 10,000-order body take twice as long as a string's.
  */
 function closingQuote(text: ByteText, open: number): number {
   let isEscape = false;

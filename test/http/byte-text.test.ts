@@ -19,7 +19,6 @@ describe('ByteText', () => {
         expect(byteText.length).toBe(bytes.length);
         expect(byteText.toString()).toBe(text);
         for (let i = -1; i <= bytes.length; i++) expect(byteText.charCodeAt(i)).toEqual(i >= 0 && i < bytes.length ? bytes[i] : Number.NaN);
-        for (const char of ['"', '\\', 'a', 'x']) expect(byteText.indexOf(char, a)).toBe(bytes.indexOf(char.charCodeAt(0), Math.max(0, a)));
         if (a >= 0 && b >= 0) expect(byteText.slice(a, b)).toBe(bytes.subarray(a, Math.max(a, b)).toString('utf8'));
         if (a >= 0) expect(byteText.slice(a)).toBe(bytes.subarray(a).toString('utf8'));
       }),
@@ -41,13 +40,7 @@ describe('ByteText', () => {
     const empty = new ByteText([Buffer.alloc(0), Buffer.alloc(0)]);
     expect(empty.length).toBe(0);
     expect(empty.charCodeAt(0)).toBeNaN();
-    expect(empty.indexOf('"', 0)).toBe(-1);
     expect(empty.slice(0, 3)).toBe('');
     expect(empty.toString()).toBe('');
-  });
-
-  it('looks for one ASCII character only: a byte of a multi-byte character is not one', () => {
-    expect(() => ByteText.of('ab').indexOf('ab', 0)).toThrow(RangeError);
-    expect(() => ByteText.of('é').indexOf('é', 0)).toThrow(RangeError);
   });
 });
