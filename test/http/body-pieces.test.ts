@@ -1,4 +1,5 @@
 import { PassThrough, Readable, Transform } from 'node:stream';
+import fc from 'fast-check';
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -179,5 +180,20 @@ describe('readBodyPieces', () => {
     const heldBytes = [...held].reduce((sum, buffer) => sum + buffer.byteLength, 0);
     // Each lone byte kept in a 64 KB block of its own would hold 4 MB.
     expect(heldBytes).toBeLessThan(text.length + 2 * 64 * 1024);
+  });
+
+  it('hands on exactly the bytes that came, in order, however the chunks are sized', async () => {
+    const chunkSizes = fc.array(fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 20_000, max: 70_000 }), fc.integer({ min: 30_000, max: 40_000 })), { maxLength: 30 });
+    await fc.assert(
+      fc.asyncProperty(chunkSizes, fc.integer(), async (sizes, seed) => {
+        // Random bytes, so a block written over after it was handed on shows.
+        let state = seed;
+        const chunks = sizes.map((size) => Buffer.from(Array.from({ length: size }, () => ((state = (Math.imul(state, 1_103_515_245) + 12_345) | 0) >>> 16) & 0xff)));
+        const text = await read(Readable.from(chunks));
+        const held = Buffer.concat(Array.from({ length: text.chunkCount }, (_, i) => text.chunk(i)));
+        expect(held.equals(Buffer.concat(chunks))).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
   });
 });

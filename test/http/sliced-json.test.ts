@@ -179,6 +179,16 @@ describe('parseInSlices', () => {
     expect(turns).toBeGreaterThan(2 * Math.floor(text.length / 2_000) - 2);
   });
 
+  it('carries an escape over a chunk boundary: a backslash that ends a chunk escapes the quote that starts the next', async () => {
+    const text = '{"orders":["a\\"],[\\"b",1]}';
+    expect(parseJson(text)).toEqual({ orders: ['a"],["b', 1] });
+    const bytes = Buffer.from(text);
+    for (let cut = 1; cut < bytes.length; cut++) {
+      const chunks = new ByteText([bytes.subarray(0, cut), bytes.subarray(cut)]);
+      expect(await slicedChunks(chunks, 4)).toEqual(whole(text));
+    }
+  });
+
   it('parses an array of more than maxItems whole, giving up the scan as soon as it passes them', async () => {
     const text = JSON.stringify({ orders: Array.from({ length: 1_000 }, (_, i) => i), atomic: true });
     let turns = 0;
