@@ -218,12 +218,12 @@ export function checkNext(engine: LimitEngine, flow: OrderFlow): boolean {
  * book of `limits` limits, `warmUpOrders` checked, so windows and open orders churn at their
  * steady size rather than grow.
  */
-export function steadyFlow(accounts: number, limits: number, warmUpOrders: number): { engine: LimitEngine; flow: OrderFlow } {
+export function steadyFlow(accounts: number, limits: number, warmUpOrders: number): { engine: LimitEngine; flow: OrderFlow; world: World } {
   const world = new World(seededRandom(42), accounts);
   const { engine, clock } = makeEngine(world);
   loadPositions(engine, world);
   const flow = new OrderFlow(engine, clock, world);
   engine.replaceLimits(limitBook(limits, world));
   for (let i = 0; i < warmUpOrders; i++) checkNext(engine, flow);
-  return { engine, flow };
+  return { engine, flow, world };
 }

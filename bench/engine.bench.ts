@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import type { LimitEngine } from '../src/domain/engine.js';
 import { OPEN_BUY, POSITION, STRIDE } from '../src/domain/exposure-ledger.js';
 import type { Order } from '../src/domain/orders.js';
-import { ACCOUNTS, checkNext, loadPositions, makeEngine, OrderFlow, SYMBOLS, World } from './engine-fixture.js';
+import { ACCOUNTS, checkNext, loadPositions, makeEngine, OrderFlow, steadyFlow, SYMBOLS, World } from './engine-fixture.js';
 import { limitBook } from './limit-books.js';
 import { dependentLoadNs } from './memory-latency.js';
 import type { LatencySummary } from './stats.js';
@@ -247,12 +247,7 @@ function reportSmallState(full: BookFigures): void {
 
 /** The child's side of reportSmallState: the figures as JSON on stdout. */
 function measureSmallState(): void {
-  const world = new World(seededRandom(42), SMALL_STATE_ACCOUNTS);
-  const { engine, clock } = makeEngine(world);
-  loadPositions(engine, world);
-  const flow = new OrderFlow(engine, clock, world);
-  engine.replaceLimits(limitBook(1_000, world));
-  for (let i = 0; i < WARMUP_ORDERS; i++) checkNext(engine, flow);
+  const { engine, flow, world } = steadyFlow(SMALL_STATE_ACCOUNTS, 1_000, WARMUP_ORDERS);
   const small = combine(1_000, Array.from({ length: ROUNDS }, () => measureBook(engine, flow, world, 1_000)));
   process.stdout.write(JSON.stringify({ median: small.single.median, evaluatedMean: small.evaluatedMean }));
 }

@@ -169,6 +169,9 @@ describe('readBodyPieces', () => {
     expect(text.toString()).toBe(bytes.toString());
     // A large chunk is kept whole: the count stays near one per large chunk and block.
     expect(text.chunkCount).toBeLessThan(chunks.length);
+    // Held as itself, not copied into a block (toContain compares with ===).
+    const held = Array.from({ length: text.chunkCount }, (_, i) => text.chunk(i));
+    for (const large of chunks.filter((chunk) => chunk.length >= 16 * 1024)) expect(held).toContain(large);
   });
 
   it('holds about the body and one block, however small and large chunks alternate', async () => {
