@@ -50,6 +50,11 @@ export class CheckContext {
   readonly windowRings: (TimeRing | undefined)[] = [];
   readonly windowOwners: WindowOwner[] = [];
   windowCount = 0;
+  /**
+   * The sum of the numbers read ahead of need (see prepare and touchLimits): nothing uses it,
+   * but a load whose value went nowhere could be optimised away.
+   */
+  touched = 0;
 
   constructor(
     readonly ledger: ExposureLedger,
@@ -65,14 +70,15 @@ export class CheckContext {
     this.isBuy = order.side === 'BUY';
     this.quantity = order.quantity;
     this.orderPrice = order.price ?? Number.NaN;
+    // The three lookups side by side: their cache misses overlap (see touchLimits).
     this.market = ledger.markets.get(order.symbol);
+    this.account = ledger.accounts.get(order.accountId);
+    this.strategy = ledger.strategies.get(order.strategyId);
     this.reference = ledger.freshReference(this.market, now, this.maxReferenceAgeMs);
     this.effectivePrice = order.price ?? this.reference;
     const lastFill = this.market?.lastFillPrice ?? Number.NaN;
     this.markPrice = this.reference === this.reference ? this.reference : lastFill === lastFill ? lastFill : this.orderPrice;
     this.firm = ledger.firm;
-    this.account = ledger.accounts.get(order.accountId);
-    this.strategy = ledger.strategies.get(order.strategyId);
     const market = this.market;
     if (market === undefined) {
       // No market, no exposure: every exposure's market is in ledger.markets.
@@ -84,6 +90,8 @@ export class CheckContext {
       this.strategyExposure = this.strategy?.get(market);
       this.firmExposure = ledger.firm.get(market);
     }
+    // Each exposure's row, read now rather than by the limits that need it, one after another.
+    this.touched = positionOf(this.accountExposure) + positionOf(this.strategyExposure) + positionOf(this.firmExposure);
     this.failure = undefined;
     this.walksDone = 0;
     this.windowCount = 0;
@@ -217,6 +225,8 @@ export interface WindowOwner {
   readonly windows: WindowStore;
   readonly windowMs: number;
 }
+
+const positionOf = (exposure: Exposure | undefined): number => (exposure === undefined ? 0 : exposure.position);
 
 export const GROSS_WALK = 0;
 export const LOSS_WALK = 3;

@@ -3,7 +3,7 @@ import type { WindowOwner } from './check-context.js';
 import type { Clock } from './clock.js';
 import { NO_DEADLINE } from './clock.js';
 import type { CompiledLimit } from './compiled-limit.js';
-import { NOT_APPLICABLE, severityRankOf, thresholdAt } from './compiled-limit.js';
+import { NOT_APPLICABLE, severityRankOf, thresholdAt, touchLimits } from './compiled-limit.js';
 import { isRejectingAction, SEVERITIES } from './enums.js';
 import type { Action, Aggregation, LimitKind, ReasonCode, Severity, TradingState } from './enums.js';
 import { CapacityError, ExposureLedger } from './exposure-ledger.js';
@@ -384,6 +384,7 @@ export class LimitEngine {
 
     const applicable = this.applicable;
     const count = this.currentBook.collectApplicable(order, applicable);
+    ctx.touched += touchLimits(applicable, count);
     const clean = this.clean;
     let cleanCount = 0;
     const breaches = this.breaches;
