@@ -1,5 +1,6 @@
 import type { Aggregation, ReasonCode } from './enums.js';
-import type { Exposure, ExposureGroup, ExposureLedger, SymbolMarket } from './exposure-ledger.js';
+import type { ClosedOrder } from './closed-orders.js';
+import type { Exposure, ExposureGroup, ExposureLedger, OpenOrder, SymbolMarket } from './exposure-ledger.js';
 import type { Order } from './orders.js';
 import { isRounding } from './rounding.js';
 import type { TimeRing } from './time-ring.js';
@@ -27,6 +28,11 @@ export class CheckContext {
   firm!: ExposureGroup;
   account: ExposureGroup | undefined;
   strategy: ExposureGroup | undefined;
+  /**
+   * The account's order, open or closed, that has this order's id (nearly always none): looked
+   * up with the other lookups for the engine's DUPLICATE_ORDER_ID test, which takes it out.
+   */
+  idHolder: OpenOrder | ClosedOrder | undefined;
   accountExposure: Exposure | undefined;
   strategyExposure: Exposure | undefined;
   firmExposure: Exposure | undefined;
@@ -70,10 +76,11 @@ export class CheckContext {
     this.isBuy = order.side === 'BUY';
     this.quantity = order.quantity;
     this.orderPrice = order.price ?? Number.NaN;
-    // The three lookups side by side: their cache misses overlap (see touchLimits).
+    // The lookups side by side: their cache misses overlap (see touchLimits).
     this.market = ledger.markets.get(order.symbol);
     this.account = ledger.accounts.get(order.accountId);
     this.strategy = ledger.strategies.get(order.strategyId);
+    this.idHolder = ledger.orderById(this.account, order.accountId, order.orderId);
     this.reference = ledger.freshReference(this.market, now, this.maxReferenceAgeMs);
     this.effectivePrice = order.price ?? this.reference;
     const lastFill = this.market?.lastFillPrice ?? Number.NaN;

@@ -375,11 +375,13 @@ export class LimitEngine {
     if (this.replacingPositions) return this.rejection(order, 'POSITIONS_REPLACING', 0);
     const ctx = this.ctx;
     ctx.prepare(order, now);
+    const idHolder = ctx.idHolder;
+    ctx.idHolder = undefined;
     const state = this.tradingStates.stateFor(order);
     if (state?.state === 'HALTED') return this.rejection(order, 'HALTED', 0);
     if (state?.state === 'REDUCE_ONLY' && !ctx.isReducing) return this.rejection(order, 'REDUCE_ONLY', 0);
     // An open order's id, or one closed within the late-fill window: that order's late fills would land on this one.
-    if (this.ledger.holdsOrderId(ctx.account, order.accountId, order.orderId, now)) return this.rejection(order, 'DUPLICATE_ORDER_ID', 0);
+    if (this.ledger.holdsId(idHolder, now)) return this.rejection(order, 'DUPLICATE_ORDER_ID', 0);
     if (!this.ledger.hasRoomFor(ctx)) return this.rejection(order, 'CAPACITY_EXCEEDED', 0);
 
     const applicable = this.applicable;

@@ -1055,12 +1055,16 @@ export class ExposureLedger {
    * LimitEngine.checkAt). One lookup in the account's orders by id finds either.
    */
   holdsOrderId(account: ExposureGroup | undefined, accountId: string, orderId: string, now: number): boolean {
-    const order = this.orderById(account, accountId, orderId);
-    return order !== undefined && (order instanceof OpenOrder || now - order.closedAt < this.lateFillWindowMs);
+    return this.holdsId(this.orderById(account, accountId, orderId), now);
+  }
+
+  /** Whether the order orderById found for an id still holds it at `now` (see holdsOrderId). */
+  holdsId(found: OpenOrder | ClosedOrder | undefined, now: number): boolean {
+    return found !== undefined && (found instanceof OpenOrder || now - found.closedAt < this.lateFillWindowMs);
   }
 
   /** The account's order of this id, open or closed: in its group's map, or in closedOnly without a group. */
-  private orderById(account: ExposureGroup | undefined, accountId: string, orderId: string): OpenOrder | ClosedOrder | undefined {
+  orderById(account: ExposureGroup | undefined, accountId: string, orderId: string): OpenOrder | ClosedOrder | undefined {
     return account !== undefined ? account.ordersById?.get(orderId) : this.closedOnlyOrder(accountId, orderId);
   }
 
