@@ -30,7 +30,8 @@ export class CheckContext {
   strategy: ExposureGroup | undefined;
   /**
    * The account's order, open or closed, that has this order's id (nearly always none): looked
-   * up with the other lookups for the engine's DUPLICATE_ORDER_ID test, which takes it out.
+   * up here, with the other lookups, for the engine's DUPLICATE_ORDER_ID test. The engine takes
+   * it out at once: the context outlives the check, and would otherwise keep that order alive.
    */
   idHolder: OpenOrder | ClosedOrder | undefined;
   accountExposure: Exposure | undefined;
@@ -76,7 +77,8 @@ export class CheckContext {
     this.isBuy = order.side === 'BUY';
     this.quantity = order.quantity;
     this.orderPrice = order.price ?? Number.NaN;
-    // The lookups side by side: their cache misses overlap (see touchLimits).
+    // The lookups side by side, so their cache misses overlap (see touchLimits); the orders by id
+    // wait on the account's, but not on the others.
     this.market = ledger.markets.get(order.symbol);
     this.account = ledger.accounts.get(order.accountId);
     this.strategy = ledger.strategies.get(order.strategyId);

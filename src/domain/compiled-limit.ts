@@ -63,9 +63,12 @@ export interface CompiledLimit {
  * out of the core's caches, which the HTTP work between two checks has filled. The limits' own
  * loop then meets each limit's misses one after another, behind that limit's evaluation; read
  * together in this loop of independent loads, they overlap. compileLimit's object literal lays
- * its fields out in order, 8 bytes each after a 24-byte header, over 224 bytes: the map at 0,
- * `ordinal` at 24, `isEnabled` at 64, `hard` at 128, `cleanBound` at 176 and `windowMs` at 192
- * leave no 64-byte line of it unread (the doubles' boxes come along).
+ * its fields out in order, 8 bytes each after a 24-byte header, over 224 bytes, which may start
+ * anywhere 8-byte aligned and so span five lines: with the map at 0 (read by any access),
+ * `ordinal` at 24, `isEnabled` at 64, `hard` at 128, `cleanBound` at 176 and `windowMs` at 216,
+ * every line it spans holds one of them (the widest gap between them is 56 bytes). `hard` is read
+ * only for its place; it and `cleanBound` bring their doubles' boxes, which V8 allocated just
+ * after the object.
  */
 export function touchLimits(limits: readonly CompiledLimit[], count: number): number {
   let sum = 0;

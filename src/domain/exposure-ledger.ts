@@ -1049,21 +1049,16 @@ export class ExposureLedger {
   }
 
   /**
-   * Whether the account holds the id: an open order has it, or one that closed less than
-   * lateFillWindowMs ago (a fill for it may still come, and would be booked to the closed
-   * order's symbol and side, so a new order may not take the id until then; see
-   * LimitEngine.checkAt). One lookup in the account's orders by id finds either.
+   * Whether the order orderById found for an id still holds the id at `now`: an open order does,
+   * and one that closed less than lateFillWindowMs ago (a fill for it may still come, and would
+   * be booked to the closed order's symbol and side, so a new order may not take the id until
+   * then; see LimitEngine.checkAt).
    */
-  holdsOrderId(account: ExposureGroup | undefined, accountId: string, orderId: string, now: number): boolean {
-    return this.holdsId(this.orderById(account, accountId, orderId), now);
-  }
-
-  /** Whether the order orderById found for an id still holds it at `now` (see holdsOrderId). */
   holdsId(found: OpenOrder | ClosedOrder | undefined, now: number): boolean {
     return found !== undefined && (found instanceof OpenOrder || now - found.closedAt < this.lateFillWindowMs);
   }
 
-  /** The account's order of this id, open or closed: in its group's map, or in closedOnly without a group. */
+  /** The account's order of this id, open or closed: in its group's map, or in closedOnly without a group (one lookup finds either). */
   orderById(account: ExposureGroup | undefined, accountId: string, orderId: string): OpenOrder | ClosedOrder | undefined {
     return account !== undefined ? account.ordersById?.get(orderId) : this.closedOnlyOrder(accountId, orderId);
   }

@@ -12,15 +12,23 @@ function compiled(...definitions: unknown[]): CompiledLimit[] {
 }
 
 describe('compiled limit: what touchLimits reads ahead', () => {
-  // touchLimits reads one field in each 64-byte line of the object by its place in the object
+  // touchLimits reads a field in each 64-byte line of the object by its place in the object
   // literal (V8 keeps a literal's fields in order, 8 bytes each after a 24-byte header): a field
-  // added or moved ahead of those places leaves a line unread, so this fails and says to redo them.
+  // added or moved leaves a line unread, so this fails and says to redo them.
   it('keeps the fields it reads at the places its comment gives', () => {
     const keys = Object.keys(compiled(rate)[0]!);
     expect(keys).toHaveLength(25);
     const offsetOf = (key: string): number => 24 + 8 * keys.indexOf(key);
-    expect([offsetOf('ordinal'), offsetOf('isEnabled'), offsetOf('hard'), offsetOf('cleanBound'), offsetOf('windowMs')]).toEqual([24, 64, 128, 176, 192]);
-    expect(24 + 8 * keys.length).toBe(224);
+    const read = [0, offsetOf('ordinal'), offsetOf('isEnabled'), offsetOf('hard'), offsetOf('cleanBound'), offsetOf('windowMs')];
+    expect(read).toEqual([0, 24, 64, 128, 176, 216]);
+    const end = 24 + 8 * keys.length;
+    expect(end).toBe(224);
+    // An object starts anywhere 8-byte aligned: every 64-byte line it spans must hold a field read.
+    for (let start = 0; start < 64; start += 8) {
+      for (let line = start - (start % 64); line < start + end; line += 64) {
+        expect(read.some((offset) => start + offset >= line && start + offset < line + 64)).toBe(true);
+      }
+    }
   });
 
   it('reads every limit it is given, and only those', () => {

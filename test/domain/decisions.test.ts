@@ -114,6 +114,18 @@ describe('check decisions', () => {
     expect(engine.checkOrder(o).decision).toBe('ACCEPT');
   });
 
+  // Its account's group goes with its last open order: the id is then found among the closed orders of accounts without one.
+  it('holds the id of an account left with only that closed order for lateFillWindowMs, and frees it after', () => {
+    const { engine, clock } = makeEngine([qty], { lateFillWindowMs: 30_000 });
+    const o = accepted(engine, { accountId: 'ACC-LONE' });
+    cancel(engine, o);
+    expect(engine.ledger.accounts.get('ACC-LONE')).toBeUndefined();
+    clock.advance(29_999);
+    expect(engine.checkOrder(o)).toMatchObject({ decision: 'REJECT', reasons: ['DUPLICATE_ORDER_ID'] });
+    clock.advance(1);
+    expect(engine.checkOrder(o).decision).toBe('ACCEPT');
+  });
+
   // Forgetting is budgeted per check, so an entry may outlive its window: the age decides, not whether it is still kept.
   it('takes an id back at exactly lateFillWindowMs after its close, even while its entry is not yet forgotten', () => {
     const { engine, clock } = makeEngine([], { lateFillWindowMs: 30_000, openOrderTtlMs: 300_000 });

@@ -391,7 +391,7 @@ describe('exposure ledger: fills and releases', () => {
     expect(engine.ledger.unreserve('ACC-1', 'o-1', 'b2', clock.now())).toBe(false);
     expect(engine.ledger.unreserve('ACC-1', 'o-1', 'b1', clock.now())).toBe(true);
     expect([accountExposure(engine)?.openBuy, engine.ledger.openOrderCount, engine.ledger.closedOrderCount]).toEqual([30, 1, 0]);
-    expect(engine.ledger.holdsOrderId(engine.ledger.accounts.get('ACC-1'), 'ACC-1', 'o-1', clock.now())).toBe(false);
+    expect(engine.ledger.holdsId(engine.ledger.orderById(engine.ledger.accounts.get('ACC-1'), 'ACC-1', 'o-1'), clock.now())).toBe(false);
   });
 });
 

@@ -52,7 +52,7 @@ function observe(ledger: ExposureLedger, now: number) {
     }
   }
   const holds: boolean[] = [];
-  for (const a of ACCOUNTS) for (let i = 0; i < IDS; i++) holds.push(ledger.holdsOrderId(ledger.accounts.get(a), a, `o${i}`, now));
+  for (const a of ACCOUNTS) for (let i = 0; i < IDS; i++) holds.push(ledger.holdsId(ledger.orderById(ledger.accounts.get(a), a, `o${i}`), now));
   return { captured: ledger.capture(), exposures, holds, counts: [ledger.openOrderCount, ledger.closedOrderCount, ledger.positionCount] };
 }
 
@@ -68,7 +68,7 @@ function nextOperation(r: () => number, clock: { now: number }, tracking: readon
     const side: Side = r() < 0.5 ? 'BUY' : 'SELL';
     const [quantity, price, isMarket, batch] = [1 + Math.floor(r() * 5), 1 + Math.floor(r() * 9), r() < 0.2, r() < 0.3 ? 'b1' : undefined];
     return (l) => {
-      if (l.holdsOrderId(l.accounts.get(a), a, id, clock.now) || l.openOrderCount >= 6) return 'skip';
+      if (l.holdsId(l.orderById(l.accounts.get(a), a, id), clock.now) || l.openOrderCount >= 6) return 'skip';
       const open = l.reserve(id, a, strategy, symbol, side, quantity, price, isMarket, clock.now);
       if (batch !== undefined) open.batch = batch;
       return open.orderId;
