@@ -10,17 +10,22 @@
  * empty one: the difference is what that kind costs a cold check. Every variant is an engine of
  * its own, all built first and then timed in turns, so a noisy neighbour hits all alike.
  *
- *   npm run bench:cold [-- --evict-mb 2] [--rounds 12]
+ * With `--against <checkout>` (built with `npx tsc -p tsconfig.bench.json`) it times instead this
+ * build's full book and that build's, in turns, and prints their ratio: the A/B of a change to
+ * what a single check costs over HTTP (in separate runs the host's noise swamps a 10 % change).
+ *
+ *   npm run bench:cold [-- --evict-mb 2] [--rounds 12] [--against <checkout>]
  */
-import { engineConfigOf } from '../src/app.js';
-import { parseConfig } from '../src/config/load.js';
-import { systemClock } from '../src/domain/clock.js';
-import { LimitEngine } from '../src/domain/engine.js';
+import * as thisApp from '../src/app.js';
+import * as thisLoad from '../src/config/load.js';
+import * as thisClock from '../src/domain/clock.js';
+import * as thisEngine from '../src/domain/engine.js';
 import { ORDER_LIMIT_KINDS } from '../src/domain/enums.js';
 import type { LimitDefinition } from '../src/domain/limit-definition.js';
 import type { ExecutionEvent, Order, PositionRow } from '../src/domain/orders.js';
 import { OrderFlow, World } from '../load-tests/world.js';
-import { wholeNumberOption } from './options.js';
+import { stringOption, wholeNumberOption } from './options.js';
+import { fromBuild } from './other-build.js';
 import { summarise } from './stats.js';
 
 const EVICT_MB = process.argv.includes('--evict-mb') ? wholeNumberOption('evict-mb', 2) : 2;
@@ -31,10 +36,30 @@ const CHECKS_PER_TURN = 1_000;
 const OPEN_ORDERS = 5_000;
 const RETIRE = 1_000;
 
+/** What a variant is made with: this build's modules, or another checkout's. */
+interface Build {
+  app: typeof thisApp;
+  load: typeof thisLoad;
+  clock: typeof thisClock;
+  engine: typeof thisEngine;
+}
+
+const THIS_BUILD: Build = { app: thisApp, load: thisLoad, clock: thisClock, engine: thisEngine };
+
+async function otherBuild(checkout: string): Promise<Build> {
+  const load = (file: string): Promise<unknown> => fromBuild(checkout, file);
+  return {
+    app: (await load('src/app.js')) as typeof thisApp,
+    load: (await load('src/config/load.js')) as typeof thisLoad,
+    clock: (await load('src/domain/clock.js')) as typeof thisClock,
+    engine: (await load('src/domain/engine.js')) as typeof thisEngine,
+  };
+}
+
 interface Variant {
   readonly name: string;
   readonly limits: number;
-  readonly engine: LimitEngine;
+  readonly engine: thisEngine.LimitEngine;
   readonly world: World;
   readonly flow: OrderFlow;
   readonly open: Order[];
@@ -42,11 +67,11 @@ interface Variant {
   checks: number;
 }
 
-function variant(name: string, keep: (limit: LimitDefinition) => boolean): Variant {
+function variant(name: string, keep: (limit: LimitDefinition) => boolean, build: Build = THIS_BUILD): Variant {
   const world = new World();
-  const config = parseConfig(world.config({ durability: 'off' }));
+  const config = build.load.parseConfig(world.config({ durability: 'off' }));
   const limits = config.limits.filter(keep);
-  const engine = new LimitEngine(engineConfigOf(config), systemClock, limits);
+  const engine = new build.engine.LimitEngine(build.app.engineConfigOf(config), build.clock.systemClock, limits);
   engine.setReferencePrices(world.marketData().prices);
   // The load tests send these rows over HTTP, where the route's schema checks them.
   engine.applyPositions(world.positions().positions as PositionRow[], true);
@@ -87,13 +112,17 @@ function run(v: Variant, count: number, isTimed: boolean): void {
   }
 }
 
-function main(): void {
+async function main(): Promise<void> {
+  const against = process.argv.includes('--against') ? stringOption('against') : undefined;
   const kinds = ORDER_LIMIT_KINDS.filter((kind) => kind !== 'restricted');
-  const variants = [
-    variant('full book', () => true),
-    variant('empty book', () => false),
-    ...kinds.map((kind) => variant(`without ${kind}`, (limit) => limit.kind !== kind)),
-  ];
+  const variants =
+    against === undefined
+      ? [
+          variant('full book', () => true),
+          variant('empty book', () => false),
+          ...kinds.map((kind) => variant(`without ${kind}`, (limit) => limit.kind !== kind)),
+        ]
+      : [variant('this build, full book', () => true), variant('other build, full book', () => true, await otherBuild(against))];
   for (const v of variants) run(v, WARMUP_CHECKS, false);
   for (let round = 0; round < ROUNDS; round++) {
     for (const v of round % 2 === 0 ? variants : [...variants].reverse()) run(v, CHECKS_PER_TURN, true);
@@ -102,7 +131,7 @@ function main(): void {
   const full = median(variants[0]!);
   console.log(
     `cold checks: the load tests' world, ${EVICT_MB} MB read before each check (checksum ${evicted}), ` +
-      `${ROUNDS} turns x ${CHECKS_PER_TURN} checks per variant; node ${process.version}`,
+      `${ROUNDS} turns x ${CHECKS_PER_TURN} checks per variant${against === undefined ? '' : `, other = ${against}`}; node ${process.version}`,
   );
   console.log(`${'book'.padEnd(28)} ${'limits'.padStart(6)} ${'median µs'.padStart(10)} ${'kind costs µs'.padStart(14)}`);
   for (const v of variants) {
@@ -110,6 +139,7 @@ function main(): void {
     const cost = v.name.startsWith('without ') ? (full - value).toFixed(2) : '';
     console.log(`${v.name.padEnd(28)} ${String(v.limits).padStart(6)} ${value.toFixed(2).padStart(10)} ${cost.padStart(14)}`);
   }
+  if (against !== undefined) console.log(`this / other: median ${(full / median(variants[1]!)).toFixed(3)}`);
 }
 
-main();
+await main();
