@@ -16,16 +16,14 @@
  *
  *   npm run bench:cold [-- --evict-mb 2] [--rounds 12] [--against <checkout>]
  */
-import * as thisApp from '../src/app.js';
-import * as thisLoad from '../src/config/load.js';
-import * as thisClock from '../src/domain/clock.js';
-import * as thisEngine from '../src/domain/engine.js';
+import type { LimitEngine } from '../src/domain/engine.js';
 import { ORDER_LIMIT_KINDS } from '../src/domain/enums.js';
 import type { LimitDefinition } from '../src/domain/limit-definition.js';
-import type { ExecutionEvent, Order, PositionRow } from '../src/domain/orders.js';
+import type { ExecutionEvent, Order } from '../src/domain/orders.js';
 import { OrderFlow, World } from '../load-tests/world.js';
+import { engineBuildOf, loadTestsEngine, THIS_ENGINE_BUILD } from './load-tests-engine.js';
+import type { EngineBuild } from './load-tests-engine.js';
 import { stringOption, wholeNumberOption } from './options.js';
-import { fromBuild } from './other-build.js';
 import { summarise } from './stats.js';
 
 const EVICT_MB = process.argv.includes('--evict-mb') ? wholeNumberOption('evict-mb', 2) : 2;
@@ -36,30 +34,10 @@ const CHECKS_PER_TURN = 1_000;
 const OPEN_ORDERS = 5_000;
 const RETIRE = 1_000;
 
-/** What a variant is made with: this build's modules, or another checkout's. */
-interface Build {
-  app: typeof thisApp;
-  load: typeof thisLoad;
-  clock: typeof thisClock;
-  engine: typeof thisEngine;
-}
-
-const THIS_BUILD: Build = { app: thisApp, load: thisLoad, clock: thisClock, engine: thisEngine };
-
-async function otherBuild(checkout: string): Promise<Build> {
-  const load = (file: string): Promise<unknown> => fromBuild(checkout, file);
-  return {
-    app: (await load('src/app.js')) as typeof thisApp,
-    load: (await load('src/config/load.js')) as typeof thisLoad,
-    clock: (await load('src/domain/clock.js')) as typeof thisClock,
-    engine: (await load('src/domain/engine.js')) as typeof thisEngine,
-  };
-}
-
 interface Variant {
   readonly name: string;
   readonly limits: number;
-  readonly engine: thisEngine.LimitEngine;
+  readonly engine: LimitEngine;
   readonly world: World;
   readonly flow: OrderFlow;
   readonly open: Order[];
@@ -67,15 +45,10 @@ interface Variant {
   checks: number;
 }
 
-function variant(name: string, keep: (limit: LimitDefinition) => boolean, build: Build = THIS_BUILD): Variant {
+function variant(name: string, keep: (limit: LimitDefinition) => boolean, build: EngineBuild = THIS_ENGINE_BUILD): Variant {
   const world = new World();
-  const config = build.load.parseConfig(world.config({ durability: 'off' }));
-  const limits = config.limits.filter(keep);
-  const engine = new build.engine.LimitEngine(build.app.engineConfigOf(config), build.clock.systemClock, limits);
-  engine.setReferencePrices(world.marketData().prices);
-  // The load tests send these rows over HTTP, where the route's schema checks them.
-  engine.applyPositions(world.positions().positions as PositionRow[], true);
-  return { name, limits: limits.length, engine, world, flow: new OrderFlow(world, 'cold-'), open: [], samples: [], checks: 0 };
+  const { engine, limits } = loadTestsEngine(build, world, keep);
+  return { name, limits, engine, world, flow: new OrderFlow(world, 'cold-'), open: [], samples: [], checks: 0 };
 }
 
 /**
@@ -90,7 +63,7 @@ function evictCaches(): void {
   evicted += sum;
 }
 
-/** `count` checks of the variant's flow, as the HTTP route makes them (wall clock, a deadline), timed if `samples`. */
+/** `count` checks of the variant's flow, as the HTTP route makes them (wall clock, a deadline), timed if `isTimed`. */
 function run(v: Variant, count: number, isTimed: boolean): void {
   for (let i = 0; i < count; i++) {
     const order = JSON.parse(v.flow.next()) as Order;
@@ -122,7 +95,7 @@ async function main(): Promise<void> {
           variant('empty book', () => false),
           ...kinds.map((kind) => variant(`without ${kind}`, (limit) => limit.kind !== kind)),
         ]
-      : [variant('this build, full book', () => true), variant('other build, full book', () => true, await otherBuild(against))];
+      : [variant('this build, full book', () => true), variant('other build, full book', () => true, await engineBuildOf(against))];
   for (const v of variants) run(v, WARMUP_CHECKS, false);
   for (let round = 0; round < ROUNDS; round++) {
     for (const v of round % 2 === 0 ? variants : [...variants].reverse()) run(v, CHECKS_PER_TURN, true);

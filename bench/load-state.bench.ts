@@ -10,12 +10,11 @@
  *
  *   npm run bench:load-state [-- --against <checkout>] [--batch 100] [--warm 300000] [--orders 300000]
  */
-import * as thisApp from '../src/app.js';
-import * as thisSchema from '../src/config/schema.js';
-import * as thisClock from '../src/domain/clock.js';
-import * as thisEngine from '../src/domain/engine.js';
-import type { Order, PositionRow } from '../src/domain/orders.js';
+import type { LimitEngine } from '../src/domain/engine.js';
+import type { Order } from '../src/domain/orders.js';
 import * as thisWorld from '../load-tests/world.js';
+import { engineBuildOf, loadTestsEngine, THIS_ENGINE_BUILD } from './load-tests-engine.js';
+import type { EngineBuild } from './load-tests-engine.js';
 import { stringOption, wholeNumberOption } from './options.js';
 import { fromBuild } from './other-build.js';
 import { collectGarbage } from './stats.js';
@@ -23,17 +22,14 @@ import { collectGarbage } from './stats.js';
 /** Batches a side runs before the other side takes its turn. */
 const BLOCK_BATCHES = 100;
 
-interface Build {
-  app: typeof thisApp;
-  schema: typeof thisSchema;
-  clock: typeof thisClock;
-  engine: typeof thisEngine;
+/** A side's engine modules and its load-tests world (each build makes its own orders). */
+interface Build extends EngineBuild {
   world: typeof thisWorld;
 }
 
 interface Side {
   name: string;
-  engine: thisEngine.LimitEngine;
+  engine: LimitEngine;
   flow: thisWorld.OrderFlow;
   ns: number;
   orders: number;
@@ -42,22 +38,12 @@ interface Side {
 }
 
 async function otherBuild(root: string): Promise<Build> {
-  const load = (file: string): Promise<unknown> => fromBuild(root, file);
-  return {
-    app: (await load('src/app.js')) as typeof thisApp,
-    schema: (await load('src/config/schema.js')) as typeof thisSchema,
-    clock: (await load('src/domain/clock.js')) as typeof thisClock,
-    engine: (await load('src/domain/engine.js')) as typeof thisEngine,
-    world: (await load('load-tests/world.js')) as typeof thisWorld,
-  };
+  return { ...(await engineBuildOf(root)), world: (await fromBuild(root, 'load-tests/world.js')) as typeof thisWorld };
 }
 
 function prepare(name: string, build: Build): Side {
   const world = new build.world.World();
-  const config = build.schema.AppConfigSchema.parse(world.config({ durability: 'off' }));
-  const engine = new build.engine.LimitEngine(build.app.engineConfigOf(config), build.clock.systemClock, config.limits);
-  engine.setReferencePrices(world.marketData().prices);
-  engine.applyPositions(world.positions().positions as PositionRow[], true);
+  const { engine } = loadTestsEngine(build, world);
   return { name, engine, flow: new build.world.OrderFlow(world, 'ls-'), ns: 0, orders: 0, accepted: 0, longestBatchNs: 0 };
 }
 
@@ -83,7 +69,7 @@ async function main(): Promise<void> {
   const size = wholeNumberOption('batch', 100);
   const warmBatches = Math.ceil(wholeNumberOption('warm', 300_000) / size);
   const blocks = Math.ceil(wholeNumberOption('orders', 300_000) / size / BLOCK_BATCHES);
-  const builds: [string, Build][] = [['this', { app: thisApp, schema: thisSchema, clock: thisClock, engine: thisEngine, world: thisWorld }]];
+  const builds: [string, Build][] = [['this', { ...THIS_ENGINE_BUILD, world: thisWorld }]];
   if (against !== undefined) builds.push(['other', await otherBuild(against)]);
   const sides = builds.map(([name, build]) => prepare(name, build));
   for (const side of sides) runBatches(side, warmBatches, size, false);
