@@ -9,6 +9,7 @@ import { systemClock } from './domain/clock.js';
 import { LimitEngine } from './domain/engine.js';
 import type { EngineConfig } from './domain/engine.js';
 import { authPlugin } from './http/plugins/auth.js';
+import { coalescedWritesPlugin } from './http/plugins/coalesced-writes.js';
 import { deadlinePlugin } from './http/plugins/deadline.js';
 import { clientErrorHandler } from './http/client-errors.js';
 import { errorsPlugin, frameworkErrorHandler } from './http/plugins/errors.js';
@@ -148,6 +149,7 @@ export async function buildApp(config: AppConfig, options: AppOptions = {}): Pro
   const routes = recordRoutes(server);
 
   await server.register(errorsPlugin);
+  if (config.server.coalesceWrites) await server.register(coalescedWritesPlugin);
   const httpWarmUp = new HttpWarmUp(engineConfigOf(config), config.limits);
   await server.register(authPlugin, { ...config.auth, transient: httpWarmUp });
   await server.register(deadlinePlugin, { defaultDeadlineMs: config.server.defaultDeadlineMs, now: () => clock.monotonic() });

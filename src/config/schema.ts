@@ -40,6 +40,11 @@ const ServerSchema = z.strictObject({
   shutdownTimeoutMs: positiveInt(300_000).default(10_000),
   /** A request whose headers and body have not all arrived after this long is answered 408. */
   requestTimeoutMs: positiveInt(600_000).default(30_000),
+  /**
+   * Answers decided in one turn of the event loop are written together at its end, not each at
+   * once: waiting clients are woken once a turn rather than once an answer (coalesced-writes.ts).
+   */
+  coalesceWrites: z.boolean().default(true),
 });
 
 const TokenSchema = z.strictObject({
