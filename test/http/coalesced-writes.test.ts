@@ -4,7 +4,10 @@ import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { coalescedWritesPlugin, TurnEndWriter } from '../../src/http/plugins/coalesced-writes.js';
 import { nextTurn } from '../../src/http/next-turn.js';
-import { testApp } from '../support/app-fixtures.js';
+import { buildApp } from '../../src/app.js';
+import { FakeClock } from '../support/fake-clock.js';
+import { bearer, testApp, testAppConfig } from '../support/app-fixtures.js';
+import { anOrder } from './http-helpers.js';
 
 const quietLog = () => ({ error: vi.fn() });
 
@@ -128,6 +131,31 @@ describe('server.coalesceWrites', () => {
       } finally {
         await app.server.close();
       }
+    }
+  });
+});
+
+describe('POST /v1/checks behind the writer', () => {
+  it('does not hand Fastify its reply to wait on once the answer is sent (a stream watcher a request)', async () => {
+    const app = await buildApp(testAppConfig(), { clock: new FakeClock(), defaultMetrics: false, httpWarmUpRequests: 0 });
+    const waitedOn = vi.fn();
+    app.server.addHook('onRequest', (request, reply, done) => {
+      if (request.url !== '/v1/checks') return done();
+      const then = reply.then.bind(reply);
+      reply.then = (fulfilled, rejected) => {
+        waitedOn();
+        then(fulfilled, rejected);
+      };
+      done();
+    });
+    try {
+      await app.server.ready();
+      const response = await app.server.inject({ method: 'POST', url: '/v1/checks', headers: bearer('gateway'), payload: anOrder() });
+      expect(response.statusCode).toBe(200);
+      expect(response.json<{ decision: string }>().decision).toBe('ACCEPT');
+      expect(waitedOn).not.toHaveBeenCalled();
+    } finally {
+      await app.server.close();
     }
   });
 });

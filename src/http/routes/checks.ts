@@ -63,7 +63,10 @@ function singleCheckRoute(app: FastifyInstance, { engine, telemetry, tracing, st
       telemetry.recordCheck(result, performance.now() - started);
       if (span !== undefined) endCheckSpan(tracing, span, result);
       if (result.decision === 'REJECT' && !isWarmUp) logRejection(request.log, order, result);
-      return result.decision === 'ACCEPT' || result.violations.length > 0 ? sendDurably(reply, store, result) : reply.send(result);
+      const sent = result.decision === 'ACCEPT' || result.violations.length > 0 ? sendDurably(reply, store, result) : reply.send(result);
+      // A reply sent now is not returned: Fastify waits on a returned reply (a thenable) for the
+      // end of its response, a stream watcher a request while answers wait for the turn's end.
+      return sent === reply ? undefined : sent;
     },
   );
 }
