@@ -3,67 +3,120 @@ import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { coalescedWritesPlugin, TurnEndWriter } from '../../src/http/plugins/coalesced-writes.js';
+import type { HeldReply } from '../../src/http/plugins/coalesced-writes.js';
 import { nextTurn } from '../../src/http/next-turn.js';
 import { buildApp } from '../../src/app.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { bearer, testApp, testAppConfig } from '../support/app-fixtures.js';
 import { anOrder } from './http-helpers.js';
 
-const quietLog = () => ({ error: vi.fn() });
+/** A stand-in for a Fastify reply: its logger, the headers set on it, and whether its connection was ended. */
+function aReply() {
+  const headers: Record<string, string> = {};
+  const reply = {
+    log: { error: vi.fn() },
+    headers,
+    header: (name: string, value: string) => {
+      headers[name] = value;
+      return reply;
+    },
+    raw: { destroy: vi.fn() },
+  };
+  return reply as typeof reply & HeldReply;
+}
 
 describe('TurnEndWriter', () => {
-  it('holds every answer of a turn and writes them at its end, in the order they were decided', async () => {
-    const writer = new TurnEndWriter(quietLog());
+  it('writes the first answer of a turn at once and holds the rest for its end, written in the order decided', async () => {
+    const writer = new TurnEndWriter();
     const written: unknown[] = [];
-    writer.hold((_error, payload) => written.push(payload), 'first');
-    writer.hold((_error, payload) => written.push(payload), 'second');
-    expect(written).toEqual([]);
+    for (const name of ['first', 'second', 'third']) writer.hold(aReply(), (_error, payload) => written.push(payload), name);
+    expect(written).toEqual(['first']);
     expect(writer.waiting).toBe(2);
     await nextTurn();
-    expect(written).toEqual(['first', 'second']);
+    expect(written).toEqual(['first', 'second', 'third']);
     expect(writer.waiting).toBe(0);
+    writer.hold(aReply(), (_error, payload) => written.push(payload), 'next turn');
+    expect(written.at(-1)).toBe('next turn');
   });
 
   it('schedules one write-out a turn, however many answers it holds', async () => {
     const scheduled = vi.spyOn(globalThis, 'setImmediate');
     try {
-      const writer = new TurnEndWriter(quietLog());
-      for (let i = 0; i < 5; i++) writer.hold(() => undefined, i);
+      const writer = new TurnEndWriter();
+      for (let i = 0; i < 5; i++) writer.hold(aReply(), () => undefined, i);
       expect(scheduled).toHaveBeenCalledTimes(1);
       await nextTurn();
-      writer.hold(() => undefined, 5);
+      writer.hold(aReply(), () => undefined, 5);
       expect(scheduled).toHaveBeenCalledTimes(3); // nextTurn's own, then the next turn's write-out
     } finally {
       scheduled.mockRestore();
     }
   });
 
-  it('holds an answer sent while the turn is written out for the next turn, and writes it then', async () => {
-    const writer = new TurnEndWriter(quietLog());
+  it('writes each answer once, however many turns go by', async () => {
+    const writer = new TurnEndWriter();
     const written: unknown[] = [];
-    writer.hold(() => {
-      written.push('first');
-      writer.hold((_error, payload) => written.push(payload), 'sent while writing');
-    }, 'first');
-    await nextTurn();
-    expect(written).toEqual(['first']);
-    expect(writer.waiting).toBe(1);
-    await nextTurn();
-    expect(written).toEqual(['first', 'sent while writing']);
+    for (let turn = 0; turn < 3; turn++) {
+      writer.hold(aReply(), (_error, payload) => written.push(payload), `${turn}a`);
+      writer.hold(aReply(), (_error, payload) => written.push(payload), `${turn}b`);
+      await nextTurn();
+    }
+    expect(written).toEqual(['0a', '0b', '1a', '1b', '2a', '2b']);
   });
 
-  it('logs an answer whose write throws and still writes the others', async () => {
-    const log = quietLog();
-    const writer = new TurnEndWriter(log);
+  it('takes an answer sent while the held ones are written as the first of a new turn', async () => {
+    const writer = new TurnEndWriter();
     const written: unknown[] = [];
-    writer.hold(() => {
-      throw new Error('socket gone');
-    }, 'lost');
-    writer.hold((_error, payload) => written.push(payload), 'kept');
+    writer.hold(aReply(), () => written.push('first'), 'first');
+    writer.hold(
+      aReply(),
+      () => {
+        written.push('held');
+        writer.hold(aReply(), (_error, payload) => written.push(payload), 'sent while writing');
+      },
+      'held',
+    );
     await nextTurn();
-    expect(written).toEqual(['kept']);
-    expect(log.error).toHaveBeenCalledTimes(1);
-    expect(log.error.mock.calls[0]![1]).toBe('writing an answer failed');
+    expect(written).toEqual(['first', 'held', 'sent while writing']);
+    expect(writer.waiting).toBe(0);
+  });
+
+  it('ends the connection of an answer whose write throws, logged with its request, and still writes the others', async () => {
+    const writer = new TurnEndWriter();
+    const written: unknown[] = [];
+    const lost = aReply();
+    writer.hold(aReply(), (_error, payload) => written.push(payload), 'first');
+    writer.hold(
+      lost,
+      () => {
+        throw new Error('invalid header');
+      },
+      'lost',
+    );
+    writer.hold(aReply(), (_error, payload) => written.push(payload), 'kept');
+    await nextTurn();
+    expect(written).toEqual(['first', 'kept']);
+    expect(lost.raw.destroy).toHaveBeenCalledTimes(1);
+    expect(lost.log.error.mock.calls[0]![1]).toBe('writing an answer failed: its connection is closed');
+  });
+
+  it('on close, writes what it holds at once, asking to close their connections, and holds nothing from then on', () => {
+    const writer = new TurnEndWriter();
+    const written: unknown[] = [];
+    const first = aReply();
+    const held = aReply();
+    writer.hold(first, (_error, payload) => written.push(payload), 'first');
+    writer.hold(held, (_error, payload) => written.push(payload), 'held');
+    writer.close();
+    expect(written).toEqual(['first', 'held']);
+    expect(first.headers).toEqual({});
+    expect(held.headers).toEqual({ connection: 'close' });
+    for (const name of ['later', 'and later']) {
+      const later = aReply();
+      writer.hold(later, (_error, payload) => written.push(payload), name);
+      expect(written.at(-1)).toBe(name);
+      expect(later.headers).toEqual({});
+    }
   });
 });
 
@@ -88,13 +141,13 @@ describe('coalescedWritesPlugin', () => {
     return { app, endedAtSend };
   }
 
-  it('writes a route answer at the end of the turn, not inside reply.send (without it, inside)', async () => {
+  it('writes the first answer of a turn inside reply.send and holds the next for the turn\'s end (without it, both inside)', async () => {
     for (const withPlugin of [true, false]) {
       const { app, endedAtSend } = await server(withPlugin);
-      const response = await app.inject({ method: 'POST', url: '/echo', payload: { n: 1 } });
-      expect(response.statusCode).toBe(200);
-      expect(response.json()).toEqual({ n: 1 });
-      expect(endedAtSend).toEqual([!withPlugin]);
+      const responses = await Promise.all([1, 2].map((n) => app.inject({ method: 'POST', url: '/echo', payload: { n } })));
+      expect(responses.map((response) => response.statusCode)).toEqual([200, 200]);
+      expect(responses.map((response) => response.json<unknown>())).toEqual([{ n: 1 }, { n: 2 }]);
+      expect(endedAtSend).toEqual([true, !withPlugin]);
     }
   });
 
@@ -119,6 +172,41 @@ describe('coalescedWritesPlugin', () => {
     socket.destroy();
     expect(text.match(/HTTP\/1\.1 200/g)).toHaveLength(3);
     expect(text.match(/\{"n":\d\}/g)).toEqual(['{"n":1}', '{"n":2}', '{"n":3}']);
+  });
+});
+
+describe('closing with an answer held', () => {
+  it('writes it at once asking to close its connection, so the close does not wait for that connection to idle out', async () => {
+    const app = Fastify();
+    await app.register(coalescedWritesPlugin);
+    let closed: Promise<undefined> | undefined;
+    app.post('/echo', (request, reply) => {
+      reply.send(request.body);
+      // The second of two pipelined requests, answered in the same turn as the first: held.
+      if ((request.body as { n: number }).n === 2) closed = app.close();
+    });
+    const { port } = new URL(await app.listen({ host: '127.0.0.1', port: 0 }));
+    const socket = connect(Number(port), '127.0.0.1');
+    try {
+      const answers = new Promise<string>((resolve, reject) => {
+        let text = '';
+        socket.setEncoding('utf8');
+        socket.on('data', (chunk: string) => (text += chunk));
+        socket.on('close', () => resolve(text));
+        socket.on('error', reject);
+      });
+      const request = (n: number) => `POST /echo HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n{"n":${n}}`;
+      socket.write(request(1) + request(2));
+      const text = await Promise.race([answers, new Promise<string>((resolve) => setTimeout(() => resolve('timed out'), 5_000).unref())]);
+      const [first, second] = text.split(/(?=HTTP\/1\.1 )/);
+      expect(first, text).toMatch(/^HTTP\/1\.1 200[^]*\{"n":1\}$/);
+      expect(second, text).toMatch(/^HTTP\/1\.1 200[^]*\{"n":2\}$/);
+      expect(second!.toLowerCase()).toContain('connection: close');
+      await closed;
+    } finally {
+      socket.destroy();
+      await app.close();
+    }
   });
 });
 

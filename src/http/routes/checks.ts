@@ -55,7 +55,8 @@ function singleCheckRoute(app: FastifyInstance, { engine, telemetry, tracing, st
         const refused = dependencyUnavailable(order, engine.book.version);
         telemetry.recordCheck(refused);
         if (!isWarmUp) logRejection(request.log, order, refused);
-        return reply.send(refused);
+        reply.send(refused);
+        return;
       }
       const span = tracing.isEnabled ? tracing.startSpan('ulc.check', request.headers, { 'ulc.order_id': order.orderId }) : undefined;
       const started = performance.now();
