@@ -1,0 +1,145 @@
+/**
+ * Two builds of the service side by side in one sitting: both started once on the load tests'
+ * world (durability as shipped), then round after round a short closed-loop (or paced) run
+ * against the bare route, then against each build, the builds' order alternating. The host is
+ * shared and noisy, and its load swings more between runs minutes apart than most changes move a
+ * figure; turns seconds apart, and the ratio of the builds within each round, are what a change
+ * can be read from. Per build it prints the median over the rounds of requests a second, of its
+ * ratio to the bare route's run of that round, and of the CPU a request of the whole process, of
+ * its main thread and of the main thread in the kernel (from /proc, per thread; Linux only), and
+ * the builds' ratio round by round.
+ *
+ *   npm run load:ab -- --against <other build's dist> [--rounds 8] [--seconds 3] [--batch] [--rate 5000]
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { runLoad } from './cannon.js';
+import type { LoadSpec, RunResult } from './cannon.js';
+import { startBaseline, startService } from './processes.js';
+import { threadTimes } from './thread-times.js';
+import type { Target } from './processes.js';
+import { OrderFlow, World } from './world.js';
+
+interface Side {
+  readonly name: string;
+  readonly target: Target;
+  readonly flow: OrderFlow;
+  readonly rounds: Measured[];
+}
+
+interface Measured {
+  requestsPerSecond: number;
+  /** This run's requests a second over the bare route's in the same round. */
+  ratio: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** CPU microseconds a request: the whole process, its main thread, and the main thread in the kernel (NaN off Linux). */
+  cpuUs: number;
+  mainUs: number;
+  mainKernelUs: number;
+}
+
+async function measure(side: Side, options: { seconds: number; batch: boolean; rate: number | undefined }, bare?: RunResult): Promise<RunResult & { measured: Measured }> {
+  const pid = side.target.process.pid!;
+  const spec: LoadSpec = {
+    title: side.name,
+    target: side.target,
+    path: options.batch ? '/v1/checks/batch' : '/v1/checks',
+    body: options.batch ? () => side.flow.batch(100) : () => side.flow.next(),
+    ordersPerRequest: options.batch ? 100 : 1,
+    ...(options.batch ? { headers: { 'x-deadline-ms': '5000' } } : {}),
+    connections: options.batch ? 8 : 20,
+    durationS: options.seconds,
+    ...(options.rate === undefined ? {} : { rate: options.rate }),
+  };
+  const before = threadTimes(pid);
+  const run = await runLoad(spec);
+  const after = threadTimes(pid);
+  const perRequest = (ms: number): number => (run.requests === 0 ? Number.NaN : (ms * 1_000) / run.requests);
+  const measured: Measured = {
+    requestsPerSecond: run.requestsPerSecond,
+    ratio: bare === undefined ? 1 : run.requestsPerSecond / bare.requestsPerSecond,
+    p50Ms: run.latency.p50Ms,
+    p99Ms: run.latency.p99Ms,
+    cpuUs: perRequest(after.all - before.all),
+    mainUs: perRequest(after.main - before.main),
+    mainKernelUs: perRequest(after.mainKernel - before.mainKernel),
+  };
+  return { ...run, measured };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+const fixed = (value: number, digits: number): string => (Number.isNaN(value) ? '-' : value.toFixed(digits));
+
+function summary(side: Side): string {
+  const of = (pick: (m: Measured) => number): number => median(side.rounds.map(pick));
+  return (
+    `${side.name.padEnd(6)} ${fixed(of((m) => m.requestsPerSecond), 0).padStart(7)} req/s, ${fixed(of((m) => m.ratio), 3)} of the bare route; ` +
+    `CPU µs a request ${fixed(of((m) => m.cpuUs), 1)} (main thread ${fixed(of((m) => m.mainUs), 1)}, in the kernel ${fixed(of((m) => m.mainKernelUs), 1)}); ` +
+    `p50 ${fixed(of((m) => m.p50Ms), 3)} ms, p99 ${fixed(of((m) => m.p99Ms), 3)} ms`
+  );
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      against: { type: 'string' },
+      rounds: { type: 'string', default: '8' },
+      seconds: { type: 'string', default: '3' },
+      batch: { type: 'boolean', default: false },
+      rate: { type: 'string' },
+    },
+  });
+  if (values.against === undefined) throw new Error('--against <dist> is required: the other build (a folder like dist/, with server.js)');
+  const against = resolve(values.against);
+  if (!existsSync(resolve(against, 'server.js'))) throw new Error(`${against}/server.js is missing: build that checkout first`);
+  const rounds = Number(values.rounds);
+  const seconds = Number(values.seconds);
+  const rate = values.rate === undefined ? undefined : Number(values.rate);
+  if (!(Number.isInteger(rounds) && rounds >= 1 && rounds <= 100)) throw new Error(`--rounds must be 1 to 100, got ${values.rounds}`);
+  if (!(seconds >= 1 && seconds <= 60)) throw new Error(`--seconds must be 1 to 60, got ${values.seconds}`);
+  if (rate !== undefined && !(Number.isInteger(rate) && rate >= 1 && rate <= 100_000)) throw new Error(`--rate must be 1 to 100000 requests a second, got ${values.rate}`);
+  const options = { seconds, batch: values.batch, rate };
+
+  const world = new World();
+  const started: Target[] = [];
+  try {
+    const thisBuild = await startService({ world });
+    started.push(thisBuild);
+    const otherBuild = await startService({ world, dist: against });
+    started.push(otherBuild);
+    const bareTarget = await startBaseline();
+    started.push(bareTarget);
+    const builds: Side[] = [
+      { name: 'this', target: thisBuild, flow: new OrderFlow(world, 'ab-this-'), rounds: [] },
+      { name: 'other', target: otherBuild, flow: new OrderFlow(world, 'ab-other-'), rounds: [] },
+    ];
+    const bare: Side = { name: 'bare', target: bareTarget, flow: new OrderFlow(world, 'ab-bare-'), rounds: [] };
+    // A first run each, untimed: connections, the JIT and the first young collections.
+    for (const side of [...builds, bare]) await measure(side, { ...options, seconds: 1 });
+    console.log(
+      `${values.batch ? 'batches of 100, 8 connections' : 'single checks, 20 connections'}${rate === undefined ? ', closed loop' : `, paced at ${rate} req/s`}; ` +
+        `${rounds} rounds of ${seconds} s a side; other = ${against}`,
+    );
+    for (let round = 0; round < rounds; round++) {
+      const bareRun = await measure(bare, options);
+      bare.rounds.push(bareRun.measured);
+      for (const side of round % 2 === 0 ? builds : [...builds].reverse()) side.rounds.push((await measure(side, options, bareRun)).measured);
+      const [a, b] = builds.map((side) => side.rounds.at(-1)!);
+      console.log(`round ${round + 1}: bare ${fixed(bareRun.requestsPerSecond, 0)} req/s; this ${fixed(a!.requestsPerSecond, 0)}, other ${fixed(b!.requestsPerSecond, 0)}; this / other ${fixed(a!.requestsPerSecond / b!.requestsPerSecond, 3)}`);
+    }
+    for (const side of [...builds, bare]) console.log(summary(side));
+    const ratios = builds[0]!.rounds.map((m, i) => m.requestsPerSecond / builds[1]!.rounds[i]!.requestsPerSecond);
+    console.log(`this / other, req/s: median ${fixed(median(ratios), 3)} (rounds ${ratios.map((r) => fixed(r, 3)).join(' ')}; faster in ${ratios.filter((r) => r > 1).length} of ${ratios.length})`);
+  } finally {
+    for (const target of started.reverse()) await target.stop();
+  }
+}
+
+await main();
