@@ -41,8 +41,9 @@ const ServerSchema = z.strictObject({
   /** A request whose headers and body have not all arrived after this long is answered 408. */
   requestTimeoutMs: positiveInt(600_000).default(30_000),
   /**
-   * Answers decided in one turn of the event loop are written together at its end, not each at
-   * once: waiting clients are woken once a turn rather than once an answer (coalesced-writes.ts).
+   * The first answer decided in a turn of the event loop is written at once and the others
+   * together at its end: a waiting client is woken twice a turn at most rather than once an
+   * answer (coalesced-writes.ts).
    */
   coalesceWrites: z.boolean().default(true),
 });

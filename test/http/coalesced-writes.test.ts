@@ -14,6 +14,7 @@ import { anOrder } from './http-helpers.js';
 function aReply() {
   const headers: Record<string, string> = {};
   const reply = {
+    statusCode: 200,
     log: { error: vi.fn() },
     headers,
     header: (name: string, value: string) => {
@@ -100,6 +101,35 @@ describe('TurnEndWriter', () => {
     expect(lost.log.error.mock.calls[0]![1]).toBe('writing an answer failed: its connection is closed');
   });
 
+  it("leaves a throw from the first answer's write to its caller (Fastify, which answers it), and holds nothing for it", () => {
+    const writer = new TurnEndWriter();
+    const first = aReply();
+    expect(() =>
+      writer.hold(
+        first,
+        () => {
+          throw new Error('invalid header');
+        },
+        'first',
+      ),
+    ).toThrow('invalid header');
+    expect(first.raw.destroy).not.toHaveBeenCalled();
+    expect(writer.waiting).toBe(0);
+  });
+
+  it('writes an error answer at once, even within a turn that holds others', async () => {
+    const writer = new TurnEndWriter();
+    const written: unknown[] = [];
+    writer.hold(aReply(), (_error, payload) => written.push(payload), 'first');
+    writer.hold(aReply(), (_error, payload) => written.push(payload), 'held');
+    const problem = aReply();
+    problem.statusCode = 503;
+    writer.hold(problem, (_error, payload) => written.push(payload), 'problem');
+    expect(written).toEqual(['first', 'problem']);
+    await nextTurn();
+    expect(written).toEqual(['first', 'problem', 'held']);
+  });
+
   it('on close, writes what it holds at once, asking to close their connections, and holds nothing from then on', () => {
     const writer = new TurnEndWriter();
     const written: unknown[] = [];
@@ -148,6 +178,19 @@ describe('coalescedWritesPlugin', () => {
       expect(responses.map((response) => response.statusCode)).toEqual([200, 200]);
       expect(responses.map((response) => response.json<unknown>())).toEqual([{ n: 1 }, { n: 2 }]);
       expect(endedAtSend).toEqual([true, !withPlugin]);
+    }
+  });
+
+  it('answers a write that throws (a header Node refuses) with a 500, as Fastify does without it', async () => {
+    for (const withPlugin of [true, false]) {
+      const app = Fastify({ logger: false });
+      servers.push(app);
+      if (withPlugin) await app.register(coalescedWritesPlugin);
+      app.get('/bad-header', (_request, reply) => {
+        reply.header('x-bad', 'a\nb').send({ ok: true });
+      });
+      const response = await app.inject({ method: 'GET', url: '/bad-header' });
+      expect(response.statusCode, `with the plugin: ${withPlugin}`).toBe(500);
     }
   });
 

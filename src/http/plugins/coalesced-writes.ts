@@ -5,7 +5,7 @@ import fp from 'fastify-plugin';
 export type SendOn = (error: null, payload: unknown) => void;
 
 /** What the writer needs of a reply: its logger, a header, and its response to end a connection on. */
-export type HeldReply = Pick<FastifyReply, 'log' | 'header'> & { readonly raw: Pick<FastifyReply['raw'], 'destroy'> };
+export type HeldReply = Pick<FastifyReply, 'log' | 'header' | 'statusCode'> & { readonly raw: Pick<FastifyReply['raw'], 'destroy'> };
 
 /**
  * Writes the first answer decided in a turn of the event loop at once, and holds the others
@@ -27,6 +27,9 @@ export type HeldReply = Pick<FastifyReply, 'log' | 'header'> & { readonly raw: P
  * a keep-alive connection would stay open until its idle timeout, holding the shutdown. Answers
  * decided after that are written at once, as they were before (a request that follows one on
  * its connection is answered 503 by the errors plugin, which closes it).
+ *
+ * An answer written at once is written within Fastify's call, as without this writer, so a
+ * throw from it is Fastify's to answer; only a held one's is the write-out's (see write).
  */
 export class TurnEndWriter {
   private replies: HeldReply[] = [];
@@ -41,10 +44,15 @@ export class TurnEndWriter {
     return this.sends.length;
   }
 
-  /** An answer's onSend continuation, run with its payload now or at the end of this turn. */
+  /**
+   * An answer's onSend continuation, run with its payload now or at the end of this turn. An
+   * error answer (4xx, 5xx) goes at once: when writing one fails (a header Node refuses, say),
+   * Fastify tries its next error handler and then a bare 500 within its own call, which a held
+   * write would be outside of; errors are too rare for holding them to save anything.
+   */
   hold(reply: HeldReply, send: SendOn, payload: unknown): void {
-    if (this.isClosing) {
-      this.write(reply, send, payload);
+    if (this.isClosing || reply.statusCode >= 400) {
+      send(null, payload);
       return;
     }
     if (this.isTurnOpen) {
@@ -55,7 +63,7 @@ export class TurnEndWriter {
     }
     this.isTurnOpen = true;
     setImmediate(this.flushNow);
-    this.write(reply, send, payload);
+    send(null, payload);
   }
 
   /** The server is closing: what is held goes now, asking for its connection to be closed; nothing is held from then on. */
@@ -77,9 +85,9 @@ export class TurnEndWriter {
   }
 
   /**
-   * A write that throws (Fastify answers such an error itself when its hooks run at once) ends
-   * the connection rather than leave the client waiting for an answer that will not come, and is
-   * logged with its request; the others still go out.
+   * A held write that throws (Fastify answers such an error itself when its hooks run within its
+   * call, but this one runs from the write-out) ends the connection rather than leave the client
+   * waiting for an answer that will not come, and is logged with its request; the others still go out.
    */
   private write(reply: HeldReply, send: SendOn, payload: unknown): void {
     try {
