@@ -15,8 +15,8 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runLoad } from './cannon.js';
-import type { LoadSpec, RunResult } from './cannon.js';
 import { startBaseline, startService } from './processes.js';
+import { loadSpec } from './scenarios.js';
 import { threadTimes } from './thread-times.js';
 import type { Target } from './processes.js';
 import { OrderFlow, World } from './world.js';
@@ -40,24 +40,18 @@ interface Measured {
   mainKernelUs: number;
 }
 
-async function measure(side: Side, options: { seconds: number; batch: boolean; rate: number | undefined }, bare?: RunResult): Promise<RunResult & { measured: Measured }> {
+async function measure(side: Side, options: { seconds: number; batch: boolean; rate: number | undefined }, bare?: Measured): Promise<Measured> {
   const pid = side.target.process.pid!;
-  const spec: LoadSpec = {
+  const spec = loadSpec(side.target, options.batch ? 'batch-100' : 'single', side.flow, {
     title: side.name,
-    target: side.target,
-    path: options.batch ? '/v1/checks/batch' : '/v1/checks',
-    body: options.batch ? () => side.flow.batch(100) : () => side.flow.next(),
-    ordersPerRequest: options.batch ? 100 : 1,
-    ...(options.batch ? { headers: { 'x-deadline-ms': '5000' } } : {}),
-    connections: options.batch ? 8 : 20,
     durationS: options.seconds,
     ...(options.rate === undefined ? {} : { rate: options.rate }),
-  };
+  });
   const before = threadTimes(pid);
   const run = await runLoad(spec);
   const after = threadTimes(pid);
   const perRequest = (ms: number): number => (run.requests === 0 ? Number.NaN : (ms * 1_000) / run.requests);
-  const measured: Measured = {
+  return {
     requestsPerSecond: run.requestsPerSecond,
     ratio: bare === undefined ? 1 : run.requestsPerSecond / bare.requestsPerSecond,
     p50Ms: run.latency.p50Ms,
@@ -66,7 +60,6 @@ async function measure(side: Side, options: { seconds: number; batch: boolean; r
     mainUs: perRequest(after.main - before.main),
     mainKernelUs: perRequest(after.mainKernel - before.mainKernel),
   };
-  return { ...run, measured };
 }
 
 function median(values: readonly number[]): number {
@@ -129,8 +122,8 @@ async function main(): Promise<void> {
     );
     for (let round = 0; round < rounds; round++) {
       const bareRun = await measure(bare, options);
-      bare.rounds.push(bareRun.measured);
-      for (const side of round % 2 === 0 ? builds : [...builds].reverse()) side.rounds.push((await measure(side, options, bareRun)).measured);
+      bare.rounds.push(bareRun);
+      for (const side of round % 2 === 0 ? builds : [...builds].reverse()) side.rounds.push(await measure(side, options, bareRun));
       const [a, b] = builds.map((side) => side.rounds.at(-1)!);
       console.log(`round ${round + 1}: bare ${fixed(bareRun.requestsPerSecond, 0)} req/s; this ${fixed(a!.requestsPerSecond, 0)}, other ${fixed(b!.requestsPerSecond, 0)}; this / other ${fixed(a!.requestsPerSecond / b!.requestsPerSecond, 3)}`);
     }

@@ -67,9 +67,10 @@ export interface ScenarioResult {
   notes: string[];
 }
 
-type Kind = 'single' | 'batch-100' | 'batch-1000';
+export type Kind = 'single' | 'batch-100' | 'batch-1000';
 
-function spec(ctx: Context, target: Target, kind: Kind, extra: Partial<LoadSpec>, flow: OrderFlow = ctx.flows[target.name]): LoadSpec {
+/** The load of one kind of request on a target, from `flow`: what every scenario and load:ab run. */
+export function loadSpec(target: Target, kind: Kind, flow: OrderFlow, extra: Partial<LoadSpec> = {}): LoadSpec {
   const size = kind === 'single' ? 1 : kind === 'batch-100' ? 100 : 1_000;
   return {
     title: `${kind} ${target.name}`,
@@ -80,9 +81,12 @@ function spec(ctx: Context, target: Target, kind: Kind, extra: Partial<LoadSpec>
     // A gateway sending batches gives them a budget that fits them (the 50 ms default is for one order).
     ...(size === 1 ? {} : { headers: { 'x-deadline-ms': '5000' } }),
     connections: size === 1 ? 20 : 8,
-    durationS: ctx.durations.throughputS,
     ...extra,
   };
+}
+
+function spec(ctx: Context, target: Target, kind: Kind, extra: Partial<LoadSpec>, flow: OrderFlow = ctx.flows[target.name]): LoadSpec {
+  return loadSpec(target, kind, flow, { durationS: ctx.durations.throughputS, ...extra });
 }
 
 /**

@@ -3,7 +3,7 @@ import type { ExposureGroup } from '../../src/domain/exposure-ledger.js';
 import { ClosedOrder } from '../../src/domain/closed-orders.js';
 import { OrderIdTable } from '../../src/domain/order-id-table.js';
 import { KEYS_PER_SHARD, ShardedMap } from '../../src/domain/sharded-map.js';
-import { makeEngine, order, testConfig } from '../support/engine-fixtures.js';
+import { holdsOrderId, makeEngine, order, testConfig } from '../support/engine-fixtures.js';
 import { accepted, accountExposure, cancel, fill, firmExposure, setReference, strategyExposure, traded } from '../support/engine-actions.js';
 
 /** The symbols a group's exposure table holds, sorted. */
@@ -391,7 +391,7 @@ describe('exposure ledger: fills and releases', () => {
     expect(engine.ledger.unreserve('ACC-1', 'o-1', 'b2', clock.now())).toBe(false);
     expect(engine.ledger.unreserve('ACC-1', 'o-1', 'b1', clock.now())).toBe(true);
     expect([accountExposure(engine)?.openBuy, engine.ledger.openOrderCount, engine.ledger.closedOrderCount]).toEqual([30, 1, 0]);
-    expect(engine.ledger.holdsId(engine.ledger.orderById(engine.ledger.accounts.get('ACC-1'), 'ACC-1', 'o-1'), clock.now())).toBe(false);
+    expect(holdsOrderId(engine.ledger, 'ACC-1', 'o-1', clock.now())).toBe(false);
   });
 });
 

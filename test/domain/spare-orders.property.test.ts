@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ExposureLedger } from '../../src/domain/exposure-ledger.js';
 import type { Side } from '../../src/domain/enums.js';
 import type { SparePool } from '../../src/domain/spare-pool.js';
+import { holdsOrderId } from '../support/engine-fixtures.js';
 
 /**
  * A ledger that makes orders again from spares must be indistinguishable from one that always
@@ -52,7 +53,7 @@ function observe(ledger: ExposureLedger, now: number) {
     }
   }
   const holds: boolean[] = [];
-  for (const a of ACCOUNTS) for (let i = 0; i < IDS; i++) holds.push(ledger.holdsId(ledger.orderById(ledger.accounts.get(a), a, `o${i}`), now));
+  for (const a of ACCOUNTS) for (let i = 0; i < IDS; i++) holds.push(holdsOrderId(ledger, a, `o${i}`, now));
   return { captured: ledger.capture(), exposures, holds, counts: [ledger.openOrderCount, ledger.closedOrderCount, ledger.positionCount] };
 }
 
@@ -68,7 +69,7 @@ function nextOperation(r: () => number, clock: { now: number }, tracking: readon
     const side: Side = r() < 0.5 ? 'BUY' : 'SELL';
     const [quantity, price, isMarket, batch] = [1 + Math.floor(r() * 5), 1 + Math.floor(r() * 9), r() < 0.2, r() < 0.3 ? 'b1' : undefined];
     return (l) => {
-      if (l.holdsId(l.orderById(l.accounts.get(a), a, id), clock.now) || l.openOrderCount >= 6) return 'skip';
+      if (holdsOrderId(l, a, id, clock.now) || l.openOrderCount >= 6) return 'skip';
       const open = l.reserve(id, a, strategy, symbol, side, quantity, price, isMarket, clock.now);
       if (batch !== undefined) open.batch = batch;
       return open.orderId;

@@ -195,7 +195,7 @@ describe('coalescedWritesPlugin', () => {
   });
 
   it('answers requests pipelined on one connection, each once and in their order', async () => {
-    const { app } = await server(true);
+    const { app, endedAtSend } = await server(true);
     const { port } = new URL(await app.listen({ host: '127.0.0.1', port: 0 }));
     const socket = connect(Number(port), '127.0.0.1');
     const request = (n: number) => {
@@ -215,6 +215,8 @@ describe('coalescedWritesPlugin', () => {
     socket.destroy();
     expect(text.match(/HTTP\/1\.1 200/g)).toHaveLength(3);
     expect(text.match(/\{"n":\d\}/g)).toEqual(['{"n":1}', '{"n":2}', '{"n":3}']);
+    // Decided in one turn: the first written at once, the others held (else this tests no holding).
+    expect(endedAtSend).toEqual([true, false, false]);
   });
 });
 

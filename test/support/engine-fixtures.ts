@@ -1,3 +1,4 @@
+import type { ExposureLedger } from '../../src/domain/exposure-ledger.js';
 import type { EngineConfig } from '../../src/domain/engine.js';
 import { LimitEngine } from '../../src/domain/engine.js';
 import type { Order } from '../../src/domain/orders.js';
@@ -38,3 +39,7 @@ export const order = (fields: Partial<Order> = {}): Order => ({
   orderType: 'LIMIT',
   ...fields,
 });
+
+/** Whether an account holds an order id at `now`, found as the engine's check finds it. */
+export const holdsOrderId = (ledger: ExposureLedger, accountId: string, orderId: string, now: number): boolean =>
+  ledger.holdsId(ledger.orderById(ledger.accounts.get(accountId), accountId, orderId), now);
