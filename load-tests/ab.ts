@@ -6,8 +6,8 @@
  * figure; turns seconds apart, and the ratio of the builds within each round, are what a change
  * can be read from. Per build it prints the median over the rounds of requests a second, of its
  * ratio to the bare route's run of that round, and of the CPU a request of the whole process, of
- * its main thread and of the main thread in the kernel (from /proc, per thread; Linux only), and
- * the builds' ratio round by round.
+ * its main thread, of the main thread in the kernel, of the snapshot worker, of V8's helper threads
+ * and of libuv's pool (from /proc, per thread; Linux only), and the builds' ratio round by round.
  *
  *   npm run load:ab -- --against <other build's dist> [--rounds 8] [--seconds 3] [--batch] [--rate 5000]
  */
@@ -34,10 +34,16 @@ interface Measured {
   ratio: number;
   p50Ms: number;
   p99Ms: number;
-  /** CPU microseconds a request: the whole process, its main thread, and the main thread in the kernel (NaN off Linux). */
+  /**
+   * CPU microseconds a request: the whole process, its main thread, the main thread in the
+   * kernel, the snapshot worker, V8's helper threads and libuv's pool (NaN off Linux).
+   */
   cpuUs: number;
   mainUs: number;
   mainKernelUs: number;
+  workerUs: number;
+  v8HelpersUs: number;
+  libuvPoolUs: number;
 }
 
 async function measure(side: Side, options: { seconds: number; batch: boolean; rate: number | undefined }, bare?: Measured): Promise<Measured> {
@@ -59,6 +65,9 @@ async function measure(side: Side, options: { seconds: number; batch: boolean; r
     cpuUs: perRequest(after.all - before.all),
     mainUs: perRequest(after.main - before.main),
     mainKernelUs: perRequest(after.mainKernel - before.mainKernel),
+    workerUs: perRequest(after.workers - before.workers),
+    v8HelpersUs: perRequest(after.v8Helpers - before.v8Helpers),
+    libuvPoolUs: perRequest(after.libuvPool - before.libuvPool),
   };
 }
 
@@ -74,7 +83,8 @@ function summary(side: Side): string {
   const of = (pick: (m: Measured) => number): number => median(side.rounds.map(pick));
   return (
     `${side.name.padEnd(6)} ${fixed(of((m) => m.requestsPerSecond), 0).padStart(7)} req/s, ${fixed(of((m) => m.ratio), 3)} of the bare route; ` +
-    `CPU µs a request ${fixed(of((m) => m.cpuUs), 1)} (main thread ${fixed(of((m) => m.mainUs), 1)}, in the kernel ${fixed(of((m) => m.mainKernelUs), 1)}); ` +
+    `CPU µs a request ${fixed(of((m) => m.cpuUs), 1)} (main thread ${fixed(of((m) => m.mainUs), 1)}, in the kernel ${fixed(of((m) => m.mainKernelUs), 1)}; ` +
+    `snapshot worker ${fixed(of((m) => m.workerUs), 1)}, V8 helpers ${fixed(of((m) => m.v8HelpersUs), 1)}, libuv pool ${fixed(of((m) => m.libuvPoolUs), 1)}); ` +
     `p50 ${fixed(of((m) => m.p50Ms), 3)} ms, p99 ${fixed(of((m) => m.p99Ms), 3)} ms`
   );
 }

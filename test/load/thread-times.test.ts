@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { isMainThread } from 'node:worker_threads';
+import { isMainThread, Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { threadTimes } from '../../load-tests/thread-times.js';
 
@@ -21,7 +21,31 @@ describe.runIf(existsSync('/proc/self/task') && isMainThread)('threadTimes', () 
     expect(after.all - before.all).toBeGreaterThanOrEqual(after.main - before.main);
   });
 
+  it("counts a worker thread's CPU as the workers', not the main thread's", async () => {
+    const before = threadTimes(process.pid);
+    // The worker spins 150 ms of its own CPU, then says so; the main thread only waits.
+    const worker = new Worker(
+      `const { parentPort } = require('node:worker_threads');
+       const start = process.hrtime.bigint(); let spin = 0;
+       const cpu = () => { const { user, system } = process.threadCpuUsage(); return user + system; };
+       const t0 = cpu(); while (cpu() - t0 < 150000) spin += Math.sqrt(spin + 1);
+       parentPort.postMessage(spin > 0 && process.hrtime.bigint() > start);`,
+      { eval: true },
+    );
+    const spun = await new Promise<unknown>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    const after = threadTimes(process.pid);
+    await worker.terminate();
+    expect(spun).toBe(true);
+    expect(after.workers - before.workers).toBeGreaterThanOrEqual(100);
+    expect(after.main - before.main).toBeLessThan(100);
+    expect(after.all - before.all).toBeGreaterThanOrEqual(after.workers - before.workers);
+  });
+
   it('answers NaN for a process that is not there', () => {
-    expect(threadTimes(2 ** 31 - 1)).toEqual({ all: Number.NaN, main: Number.NaN, mainKernel: Number.NaN });
+    const nothing = Number.NaN;
+    expect(threadTimes(2 ** 31 - 1)).toEqual({ all: nothing, main: nothing, mainKernel: nothing, workers: nothing, v8Helpers: nothing, libuvPool: nothing });
   });
 });
