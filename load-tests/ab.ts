@@ -9,13 +9,17 @@
  * its main thread, of the main thread in the kernel, of the snapshot worker, of V8's helper threads
  * and of libuv's pool (from /proc, per thread; Linux only), and the builds' ratio round by round.
  *
+ * The other side is another build (`--against`), this build with other Node flags
+ * (`--other-node-flags`, in place of package.json's config.nodeFlags), or both.
+ *
  *   npm run load:ab -- --against <other build's dist> [--rounds 8] [--seconds 3] [--batch] [--rate 5000]
+ *   npm run load:ab -- --other-node-flags="--max-semi-space-size=16 --heap-growing-percent=100" (with the =)
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runLoad } from './cannon.js';
-import { startBaseline, startService } from './processes.js';
+import { productionNodeFlags, startBaseline, startService } from './processes.js';
 import { loadSpec } from './scenarios.js';
 import { threadTimes } from './thread-times.js';
 import type { Target } from './processes.js';
@@ -93,15 +97,19 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       against: { type: 'string' },
+      'other-node-flags': { type: 'string' },
       rounds: { type: 'string', default: '8' },
       seconds: { type: 'string', default: '3' },
       batch: { type: 'boolean', default: false },
       rate: { type: 'string' },
     },
   });
-  if (values.against === undefined) throw new Error('--against <dist> is required: the other build (a folder like dist/, with server.js)');
-  const against = resolve(values.against);
-  if (!existsSync(resolve(against, 'server.js'))) throw new Error(`${against}/server.js is missing: build that checkout first`);
+  const otherFlags = values['other-node-flags']?.split(/\s+/).filter((flag) => flag !== '');
+  if (values.against === undefined && otherFlags === undefined) {
+    throw new Error('--against <dist> (another build: a folder like dist/, with server.js) or --other-node-flags="<flags>" (this build with them) is required');
+  }
+  const against = values.against === undefined ? undefined : resolve(values.against);
+  if (against !== undefined && !existsSync(resolve(against, 'server.js'))) throw new Error(`${against}/server.js is missing: build that checkout first`);
   const rounds = Number(values.rounds);
   const seconds = Number(values.seconds);
   const rate = values.rate === undefined ? undefined : Number(values.rate);
@@ -115,7 +123,7 @@ async function main(): Promise<void> {
   try {
     const thisBuild = await startService({ world });
     started.push(thisBuild);
-    const otherBuild = await startService({ world, dist: against });
+    const otherBuild = await startService({ world, ...(against === undefined ? {} : { dist: against }), ...(otherFlags === undefined ? {} : { nodeFlags: otherFlags }) });
     started.push(otherBuild);
     const bareTarget = await startBaseline();
     started.push(bareTarget);
@@ -128,7 +136,8 @@ async function main(): Promise<void> {
     for (const side of [...builds, bare]) await measure(side, { ...options, seconds: 1 });
     console.log(
       `${values.batch ? 'batches of 100, 8 connections' : 'single checks, 20 connections'}${rate === undefined ? ', closed loop' : `, paced at ${rate} req/s`}; ` +
-        `${rounds} rounds of ${seconds} s a side; other = ${against}`,
+        `${rounds} rounds of ${seconds} s a side; this = node ${productionNodeFlags().join(' ')} dist; ` +
+        `other = node ${(otherFlags ?? productionNodeFlags()).join(' ')} ${against ?? 'dist'}`,
     );
     for (let round = 0; round < rounds; round++) {
       const bareRun = await measure(bare, options);
