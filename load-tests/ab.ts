@@ -1,16 +1,17 @@
 /**
- * Two builds of the service side by side in one sitting: both started once on the load tests'
- * world (durability as shipped), then round after round a short closed-loop (or paced) run
- * against the bare route, then against each build, the builds' order alternating. The host is
- * shared and noisy, and its load swings more between runs minutes apart than most changes move a
- * figure; turns seconds apart, and the ratio of the builds within each round, are what a change
- * can be read from. Per build it prints the median over the rounds of requests a second, of its
+ * Two sides of the service in one sitting (two builds, or one build under two sets of Node
+ * flags): both started once on the load tests' world (durability as shipped), then round after
+ * round a short closed-loop (or paced) run against the bare route, then against each side, the
+ * sides' order alternating. The host is shared and noisy, and its load swings more between runs
+ * minutes apart than most changes move a figure; turns seconds apart, and the ratio of the sides
+ * within each round, are what a change can be read from. Per side it prints the median over the rounds of requests a second, of its
  * ratio to the bare route's run of that round, and of the CPU a request of the whole process, of
  * its main thread, of the main thread in the kernel, of the snapshot worker, of V8's helper threads
- * and of libuv's pool (from /proc, per thread; Linux only), and the builds' ratio round by round.
+ * and of libuv's pool (from /proc, per thread; Linux only), and the sides' ratio round by round.
  *
  * The other side is another build (`--against`), this build with other Node flags
- * (`--other-node-flags`, in place of package.json's config.nodeFlags), or both.
+ * (`--other-node-flags`, in place of package.json's config.nodeFlags, split on spaces: a flag's
+ * value cannot hold one), or both.
  *
  *   npm run load:ab -- --against <other build's dist> [--rounds 8] [--seconds 3] [--batch] [--rate 5000]
  *   npm run load:ab -- --other-node-flags="--max-semi-space-size=16 --heap-growing-percent=100" (with the =)
@@ -105,6 +106,9 @@ async function main(): Promise<void> {
     },
   });
   const otherFlags = values['other-node-flags']?.split(/\s+/).filter((flag) => flag !== '');
+  if (otherFlags !== undefined && (otherFlags.length === 0 || otherFlags.some((flag) => !flag.startsWith('-')))) {
+    throw new Error(`--other-node-flags must be Node flags, each starting with -, got "${values['other-node-flags']}"`);
+  }
   if (values.against === undefined && otherFlags === undefined) {
     throw new Error('--against <dist> (another build: a folder like dist/, with server.js) or --other-node-flags="<flags>" (this build with them) is required');
   }

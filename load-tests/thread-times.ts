@@ -16,12 +16,16 @@ export interface ThreadTimes {
   libuvPool: number;
 }
 
-/** The names Node 24 gives its threads (/proc/<pid>/task/<tid>/comm), by the field that counts them. */
-const KINDS: Record<string, keyof Pick<ThreadTimes, 'workers' | 'v8Helpers' | 'libuvPool'>> = {
-  WorkerThread: 'workers',
-  V8Worker: 'v8Helpers',
-  'libuv-worker': 'libuvPool',
-};
+/**
+ * The names Node 24 gives its threads (/proc/<pid>/task/<tid>/comm), by the field that counts
+ * them. A worker started with a `name` option takes that name instead, and is counted in `all`
+ * only: the service's snapshot worker has none.
+ */
+const KINDS = new Map<string, keyof Pick<ThreadTimes, 'workers' | 'v8Helpers' | 'libuvPool'>>([
+  ['WorkerThread', 'workers'],
+  ['V8Worker', 'v8Helpers'],
+  ['libuv-worker', 'libuvPool'],
+]);
 
 /**
  * CPU milliseconds a process has used so far: all its threads, its main thread (and that thread
@@ -33,11 +37,14 @@ const KINDS: Record<string, keyof Pick<ThreadTimes, 'workers' | 'v8Helpers' | 'l
 export function threadTimes(pid: number): ThreadTimes {
   const tasks = `/proc/${pid}/task`;
   const times: ThreadTimes = { all: 0, main: 0, mainKernel: 0, workers: 0, v8Helpers: 0, libuvPool: 0 };
-  if (!existsSync(tasks)) {
-    for (const key of Object.keys(times) as (keyof ThreadTimes)[]) times[key] = Number.NaN;
-    return times;
+  let threads: string[];
+  try {
+    threads = existsSync(tasks) ? readdirSync(tasks) : [];
+  } catch {
+    threads = []; // the process ended meanwhile
   }
-  for (const task of readdirSync(tasks)) {
+  let read = 0;
+  for (const task of threads) {
     let stat: string;
     try {
       stat = readFileSync(`${tasks}/${task}/stat`, 'utf8');
@@ -50,14 +57,17 @@ export function threadTimes(pid: number): ThreadTimes {
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const user = Number(fields[11]) * MS_PER_TICK;
     const kernel = Number(fields[12]) * MS_PER_TICK;
+    read++;
     times.all += user + kernel;
     if (task === String(pid)) {
       times.main = user + kernel;
       times.mainKernel = kernel;
     } else {
-      const kind = KINDS[name];
+      const kind = KINDS.get(name);
       if (kind !== undefined) times[kind] += user + kernel;
     }
   }
+  // No thread read: no such process (or not Linux).
+  if (read === 0) for (const key of Object.keys(times) as (keyof ThreadTimes)[]) times[key] = Number.NaN;
   return times;
 }
