@@ -29,6 +29,7 @@ import { encodeRecord } from '../src/store/journal-format.js';
 import { encodeRecordPayload } from '../src/store/record-encoding.js';
 import { OrderFlow, World } from '../load-tests/world.js';
 import { stringOption, wholeNumberOption } from './options.js';
+import { median } from './stats.js';
 import type { SavedFlow, SideResult } from './replica-side.js';
 
 function main(): void {
@@ -50,9 +51,9 @@ function main(): void {
     console.log(`snapshot worker's replica on the load tests' flow: batches of ${size}, ${records.warm} records in first, then ${records.timed} timed; ${rounds} rounds, each build in a process of its own${against === undefined ? '' : `, taking turns with ${against}`}`);
     const medians = builds.map(([name]) => {
       const runs = results.get(name)!;
-      const median = medianOf(runs.map((run) => run.nsPerRecord));
-      console.log(`${name.padEnd(6)} ${median.toFixed(0).padStart(7)} ns a record (median; ${runs.map((run) => run.nsPerRecord.toFixed(0)).join(', ')}), ${runs[0]!.openOrders} open orders`);
-      return median;
+      const middle = median(runs.map((run) => run.nsPerRecord));
+      console.log(`${name.padEnd(6)} ${middle.toFixed(0).padStart(7)} ns a record (median; ${runs.map((run) => run.nsPerRecord.toFixed(0)).join(', ')}), ${runs[0]!.openOrders} open orders`);
+      return middle;
     });
     if (medians.length === 2) console.log(`this / other: ${(medians[0]! / medians[1]!).toFixed(3)}`);
   } finally {
@@ -97,12 +98,6 @@ function runSide(file: string, distBench: string, warmWrites: number): SideResul
   const script = join(resolve(import.meta.dirname), 'replica-side.js');
   const out = execFileSync(process.execPath, [...process.execArgv, script, file, distBench, String(warmWrites)], { encoding: 'utf8', maxBuffer: 1024 * 1024 });
   return JSON.parse(out.trim().split('\n').at(-1)!) as SideResult;
-}
-
-function medianOf(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 main();

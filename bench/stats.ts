@@ -5,6 +5,14 @@ export function percentile(sorted: Float64Array, p: number): number {
   return sorted[rank]!;
 }
 
+/** Median of unsorted values (the mean of the middle two for an even count); NaN for none. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
 export interface LatencySummary {
   median: number;
   p99: number;

@@ -19,10 +19,12 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { median } from '../bench/stats.js';
 import { runLoad } from './cannon.js';
 import { productionNodeFlags, startBaseline, startService } from './processes.js';
 import { loadSpec } from './scenarios.js';
 import { threadTimes } from './thread-times.js';
+import type { ThreadTimes } from './thread-times.js';
 import type { Target } from './processes.js';
 import { OrderFlow, World } from './world.js';
 
@@ -39,16 +41,8 @@ interface Measured {
   ratio: number;
   p50Ms: number;
   p99Ms: number;
-  /**
-   * CPU microseconds a request: the whole process, its main thread, the main thread in the
-   * kernel, the snapshot worker, V8's helper threads and libuv's pool (NaN off Linux).
-   */
-  cpuUs: number;
-  mainUs: number;
-  mainKernelUs: number;
-  workerUs: number;
-  v8HelpersUs: number;
-  libuvPoolUs: number;
+  /** CPU microseconds a request, by thread as threadTimes counts it (NaN off Linux). */
+  cpuUs: ThreadTimes;
 }
 
 async function measure(side: Side, options: { seconds: number; batch: boolean; rate: number | undefined }, bare?: Measured): Promise<Measured> {
@@ -61,35 +55,26 @@ async function measure(side: Side, options: { seconds: number; batch: boolean; r
   const before = threadTimes(pid);
   const run = await runLoad(spec);
   const after = threadTimes(pid);
-  const perRequest = (ms: number): number => (run.requests === 0 ? Number.NaN : (ms * 1_000) / run.requests);
+  const cpuUs = { ...after };
+  for (const key of Object.keys(cpuUs) as (keyof ThreadTimes)[]) cpuUs[key] = run.requests === 0 ? Number.NaN : ((after[key] - before[key]) * 1_000) / run.requests;
   return {
     requestsPerSecond: run.requestsPerSecond,
     ratio: bare === undefined ? 1 : run.requestsPerSecond / bare.requestsPerSecond,
     p50Ms: run.latency.p50Ms,
     p99Ms: run.latency.p99Ms,
-    cpuUs: perRequest(after.all - before.all),
-    mainUs: perRequest(after.main - before.main),
-    mainKernelUs: perRequest(after.mainKernel - before.mainKernel),
-    workerUs: perRequest(after.workers - before.workers),
-    v8HelpersUs: perRequest(after.v8Helpers - before.v8Helpers),
-    libuvPoolUs: perRequest(after.libuvPool - before.libuvPool),
+    cpuUs,
   };
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 const fixed = (value: number, digits: number): string => (Number.isNaN(value) ? '-' : value.toFixed(digits));
 
 function summary(side: Side): string {
   const of = (pick: (m: Measured) => number): number => median(side.rounds.map(pick));
+  const cpu = (key: keyof ThreadTimes): string => fixed(of((m) => m.cpuUs[key]), 1);
   return (
     `${side.name.padEnd(6)} ${fixed(of((m) => m.requestsPerSecond), 0).padStart(7)} req/s, ${fixed(of((m) => m.ratio), 3)} of the bare route; ` +
-    `CPU µs a request ${fixed(of((m) => m.cpuUs), 1)} (main thread ${fixed(of((m) => m.mainUs), 1)}, in the kernel ${fixed(of((m) => m.mainKernelUs), 1)}; ` +
-    `snapshot worker ${fixed(of((m) => m.workerUs), 1)}, V8 helpers ${fixed(of((m) => m.v8HelpersUs), 1)}, libuv pool ${fixed(of((m) => m.libuvPoolUs), 1)}); ` +
+    `CPU µs a request ${cpu('all')} (main thread ${cpu('main')}, in the kernel ${cpu('mainKernel')}; ` +
+    `snapshot worker ${cpu('workers')}, V8 helpers ${cpu('v8Helpers')}, libuv pool ${cpu('libuvPool')}); ` +
     `p50 ${fixed(of((m) => m.p50Ms), 3)} ms, p99 ${fixed(of((m) => m.p99Ms), 3)} ms`
   );
 }
@@ -125,19 +110,19 @@ async function main(): Promise<void> {
   const world = new World();
   const started: Target[] = [];
   try {
-    const thisBuild = await startService({ world });
-    started.push(thisBuild);
-    const otherBuild = await startService({ world, ...(against === undefined ? {} : { dist: against }), ...(otherFlags === undefined ? {} : { nodeFlags: otherFlags }) });
-    started.push(otherBuild);
+    const thisSide = await startService({ world });
+    started.push(thisSide);
+    const otherSide = await startService({ world, ...(against === undefined ? {} : { dist: against }), ...(otherFlags === undefined ? {} : { nodeFlags: otherFlags }) });
+    started.push(otherSide);
     const bareTarget = await startBaseline();
     started.push(bareTarget);
-    const builds: Side[] = [
-      { name: 'this', target: thisBuild, flow: new OrderFlow(world, 'ab-this-'), rounds: [] },
-      { name: 'other', target: otherBuild, flow: new OrderFlow(world, 'ab-other-'), rounds: [] },
+    const sides: Side[] = [
+      { name: 'this', target: thisSide, flow: new OrderFlow(world, 'ab-this-'), rounds: [] },
+      { name: 'other', target: otherSide, flow: new OrderFlow(world, 'ab-other-'), rounds: [] },
     ];
     const bare: Side = { name: 'bare', target: bareTarget, flow: new OrderFlow(world, 'ab-bare-'), rounds: [] };
     // A first run each, untimed: connections, the JIT and the first young collections.
-    for (const side of [...builds, bare]) await measure(side, { ...options, seconds: 1 });
+    for (const side of [...sides, bare]) await measure(side, { ...options, seconds: 1 });
     console.log(
       `${values.batch ? 'batches of 100, 8 connections' : 'single checks, 20 connections'}${rate === undefined ? ', closed loop' : `, paced at ${rate} req/s`}; ` +
         `${rounds} rounds of ${seconds} s a side; this = node ${productionNodeFlags().join(' ')} dist; ` +
@@ -146,12 +131,12 @@ async function main(): Promise<void> {
     for (let round = 0; round < rounds; round++) {
       const bareRun = await measure(bare, options);
       bare.rounds.push(bareRun);
-      for (const side of round % 2 === 0 ? builds : [...builds].reverse()) side.rounds.push(await measure(side, options, bareRun));
-      const [a, b] = builds.map((side) => side.rounds.at(-1)!);
+      for (const side of round % 2 === 0 ? sides : [...sides].reverse()) side.rounds.push(await measure(side, options, bareRun));
+      const [a, b] = sides.map((side) => side.rounds.at(-1)!);
       console.log(`round ${round + 1}: bare ${fixed(bareRun.requestsPerSecond, 0)} req/s; this ${fixed(a!.requestsPerSecond, 0)}, other ${fixed(b!.requestsPerSecond, 0)}; this / other ${fixed(a!.requestsPerSecond / b!.requestsPerSecond, 3)}`);
     }
-    for (const side of [...builds, bare]) console.log(summary(side));
-    const ratios = builds[0]!.rounds.map((m, i) => m.requestsPerSecond / builds[1]!.rounds[i]!.requestsPerSecond);
+    for (const side of [...sides, bare]) console.log(summary(side));
+    const ratios = sides[0]!.rounds.map((m, i) => m.requestsPerSecond / sides[1]!.rounds[i]!.requestsPerSecond);
     console.log(`this / other, req/s: median ${fixed(median(ratios), 3)} (rounds ${ratios.map((r) => fixed(r, 3)).join(' ')}; faster in ${ratios.filter((r) => r > 1).length} of ${ratios.length})`);
   } finally {
     for (const target of started.reverse()) await target.stop();

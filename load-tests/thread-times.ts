@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** What /proc's times are counted in: USER_HZ, 100 a second on Linux. */
 const MS_PER_TICK = 10;
@@ -39,9 +39,9 @@ export function threadTimes(pid: number): ThreadTimes {
   const times: ThreadTimes = { all: 0, main: 0, mainKernel: 0, workers: 0, v8Helpers: 0, libuvPool: 0 };
   let threads: string[];
   try {
-    threads = existsSync(tasks) ? readdirSync(tasks) : [];
+    threads = readdirSync(tasks);
   } catch {
-    threads = []; // the process ended meanwhile
+    threads = []; // no such process (or not Linux)
   }
   let read = 0;
   for (const task of threads) {

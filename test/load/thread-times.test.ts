@@ -1,5 +1,5 @@
 import { pbkdf2 } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { isMainThread, Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
@@ -21,6 +21,23 @@ describe.runIf(existsSync('/proc/self/task') && isMainThread)('threadTimes', () 
     // /proc counts in 10 ms ticks, and V8's helper threads may have had a little of the 150 ms.
     expect(after.main - before.main).toBeGreaterThanOrEqual(100);
     expect(after.all - before.all).toBeGreaterThanOrEqual(after.main - before.main);
+  });
+
+  it("counts the main thread's time in the kernel as its kernel time", () => {
+    const before = threadTimes(process.pid);
+    // Reads of /dev/zero: the kernel fills the buffer, so nearly all of this is system time.
+    const buffer = Buffer.allocUnsafe(4 * 1024 * 1024);
+    const zero = openSync('/dev/zero', 'r');
+    try {
+      const start = process.cpuUsage();
+      while (process.cpuUsage(start).system < 150_000) readSync(zero, buffer, 0, buffer.length, null);
+    } finally {
+      closeSync(zero);
+    }
+    const after = threadTimes(process.pid);
+    const kernel = after.mainKernel - before.mainKernel;
+    expect(kernel).toBeGreaterThanOrEqual(100);
+    expect(kernel).toBeGreaterThanOrEqual((after.main - before.main) / 2);
   });
 
   it("counts a worker thread's CPU as the workers', not the main thread's", async () => {
