@@ -8,9 +8,9 @@ export interface RunningServer {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts the built server (dist/server.js) on a free port and waits until it listens. */
-export async function startServer(configPath: string, env: Record<string, string> = {}): Promise<RunningServer> {
-  const child = spawn(process.execPath, ['dist/server.js', '--config', configPath], {
+/** Starts the built server (dist/server.js) on a free port, under `nodeFlags`, and waits until it listens. */
+export async function startServer(configPath: string, env: Record<string, string> = {}, nodeFlags: readonly string[] = []): Promise<RunningServer> {
+  const child = spawn(process.execPath, [...nodeFlags, 'dist/server.js', '--config', configPath], {
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
