@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfigFile } from './config/load.js';
-import { applyScavengeThreads } from './gc-threads.js';
+import { applyScavengeThreads, describeScavengeThreads } from './gc-threads.js';
 import { startTracing } from './telemetry/tracing.js';
 
 /** The embedded default: an example limit book and demo tokens (see the README). */
@@ -18,10 +18,10 @@ async function main(): Promise<void> {
     process.stdout.write(stringify(config));
     return;
   }
-  const scavenges = applyScavengeThreads();
+  const scavengeThreads = applyScavengeThreads();
   const tracing = startTracing(process.env);
   const { server } = await buildApp(config, { tracing });
-  server.log.info({ parallelScavenge: scavenges.isParallel }, `young-generation collections ${scavenges.isParallel ? 'with' : 'without'} V8's helper threads: ${scavenges.reason}`);
+  server.log.info({ scavengeThreads }, describeScavengeThreads(scavengeThreads));
   server.addHook('onClose', async () => {
     await tracing.shutdown();
   });
