@@ -11,7 +11,7 @@ import { setFlagsFromString } from 'node:v8';
 export const SERIAL_SCAVENGE_MAX_CORES = 2;
 
 /** The V8 flag that turns parallel scavenges off, for every isolate of the process. */
-export const SERIAL_SCAVENGE_FLAG = '--no-parallel-scavenge';
+const SERIAL_SCAVENGE_FLAG = '--no-parallel-scavenge';
 
 /**
  * Every spelling V8 takes for the flag, set or cleared: one dash or two, `no`, `no-` or `no_`,

@@ -31,7 +31,8 @@ export type HeldReply = Pick<FastifyReply, 'log' | 'header' | 'statusCode'> & { 
  * An answer written at once is written within Fastify's call, as without this writer, so a
  * throw from it is Fastify's to answer; only a held one's is the write-out's (see write). While
  * an answer is held, `reply.sent` is false and Fastify's guard against a second send is off: a
- * route must return its reply (or the promise of it) and change nothing once it has sent.
+ * route that has sent returns nothing, its reply or the promise of it (any other value Fastify
+ * would send again), and changes nothing after.
  */
 export class TurnEndWriter {
   private replies: HeldReply[] = [];
