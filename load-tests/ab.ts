@@ -128,6 +128,7 @@ async function main(): Promise<void> {
         `${rounds} rounds of ${seconds} s a side; this = node ${productionNodeFlags().join(' ')} dist; ` +
         `other = node ${(otherFlags ?? productionNodeFlags()).join(' ')} ${against ?? 'dist'}`,
     );
+    console.log(`this: ${thisSide.scavenges}; other: ${otherSide.scavenges}`);
     for (let round = 0; round < rounds; round++) {
       const bareRun = await measure(bare, options);
       bare.rounds.push(bareRun);

@@ -45,6 +45,8 @@ export interface ServiceTarget extends Target {
   readonly configPath: string;
   /** The Node flags it was started with. */
   readonly nodeFlags: readonly string[];
+  /** What its start-up log says of its young collections' threads (see scavengesLogged). */
+  readonly scavenges: string;
   /** Latencies (ms) and decisions of the first checks after /readyz turned ready. */
   readonly firstChecks: { ms: number; status: number; decision: string; reasons: string[] }[];
   metrics(): Promise<Metrics>;
@@ -206,6 +208,7 @@ export async function startService(options: ServiceOptions): Promise<ServiceTarg
       startMs,
       configPath,
       nodeFlags: flags,
+      scavenges: scavengesLogged(output),
       firstChecks,
       metrics,
       stats: async () => {
@@ -222,6 +225,24 @@ export async function startService(options: ServiceOptions): Promise<ServiceTarg
     await stopChild();
     throw error;
   }
+}
+
+/**
+ * The service's start-up line on its scavenges (src/gc-threads.ts), which it logs before it
+ * listens: the flags alone do not say, since the service chooses from its host's cores unless a
+ * flag on its command line decides. A build from before the choice logs none.
+ */
+export function scavengesLogged(output: readonly string[]): string {
+  for (const line of output.join('').split('\n')) {
+    if (!line.includes('"scavengeThreads"')) continue;
+    try {
+      const { msg } = JSON.parse(line) as { msg?: unknown };
+      if (typeof msg === 'string') return msg;
+    } catch {
+      // Not a whole log line: keep looking.
+    }
+  }
+  return 'not logged (a build from before the choice)';
 }
 
 /**

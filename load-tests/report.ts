@@ -28,6 +28,8 @@ export interface Report {
   serviceNodeFlags: string[];
   service: {
     startMs: number;
+    /** Its start-up log's line on its scavenges' threads. */
+    scavenges: string;
     firstChecks: { ms: number; status: number; decision: string; reasons: string[] }[];
     decisions: Record<string, number>;
     rateLimited: number;
@@ -86,7 +88,7 @@ export function markdown(report: Report): string {
     `# Load test report — ${report.startedAt}`,
     '',
     `Scenarios: ${report.scenarios.join(', ')}. Node ${report.machine.node}, ${report.machine.cpus} × ${report.machine.cpuModel}, load average at start ${report.machine.loadAverage.map((n) => n.toFixed(2)).join(' ')}.`,
-    `Service: generated book (~1,000 limits, 100 accounts, 50 symbols), production defaults (metrics and rate limits on, no access log, tracing off), journal durability ${report.durability}, build \`${report.serviceDist}\`, Node flags \`${report.serviceNodeFlags.join(' ') || '(none)'}\`.`,
+    `Service: generated book (~1,000 limits, 100 accounts, 50 symbols), production defaults (metrics and rate limits on, no access log, tracing off), journal durability ${report.durability}, build \`${report.serviceDist}\`, Node flags \`${report.serviceNodeFlags.join(' ') || '(none)'}\`; ${report.service.scavenges}.`,
     'Every service figure sits next to the bare Fastify baseline (same body, same JSON Schema validation, echoed) measured in the same run.',
     '',
     '## Budgets (DESIGN §6)',

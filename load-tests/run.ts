@@ -87,7 +87,7 @@ export async function runSuite(options: SuiteOptions): Promise<{ dir: string; re
       durability: options.durability ?? 'async (config default)',
       serviceDist: options.serviceDist ?? 'dist',
       serviceNodeFlags: [...service.nodeFlags],
-      service: { startMs: service.startMs, firstChecks: service.firstChecks, decisions: metrics.decisions(), rateLimited: metrics.value('ulc_rate_limited_total') },
+      service: { startMs: service.startMs, scavenges: service.scavenges, firstChecks: service.firstChecks, decisions: metrics.decisions(), rateLimited: metrics.value('ulc_rate_limited_total') },
       baseline: { startMs: baseline.startMs },
       results,
       budgets: budgets(results),

@@ -1,10 +1,11 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../load-tests/report.js';
 import { repoRoot } from '../../load-tests/processes.js';
 import { runSuite } from '../../load-tests/run.js';
+import { chooseScavengeThreads, describeScavengeThreads } from '../../src/gc-threads.js';
 
 /**
  * A CI smoke of the load harness, not a benchmark: a short burst against the real service
@@ -26,6 +27,9 @@ describe('load harness (smoke)', () => {
     // The service as shipped: started with the Node flags npm start and the image use.
     const { config } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { config: { nodeFlags: string } };
     expect(json.serviceNodeFlags).toEqual(config.nodeFlags.split(' '));
+    // The scavenge choice the service logged, as it makes it from this host's cores and those flags.
+    expect(json.service.scavenges).toBe(describeScavengeThreads(chooseScavengeThreads(availableParallelism(), json.serviceNodeFlags)));
+    expect(readFileSync(files.markdown, 'utf8')).toContain(json.service.scavenges);
     expect(json.service.decisions['ACCEPT/NONE']).toBeGreaterThan(0);
 
     const burst = json.results.find((r) => r.name === 'burst');
