@@ -1,5 +1,5 @@
 import type { Aggregation, ReasonCode } from './enums.js';
-import type { ClosedOrder } from './closed-orders.js';
+import type { ClosedHandle } from './closed-orders.js';
 import type { Exposure, ExposureGroup, ExposureLedger, OpenOrder, SymbolMarket } from './exposure-ledger.js';
 import type { Order } from './orders.js';
 import { isRounding } from './rounding.js';
@@ -33,7 +33,7 @@ export class CheckContext {
    * up here, with the other lookups, for the engine's DUPLICATE_ORDER_ID test. The engine takes
    * it out at once: the context outlives the check, and would otherwise keep that order alive.
    */
-  idHolder: OpenOrder | ClosedOrder | undefined;
+  idHolder: OpenOrder | ClosedHandle | undefined;
   accountExposure: Exposure | undefined;
   strategyExposure: Exposure | undefined;
   firmExposure: Exposure | undefined;

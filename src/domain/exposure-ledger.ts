@@ -1,4 +1,5 @@
-import { ClosedOrder, closedOrderIds, ClosedOrders } from './closed-orders.js';
+import { closedOrderIds, ClosedOrders } from './closed-orders.js';
+import type { ClosedHandle } from './closed-orders.js';
 import { ExposureTable } from './exposure-table.js';
 import { isRounding, priceGap } from './rounding.js';
 import { KEYS_PER_SHARD, ShardedMap } from './sharded-map.js';
@@ -917,9 +918,8 @@ export class ExposureLedger {
   readonly firm = new ExposureGroup('firm', FIRM_LEVEL, this.walkBounds);
   /** Open orders in order of last activity, oldest first: expiry sweeps from the front. */
   private readonly byActivity = new ActivityQueue();
-  /** Open orders let go of (closed, or taken back), for the next reservations; closed ones forgotten, for the next closes. */
+  /** Open orders let go of (closed, or taken back), for the next reservations. */
   private readonly spareOrders = new SparePool<OpenOrder>();
-  private readonly spareClosed = new SparePool<ClosedOrder>();
   /**
    * Recently closed orders (expired, released by a CANCEL, REJECT or EXPIRE, or filled up), so
    * that a fill arriving after the close still moves the position, and a new order does not take
@@ -934,8 +934,10 @@ export class ExposureLedger {
    * or here, never both. One closed order is kept as itself, not in a map of one (most such
    * accounts hold one: ~380 bytes an order with a map, ~170 without).
    */
-  private readonly closedOnly = new ShardedMap<string, ClosedOrder | OrdersById>();
+  private readonly closedOnly = new ShardedMap<string, ClosedHandle | OrdersById>();
   private accountExposureCount = 0;
+  /** An account's table of orders by id, which reads a closed order's id from `closed`. */
+  private readonly newOrderTable: (expectedSize?: number) => OrderIdTable<OpenOrder, ClosedHandle>;
   /** Whether strategy- and firm-level exposures keep their open orders (only self_trade reads them). */
   private tracksStrategyOrders = false;
   private tracksFirmOrders = false;
@@ -957,7 +959,10 @@ export class ExposureLedger {
     private readonly lateFillWindowMs: number,
   ) {
     // Bounded as the open orders are: at most maxOpenOrders closed ones, the oldest dropped first.
-    this.closed = new ClosedOrders(capacity.maxOpenOrders, (entry) => this.letGo(entry));
+    this.closed = new ClosedOrders(capacity.maxOpenOrders, (handle) => this.dropById(handle));
+    const closed = this.closed;
+    const idOfHandle = (handle: number): string => closed.orderIdOf(handle);
+    this.newOrderTable = (expectedSize = 0) => new OrderIdTable<OpenOrder, ClosedHandle>(expectedSize, idOfHandle);
   }
 
   /**
@@ -1035,17 +1040,21 @@ export class ExposureLedger {
   /** Lets go of spare orders past those in use (the sweeper's; spares are not state: nothing journals this). */
   trimSpares(): void {
     this.spareOrders.trimTo(this.byActivity.size);
-    this.spareClosed.trimTo(this.closed.size);
   }
 
-  /** Open and closed orders kept to be made again (for tests: see SparePool). */
-  get spareCounts(): { openOrders: number; closedOrders: number } {
-    return { openOrders: this.spareOrders.size, closedOrders: this.spareClosed.size };
+  /** Open orders kept to be made again (for tests: see SparePool). */
+  get spareCounts(): { openOrders: number } {
+    return { openOrders: this.spareOrders.size };
+  }
+
+  /** Chunks of closed orders' columns held (for tests: see ClosedOrders). */
+  get closedChunkCount(): number {
+    return this.closed.chunkCount;
   }
 
   openOrder(accountId: string, orderId: string): OpenOrder | undefined {
     const order = this.accounts.get(accountId)?.ordersById?.get(orderId);
-    return order instanceof OpenOrder ? order : undefined;
+    return typeof order === 'number' ? undefined : order;
   }
 
   /**
@@ -1054,21 +1063,21 @@ export class ExposureLedger {
    * be booked to the closed order's symbol and side, so a new order may not take the id until
    * then; see LimitEngine.checkAt).
    */
-  holdsId(found: OpenOrder | ClosedOrder | undefined, now: number): boolean {
-    return found !== undefined && (found instanceof OpenOrder || now - found.closedAt < this.lateFillWindowMs);
+  holdsId(found: OpenOrder | ClosedHandle | undefined, now: number): boolean {
+    return found !== undefined && (typeof found !== 'number' || now - this.closed.closedAtOf(found) < this.lateFillWindowMs);
   }
 
   /** The account's order of this id, open or closed: in its group's map, or in closedOnly without a group (one lookup finds either). */
-  orderById(account: ExposureGroup | undefined, accountId: string, orderId: string): OpenOrder | ClosedOrder | undefined {
+  orderById(account: ExposureGroup | undefined, accountId: string, orderId: string): OpenOrder | ClosedHandle | undefined {
     return account !== undefined ? account.ordersById?.get(orderId) : this.closedOnlyOrder(accountId, orderId);
   }
 
   /** A closed order of an account without a group (see closedOnly). */
-  private closedOnlyOrder(accountId: string, orderId: string): ClosedOrder | undefined {
+  private closedOnlyOrder(accountId: string, orderId: string): ClosedHandle | undefined {
     if (this.closedOnly.size === 0) return undefined;
     const held = this.closedOnly.get(accountId);
-    if (held === undefined || held instanceof ClosedOrder) return held?.orderId === orderId ? held : undefined;
-    return held.get(orderId) as ClosedOrder | undefined;
+    if (held === undefined || typeof held === 'number') return held !== undefined && this.closed.orderIdOf(held) === orderId ? held : undefined;
+    return held.get(orderId) as ClosedHandle | undefined;
   }
 
   allOpenOrders(): Iterator<OpenOrder> & Iterable<OpenOrder> {
@@ -1122,8 +1131,9 @@ export class ExposureLedger {
     // A closed order of this id still listed is past its window (a check refuses the id within it,
     // and replay repeats what was accepted): forgetting is budgeted, so it may not have gone yet.
     const stale = account.group.ordersById?.get(orderId);
-    if (stale instanceof ClosedOrder) this.closed.remove(stale);
-    putById(account.group, orderId, order);
+    // Put first: the table reads a closed order's id through its handle, which remove clears.
+    this.putById(account.group, orderId, order);
+    if (typeof stale === 'number') this.closed.remove(stale);
     if (this.byActivity.size === 0) this.nextExpiryAt = now + this.openOrderTtlMs;
     this.byActivity.push(order);
     addOpen(account, order, quantity, true);
@@ -1397,7 +1407,6 @@ export class ExposureLedger {
     this.byActivity.clear();
     this.closed.clear();
     this.spareOrders.clear();
-    this.spareClosed.clear();
     this.closedOnly.clear();
     this.accountExposureCount = 0;
     for (const [symbol, lastFill] of snapshot.lastFills) {
@@ -1436,12 +1445,12 @@ export class ExposureLedger {
       account.trackOrder(order);
       if (this.tracksStrategyOrders) strategy.trackOrder(order);
       if (this.tracksFirmOrders) firm.trackOrder(order);
-      putById(account.group, o.orderId, order);
+      this.putById(account.group, o.orderId, order);
       this.byActivity.push(order);
     }
     for (const [key, closed] of snapshot.closed) {
       const { accountId, orderId } = closedOrderIds(key);
-      this.remember(accountId, new ClosedOrder(accountId, orderId, closed.strategyId, closed.symbol, closed.side, closed.closedAt));
+      this.remember(accountId, orderId, this.closed.add(accountId, orderId, closed.strategyId, closed.symbol, closed.side, closed.closedAt));
     }
     this.nextExpiryAt = Number.NEGATIVE_INFINITY;
     this.forgetClosedAt = Number.NEGATIVE_INFINITY;
@@ -1517,14 +1526,15 @@ export class ExposureLedger {
   }
 
   private lateFill(accountId: string, orderId: string, quantity: number, price: number, now: number): FillOutcome {
-    const closed = this.orderById(this.accounts.get(accountId), accountId, orderId);
+    const found = this.orderById(this.accounts.get(accountId), accountId, orderId);
     // Forgetting is budgeted (see forgetClosed), so the age is checked here too.
-    if (!(closed instanceof ClosedOrder) || now - closed.closedAt >= this.lateFillWindowMs) return 'unknown_order';
-    const market = this.marketFor(closed.symbol);
+    if (typeof found !== 'number' || now - this.closed.closedAtOf(found) >= this.lateFillWindowMs) return 'unknown_order';
+    const closed = this.closed;
+    const market = this.marketFor(closed.symbolOf(found));
     const account = this.exposureIn(this.accountGroup(accountId), market, true);
-    const strategy = this.exposureIn(this.strategyGroup(closed.strategyId), market, false);
+    const strategy = this.exposureIn(this.strategyGroup(closed.strategyIdOf(found)), market, false);
     const firm = this.exposureIn(this.firm, market, false);
-    this.applyTrade(account, strategy, firm, closed.side, quantity, price);
+    this.applyTrade(account, strategy, firm, closed.sideOf(found), quantity, price);
     return 'applied';
   }
 
@@ -1565,10 +1575,7 @@ export class ExposureLedger {
     const group = order.account.group;
     if (closedAt !== undefined) {
       // Before the exposures are pruned: a group that goes hands its map to closedOnly.
-      const closed =
-        this.spareClosed.take()?.renew(order.accountId, order.orderId, order.strategyId, order.symbol, order.side, closedAt) ??
-        new ClosedOrder(order.accountId, order.orderId, order.strategyId, order.symbol, order.side, closedAt);
-      this.remember(order.accountId, closed, order);
+      this.remember(order.accountId, order.orderId, this.closed.add(order.accountId, order.orderId, order.strategyId, order.symbol, order.side, closedAt), order);
     } else if (group.ordersById?.delete(order.orderId) === true && group.ordersById.size === 0) {
       group.ordersById = undefined;
     }
@@ -1587,59 +1594,70 @@ export class ExposureLedger {
    * takes no open order's place: that order took the id after this one's window, and only the
    * list still holds this one.
    */
-  private remember(accountId: string, closed: ClosedOrder, was?: OpenOrder): void {
+  private remember(accountId: string, orderId: string, closed: ClosedHandle, was?: OpenOrder): void {
     const account = this.accounts.get(accountId);
     if (account !== undefined) {
-      const held = account.ordersById?.get(closed.orderId);
-      if (held === was || !(held instanceof OpenOrder)) putById(account, closed.orderId, closed);
+      const held = account.ordersById?.get(orderId);
+      if (held === was || typeof held === 'number' || held === undefined) this.putById(account, orderId, closed);
     } else {
-      this.rememberWithoutGroup(accountId, closed);
+      this.rememberWithoutGroup(accountId, orderId, closed);
     }
-    this.closed.add(closed);
     const oldestAt = this.closed.oldestClosedAt;
     if (oldestAt !== undefined && oldestAt + this.lateFillWindowMs < this.forgetClosedAt) this.forgetClosedAt = oldestAt + this.lateFillWindowMs;
   }
 
   /** An account without a group holds only closed orders: the first kept as itself, a map from the second. */
-  private rememberWithoutGroup(accountId: string, closed: ClosedOrder): void {
+  private rememberWithoutGroup(accountId: string, orderId: string, closed: ClosedHandle): void {
     const held = this.closedOnly.get(accountId);
-    if (held === undefined || (held instanceof ClosedOrder && held.orderId === closed.orderId)) {
+    if (held === undefined || (typeof held === 'number' && this.closed.orderIdOf(held) === orderId)) {
       this.closedOnly.set(accountId, closed);
-    } else if (held instanceof ClosedOrder) {
-      this.closedOnly.set(accountId, tableOf(held, closed));
+    } else if (typeof held === 'number') {
+      this.closedOnly.set(accountId, this.tableOf(held, closed));
     } else {
-      held.set(closed.orderId, closed);
-      const grown = grownById(held);
+      held.set(orderId, closed);
+      const grown = this.grownById(held);
       if (grown !== held) this.closedOnly.set(accountId, grown);
     }
   }
 
-  /** A closed order forgotten (its window over, or the list full): its id is free. */
-  private letGo(closed: ClosedOrder): void {
-    // Out of its table first: the table finds it by its own orderId, which detach clears.
-    this.dropById(closed);
-    closed.detach();
-    this.spareClosed.keep(closed, this.closed.size);
+  /** Puts an order, open or closed, among the account's orders by id (see OrdersById). */
+  private putById(account: ExposureGroup, orderId: string, order: OpenOrder | ClosedHandle): void {
+    const byId = (account.ordersById ??= this.newOrderTable());
+    byId.set(orderId, order);
+    account.ordersById = this.grownById(byId);
   }
 
-  /** Takes a forgotten closed order out of its account's orders by id, if it is still there. */
-  private dropById(closed: ClosedOrder): void {
-    const account = this.accounts.get(closed.accountId);
+  /** `byId` itself, or a ShardedMap of tables whose first is `byId`, once it fills (see ORDERS_PER_SHARD). */
+  private grownById(byId: OrdersById): OrdersById {
+    return ShardedMap.grown(byId, ORDERS_PER_SHARD, this.newOrderTable);
+  }
+
+  private tableOf(...closed: ClosedHandle[]): OrderIdTable<OpenOrder, ClosedHandle> {
+    const table = this.newOrderTable();
+    for (const handle of closed) table.set(this.closed.orderIdOf(handle), handle);
+    return table;
+  }
+
+  /** Takes a forgotten closed order (its window over, or the list full) out of its account's orders by id, if it is still there: its id is free. */
+  private dropById(closed: ClosedHandle): void {
+    const accountId = this.closed.accountIdOf(closed);
+    const orderId = this.closed.orderIdOf(closed);
+    const account = this.accounts.get(accountId);
     if (account !== undefined) {
       const byId = account.ordersById;
-      if (byId?.get(closed.orderId) !== closed) return;
-      byId.delete(closed.orderId);
+      if (byId?.get(orderId) !== closed) return;
+      byId.delete(orderId);
       if (byId.size === 0) account.ordersById = undefined;
       return;
     }
-    const held = this.closedOnly.get(closed.accountId);
+    const held = this.closedOnly.get(accountId);
     if (held === closed) {
-      this.closedOnly.delete(closed.accountId);
-    } else if (held !== undefined && !(held instanceof ClosedOrder) && held.get(closed.orderId) === closed) {
-      held.delete(closed.orderId);
+      this.closedOnly.delete(accountId);
+    } else if (held !== undefined && typeof held !== 'number' && held.get(orderId) === closed) {
+      held.delete(orderId);
       const kept = keptWithoutGroup(held);
-      if (held.size === 0) this.closedOnly.delete(closed.accountId);
-      else if (kept !== held) this.closedOnly.set(closed.accountId, kept);
+      if (held.size === 0) this.closedOnly.delete(accountId);
+      else if (kept !== held) this.closedOnly.set(accountId, kept);
     }
   }
 
@@ -1661,7 +1679,7 @@ export class ExposureLedger {
     const group = groupIn(this.accounts, id, ACCOUNT_LEVEL, this.walkBounds);
     const kept = this.closedOnly.size === 0 ? undefined : this.closedOnly.get(id);
     if (kept !== undefined) {
-      group.ordersById = kept instanceof ClosedOrder ? tableOf(kept) : kept;
+      group.ordersById = typeof kept === 'number' ? this.tableOf(kept) : kept;
       this.closedOnly.delete(id);
     }
     return group;
@@ -1732,20 +1750,12 @@ function groupIn(family: ShardedMap<string, ExposureGroup>, id: string, level: L
  * An account's orders by id: an OrderIdTable until it fills (ORDERS_PER_SHARD), then a
  * ShardedMap of them, whose growth never rebuilds more than one shard at once.
  */
-type OrdersById = OrderIdTable<OpenOrder | ClosedOrder> | ShardedMap<string, OpenOrder | ClosedOrder>;
+type OrdersById = OrderIdTable<OpenOrder, ClosedHandle> | ShardedMap<string, OpenOrder | ClosedHandle>;
 
-const newOrderTable = (expectedSize = 0): OrderIdTable<OpenOrder | ClosedOrder> => new OrderIdTable<OpenOrder | ClosedOrder>(expectedSize);
-
-function tableOf(...orders: (OpenOrder | ClosedOrder)[]): OrderIdTable<OpenOrder | ClosedOrder> {
-  const table = newOrderTable();
-  for (const order of orders) table.set(order.orderId, order);
-  return table;
-}
-
-/** What closedOnly keeps of an account's orders by id: one closed order as itself, not in a table of one. */
-function keptWithoutGroup(byId: OrdersById): ClosedOrder | OrdersById {
+/** What closedOnly keeps of an account's orders by id: one closed order as its handle, not in a table of one. */
+function keptWithoutGroup(byId: OrdersById): ClosedHandle | OrdersById {
   const sole: unknown = byId.size === 1 ? byId.values().next().value : undefined;
-  return sole instanceof ClosedOrder ? sole : byId;
+  return typeof sole === 'number' ? sole : byId;
 }
 
 /**
@@ -1755,15 +1765,7 @@ function keptWithoutGroup(byId: OrdersById): ClosedOrder | OrdersById {
  */
 const ORDERS_PER_SHARD = KEYS_PER_SHARD - 1;
 
-/** `byId` itself, or a ShardedMap of tables whose first is `byId`, once it fills (see ORDERS_PER_SHARD). */
-const grownById = (byId: OrdersById): OrdersById => ShardedMap.grown(byId, ORDERS_PER_SHARD, newOrderTable);
 
-/** Puts an order, open or closed, among the account's orders by id (see OrdersById). */
-function putById(account: ExposureGroup, orderId: string, order: OpenOrder | ClosedOrder): void {
-  const byId = (account.ordersById ??= newOrderTable());
-  byId.set(orderId, order);
-  account.ordersById = grownById(byId);
-}
 
 function addOpen(exposure: Exposure, order: OpenOrder, quantity: number, tracksOrder: boolean): void {
   if (order.side === 'BUY') {

@@ -8,8 +8,19 @@ export interface HasOrderId {
 }
 
 /**
+ * The id of an entry held as a number: the ledger keeps a closed order as a handle into its
+ * columns (see ClosedOrders), not as an object. A table given none holds objects only.
+ */
+export type IdOfHandle = (handle: number) => string;
+
+const NO_HANDLES: IdOfHandle = (handle) => {
+  throw new TypeError(`OrderIdTable: entry ${handle} is a handle, and this table reads none`);
+};
+
+/**
  * An account's orders by id: open addressing, linear probing, each slot the id's hash and the
- * order side by side in one array, and deletion by shifting the entries after it back (no
+ * order (or a closed order's handle, whose id `idOfHandle` reads: it must stay readable while
+ * the table holds it) side by side in one array, and deletion by shifting the entries after it back (no
  * tombstones). Every check asks whether its account holds the order's id (nearly always not),
  * then puts the order in: in a V8 Map that was a miss on the Map, its bucket, its entries and
  * their key strings, and another on the entry the insert appends, about 2.4 µs of an empty
@@ -24,8 +35,8 @@ export interface HasOrderId {
  * into slots already passed, and a resize moves every entry. List what to change first (as
  * ShardedMap's split does), then change it.
  */
-export class OrderIdTable<V extends HasOrderId> implements Shard<string, V> {
-  /** Slot k is entries 2k (the key's hash, or EMPTY) and 2k + 1 (the order). */
+export class OrderIdTable<V extends HasOrderId, H extends number = never> implements Shard<string, V | H> {
+  /** Slot k is entries 2k (the key's hash, or EMPTY) and 2k + 1 (the order, or a handle whose id idOfHandle reads). */
   private slots: (number | V | undefined)[];
   private mask: number;
   private count = 0;
@@ -35,7 +46,10 @@ export class OrderIdTable<V extends HasOrderId> implements Shard<string, V> {
    * shard about to take a split's orders goes on taking new ones, and a table made just full
    * would double on the next.
    */
-  constructor(expectedSize = 0) {
+  constructor(
+    expectedSize = 0,
+    private readonly idOfHandle: IdOfHandle = NO_HANDLES,
+  ) {
     const capacity = capacityFor(expectedSize + (expectedSize >> 2));
     this.slots = emptySlots(capacity);
     this.mask = capacity - 1;
@@ -50,13 +64,14 @@ export class OrderIdTable<V extends HasOrderId> implements Shard<string, V> {
     return this.mask + 1;
   }
 
-  get(orderId: string): V | undefined {
+  get(orderId: string): V | H | undefined {
     const at = this.slotOf(orderId, stringHash(orderId));
-    return at < 0 ? undefined : (this.slots[2 * at + 1] as V);
+    return at < 0 ? undefined : (this.slots[2 * at + 1] as V | H);
   }
 
-  set(orderId: string, value: V): this {
-    if (value.orderId !== orderId) throw new RangeError(`OrderIdTable: order ${value.orderId} put under id ${orderId}`);
+  set(orderId: string, value: V | H): this {
+    const id = this.idOf(value);
+    if (id !== orderId) throw new RangeError(`OrderIdTable: order ${id} put under id ${orderId}`);
     const hash = stringHash(orderId);
     const at = this.slotOf(orderId, hash);
     if (at >= 0) {
@@ -98,20 +113,20 @@ export class OrderIdTable<V extends HasOrderId> implements Shard<string, V> {
   }
 
   /** Every order held, in slot order; see the class comment before changing the table meanwhile. */
-  *values(): IterableIterator<V> {
+  *values(): IterableIterator<V | H> {
     const slots = this.slots;
-    for (let i = 0; i < slots.length; i += 2) if (slots[i] !== EMPTY) yield slots[i + 1] as V;
+    for (let i = 0; i < slots.length; i += 2) if (slots[i] !== EMPTY) yield slots[i + 1] as V | H;
   }
 
   *keys(): IterableIterator<string> {
-    for (const value of this.values()) yield value.orderId;
+    for (const value of this.values()) yield this.idOf(value);
   }
 
-  *entries(): IterableIterator<[string, V]> {
-    for (const value of this.values()) yield [value.orderId, value];
+  *entries(): IterableIterator<[string, V | H]> {
+    for (const value of this.values()) yield [this.idOf(value), value];
   }
 
-  [Symbol.iterator](): IterableIterator<[string, V]> {
+  [Symbol.iterator](): IterableIterator<[string, V | H]> {
     return this.entries();
   }
 
@@ -120,7 +135,7 @@ export class OrderIdTable<V extends HasOrderId> implements Shard<string, V> {
    * their number, reading no id: the hashes are in the slots (see Shard.splitOff). Those that
    * stay are put back in this table's own slots: no new table is made for them.
    */
-  splitOff(moves: (keyHash: number) => boolean, make: (expectedSize: number) => Shard<string, V>): Shard<string, V> {
+  splitOff(moves: (keyHash: number) => boolean, make: (expectedSize: number) => Shard<string, V | H>): Shard<string, V | H> {
     const slots = this.slots;
     const staying: (number | V)[] = [];
     const moving: (number | V)[] = [];
@@ -135,7 +150,7 @@ export class OrderIdTable<V extends HasOrderId> implements Shard<string, V> {
     this.placeAll(staying);
     const to = make(moving.length / 2);
     if (to instanceof OrderIdTable) (to as OrderIdTable<V>).placeAll(moving);
-    else for (let i = 1; i < moving.length; i += 2) to.set((moving[i] as V).orderId, moving[i] as V);
+    else for (let i = 1; i < moving.length; i += 2) to.set(this.idOf(moving[i] as V | H), moving[i] as V | H);
     return to;
   }
 
@@ -143,8 +158,12 @@ export class OrderIdTable<V extends HasOrderId> implements Shard<string, V> {
   private placeAll(pairs: readonly (number | V)[]): void {
     const capacity = capacityFor(this.count + pairs.length / 2);
     if (capacity > this.capacity) this.resize(capacity);
-    for (let i = 0; i < pairs.length; i += 2) this.place(pairs[i] as number, pairs[i + 1] as V);
+    for (let i = 0; i < pairs.length; i += 2) this.place(pairs[i] as number, pairs[i + 1] as V | H);
     this.count += pairs.length / 2;
+  }
+
+  private idOf(value: V | H): string {
+    return typeof value === 'number' ? this.idOfHandle(value) : value.orderId;
   }
 
   /** The slot holding `orderId`, or −1; keys are read only where a stored hash matches. */
@@ -153,7 +172,7 @@ export class OrderIdTable<V extends HasOrderId> implements Shard<string, V> {
     for (let slot = home(hash, mask); ; slot = (slot + 1) & mask) {
       const stored = slots[2 * slot];
       if (stored === EMPTY) return -1;
-      if (stored === hash && (slots[2 * slot + 1] as V).orderId === orderId) return slot;
+      if (stored === hash && this.idOf(slots[2 * slot + 1] as V | H) === orderId) return slot;
     }
   }
 
@@ -161,11 +180,11 @@ export class OrderIdTable<V extends HasOrderId> implements Shard<string, V> {
     const old = this.slots;
     this.slots = emptySlots(capacity);
     this.mask = capacity - 1;
-    for (let i = 0; i < old.length; i += 2) if (old[i] !== EMPTY) this.place(old[i] as number, old[i + 1] as V);
+    for (let i = 0; i < old.length; i += 2) if (old[i] !== EMPTY) this.place(old[i] as number, old[i + 1] as V | H);
   }
 
   /** Puts an order whose id the table does not hold in the first empty slot of its probe. */
-  private place(hash: number, value: V): void {
+  private place(hash: number, value: V | H): void {
     const { slots, mask } = this;
     let slot = home(hash, mask);
     while (slots[2 * slot] !== EMPTY) slot = (slot + 1) & mask;

@@ -1,6 +1,6 @@
 /**
  * Objects let go of, kept to be made again for the next ones instead of allocated: what the
- * hot path makes per order and keeps for seconds (open orders, closed ones) is promoted before
+ * hot path makes per order and keeps for seconds (open orders) is promoted before
  * it dies, so a fresh object costs its allocation, a copy into the old generation, and a
  * write-barrier call for every link to it from older objects; a spare is old already. One is
  * kept only while the spares are fewer than the objects in use, so the spares are at most half

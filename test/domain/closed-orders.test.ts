@@ -1,66 +1,147 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ClosedOrder, closedOrderIds, ClosedOrders } from '../../src/domain/closed-orders.js';
+import { closedOrderIds, ClosedOrders } from '../../src/domain/closed-orders.js';
+import type { ClosedHandle } from '../../src/domain/closed-orders.js';
 
-const entry = (orderId: string, at: number, accountId = 'A') => new ClosedOrder(accountId, orderId, 'S', 'X', 'BUY', at);
+/** Entries a chunk holds (see closed-orders.ts): the tests cross its edges. */
+const CHUNK = 4096;
 
 function listOf(capacity: number) {
   const forgotten: string[] = [];
-  const list = new ClosedOrders(capacity, (e) => forgotten.push(`${e.accountId}|${e.orderId}`));
+  const list: ClosedOrders = new ClosedOrders(capacity, (h) => forgotten.push(`${list.accountIdOf(h)}|${list.orderIdOf(h)}`));
+  const add = (orderId: string, at: number, accountId = 'A'): ClosedHandle => list.add(accountId, orderId, 'S', 'X', 'BUY', at);
   const keys = () => list.entries().map(([key]) => key);
-  return { list, forgotten, keys };
+  return { list, forgotten, add, keys };
 }
 
 describe('ClosedOrders', () => {
   it('lists orders oldest first and, full, forgets the oldest to make room, telling onForget', () => {
-    const { list, forgotten, keys } = listOf(3);
-    for (const [i, id] of ['a', 'b', 'c', 'd'].entries()) list.add(entry(id, i));
+    const { list, forgotten, add, keys } = listOf(3);
+    for (const [i, id] of ['a', 'b', 'c', 'd'].entries()) add(id, i);
     expect(keys()).toEqual(['A|b', 'A|c', 'A|d']);
     expect([list.size, list.oldestClosedAt, forgotten]).toEqual([3, 1, ['A|a']]);
   });
 
+  it('reads back every field of an entry by its handle, and snapshots them', () => {
+    const { list } = listOf(5);
+    const buy = list.add('ACC-1', 'o-1', 'STRAT-1', 'AAPL', 'BUY', 10);
+    const sell = list.add('ACC-2', 'o-2', 'STRAT-2', 'MSFT', 'SELL', 11.5);
+    expect([list.accountIdOf(sell), list.orderIdOf(sell), list.strategyIdOf(sell), list.symbolOf(sell), list.sideOf(sell), list.closedAtOf(sell)]).toEqual(['ACC-2', 'o-2', 'STRAT-2', 'MSFT', 'SELL', 11.5]);
+    expect(list.sideOf(buy)).toBe('BUY');
+    expect(list.entries()).toEqual([
+      ['ACC-1|o-1', { strategyId: 'STRAT-1', symbol: 'AAPL', side: 'BUY', closedAt: 10 }],
+      ['ACC-2|o-2', { strategyId: 'STRAT-2', symbol: 'MSFT', side: 'SELL', closedAt: 11.5 }],
+    ]);
+  });
+
   it('forgets from the oldest, telling onForget each, and is empty after the last', () => {
-    const { list, forgotten, keys } = listOf(5);
-    list.add(entry('a', 1));
-    list.add(entry('b', 2, 'B'));
+    const { list, forgotten, add, keys } = listOf(5);
+    add('a', 1);
+    add('b', 2, 'B');
     list.forgetOldest();
     expect([keys(), forgotten]).toEqual([['B|b'], ['A|a']]);
     list.forgetOldest();
     list.forgetOldest();
     expect([list.size, list.oldestClosedAt, keys(), forgotten]).toEqual([0, undefined, [], ['A|a', 'B|b']]);
-    list.add(entry('c', 3));
-    expect(keys()).toEqual(['A|c']);
+    const c = add('c', 3);
+    expect([keys(), list.orderIdOf(c)]).toEqual([['A|c'], 'c']);
   });
 
   it('lists an id twice when it closes again (after its window), and forgets the older first', () => {
-    const { list, forgotten, keys } = listOf(5);
-    const older = entry('x', 1);
-    list.add(older);
-    list.add(entry('x', 9));
+    const { list, forgotten, add, keys } = listOf(5);
+    add('x', 1);
+    add('x', 9);
     expect(keys()).toEqual(['A|x', 'A|x']);
     list.forgetOldest();
     expect([list.size, list.oldestClosedAt, forgotten]).toEqual([1, 9, ['A|x']]);
-    expect([older.older, older.newer]).toEqual([undefined, undefined]);
   });
 
-  it('takes an entry out anywhere in the list without telling onForget', () => {
-    const { list, forgotten, keys } = listOf(5);
-    const [a, b, c] = [entry('a', 1), entry('b', 2), entry('c', 3)];
-    for (const e of [a, b, c]) list.add(e);
+  it('takes an entry out anywhere in the list without telling onForget, and keeps no text of it', () => {
+    const { list, forgotten, add, keys } = listOf(5);
+    const [a, b, c] = [add('a', 1), add('b', 2), add('c', 3)];
     list.remove(b);
+    expect([list.orderIdOf(b), list.accountIdOf(b)]).toEqual(['', '']);
     list.remove(a);
     expect([keys(), list.size, list.oldestClosedAt, forgotten]).toEqual([['A|c'], 1, 3, []]);
+    list.remove(b);
+    expect(list.size).toBe(1);
     list.remove(c);
     expect([keys(), list.size, list.oldestClosedAt]).toEqual([[], 0, undefined]);
   });
 
   it('stays at its capacity over any number of orders, oldest first, and a clear tells no one', () => {
-    const { list, forgotten } = listOf(100);
-    for (let i = 0; i < 10_000; i++) list.add(entry(`k${(i * 7919) % 250}`, i, `A${i % 3}`));
+    const { list, forgotten, add } = listOf(100);
+    for (let i = 0; i < 10_000; i++) add(`k${(i * 7919) % 250}`, i, `A${i % 3}`);
     expect([list.size, list.entries().length, forgotten.length]).toEqual([100, 100, 9_900]);
     const times = list.entries().map(([, c]) => c.closedAt);
     expect(times).toEqual([...times].sort((a, b) => a - b));
     list.clear();
-    expect([list.size, list.oldestClosedAt, forgotten.length]).toEqual([0, undefined, 9_900]);
+    expect([list.size, list.oldestClosedAt, list.chunkCount, forgotten.length]).toEqual([0, undefined, 0, 9_900]);
+  });
+
+  it('holds chunks for the orders it keeps only: made as the newest end needs them, let go of as the oldest end passes', () => {
+    const { list, add } = listOf(10 * CHUNK);
+    const handles = Array.from({ length: 3 * CHUNK + 1 }, (_, i) => add(`o${i}`, i));
+    expect(list.chunkCount).toBe(4);
+    for (let i = 0; i < 2 * CHUNK; i++) list.forgetOldest();
+    expect([list.chunkCount, list.size, list.oldestClosedAt]).toEqual([2, CHUNK + 1, 2 * CHUNK]);
+    // Out of turn: nothing is let go of until the oldest end passes them.
+    for (let i = 3 * CHUNK; i > 2 * CHUNK; i--) list.remove(handles[i]!);
+    expect([list.chunkCount, list.size]).toEqual([2, 1]);
+    list.remove(handles[2 * CHUNK]!);
+    expect([list.chunkCount, list.size, list.oldestClosedAt]).toEqual([0, 0, undefined]);
+    const next = add('again', 1);
+    expect([list.chunkCount, list.orderIdOf(next), list.entries().length]).toEqual([1, 'again', 1]);
+  });
+
+  it('forgets the oldest when entries taken out of turn leave the held handles spanning twice its capacity', () => {
+    const { list, forgotten, add } = listOf(4);
+    add('old', 0);
+    for (let i = 1; i <= 7; i++) list.remove(add(`gone${i}`, i));
+    expect([list.size, forgotten]).toEqual([1, []]);
+    add('new', 9);
+    expect([forgotten, list.entries().map(([key]) => key)]).toEqual([['A|old'], ['A|new']]);
+  });
+
+  it('answers as a plain list of records does, over random adds, forgets and removals across chunk edges', () => {
+    type Step = { op: 'add'; id: number } | { op: 'forget' } | { op: 'remove'; pick: number };
+    const step = fc.oneof(
+      { weight: 6, arbitrary: fc.record({ op: fc.constant('add' as const), id: fc.nat(50) }) },
+      { weight: 2, arbitrary: fc.record({ op: fc.constant('forget' as const) }) },
+      { weight: 2, arbitrary: fc.record({ op: fc.constant('remove' as const), pick: fc.nat() }) },
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 3 * CHUNK }), fc.array(fc.tuple(step, fc.integer({ min: 1, max: CHUNK })), { maxLength: 40 }), (capacity, steps: [Step, number][]) => {
+        const { list, forgotten, add } = listOf(capacity);
+        const model: { handle: ClosedHandle; key: string; at: number }[] = [];
+        const modelForgotten: string[] = [];
+        let at = 0;
+        for (const [s, times] of steps) {
+          for (let t = 0; t < (s.op === 'add' ? times : 1); t++) {
+            if (s.op === 'add') {
+              const id = `o${s.id}-${at}`;
+              // A full list forgets its oldest; so does one whose out-of-turn removals span twice its capacity.
+              while (model.length > 0 && (model.length >= capacity || (list as unknown as { span(): number }).span() >= 2 * capacity)) modelForgotten.push(model.shift()!.key);
+              model.push({ handle: add(id, at), key: `A|${id}`, at });
+              at++;
+            } else if (s.op === 'forget') {
+              list.forgetOldest();
+              const gone = model.shift();
+              if (gone !== undefined) modelForgotten.push(gone.key);
+            } else if (model.length > 0) {
+              const [gone] = model.splice(s.pick % model.length, 1);
+              list.remove(gone!.handle);
+            }
+          }
+          expect(list.entries().map(([key, c]) => [key, c.closedAt])).toEqual(model.map((m) => [m.key, m.at]));
+          expect([list.size, list.oldestClosedAt]).toEqual([model.length, model[0]?.at]);
+          for (const m of model) expect(`A|${list.orderIdOf(m.handle)}`).toBe(m.key);
+          expect(forgotten).toEqual(modelForgotten);
+          expect(list.chunkCount).toBeLessThanOrEqual(Math.ceil((2 * capacity) / CHUNK) + 1);
+        }
+      }),
+      { numRuns: Number(process.env.FC_NUM_RUNS ?? 40) },
+    );
   });
 
   it('reads a snapshot key back as its two ids, and refuses one that is not account|order', () => {

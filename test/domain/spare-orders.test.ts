@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { OpenOrder } from '../../src/domain/exposure-ledger.js';
 import type { LimitEngine } from '../../src/domain/engine.js';
-import { ClosedOrder } from '../../src/domain/closed-orders.js';
 import { makeEngine, order } from '../support/engine-fixtures.js';
 import { accepted, accountExposure, cancel, fill } from '../support/engine-actions.js';
 
@@ -61,19 +60,18 @@ describe('exposure ledger: open and closed orders made again', () => {
     for (const o of again) expect(openOrder(engine, o.orderId).orderId).toBe(o.orderId);
   });
 
-  // A check forgets what is due (the sweeper's trim aside): of 9 forgotten one by one, the k-th is kept while the spares are fewer than the 9 − k still remembered.
-  it('keeps forgotten closed orders only while fewer than those still remembered; a sweep lets go of those past them', () => {
+  // Closed orders are columns, not objects: nothing to keep spare, and their memory goes with them.
+  it('keeps closed orders in columns it lets go of once they are forgotten', () => {
     const { engine, clock } = makeEngine([], { lateFillWindowMs: 10_000 });
     const orders = Array.from({ length: 9 }, () => accepted(engine));
     for (const o of orders) cancel(engine, o);
+    expect([engine.ledger.closedOrderCount, engine.ledger.closedChunkCount, typeof engine.ledger.orderById(undefined, 'ACC-1', orders[0]!.orderId)]).toEqual([9, 1, 'number']);
     clock.advance(10_000);
     accepted(engine);
-    expect([engine.ledger.closedOrderCount, engine.ledger.spareCounts.closedOrders]).toEqual([0, 4]);
-    engine.sweep();
-    expect(engine.ledger.spareCounts.closedOrders).toBe(0);
+    expect([engine.ledger.closedOrderCount, engine.ledger.closedChunkCount]).toEqual([0, 0]);
   });
 
-  it('makes a forgotten closed order again for the next close; a late fill finds the new one only', () => {
+  it('books a late fill to the order closed under its id within the window, and to none forgotten', () => {
     const { engine, clock } = makeEngine([], { lateFillWindowMs: 10_000 });
     accepted(engine, { symbol: 'MSFT' });
     const a = accepted(engine);
@@ -81,23 +79,17 @@ describe('exposure ledger: open and closed orders made again', () => {
     const kept = accepted(engine, { symbol: 'MSFT' });
     cancel(engine, a);
     cancel(engine, b);
-    // The first forgotten is kept (two closed orders are left then), the second not (one is).
-    const old = byId(engine, a.orderId);
-    expect(old).toBeInstanceOf(ClosedOrder);
     clock.advance(5_000);
     cancel(engine, kept);
 
     clock.advance(5_000);
     while (engine.sweep());
     expect([engine.ledger.closedOrderCount, byId(engine, a.orderId), byId(engine, b.orderId)]).toEqual([1, undefined, undefined]);
-    expect(engine.ledger.spareCounts.closedOrders).toBe(1);
-    expect(old).toMatchObject({ accountId: '', orderId: '', strategyId: '', symbol: '' });
 
     const c = accepted(engine, { symbol: 'MSFT', side: 'SELL', strategyId: 'STRAT-2' });
     clock.advance(5);
     cancel(engine, c);
-    expect(byId(engine, c.orderId)).toBe(old);
-    expect(old).toMatchObject({ accountId: 'ACC-1', orderId: c.orderId, strategyId: 'STRAT-2', symbol: 'MSFT', side: 'SELL', closedAt: clock.now() });
+    expect(engine.ledger.closedOrderCount).toBe(2);
     expect(fill(engine, c, 10, 300).outcome).toBe('applied');
     expect(accountExposure(engine, 'ACC-1', 'MSFT')?.position).toBe(-10);
     expect([fill(engine, a, 10, 100).outcome, fill(engine, b, 10, 100).outcome]).toEqual(['unknown_order', 'unknown_order']);
@@ -113,8 +105,8 @@ describe('exposure ledger: open and closed orders made again', () => {
     cancel(engine, orders[2]!);
     clock.advance(5_000);
     accepted(engine);
-    expect(engine.ledger.spareCounts).toEqual({ openOrders: 1, closedOrders: 1 });
+    expect(engine.ledger.spareCounts).toEqual({ openOrders: 1 });
     engine.ledger.restore(snapshot);
-    expect(engine.ledger.spareCounts).toEqual({ openOrders: 0, closedOrders: 0 });
+    expect(engine.ledger.spareCounts).toEqual({ openOrders: 0 });
   });
 });
