@@ -3,7 +3,9 @@
  * its cancel (for late fills), with orders parsed from JSON as the service parses them. Ids of
  * up to 10 characters come out of V8's JSON.parse as shared strings; longer ones, as real
  * account and strategy ids usually are, come out as a fresh copy per order, so both are shown.
- * Unlike time, retained bytes barely depend on the host: one run is enough.
+ * Unlike time, retained bytes barely depend on the host: one run is enough. Beside them, a full
+ * collection's time before the orders and with the closed ones remembered (what marking them
+ * costs; noisy, so compare the builds in one run).
  *
  *   npm run bench:retained [-- --orders 200000] [--against DIR]
  *
@@ -22,6 +24,9 @@ import type * as Stats from './stats.js';
 interface Retained {
   perOpen: number;
   perClosed: number;
+  /** A full collection's time (median of five), before the orders and with the closed ones remembered: marking is most of it. */
+  fullGcMsBefore: number;
+  fullGcMsClosed: number;
 }
 
 const longIds = (text: string): string => text.replace('"ACC-', '"ACCOUNT-PROD-').replace('"STRAT-', '"STRATEGY-DESK-');
@@ -30,7 +35,7 @@ const longIds = (text: string): string => text.replace('"ACC-', '"ACCOUNT-PROD-'
 async function child(dist: string, isLong: boolean, orders: number): Promise<Retained> {
   const { World, makeEngine, loadPositions, OrderFlow } = (await fromDist(dist, 'bench/engine-fixture.js')) as typeof Fixture;
   const { limitBook } = (await fromDist(dist, 'bench/limit-books.js')) as typeof Books;
-  const { seededRandom } = (await fromDist(dist, 'bench/stats.js')) as typeof Stats;
+  const { seededRandom, median } = (await fromDist(dist, 'bench/stats.js')) as typeof Stats;
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc === undefined) throw new Error('run with --expose-gc');
   const world = new World(seededRandom(42), 100);
@@ -58,13 +63,23 @@ async function child(dist: string, isLong: boolean, orders: number): Promise<Ret
     gc();
     return process.memoryUsage().heapUsed;
   };
+  const fullGcMs = (): number => {
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const started = performance.now();
+      gc();
+      times.push(performance.now() - started);
+    }
+    return median(times);
+  };
   const before = heapAt();
+  const fullGcMsBefore = fullGcMs();
   for (let i = 0; i < orders; i++) check();
   const open = engine.ledger.openOrderCount;
   const withOpen = heapAt();
   cancelAll();
   const withClosed = heapAt();
-  return { perOpen: (withOpen - before) / open, perClosed: (withClosed - before) / open };
+  return { perOpen: (withOpen - before) / open, perClosed: (withClosed - before) / open, fullGcMsBefore, fullGcMsClosed: fullGcMs() };
 }
 
 function measure(dist: string, isLong: boolean, orders: number): Retained {
@@ -81,12 +96,13 @@ async function main(): Promise<void> {
   const builds: [string, string][] = [['this', resolve(import.meta.dirname, '..')]];
   if (process.argv.includes('--against')) builds.push(['other', resolve(stringOption('against'), 'dist-bench')]);
   console.log(`retained heap per order, ${orders} orders accepted then cancelled (100 accounts x 100 symbols):`);
-  console.log('build   ids                        per open order   per closed order remembered');
+  console.log('build   ids                        per open order   per closed order remembered   full collection, ms: before / closed remembered');
   for (const [name, dist] of builds) {
     for (const isLong of [false, true]) {
-      const { perOpen, perClosed } = measure(dist, isLong, orders);
+      const { perOpen, perClosed, fullGcMsBefore, fullGcMsClosed } = measure(dist, isLong, orders);
       const ids = isLong ? 'long (ACCOUNT-PROD-00042)' : 'short (ACC-00042)';
-      console.log(`${name.padEnd(8)}${ids.padEnd(27)}${perOpen.toFixed(0).padStart(10)} B${perClosed.toFixed(0).padStart(20)} B`);
+      const full = `${fullGcMsBefore.toFixed(1)} / ${fullGcMsClosed.toFixed(1)}`;
+      console.log(`${name.padEnd(8)}${ids.padEnd(27)}${perOpen.toFixed(0).padStart(10)} B${perClosed.toFixed(0).padStart(20)} B${full.padStart(30)}`);
     }
   }
 }
