@@ -4,9 +4,11 @@
  * and their longest pause, seen by a `gc` PerformanceObserver. A young-generation pause stops
  * the event loop for as long as copying what survives takes, so its longest is what the
  * service's 10 ms loop budget meets at this state. `npm run bench:gc` runs with the flags the
- * service ships with (package.json `config.nodeFlags`); run it with others to compare young
- * generation sizes or collectors (V8's young-generation mark-sweep, `--minor-ms`, promotes pages
- * whose objects mostly survive instead of copying them; it is refused in NODE_OPTIONS):
+ * service ships with (package.json `config.nodeFlags`) and makes the server's scavenge choice
+ * (src/gc-threads.ts; a `--parallel-scavenge` on the command line overrides it); run it with
+ * others to compare young generation sizes or collectors (V8's young-generation mark-sweep,
+ * `--minor-ms`, promotes pages whose objects mostly survive instead of copying them; it is
+ * refused in NODE_OPTIONS):
  *
  *   npm run bench:gc [-- --orders 400000]
  *   npx tsc -p tsconfig.bench.json && npx node dist-bench/bench/gc-pauses.bench.js   (Node's defaults)
@@ -15,6 +17,7 @@
  */
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import type { NodeGCPerformanceDetail } from 'node:perf_hooks';
+import { applyScavengeThreads, describeScavengeThreads } from '../src/gc-threads.js';
 import { ACCOUNTS, checkNext, steadyFlow } from './engine-fixture.js';
 import { wholeNumberOption } from './options.js';
 
@@ -22,6 +25,8 @@ const WARMUP_ORDERS = 150_000;
 
 async function main(): Promise<void> {
   const orders = wholeNumberOption('orders', 400_000);
+  // As the server does at start-up: on a host of two cores or fewer, scavenges without helper threads.
+  const scavenges = describeScavengeThreads(applyScavengeThreads());
   const { engine, flow } = steadyFlow(ACCOUNTS, 1_000, WARMUP_ORDERS);
 
   let young = 0;
@@ -52,7 +57,7 @@ async function main(): Promise<void> {
   const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].filter((f) => f.includes('semi-space') || f === '--minor-ms');
   console.log(
     `gc over ${orders} checks of the engine bench's flow (${ms.toFixed(0)} ms; node ${flags.join(' ') || 'default young generation'}): ` +
-      `${young} young-generation collections, ${youngMs.toFixed(0)} ms in all, longest ${longestMs.toFixed(1)} ms; ${major} full collections, longest ${majorLongestMs.toFixed(1)} ms`,
+      `${young} young-generation collections, ${youngMs.toFixed(0)} ms in all, longest ${longestMs.toFixed(1)} ms; ${major} full collections, longest ${majorLongestMs.toFixed(1)} ms; ${scavenges}`,
   );
 }
 
