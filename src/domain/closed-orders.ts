@@ -21,8 +21,6 @@ const CHUNK_SIZE = 1 << CHUNK_BITS;
 const OFFSET_MASK = CHUNK_SIZE - 1;
 /** Handles wrap within the small integers V8 keeps unboxed; the entries held span far fewer (see add). */
 const HANDLE_BITS = 30;
-const HANDLE_MASK = (1 << HANDLE_BITS) - 1;
-const CHUNK_NUMBER_MASK = (1 << (HANDLE_BITS - CHUNK_BITS)) - 1;
 /** `sides` of a slot: taken out (forgotten or removed), or the order's side. */
 const GONE = 0;
 const BUY = 1;
@@ -62,11 +60,21 @@ export class ClosedOrders {
   private count = 0;
   /** The chunk the oldest end let go of last, made again for the newest end's next. */
   private spareChunk: ClosedChunk | undefined;
+  private readonly handleMask: number;
+  private readonly chunkNumberMask: number;
 
   constructor(
     private readonly capacity: number,
     private readonly onForget: (handle: ClosedHandle) => void,
-  ) {}
+    /** Bits of a handle: fewer only for tests, so that handles wrap within a test's reach. */
+    handleBits = HANDLE_BITS,
+  ) {
+    if (!(handleBits >= CHUNK_BITS + 2 && handleBits <= HANDLE_BITS && 2 ** handleBits > 2 * capacity + CHUNK_SIZE)) {
+      throw new RangeError(`ClosedOrders: ${handleBits} bits of handle cannot hold twice a capacity of ${capacity}`);
+    }
+    this.handleMask = 2 ** handleBits - 1;
+    this.chunkNumberMask = 2 ** (handleBits - CHUNK_BITS) - 1;
+  }
 
   get size(): number {
     return this.count;
@@ -99,7 +107,7 @@ export class ClosedOrders {
     chunk.symbols[at] = symbol;
     chunk.closedAt[at] = closedAt;
     chunk.sides[at] = side === 'BUY' ? BUY : SELL;
-    this.tail = (handle + 1) & HANDLE_MASK;
+    this.tail = (handle + 1) & this.handleMask;
     this.count++;
     return handle;
   }
@@ -153,7 +161,7 @@ export class ClosedOrders {
   /** Oldest first, keyed `account|order` (the snapshot's form; ids hold no '|'). */
   entries(): [string, ClosedOrderFields][] {
     const out: [string, ClosedOrderFields][] = [];
-    for (let handle = this.head; handle !== this.tail; handle = (handle + 1) & HANDLE_MASK) {
+    for (let handle = this.head; handle !== this.tail; handle = (handle + 1) & this.handleMask) {
       const chunk = this.chunkOf(handle);
       const at = handle & OFFSET_MASK;
       if (chunk.sides[at] === GONE) continue;
@@ -171,11 +179,11 @@ export class ClosedOrders {
 
   /** Handles from the oldest held to the newest: entries, and those removed that the oldest end has not passed. */
   private span(): number {
-    return (this.tail - this.head) & HANDLE_MASK;
+    return (this.tail - this.head) & this.handleMask;
   }
 
   private chunkOf(handle: ClosedHandle): ClosedChunk {
-    return this.chunks[((handle >>> CHUNK_BITS) - this.firstChunk) & CHUNK_NUMBER_MASK]!;
+    return this.chunks[((handle >>> CHUNK_BITS) - this.firstChunk) & this.chunkNumberMask]!;
   }
 
   private addChunk(handle: ClosedHandle): void {
@@ -188,12 +196,12 @@ export class ClosedOrders {
   /** Moves the oldest end past entries taken out, letting go of each chunk it leaves. */
   private passGone(): void {
     while (this.head !== this.tail && this.chunkOf(this.head).sides[this.head & OFFSET_MASK] === GONE) {
-      this.head = (this.head + 1) & HANDLE_MASK;
+      this.head = (this.head + 1) & this.handleMask;
       if ((this.head & OFFSET_MASK) === 0) this.dropFirstChunk();
     }
     // Nothing held: the next entry starts a chunk of its own, and this one goes too.
     if (this.head === this.tail && this.chunks.length > 0 && (this.head & OFFSET_MASK) !== 0) {
-      this.head = this.tail = ((this.tail | OFFSET_MASK) + 1) & HANDLE_MASK;
+      this.head = this.tail = ((this.tail | OFFSET_MASK) + 1) & this.handleMask;
       this.dropFirstChunk();
     }
   }
@@ -202,7 +210,7 @@ export class ClosedOrders {
     // Every entry of it is GONE: its strings were cleared as each went.
     const chunk = this.chunks.shift();
     this.spareChunk ??= chunk;
-    this.firstChunk = (this.firstChunk + 1) & CHUNK_NUMBER_MASK;
+    this.firstChunk = (this.firstChunk + 1) & this.chunkNumberMask;
   }
 }
 

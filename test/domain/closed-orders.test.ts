@@ -6,9 +6,9 @@ import type { ClosedHandle } from '../../src/domain/closed-orders.js';
 /** Entries a chunk holds (see closed-orders.ts): the tests cross its edges. */
 const CHUNK = 4096;
 
-function listOf(capacity: number) {
+function listOf(capacity: number, handleBits?: number) {
   const forgotten: string[] = [];
-  const list: ClosedOrders = new ClosedOrders(capacity, (h) => forgotten.push(`${list.accountIdOf(h)}|${list.orderIdOf(h)}`));
+  const list: ClosedOrders = new ClosedOrders(capacity, (h) => forgotten.push(`${list.accountIdOf(h)}|${list.orderIdOf(h)}`), handleBits);
   const add = (orderId: string, at: number, accountId = 'A'): ClosedHandle => list.add(accountId, orderId, 'S', 'X', 'BUY', at);
   const keys = () => list.entries().map(([key]) => key);
   return { list, forgotten, add, keys };
@@ -103,16 +103,18 @@ describe('ClosedOrders', () => {
     expect([forgotten, list.entries().map(([key]) => key)]).toEqual([['A|old'], ['A|new']]);
   });
 
-  it('answers as a plain list of records does, over random adds, forgets and removals across chunk edges', () => {
+  it('answers as a plain list of records does, over random adds, forgets and removals across chunk edges and handles wrapping', () => {
     type Step = { op: 'add'; id: number } | { op: 'forget' } | { op: 'remove'; pick: number };
     const step = fc.oneof(
       { weight: 6, arbitrary: fc.record({ op: fc.constant('add' as const), id: fc.nat(50) }) },
       { weight: 2, arbitrary: fc.record({ op: fc.constant('forget' as const) }) },
       { weight: 2, arbitrary: fc.record({ op: fc.constant('remove' as const), pick: fc.nat() }) },
     );
+    // 14 bits of handle (four chunks' worth) wrap every 16,384 adds; 30, the default, never here.
+    const sized = fc.oneof(fc.tuple(fc.constant(14), fc.integer({ min: 1, max: 6_000 })), fc.tuple(fc.constant(30), fc.integer({ min: 1, max: 3 * CHUNK })));
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 3 * CHUNK }), fc.array(fc.tuple(step, fc.integer({ min: 1, max: CHUNK })), { maxLength: 40 }), (capacity, steps: [Step, number][]) => {
-        const { list, forgotten, add } = listOf(capacity);
+      fc.property(sized, fc.array(fc.tuple(step, fc.integer({ min: 1, max: CHUNK })), { maxLength: 40 }), ([handleBits, capacity], steps: [Step, number][]) => {
+        const { list, forgotten, add } = listOf(capacity, handleBits);
         const model: { handle: ClosedHandle; key: string; at: number }[] = [];
         const modelForgotten: string[] = [];
         let at = 0;
@@ -135,13 +137,29 @@ describe('ClosedOrders', () => {
           }
           expect(list.entries().map(([key, c]) => [key, c.closedAt])).toEqual(model.map((m) => [m.key, m.at]));
           expect([list.size, list.oldestClosedAt]).toEqual([model.length, model[0]?.at]);
-          for (const m of model) expect(`A|${list.orderIdOf(m.handle)}`).toBe(m.key);
+          for (const m of model) expect([`A|${list.orderIdOf(m.handle)}`, list.closedAtOf(m.handle)]).toEqual([m.key, m.at]);
+          expect(new Set(model.map((m) => m.handle)).size).toBe(model.length);
           expect(forgotten).toEqual(modelForgotten);
           expect(list.chunkCount).toBeLessThanOrEqual(Math.ceil((2 * capacity) / CHUNK) + 1);
         }
       }),
       { numRuns: Number(process.env.FC_NUM_RUNS ?? 40) },
     );
+  });
+
+  it('wraps its handles: an entry keeps its fields however many came before it', () => {
+    const { list, add } = listOf(5, 14);
+    let last = -1;
+    for (let i = 0; i < 3 * 16_384; i++) {
+      last = add(`o${i}`, i);
+      if (i % 3 === 0) list.forgetOldest();
+    }
+    expect(last).toBeLessThan(16_384);
+    // Full, it keeps the five newest.
+    const newest = Array.from({ length: 5 }, (_, k) => 3 * 16_384 - 5 + k);
+    expect(list.entries().map(([key, c]) => [key, c.closedAt])).toEqual(newest.map((i) => [`A|o${i}`, i]));
+    expect([list.orderIdOf(last), list.closedAtOf(last)]).toEqual([`o${3 * 16_384 - 1}`, 3 * 16_384 - 1]);
+    expect(() => new ClosedOrders(6_200, () => undefined, 14)).toThrow(/cannot hold twice a capacity/);
   });
 
   it('reads a snapshot key back as its two ids, and refuses one that is not account|order', () => {
