@@ -93,10 +93,18 @@ export class ClosedOrders {
   /**
    * Lists an order as the newest and returns its handle; a full list forgets its oldest first.
    * The handles held span at most twice the capacity (entries removed out of turn wait for the
-   * oldest end to pass them), far below where handles wrap (the config keeps capacity ≤ 10⁸).
+   * oldest end to pass them), far below where handles wrap (the config keeps capacity ≤ 10⁸):
+   * a list whose removals out of turn leave it spanning that forgets its oldest too, though not
+   * full. Only an id taken again after its window removes out of turn, and the ledger forgets
+   * entries past their window as it goes, so that takes a capacity's worth of such ids with
+   * forgetting held back (a restore, which packs the gaps, would then keep the entry).
    */
   add(accountId: string, orderId: string, strategyId: string, symbol: string, side: Side, closedAt: number): ClosedHandle {
-    while (this.count > 0 && (this.count >= this.capacity || this.span() >= 2 * this.capacity)) this.forgetOldest();
+    while (this.count > 0 && (this.count >= this.capacity || this.span() >= 2 * this.capacity)) {
+      const held = this.count;
+      this.forgetOldest();
+      if (this.count === held) throw new Error('ClosedOrders: forgetting the oldest freed nothing');
+    }
     const handle = this.tail;
     if ((handle & OFFSET_MASK) === 0 || this.chunks.length === 0) this.addChunk(handle);
     const chunk = this.chunkOf(handle);

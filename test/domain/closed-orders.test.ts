@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { closedOrderIds, ClosedOrders } from '../../src/domain/closed-orders.js';
+import { ExposureLedger } from '../../src/domain/exposure-ledger.js';
 import type { ClosedHandle } from '../../src/domain/closed-orders.js';
 
 /** Entries a chunk holds (see closed-orders.ts): the tests cross its edges. */
@@ -118,13 +119,17 @@ describe('ClosedOrders', () => {
         const model: { handle: ClosedHandle; key: string; at: number }[] = [];
         const modelForgotten: string[] = [];
         let at = 0;
+        let newest = -1;
+        // Handles from the oldest held to the newest, removed ones between included.
+        const span = (): number => (model.length === 0 ? 0 : (newest + 1 - model[0]!.handle) & (2 ** handleBits - 1));
         for (const [s, times] of steps) {
           for (let t = 0; t < (s.op === 'add' ? times : 1); t++) {
             if (s.op === 'add') {
               const id = `o${s.id}-${at}`;
               // A full list forgets its oldest; so does one whose out-of-turn removals span twice its capacity.
-              while (model.length > 0 && (model.length >= capacity || (list as unknown as { span(): number }).span() >= 2 * capacity)) modelForgotten.push(model.shift()!.key);
-              model.push({ handle: add(id, at), key: `A|${id}`, at });
+              while (model.length > 0 && (model.length >= capacity || span() >= 2 * capacity)) modelForgotten.push(model.shift()!.key);
+              newest = add(id, at);
+              model.push({ handle: newest, key: `A|${id}`, at });
               at++;
             } else if (s.op === 'forget') {
               list.forgetOldest();
@@ -165,5 +170,26 @@ describe('ClosedOrders', () => {
   it('reads a snapshot key back as its two ids, and refuses one that is not account|order', () => {
     expect(closedOrderIds('ACC-1|o-7')).toEqual({ accountId: 'ACC-1', orderId: 'o-7' });
     for (const bad of ['ACC-1', '|o', 'ACC|', 'A|b|c']) expect(() => closedOrderIds(bad)).toThrow(/account\|order/);
+  });
+});
+
+describe('ClosedOrders in the ledger', () => {
+  // A table finds a closed order's handle by the id it reads through the handle: the order taking
+  // the id must be put in its place before the entry is cleared, or the handle stays behind.
+  it('puts an order that takes an id after its window in the closed entry\'s place, leaving no handle behind', () => {
+    const ledger = new ExposureLedger({ maxOpenOrders: 4, maxPositions: 50, maxSymbols: 10 }, 1_000, 10);
+    ledger.reserve('x', 'A', 'S', 'X', 'BUY', 1, 1, false, 0);
+    ledger.release('A', 'x', 0);
+    ledger.reserve('k', 'A', 'S', 'X', 'BUY', 1, 1, false, 0);
+    // x's window is over, its entry not yet forgotten (forgetting is budgeted): the order takes it out.
+    ledger.reserve('x', 'A', 'S', 'X', 'SELL', 2, 1, false, 20);
+    expect(ledger.closedOrderCount).toBe(0);
+    const byId = ledger.accounts.get('A')!.ordersById!;
+    expect([byId.size, [...byId.keys()].sort()]).toEqual([2, ['k', 'x']]);
+    ledger.release('A', 'x', 20);
+    expect([byId.size, typeof ledger.orderById(ledger.accounts.get('A'), 'A', 'x')]).toEqual([2, 'number']);
+    expect(ledger.capture().closed.map(([key]) => key)).toEqual(['A|x']);
+    ledger.forgetClosed(30, Number.POSITIVE_INFINITY);
+    expect([ledger.closedOrderCount, byId.size, ledger.orderById(ledger.accounts.get('A'), 'A', 'x')]).toEqual([0, 1, undefined]);
   });
 });
