@@ -19,6 +19,7 @@ import type * as Fixture from './engine-fixture.js';
 import type * as Books from './limit-books.js';
 import { stringOption, wholeNumberOption } from './options.js';
 import { fromDist } from './other-build.js';
+import { median } from './stats.js';
 import type * as Stats from './stats.js';
 
 interface Retained {
@@ -35,7 +36,7 @@ const longIds = (text: string): string => text.replace('"ACC-', '"ACCOUNT-PROD-'
 async function child(dist: string, isLong: boolean, orders: number): Promise<Retained> {
   const { World, makeEngine, loadPositions, OrderFlow } = (await fromDist(dist, 'bench/engine-fixture.js')) as typeof Fixture;
   const { limitBook } = (await fromDist(dist, 'bench/limit-books.js')) as typeof Books;
-  const { seededRandom, median } = (await fromDist(dist, 'bench/stats.js')) as typeof Stats;
+  const { seededRandom } = (await fromDist(dist, 'bench/stats.js')) as typeof Stats;
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc === undefined) throw new Error('run with --expose-gc');
   const world = new World(seededRandom(42), 100);

@@ -106,7 +106,8 @@ export class ClosedOrders {
       if (this.count === held) throw new Error('ClosedOrders: forgetting the oldest freed nothing');
     }
     const handle = this.tail;
-    if ((handle & OFFSET_MASK) === 0 || this.chunks.length === 0) this.addChunk(handle);
+    // The newest end is on a chunk's edge whenever it has no chunk (see clear and passGone).
+    if ((handle & OFFSET_MASK) === 0) this.addChunk(handle);
     const chunk = this.chunkOf(handle);
     const at = handle & OFFSET_MASK;
     chunk.accountIds[at] = accountId;
@@ -159,7 +160,7 @@ export class ClosedOrders {
   }
 
   sideOf(handle: ClosedHandle): Side {
-    return this.chunkOf(handle).sides[handle & OFFSET_MASK] === BUY ? 'BUY' : 'SELL';
+    return sideFrom(this.chunkOf(handle).sides[handle & OFFSET_MASK]!);
   }
 
   closedAtOf(handle: ClosedHandle): number {
@@ -173,7 +174,7 @@ export class ClosedOrders {
       const chunk = this.chunkOf(handle);
       const at = handle & OFFSET_MASK;
       if (chunk.sides[at] === GONE) continue;
-      out.push([`${chunk.accountIds[at]!}|${chunk.orderIds[at]!}`, { strategyId: chunk.strategyIds[at]!, symbol: chunk.symbols[at]!, side: this.sideOf(handle), closedAt: chunk.closedAt[at]! }]);
+      out.push([`${chunk.accountIds[at]!}|${chunk.orderIds[at]!}`, { strategyId: chunk.strategyIds[at]!, symbol: chunk.symbols[at]!, side: sideFrom(chunk.sides[at]!), closedAt: chunk.closedAt[at]! }]);
     }
     return out;
   }
@@ -221,6 +222,8 @@ export class ClosedOrders {
     this.firstChunk = (this.firstChunk + 1) & this.chunkNumberMask;
   }
 }
+
+const sideFrom = (code: number): Side => (code === BUY ? 'BUY' : 'SELL');
 
 /** A snapshot's `account|order` key as its two ids (neither holds '|'). */
 export function closedOrderIds(key: string): { accountId: string; orderId: string } {

@@ -931,8 +931,8 @@ export class ExposureLedger {
    * Their groups go (a group holding no row is most of a kilobyte, against ~160 bytes a closed
    * order in a book of many accounts cancelling one order each), and these wait here; a group made
    * for the account again takes its map back. An account's closed orders are in its group's map
-   * or here, never both. One closed order is kept as itself, not in a map of one (most such
-   * accounts hold one: ~380 bytes an order with a map, ~170 without).
+   * or here, never both. One closed order is kept as its handle, not in a table of one (most
+   * such accounts hold one).
    */
   private readonly closedOnly = new ShardedMap<string, ClosedHandle | OrdersById>();
   private accountExposureCount = 0;
@@ -1076,7 +1076,8 @@ export class ExposureLedger {
   private closedOnlyOrder(accountId: string, orderId: string): ClosedHandle | undefined {
     if (this.closedOnly.size === 0) return undefined;
     const held = this.closedOnly.get(accountId);
-    if (held === undefined || typeof held === 'number') return held !== undefined && this.closed.orderIdOf(held) === orderId ? held : undefined;
+    if (held === undefined) return undefined;
+    if (typeof held === 'number') return this.closed.orderIdOf(held) === orderId ? held : undefined;
     return held.get(orderId) as ClosedHandle | undefined;
   }
 
@@ -1606,7 +1607,7 @@ export class ExposureLedger {
     if (oldestAt !== undefined && oldestAt + this.lateFillWindowMs < this.forgetClosedAt) this.forgetClosedAt = oldestAt + this.lateFillWindowMs;
   }
 
-  /** An account without a group holds only closed orders: the first kept as itself, a map from the second. */
+  /** An account without a group holds only closed orders: the first kept as its handle, a table from the second. */
   private rememberWithoutGroup(accountId: string, orderId: string, closed: ClosedHandle): void {
     const held = this.closedOnly.get(accountId);
     if (held === undefined || (typeof held === 'number' && this.closed.orderIdOf(held) === orderId)) {
@@ -1764,8 +1765,6 @@ function keptWithoutGroup(byId: OrdersById): ClosedHandle | OrdersById {
  * of it (the doubling alone took a millisecond on a two-core VM, most of it the new memory's first touch).
  */
 const ORDERS_PER_SHARD = KEYS_PER_SHARD - 1;
-
-
 
 function addOpen(exposure: Exposure, order: OpenOrder, quantity: number, tracksOrder: boolean): void {
   if (order.side === 'BUY') {

@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { OpenOrder } from '../../src/domain/exposure-ledger.js';
 import type { LimitEngine } from '../../src/domain/engine.js';
 import { makeEngine, order } from '../support/engine-fixtures.js';
-import { accepted, accountExposure, cancel, fill } from '../support/engine-actions.js';
+import { accepted, accountExposure, cancel, fill, strategyExposure } from '../support/engine-actions.js';
 
 const openOrder = (engine: LimitEngine, orderId: string): OpenOrder => engine.ledger.openOrder('ACC-1', orderId)!;
 const byId = (engine: LimitEngine, orderId: string) => engine.ledger.accounts.get('ACC-1')?.ordersById?.get(orderId);
 
-describe('exposure ledger: open and closed orders made again', () => {
+describe('exposure ledger: open orders made again, closed orders in columns', () => {
   it('makes a closed open order again for the next accepted one, with nothing of the old order', () => {
     const { engine, clock } = makeEngine([]);
     accepted(engine, { symbol: 'MSFT' });
@@ -92,6 +92,8 @@ describe('exposure ledger: open and closed orders made again', () => {
     expect(engine.ledger.closedOrderCount).toBe(2);
     expect(fill(engine, c, 10, 300).outcome).toBe('applied');
     expect(accountExposure(engine, 'ACC-1', 'MSFT')?.position).toBe(-10);
+    // Booked through the strategy the closed order had, not the account's usual one.
+    expect([strategyExposure(engine, 'STRAT-2', 'MSFT')?.position, strategyExposure(engine, 'STRAT-1', 'MSFT')?.position ?? 0]).toEqual([-10, 0]);
     expect([fill(engine, a, 10, 100).outcome, fill(engine, b, 10, 100).outcome]).toEqual(['unknown_order', 'unknown_order']);
   });
 
