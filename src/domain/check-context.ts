@@ -3,8 +3,7 @@ import type { ClosedHandle } from './closed-orders.js';
 import type { Exposure, ExposureGroup, ExposureLedger, OpenOrder, SymbolMarket } from './exposure-ledger.js';
 import type { Order } from './orders.js';
 import { isRounding } from './rounding.js';
-import type { TimeRing } from './time-ring.js';
-import type { WindowStore } from './window-store.js';
+import type { WindowRing, WindowStore } from './window-store.js';
 
 /**
  * Everything a limit needs about one order, looked up once per order and reused by every
@@ -54,7 +53,7 @@ export class CheckContext {
    * Rate and duplicate windows this order will be counted in if accepted: the first
    * `windowCount` entries (the arrays are reused, never truncated, so a check allocates none).
    */
-  readonly windowRings: (TimeRing | undefined)[] = [];
+  readonly windowRings: (WindowRing | undefined)[] = [];
   readonly windowOwners: WindowOwner[] = [];
   windowCount = 0;
   /**
@@ -209,7 +208,7 @@ export class CheckContext {
   }
 
   /** Remembers a window the order counts in, for the reservation. */
-  addWindow(owner: WindowOwner, ring: TimeRing | undefined): void {
+  addWindow(owner: WindowOwner, ring: WindowRing | undefined): void {
     this.windowOwners[this.windowCount] = owner;
     this.windowRings[this.windowCount] = ring;
     this.windowCount++;

@@ -23,8 +23,7 @@ import { TradingStates } from './trading-states.js';
 import type { TradingStateEntry } from './trading-states.js';
 import { ViolationBook } from './violation-book.js';
 import type { ViolationBookSnapshot } from './violation-book.js';
-import type { TimeRing } from './time-ring.js';
-import type { WindowStore } from './window-store.js';
+import type { WindowRing, WindowStore } from './window-store.js';
 
 export interface EngineCapacity {
   maxOpenOrders: number;
@@ -1077,7 +1076,7 @@ export class LimitEngine {
  * TimeRing.trim; without it a busy key's ring on a replica grew to maxWindowEntries, every
  * doubling a copy), or a new ring. An atomic batch's reservation keeps the window in `kept`.
  */
-function enterWindow(owner: WindowOwner, found: TimeRing | undefined, order: Order, at: number, kept: KeptWindow[] | undefined): void {
+function enterWindow(owner: WindowOwner, found: WindowRing | undefined, order: Order, at: number, kept: KeptWindow[] | undefined): void {
   found?.trim(at - owner.windowMs);
   (found ?? owner.windows.create(order)).push(at);
   kept?.push({ limitId: owner.id, isNew: found === undefined, store: owner.windows });

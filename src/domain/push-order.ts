@@ -21,7 +21,7 @@ export class PushOrder {
 
   /** Whether a push at `at` onto a ring whose newest entry is `newest` (NaN: none) moves it. */
   movesFor(newest: number, at: number): boolean {
-    return !(Math.floor(at / this.settleMs) <= Math.floor(newest / this.settleMs));
+    return movesOn(this.settleMs, newest, at);
   }
 
   /** Puts a new ring at the newest end; its pushes keep it there (TimeRing.push). */
@@ -71,3 +71,6 @@ export class PushOrder {
     ring.older = ring.newer = undefined;
   }
 }
+
+/** Whether a push at `at` onto a window whose newest entry is `newest` (NaN: none) moves it to the newest end, in steps of `settleMs`. */
+export const movesOn = (settleMs: number, newest: number, at: number): boolean => !(Math.floor(at / settleMs) <= Math.floor(newest / settleMs));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LimitEngine } from '../../src/domain/engine.js';
 import type { StateEvent } from '../../src/domain/events.js';
+import type { WindowRing } from '../../src/domain/window-store.js';
 import { order, testConfig } from '../support/engine-fixtures.js';
 import { FakeClock } from '../support/fake-clock.js';
 
@@ -33,7 +34,7 @@ describe('replay of accepted orders', () => {
       // The window is (now − 1,000, now]: the last 1,000 orders, live and replayed alike.
       expect(ring(live, id).size).toBe(1_000);
       expect(ring(replica, id).size).toBe(1_000);
-      expect(ring(replica, id).capacity).toBeLessThanOrEqual(2_048);
+      expect((ring(replica, id) as WindowRing & { capacity: number }).capacity).toBeLessThanOrEqual(2_048);
       expect(ring(replica, id).toArray()).toEqual(ring(live, id).toArray());
     }
     expect(replica.captureState()).toEqual(live.captureState());

@@ -1,6 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { Order } from '../../src/domain/orders.js';
-import { KeyedWindows, SIGNATURE_SHARDS, SignatureWindows, signatureHash } from '../../src/domain/window-store.js';
+import { SIGNATURE_SHARDS, SignatureWindows, signatureHash } from '../../src/domain/signature-windows.js';
+import { KeyedWindows } from '../../src/domain/window-store.js';
+import type { WindowRing } from '../../src/domain/window-store.js';
 import { HASH_SEED } from '../../src/domain/string-hash.js';
 import { order } from '../support/engine-fixtures.js';
 
@@ -54,7 +56,7 @@ describe('SignatureWindows (duplicate_order)', () => {
     expect(signatureHash(...fields)).toBe(signatureHash(...fields, HASH_SEED));
     expect(signatureHash(...fields, 0)).not.toBe(signatureHash(...fields, 1));
     vi.resetModules();
-    const reloaded = await import('../../src/domain/window-store.js');
+    const reloaded = await import('../../src/domain/signature-windows.js');
     // Two 32-bit seeds alike would hash alike: one chance in four billion.
     expect(reloaded.signatureHash(...fields)).not.toBe(signatureHash(...fields));
     for (const seed of [0, 1, HASH_SEED]) {
@@ -97,8 +99,8 @@ describe('SignatureWindows (duplicate_order)', () => {
     const priced = store.create(of(pricedAccount, 10));
     const atMarket = store.create(of(marketAccount, undefined));
     expect([store.size, store.hashCount]).toEqual([2, 1]);
-    expect(store.find(of(marketAccount, undefined))).toBe(atMarket);
-    expect(store.find(of(pricedAccount, 10))).toBe(priced);
+    expect(store.find(of(marketAccount, undefined))).toEqual(atMarket);
+    expect(store.find(of(pricedAccount, 10))).toEqual(priced);
     expect([store.find(of(marketAccount, 10)), store.find(of(pricedAccount, undefined))]).toEqual([undefined, undefined]);
   });
 
@@ -136,9 +138,9 @@ describe('SignatureWindows at scale', () => {
   });
 });
 
-describe('SignatureWindows reusing swept rings', () => {
+describe('SignatureWindows reusing swept entries', () => {
   const base: Partial<Order> = { accountId: 'ACC-1', symbol: 'AAPL', side: 'BUY', quantity: 100, price: 10 };
-  /** A store holding `swept` rings pushed at time 1, which a sweep at cutoff 50 drops, then `live` ones at time 100. */
+  /** A store holding `swept` signatures pushed at time 1, which a sweep at cutoff 50 drops, then `live` ones at time 100. */
   function storeWith(live: number, swept: number, windowEntries = 10) {
     const store = new SignatureWindows('account', windowEntries, 1_000);
     const old = Array.from({ length: swept }, (_, i) => store.create(order({ ...base, quantity: 1 + i })));
@@ -146,46 +148,45 @@ describe('SignatureWindows reusing swept rings', () => {
     for (let i = 0; i < live; i++) store.create(order({ ...base, quantity: 1_000 + i })).push(100);
     return { store, old };
   }
+  const entryOf = (ring: WindowRing): number => (ring as WindowRing & { entry: number }).entry;
 
-  it('gives a swept ring to the next signature, holding nothing of the one it counted', () => {
+  it('gives a swept entry to the next signature, holding nothing of the one it counted', () => {
     const { store, old } = storeWith(2, 1);
     old[0]!.push(2);
     expect(store.sweep(50, 10)).toBe(1);
-    expect(store.spareCount).toBe(1);
-    // The spare keeps no text of the signature it counted, nor a link to another ring.
-    expect(old[0]).toMatchObject({ key: '', symbol: '', next: undefined });
     const next = order({ ...base, side: 'SELL', price: undefined });
     const ring = store.create(next);
-    expect(ring).toBe(old[0]);
-    expect([ring.size, ring.toArray(), store.spareCount]).toEqual([0, [], 0]);
+    expect(entryOf(ring)).toBe(entryOf(old[0]!));
+    expect([ring.size, ring.toArray(), store.size]).toEqual([0, [], 3]);
     ring.push(60);
-    expect([store.find(next), store.find(order({ ...base, quantity: 1 }))]).toEqual([ring, undefined]);
+    expect([entryOf(store.find(next)!), store.find(order({ ...base, quantity: 1 }))]).toEqual([entryOf(ring), undefined]);
     expect(names(store).at(-1)).toEqual(['ACC-1|AAPL|SELL|100|MKT', [60]]);
     // A MARKET signature matches MARKET orders only, and a priced one priced orders only.
     expect(store.find(order({ ...base, side: 'SELL', price: 10 }))).toBeUndefined();
   });
 
-  it('keeps a ring while the spares are fewer than the rings left in use: at most half the most it held; none after clear()', () => {
-    const { store } = storeWith(1, 100);
-    expect(store.sweep(50, 1_000)).toBe(100);
-    expect([store.size, store.spareCount]).toEqual([1, 50]);
-    const { store: busy } = storeWith(60, 100);
-    expect(busy.sweep(50, 1_000)).toBe(100);
-    expect([busy.size, busy.spareCount]).toEqual([60, 80]);
-    busy.clear();
-    expect(busy.spareCount).toBe(0);
+  it('holds as many chunks of 4,096 entries as its most entries at once took, however often they are swept and made again; none after clear()', () => {
+    const store = new SignatureWindows('account', 10, 1_000);
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 5_000; i++) store.create(order({ ...base, quantity: 1 + i })).push(round * 10_000);
+      expect([store.size, store.chunkCount]).toEqual([5_000, 2]);
+      expect(store.sweep((round + 1) * 10_000, 10_000)).toBe(5_000);
+    }
+    for (let i = 0; i < 9_000; i++) store.create(order({ ...base, quantity: 1 + i })).push(50_000);
+    expect(store.chunkCount).toBe(3);
+    store.clear();
+    expect([store.size, store.chunkCount, names(store)]).toEqual([0, 0, []]);
   });
 
-  it('lets a grown buffer go with the ring it grew in, keeping a first one', () => {
+  it('keeps one push in its column and gives a second one a ring, which goes with the entry', () => {
     const { store, old } = storeWith(2, 2, 100);
     for (let at = 2; at <= 40; at++) old[0]!.push(at);
-    old[1]!.push(2);
-    expect([old[0]!.capacity, old[1]!.capacity]).toEqual([64, 8]);
+    const capacity = (ring: WindowRing): number => (ring as WindowRing & { capacity: number }).capacity;
+    expect([capacity(old[0]!), capacity(old[1]!)]).toEqual([64, 1]);
     expect(store.sweep(50, 10)).toBe(2);
     const reused = [store.create(order({ ...base, quantity: 7 })), store.create(order({ ...base, quantity: 8 }))];
-    // The very rings swept, one each (a Set's toEqual would take look-alikes for them).
-    expect(reused.map((ring) => old.indexOf(ring)).sort()).toEqual([0, 1]);
-    expect([old[0]!.capacity, old[1]!.capacity]).toEqual([1, 8]);
+    expect(reused.map(entryOf).sort()).toEqual(old.map(entryOf).sort());
+    expect(reused.map(capacity)).toEqual([1, 1]);
   });
 });
 
