@@ -1,6 +1,8 @@
 /**
  * What the ledger keeps per order: heap bytes per open order, and per order remembered after
- * its cancel (for late fills), with orders parsed from JSON as the service parses them. Ids of
+ * its cancel (for late fills), with orders parsed from JSON as the service parses them; and
+ * what a duplicate_order limit keeps per signature in its window (heap and array buffers: its
+ * columns are typed arrays). Ids of
  * up to 10 characters come out of V8's JSON.parse as shared strings; longer ones, as real
  * account and strategy ids usually are, come out as a fresh copy per order, so both are shown.
  * Unlike time, retained bytes barely depend on the host: one run is enough. Beside them, a full
@@ -64,15 +66,7 @@ async function child(dist: string, isLong: boolean, orders: number): Promise<Ret
     gc();
     return process.memoryUsage().heapUsed;
   };
-  const fullGcMs = (): number => {
-    const times: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const started = performance.now();
-      gc();
-      times.push(performance.now() - started);
-    }
-    return median(times);
-  };
+  const fullGcMs = (): number => fullGcMsOf(gc);
   const before = heapAt();
   const fullGcMsBefore = fullGcMs();
   for (let i = 0; i < orders; i++) check();
@@ -83,15 +77,73 @@ async function child(dist: string, isLong: boolean, orders: number): Promise<Ret
   return { perOpen: (withOpen - before) / open, perClosed: (withClosed - before) / open, fullGcMsBefore, fullGcMsClosed: fullGcMs() };
 }
 
+interface WindowKeys {
+  keys: number;
+  perKey: number;
+  fullGcMsBefore: number;
+  fullGcMsWith: number;
+}
+
+/** One build: a book of the duplicate_order limit alone, `orders` accepted within its window (nearly every one a signature of its own). */
+async function childWindows(dist: string, orders: number): Promise<WindowKeys> {
+  const { World, makeEngine, loadPositions, OrderFlow } = (await fromDist(dist, 'bench/engine-fixture.js')) as typeof Fixture;
+  const { limitBook } = (await fromDist(dist, 'bench/limit-books.js')) as typeof Books;
+  const { seededRandom } = (await fromDist(dist, 'bench/stats.js')) as typeof Stats;
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error('run with --expose-gc');
+  const world = new World(seededRandom(42), 100);
+  const { engine, clock } = makeEngine(world);
+  loadPositions(engine, world);
+  const flow = new OrderFlow(engine, clock, world);
+  const held = (): number => {
+    gc();
+    gc();
+    const { heapUsed, arrayBuffers } = process.memoryUsage();
+    return heapUsed + arrayBuffers;
+  };
+  engine.replaceLimits(limitBook(20, world).filter((l) => l.kind === 'duplicate_order'));
+  const before = held();
+  const fullGcMsBefore = fullGcMsOf(gc);
+  // The clock stands still: every order stays in the window.
+  for (let i = 0; i < orders; i++) engine.checkOrder(JSON.parse(JSON.stringify(flow.next())) as Order);
+  let keys = 0;
+  for (const limit of engine.book.values()) keys += limit.windows.size;
+  // The open orders the checks reserved are not the windows' part: cancelled and swept away first.
+  engine.applyExecutions(engine.ledger.capture().openOrders.map((o) => ({ type: 'CANCEL' as const, accountId: o.accountId, orderId: o.orderId })));
+  engine.ledger.forgetClosed(Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY);
+  engine.sweep();
+  return { keys, perKey: (held() - before) / keys, fullGcMsBefore, fullGcMsWith: fullGcMsOf(gc) };
+}
+
+/** A full collection's time, median of five: marking is most of it. */
+function fullGcMsOf(gc: () => void): number {
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const started = performance.now();
+    gc();
+    times.push(performance.now() - started);
+  }
+  return median(times);
+}
+
 function measure(dist: string, isLong: boolean, orders: number): Retained {
   const out = execFileSync(process.execPath, ['--expose-gc', import.meta.filename, '--child', dist, '--long', String(isLong), '--orders', String(orders)], { encoding: 'utf8' });
   return JSON.parse(out) as Retained;
+}
+
+function measureWindows(dist: string, orders: number): WindowKeys {
+  const out = execFileSync(process.execPath, ['--expose-gc', import.meta.filename, '--child-windows', dist, '--orders', String(orders)], { encoding: 'utf8' });
+  return JSON.parse(out) as WindowKeys;
 }
 
 async function main(): Promise<void> {
   const orders = wholeNumberOption('orders', 200_000);
   if (process.argv.includes('--child')) {
     process.stdout.write(JSON.stringify(await child(stringOption('child'), stringOption('long') === 'true', orders)));
+    return;
+  }
+  if (process.argv.includes('--child-windows')) {
+    process.stdout.write(JSON.stringify(await childWindows(stringOption('child-windows'), orders)));
     return;
   }
   const builds: [string, string][] = [['this', resolve(import.meta.dirname, '..')]];
@@ -105,6 +157,12 @@ async function main(): Promise<void> {
       const full = `${fullGcMsBefore.toFixed(1)} / ${fullGcMsClosed.toFixed(1)}`;
       console.log(`${name.padEnd(8)}${ids.padEnd(27)}${perOpen.toFixed(0).padStart(10)} B${perClosed.toFixed(0).padStart(20)} B${full.padStart(30)}`);
     }
+  }
+  console.log(`\nduplicate_order window keys, ${orders} orders accepted within the window (heap and array buffers):`);
+  console.log('build   keys        per key   full collection, ms: before / with the keys');
+  for (const [name, dist] of builds) {
+    const { keys, perKey, fullGcMsBefore, fullGcMsWith } = measureWindows(dist, orders);
+    console.log(`${name.padEnd(8)}${String(keys).padEnd(10)}${perKey.toFixed(0).padStart(7)} B${`${fullGcMsBefore.toFixed(1)} / ${fullGcMsWith.toFixed(1)}`.padStart(30)}`);
   }
 }
 
