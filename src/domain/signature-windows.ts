@@ -34,9 +34,10 @@ const SELLS = 2;
 class SignatureChunk {
   readonly numbers = new Float64Array(CHUNK * NUMBERS);
   readonly ints = new Int32Array(CHUNK * INTS);
-  readonly keys = new Array<string>(CHUNK).fill('');
-  readonly symbols = new Array<string>(CHUNK).fill('');
-  readonly rings = new Array<TimeRing | undefined>(CHUNK).fill(undefined);
+  // Made by Array.from, packed: a preallocated array stays holey, and every read checks for holes.
+  readonly keys = Array.from({ length: CHUNK }, () => '');
+  readonly symbols = Array.from({ length: CHUNK }, () => '');
+  readonly rings = Array.from({ length: CHUNK }, (): TimeRing | undefined => undefined);
 }
 
 /**
