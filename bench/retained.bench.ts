@@ -34,8 +34,8 @@ interface Retained {
 
 const longIds = (text: string): string => text.replace('"ACC-', '"ACCOUNT-PROD-').replace('"STRAT-', '"STRATEGY-DESK-');
 
-/** One build, one kind of id, in this process: the figures as JSON on stdout. */
-async function child(dist: string, isLong: boolean, orders: number): Promise<Retained> {
+/** A build's engine on 100 accounts x 100 symbols of positions, its order flow, and the book it would bench with. */
+async function loaded(dist: string) {
   const { World, makeEngine, loadPositions, OrderFlow } = (await fromDist(dist, 'bench/engine-fixture.js')) as typeof Fixture;
   const { limitBook } = (await fromDist(dist, 'bench/limit-books.js')) as typeof Books;
   const { seededRandom } = (await fromDist(dist, 'bench/stats.js')) as typeof Stats;
@@ -44,9 +44,14 @@ async function child(dist: string, isLong: boolean, orders: number): Promise<Ret
   const world = new World(seededRandom(42), 100);
   const { engine, clock } = makeEngine(world);
   loadPositions(engine, world);
+  return { engine, flow: new OrderFlow(engine, clock, world), book: limitBook(20, world), gc };
+}
+
+/** One build, one kind of id, in this process: the figures as JSON on stdout. */
+async function child(dist: string, isLong: boolean, orders: number): Promise<Retained> {
+  const { engine, flow, book, gc } = await loaded(dist);
   // No windowed limits: their keys are not what is measured here.
-  engine.replaceLimits(limitBook(20, world).filter((l) => l.kind !== 'duplicate_order' && l.kind !== 'order_rate'));
-  const flow = new OrderFlow(engine, clock, world);
+  engine.replaceLimits(book.filter((l) => l.kind !== 'duplicate_order' && l.kind !== 'order_rate'));
   const parsed = (text: string): Order => JSON.parse(isLong ? longIds(text) : text) as Order;
   const check = (): void => {
     engine.checkOrder(parsed(JSON.stringify(flow.next())));
@@ -86,22 +91,14 @@ interface WindowKeys {
 
 /** One build: a book of the duplicate_order limit alone, `orders` accepted within its window (nearly every one a signature of its own). */
 async function childWindows(dist: string, orders: number): Promise<WindowKeys> {
-  const { World, makeEngine, loadPositions, OrderFlow } = (await fromDist(dist, 'bench/engine-fixture.js')) as typeof Fixture;
-  const { limitBook } = (await fromDist(dist, 'bench/limit-books.js')) as typeof Books;
-  const { seededRandom } = (await fromDist(dist, 'bench/stats.js')) as typeof Stats;
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc === undefined) throw new Error('run with --expose-gc');
-  const world = new World(seededRandom(42), 100);
-  const { engine, clock } = makeEngine(world);
-  loadPositions(engine, world);
-  const flow = new OrderFlow(engine, clock, world);
+  const { engine, flow, book, gc } = await loaded(dist);
   const held = (): number => {
     gc();
     gc();
     const { heapUsed, arrayBuffers } = process.memoryUsage();
     return heapUsed + arrayBuffers;
   };
-  engine.replaceLimits(limitBook(20, world).filter((l) => l.kind === 'duplicate_order'));
+  engine.replaceLimits(book.filter((l) => l.kind === 'duplicate_order'));
   const before = held();
   const fullGcMsBefore = fullGcMsOf(gc);
   // The clock stands still: every order stays in the window.
