@@ -7,10 +7,16 @@ import { FNV_PRIME, HASH_SEED, fnvOffset, fnvText } from './string-hash.js';
 import { TimeRing } from './time-ring.js';
 import type { WindowRing, WindowStore } from './window-store.js';
 
-/** Entries a chunk of columns holds: chunks are made as the store grows, so no growth copies what it holds. */
+/** Entries a chunk of columns holds: chunks are made as the store grows, so no growth copies more than one. */
 const CHUNK_BITS = 12;
 const CHUNK = 1 << CHUNK_BITS;
 const SLOT_MASK = CHUNK - 1;
+/**
+ * The first chunk's size when made: it doubles up to CHUNK before a second is made, so a limit
+ * whose window holds a few signatures (a book may have thousands of duplicate_order limits,
+ * one per account) holds about a kilobyte, not a whole chunk (about 280 KB).
+ */
+const FIRST_CHUNK = 16;
 /** No entry: an empty link, the end of a chain or of the free list. */
 const NONE = -1;
 
@@ -26,18 +32,40 @@ const OLDER = 2;
 const NEWER = 3;
 const STATE = 4;
 const INTS = 5;
-/** State bits: the entry holds one push in TIME (while it has no ring); its side is SELL. */
+/** State bits: the entry holds one push in TIME (while it has no ring); its side is SELL; it is in the store (not free). */
 const HOLDS_ONE = 1;
 const SELLS = 2;
+const LIVE = 4;
 
 /** One chunk of the columns: each entry's numbers and integers in rows, its strings and its ring (if it has more than one push) in arrays. */
 class SignatureChunk {
-  readonly numbers = new Float64Array(CHUNK * NUMBERS);
-  readonly ints = new Int32Array(CHUNK * INTS);
+  readonly numbers: Float64Array;
+  readonly ints: Int32Array;
   // Made by Array.from, packed: a preallocated array stays holey, and every read checks for holes.
-  readonly keys = Array.from({ length: CHUNK }, () => '');
-  readonly symbols = Array.from({ length: CHUNK }, () => '');
-  readonly rings = Array.from({ length: CHUNK }, (): TimeRing | undefined => undefined);
+  readonly keys: string[];
+  readonly symbols: string[];
+  readonly rings: (TimeRing | undefined)[];
+
+  constructor(readonly size: number) {
+    this.numbers = new Float64Array(size * NUMBERS);
+    this.ints = new Int32Array(size * INTS);
+    this.keys = Array.from({ length: size }, () => '');
+    this.symbols = Array.from({ length: size }, () => '');
+    this.rings = Array.from({ length: size }, (): TimeRing | undefined => undefined);
+  }
+
+  /** This chunk at twice its size, its entries where they were. */
+  doubled(): SignatureChunk {
+    const next = new SignatureChunk(this.size * 2);
+    next.numbers.set(this.numbers);
+    next.ints.set(this.ints);
+    for (let i = 0; i < this.size; i++) {
+      next.keys[i] = this.keys[i]!;
+      next.symbols[i] = this.symbols[i]!;
+      next.rings[i] = this.rings[i];
+    }
+    return next;
+  }
 }
 
 /**
@@ -105,6 +133,19 @@ export class SignatureWindows implements WindowStore {
   /** Chunks of columns held (for tests: the memory bound). */
   get chunkCount(): number {
     return this.chunks.length;
+  }
+
+  /** Entries the columns have room for (for tests: the first chunk grows before a second is made). */
+  get capacity(): number {
+    const last = this.chunks[this.chunks.length - 1];
+    return last === undefined ? 0 : (this.chunks.length - 1) * CHUNK + last.size;
+  }
+
+  /** Entries whose symbol the columns hold: those in the store, for a free entry keeps no text (for tests). */
+  get textsHeld(): number {
+    let held = 0;
+    for (const chunk of this.chunks) for (const symbol of chunk.symbols) if (symbol !== '') held++;
+    return held;
   }
 
   find(order: Order): WindowRing | undefined {
@@ -195,6 +236,8 @@ export class SignatureWindows implements WindowStore {
 
   /** As TimeRing.push with its PushOrder: a push in a later settle step than the entry's newest moves it to the newest end. */
   push(entry: number, at: number): void {
+    // A view kept past its entry's removal (see SignatureEntry) writes nothing: the entry is in no push order to move in.
+    if ((this.intOf(entry, STATE) & LIVE) === 0) return;
     if (movesOn(this.settleMs, this.newestOf(entry), at)) this.touch(entry);
     const chunk = this.chunks[entry >>> CHUNK_BITS]!;
     const slot = entry & SLOT_MASK;
@@ -234,10 +277,15 @@ export class SignatureWindows implements WindowStore {
 
   // ---- the columns
 
+  /** The signature's hash (tests override it to make signatures that differ in any field collide). */
+  protected hashOf(key: string, symbol: string, side: Side, quantity: number, price: number | undefined): number {
+    return signatureHash(key, symbol, side, quantity, price, this.seed);
+  }
+
   /** The entry of the order's signature, or NONE. */
   private entryOf(order: Order): number {
     const key = localKey(this.per, order);
-    const hash = signatureHash(key, order.symbol, order.side, order.quantity, order.price, this.seed);
+    const hash = this.hashOf(key, order.symbol, order.side, order.quantity, order.price);
     let entry = this.shards[shardOf(hash)]?.get(hash) ?? NONE;
     while (entry !== NONE && !this.matches(entry, key, order)) entry = this.intOf(entry, NEXT);
     return entry;
@@ -260,7 +308,7 @@ export class SignatureWindows implements WindowStore {
   }
 
   private add(key: string, symbol: string, side: Side, quantity: number, price: number | undefined): number {
-    const hash = signatureHash(key, symbol, side, quantity, price, this.seed);
+    const hash = this.hashOf(key, symbol, side, quantity, price);
     const entry = this.allocate();
     const chunk = this.chunks[entry >>> CHUNK_BITS]!;
     const slot = entry & SLOT_MASK;
@@ -272,7 +320,7 @@ export class SignatureWindows implements WindowStore {
     const ints = slot * INTS;
     chunk.ints[ints + HASH] = hash;
     chunk.ints[ints + NEXT] = NONE;
-    chunk.ints[ints + STATE] = side === 'SELL' ? SELLS : 0;
+    chunk.ints[ints + STATE] = LIVE | (side === 'SELL' ? SELLS : 0);
     chunk.keys[slot] = key;
     chunk.symbols[slot] = symbol;
     const shard = (this.shards[shardOf(hash)] ??= new IntKeyTable<number>());
@@ -315,7 +363,14 @@ export class SignatureWindows implements WindowStore {
       this.freeHead = this.intOf(free, NEXT);
       return free;
     }
-    if (this.fresh === this.chunks.length * CHUNK) this.chunks.push(new SignatureChunk());
+    if (this.fresh === this.capacity) {
+      // Only the first chunk is ever smaller than CHUNK: a second is made once it is whole.
+      const chunks = this.chunks;
+      const last = chunks.pop();
+      if (last === undefined) chunks.push(new SignatureChunk(FIRST_CHUNK));
+      else if (last.size < CHUNK) chunks.push(last.doubled());
+      else chunks.push(last, new SignatureChunk(CHUNK));
+    }
     return this.fresh++;
   }
 
@@ -384,8 +439,6 @@ export class SignatureWindows implements WindowStore {
     else this.setInt(older, NEWER, newer);
     if (newer === NONE) this.newest = older;
     else this.setInt(newer, OLDER, older);
-    this.setInt(entry, OLDER, NONE);
-    this.setInt(entry, NEWER, NONE);
   }
 }
 

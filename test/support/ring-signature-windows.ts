@@ -121,7 +121,7 @@ export class RingSignatureWindows implements WindowStore {
 
   find(order: Order): TimeRing | undefined {
     const key = localKey(this.per, order);
-    const hash = signatureHash(key, order.symbol, order.side, order.quantity, order.price, this.seed);
+    const hash = this.hashOf(key, order.symbol, order.side, order.quantity, order.price);
     let ring = this.shards[shardOf(hash)]?.get(hash);
     while (ring !== undefined && !ring.matches(key, order)) ring = ring.next;
     return ring;
@@ -162,8 +162,13 @@ export class RingSignatureWindows implements WindowStore {
     this.spare.length = 0;
   }
 
+  /** As SignatureWindows.hashOf: tests override both alike. */
+  protected hashOf(key: string, symbol: string, side: Side, quantity: number, price: number | undefined): number {
+    return signatureHash(key, symbol, side, quantity, price, this.seed);
+  }
+
   private add(key: string, symbol: string, side: Side, quantity: number, price: number | undefined): SignatureRing {
-    const hash = signatureHash(key, symbol, side, quantity, price, this.seed);
+    const hash = this.hashOf(key, symbol, side, quantity, price);
     const ring = (this.spare.pop() ?? new SignatureRing(this.maxEntries)).assign(hash, key, symbol, side, quantity, price);
     const shard = (this.shards[shardOf(hash)] ??= new IntKeyTable<SignatureRing>());
     const head = shard.get(hash);
