@@ -135,7 +135,7 @@ export class SignatureWindows implements WindowStore {
     return this.chunks.length;
   }
 
-  /** Entries the columns have room for (for tests: the first chunk grows before a second is made). */
+  /** Entries the columns have room for: the first chunk grows to CHUNK before a second is made. */
   get capacity(): number {
     const last = this.chunks[this.chunks.length - 1];
     return last === undefined ? 0 : (this.chunks.length - 1) * CHUNK + last.size;
@@ -187,15 +187,9 @@ export class SignatureWindows implements WindowStore {
     for (let entry = this.oldest; entry !== NONE; entry = this.intOf(entry, NEWER)) yield [this.nameOf(entry), new SignatureEntry(this, entry)];
   }
 
-  /** Reads a key as entries() names it: `<key>|<symbol>|<side>|<quantity>|<price or MKT>`, the key itself may hold `|`. */
   restore(name: string, times: readonly number[]): void {
-    const parts = name.split('|');
-    const [symbol, side, quantity, price] = parts.slice(-4);
-    const key = parts.slice(0, -4).join('|');
-    if (parts.length < 5 || (side !== 'BUY' && side !== 'SELL') || !isNumeral(quantity!) || (price !== 'MKT' && !isNumeral(price!))) {
-      throw new RangeError(`snapshot: duplicate_order window key ${JSON.stringify(name)} is malformed`);
-    }
-    const entry = this.add(key, symbol!, side, Number(quantity), price === 'MKT' ? undefined : Number(price));
+    const { key, symbol, side, quantity, price } = signatureOfName(name);
+    const entry = this.add(key, symbol, side, quantity, price);
     for (const at of times) this.push(entry, at);
   }
 
@@ -230,8 +224,10 @@ export class SignatureWindows implements WindowStore {
   trim(entry: number, cutoff: number): number {
     const ring = this.ringOf(entry);
     if (ring !== undefined) return ring.trim(cutoff);
-    if (this.countAfter(entry, cutoff) === 0) this.setHeld(entry, false);
-    return this.sizeOf(entry);
+    if ((this.intOf(entry, STATE) & HOLDS_ONE) === 0) return 0;
+    if (this.numberOf(entry, TIME) > cutoff) return 1;
+    this.setHeld(entry, false);
+    return 0;
   }
 
   /** As TimeRing.push with its PushOrder: a push in a later settle step than the entry's newest moves it to the newest end. */
@@ -297,11 +293,10 @@ export class SignatureWindows implements WindowStore {
     const price = order.price;
     const held = chunk.numbers[slot * NUMBERS + PRICE]!;
     const isPriceAlike = price === undefined ? held !== held : held === price;
-    const side: Side = (chunk.ints[slot * INTS + STATE]! & SELLS) === 0 ? 'BUY' : 'SELL';
     return (
       chunk.keys[slot] === key &&
       chunk.symbols[slot] === order.symbol &&
-      side === order.side &&
+      this.sideOf(entry) === order.side &&
       chunk.numbers[slot * NUMBERS + QUANTITY] === order.quantity &&
       isPriceAlike
     );
@@ -389,8 +384,11 @@ export class SignatureWindows implements WindowStore {
     const chunk = this.chunks[entry >>> CHUNK_BITS]!;
     const slot = entry & SLOT_MASK;
     const price = chunk.numbers[slot * NUMBERS + PRICE]!;
-    const side = (chunk.ints[slot * INTS + STATE]! & SELLS) === 0 ? 'BUY' : 'SELL';
-    return `${chunk.keys[slot]!}|${chunk.symbols[slot]!}|${side}|${chunk.numbers[slot * NUMBERS + QUANTITY]!}|${price === price ? price : 'MKT'}`;
+    return `${chunk.keys[slot]!}|${chunk.symbols[slot]!}|${this.sideOf(entry)}|${chunk.numbers[slot * NUMBERS + QUANTITY]!}|${price === price ? price : 'MKT'}`;
+  }
+
+  private sideOf(entry: number): Side {
+    return (this.intOf(entry, STATE) & SELLS) === 0 ? 'BUY' : 'SELL';
   }
 
   private ringOf(entry: number): TimeRing | undefined {
@@ -493,10 +491,26 @@ class SignatureEntry implements WindowRing {
  * a millisecond at the default maxWindowKeys (100,000) and near 3 ms at a million.
  */
 export const SIGNATURE_SHARDS = 64;
-/** The top six bits of a multiplicative mix: FNV's low bits follow sequential quantities too closely. */
-const shardOf = (hash: number): number => Math.imul(hash, 0x9e3779b1) >>> 26;
+/**
+ * The top six bits of a multiplicative mix: FNV's low bits follow sequential quantities too
+ * closely. Exported for the ring-per-signature store tests hold this one to.
+ */
+export const shardOf = (hash: number): number => Math.imul(hash, 0x9e3779b1) >>> 26;
 
 const isNumeral = (text: string): boolean => text !== '' && String(Number(text)) === text;
+
+/**
+ * A window's signature from its name in snapshots, `<key>|<symbol>|<side>|<quantity>|<price or
+ * MKT>` (the key itself may hold `|`), as SignatureWindows.entries() writes it.
+ */
+export function signatureOfName(name: string): { key: string; symbol: string; side: Side; quantity: number; price: number | undefined } {
+  const parts = name.split('|');
+  const [symbol, side, quantity, price] = parts.slice(-4);
+  if (parts.length < 5 || (side !== 'BUY' && side !== 'SELL') || !isNumeral(quantity!) || (price !== 'MKT' && !isNumeral(price!))) {
+    throw new RangeError(`snapshot: duplicate_order window key ${JSON.stringify(name)} is malformed`);
+  }
+  return { key: parts.slice(0, -4).join('|'), symbol: symbol!, side, quantity: Number(quantity), price: price === 'MKT' ? undefined : Number(price) };
+}
 
 const bits = new Float64Array(1);
 const words = new Uint32Array(bits.buffer);

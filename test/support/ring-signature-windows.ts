@@ -8,14 +8,11 @@ import { IntKeyTable } from '../../src/domain/int-key-table.js';
 import { localKey } from '../../src/domain/keys.js';
 import type { Order } from '../../src/domain/orders.js';
 import { PushOrder } from '../../src/domain/push-order.js';
-import { SIGNATURE_SHARDS, signatureHash } from '../../src/domain/signature-windows.js';
+import { SIGNATURE_SHARDS, shardOf, signatureHash, signatureOfName } from '../../src/domain/signature-windows.js';
 import { HASH_SEED } from '../../src/domain/string-hash.js';
 import { TimeRing } from '../../src/domain/time-ring.js';
 import { sweepInPushOrder } from '../../src/domain/window-store.js';
 import type { WindowStore } from '../../src/domain/window-store.js';
-
-const shardOf = (hash: number): number => Math.imul(hash, 0x9e3779b1) >>> 26;
-const isNumeral = (text: string): boolean => text !== '' && String(Number(text)) === text;
 
 /**
  * A duplicate_order window: the key and the signature it counts. Its store reuses it for
@@ -102,23 +99,6 @@ export class RingSignatureWindows implements WindowStore {
     return this.count;
   }
 
-  /** Rings kept for reuse (for tests: see `spare`). */
-  get spareCount(): number {
-    return this.spare.length;
-  }
-
-  /** Distinct hashes held (for tests: signatures that hash alike share one). */
-  get hashCount(): number {
-    let count = 0;
-    for (const shard of this.shards) count += shard?.size ?? 0;
-    return count;
-  }
-
-  /** Keys in its largest shard: what one V8 table rebuild costs at most (for tests). */
-  get largestShard(): number {
-    return Math.max(0, ...this.shards.map((shard) => shard?.size ?? 0));
-  }
-
   find(order: Order): TimeRing | undefined {
     const key = localKey(this.per, order);
     const hash = this.hashOf(key, order.symbol, order.side, order.quantity, order.price);
@@ -145,13 +125,8 @@ export class RingSignatureWindows implements WindowStore {
 
   /** Reads a key as `name` wrote it: `<key>|<symbol>|<side>|<quantity>|<price or MKT>`, the key itself may hold `|`. */
   restore(name: string, times: readonly number[]): void {
-    const parts = name.split('|');
-    const [symbol, side, quantity, price] = parts.slice(-4);
-    const key = parts.slice(0, -4).join('|');
-    if (parts.length < 5 || (side !== 'BUY' && side !== 'SELL') || !isNumeral(quantity!) || (price !== 'MKT' && !isNumeral(price!))) {
-      throw new RangeError(`snapshot: duplicate_order window key ${JSON.stringify(name)} is malformed`);
-    }
-    const ring = this.add(key, symbol!, side, Number(quantity), price === 'MKT' ? undefined : Number(price));
+    const { key, symbol, side, quantity, price } = signatureOfName(name);
+    const ring = this.add(key, symbol, side, quantity, price);
     for (const at of times) ring.push(at);
   }
 
