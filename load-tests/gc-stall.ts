@@ -4,16 +4,17 @@
  * Batches (the default): 10,000-order batches one after another (durability off), the flow's
  * executions closing each batch's orders before the next, as the batch scenario's retire does.
  * Per batch it prints the request's time, the loop's longest stall (as the batch scenario reads
- * it) and the pause of every garbage collection V8 ran meanwhile (S: young generation, M: full):
- * the stall follows the longest.
+ * it) and the pause of every garbage collection V8 ran meanwhile (S: young generation, M: full;
+ * with durability off there is no snapshot worker, so every one is the main thread's): the
+ * stall follows the longest.
  *
- * Paced (`--paced RATE`): single checks offered at RATE a second for `--seconds`, as the
- * sustained scenario sends them, durability as shipped unless `--durability` says otherwise.
- * It prints the latency percentiles beside each isolate's collections (the main thread's
- * first): how often, how long at the median, the 90th percentile and the longest, and the share
- * of the run they took. The requests that arrive during a main-thread pause, and those queued
- * behind them, wait: five pauses a second of 2 ms reach 1–2 % of the requests at 5,000 a second,
- * enough to set a p99.
+ * Paced (`--paced RATE`, a multiple of 50): single checks offered at RATE a second for
+ * `--seconds`, as the sustained scenario sends them, durability as shipped unless `--durability`
+ * says otherwise. It prints the latency percentiles beside each isolate's collections, the
+ * busiest first (under single checks the main thread: the snapshot worker allocates far less):
+ * how often, how long at the median, the 90th percentile and the longest pause, and the share
+ * of the run spent in those pauses (the collecting thread's pause only: a full collection's
+ * incremental marking steps before it are not counted).
  *
  *   npm run load:gc-stall [-- --batches 5] [--service-dist DIR] [--semi-space-mb 16]
  *   npm run load:gc-stall -- --paced 5000 [--seconds 30] [--durability off|async|fsync] [--service-dist DIR] [--semi-space-mb 16]
@@ -29,32 +30,37 @@ import { OrderFlow, World } from './world.js';
 import type { Durability } from './world.js';
 
 const ORDERS = 10_000;
+/** Connections of a paced run, each a lane of its own at rate / LANES (see runLoad). */
+const LANES = 50;
 /** Bounds what the tap keeps: a paced run of at most this long at one line per collection. */
 const MAX_PACED_SECONDS = 600;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      batches: { type: 'string', default: '5' },
+      batches: { type: 'string' },
       paced: { type: 'string' },
-      seconds: { type: 'string', default: '30' },
+      seconds: { type: 'string' },
       durability: { type: 'string' },
       'service-dist': { type: 'string' },
       'semi-space-mb': { type: 'string' },
     },
   });
   const semi = values['semi-space-mb'];
-  const flags = [...(semi === undefined ? productionNodeFlags() : [`--max-semi-space-size=${semi}`]), '--trace-gc'];
+  const flags = [...(semi === undefined ? productionNodeFlags() : [`--max-semi-space-size=${wholeNumber('--semi-space-mb', semi, 1_024)}`]), '--trace-gc'];
   const dist = values['service-dist'] === undefined ? {} : { dist: values['service-dist'] };
   const world = new World();
   if (values.paced !== undefined) {
+    if (values.batches !== undefined) throw new Error('--batches is for batches, not --paced');
     const rate = wholeNumber('--paced', values.paced, 1_000_000);
-    const seconds = wholeNumber('--seconds', values.seconds, MAX_PACED_SECONDS);
+    if (rate % LANES !== 0) throw new Error(`--paced must be a multiple of ${LANES} (one lane a connection, each at a whole rate), got ${rate}`);
+    const seconds = wholeNumber('--seconds', values.seconds ?? '30', MAX_PACED_SECONDS);
     const durability = values.durability === undefined ? {} : { durability: durabilityOf(values.durability) };
     await paced(await startService({ world, nodeFlags: flags, ...dist, ...durability }), world, rate, seconds);
     return;
   }
-  const batches = wholeNumber('--batches', values.batches, 100);
+  if (values.seconds !== undefined || values.durability !== undefined) throw new Error('--seconds and --durability are for --paced; batches run with durability off');
+  const batches = wholeNumber('--batches', values.batches ?? '5', 100);
   const service = await startService({ world, durability: 'off', nodeFlags: flags, ...dist });
   const trace = tap(service);
   try {
@@ -109,12 +115,15 @@ async function oneBatch(service: ServiceTarget, trace: string[], body: string): 
 async function paced(service: ServiceTarget, world: World, rate: number, seconds: number): Promise<void> {
   try {
     const trace = tap(service);
-    const run = await runLoad(loadSpec(service, 'single', new OrderFlow(world, 'P-'), { rate, durationS: seconds, connections: 50 }));
+    const run = await runLoad(loadSpec(service, 'single', new OrderFlow(world, 'P-'), { rate, durationS: seconds, connections: LANES }));
     const { p50Ms, p90Ms, p99Ms, p999Ms, maxMs } = run.latency;
-    process.stdout.write(`${rate} checks/s for ${seconds} s: ${run.requests} answered; p50 ${p50Ms} ms, p90 ${p90Ms}, p99 ${p99Ms}, p99.9 ${p999Ms}, max ${maxMs}\n`);
+    process.stdout.write(
+      `${rate} checks/s offered for ${seconds} s: ${run.requests} answered (${run.requestsPerSecond} a second), non-2xx ${run.non2xx}, ` +
+        `errors ${run.errors}, timeouts ${run.timeouts}; p50 ${p50Ms} ms, p90 ${p90Ms}, p99 ${p99Ms}, p99.9 ${p999Ms}, max ${maxMs}\n`,
+    );
     const pauses = gcPauses(trace.join(''));
     isolatesByCollections(pauses).forEach((isolate, i) => {
-      process.stdout.write(`${i === 0 ? 'main thread' : `isolate ${isolate}`}:\n`);
+      process.stdout.write(`${i === 0 ? `isolate ${isolate}, the busiest (taken as the main thread)` : `isolate ${isolate}`}:\n`);
       for (const kind of ['scavenge', 'minor-ms', 'full'] as const) {
         const line = pauseLine(pauses, isolate, kind, seconds);
         if (line !== undefined) process.stdout.write(`  ${line}\n`);
