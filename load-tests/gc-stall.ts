@@ -9,15 +9,15 @@
  * stall follows the longest.
  *
  * Paced (`--paced RATE`, a multiple of 50): single checks offered at RATE a second for
- * `--seconds`, as the sustained scenario sends them, durability as shipped unless `--durability`
- * says otherwise. It prints the latency percentiles beside each isolate's collections, the
+ * `--seconds`, as the sustained scenario sends them, after `--warm-up` seconds of the same
+ * (20 by default; 0 for none), durability as shipped unless `--durability` says otherwise. It prints the latency percentiles beside each isolate's collections, the
  * busiest first (under single checks the main thread: the snapshot worker allocates far less):
  * how often, how long at the median, the 90th percentile and the longest pause, and the share
  * of the run spent in those pauses (the collecting thread's pause only: a full collection's
  * incremental marking steps before it are not counted).
  *
  *   npm run load:gc-stall [-- --batches 5] [--service-dist DIR] [--semi-space-mb 16]
- *   npm run load:gc-stall -- --paced 5000 [--seconds 30] [--durability off|async|fsync] [--service-dist DIR] [--semi-space-mb 16]
+ *   npm run load:gc-stall -- --paced 5000 [--seconds 30] [--warm-up 20] [--durability off|async|fsync] [--service-dist DIR] [--semi-space-mb 16]
  */
 import { parseArgs } from 'node:util';
 import { runLoad } from './cannon.js';
@@ -41,6 +41,7 @@ async function main(): Promise<void> {
       batches: { type: 'string' },
       paced: { type: 'string' },
       seconds: { type: 'string' },
+      'warm-up': { type: 'string' },
       durability: { type: 'string' },
       'service-dist': { type: 'string' },
       'semi-space-mb': { type: 'string' },
@@ -55,11 +56,14 @@ async function main(): Promise<void> {
     const rate = wholeNumber('--paced', values.paced, 1_000_000);
     if (rate % LANES !== 0) throw new Error(`--paced must be a multiple of ${LANES} (one lane a connection, each at a whole rate), got ${rate}`);
     const seconds = wholeNumber('--seconds', values.seconds ?? '30', MAX_PACED_SECONDS);
+    const warmUp = values['warm-up'] === '0' ? 0 : wholeNumber('--warm-up', values['warm-up'] ?? '20', MAX_PACED_SECONDS);
     const durability = values.durability === undefined ? {} : { durability: durabilityOf(values.durability) };
-    await paced(await startService({ world, nodeFlags: flags, ...dist, ...durability }), world, rate, seconds);
+    await paced(await startService({ world, nodeFlags: flags, ...dist, ...durability }), world, { rate, seconds, warmUp });
     return;
   }
-  if (values.seconds !== undefined || values.durability !== undefined) throw new Error('--seconds and --durability are for --paced; batches run with durability off');
+  if (values.seconds !== undefined || values['warm-up'] !== undefined || values.durability !== undefined) {
+    throw new Error('--seconds, --warm-up and --durability are for --paced; batches run with durability off');
+  }
   const batches = wholeNumber('--batches', values.batches ?? '5', 100);
   const service = await startService({ world, durability: 'off', nodeFlags: flags, ...dist });
   const trace = tap(service);
@@ -112,10 +116,14 @@ async function oneBatch(service: ServiceTarget, trace: string[], body: string): 
   return `batch of ${ORDERS}: ${response.status} in ${ms.toFixed(0)} ms, loop stall ${stallMs.toFixed(1)} ms; collections: ${pauses.join(' ') || 'none'}`;
 }
 
-async function paced(service: ServiceTarget, world: World, rate: number, seconds: number): Promise<void> {
+async function paced(service: ServiceTarget, world: World, { rate, seconds, warmUp }: { rate: number; seconds: number; warmUp: number }): Promise<void> {
   try {
+    const flow = new OrderFlow(world, 'P-');
+    // Untimed first: a service just started is still compiling, growing its heap and (durability
+    // on) its snapshot worker still catching up, all of which reach a short run's tail.
+    if (warmUp > 0) await runLoad(loadSpec(service, 'single', flow, { rate, durationS: warmUp, connections: LANES }));
     const trace = tap(service);
-    const run = await runLoad(loadSpec(service, 'single', new OrderFlow(world, 'P-'), { rate, durationS: seconds, connections: LANES }));
+    const run = await runLoad(loadSpec(service, 'single', flow, { rate, durationS: seconds, connections: LANES }));
     const { p50Ms, p90Ms, p99Ms, p999Ms, maxMs } = run.latency;
     process.stdout.write(
       `${rate} checks/s offered for ${seconds} s: ${run.requests} answered (${run.requestsPerSecond} a second), non-2xx ${run.non2xx}, ` +
