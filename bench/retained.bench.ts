@@ -123,15 +123,14 @@ function fullGcMsOf(gc: () => void): number {
   return median(times);
 }
 
-function measure(dist: string, isLong: boolean, orders: number): Retained {
-  const out = execFileSync(process.execPath, ['--expose-gc', import.meta.filename, '--child', dist, '--long', String(isLong), '--orders', String(orders)], { encoding: 'utf8' });
-  return JSON.parse(out) as Retained;
+/** One measurement in a process of its own (`--expose-gc`, nothing else in its heap): its figures, from its stdout. */
+function inChild<T>(args: string[]): T {
+  return JSON.parse(execFileSync(process.execPath, ['--expose-gc', import.meta.filename, ...args], { encoding: 'utf8' })) as T;
 }
 
-function measureWindows(dist: string, orders: number): WindowKeys {
-  const out = execFileSync(process.execPath, ['--expose-gc', import.meta.filename, '--child-windows', dist, '--orders', String(orders)], { encoding: 'utf8' });
-  return JSON.parse(out) as WindowKeys;
-}
+const measure = (dist: string, isLong: boolean, orders: number): Retained => inChild(['--child', dist, '--long', String(isLong), '--orders', String(orders)]);
+
+const measureWindows = (dist: string, orders: number): WindowKeys => inChild(['--child-windows', dist, '--orders', String(orders)]);
 
 async function main(): Promise<void> {
   const orders = wholeNumberOption('orders', 200_000);

@@ -103,6 +103,14 @@ export class SignatureWindows implements WindowStore {
   private count = 0;
   /** See PushOrder.settleMs. */
   private readonly settleMs: number;
+  /**
+   * The order the last find looked up, with its key and hash: the reservation that follows a
+   * check creates the window find did not find, for the same order in the same call, and would
+   * otherwise make its key and hash again. Used once, then let go of.
+   */
+  private foundFor: Order | undefined;
+  private foundKey = '';
+  private foundHash = 0;
 
   constructor(
     private readonly per: Aggregation,
@@ -154,7 +162,11 @@ export class SignatureWindows implements WindowStore {
   }
 
   create(order: Order): WindowRing {
-    return new SignatureEntry(this, this.add(localKey(this.per, order), order.symbol, order.side, order.quantity, order.price));
+    const isFound = order === this.foundFor;
+    this.foundFor = undefined;
+    const key = isFound ? this.foundKey : localKey(this.per, order);
+    const hash = isFound ? this.foundHash : this.hashOf(key, order.symbol, order.side, order.quantity, order.price);
+    return new SignatureEntry(this, this.add(key, hash, order.symbol, order.side, order.quantity, order.price));
   }
 
   drop(order: Order, ring: WindowRing): void {
@@ -189,11 +201,12 @@ export class SignatureWindows implements WindowStore {
 
   restore(name: string, times: readonly number[]): void {
     const { key, symbol, side, quantity, price } = signatureOfName(name);
-    const entry = this.add(key, symbol, side, quantity, price);
+    const entry = this.add(key, this.hashOf(key, symbol, side, quantity, price), symbol, side, quantity, price);
     for (const at of times) this.push(entry, at);
   }
 
   clear(): void {
+    this.foundFor = undefined;
     this.shards.fill(undefined);
     this.chunks = [];
     this.fresh = 0;
@@ -282,6 +295,9 @@ export class SignatureWindows implements WindowStore {
   private entryOf(order: Order): number {
     const key = localKey(this.per, order);
     const hash = this.hashOf(key, order.symbol, order.side, order.quantity, order.price);
+    this.foundFor = order;
+    this.foundKey = key;
+    this.foundHash = hash;
     let entry = this.shards[shardOf(hash)]?.get(hash) ?? NONE;
     while (entry !== NONE && !this.matches(entry, key, order)) entry = this.intOf(entry, NEXT);
     return entry;
@@ -302,8 +318,7 @@ export class SignatureWindows implements WindowStore {
     );
   }
 
-  private add(key: string, symbol: string, side: Side, quantity: number, price: number | undefined): number {
-    const hash = this.hashOf(key, symbol, side, quantity, price);
+  private add(key: string, hash: number, symbol: string, side: Side, quantity: number, price: number | undefined): number {
     const entry = this.allocate();
     const chunk = this.chunks[entry >>> CHUNK_BITS]!;
     const slot = entry & SLOT_MASK;

@@ -72,8 +72,8 @@ const WINDOW_KEYS_PER_SHARD = 32_768;
  * made after it for as long as the step: it goes to the newest end and the walk goes on. Both
  * read only the rings' entries and the sweep's time, so a replay of the sweep does the same;
  * a ring kept is not trimmed (that would be a change the journal does not hold: see TimeRing.trim).
+ * Exported for the ring-per-signature store that tests hold SignatureWindows to (test/support).
  */
-/** Exported for the ring-per-signature store that tests hold SignatureWindows to (test/support). */
 export function sweepInPushOrder(pushOrder: PushOrder, cutoff: number, windowMs: number, budget: number, remove: (ring: TimeRing) => void, moved?: { count: number }): number {
   let dropped = 0;
   let firstMoved: TimeRing | undefined;
